@@ -1,0 +1,172 @@
+/*
+ * kmqtt mem — allocation with accounting, tags and leak reports.
+ *
+ * Every allocation the library makes goes through a kmqtt_mem_t: a small
+ * accounting context the caller owns (a client has one, so its statistics
+ * are its own). Each call site passes a short tag ("conn", "sub", "ack",
+ * "buf") so that a report says who holds what, like an RTOS `free` command.
+ *
+ * Debug mode (chosen at init) keeps every live block on a list with its tag,
+ * size and call site, writes a guard after each block, checks header and
+ * guard on free, poisons freed memory, and reports double frees and
+ * overflows through the error hook instead of ignoring them.
+ *
+ * Thread safety: a context is not locked by itself. If several threads use
+ * one context, give it lock/unlock hooks in the config.
+ */
+#ifndef KMQTT_MEM_H
+#define KMQTT_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmqtt/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Distinct tags tracked per context; further tags are counted under "other". */
+#ifndef KMQTT_MEM_MAX_TAGS
+#define KMQTT_MEM_MAX_TAGS 16
+#endif
+
+/* Where the bytes come from: the C library by default, or the
+ * application's heap (an RTOS heap, a static pool). */
+typedef struct kmqtt_mem_backend {
+    void *(*alloc)(void *ctx, size_t size);
+    void (*free)(void *ctx, void *ptr);
+    void *ctx;
+} kmqtt_mem_backend_t;
+
+typedef enum kmqtt_mem_fault {
+    KMQTT_MEM_FAULT_DOUBLE_FREE = 1, /* freeing a block that is not live */
+    KMQTT_MEM_FAULT_OVERFLOW,        /* the guard after a block was overwritten */
+    KMQTT_MEM_FAULT_HEADER           /* the header before a block was overwritten */
+} kmqtt_mem_fault_t;
+
+/* One live block, as listed by kmqtt_mem_walk (debug mode). */
+typedef struct kmqtt_mem_block {
+    const void *ptr;
+    size_t size;
+    const char *tag;
+    const char *file;
+    int line;
+} kmqtt_mem_block_t;
+
+/* Called when a fault is detected: what, and the block as far as known
+ * (file/line of the free call that found it in where_file/where_line). */
+typedef void (*kmqtt_mem_fault_fn)(void *ctx, kmqtt_mem_fault_t fault,
+                                   const kmqtt_mem_block_t *block, const char *where_file,
+                                   int where_line);
+
+typedef struct kmqtt_mem_config {
+    const kmqtt_mem_backend_t *backend; /* NULL = malloc/free (not in KMQTT_NO_MALLOC builds) */
+    bool debug;                         /* keep sites, guards, poison, live-block list */
+    kmqtt_mem_fault_fn on_fault;        /* NULL = count only */
+    void *fault_ctx;
+    void (*lock)(void *lock_ctx); /* optional, for a context shared by threads */
+    void (*unlock)(void *lock_ctx);
+    void *lock_ctx;
+} kmqtt_mem_config_t;
+
+typedef struct kmqtt_mem_tag_stats {
+    const char *tag; /* the first pointer seen for this tag; "other" past the table */
+    size_t bytes;    /* bytes in use (requested sizes) */
+    size_t peak;     /* highest bytes in use */
+    size_t blocks;   /* live blocks */
+    uint32_t allocs; /* successful allocations */
+    uint32_t frees;
+} kmqtt_mem_tag_stats_t;
+
+typedef struct kmqtt_mem_stats {
+    size_t bytes;     /* bytes in use (requested sizes, without headers) */
+    size_t peak;      /* highest bytes in use since init or kmqtt_mem_reset_peak */
+    size_t blocks;    /* live blocks */
+    uint32_t allocs;  /* successful allocations */
+    uint32_t frees;
+    uint32_t failed;  /* allocations refused (backend or injected) */
+    uint32_t faults;  /* double frees, overflows and header damage detected */
+} kmqtt_mem_stats_t;
+
+/* The context. Treat the fields as private; it is declared here so it can
+ * live in static memory or inside another struct without allocation. */
+typedef struct kmqtt_mem_hdr kmqtt_mem_hdr_t;
+typedef struct kmqtt_mem {
+    kmqtt_mem_config_t cfg;
+    kmqtt_mem_stats_t stats;
+    kmqtt_mem_tag_stats_t tags[KMQTT_MEM_MAX_TAGS];
+    size_t tag_count; /* the last slot is "other" once the table is full */
+    kmqtt_mem_hdr_t *live; /* debug mode: list of live blocks */
+    uint32_t fail_at;      /* failure injection: refuse the fail_at-th allocation (0 = off) */
+    uint32_t fail_count;   /* allocations attempted since injection was armed */
+    bool fail_all_after;   /* refuse every allocation from fail_at on, not just that one */
+} kmqtt_mem_t;
+
+/* Sets up a context. cfg may be NULL (malloc, no debug). Copies cfg.
+ * Returns KMQTT_EINVAL if m is NULL or a lock hook is given without the other,
+ * or if there is no backend in a KMQTT_NO_MALLOC build. Never allocates. */
+kmqtt_err_t kmqtt_mem_init(kmqtt_mem_t *m, const kmqtt_mem_config_t *cfg);
+
+/* Allocates size bytes (size 0 is treated as 1) tagged with tag (a string
+ * with static storage, e.g. a literal: only the pointer is kept). Returns
+ * NULL if the backend refuses or failure injection says so. Use the macro
+ * kmqtt_mem_alloc, which records the call site. Never blocks beyond the
+ * backend and the lock hook. */
+void *kmqtt_mem_alloc_at(kmqtt_mem_t *m, const char *tag, size_t size, const char *file,
+                         int line);
+#define kmqtt_mem_alloc(m, tag, size) kmqtt_mem_alloc_at((m), (tag), (size), __FILE__, __LINE__)
+
+/* Like kmqtt_mem_alloc, with the bytes set to zero. */
+void *kmqtt_mem_calloc_at(kmqtt_mem_t *m, const char *tag, size_t size, const char *file,
+                          int line);
+#define kmqtt_mem_calloc(m, tag, size)                                                             \
+    kmqtt_mem_calloc_at((m), (tag), (size), __FILE__, __LINE__)
+
+/* Frees a block from kmqtt_mem_alloc; NULL is a no-op. Returns KMQTT_OK, or
+ * (the block is then not handed to the backend, so a fault never turns into
+ * heap corruption):
+ *  KMQTT_EMEM_BAD_FREE  double free / unknown pointer (detected in debug
+ *                       mode without touching the pointer's memory)
+ *  KMQTT_EMEM_CORRUPT   header or guard overwritten (the block is released
+ *                       from the accounting but leaked on purpose) */
+kmqtt_err_t kmqtt_mem_free_at(kmqtt_mem_t *m, void *ptr, const char *file, int line);
+#define kmqtt_mem_free(m, ptr) kmqtt_mem_free_at((m), (ptr), __FILE__, __LINE__)
+
+/* Copies the totals. */
+void kmqtt_mem_get_stats(const kmqtt_mem_t *m, kmqtt_mem_stats_t *out);
+
+/* Statistics for one tag (compared by content); KMQTT_ENOTFOUND if never seen. */
+kmqtt_err_t kmqtt_mem_get_tag_stats(const kmqtt_mem_t *m, const char *tag,
+                                    kmqtt_mem_tag_stats_t *out);
+
+/* Restarts the peak at the current use, e.g. after start-up. */
+void kmqtt_mem_reset_peak(kmqtt_mem_t *m);
+
+/* Debug mode: calls fn for each live block, oldest first, and returns the
+ * number of blocks. Returns 0 and calls nothing outside debug mode. fn must
+ * not allocate from or free into m. */
+size_t kmqtt_mem_walk(kmqtt_mem_t *m, void (*fn)(void *ctx, const kmqtt_mem_block_t *b),
+                      void *ctx);
+
+/* Debug mode: checks the header and guard of every live block, reporting
+ * each damaged one through the fault hook. Returns the number damaged. */
+size_t kmqtt_mem_check(kmqtt_mem_t *m);
+
+/* Writes a report like an RTOS `free` command through print (one line per
+ * call, no newline): totals, one line per tag, and in debug mode one line
+ * per live block with tag, size and file:line. */
+void kmqtt_mem_report(kmqtt_mem_t *m, void (*print)(void *ctx, const char *line), void *ctx);
+
+/* Failure injection for tests: the nth allocation from now (1 = the next)
+ * fails; with all_after, it and every later one fail. n = 0 turns it off.
+ * kmqtt_mem_attempts tells how many allocations were attempted since the
+ * last call to kmqtt_mem_fail_nth (to count a scenario's K). */
+void kmqtt_mem_fail_nth(kmqtt_mem_t *m, uint32_t n, bool all_after);
+uint32_t kmqtt_mem_attempts(const kmqtt_mem_t *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
