@@ -338,6 +338,7 @@ kmqtt_err_t kmqtt_topic_filter_validate(const char *filter, size_t len);
 /* True if the topic name matches the filter. '+' matches one level, '#'
  * the parent level and any below it, and a filter starting with a
  * wildcard does not match a topic starting with '$' (MQTT-4.7.2-1).
+ * A shared subscription matches as its filter part.
  * Both must be valid; an invalid one never matches. */
 bool kmqtt_topic_match(const char *filter, size_t filter_len, const char *topic,
                        size_t topic_len);

@@ -1,0 +1,56 @@
+# Thin wrapper over CMake. Build output goes to build/, programs to build/bin/.
+#   make          build the library and tests
+#   make demo     run the demo
+#   make test     install missing packages, build, run the suite normally and under ASan+UBSan
+#   make fuzz     run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
+#   make size     cross-compile the core for Cortex-M4 and print its footprint
+#   make install  install headers and libraries under PREFIX
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+PREFIX ?= /usr/local
+BUILD_TYPE ?= RelWithDebInfo
+
+.PHONY: all deps demo test test-default test-asan fuzz size install clean
+
+all:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build build -j$(JOBS)
+
+deps:
+	@sh scripts/deps.sh
+
+demo: deps all
+	@sh scripts/demo.sh
+
+test: deps
+	@$(MAKE) --no-print-directory test-default
+	@$(MAKE) --no-print-directory test-asan
+
+test-default:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build build -j$(JOBS)
+	ctest --test-dir build --output-on-failure -j$(JOBS)
+
+test-asan:
+	cmake -S . -B build/asan -DCMAKE_C_COMPILER=clang -DKMQTT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build/asan -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir build/asan --output-on-failure -j$(JOBS)
+
+fuzz: deps
+	cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DKMQTT_FUZZ=ON -DKMQTT_BUILD_TESTS=OFF \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build/fuzz -j$(JOBS)
+	@sh scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+size: deps
+	cmake -S . -B build/arm -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DKMQTT_CORE_ONLY=ON \
+		-DKMQTT_NO_MALLOC=ON -DCMAKE_BUILD_TYPE=MinSizeRel
+	cmake --build build/arm -j$(JOBS)
+	@sh scripts/size.sh build/arm/libkmqtt_core.a
+
+install: all
+	cmake --install build --prefix $(PREFIX)
+
+clean:
+	rm -rf build

@@ -1,0 +1,106 @@
+/*
+ * UTF-8 validation (MQTT-1.5.3) and the size of a variable byte integer.
+ *
+ * Every UTF-8 string the peer sends goes through kmqtt_utf8_validate, and
+ * most of them (topics, client ids, property names) are plain ASCII, so the
+ * common case checks a whole machine word per step and only falls back to
+ * decoding byte by byte where a byte is non-ASCII or zero.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "codec_internal.h"
+
+/* 0x0101...01 and 0x8080...80 for whatever width size_t has, so 32-bit
+ * microcontrollers use their native word instead of emulated 64-bit math. */
+#define WORD_ONES  ((size_t)-1 / 0xFFu)
+#define WORD_HIGHS (WORD_ONES * 0x80u)
+
+/* True if every byte of w is in 0x01..0x7F. A byte >= 0x80 shows in w's high
+ * bits; with none of those, w - 0x01..01 borrows (and so sets a high bit)
+ * exactly when some byte is 0x00. */
+static bool word_is_ascii_without_nul(size_t w)
+{
+    return ((w | (w - WORD_ONES)) & WORD_HIGHS) == 0;
+}
+
+kmqtt_err_t kmqtt_utf8_validate(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    if (len > 0 && s == NULL)
+        return KMQTT_EINVAL;
+
+    while (i < len) {
+        if (len - i >= sizeof(size_t)) {
+            size_t w;
+            /* memcpy: p + i need not be aligned, and this avoids aliasing
+             * problems; compilers turn it into a single load. */
+            memcpy(&w, p + i, sizeof w);
+            if (word_is_ascii_without_nul(w)) {
+                i += sizeof w;
+                continue;
+            }
+        }
+
+        unsigned c = p[i];
+        if (c < 0x80u) {
+            if (c == 0)
+                return KMQTT_EUTF8_NUL; /* MQTT-1.5.3-2 */
+            i++;
+            continue;
+        }
+
+        /* Well-formed sequences per Unicode Table 3-7. Restricting the
+         * second byte's range is what rejects overlong 3- and 4-byte forms
+         * (E0, F0), surrogates (ED A0..BF) and code points past U+10FFFF
+         * (F4 90.., F5..FF); C0 and C1 only start overlong 2-byte forms. */
+        size_t extra;
+        unsigned lo = 0x80u, hi = 0xBFu;
+        if (c < 0xC2u) {
+            return KMQTT_EUTF8; /* stray continuation byte or C0/C1 */
+        } else if (c < 0xE0u) {
+            extra = 1;
+        } else if (c < 0xF0u) {
+            extra = 2;
+            if (c == 0xE0u)
+                lo = 0xA0u;
+            else if (c == 0xEDu)
+                hi = 0x9Fu;
+        } else if (c < 0xF5u) {
+            extra = 3;
+            if (c == 0xF0u)
+                lo = 0x90u;
+            else if (c == 0xF4u)
+                hi = 0x8Fu;
+        } else {
+            return KMQTT_EUTF8;
+        }
+
+        if (len - i - 1 < extra)
+            return KMQTT_EUTF8; /* sequence cut off by the end of the string */
+        if (p[i + 1] < lo || p[i + 1] > hi)
+            return KMQTT_EUTF8;
+        for (size_t k = 2; k <= extra; k++) {
+            if ((p[i + k] & 0xC0u) != 0x80u)
+                return KMQTT_EUTF8;
+        }
+        i += extra + 1;
+    }
+    return KMQTT_OK;
+}
+
+size_t kmqtt_varint_size(uint32_t value)
+{
+    if (value < 128u)
+        return 1;
+    if (value < 16384u)
+        return 2;
+    if (value < 2097152u)
+        return 3;
+    if (value <= KMQTT_VARINT_MAX)
+        return 4;
+    return 0;
+}
