@@ -25,10 +25,7 @@ extern "C" {
 #endif
 
 /* Protocol level byte of CONNECT. */
-typedef enum kmqtt_version {
-    KMQTT_V311 = 4,
-    KMQTT_V5 = 5
-} kmqtt_version_t;
+typedef enum kmqtt_version { KMQTT_V311 = 4, KMQTT_V5 = 5 } kmqtt_version_t;
 
 typedef enum kmqtt_packet_type {
     KMQTT_CONNECT = 1,
@@ -70,33 +67,33 @@ typedef struct kmqtt_bin {
 /* ---------------------------------------------------------------- properties */
 
 typedef enum kmqtt_prop_id {
-    KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR = 0x01,    /* byte */
-    KMQTT_PROP_MESSAGE_EXPIRY_INTERVAL = 0x02,     /* four-byte integer */
-    KMQTT_PROP_CONTENT_TYPE = 0x03,                /* UTF-8 string */
-    KMQTT_PROP_RESPONSE_TOPIC = 0x08,              /* UTF-8 string */
-    KMQTT_PROP_CORRELATION_DATA = 0x09,            /* binary data */
-    KMQTT_PROP_SUBSCRIPTION_IDENTIFIER = 0x0B,     /* variable byte integer */
-    KMQTT_PROP_SESSION_EXPIRY_INTERVAL = 0x11,     /* four-byte integer */
-    KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER = 0x12,  /* UTF-8 string */
-    KMQTT_PROP_SERVER_KEEP_ALIVE = 0x13,           /* two-byte integer */
-    KMQTT_PROP_AUTHENTICATION_METHOD = 0x15,       /* UTF-8 string */
-    KMQTT_PROP_AUTHENTICATION_DATA = 0x16,         /* binary data */
-    KMQTT_PROP_REQUEST_PROBLEM_INFORMATION = 0x17, /* byte */
-    KMQTT_PROP_WILL_DELAY_INTERVAL = 0x18,         /* four-byte integer */
-    KMQTT_PROP_REQUEST_RESPONSE_INFORMATION = 0x19, /* byte */
-    KMQTT_PROP_RESPONSE_INFORMATION = 0x1A,        /* UTF-8 string */
-    KMQTT_PROP_SERVER_REFERENCE = 0x1C,            /* UTF-8 string */
-    KMQTT_PROP_REASON_STRING = 0x1F,               /* UTF-8 string */
-    KMQTT_PROP_RECEIVE_MAXIMUM = 0x21,             /* two-byte integer */
-    KMQTT_PROP_TOPIC_ALIAS_MAXIMUM = 0x22,         /* two-byte integer */
-    KMQTT_PROP_TOPIC_ALIAS = 0x23,                 /* two-byte integer */
-    KMQTT_PROP_MAXIMUM_QOS = 0x24,                 /* byte */
-    KMQTT_PROP_RETAIN_AVAILABLE = 0x25,            /* byte */
-    KMQTT_PROP_USER_PROPERTY = 0x26,               /* UTF-8 string pair */
-    KMQTT_PROP_MAXIMUM_PACKET_SIZE = 0x27,         /* four-byte integer */
-    KMQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE = 0x28, /* byte */
+    KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR = 0x01,          /* byte */
+    KMQTT_PROP_MESSAGE_EXPIRY_INTERVAL = 0x02,           /* four-byte integer */
+    KMQTT_PROP_CONTENT_TYPE = 0x03,                      /* UTF-8 string */
+    KMQTT_PROP_RESPONSE_TOPIC = 0x08,                    /* UTF-8 string */
+    KMQTT_PROP_CORRELATION_DATA = 0x09,                  /* binary data */
+    KMQTT_PROP_SUBSCRIPTION_IDENTIFIER = 0x0B,           /* variable byte integer */
+    KMQTT_PROP_SESSION_EXPIRY_INTERVAL = 0x11,           /* four-byte integer */
+    KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER = 0x12,        /* UTF-8 string */
+    KMQTT_PROP_SERVER_KEEP_ALIVE = 0x13,                 /* two-byte integer */
+    KMQTT_PROP_AUTHENTICATION_METHOD = 0x15,             /* UTF-8 string */
+    KMQTT_PROP_AUTHENTICATION_DATA = 0x16,               /* binary data */
+    KMQTT_PROP_REQUEST_PROBLEM_INFORMATION = 0x17,       /* byte */
+    KMQTT_PROP_WILL_DELAY_INTERVAL = 0x18,               /* four-byte integer */
+    KMQTT_PROP_REQUEST_RESPONSE_INFORMATION = 0x19,      /* byte */
+    KMQTT_PROP_RESPONSE_INFORMATION = 0x1A,              /* UTF-8 string */
+    KMQTT_PROP_SERVER_REFERENCE = 0x1C,                  /* UTF-8 string */
+    KMQTT_PROP_REASON_STRING = 0x1F,                     /* UTF-8 string */
+    KMQTT_PROP_RECEIVE_MAXIMUM = 0x21,                   /* two-byte integer */
+    KMQTT_PROP_TOPIC_ALIAS_MAXIMUM = 0x22,               /* two-byte integer */
+    KMQTT_PROP_TOPIC_ALIAS = 0x23,                       /* two-byte integer */
+    KMQTT_PROP_MAXIMUM_QOS = 0x24,                       /* byte */
+    KMQTT_PROP_RETAIN_AVAILABLE = 0x25,                  /* byte */
+    KMQTT_PROP_USER_PROPERTY = 0x26,                     /* UTF-8 string pair */
+    KMQTT_PROP_MAXIMUM_PACKET_SIZE = 0x27,               /* four-byte integer */
+    KMQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE = 0x28,   /* byte */
     KMQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE = 0x29, /* byte */
-    KMQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE = 0x2A /* byte */
+    KMQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE = 0x2A      /* byte */
 } kmqtt_prop_id_t;
 
 typedef enum kmqtt_prop_type {
@@ -248,9 +245,9 @@ typedef struct kmqtt_packet {
         kmqtt_connect_t connect;
         kmqtt_connack_t connack;
         kmqtt_publish_t publish;
-        kmqtt_ack_t ack;             /* PUBACK PUBREC PUBREL PUBCOMP */
-        kmqtt_subscribe_t subscribe; /* SUBSCRIBE UNSUBSCRIBE */
-        kmqtt_suback_t suback;       /* SUBACK UNSUBACK */
+        kmqtt_ack_t ack;               /* PUBACK PUBREC PUBREL PUBCOMP */
+        kmqtt_subscribe_t subscribe;   /* SUBSCRIBE UNSUBSCRIBE */
+        kmqtt_suback_t suback;         /* SUBACK UNSUBACK */
         kmqtt_disconnect_t disconnect; /* DISCONNECT AUTH */
     } u;
 } kmqtt_packet_t;
@@ -296,8 +293,9 @@ kmqtt_err_t kmqtt_publish_encode(const kmqtt_publish_t *p, kmqtt_version_t v, ui
  *  KMQTT_EREMLEN   the remaining length has more than 4 bytes
  *  KMQTT_ETOOBIG   the packet would exceed max_packet_size (known from the
  *                  fixed header alone, before the body arrives)
- *  KMQTT_EPACKET_TYPE / KMQTT_EFLAGS  bad first byte (version-independent
- *                  checks; AUTH is checked by kmqtt_packet_decode) */
+ *  KMQTT_EPACKET_TYPE / KMQTT_EFLAGS / KMQTT_EQOS / KMQTT_EDUP
+ *                  bad first byte (version-independent checks; AUTH in
+ *                  3.1.1 is refused by kmqtt_packet_decode) */
 kmqtt_err_t kmqtt_packet_frame(const uint8_t *buf, size_t len, uint32_t max_packet_size,
                                size_t *packet_len);
 
@@ -340,8 +338,7 @@ kmqtt_err_t kmqtt_topic_filter_validate(const char *filter, size_t len);
  * wildcard does not match a topic starting with '$' (MQTT-4.7.2-1).
  * A shared subscription matches as its filter part.
  * Both must be valid; an invalid one never matches. */
-bool kmqtt_topic_match(const char *filter, size_t filter_len, const char *topic,
-                       size_t topic_len);
+bool kmqtt_topic_match(const char *filter, size_t filter_len, const char *topic, size_t topic_len);
 
 #ifdef __cplusplus
 }

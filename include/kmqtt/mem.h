@@ -81,13 +81,13 @@ typedef struct kmqtt_mem_tag_stats {
 } kmqtt_mem_tag_stats_t;
 
 typedef struct kmqtt_mem_stats {
-    size_t bytes;     /* bytes in use (requested sizes, without headers) */
-    size_t peak;      /* highest bytes in use since init or kmqtt_mem_reset_peak */
-    size_t blocks;    /* live blocks */
-    uint32_t allocs;  /* successful allocations */
+    size_t bytes;    /* bytes in use (requested sizes, without headers) */
+    size_t peak;     /* highest bytes in use since init or kmqtt_mem_reset_peak */
+    size_t blocks;   /* live blocks */
+    uint32_t allocs; /* successful allocations */
     uint32_t frees;
-    uint32_t failed;  /* allocations refused (backend or injected) */
-    uint32_t faults;  /* double frees, overflows and header damage detected */
+    uint32_t failed; /* allocations refused (backend or injected) */
+    uint32_t faults; /* double frees, overflows and header damage detected */
 } kmqtt_mem_stats_t;
 
 /* The context. Treat the fields as private; it is declared here so it can
@@ -97,7 +97,7 @@ typedef struct kmqtt_mem {
     kmqtt_mem_config_t cfg;
     kmqtt_mem_stats_t stats;
     kmqtt_mem_tag_stats_t tags[KMQTT_MEM_MAX_TAGS];
-    size_t tag_count; /* the last slot is "other" once the table is full */
+    size_t tag_count;      /* the last slot is "other" once the table is full */
     kmqtt_mem_hdr_t *live; /* debug mode: list of live blocks */
     uint32_t fail_at;      /* failure injection: refuse the fail_at-th allocation (0 = off) */
     uint32_t fail_count;   /* allocations attempted since injection was armed */
@@ -114,15 +114,12 @@ kmqtt_err_t kmqtt_mem_init(kmqtt_mem_t *m, const kmqtt_mem_config_t *cfg);
  * NULL if the backend refuses or failure injection says so. Use the macro
  * kmqtt_mem_alloc, which records the call site. Never blocks beyond the
  * backend and the lock hook. */
-void *kmqtt_mem_alloc_at(kmqtt_mem_t *m, const char *tag, size_t size, const char *file,
-                         int line);
+void *kmqtt_mem_alloc_at(kmqtt_mem_t *m, const char *tag, size_t size, const char *file, int line);
 #define kmqtt_mem_alloc(m, tag, size) kmqtt_mem_alloc_at((m), (tag), (size), __FILE__, __LINE__)
 
 /* Like kmqtt_mem_alloc, with the bytes set to zero. */
-void *kmqtt_mem_calloc_at(kmqtt_mem_t *m, const char *tag, size_t size, const char *file,
-                          int line);
-#define kmqtt_mem_calloc(m, tag, size)                                                             \
-    kmqtt_mem_calloc_at((m), (tag), (size), __FILE__, __LINE__)
+void *kmqtt_mem_calloc_at(kmqtt_mem_t *m, const char *tag, size_t size, const char *file, int line);
+#define kmqtt_mem_calloc(m, tag, size) kmqtt_mem_calloc_at((m), (tag), (size), __FILE__, __LINE__)
 
 /* Frees a block from kmqtt_mem_alloc; NULL is a no-op. Returns KMQTT_OK, or
  * (the block is then not handed to the backend, so a fault never turns into
@@ -147,8 +144,7 @@ void kmqtt_mem_reset_peak(kmqtt_mem_t *m);
 /* Debug mode: calls fn for each live block, oldest first, and returns the
  * number of blocks. Returns 0 and calls nothing outside debug mode. fn must
  * not allocate from or free into m. */
-size_t kmqtt_mem_walk(kmqtt_mem_t *m, void (*fn)(void *ctx, const kmqtt_mem_block_t *b),
-                      void *ctx);
+size_t kmqtt_mem_walk(kmqtt_mem_t *m, void (*fn)(void *ctx, const kmqtt_mem_block_t *b), void *ctx);
 
 /* Debug mode: checks the header and guard of every live block, reporting
  * each damaged one through the fault hook. Returns the number damaged. */

@@ -5,8 +5,13 @@ void kmqtt_sub_iter_init(kmqtt_sub_iter_t *it, const kmqtt_subscribe_t *s, bool 
 {
     it->item = s->items;
     it->left = s->items != NULL ? s->count : 0;
-    it->pos = s->items != NULL ? NULL : s->raw;
-    it->end = s->items != NULL ? NULL : s->raw + s->raw_len;
+    it->pos = NULL;
+    it->end = NULL;
+    /* No pointer arithmetic on a NULL raw: that is undefined even for length 0. */
+    if (s->items == NULL && s->raw != NULL) {
+        it->pos = s->raw;
+        it->end = s->raw + s->raw_len;
+    }
     it->with_options = is_subscribe;
 }
 

@@ -31,20 +31,35 @@ static void walk(const kmqtt_packet_t *p, const uint8_t *start, size_t len)
     const kmqtt_props_t *props = &none;
     memset(&none, 0, sizeof none);
     switch (p->type) {
-    case KMQTT_CONNECT: props = &p->u.connect.props; break;
-    case KMQTT_CONNACK: props = &p->u.connack.props; break;
-    case KMQTT_PUBLISH: props = &p->u.publish.props; break;
+    case KMQTT_CONNECT:
+        props = &p->u.connect.props;
+        break;
+    case KMQTT_CONNACK:
+        props = &p->u.connack.props;
+        break;
+    case KMQTT_PUBLISH:
+        props = &p->u.publish.props;
+        break;
     case KMQTT_PUBACK:
     case KMQTT_PUBREC:
     case KMQTT_PUBREL:
-    case KMQTT_PUBCOMP: props = &p->u.ack.props; break;
+    case KMQTT_PUBCOMP:
+        props = &p->u.ack.props;
+        break;
     case KMQTT_SUBSCRIBE:
-    case KMQTT_UNSUBSCRIBE: props = &p->u.subscribe.props; break;
+    case KMQTT_UNSUBSCRIBE:
+        props = &p->u.subscribe.props;
+        break;
     case KMQTT_SUBACK:
-    case KMQTT_UNSUBACK: props = &p->u.suback.props; break;
+    case KMQTT_UNSUBACK:
+        props = &p->u.suback.props;
+        break;
     case KMQTT_DISCONNECT:
-    case KMQTT_AUTH: props = &p->u.disconnect.props; break;
-    default: break;
+    case KMQTT_AUTH:
+        props = &p->u.disconnect.props;
+        break;
+    default:
+        break;
     }
     kmqtt_prop_iter_t it;
     kmqtt_prop_t prop;
@@ -52,7 +67,8 @@ static void walk(const kmqtt_packet_t *p, const uint8_t *start, size_t len)
     while (kmqtt_prop_iter_next(&it, &prop)) {
         check(kmqtt_prop_type((uint8_t)prop.id) != KMQTT_PROPTYPE_NONE);
         if (prop.str.len > 0)
-            check((const uint8_t *)prop.str.ptr >= start && (const uint8_t *)prop.str.ptr + prop.str.len <= end);
+            check((const uint8_t *)prop.str.ptr >= start &&
+                  (const uint8_t *)prop.str.ptr + prop.str.len <= end);
         if (prop.bin.len > 0)
             check(prop.bin.ptr >= start && prop.bin.ptr + prop.bin.len <= end);
     }
@@ -65,7 +81,7 @@ static void walk(const kmqtt_packet_t *p, const uint8_t *start, size_t len)
             check(kmqtt_topic_filter_validate(s.filter.ptr, s.filter.len) == KMQTT_OK);
             /* A filter always matches a topic spelled like itself when it has no wildcard. */
             if (kmqtt_topic_name_validate(s.filter.ptr, s.filter.len) == KMQTT_OK &&
-                strncmp(s.filter.ptr, "$share/", 7) != 0)
+                !(s.filter.len >= 7 && memcmp(s.filter.ptr, "$share/", 7) == 0))
                 check(kmqtt_topic_match(s.filter.ptr, s.filter.len, s.filter.ptr, s.filter.len));
             n++;
         }
@@ -100,7 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             kmqtt_packet_t pkt;
             size_t consumed = 0, need = 0;
             kmqtt_err_t ferr = kmqtt_packet_frame(p, left, MAX_PACKET, &need);
-            kmqtt_err_t err = kmqtt_packet_decode(p, left, versions[vi], MAX_PACKET, &pkt, &consumed);
+            kmqtt_err_t err =
+                kmqtt_packet_decode(p, left, versions[vi], MAX_PACKET, &pkt, &consumed);
             if (err == KMQTT_NEED_MORE) {
                 check(ferr == KMQTT_NEED_MORE && consumed == 0 && need > left);
                 break;

@@ -45,14 +45,14 @@ static void test_multibyte_characters_are_valid(void **state)
 {
     (void)state;
     static const utf8_case_t cases[] = {
-        {"c3 a9", KMQTT_OK},                            /* U+00E9 e acute */
-        {"c2 80", KMQTT_OK},                            /* U+0080 smallest 2-byte */
-        {"df bf", KMQTT_OK},                            /* U+07FF largest 2-byte */
-        {"e0 a0 80", KMQTT_OK},                         /* U+0800 smallest 3-byte */
-        {"e2 82 ac", KMQTT_OK},                         /* U+20AC euro sign */
-        {"ef bb bf", KMQTT_OK},                         /* U+FEFF BOM is a character (MQTT-1.5.3-3) */
-        {"f0 90 80 80", KMQTT_OK},                      /* U+10000 smallest 4-byte */
-        {"f0 9f 98 80", KMQTT_OK},                      /* U+1F600 emoji */
+        {"c3 a9", KMQTT_OK},       /* U+00E9 e acute */
+        {"c2 80", KMQTT_OK},       /* U+0080 smallest 2-byte */
+        {"df bf", KMQTT_OK},       /* U+07FF largest 2-byte */
+        {"e0 a0 80", KMQTT_OK},    /* U+0800 smallest 3-byte */
+        {"e2 82 ac", KMQTT_OK},    /* U+20AC euro sign */
+        {"ef bb bf", KMQTT_OK},    /* U+FEFF BOM is a character (MQTT-1.5.3-3) */
+        {"f0 90 80 80", KMQTT_OK}, /* U+10000 smallest 4-byte */
+        {"f0 9f 98 80", KMQTT_OK}, /* U+1F600 emoji */
         {"61 c3 a9 e2 82 ac f0 9f 98 80 62", KMQTT_OK}, /* mixed widths */
         /* The spec's own example: U+2A6D4 (MQTT 1.5.3, Figure 1-1). */
         {"41 f0 aa 9b 94", KMQTT_OK},
@@ -64,15 +64,15 @@ static void test_code_points_at_the_edges_of_the_valid_ranges(void **state)
 {
     (void)state;
     static const utf8_case_t cases[] = {
-        {"ed 9f bf", KMQTT_OK},        /* U+D7FF: last before the surrogates */
-        {"ee 80 80", KMQTT_OK},        /* U+E000: first after the surrogates */
-        {"ef bf bf", KMQTT_OK},        /* U+FFFF: a non-character, but well-formed */
-        {"f4 8f bf bf", KMQTT_OK},     /* U+10FFFF: the last code point */
-        {"f4 90 80 80", KMQTT_EUTF8},  /* U+110000: past Unicode */
-        {"f7 bf bf bf", KMQTT_EUTF8},  /* U+1FFFFF */
-        {"f5 80 80 80", KMQTT_EUTF8},  /* F5..FF never start a sequence */
-        {"ff", KMQTT_EUTF8},          
-        {"fe", KMQTT_EUTF8},          
+        {"ed 9f bf", KMQTT_OK},       /* U+D7FF: last before the surrogates */
+        {"ee 80 80", KMQTT_OK},       /* U+E000: first after the surrogates */
+        {"ef bf bf", KMQTT_OK},       /* U+FFFF: a non-character, but well-formed */
+        {"f4 8f bf bf", KMQTT_OK},    /* U+10FFFF: the last code point */
+        {"f4 90 80 80", KMQTT_EUTF8}, /* U+110000: past Unicode */
+        {"f7 bf bf bf", KMQTT_EUTF8}, /* U+1FFFFF */
+        {"f5 80 80 80", KMQTT_EUTF8}, /* F5..FF never start a sequence */
+        {"ff", KMQTT_EUTF8},
+        {"fe", KMQTT_EUTF8},
         {"f8 88 80 80 80", KMQTT_EUTF8}, /* old 5-byte form */
     };
     CHECK(cases);
@@ -97,14 +97,14 @@ static void test_overlong_encodings_are_rejected(void **state)
 {
     (void)state;
     static const utf8_case_t cases[] = {
-        {"c0 af", KMQTT_EUTF8},          /* '/' in 2 bytes */
-        {"c1 bf", KMQTT_EUTF8},          /* U+007F in 2 bytes */
-        {"c0 80", KMQTT_EUTF8},          /* Modified-UTF-8 NUL is still not allowed */
-        {"e0 80 af", KMQTT_EUTF8},       /* '/' in 3 bytes */
-        {"e0 9f bf", KMQTT_EUTF8},       /* U+07FF in 3 bytes */
-        {"f0 80 80 af", KMQTT_EUTF8},    /* '/' in 4 bytes */
-        {"f0 8f bf bf", KMQTT_EUTF8},    /* U+FFFF in 4 bytes */
-        {"f0 80 80 80", KMQTT_EUTF8},    /* U+0000 in 4 bytes */
+        {"c0 af", KMQTT_EUTF8},       /* '/' in 2 bytes */
+        {"c1 bf", KMQTT_EUTF8},       /* U+007F in 2 bytes */
+        {"c0 80", KMQTT_EUTF8},       /* Modified-UTF-8 NUL is still not allowed */
+        {"e0 80 af", KMQTT_EUTF8},    /* '/' in 3 bytes */
+        {"e0 9f bf", KMQTT_EUTF8},    /* U+07FF in 3 bytes */
+        {"f0 80 80 af", KMQTT_EUTF8}, /* '/' in 4 bytes */
+        {"f0 8f bf bf", KMQTT_EUTF8}, /* U+FFFF in 4 bytes */
+        {"f0 80 80 80", KMQTT_EUTF8}, /* U+0000 in 4 bytes */
     };
     CHECK(cases);
 }
@@ -113,14 +113,13 @@ static void test_stray_and_missing_continuation_bytes_are_rejected(void **state)
 {
     (void)state;
     static const utf8_case_t cases[] = {
-        {"80", KMQTT_EUTF8},             /* lone continuation */
-        {"bf", KMQTT_EUTF8},            
-        {"61 80 62", KMQTT_EUTF8},       /* continuation between ASCII */
-        {"c3 a9 a9", KMQTT_EUTF8},       /* one continuation too many */
-        {"c3 41", KMQTT_EUTF8},          /* lead then ASCII */
-        {"e2 82 41", KMQTT_EUTF8},       /* third byte not a continuation */
-        {"f0 9f 98 41", KMQTT_EUTF8},    /* fourth byte not a continuation */
-        {"e2 c3 a9", KMQTT_EUTF8},       /* lead interrupted by another lead */
+        {"80", KMQTT_EUTF8},                                     /* lone continuation */
+        {"bf", KMQTT_EUTF8},          {"61 80 62", KMQTT_EUTF8}, /* continuation between ASCII */
+        {"c3 a9 a9", KMQTT_EUTF8},                               /* one continuation too many */
+        {"c3 41", KMQTT_EUTF8},                                  /* lead then ASCII */
+        {"e2 82 41", KMQTT_EUTF8},                               /* third byte not a continuation */
+        {"f0 9f 98 41", KMQTT_EUTF8}, /* fourth byte not a continuation */
+        {"e2 c3 a9", KMQTT_EUTF8},    /* lead interrupted by another lead */
     };
     CHECK(cases);
 }
@@ -129,13 +128,13 @@ static void test_sequences_cut_off_at_the_end_are_rejected(void **state)
 {
     (void)state;
     static const utf8_case_t cases[] = {
-        {"c3", KMQTT_EUTF8},                 
-        {"61 62 c3", KMQTT_EUTF8},           
-        {"e2", KMQTT_EUTF8},                 
-        {"e2 82", KMQTT_EUTF8},              
-        {"f0", KMQTT_EUTF8},                 
-        {"f0 9f", KMQTT_EUTF8},              
-        {"f0 9f 98", KMQTT_EUTF8},           
+        {"c3", KMQTT_EUTF8},
+        {"61 62 c3", KMQTT_EUTF8},
+        {"e2", KMQTT_EUTF8},
+        {"e2 82", KMQTT_EUTF8},
+        {"f0", KMQTT_EUTF8},
+        {"f0 9f", KMQTT_EUTF8},
+        {"f0 9f 98", KMQTT_EUTF8},
         {"61 61 61 61 61 61 61 f0 9f 98", KMQTT_EUTF8}, /* after a run of ASCII */
     };
     CHECK(cases);
