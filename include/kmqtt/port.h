@@ -1,0 +1,115 @@
+/*
+ * kmqtt port — what the client needs from an OS or network stack.
+ *
+ * A port is one folder under src/port/<name>/ implementing the functions
+ * below (linked at build time) and a transport. It is the only code that
+ * includes OS headers, and it knows nothing about MQTT. Everything a port
+ * allocates comes from the kmqtt_mem_t it is given, so a leak report names it.
+ */
+#ifndef KMQTT_PORT_H
+#define KMQTT_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmqtt/error.h"
+#include "kmqtt/mem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ clock */
+
+/* Milliseconds from a monotonic clock (never jumps with wall-clock changes).
+ * Never blocks. */
+uint64_t kmqtt_port_now_ms(void);
+
+/* Sleeps at least ms milliseconds. Blocks. */
+void kmqtt_port_sleep_ms(uint32_t ms);
+
+/* Fills buf with len bytes from the platform's entropy source (client ids,
+ * reconnect jitter). Returns KMQTT_OK or KMQTT_EIO. May block briefly. */
+kmqtt_err_t kmqtt_port_random(void *buf, size_t len);
+
+/* ----------------------------------------------------- mutex and condition */
+
+typedef struct kmqtt_port_mutex kmqtt_port_mutex_t;
+typedef struct kmqtt_port_cond kmqtt_port_cond_t;
+typedef struct kmqtt_port_thread kmqtt_port_thread_t;
+
+/* Creates a (non-recursive) mutex from m. Returns KMQTT_OK, KMQTT_ENOMEM or
+ * KMQTT_EIO. */
+kmqtt_err_t kmqtt_port_mutex_create(kmqtt_mem_t *m, kmqtt_port_mutex_t **out);
+/* Destroys an unlocked mutex and returns its memory to m; NULL is a no-op. */
+void kmqtt_port_mutex_destroy(kmqtt_mem_t *m, kmqtt_port_mutex_t *mx);
+void kmqtt_port_mutex_lock(kmqtt_port_mutex_t *mx);   /* blocks */
+void kmqtt_port_mutex_unlock(kmqtt_port_mutex_t *mx);
+
+kmqtt_err_t kmqtt_port_cond_create(kmqtt_mem_t *m, kmqtt_port_cond_t **out);
+void kmqtt_port_cond_destroy(kmqtt_mem_t *m, kmqtt_port_cond_t *cv);
+/* With mx locked: releases it, waits for a broadcast or timeout_ms, locks it
+ * again. Returns KMQTT_OK when woken (maybe spuriously: re-check the
+ * condition) or KMQTT_ETIMEDOUT. Measured on the monotonic clock. Blocks. */
+kmqtt_err_t kmqtt_port_cond_wait(kmqtt_port_cond_t *cv, kmqtt_port_mutex_t *mx,
+                                 uint32_t timeout_ms);
+void kmqtt_port_cond_broadcast(kmqtt_port_cond_t *cv);
+
+/* ---------------------------------------------------------------- threads */
+
+/* Starts a thread running fn(arg); its handle comes from m. Returns KMQTT_OK,
+ * KMQTT_ENOMEM or KMQTT_EIO. */
+kmqtt_err_t kmqtt_port_thread_start(kmqtt_mem_t *m, kmqtt_port_thread_t **out,
+                                    void (*fn)(void *arg), void *arg);
+/* Waits for the thread to end and frees its handle. Must not be called from
+ * the thread itself. Blocks. */
+void kmqtt_port_thread_join(kmqtt_mem_t *m, kmqtt_port_thread_t *t);
+/* True if the caller is running on thread t. */
+bool kmqtt_port_thread_is_current(const kmqtt_port_thread_t *t);
+
+/* -------------------------------------------------------------- transport */
+
+/* Events for kmqtt_transport_t.wait. */
+#define KMQTT_WAIT_READ 1u
+#define KMQTT_WAIT_WRITE 2u
+#define KMQTT_WAIT_WOKEN 4u /* wake() was called */
+
+/* A byte stream to the broker: TCP here, TLS or WebSocket later. The client
+ * never knows what is behind it. All calls but wake() come from one thread at
+ * a time; wake() may come from any thread at any time, also while another
+ * thread is blocked in open() or wait(), and also when nothing is open. */
+typedef struct kmqtt_transport {
+    void *ctx;
+    /* Connects within timeout_ms (name resolution included where the stack
+     * allows). Returns KMQTT_OK, KMQTT_ERESOLVE, KMQTT_ECONNREFUSED,
+     * KMQTT_ETIMEDOUT, KMQTT_ECANCELED (wake() was called) or KMQTT_EIO.
+     * On failure nothing stays open. Blocks. */
+    kmqtt_err_t (*open)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms);
+    /* Sends up to len bytes without blocking: bytes sent, 0 = would block,
+     * < 0 = error (a kmqtt_err_t). Never raises SIGPIPE. */
+    long (*send)(void *ctx, const void *buf, size_t len);
+    /* Receives up to len bytes without blocking: bytes received, 0 = nothing
+     * yet, < 0 = closed by the peer (KMQTT_ECLOSED) or error. */
+    long (*recv)(void *ctx, void *buf, size_t len);
+    /* Waits until one of events (KMQTT_WAIT_READ / _WRITE) is ready, wake()
+     * is called, or timeout_ms passes; sets *ready to the events that are
+     * ready (0 on timeout). Returns KMQTT_OK or an error. Blocks. */
+    kmqtt_err_t (*wait)(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready);
+    /* Makes the current or next open()/wait() return at once. Any thread. */
+    void (*wake)(void *ctx);
+    /* Closes the connection (if open). The transport can be opened again. */
+    void (*close)(void *ctx);
+    /* Closes and frees everything the transport holds, ctx included. */
+    void (*destroy)(void *ctx);
+} kmqtt_transport_t;
+
+/* Creates the port's TCP transport (IPv4 and IPv6, name resolution,
+ * non-blocking with a connect timeout, TCP_NODELAY) with memory from m.
+ * Returns KMQTT_OK, KMQTT_ENOMEM or KMQTT_EIO. */
+kmqtt_err_t kmqtt_port_tcp_create(kmqtt_mem_t *m, kmqtt_transport_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,232 @@
+/*
+ * kmqtt session — MQTT protocol state without I/O.
+ *
+ * The session takes events (bytes received, the current time, requests from
+ * the API) and gives back bytes to send, events for the application and the
+ * next deadline. It never reads a clock, opens a socket, starts a thread or
+ * allocates: the caller gives it one block of storage at init and the time
+ * as an argument to every call, which is what makes it testable with scripted
+ * bytes and a fake clock.
+ *
+ * Not thread-safe by itself: the client calls it under its lock.
+ *
+ * Where the rules live:
+ *  - outbound QoS 1: PUBLISH -> PUBACK; QoS 2: PUBLISH -> PUBREC -> PUBREL ->
+ *    PUBCOMP. An encoded copy of each unacknowledged PUBLISH is kept in the
+ *    store (bounded) so it can be sent again.
+ *  - inbound QoS 2 is delivered once: the packet id is remembered from
+ *    PUBLISH until PUBREL, and a repeated PUBLISH is answered but not
+ *    delivered again.
+ *  - keepalive: a PINGREQ when nothing was sent or received for keepalive
+ *    seconds; no answer within half a keepalive more is KMQTT_EKEEPALIVE, so
+ *    a dead broker is noticed within 1.5 x keepalive.
+ *  - after a reconnect with session present, unacknowledged PUBLISH packets
+ *    are sent again with DUP set and PUBREL packets again, in their original
+ *    order (MQTT-4.4.0-1); without session present, unacknowledged PUBLISH
+ *    packets are sent again as new deliveries and QoS 2 messages already
+ *    released are reported complete.
+ */
+#ifndef KMQTT_SESSION_H
+#define KMQTT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmqtt/codec.h"
+#include "kmqtt/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kmqtt_session_config {
+    kmqtt_version_t version;
+    uint16_t keepalive_s;      /* 0 = no keepalive */
+    uint16_t max_inflight;     /* outbound QoS 1/2 not yet complete (>= 1) */
+    uint16_t max_inbound_qos2; /* inbound QoS 2 packet ids awaiting PUBREL (>= 1) */
+    uint16_t max_pending;      /* SUBSCRIBE / UNSUBSCRIBE awaiting their ack (>= 1) */
+    size_t rx_buffer_size;     /* largest incoming packet accepted (>= 16) */
+    size_t tx_buffer_size;     /* outgoing bytes not yet written (>= 16) */
+    size_t store_size;         /* bytes kept for unacknowledged QoS 1/2 PUBLISH packets */
+    uint32_t retry_ms;         /* 3.1.1 only: resend an unacknowledged packet after this
+                                  long on the same connection; 0 = only after reconnect
+                                  (the only resend 5.0 allows) */
+} kmqtt_session_config_t;
+
+typedef enum kmqtt_session_state {
+    KMQTT_SESSION_IDLE = 0,   /* no connection */
+    KMQTT_SESSION_CONNECTING, /* CONNECT queued or sent, waiting for CONNACK */
+    KMQTT_SESSION_CONNECTED,
+    KMQTT_SESSION_CLOSING     /* DISCONNECT queued: flush, then close */
+} kmqtt_session_state_t;
+
+typedef enum kmqtt_event_type {
+    KMQTT_EV_NONE = 0,
+    KMQTT_EV_CONNACK,        /* reason_code, session_present; packet.u.connack */
+    KMQTT_EV_MESSAGE,        /* packet.u.publish: an application message */
+    KMQTT_EV_PUBLISH_DONE,   /* packet_id, reason_code: an outbound QoS 1/2 PUBLISH completed
+                                (PUBACK, PUBCOMP, or PUBREC with a failure code in 5.0) */
+    KMQTT_EV_SUBACK,         /* packet_id; packet.u.suback.reason_codes, one per filter */
+    KMQTT_EV_UNSUBACK,       /* packet_id; packet.u.suback */
+    KMQTT_EV_PINGRESP,
+    KMQTT_EV_DISCONNECT,     /* 5.0: the server disconnects; reason_code, packet.u.disconnect */
+    KMQTT_EV_AUTH,           /* 5.0: reason_code, packet.u.disconnect (props) */
+    KMQTT_EV_REQUEST_FAILED  /* packet_id, err: a SUBSCRIBE / UNSUBSCRIBE ended without its ack
+                                (connection lost); no packet */
+} kmqtt_event_type_t;
+
+typedef struct kmqtt_event {
+    kmqtt_event_type_t type;
+    uint16_t packet_id;
+    uint8_t reason_code;
+    bool session_present;
+    kmqtt_err_t err;
+    kmqtt_packet_t packet; /* views into the session's receive buffer: valid until the next
+                              call of kmqtt_session_next_event or kmqtt_session_rx_space */
+} kmqtt_event_t;
+
+/* One outbound QoS 1/2 message or request being tracked. Private. */
+typedef struct kmqtt_session_record {
+    uint16_t packet_id;
+    uint8_t kind;  /* private: what is awaited */
+    uint8_t flags; /* private */
+    uint32_t store_off;
+    uint32_t store_len;
+    uint64_t sent_ms;
+} kmqtt_session_record_t;
+
+/* The session. Declared so it can live inside another struct; treat every
+ * field as private. */
+typedef struct kmqtt_session {
+    kmqtt_session_config_t cfg;
+    kmqtt_session_state_t state;
+    /* carved from the caller's storage by kmqtt_session_init */
+    kmqtt_session_record_t *inflight; /* cfg.max_inflight, in send order */
+    uint16_t inflight_count;
+    kmqtt_session_record_t *pending; /* cfg.max_pending SUBSCRIBE / UNSUBSCRIBE */
+    uint16_t pending_count;
+    uint16_t *inbound_qos2; /* cfg.max_inbound_qos2 ids awaiting PUBREL */
+    uint16_t inbound_count;
+    uint8_t *rx;
+    size_t rx_len;      /* bytes held */
+    size_t rx_consumed; /* bytes of the packet last reported, dropped at the next call */
+    uint8_t *tx;
+    size_t tx_start, tx_end;
+    uint8_t *store;
+    size_t store_used;
+    uint16_t next_packet_id;
+    uint16_t failed_pending; /* requests to report as KMQTT_EV_REQUEST_FAILED */
+    uint16_t server_receive_max; /* 5.0 CONNACK Receive Maximum (65535 if absent) */
+    uint32_t server_max_packet;  /* 5.0 CONNACK Maximum Packet Size (0 = none) */
+    uint64_t last_tx_ms, last_rx_ms, ping_sent_ms;
+    bool ping_outstanding;
+    bool resend_due;
+} kmqtt_session_t;
+
+/* Bytes of storage kmqtt_session_init needs for cfg (tables, receive and
+ * send buffers, store), or 0 if cfg is invalid. */
+size_t kmqtt_session_storage_size(const kmqtt_session_config_t *cfg);
+
+/* Sets up s over storage (len >= kmqtt_session_storage_size(cfg), aligned
+ * for uint64_t). The session uses storage until the caller stops using s;
+ * it never frees it. Returns KMQTT_OK, KMQTT_EINVAL (bad config) or
+ * KMQTT_ENOBUFS (storage too small). */
+kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg,
+                               void *storage, size_t len);
+
+kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
+
+/* Number of outbound QoS 1/2 messages not yet complete. */
+size_t kmqtt_session_inflight(const kmqtt_session_t *s);
+
+/* ------------------------------------------------------------- connection */
+
+/* Begins a connection on a fresh transport: drops any received or unsent
+ * bytes and queues CONNECT (connect->version is ignored: cfg.version is
+ * used). Returns KMQTT_OK, KMQTT_ESTATE (not idle), KMQTT_ENOBUFS (CONNECT
+ * does not fit in the send buffer) or the encoder's error. */
+kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, const kmqtt_connect_t *connect,
+                                uint64_t now_ms);
+
+/* Queues DISCONNECT (reason and props are 5.0 only; pass 0 and NULL in
+ * 3.1.1) and moves to CLOSING. Returns KMQTT_OK, KMQTT_ESTATE (not
+ * connected) or KMQTT_ENOBUFS. */
+kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason,
+                                     const kmqtt_props_t *props);
+
+/* The connection is gone, for whatever reason: back to IDLE, unsent and
+ * unprocessed bytes dropped. Outbound QoS 1/2 messages stay for the next
+ * connection; each pending SUBSCRIBE / UNSUBSCRIBE is reported once by
+ * kmqtt_session_next_event as KMQTT_EV_REQUEST_FAILED. */
+void kmqtt_session_lost(kmqtt_session_t *s, uint64_t now_ms);
+
+/* Forgets every outbound message and inbound QoS 2 id (a clean session
+ * the application asked for). Each forgotten outbound message is reported
+ * by kmqtt_session_next_event as KMQTT_EV_PUBLISH_DONE with err
+ * KMQTT_ECANCELED. Only when IDLE; returns KMQTT_ESTATE otherwise. */
+kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s);
+
+/* --------------------------------------------------------------- requests */
+
+/* Queues a PUBLISH (msg->packet_id and msg->dup are ignored). QoS 1/2 take
+ * a packet id (returned in *packet_id; 0 for QoS 0), a record and a copy in
+ * the store. Only when CONNECTED. Returns KMQTT_OK, KMQTT_ENOTCONN,
+ * KMQTT_ELIMIT (in-flight window full: the smaller of cfg.max_inflight and
+ * the server's Receive Maximum), KMQTT_ENOBUFS (send buffer or store full
+ * for now: send, or wait for acks, and try again), KMQTT_ETOOBIG (larger
+ * than the send buffer, store or the server's maximum packet size: never
+ * fits) or the encoder's error for an invalid message. On error nothing is
+ * queued and no packet id is used. */
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg,
+                                  uint64_t now_ms, uint16_t *packet_id);
+
+/* Queues a SUBSCRIBE (is_subscribe) or UNSUBSCRIBE with a new packet id
+ * (sub->packet_id is ignored). Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_ELIMIT
+ * (cfg.max_pending requests already waiting), KMQTT_ENOBUFS, KMQTT_ETOOBIG or
+ * the encoder's error. */
+kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t *sub,
+                                    bool is_subscribe, uint64_t now_ms, uint16_t *packet_id);
+
+/* ------------------------------------------------------------------ bytes */
+
+/* Where the next received bytes go: *buf and *space (may be 0 only when a
+ * packet is waiting to be taken by kmqtt_session_next_event). Invalidates the
+ * views of the last event. */
+void kmqtt_session_rx_space(kmqtt_session_t *s, uint8_t **buf, size_t *space);
+
+/* n bytes were written at the place kmqtt_session_rx_space gave. */
+void kmqtt_session_rx_commit(kmqtt_session_t *s, size_t n, uint64_t now_ms);
+
+/* Takes the next complete packet from the received bytes, applies the
+ * protocol rules, queues any answer (PUBACK, PUBREC, PUBREL, PUBCOMP) and
+ * reports what the application should know. Packets that need no report are
+ * handled and skipped. Returns:
+ *  KMQTT_OK         *ev is filled (views valid until the next call here or of
+ *                   kmqtt_session_rx_space)
+ *  KMQTT_NEED_MORE  nothing to report until more bytes arrive
+ *  < 0              the broker broke the protocol or sent a malformed packet
+ *                   (the codec's error, KMQTT_EPROTOCOL or KMQTT_ETOOBIG): close
+ *                   the connection and call kmqtt_session_lost */
+kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev);
+
+/* The bytes waiting to be sent, contiguous: returns their number and sets
+ * *buf. */
+size_t kmqtt_session_tx_peek(const kmqtt_session_t *s, const uint8_t **buf);
+
+/* n of those bytes were written. */
+void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint64_t now_ms);
+
+/* ------------------------------------------------------------------- time */
+
+/* Does what is due at now_ms: a PINGREQ when idle for keepalive, a resend
+ * when cfg.retry_ms passed (3.1.1). Sets *next_ms to the next time tick has
+ * something to do (UINT64_MAX if nothing). Returns KMQTT_OK, or
+ * KMQTT_EKEEPALIVE when a PINGREQ got no answer within half a keepalive
+ * (close the connection). */
+kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
