@@ -177,6 +177,10 @@ static inline void wr_bin(wr_t *w, const void *ptr, size_t len)
  * valid UTF-8, and no field running past the block (KMQTT_EPROP_LENGTH). */
 kmqtt_err_t kmqtt_props_validate_raw(const uint8_t *block, size_t len, unsigned where);
 
+/* Reads one property (identifier and value) from a raw block, checking its
+ * bounds and UTF-8 but not where it may appear. */
+kmqtt_err_t kmqtt_prop_read_one(rd_t *r, kmqtt_prop_t *out);
+
 /* Reads a property length varint and the block that follows, validates it,
  * and points out->raw at it (out->items = NULL). Length past the packet is
  * KMQTT_EPROP_LENGTH. */

@@ -85,58 +85,6 @@ void kmqtt_prop_iter_init(kmqtt_prop_iter_t *it, const kmqtt_props_t *props)
     }
 }
 
-/* Reads one property from a raw block. The decoder validated the block
- * already, so this only guards the bounds: a block that does not parse
- * ends the walk instead of being read past. */
-static bool read_one(rd_t *r, kmqtt_prop_t *out)
-{
-    uint8_t id;
-    uint8_t b8;
-    uint16_t b16;
-    kmqtt_bin_t bin;
-    kmqtt_bin_t val;
-
-    if (rd_u8(r, &id) != KMQTT_OK)
-        return false;
-    memset(out, 0, sizeof *out);
-    out->id = (kmqtt_prop_id_t)id;
-    switch (kmqtt_prop_type(id)) {
-    case KMQTT_PROPTYPE_BYTE:
-        if (rd_u8(r, &b8) != KMQTT_OK)
-            return false;
-        out->num = b8;
-        return true;
-    case KMQTT_PROPTYPE_U16:
-        if (rd_u16(r, &b16) != KMQTT_OK)
-            return false;
-        out->num = b16;
-        return true;
-    case KMQTT_PROPTYPE_U32:
-        return rd_u32(r, &out->num) == KMQTT_OK;
-    case KMQTT_PROPTYPE_VARINT:
-        return rd_varint(r, &out->num) == KMQTT_OK;
-    case KMQTT_PROPTYPE_STRING:
-        if (rd_bin(r, &bin) != KMQTT_OK)
-            return false;
-        out->str.ptr = (const char *)bin.ptr;
-        out->str.len = bin.len;
-        return true;
-    case KMQTT_PROPTYPE_BINARY:
-        return rd_bin(r, &out->bin) == KMQTT_OK;
-    case KMQTT_PROPTYPE_STRING_PAIR:
-        if (rd_bin(r, &bin) != KMQTT_OK || rd_bin(r, &val) != KMQTT_OK)
-            return false;
-        out->str.ptr = (const char *)bin.ptr;
-        out->str.len = bin.len;
-        out->value.ptr = (const char *)val.ptr;
-        out->value.len = val.len;
-        return true;
-    case KMQTT_PROPTYPE_NONE:
-    default:
-        return false;
-    }
-}
-
 bool kmqtt_prop_iter_next(kmqtt_prop_iter_t *it, kmqtt_prop_t *out)
 {
     if (it->item != NULL) {
@@ -149,7 +97,9 @@ bool kmqtt_prop_iter_next(kmqtt_prop_iter_t *it, kmqtt_prop_t *out)
     if (it->pos == NULL || it->pos >= it->end)
         return false;
     rd_t r = {it->pos, it->end};
-    if (!read_one(&r, out)) {
+    /* The decoder validated the block already; this only guards the bounds,
+     * so a block that does not parse ends the walk instead of being read past. */
+    if (kmqtt_prop_read_one(&r, out) != KMQTT_OK) {
         it->pos = it->end; /* a later call must not retry the bad bytes */
         return false;
     }

@@ -142,6 +142,16 @@ static kmqtt_err_t read_value(rd_t *r, kmqtt_prop_type_t type, kmqtt_prop_t *p)
     }
 }
 
+kmqtt_err_t kmqtt_prop_read_one(rd_t *r, kmqtt_prop_t *out)
+{
+    uint8_t id;
+    if (rd_u8(r, &id) != KMQTT_OK)
+        return KMQTT_EPROP_LENGTH;
+    memset(out, 0, sizeof *out);
+    out->id = (kmqtt_prop_id_t)id;
+    return read_value(r, kmqtt_prop_type(id), out);
+}
+
 kmqtt_err_t kmqtt_props_validate_raw(const uint8_t *block, size_t len, unsigned where)
 {
     seen_t seen = 0;
@@ -154,13 +164,10 @@ kmqtt_err_t kmqtt_props_validate_raw(const uint8_t *block, size_t len, unsigned 
     rd_t r = {block, block + len};
     while (rd_left(&r) > 0) {
         kmqtt_prop_t p;
-        uint8_t id = *r.p++;
-        err = check_id(id, where, &seen);
+        err = check_id(*r.p, where, &seen);
         if (err != KMQTT_OK)
             return err;
-        memset(&p, 0, sizeof p);
-        p.id = (kmqtt_prop_id_t)id;
-        err = read_value(&r, kmqtt_prop_type(id), &p);
+        err = kmqtt_prop_read_one(&r, &p);
         if (err != KMQTT_OK)
             return err;
         err = check_value(&p);
