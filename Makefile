@@ -1,7 +1,8 @@
 # Thin wrapper over CMake. Build output goes to build/, programs to build/bin/.
 #   make          build the library and tests
 #   make demo     run the demo
-#   make test     install missing packages, build, run the suite normally and under ASan+UBSan
+#   make test     install missing packages, build, run the suite as built, under ASan+UBSan
+#                 and under ThreadSanitizer
 #   make fuzz     run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
 #   make size     cross-compile the core for Cortex-M4 and print its footprint
 #   make install  install headers and libraries under PREFIX
@@ -10,7 +11,7 @@ FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all deps demo test test-default test-asan fuzz size install clean
+.PHONY: all deps demo test test-default test-asan test-tsan fuzz size install clean
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -25,6 +26,7 @@ demo: deps all
 test: deps
 	@$(MAKE) --no-print-directory test-default
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-tsan
 
 test-default:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -36,6 +38,12 @@ test-asan:
 	cmake --build build/asan -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build/asan --output-on-failure -j$(JOBS)
+
+test-tsan:
+	cmake -S . -B build/tsan -DCMAKE_C_COMPILER=clang -DKMQTT_SANITIZE_THREAD=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build/tsan -j$(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
 
 fuzz: deps
 	cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DKMQTT_FUZZ=ON -DKMQTT_BUILD_TESTS=OFF \

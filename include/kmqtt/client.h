@@ -55,7 +55,7 @@ typedef enum kmqtt_conn_state {
     KMQTT_STATE_DISCONNECTED = 0, /* never connected, or disconnected by the application */
     KMQTT_STATE_CONNECTING,
     KMQTT_STATE_CONNECTED,
-    KMQTT_STATE_CONNECTION_LOST   /* closed by the broker, the network or a protocol error */
+    KMQTT_STATE_CONNECTION_LOST /* closed by the broker, the network or a protocol error */
 } kmqtt_conn_state_t;
 
 /* The connection state changed; err says why a connection was lost or a
@@ -64,9 +64,9 @@ typedef void (*kmqtt_state_fn)(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqt
                                void *ctx);
 
 typedef struct kmqtt_client_options {
-    const char *host;      /* default "localhost" */
-    uint16_t port;         /* default 1883 */
-    const char *client_id; /* NULL or "" = "kmqtt-" and 12 random hex digits */
+    const char *host;        /* default "localhost" */
+    uint16_t port;           /* default 1883 */
+    const char *client_id;   /* NULL or "" = "kmqtt-" and 12 random hex digits */
     kmqtt_version_t version; /* default KMQTT_V311 */
     uint16_t keepalive_s;    /* default 60; 0 = off */
     bool clean_session;      /* default true */
@@ -80,11 +80,11 @@ typedef struct kmqtt_client_options {
     uint8_t will_qos;
     bool will_retain;
 
-    size_t rx_buffer_size;     /* largest incoming packet; default 4096 */
-    size_t tx_buffer_size;     /* default 4096 */
-    size_t store_size;         /* bytes kept for unacked QoS 1/2 messages; default 8192 */
-    uint16_t max_inflight;     /* default 20 */
-    uint16_t max_subscriptions; /* handlers kept; default 32 */
+    size_t rx_buffer_size;       /* largest incoming packet; default 4096 */
+    size_t tx_buffer_size;       /* default 4096 */
+    size_t store_size;           /* bytes kept for unacked QoS 1/2 messages; default 8192 */
+    uint16_t max_inflight;       /* default 20 */
+    uint16_t max_subscriptions;  /* handlers kept; default 32 */
     uint32_t connect_timeout_ms; /* TCP connect + CONNACK; default 10000 */
     uint32_t publish_block_ms;   /* how long kmqtt_publish waits for room in a full
                                     window (0 = return KMQTT_ELIMIT at once); default 0 */
@@ -95,10 +95,11 @@ typedef struct kmqtt_client_options {
     kmqtt_state_fn on_state;
     void *ctx; /* passed to the three callbacks above */
 
-    kmqtt_mem_t *mem;              /* parent accounting context, optional */
-    bool mem_debug;                /* the client's own context in debug mode */
-    const kmqtt_transport_t *transport; /* NULL = the port's TCP; the client owns it after
-                                           create (destroy() is called at the end) */
+    kmqtt_mem_t *mem;                   /* parent accounting context, optional */
+    bool mem_debug;                     /* the client's own context in debug mode */
+    const kmqtt_transport_t *transport; /* NULL = the port's TCP; the client owns it once
+                                           create succeeds (and calls its destroy() at the
+                                           end); if create fails the caller still owns it */
 } kmqtt_client_options_t;
 
 /* Fills o with the defaults above. */
@@ -107,7 +108,8 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o);
 /* Creates a client. Every string and buffer in o is copied: the caller's
  * memory is not used after this returns. Does not connect, does not block.
  * Returns KMQTT_OK and *out, KMQTT_EINVAL (an option out of range, an invalid
- * will topic), or KMQTT_ENOMEM (nothing is left allocated). */
+ * will topic), KMQTT_ENOMEM, or KMQTT_EIO (no entropy for a client id). On
+ * failure nothing is left allocated. */
 kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t **out);
 
 /* Disconnects (if connected), stops the background thread (if any), and
@@ -145,9 +147,10 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
                           uint8_t qos, bool retain, uint16_t *packet_id);
 
 /* Waits until the QoS 1/2 publish packet_id completes, up to timeout_ms.
- * Returns KMQTT_OK (and *reason_code if not NULL), KMQTT_ETIMEDOUT,
- * KMQTT_ENOTFOUND (not in flight: unknown or already completed),
- * KMQTT_ECANCELED. Blocks. */
+ * The last 64 completions are remembered, so a publish acknowledged before
+ * the wait began returns at once. Returns KMQTT_OK (and *reason_code if not
+ * NULL), KMQTT_ETIMEDOUT, KMQTT_ENOTFOUND (neither in flight nor among the
+ * recent completions), KMQTT_ECANCELED. Blocks. */
 kmqtt_err_t kmqtt_publish_wait(kmqtt_client_t *c, uint16_t packet_id, uint32_t timeout_ms,
                                uint8_t *reason_code);
 

@@ -61,14 +61,14 @@ typedef enum kmqtt_err {
     KMQTT_EPROP_LENGTH = -54,      /* property length overruns the packet */
 
     /* client and transport */
-    KMQTT_ERESOLVE = -60,      /* the host name could not be resolved */
-    KMQTT_ECONNREFUSED = -61,  /* nothing listens at that address */
-    KMQTT_EREFUSED = -62,      /* the broker refused the connection (CONNACK code != 0) */
-    KMQTT_EPROTOCOL = -63,     /* the broker broke the protocol (unexpected packet or id) */
-    KMQTT_ENOTCONN = -64,      /* not connected */
-    KMQTT_ECANCELED = -65,     /* the wait ended because the client disconnected or is destroyed */
-    KMQTT_EKEEPALIVE = -66,    /* no answer from the broker within the keepalive allowance */
-    KMQTT_ESUBFAIL = -67,      /* the broker refused a subscription (see the per-filter codes) */
+    KMQTT_ERESOLVE = -60,     /* the host name could not be resolved */
+    KMQTT_ECONNREFUSED = -61, /* nothing listens at that address */
+    KMQTT_EREFUSED = -62,     /* the broker refused the connection (CONNACK code != 0) */
+    KMQTT_EPROTOCOL = -63,    /* the broker broke the protocol (unexpected packet or id) */
+    KMQTT_ENOTCONN = -64,     /* not connected */
+    KMQTT_ECANCELED = -65,    /* the wait ended because the client disconnected or is destroyed */
+    KMQTT_EKEEPALIVE = -66,   /* no answer from the broker within the keepalive allowance */
+    KMQTT_ESUBFAIL = -67,     /* the broker refused a subscription (see the per-filter codes) */
 
     /* mem */
     KMQTT_EMEM_CORRUPT = -70, /* a block's guard or header was overwritten */

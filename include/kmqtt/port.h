@@ -44,7 +44,7 @@ typedef struct kmqtt_port_thread kmqtt_port_thread_t;
 kmqtt_err_t kmqtt_port_mutex_create(kmqtt_mem_t *m, kmqtt_port_mutex_t **out);
 /* Destroys an unlocked mutex and returns its memory to m; NULL is a no-op. */
 void kmqtt_port_mutex_destroy(kmqtt_mem_t *m, kmqtt_port_mutex_t *mx);
-void kmqtt_port_mutex_lock(kmqtt_port_mutex_t *mx);   /* blocks */
+void kmqtt_port_mutex_lock(kmqtt_port_mutex_t *mx); /* blocks */
 void kmqtt_port_mutex_unlock(kmqtt_port_mutex_t *mx);
 
 kmqtt_err_t kmqtt_port_cond_create(kmqtt_mem_t *m, kmqtt_port_cond_t **out);
@@ -71,7 +71,7 @@ bool kmqtt_port_thread_is_current(const kmqtt_port_thread_t *t);
 /* -------------------------------------------------------------- transport */
 
 /* Events for kmqtt_transport_t.wait. */
-#define KMQTT_WAIT_READ 1u
+#define KMQTT_WAIT_READ  1u
 #define KMQTT_WAIT_WRITE 2u
 #define KMQTT_WAIT_WOKEN 4u /* wake() was called */
 
@@ -83,18 +83,22 @@ typedef struct kmqtt_transport {
     void *ctx;
     /* Connects within timeout_ms (name resolution included where the stack
      * allows). Returns KMQTT_OK, KMQTT_ERESOLVE, KMQTT_ECONNREFUSED,
-     * KMQTT_ETIMEDOUT, KMQTT_ECANCELED (wake() was called) or KMQTT_EIO.
-     * On failure nothing stays open. Blocks. */
+     * KMQTT_ETIMEDOUT, KMQTT_ECANCELED (wake() was called, also before
+     * open() began: a wake is remembered once), KMQTT_ESTATE (already open)
+     * or KMQTT_EIO. On failure nothing stays open. Blocks. */
     kmqtt_err_t (*open)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms);
     /* Sends up to len bytes without blocking: bytes sent, 0 = would block,
-     * < 0 = error (a kmqtt_err_t). Never raises SIGPIPE. */
+     * < 0 = error (a kmqtt_err_t; KMQTT_ENOTCONN when nothing is open).
+     * Never raises SIGPIPE. */
     long (*send)(void *ctx, const void *buf, size_t len);
     /* Receives up to len bytes without blocking: bytes received, 0 = nothing
      * yet, < 0 = closed by the peer (KMQTT_ECLOSED) or error. */
     long (*recv)(void *ctx, void *buf, size_t len);
     /* Waits until one of events (KMQTT_WAIT_READ / _WRITE) is ready, wake()
      * is called, or timeout_ms passes; sets *ready to the events that are
-     * ready (0 on timeout). Returns KMQTT_OK or an error. Blocks. */
+     * ready (0 on timeout). With nothing open it waits for wake() or the
+     * timeout only (events 0 and timeout 0 just clears a pending wake).
+     * Returns KMQTT_OK or an error. Blocks. */
     kmqtt_err_t (*wait)(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready);
     /* Makes the current or next open()/wait() return at once. Any thread. */
     void (*wake)(void *ctx);

@@ -58,22 +58,22 @@ typedef enum kmqtt_session_state {
     KMQTT_SESSION_IDLE = 0,   /* no connection */
     KMQTT_SESSION_CONNECTING, /* CONNECT queued or sent, waiting for CONNACK */
     KMQTT_SESSION_CONNECTED,
-    KMQTT_SESSION_CLOSING     /* DISCONNECT queued: flush, then close */
+    KMQTT_SESSION_CLOSING /* DISCONNECT queued: flush, then close */
 } kmqtt_session_state_t;
 
 typedef enum kmqtt_event_type {
     KMQTT_EV_NONE = 0,
-    KMQTT_EV_CONNACK,        /* reason_code, session_present; packet.u.connack */
-    KMQTT_EV_MESSAGE,        /* packet.u.publish: an application message */
-    KMQTT_EV_PUBLISH_DONE,   /* packet_id, reason_code: an outbound QoS 1/2 PUBLISH completed
-                                (PUBACK, PUBCOMP, or PUBREC with a failure code in 5.0) */
-    KMQTT_EV_SUBACK,         /* packet_id; packet.u.suback.reason_codes, one per filter */
-    KMQTT_EV_UNSUBACK,       /* packet_id; packet.u.suback */
+    KMQTT_EV_CONNACK,      /* reason_code, session_present; packet.u.connack */
+    KMQTT_EV_MESSAGE,      /* packet.u.publish: an application message */
+    KMQTT_EV_PUBLISH_DONE, /* packet_id, reason_code: an outbound QoS 1/2 PUBLISH completed
+                              (PUBACK, PUBCOMP, or PUBREC with a failure code in 5.0) */
+    KMQTT_EV_SUBACK,       /* packet_id; packet.u.suback.reason_codes, one per filter */
+    KMQTT_EV_UNSUBACK,     /* packet_id; packet.u.suback */
     KMQTT_EV_PINGRESP,
-    KMQTT_EV_DISCONNECT,     /* 5.0: the server disconnects; reason_code, packet.u.disconnect */
-    KMQTT_EV_AUTH,           /* 5.0: reason_code, packet.u.disconnect (props) */
-    KMQTT_EV_REQUEST_FAILED  /* packet_id, err: a SUBSCRIBE / UNSUBSCRIBE ended without its ack
-                                (connection lost); no packet */
+    KMQTT_EV_DISCONNECT,    /* 5.0: the server disconnects; reason_code, packet.u.disconnect */
+    KMQTT_EV_AUTH,          /* 5.0: reason_code, packet.u.disconnect (props) */
+    KMQTT_EV_REQUEST_FAILED /* packet_id, err: a SUBSCRIBE / UNSUBSCRIBE ended without its ack
+                               (connection lost); no packet */
 } kmqtt_event_type_t;
 
 typedef struct kmqtt_event {
@@ -96,6 +96,9 @@ typedef struct kmqtt_session_record {
     uint64_t sent_ms;
 } kmqtt_session_record_t;
 
+/* Private: how many answers may wait for room in the send buffer. */
+#define KMQTT_SESSION_OWED_MAX 8
+
 /* The session. Declared so it can live inside another struct; treat every
  * field as private. */
 typedef struct kmqtt_session {
@@ -110,18 +113,25 @@ typedef struct kmqtt_session {
     uint16_t inbound_count;
     uint8_t *rx;
     size_t rx_len;      /* bytes held */
-    size_t rx_consumed; /* bytes of the packet last reported, dropped at the next call */
+    size_t rx_consumed; /* bytes at the front already handled, dropped by rx_space */
     uint8_t *tx;
     size_t tx_start, tx_end;
     uint8_t *store;
-    size_t store_used;
+    size_t store_used; /* bytes of live copies */
+    size_t store_end;  /* end of the last copy; holes before it are compacted on demand */
     uint16_t next_packet_id;
-    uint16_t failed_pending; /* requests to report as KMQTT_EV_REQUEST_FAILED */
+    uint16_t failed_pending;     /* requests to report as KMQTT_EV_REQUEST_FAILED */
     uint16_t server_receive_max; /* 5.0 CONNACK Receive Maximum (65535 if absent) */
     uint32_t server_max_packet;  /* 5.0 CONNACK Maximum Packet Size (0 = none) */
     uint64_t last_tx_ms, last_rx_ms, ping_sent_ms;
+    uint32_t keepalive_ms; /* cfg.keepalive_s, or the 5.0 Server Keep Alive */
     bool ping_outstanding;
-    bool resend_due;
+    bool resend_due;  /* some record still waits for room in tx */
+    bool clean_start; /* the CONNECT asked for a new session */
+    bool rx_blocked;  /* a received packet waits for room for its answer */
+    /* answers (and PINGREQ) that found tx full, sent in order as it drains */
+    uint8_t owed_count;
+    uint32_t owed[KMQTT_SESSION_OWED_MAX];
 } kmqtt_session_t;
 
 /* Bytes of storage kmqtt_session_init needs for cfg (tables, receive and
@@ -132,8 +142,8 @@ size_t kmqtt_session_storage_size(const kmqtt_session_config_t *cfg);
  * for uint64_t). The session uses storage until the caller stops using s;
  * it never frees it. Returns KMQTT_OK, KMQTT_EINVAL (bad config) or
  * KMQTT_ENOBUFS (storage too small). */
-kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg,
-                               void *storage, size_t len);
+kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg, void *storage,
+                               size_t len);
 
 kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
 
@@ -178,8 +188,8 @@ kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s);
  * than the send buffer, store or the server's maximum packet size: never
  * fits) or the encoder's error for an invalid message. On error nothing is
  * queued and no packet id is used. */
-kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg,
-                                  uint64_t now_ms, uint16_t *packet_id);
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg, uint64_t now_ms,
+                                  uint16_t *packet_id);
 
 /* Queues a SUBSCRIBE (is_subscribe) or UNSUBSCRIBE with a new packet id
  * (sub->packet_id is ignored). Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_ELIMIT
@@ -204,7 +214,10 @@ void kmqtt_session_rx_commit(kmqtt_session_t *s, size_t n, uint64_t now_ms);
  * handled and skipped. Returns:
  *  KMQTT_OK         *ev is filled (views valid until the next call here or of
  *                   kmqtt_session_rx_space)
- *  KMQTT_NEED_MORE  nothing to report until more bytes arrive
+ *  KMQTT_NEED_MORE  nothing to report until more bytes arrive (or, rarely, until
+ *                   tx drains: a packet whose answer finds tx and the short
+ *                   owed list full waits; kmqtt_session_tick then gives a
+ *                   next_ms of now once there is room)
  *  < 0              the broker broke the protocol or sent a malformed packet
  *                   (the codec's error, KMQTT_EPROTOCOL or KMQTT_ETOOBIG): close
  *                   the connection and call kmqtt_session_lost */

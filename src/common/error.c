@@ -80,14 +80,22 @@ const char *kmqtt_strerror(kmqtt_err_t err)
         return "property value out of range";
     case KMQTT_EPROP_LENGTH:
         return "property length overruns the packet";
-    case KMQTT_ERESOLVE: return "host name could not be resolved";
-    case KMQTT_ECONNREFUSED: return "connection refused";
-    case KMQTT_EREFUSED: return "broker refused the connection";
-    case KMQTT_EPROTOCOL: return "protocol error from the broker";
-    case KMQTT_ENOTCONN: return "not connected";
-    case KMQTT_ECANCELED: return "cancelled by disconnect";
-    case KMQTT_EKEEPALIVE: return "broker did not answer within the keepalive allowance";
-    case KMQTT_ESUBFAIL: return "subscription refused by the broker";
+    case KMQTT_ERESOLVE:
+        return "host name could not be resolved";
+    case KMQTT_ECONNREFUSED:
+        return "connection refused";
+    case KMQTT_EREFUSED:
+        return "broker refused the connection";
+    case KMQTT_EPROTOCOL:
+        return "protocol error from the broker";
+    case KMQTT_ENOTCONN:
+        return "not connected";
+    case KMQTT_ECANCELED:
+        return "cancelled by disconnect";
+    case KMQTT_EKEEPALIVE:
+        return "broker did not answer within the keepalive allowance";
+    case KMQTT_ESUBFAIL:
+        return "subscription refused by the broker";
     case KMQTT_EMEM_CORRUPT:
         return "memory block header or guard overwritten";
     case KMQTT_EMEM_BAD_FREE:

@@ -1,0 +1,225 @@
+/*
+ * Connecting and disconnecting.
+ *
+ * Disconnect is synchronous (architecture rule 1): when it returns the
+ * transport is closed, the background thread has stopped (unless the call
+ * came from it), every blocked call has returned or is returning
+ * KMQTT_ECANCELED, and nothing opens a connection again by itself.
+ */
+#include "client_internal.h"
+
+static void connect_packet(const kmqtt_client_t *c, kmqtt_connect_t *p, kmqtt_prop_t *prop)
+{
+    memset(p, 0, sizeof *p);
+    p->version = c->opt.version;
+    p->clean_start = c->opt.clean_session;
+    p->keepalive = c->opt.keepalive_s;
+    p->client_id.ptr = c->opt.client_id;
+    p->client_id.len = c->client_id_len;
+    if (c->opt.username != NULL) {
+        p->has_username = true;
+        p->username.ptr = c->opt.username;
+        p->username.len = c->username_len;
+    }
+    if (c->opt.password != NULL) {
+        p->has_password = true;
+        p->password.ptr = c->opt.password;
+        p->password.len = c->opt.password_len;
+    }
+    if (c->opt.has_will) {
+        p->has_will = true;
+        p->will.topic.ptr = c->opt.will_topic;
+        p->will.topic.len = c->will_topic_len;
+        p->will.payload.ptr = c->opt.will_payload;
+        p->will.payload.len = c->opt.will_payload_len;
+        p->will.qos = c->opt.will_qos;
+        p->will.retain = c->opt.will_retain;
+    }
+    if (c->opt.version == KMQTT_V5) {
+        /* The broker may have at most this many QoS 1/2 messages towards us
+         * unacknowledged (MQTT-3.3.4-9): the inbound QoS 2 table's size. */
+        memset(prop, 0, sizeof *prop);
+        prop->id = KMQTT_PROP_RECEIVE_MAXIMUM;
+        prop->num = c->opt.max_inflight;
+        p->props.items = prop;
+        p->props.count = 1;
+    }
+}
+
+/* Ends a connect that failed before or at open; mx and the turn held. */
+static kmqtt_err_t connect_fail(kmqtt_client_t *c, kmqtt_err_t err)
+{
+    kc_turn_release(c);
+    c->state = KMQTT_STATE_DISCONNECTED;
+    c->last_err = err;
+    c->connect_result = err;
+    kc_broadcast(c);
+    kc_notify_state(c, KMQTT_STATE_DISCONNECTED, err);
+    return err;
+}
+
+/* Opens the transport and queues CONNECT. */
+static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t cancel_seq)
+{
+    kmqtt_connect_t pkt;
+    kmqtt_prop_t prop;
+    unsigned ready;
+    kmqtt_err_t err;
+
+    /* Wait for a turn still ending (a kmqtt_run that saw the last loss). */
+    while (c->turn_busy) {
+        if (kc_remaining(deadline) == 0 || c->cancel_seq != cancel_seq) {
+            err = c->cancel_seq != cancel_seq ? KMQTT_ECANCELED : KMQTT_ETIMEDOUT;
+            c->state = KMQTT_STATE_DISCONNECTED;
+            c->connect_result = err;
+            kc_broadcast(c);
+            kc_notify_state(c, KMQTT_STATE_DISCONNECTED, err);
+            return err;
+        }
+        kc_cond_wait(c, kc_remaining(deadline));
+    }
+    kc_turn_acquire(c);
+    if (c->cancel_seq != cancel_seq)
+        return connect_fail(c, KMQTT_ECANCELED);
+    if (c->opt.clean_session)
+        (void)kmqtt_session_clear(&c->s); /* each dropped publish is reported ECANCELED */
+
+    /* A wake() that came after the last wait() returned is still pending
+     * and would cancel open(): a zero wait with nothing open consumes it.
+     * A disconnect racing this connect is seen through cancel_seq. */
+    (void)c->tr.wait(c->tr.ctx, 0, 0, &ready);
+    c->io_busy = true;
+    kc_unlock(c);
+    err = c->tr.open(c->tr.ctx, c->opt.host, c->opt.port, kc_remaining(deadline));
+    kc_lock(c);
+    c->io_busy = false;
+    kc_broadcast(c);
+    if (c->cancel_seq != cancel_seq) {
+        if (err == KMQTT_OK)
+            c->tr.close(c->tr.ctx);
+        return connect_fail(c, KMQTT_ECANCELED);
+    }
+    if (err != KMQTT_OK)
+        return connect_fail(c, err);
+
+    connect_packet(c, &pkt, &prop);
+    err = kmqtt_session_start(&c->s, &pkt, kc_now());
+    if (err != KMQTT_OK) {
+        c->tr.close(c->tr.ctx);
+        return connect_fail(c, err);
+    }
+    c->open = true;
+    (void)kc_flush(c); /* errors surface in the first turn */
+    kc_turn_release(c);
+    return KMQTT_OK;
+}
+
+kmqtt_err_t kmqtt_connect(kmqtt_client_t *c, uint32_t timeout_ms, kmqtt_connack_info_t *info)
+{
+    uint64_t deadline;
+    uint32_t cancel_seq;
+    kmqtt_err_t err;
+
+    if (info != NULL)
+        memset(info, 0, sizeof *info);
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    kc_lock(c);
+    if (c->open || c->state == KMQTT_STATE_CONNECTED || c->state == KMQTT_STATE_CONNECTING) {
+        kc_unlock(c);
+        return KMQTT_ESTATE;
+    }
+    if (c->disconnecting != 0) {
+        kc_unlock(c);
+        return KMQTT_ECANCELED;
+    }
+    deadline = kc_deadline(timeout_ms != 0 ? timeout_ms : c->opt.connect_timeout_ms);
+    cancel_seq = c->cancel_seq;
+    c->state = KMQTT_STATE_CONNECTING;
+    c->connect_result = KMQTT_NEED_MORE;
+    memset(&c->connack, 0, sizeof c->connack);
+    kc_notify_state(c, KMQTT_STATE_CONNECTING, KMQTT_OK);
+
+    err = connect_open(c, deadline, cancel_seq);
+    while (err == KMQTT_OK) {
+        if (c->connect_result != KMQTT_NEED_MORE) {
+            err = c->connect_result;
+            break;
+        }
+        if (c->cancel_seq != cancel_seq) {
+            err = KMQTT_ECANCELED;
+            break;
+        }
+        if (kc_remaining(deadline) == 0) {
+            /* No CONNACK in time: close before anything else uses it. */
+            kc_quiesce(c);
+            if (c->connect_result == KMQTT_NEED_MORE) {
+                kc_close(c, KMQTT_ETIMEDOUT, KMQTT_STATE_DISCONNECTED);
+                kc_notify_state(c, KMQTT_STATE_DISCONNECTED, KMQTT_ETIMEDOUT);
+            }
+            err = c->connect_result;
+            break;
+        }
+        err = kc_wait_step(c, kc_remaining(deadline));
+    }
+    if (info != NULL && (err == KMQTT_OK || err == KMQTT_EREFUSED))
+        *info = c->connack;
+    kc_unlock(c);
+    return err;
+}
+
+/* DISCONNECT gets a short, bounded chance to leave; mx held, nobody else
+ * in the transport. */
+static void flush_bounded(kmqtt_client_t *c)
+{
+    uint64_t deadline = kc_deadline(KC_DISCONNECT_FLUSH_MS);
+    const uint8_t *buf;
+    unsigned ready;
+
+    for (;;) {
+        if (kc_flush(c) != KMQTT_OK || kmqtt_session_tx_peek(&c->s, &buf) == 0)
+            return;
+        if (kc_remaining(deadline) == 0)
+            return;
+        if (c->tr.wait(c->tr.ctx, KMQTT_WAIT_WRITE, kc_remaining(deadline), &ready) != KMQTT_OK)
+            return;
+    }
+}
+
+kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
+{
+    kmqtt_conn_state_t was;
+    kmqtt_err_t rc = KMQTT_ENOTCONN;
+
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    kc_lock(c);
+    c->cancel_seq++;
+    c->disconnecting++;
+    if (c->thread != NULL)
+        c->bg_stop = true;
+    kc_broadcast(c);
+    kc_quiesce(c);
+    was = c->state;
+    if (c->open) {
+        if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED &&
+            kmqtt_session_disconnect(&c->s, 0, NULL) == KMQTT_OK)
+            flush_bounded(c);
+        rc = KMQTT_OK;
+    }
+    if (was == KMQTT_STATE_CONNECTING)
+        rc = KMQTT_OK;
+    if (c->connect_result == KMQTT_NEED_MORE)
+        c->connect_result = KMQTT_ECANCELED;
+    kc_close(c, KMQTT_ECANCELED, KMQTT_STATE_DISCONNECTED);
+    c->last_err = KMQTT_OK;
+    /* From a handler on the background thread, the thread ends when the
+     * handler returns; start() or destroy() joins it. */
+    kc_bg_reap(c);
+    c->disconnecting--;
+    kc_broadcast(c);
+    if (was != KMQTT_STATE_DISCONNECTED)
+        kc_notify_state(c, KMQTT_STATE_DISCONNECTED, KMQTT_OK);
+    kc_unlock(c);
+    return rc;
+}

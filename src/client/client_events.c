@@ -1,0 +1,64 @@
+/*
+ * What the loop does with each event the session reports. Runs on the
+ * turn holder with mx held; callbacks are called with mx released.
+ */
+#include "client_internal.h"
+
+static kmqtt_err_t on_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
+{
+    c->connack.reason_code = ev->reason_code;
+    c->connack.session_present = ev->session_present;
+    if (ev->reason_code == 0 && kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED) {
+        c->state = KMQTT_STATE_CONNECTED;
+        if (c->connect_result == KMQTT_NEED_MORE)
+            c->connect_result = KMQTT_OK;
+        kc_broadcast(c);
+        kc_notify_state(c, KMQTT_STATE_CONNECTED, KMQTT_OK);
+        return KMQTT_OK;
+    }
+    /* A refusal closes the network connection (MQTT-3.2.2-5): so do we, and
+     * the client was never connected. */
+    kc_close(c, KMQTT_EREFUSED, KMQTT_STATE_DISCONNECTED);
+    kc_notify_state(c, KMQTT_STATE_DISCONNECTED, KMQTT_EREFUSED);
+    return KMQTT_EREFUSED;
+}
+
+kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
+{
+    kmqtt_event_t ev;
+    kmqtt_err_t err;
+
+    for (;;) {
+        /* A callback may have disconnected (and even connected again). */
+        if (gen != c->conn_gen || !c->open)
+            return KMQTT_ENOTCONN;
+        err = kmqtt_session_next_event(&c->s, kc_now(), &ev);
+        if (err == KMQTT_NEED_MORE)
+            return KMQTT_OK;
+        if (err != KMQTT_OK)
+            return kc_lost(c, err);
+        switch (ev.type) {
+        case KMQTT_EV_CONNACK:
+            err = on_connack(c, &ev);
+            if (err != KMQTT_OK)
+                return err;
+            break;
+        case KMQTT_EV_MESSAGE:
+            kc_dispatch(c, &ev.packet.u.publish);
+            break;
+        case KMQTT_EV_PUBLISH_DONE:
+            kc_publish_done(c, ev.packet_id, ev.err, ev.reason_code);
+            break;
+        case KMQTT_EV_SUBACK:
+        case KMQTT_EV_UNSUBACK:
+        case KMQTT_EV_REQUEST_FAILED:
+            kc_request_answer(c, &ev);
+            break;
+        case KMQTT_EV_DISCONNECT:
+            /* 5.0: the server ends the connection and closes it next. */
+            return kc_lost(c, KMQTT_ECLOSED);
+        default:
+            break;
+        }
+    }
+}

@@ -1,0 +1,172 @@
+/*
+ * Shared by the client's files only.
+ *
+ * Concurrency model (one mutex `mx`, one condition `cv`):
+ *  - every field below is read and written with mx held;
+ *  - "the turn" (turn_busy) is held by the one thread that reads from the
+ *    transport and takes events from the session. It makes the receive
+ *    buffer, and so the views of an event, that thread's alone;
+ *  - the transport is called with mx held (send, recv, close: they never
+ *    block), except open() and wait(), which are called unlocked by the
+ *    turn holder with io_busy set. Whoever must close the transport first
+ *    waits for io_busy to clear (waking the transport), so two threads are
+ *    never inside the transport at once;
+ *  - a message is copied into `scratch` and the turn released while its
+ *    handlers run, so a handler may itself run the loop (a blocking
+ *    subscribe). A message that arrives while scratch is taken is handed
+ *    to its handlers straight from the receive buffer with the turn kept;
+ *  - cv is broadcast on every change a blocked caller may wait for.
+ */
+#ifndef KMQTT_CLIENT_INTERNAL_H
+#define KMQTT_CLIENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kmqtt/client.h"
+#include "kmqtt/session.h"
+
+/* Completed QoS 1/2 publishes remembered for kmqtt_publish_wait. */
+#define KC_DONE_RING 64u
+/* SUBSCRIBE / UNSUBSCRIBE awaiting their ack at once (= session max_pending). */
+#define KC_MAX_REQUESTS 8u
+/* How long a background-thread turn waits at most, so a missed wake costs
+ * no more than this. */
+#define KC_BG_TURN_MS 1000u
+/* DISCONNECT gets this long to leave (architecture rule 1: disconnect is
+ * synchronous, but must not hang on a dead link). */
+#define KC_DISCONNECT_FLUSH_MS 500u
+/* Filters in one kmqtt_subscribe / kmqtt_unsubscribe call (the packet's
+ * filter array lives on the caller's stack). */
+#define KC_MAX_FILTERS 16u
+/* Receive rounds per turn, so a flood cannot keep one turn going forever. */
+#define KC_RX_ROUNDS 16u
+
+typedef struct kc_handler {
+    char *filter; /* own copy, NUL-terminated; NULL = free slot */
+    size_t len;
+    kmqtt_message_fn fn; /* NULL: subscribed, messages go to on_message */
+    void *ctx;
+} kc_handler_t;
+
+typedef struct kc_match {
+    kmqtt_message_fn fn;
+    void *ctx;
+} kc_match_t;
+
+typedef struct kc_done {
+    uint16_t packet_id; /* 0 = empty */
+    uint8_t reason_code;
+    kmqtt_err_t err;
+} kc_done_t;
+
+/* A SUBSCRIBE / UNSUBSCRIBE whose caller is blocked waiting for the ack.
+ * The caller's arrays stay valid because the caller clears the slot (under
+ * mx) before it returns. */
+typedef struct kc_request {
+    bool in_use;
+    bool done;
+    bool is_subscribe;
+    uint16_t packet_id;
+    kmqtt_err_t err;
+    const kmqtt_sub_request_t *subs; /* subscribe */
+    const char *const *filters;      /* unsubscribe */
+    size_t n;
+    uint8_t *granted; /* caller's, may be NULL */
+} kc_request_t;
+
+struct kmqtt_client {
+    /* Its own accounting; the struct itself is its first block. */
+    kmqtt_mem_t mem;
+    kmqtt_mem_t *parent;
+    kmqtt_mem_backend_t *parent_backend; /* from parent: must outlive mem's last free */
+
+    kmqtt_port_mutex_t *mx;
+    kmqtt_port_cond_t *cv;
+
+    kmqtt_transport_t tr;
+    bool tr_owned;
+
+    /* options, strings pointing into `strings` */
+    kmqtt_client_options_t opt;
+    char *strings;
+    size_t client_id_len, username_len, will_topic_len;
+
+    kmqtt_session_t s;
+    void *storage;
+
+    /* connection */
+    kmqtt_conn_state_t state;
+    bool open; /* transport open, session started */
+    kmqtt_err_t last_err;
+    kmqtt_err_t connect_result; /* KMQTT_NEED_MORE while a connect waits */
+    kmqtt_connack_info_t connack;
+    uint32_t conn_gen;   /* + 1 each time a connection is closed */
+    uint32_t cancel_seq; /* + 1 each kmqtt_disconnect: blocked calls end */
+    unsigned disconnecting;
+
+    /* the turn */
+    bool turn_busy;
+    bool turn_bg; /* held by the background thread */
+    bool io_busy;
+
+    /* background thread */
+    kmqtt_port_thread_t *thread;
+    bool bg_stop;
+    bool bg_done;
+
+    /* dispatch */
+    kc_handler_t *handlers; /* opt.max_subscriptions */
+    kc_match_t *match;      /* 2 x opt.max_subscriptions: scratch and pinned dispatch */
+    uint8_t *scratch;
+    size_t scratch_size;
+    bool scratch_busy;
+
+    /* outbound QoS 1/2 */
+    uint16_t *inflight_ids; /* opt.max_inflight */
+    uint16_t inflight_count;
+    kc_done_t done[KC_DONE_RING];
+    unsigned done_next;
+
+    kc_request_t req[KC_MAX_REQUESTS];
+};
+
+/* lock and condition (client_loop.c) */
+void kc_lock(kmqtt_client_t *c);
+void kc_unlock(kmqtt_client_t *c);
+void kc_broadcast(kmqtt_client_t *c);
+void kc_cond_wait(kmqtt_client_t *c, uint32_t ms);
+uint64_t kc_now(void);
+uint32_t kc_remaining(uint64_t deadline);
+uint64_t kc_deadline(uint32_t ms);
+
+/* transport and connection (client_loop.c) */
+kmqtt_err_t kc_flush(kmqtt_client_t *c);
+void kc_try_flush(kmqtt_client_t *c);
+void kc_quiesce(kmqtt_client_t *c);
+void kc_close(kmqtt_client_t *c, kmqtt_err_t why, kmqtt_conn_state_t state);
+void kc_notify_state(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqtt_err_t err);
+kmqtt_err_t kc_lost(kmqtt_client_t *c, kmqtt_err_t err);
+kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms);
+void kc_turn_acquire(kmqtt_client_t *c);
+void kc_turn_release(kmqtt_client_t *c);
+kmqtt_err_t kc_wait_step(kmqtt_client_t *c, uint32_t ms);
+kmqtt_err_t kc_conn_err(const kmqtt_client_t *c, uint32_t cancel_seq);
+bool kc_bg_drives(const kmqtt_client_t *c);
+void kc_bg_reap(kmqtt_client_t *c);
+
+/* events (client_events.c) */
+kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen);
+
+/* publish bookkeeping (client_publish.c) */
+void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t reason);
+
+/* subscriptions and dispatch (client_subscribe.c, client_dispatch.c) */
+void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev);
+void kc_requests_fail(kmqtt_client_t *c, kmqtt_err_t err);
+void kc_dispatch(kmqtt_client_t *c, const kmqtt_publish_t *msg);
+void kc_handlers_free(kmqtt_client_t *c);
+
+#endif

@@ -1,0 +1,386 @@
+/*
+ * The loop: one turn (send, wait, receive, handle), the blocking-wait step
+ * every blocking call uses, the closing of a connection, kmqtt_run and the
+ * background thread. See client_internal.h for the locking rules.
+ */
+#include "client_internal.h"
+
+/* ------------------------------------------------------ lock, cond, time */
+
+void kc_lock(kmqtt_client_t *c)
+{
+    kmqtt_port_mutex_lock(c->mx);
+}
+
+void kc_unlock(kmqtt_client_t *c)
+{
+    kmqtt_port_mutex_unlock(c->mx);
+}
+
+void kc_broadcast(kmqtt_client_t *c)
+{
+    kmqtt_port_cond_broadcast(c->cv);
+}
+
+void kc_cond_wait(kmqtt_client_t *c, uint32_t ms)
+{
+    (void)kmqtt_port_cond_wait(c->cv, c->mx, ms);
+}
+
+uint64_t kc_now(void)
+{
+    return kmqtt_port_now_ms();
+}
+
+uint64_t kc_deadline(uint32_t ms)
+{
+    return kc_now() + ms;
+}
+
+uint32_t kc_remaining(uint64_t deadline)
+{
+    uint64_t now = kc_now();
+
+    if (now >= deadline)
+        return 0;
+    return deadline - now > UINT32_MAX ? UINT32_MAX : (uint32_t)(deadline - now);
+}
+
+/* ------------------------------------------------------------ transport */
+
+/* Sends what the session has queued until the transport would block. */
+kmqtt_err_t kc_flush(kmqtt_client_t *c)
+{
+    const uint8_t *buf;
+    size_t n;
+    long sent;
+
+    while ((n = kmqtt_session_tx_peek(&c->s, &buf)) != 0) {
+        sent = c->tr.send(c->tr.ctx, buf, n);
+        if (sent < 0)
+            return (kmqtt_err_t)sent;
+        if (sent == 0)
+            return KMQTT_OK;
+        kmqtt_session_tx_consume(&c->s, (size_t)sent, kc_now());
+    }
+    return KMQTT_OK;
+}
+
+/* Gets queued bytes moving without a turn. If the turn holder is inside
+ * wait(), it is woken instead (it then sends them): the transport serves
+ * one thread at a time. An error is left for the next turn to find. */
+void kc_try_flush(kmqtt_client_t *c)
+{
+    if (!c->open)
+        return;
+    if (c->io_busy) {
+        c->tr.wake(c->tr.ctx);
+        return;
+    }
+    (void)kc_flush(c);
+}
+
+/* Returns once no thread is inside open() or wait(). Those return at once
+ * after wake(); the periodic re-wake covers a wake that raced the call. */
+void kc_quiesce(kmqtt_client_t *c)
+{
+    while (c->io_busy) {
+        c->tr.wake(c->tr.ctx);
+        kc_cond_wait(c, 100);
+    }
+}
+
+/* The one release path of a connection. Needs mx held and io_busy clear. */
+void kc_close(kmqtt_client_t *c, kmqtt_err_t why, kmqtt_conn_state_t state)
+{
+    if (c->open) {
+        c->tr.close(c->tr.ctx);
+        c->open = false;
+        kmqtt_session_lost(&c->s, kc_now());
+        c->conn_gen++;
+    }
+    c->last_err = why;
+    if (c->connect_result == KMQTT_NEED_MORE)
+        c->connect_result = why;
+    kc_requests_fail(c, why);
+    c->state = state;
+    kc_broadcast(c);
+}
+
+/* Callbacks run without the lock, so they may call back into the client. */
+void kc_notify_state(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqtt_err_t err)
+{
+    kmqtt_state_fn fn = c->opt.on_state;
+
+    if (fn == NULL)
+        return;
+    kc_unlock(c);
+    fn(c, state, err, c->opt.ctx);
+    kc_lock(c);
+}
+
+/* A failure of the transport or the protocol. A connect still waiting for
+ * its CONNACK ends DISCONNECTED (it never was connected). */
+kmqtt_err_t kc_lost(kmqtt_client_t *c, kmqtt_err_t err)
+{
+    kmqtt_conn_state_t st =
+        c->state == KMQTT_STATE_CONNECTING ? KMQTT_STATE_DISCONNECTED : KMQTT_STATE_CONNECTION_LOST;
+
+    if (!c->open)
+        return err;
+    kc_close(c, err, st);
+    kc_notify_state(c, st, err);
+    return err;
+}
+
+/* ------------------------------------------------------------- the turn */
+
+void kc_turn_acquire(kmqtt_client_t *c)
+{
+    while (c->turn_busy) {
+        if (c->io_busy)
+            c->tr.wake(c->tr.ctx);
+        kc_cond_wait(c, 100);
+    }
+    c->turn_busy = true;
+    c->turn_bg = c->thread != NULL && kmqtt_port_thread_is_current(c->thread);
+}
+
+void kc_turn_release(kmqtt_client_t *c)
+{
+    c->turn_busy = false;
+    c->turn_bg = false;
+    kc_broadcast(c);
+}
+
+/* Receives and handles until the transport has nothing more (bounded). */
+static kmqtt_err_t receive(kmqtt_client_t *c, uint32_t gen)
+{
+    uint8_t *buf;
+    size_t space;
+    long n;
+    unsigned round;
+    kmqtt_err_t err;
+
+    for (round = 0; round < KC_RX_ROUNDS; round++) {
+        err = kc_events(c, gen);
+        if (err != KMQTT_OK)
+            return err;
+        kmqtt_session_rx_space(&c->s, &buf, &space);
+        if (space == 0)
+            break; /* a packet waits for room for its answer: send first */
+        n = c->tr.recv(c->tr.ctx, buf, space);
+        if (n < 0)
+            return kc_lost(c, (kmqtt_err_t)n);
+        if (n == 0)
+            break;
+        kmqtt_session_rx_commit(&c->s, (size_t)n, kc_now());
+    }
+    return kc_events(c, gen);
+}
+
+/* One turn; mx and the turn held. Returns KMQTT_OK, KMQTT_ENOTCONN (nothing
+ * open, or closed by kmqtt_disconnect meanwhile) or the error that lost
+ * the connection. */
+kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms)
+{
+    uint32_t gen = c->conn_gen;
+    uint64_t now, next = UINT64_MAX;
+    const uint8_t *buf;
+    unsigned events = KMQTT_WAIT_READ, ready = 0;
+    kmqtt_err_t err;
+
+    if (!c->open)
+        return KMQTT_ENOTCONN;
+    err = kc_flush(c);
+    if (err != KMQTT_OK)
+        return kc_lost(c, err);
+    now = kc_now();
+    err = kmqtt_session_tick(&c->s, now, &next);
+    if (err != KMQTT_OK)
+        return kc_lost(c, err);
+    err = kc_flush(c);
+    if (err != KMQTT_OK)
+        return kc_lost(c, err);
+    if (kmqtt_session_tx_peek(&c->s, &buf) != 0)
+        events |= KMQTT_WAIT_WRITE;
+    if (next <= now)
+        wait_ms = 0;
+    else if (next - now < wait_ms)
+        wait_ms = (uint32_t)(next - now);
+    if (c->disconnecting != 0 || (c->turn_bg && c->bg_stop))
+        wait_ms = 0;
+    if (wait_ms != 0) {
+        c->io_busy = true;
+        kc_unlock(c);
+        err = c->tr.wait(c->tr.ctx, events, wait_ms, &ready);
+        kc_lock(c);
+        c->io_busy = false;
+        kc_broadcast(c);
+        /* A disconnect woke us to close the transport: leave it alone. */
+        if (gen != c->conn_gen || !c->open || c->disconnecting != 0)
+            return KMQTT_ENOTCONN;
+        if (err != KMQTT_OK)
+            return kc_lost(c, err);
+    }
+    err = receive(c, gen);
+    if (err != KMQTT_OK)
+        return err;
+    if (gen != c->conn_gen || !c->open)
+        return KMQTT_ENOTCONN;
+    err = kc_flush(c);
+    if (err != KMQTT_OK)
+        return kc_lost(c, err);
+    return KMQTT_OK;
+}
+
+/* ---------------------------------------------------------------- waits */
+
+/* True when the background thread runs the loop for everyone else. */
+bool kc_bg_drives(const kmqtt_client_t *c)
+{
+    return c->thread != NULL && !c->bg_stop;
+}
+
+/* Why a blocked call ends early: its caller's disconnect (or another
+ * thread's), or the connection's loss. KMQTT_NEED_MORE if neither. */
+kmqtt_err_t kc_conn_err(const kmqtt_client_t *c, uint32_t cancel_seq)
+{
+    if (c->cancel_seq != cancel_seq)
+        return KMQTT_ECANCELED;
+    if (c->state == KMQTT_STATE_CONNECTION_LOST)
+        return c->last_err;
+    if (c->state == KMQTT_STATE_DISCONNECTED)
+        return KMQTT_ECANCELED;
+    return KMQTT_NEED_MORE;
+}
+
+/* One step of a blocking call's wait, up to ms: runs a turn on the calling
+ * thread when nobody else runs the loop, else sleeps on the condition.
+ * KMQTT_ESTATE when the only thread that could run the loop is the caller,
+ * already inside a turn (a handler of a message delivered straight from
+ * the receive buffer, on the background thread): waiting would only time
+ * out. */
+kmqtt_err_t kc_wait_step(kmqtt_client_t *c, uint32_t ms)
+{
+    bool on_bg = c->thread != NULL && kmqtt_port_thread_is_current(c->thread);
+    kmqtt_err_t err;
+
+    if (ms == 0)
+        return KMQTT_OK;
+    if ((kc_bg_drives(c) && !on_bg) || c->disconnecting != 0 || !c->open) {
+        kc_cond_wait(c, ms);
+        return KMQTT_OK;
+    }
+    if (c->turn_busy) {
+        if (on_bg && c->turn_bg)
+            return KMQTT_ESTATE;
+        if (c->io_busy)
+            c->tr.wake(c->tr.ctx);
+        kc_cond_wait(c, ms);
+        return KMQTT_OK;
+    }
+    kc_turn_acquire(c);
+    err = kc_turn(c, ms);
+    kc_turn_release(c);
+    (void)err; /* the caller's check sees the state it left */
+    return KMQTT_OK;
+}
+
+/* ------------------------------------------------------------ kmqtt_run */
+
+kmqtt_err_t kmqtt_run(kmqtt_client_t *c, uint32_t timeout_ms)
+{
+    uint64_t deadline;
+    kmqtt_err_t err;
+
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    kc_lock(c);
+    if (kc_bg_drives(c)) {
+        kc_unlock(c);
+        return KMQTT_ESTATE;
+    }
+    deadline = kc_deadline(timeout_ms);
+    /* Another thread's blocking call may be running a turn: its turn
+     * serves this caller too. */
+    while (c->open && c->turn_busy) {
+        uint32_t left = kc_remaining(deadline);
+        if (left == 0) {
+            kc_unlock(c);
+            return KMQTT_OK;
+        }
+        kc_cond_wait(c, left);
+    }
+    if (!c->open) {
+        kc_unlock(c);
+        return KMQTT_ENOTCONN;
+    }
+    kc_turn_acquire(c);
+    err = kc_turn(c, kc_remaining(deadline));
+    kc_turn_release(c);
+    kc_unlock(c);
+    return err;
+}
+
+/* ---------------------------------------------------- background thread */
+
+static void bg_main(void *arg)
+{
+    kmqtt_client_t *c = arg;
+
+    kc_lock(c);
+    while (!c->bg_stop) {
+        if (c->open && !c->turn_busy && c->disconnecting == 0) {
+            kc_turn_acquire(c);
+            (void)kc_turn(c, KC_BG_TURN_MS);
+            kc_turn_release(c);
+        } else {
+            kc_cond_wait(c, KC_BG_TURN_MS);
+        }
+    }
+    c->bg_done = true;
+    kc_broadcast(c);
+    kc_unlock(c);
+}
+
+/* Joins a background thread that was told to stop; mx held, not on that
+ * thread. The thread leaves mx for good before it sets bg_done, so the
+ * join (and the free of its handle in c->mem) happens under mx. */
+void kc_bg_reap(kmqtt_client_t *c)
+{
+    if (c->thread == NULL || kmqtt_port_thread_is_current(c->thread))
+        return;
+    c->bg_stop = true;
+    kc_broadcast(c);
+    while (!c->bg_done) {
+        if (c->io_busy)
+            c->tr.wake(c->tr.ctx);
+        kc_cond_wait(c, 100);
+    }
+    kmqtt_port_thread_join(&c->mem, c->thread);
+    c->thread = NULL;
+    c->bg_done = false;
+    c->bg_stop = false;
+}
+
+kmqtt_err_t kmqtt_start(kmqtt_client_t *c)
+{
+    kmqtt_err_t err;
+
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    kc_lock(c);
+    if (kc_bg_drives(c) || (c->thread != NULL && kmqtt_port_thread_is_current(c->thread))) {
+        kc_unlock(c);
+        return KMQTT_ESTATE;
+    }
+    kc_bg_reap(c);
+    c->bg_stop = false;
+    c->bg_done = false;
+    err = kmqtt_port_thread_start(&c->mem, &c->thread, bg_main, c);
+    if (err != KMQTT_OK)
+        c->thread = NULL;
+    kc_unlock(c);
+    return err;
+}

@@ -1,0 +1,207 @@
+/*
+ * Publishing and waiting for publishes to complete. Nothing here allocates:
+ * the in-flight id table and the ring of recent completions were sized at
+ * create.
+ */
+#include "client_internal.h"
+
+static int inflight_find(const kmqtt_client_t *c, uint16_t id)
+{
+    uint16_t i;
+
+    for (i = 0; i < c->inflight_count; i++) {
+        if (c->inflight_ids[i] == id)
+            return (int)i;
+    }
+    return -1;
+}
+
+static void inflight_add(kmqtt_client_t *c, uint16_t id)
+{
+    /* The session's window is never wider than max_inflight. */
+    if (c->inflight_count < c->opt.max_inflight && inflight_find(c, id) < 0)
+        c->inflight_ids[c->inflight_count++] = id;
+}
+
+static void inflight_remove(kmqtt_client_t *c, uint16_t id)
+{
+    int i = inflight_find(c, id);
+
+    if (i >= 0)
+        c->inflight_ids[i] = c->inflight_ids[--c->inflight_count];
+}
+
+static const kc_done_t *done_find(const kmqtt_client_t *c, uint16_t id)
+{
+    unsigned i, at;
+
+    /* Newest first: a packet id used again must report its latest use. */
+    for (i = 1; i <= KC_DONE_RING; i++) {
+        at = (c->done_next + KC_DONE_RING - i) % KC_DONE_RING;
+        if (c->done[at].packet_id == id)
+            return &c->done[at];
+    }
+    return NULL;
+}
+
+void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t reason)
+{
+    kmqtt_publish_done_fn fn = c->opt.on_publish_done;
+    kc_done_t *d = &c->done[c->done_next];
+
+    inflight_remove(c, id);
+    d->packet_id = id;
+    d->reason_code = reason;
+    d->err = err;
+    c->done_next = (c->done_next + 1) % KC_DONE_RING;
+    kc_broadcast(c);
+    if (fn != NULL) {
+        kc_unlock(c);
+        fn(c, id, err, reason, c->opt.ctx);
+        kc_lock(c);
+    }
+}
+
+kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                          uint8_t qos, bool retain, uint16_t *packet_id)
+{
+    kmqtt_publish_t msg;
+    uint64_t deadline;
+    uint32_t cancel_seq;
+    uint16_t id = 0;
+    kmqtt_err_t err;
+
+    if (packet_id != NULL)
+        *packet_id = 0;
+    if (c == NULL || topic == NULL || qos > 2 || (payload == NULL && len != 0))
+        return KMQTT_EINVAL;
+    memset(&msg, 0, sizeof msg);
+    msg.topic.ptr = topic;
+    msg.topic.len = strlen(topic);
+    if (kmqtt_topic_name_validate(topic, msg.topic.len) != KMQTT_OK)
+        return KMQTT_EINVAL;
+    msg.payload.ptr = payload;
+    msg.payload.len = len;
+    msg.qos = qos;
+    msg.retain = retain;
+
+    kc_lock(c);
+    deadline = kc_deadline(c->opt.publish_block_ms);
+    cancel_seq = c->cancel_seq;
+    for (;;) {
+        if (c->state != KMQTT_STATE_CONNECTED || !c->open) {
+            err = KMQTT_ENOTCONN;
+            break;
+        }
+        if (c->cancel_seq != cancel_seq) {
+            err = KMQTT_ENOTCONN;
+            break;
+        }
+        err = kmqtt_session_publish(&c->s, &msg, kc_now(), &id);
+        if (err == KMQTT_OK) {
+            if (qos > 0)
+                inflight_add(c, id);
+            kc_try_flush(c);
+            break;
+        }
+        if (err == KMQTT_ENOBUFS && !c->io_busy) {
+            /* The send buffer may just need to drain into the socket. */
+            const uint8_t *buf;
+            size_t before = kmqtt_session_tx_peek(&c->s, &buf);
+            (void)kc_flush(c);
+            if (kmqtt_session_tx_peek(&c->s, &buf) < before)
+                continue;
+        }
+        if (err != KMQTT_ENOBUFS && err != KMQTT_ELIMIT)
+            break;
+        /* A full window or buffer: wait for acks (or room) if allowed. */
+        err = KMQTT_ELIMIT;
+        if (kc_remaining(deadline) == 0)
+            break;
+        if (kc_wait_step(c, kc_remaining(deadline)) != KMQTT_OK)
+            break;
+    }
+    kc_unlock(c);
+    if (err == KMQTT_OK && packet_id != NULL)
+        *packet_id = id;
+    return err;
+}
+
+/* The common wait of publish_wait and publish_wait_all: check() says done
+ * (a result) or KMQTT_NEED_MORE. */
+static kmqtt_err_t wait_until(kmqtt_client_t *c, uint32_t timeout_ms,
+                              kmqtt_err_t (*check)(kmqtt_client_t *c, const void *arg),
+                              const void *arg)
+{
+    uint64_t deadline = kc_deadline(timeout_ms);
+    uint32_t cancel_seq = c->cancel_seq;
+    kmqtt_err_t err;
+
+    for (;;) {
+        err = check(c, arg);
+        if (err != KMQTT_NEED_MORE)
+            return err;
+        err = kc_conn_err(c, cancel_seq);
+        if (err != KMQTT_NEED_MORE)
+            return err;
+        if (kc_remaining(deadline) == 0)
+            return KMQTT_ETIMEDOUT;
+        err = kc_wait_step(c, kc_remaining(deadline));
+        if (err != KMQTT_OK)
+            return err;
+    }
+}
+
+typedef struct one_wait {
+    uint16_t id;
+    uint8_t *reason;
+} one_wait_t;
+
+static kmqtt_err_t check_one(kmqtt_client_t *c, const void *arg)
+{
+    const one_wait_t *w = arg;
+    const kc_done_t *d;
+
+    if (inflight_find(c, w->id) >= 0)
+        return KMQTT_NEED_MORE;
+    d = done_find(c, w->id);
+    if (d == NULL)
+        return KMQTT_ENOTFOUND;
+    if (w->reason != NULL)
+        *w->reason = d->reason_code;
+    return d->err;
+}
+
+kmqtt_err_t kmqtt_publish_wait(kmqtt_client_t *c, uint16_t packet_id, uint32_t timeout_ms,
+                               uint8_t *reason_code)
+{
+    one_wait_t w;
+    kmqtt_err_t err;
+
+    if (c == NULL || packet_id == 0)
+        return KMQTT_EINVAL;
+    w.id = packet_id;
+    w.reason = reason_code;
+    kc_lock(c);
+    err = wait_until(c, timeout_ms, check_one, &w);
+    kc_unlock(c);
+    return err;
+}
+
+static kmqtt_err_t check_all(kmqtt_client_t *c, const void *arg)
+{
+    (void)arg;
+    return c->inflight_count == 0 ? KMQTT_OK : KMQTT_NEED_MORE;
+}
+
+kmqtt_err_t kmqtt_publish_wait_all(kmqtt_client_t *c, uint32_t timeout_ms)
+{
+    kmqtt_err_t err;
+
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    kc_lock(c);
+    err = wait_until(c, timeout_ms, check_all, NULL);
+    kc_unlock(c);
+    return err;
+}

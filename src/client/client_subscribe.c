@@ -1,0 +1,274 @@
+/*
+ * SUBSCRIBE / UNSUBSCRIBE and the handler table.
+ *
+ * A handler is registered when its SUBACK grants the filter, by the thread
+ * that takes the SUBACK, so no message of the new subscription can slip
+ * past it to on_message. The table is bounded by max_subscriptions; each
+ * entry owns a copy of its filter, allocated then (not on the message path).
+ */
+#include "client_internal.h"
+
+static kc_handler_t *handler_find(kmqtt_client_t *c, const char *filter, size_t len)
+{
+    uint16_t i;
+
+    for (i = 0; i < c->opt.max_subscriptions; i++) {
+        kc_handler_t *h = &c->handlers[i];
+        if (h->filter != NULL && h->len == len && memcmp(h->filter, filter, len) == 0)
+            return h;
+    }
+    return NULL;
+}
+
+static size_t handler_count(const kmqtt_client_t *c)
+{
+    size_t n = 0;
+    uint16_t i;
+
+    for (i = 0; i < c->opt.max_subscriptions; i++)
+        n += c->handlers[i].filter != NULL;
+    return n;
+}
+
+/* The same filter again replaces the subscription (MQTT-3.8.4-3), so it
+ * replaces the handler too. */
+static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r)
+{
+    size_t len = strlen(r->filter);
+    kc_handler_t *h = handler_find(c, r->filter, len);
+    uint16_t i;
+
+    if (h == NULL) {
+        for (i = 0; i < c->opt.max_subscriptions && h == NULL; i++) {
+            if (c->handlers[i].filter == NULL)
+                h = &c->handlers[i];
+        }
+        if (h == NULL)
+            return KMQTT_ELIMIT;
+        h->filter = kmqtt_mem_alloc(&c->mem, "sub", len + 1);
+        if (h->filter == NULL)
+            return KMQTT_ENOMEM;
+        memcpy(h->filter, r->filter, len + 1);
+        h->len = len;
+    }
+    h->fn = r->handler;
+    h->ctx = r->ctx;
+    return KMQTT_OK;
+}
+
+static void handler_remove(kmqtt_client_t *c, const char *filter)
+{
+    kc_handler_t *h = handler_find(c, filter, strlen(filter));
+
+    if (h == NULL)
+        return;
+    (void)kmqtt_mem_free(&c->mem, h->filter);
+    memset(h, 0, sizeof *h);
+}
+
+void kc_handlers_free(kmqtt_client_t *c)
+{
+    uint16_t i;
+
+    if (c->handlers == NULL)
+        return;
+    for (i = 0; i < c->opt.max_subscriptions; i++) {
+        (void)kmqtt_mem_free(&c->mem, c->handlers[i].filter);
+        c->handlers[i].filter = NULL;
+    }
+}
+
+/* ------------------------------------------------------------- requests */
+
+static kc_request_t *request_find(kmqtt_client_t *c, uint16_t id)
+{
+    unsigned i;
+
+    for (i = 0; i < KC_MAX_REQUESTS; i++) {
+        if (c->req[i].in_use && !c->req[i].done && c->req[i].packet_id == id)
+            return &c->req[i];
+    }
+    return NULL;
+}
+
+static void suback(kmqtt_client_t *c, kc_request_t *r, const kmqtt_bin_t *codes)
+{
+    kmqtt_err_t err = KMQTT_OK, e;
+    size_t i;
+    uint8_t code;
+
+    for (i = 0; i < r->n; i++) {
+        /* A SUBACK has one code per filter (MQTT-3.9.3-1); the session
+         * checked the count, a missing one counts as a refusal. */
+        code = i < codes->len ? codes->ptr[i] : 0x80;
+        if (code < 0x80) {
+            e = handler_set(c, &r->subs[i]);
+            if (e != KMQTT_OK && err == KMQTT_OK)
+                err = e;
+        } else if (err == KMQTT_OK) {
+            err = KMQTT_ESUBFAIL;
+        }
+        if (r->granted != NULL)
+            r->granted[i] = code;
+    }
+    r->err = err;
+}
+
+void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
+{
+    kc_request_t *r = request_find(c, ev->packet_id);
+    size_t i;
+
+    /* No waiter: it timed out or was canceled; the answer is dropped. */
+    if (r == NULL)
+        return;
+    if (ev->type == KMQTT_EV_SUBACK && r->is_subscribe) {
+        suback(c, r, &ev->packet.u.suback.reason_codes);
+    } else if (ev->type == KMQTT_EV_UNSUBACK && !r->is_subscribe) {
+        for (i = 0; i < r->n; i++)
+            handler_remove(c, r->filters[i]);
+        r->err = KMQTT_OK;
+    } else {
+        r->err = ev->err != KMQTT_OK ? ev->err : KMQTT_ECLOSED;
+    }
+    r->done = true;
+    kc_broadcast(c);
+}
+
+void kc_requests_fail(kmqtt_client_t *c, kmqtt_err_t err)
+{
+    unsigned i;
+
+    for (i = 0; i < KC_MAX_REQUESTS; i++) {
+        if (c->req[i].in_use && !c->req[i].done) {
+            c->req[i].done = true;
+            c->req[i].err = err;
+        }
+    }
+}
+
+/* Queues the request and waits for its answer; mx held. */
+static kmqtt_err_t request_run(kmqtt_client_t *c, kc_request_t *proto, const kmqtt_subscribe_t *pkt,
+                               uint32_t timeout_ms)
+{
+    uint64_t deadline = kc_deadline(timeout_ms);
+    uint32_t cancel_seq = c->cancel_seq;
+    kc_request_t *r = NULL;
+    kmqtt_err_t err;
+    unsigned i;
+
+    if (c->state != KMQTT_STATE_CONNECTED || !c->open)
+        return KMQTT_ENOTCONN;
+    for (i = 0; i < KC_MAX_REQUESTS && r == NULL; i++) {
+        if (!c->req[i].in_use)
+            r = &c->req[i];
+    }
+    if (r == NULL)
+        return KMQTT_ELIMIT;
+    err = kmqtt_session_subscribe(&c->s, pkt, proto->is_subscribe, kc_now(), &proto->packet_id);
+    if (err != KMQTT_OK)
+        return err == KMQTT_ENOBUFS ? KMQTT_ELIMIT : err;
+    *r = *proto;
+    r->in_use = true;
+    r->done = false;
+    kc_try_flush(c);
+    for (;;) {
+        if (r->done) {
+            err = r->err;
+            break;
+        }
+        err = kc_conn_err(c, cancel_seq);
+        if (err != KMQTT_NEED_MORE)
+            break;
+        if (kc_remaining(deadline) == 0) {
+            err = KMQTT_ETIMEDOUT;
+            break;
+        }
+        err = kc_wait_step(c, kc_remaining(deadline));
+        if (err != KMQTT_OK)
+            break;
+    }
+    if (c->cancel_seq != cancel_seq && err != KMQTT_OK && err != KMQTT_ESUBFAIL)
+        err = KMQTT_ECANCELED;
+    memset(r, 0, sizeof *r);
+    return err;
+}
+
+kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, size_t n,
+                            uint32_t timeout_ms, uint8_t *granted)
+{
+    kmqtt_subscription_t items[KC_MAX_FILTERS];
+    kmqtt_subscribe_t pkt;
+    kc_request_t proto;
+    size_t i, fresh = 0;
+    kmqtt_err_t err;
+
+    if (c == NULL || subs == NULL || n == 0)
+        return KMQTT_EINVAL;
+    if (n > KC_MAX_FILTERS)
+        return KMQTT_ELIMIT;
+    memset(items, 0, sizeof items);
+    for (i = 0; i < n; i++) {
+        if (subs[i].filter == NULL || subs[i].qos > 2)
+            return KMQTT_EINVAL;
+        items[i].filter.ptr = subs[i].filter;
+        items[i].filter.len = strlen(subs[i].filter);
+        if (kmqtt_topic_filter_validate(subs[i].filter, items[i].filter.len) != KMQTT_OK)
+            return KMQTT_EINVAL;
+        items[i].qos = subs[i].qos;
+    }
+    memset(&pkt, 0, sizeof pkt);
+    pkt.items = items;
+    pkt.count = n;
+    memset(&proto, 0, sizeof proto);
+    proto.is_subscribe = true;
+    proto.subs = subs;
+    proto.n = n;
+    proto.granted = granted;
+
+    kc_lock(c);
+    for (i = 0; i < n; i++)
+        fresh += handler_find(c, subs[i].filter, items[i].filter.len) == NULL;
+    if (handler_count(c) + fresh > c->opt.max_subscriptions)
+        err = KMQTT_ELIMIT;
+    else
+        err = request_run(c, &proto, &pkt, timeout_ms);
+    kc_unlock(c);
+    return err;
+}
+
+kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, size_t n,
+                              uint32_t timeout_ms)
+{
+    kmqtt_subscription_t items[KC_MAX_FILTERS];
+    kmqtt_subscribe_t pkt;
+    kc_request_t proto;
+    size_t i;
+    kmqtt_err_t err;
+
+    if (c == NULL || filters == NULL || n == 0)
+        return KMQTT_EINVAL;
+    if (n > KC_MAX_FILTERS)
+        return KMQTT_EINVAL;
+    memset(items, 0, sizeof items);
+    for (i = 0; i < n; i++) {
+        if (filters[i] == NULL)
+            return KMQTT_EINVAL;
+        items[i].filter.ptr = filters[i];
+        items[i].filter.len = strlen(filters[i]);
+        if (kmqtt_topic_filter_validate(filters[i], items[i].filter.len) != KMQTT_OK)
+            return KMQTT_EINVAL;
+    }
+    memset(&pkt, 0, sizeof pkt);
+    pkt.items = items;
+    pkt.count = n;
+    memset(&proto, 0, sizeof proto);
+    proto.is_subscribe = false;
+    proto.filters = filters;
+    proto.n = n;
+
+    kc_lock(c);
+    err = request_run(c, &proto, &pkt, timeout_ms);
+    kc_unlock(c);
+    return err;
+}

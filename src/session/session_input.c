@@ -1,0 +1,370 @@
+/*
+ * Received packets: framing out of the receive buffer, the protocol rules
+ * for each packet a server may send, and the events the application sees.
+ */
+#include "session_internal.h"
+
+/* What handling one packet gave. */
+typedef enum handled { KS_SKIP, KS_REPORT } handled_t;
+
+static uint32_t rx_limit(const kmqtt_session_t *s)
+{
+    return s->cfg.rx_buffer_size > KMQTT_PACKET_MAX ? (uint32_t)KMQTT_PACKET_MAX
+                                                    : (uint32_t)s->cfg.rx_buffer_size;
+}
+
+/* Events that come from the session itself rather than from a packet:
+ * requests ended by a lost connection, messages ended by clear() or by a
+ * reconnect without session state. */
+static bool report_internal(kmqtt_session_t *s, kmqtt_event_t *ev)
+{
+    if (s->failed_pending > 0) {
+        for (uint16_t i = 0; i < s->pending_count; i++) {
+            kmqtt_session_record_t *r = &s->pending[i];
+            if (r->kind == KS_REPORT_FAILED) {
+                ev->type = KMQTT_EV_REQUEST_FAILED;
+                ev->packet_id = r->packet_id;
+                ev->err = KMQTT_ECLOSED;
+                ks_pending_remove(s, r);
+                s->failed_pending--;
+                return true;
+            }
+        }
+        s->failed_pending = 0; /* unreachable: the count follows the records */
+    }
+    for (uint16_t i = 0; i < s->inflight_count; i++) {
+        kmqtt_session_record_t *r = &s->inflight[i];
+        if (r->kind == KS_REPORT_DONE) {
+            ev->type = KMQTT_EV_PUBLISH_DONE;
+            ev->packet_id = r->packet_id;
+            ev->err = (r->flags & KS_CANCELED) != 0 ? KMQTT_ECANCELED : KMQTT_OK;
+            ks_inflight_remove(s, r);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------- CONNACK */
+
+static void apply_connack_props(kmqtt_session_t *s, const kmqtt_connack_t *c)
+{
+    kmqtt_prop_t p;
+    if (s->cfg.version != KMQTT_V5)
+        return;
+    /* Absent means no limit (5.0 3.2.2.3.3, 3.2.2.3.6). */
+    if (kmqtt_props_find(&c->props, KMQTT_PROP_RECEIVE_MAXIMUM, &p))
+        s->server_receive_max = (uint16_t)p.num;
+    if (kmqtt_props_find(&c->props, KMQTT_PROP_MAXIMUM_PACKET_SIZE, &p))
+        s->server_max_packet = p.num;
+    /* MQTT-3.2.2-21: the client must use the server's keepalive. */
+    if (kmqtt_props_find(&c->props, KMQTT_PROP_SERVER_KEEP_ALIVE, &p))
+        s->keepalive_ms = p.num * 1000u;
+}
+
+/* Decides what each unfinished outbound message becomes on the new
+ * connection (see session.h). */
+static void plan_resend(kmqtt_session_t *s, bool session_present)
+{
+    for (uint16_t i = 0; i < s->inflight_count; i++) {
+        kmqtt_session_record_t *r = &s->inflight[i];
+        switch (r->kind) {
+        case KS_AWAIT_PUBACK:
+        case KS_AWAIT_PUBREC:
+            /* MQTT-4.4.0-1 / MQTT-3.3.1-1: the same message again, marked
+             * as a duplicate only if the server may have seen it. */
+            if (session_present)
+                s->store[r->store_off] |= KS_DUP_BIT;
+            else
+                s->store[r->store_off] &= (uint8_t)~KS_DUP_BIT;
+            r->flags |= KS_UNSENT;
+            break;
+        case KS_AWAIT_PUBCOMP:
+            if (session_present) {
+                r->flags |= KS_UNSENT; /* PUBREL again (MQTT-4.4.0-1) */
+            } else {
+                /* The server released it before it forgot the session. */
+                r->kind = KS_REPORT_DONE;
+                r->flags = 0;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    if (!session_present)
+        s->inbound_count = 0;
+}
+
+static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
+                              kmqtt_event_t *ev)
+{
+    const kmqtt_connack_t *c = &p->u.connack;
+
+    /* MQTT-3.2.0-1: one CONNACK, as the first packet. */
+    if (s->state != KMQTT_SESSION_CONNECTING)
+        return KMQTT_EPROTOCOL;
+    ev->type = KMQTT_EV_CONNACK;
+    ev->reason_code = c->reason_code;
+    ev->session_present = c->session_present;
+    ev->packet = *p;
+    if (c->reason_code != 0) {
+        s->state = KMQTT_SESSION_IDLE; /* the server closes the connection */
+        return KMQTT_OK;
+    }
+    /* MQTT-3.2.2-1 (3.1.1), MQTT-3.2.2-2 (5.0): a clean start never comes
+     * back with a session. */
+    if (s->clean_start && c->session_present)
+        return KMQTT_EPROTOCOL;
+    s->state = KMQTT_SESSION_CONNECTED;
+    apply_connack_props(s, c);
+    plan_resend(s, c->session_present);
+    ks_pump(s, now_ms);
+    return KMQTT_OK;
+}
+
+/* ---------------------------------------------------------------- PUBLISH */
+
+static bool inbound_find(const kmqtt_session_t *s, uint16_t id, uint16_t *at)
+{
+    for (uint16_t i = 0; i < s->inbound_count; i++) {
+        if (s->inbound_qos2[i] == id) {
+            *at = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev,
+                              handled_t *h)
+{
+    const kmqtt_publish_t *m = &p->u.publish;
+    uint16_t at;
+
+    ev->type = KMQTT_EV_MESSAGE;
+    ev->packet_id = m->packet_id;
+    ev->packet = *p;
+    *h = KS_REPORT;
+    switch (m->qos) {
+    case 0:
+        return KMQTT_OK;
+    case 1:
+        /* MQTT-4.3.2-2: answered with a PUBACK; delivered every time it
+         * comes (at least once). */
+        return ks_answer(s, KMQTT_PUBACK, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
+    default:
+        if (inbound_find(s, m->packet_id, &at)) {
+            /* Already delivered: answer again, deliver nothing
+             * (MQTT-4.3.3-2, exactly once). */
+            *h = KS_SKIP;
+            return ks_answer(s, KMQTT_PUBREC, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
+        }
+        /* More unreleased QoS 2 messages than we can track: the server
+         * broke our Receive Maximum (5.0 MQTT-3.3.4-9). */
+        if (s->inbound_count >= s->cfg.max_inbound_qos2)
+            return KMQTT_EPROTOCOL;
+        if (!ks_answer(s, KMQTT_PUBREC, m->packet_id, 0))
+            return KMQTT_NEED_MORE;
+        s->inbound_qos2[s->inbound_count++] = m->packet_id;
+        return KMQTT_OK;
+    }
+}
+
+static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
+{
+    uint16_t at;
+    bool known = inbound_find(s, a->packet_id, &at);
+    /* No PUBCOMP may follow our DISCONNECT: keep the id, the broker
+     * releases it again on the next connection. */
+    if (s->state == KMQTT_SESSION_CLOSING)
+        return KMQTT_OK;
+    /* MQTT-4.3.3-2: PUBCOMP even for an id we no longer hold (it may be a
+     * resend after our PUBCOMP was lost); 5.0 says so with 0x92. */
+    if (!ks_answer(s, KMQTT_PUBCOMP, a->packet_id, known ? 0 : KS_RC_ID_NOT_FOUND))
+        return KMQTT_NEED_MORE;
+    if (known) {
+        s->inbound_count--;
+        s->inbound_qos2[at] = s->inbound_qos2[s->inbound_count];
+    }
+    return KMQTT_OK;
+}
+
+/* ----------------------------------------------------------- outbound acks */
+
+static void publish_done(kmqtt_session_t *s, kmqtt_session_record_t *r, const kmqtt_packet_t *p,
+                         uint64_t now_ms, kmqtt_event_t *ev)
+{
+    ev->type = KMQTT_EV_PUBLISH_DONE;
+    ev->packet_id = r->packet_id;
+    ev->reason_code = p->u.ack.reason_code;
+    ev->packet = *p;
+    ks_inflight_remove(s, r);
+    /* A resend held back by the Receive Maximum may go now. */
+    if (s->resend_due)
+        ks_pump(s, now_ms);
+}
+
+static kmqtt_err_t on_pubrec(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
+                             kmqtt_event_t *ev, handled_t *h)
+{
+    const kmqtt_ack_t *a = &p->u.ack;
+    kmqtt_session_record_t *r = ks_find_inflight(s, a->packet_id);
+
+    if (r == NULL || r->kind == KS_REPORT_DONE) {
+        /* Not ours (any more): release it so the server can finish. */
+        return ks_answer(s, KMQTT_PUBREL, a->packet_id, KS_RC_ID_NOT_FOUND) ? KMQTT_OK
+                                                                            : KMQTT_NEED_MORE;
+    }
+    if (r->kind == KS_AWAIT_PUBACK)
+        return KMQTT_EPROTOCOL; /* PUBREC for a QoS 1 message */
+    if (r->kind == KS_AWAIT_PUBREC && s->cfg.version == KMQTT_V5 && a->reason_code >= 0x80) {
+        /* 5.0 4.3.3: a failure code ends the flow, no PUBREL. */
+        publish_done(s, r, p, now_ms, ev);
+        *h = KS_REPORT;
+        return KMQTT_OK;
+    }
+    /* MQTT-4.3.3-1: from here on only the PUBREL is sent again, so the copy
+     * of the PUBLISH is no longer needed. A repeated PUBREC gets the PUBREL
+     * again. */
+    ks_store_release(s, r);
+    r->kind = KS_AWAIT_PUBCOMP;
+    r->flags |= KS_UNSENT;
+    ks_pump(s, now_ms);
+    return KMQTT_OK;
+}
+
+static kmqtt_err_t on_puback_pubcomp(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
+                                     kmqtt_event_t *ev, handled_t *h)
+{
+    unsigned want = p->type == KMQTT_PUBACK ? KS_AWAIT_PUBACK : KS_AWAIT_PUBCOMP;
+    kmqtt_session_record_t *r = ks_find_inflight(s, p->u.ack.packet_id);
+    /* Anything else may be the answer to a copy sent twice (a resend
+     * crossing the first answer): nothing to do. */
+    if (r != NULL && r->kind == want) {
+        publish_done(s, r, p, now_ms, ev);
+        *h = KS_REPORT;
+    }
+    return KMQTT_OK;
+}
+
+/* -------------------------------------------------------- SUBACK, UNSUBACK */
+
+static kmqtt_err_t on_suback(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev)
+{
+    const kmqtt_suback_t *a = &p->u.suback;
+    bool sub = p->type == KMQTT_SUBACK;
+    kmqtt_session_record_t *r = ks_find_pending(s, a->packet_id);
+
+    if (r == NULL || r->kind != (sub ? KS_AWAIT_SUBACK : KS_AWAIT_UNSUBACK))
+        return KMQTT_EPROTOCOL; /* an ack for nothing we asked */
+    /* One code per filter (MQTT-3.9.3-1; 5.0 3.11.3); 3.1.1 UNSUBACK has
+     * none. */
+    if ((sub || s->cfg.version == KMQTT_V5) && a->reason_codes.len != r->store_len)
+        return KMQTT_EPROTOCOL;
+    ev->type = sub ? KMQTT_EV_SUBACK : KMQTT_EV_UNSUBACK;
+    ev->packet_id = a->packet_id;
+    ev->packet = *p;
+    ks_pending_remove(s, r);
+    return KMQTT_OK;
+}
+
+/* --------------------------------------------------------------- dispatch */
+
+static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
+                          kmqtt_event_t *ev, handled_t *h)
+{
+    bool v5 = s->cfg.version == KMQTT_V5;
+
+    *h = KS_SKIP;
+    /* MQTT-3.2.0-1: nothing but CONNACK (or 5.0 AUTH) before CONNACK. */
+    if (s->state == KMQTT_SESSION_CONNECTING && p->type != KMQTT_CONNACK &&
+        !(v5 && p->type == KMQTT_AUTH))
+        return KMQTT_EPROTOCOL;
+
+    switch (p->type) {
+    case KMQTT_CONNACK:
+        *h = KS_REPORT;
+        return on_connack(s, p, now_ms, ev);
+    case KMQTT_PUBLISH:
+        return on_publish(s, p, ev, h);
+    case KMQTT_PUBACK:
+    case KMQTT_PUBCOMP:
+        return on_puback_pubcomp(s, p, now_ms, ev, h);
+    case KMQTT_PUBREC:
+        return on_pubrec(s, p, now_ms, ev, h);
+    case KMQTT_PUBREL:
+        return on_pubrel(s, &p->u.ack);
+    case KMQTT_SUBACK:
+    case KMQTT_UNSUBACK:
+        *h = KS_REPORT;
+        return on_suback(s, p, ev);
+    case KMQTT_PINGRESP:
+        s->ping_outstanding = false;
+        ev->type = KMQTT_EV_PINGRESP;
+        *h = KS_REPORT;
+        return KMQTT_OK;
+    case KMQTT_DISCONNECT:
+    case KMQTT_AUTH:
+        /* A 3.1.1 server never sends DISCONNECT; AUTH does not decode. */
+        if (!v5)
+            return KMQTT_EPROTOCOL;
+        ev->type = p->type == KMQTT_DISCONNECT ? KMQTT_EV_DISCONNECT : KMQTT_EV_AUTH;
+        ev->reason_code = p->u.disconnect.reason_code;
+        ev->packet = *p;
+        *h = KS_REPORT;
+        return KMQTT_OK;
+    default:
+        /* CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ go to servers only. */
+        return KMQTT_EPROTOCOL;
+    }
+}
+
+kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev)
+{
+    if (s == NULL || ev == NULL)
+        return KMQTT_EINVAL;
+    memset(ev, 0, sizeof *ev);
+    if (report_internal(s, ev))
+        return KMQTT_OK;
+    /* Bytes from a connection that is over mean nothing. */
+    if (s->state == KMQTT_SESSION_IDLE)
+        return KMQTT_NEED_MORE;
+    if (s->state == KMQTT_SESSION_CONNECTED)
+        ks_owed_drain(s);
+
+    for (;;) {
+        const uint8_t *at = s->rx + s->rx_consumed;
+        size_t avail = s->rx_len - s->rx_consumed;
+        size_t len;
+        kmqtt_packet_t p;
+        handled_t h;
+
+        if (avail == 0)
+            return KMQTT_NEED_MORE;
+        /* Refuses a packet larger than the receive buffer from its header,
+         * before its body is waited for. */
+        kmqtt_err_t err = kmqtt_packet_frame(at, avail, rx_limit(s), &len);
+        if (err != KMQTT_OK)
+            return err;
+        err = kmqtt_packet_decode(at, len, s->cfg.version, rx_limit(s), &p, &len);
+        if (err != KMQTT_OK)
+            return err;
+
+        err = handle(s, &p, now_ms, ev, &h);
+        if (err == KMQTT_NEED_MORE) {
+            /* The answer has no room yet: keep the packet for the next
+             * call, after tx has drained. */
+            memset(ev, 0, sizeof *ev);
+            s->rx_blocked = true;
+            return KMQTT_NEED_MORE;
+        }
+        if (err != KMQTT_OK)
+            return err;
+        s->rx_blocked = false;
+        s->rx_consumed += len;
+        if (h == KS_REPORT)
+            return KMQTT_OK;
+        memset(ev, 0, sizeof *ev);
+    }
+}

@@ -1,0 +1,65 @@
+/*
+ * Shared by the session's files only.
+ *
+ * Records: the inflight array holds outbound QoS 1/2 messages in the order
+ * they were first sent (which is also the order of their copies in the
+ * store, so compaction can slide them down in one pass); the pending array
+ * holds SUBSCRIBE / UNSUBSCRIBE requests. A record that only waits to be
+ * reported by kmqtt_session_next_event keeps its slot (and its packet id)
+ * until then, so an id is never reused before the application heard of it.
+ */
+#ifndef KMQTT_SESSION_INTERNAL_H
+#define KMQTT_SESSION_INTERNAL_H
+
+#include <string.h>
+
+#include "kmqtt/session.h"
+
+/* kmqtt_session_record_t.kind */
+enum {
+    KS_AWAIT_PUBACK = 1, /* QoS 1 PUBLISH sent */
+    KS_AWAIT_PUBREC,     /* QoS 2 PUBLISH sent */
+    KS_AWAIT_PUBCOMP,    /* QoS 2 PUBREL sent; the PUBLISH copy is gone */
+    KS_REPORT_DONE,      /* to report as KMQTT_EV_PUBLISH_DONE, then drop */
+    KS_AWAIT_SUBACK,     /* pending: store_len is the number of filters */
+    KS_AWAIT_UNSUBACK,   /* pending: store_len is the number of filters */
+    KS_REPORT_FAILED     /* pending: to report as KMQTT_EV_REQUEST_FAILED */
+};
+
+/* kmqtt_session_record_t.flags */
+#define KS_UNSENT   0x01u /* (re)send the PUBLISH or PUBREL when tx has room */
+#define KS_CANCELED 0x02u /* KS_REPORT_DONE: forgotten by clear(), not completed */
+
+/* PUBLISH fixed header: DUP is bit 3 of the first byte (MQTT-3.3.1-1). */
+#define KS_DUP_BIT 0x08u
+
+/* Largest answer the session queues: PUBACK..PUBCOMP with a 5.0 reason code
+ * and no properties. */
+#define KS_ANSWER_MAX 5u
+
+/* 5.0 "Packet Identifier not found" (PUBREL, PUBCOMP). */
+#define KS_RC_ID_NOT_FOUND 0x92u
+
+static inline uint64_t ks_elapsed(uint64_t now, uint64_t since)
+{
+    return now > since ? now - since : 0;
+}
+
+/* tx (session_io.c) */
+uint8_t *ks_tx_alloc(kmqtt_session_t *s, size_t n);
+bool ks_tx_fits(const kmqtt_session_t *s, size_t n);
+kmqtt_err_t ks_tx_packet(kmqtt_session_t *s, const kmqtt_packet_t *p);
+bool ks_answer(kmqtt_session_t *s, kmqtt_packet_type_t type, uint16_t id, uint8_t reason);
+void ks_owed_drain(kmqtt_session_t *s);
+
+/* records and store (session_publish.c) */
+uint16_t ks_window(const kmqtt_session_t *s);
+size_t ks_inflight_live(const kmqtt_session_t *s);
+kmqtt_session_record_t *ks_find_inflight(kmqtt_session_t *s, uint16_t id);
+kmqtt_session_record_t *ks_find_pending(kmqtt_session_t *s, uint16_t id);
+void ks_store_release(kmqtt_session_t *s, kmqtt_session_record_t *r);
+void ks_inflight_remove(kmqtt_session_t *s, kmqtt_session_record_t *r);
+void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r);
+void ks_pump(kmqtt_session_t *s, uint64_t now_ms);
+
+#endif

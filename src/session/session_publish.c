@@ -1,0 +1,272 @@
+/*
+ * Outbound requests: PUBLISH at every QoS, SUBSCRIBE and UNSUBSCRIBE, the
+ * packet ids they take, the store that keeps QoS 1/2 copies for resending,
+ * and the pump that (re)sends records in their original order.
+ */
+#include "session_internal.h"
+
+uint16_t ks_window(const kmqtt_session_t *s)
+{
+    /* 5.0 MQTT-3.3.4-7: never more unacknowledged QoS 1/2 PUBLISH packets
+     * than the server's Receive Maximum. */
+    uint16_t w = s->cfg.max_inflight;
+    return s->server_receive_max < w ? s->server_receive_max : w;
+}
+
+size_t ks_inflight_live(const kmqtt_session_t *s)
+{
+    size_t n = 0;
+    for (uint16_t i = 0; i < s->inflight_count; i++) {
+        if (s->inflight[i].kind != KS_REPORT_DONE)
+            n++;
+    }
+    return n;
+}
+
+kmqtt_session_record_t *ks_find_inflight(kmqtt_session_t *s, uint16_t id)
+{
+    for (uint16_t i = 0; i < s->inflight_count; i++) {
+        if (s->inflight[i].packet_id == id)
+            return &s->inflight[i];
+    }
+    return NULL;
+}
+
+kmqtt_session_record_t *ks_find_pending(kmqtt_session_t *s, uint16_t id)
+{
+    for (uint16_t i = 0; i < s->pending_count; i++) {
+        if (s->pending[i].packet_id == id)
+            return &s->pending[i];
+    }
+    return NULL;
+}
+
+/* A new id, 1..65535 in turn, skipping any still held by a record
+ * (MQTT-2.3.1-2); 0 when none is free (cannot happen while the windows are
+ * smaller than 65535, which init checks). */
+static uint16_t take_id(kmqtt_session_t *s)
+{
+    for (uint32_t tries = 0; tries < 65535u; tries++) {
+        uint16_t id = s->next_packet_id != 0 ? s->next_packet_id : 1;
+        s->next_packet_id = (uint16_t)(id == 65535u ? 1u : id + 1u);
+        if (ks_find_inflight(s, id) == NULL && ks_find_pending(s, id) == NULL)
+            return id;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ store */
+
+/* Copies sit in inflight order, so one forward pass closes every hole. */
+static void store_compact(kmqtt_session_t *s)
+{
+    size_t at = 0;
+    for (uint16_t i = 0; i < s->inflight_count; i++) {
+        kmqtt_session_record_t *r = &s->inflight[i];
+        if (r->store_len == 0)
+            continue;
+        if (r->store_off != at)
+            memmove(s->store + at, s->store + r->store_off, r->store_len);
+        r->store_off = (uint32_t)at;
+        at += r->store_len;
+    }
+    s->store_end = at;
+}
+
+static bool store_fits(const kmqtt_session_t *s, size_t n)
+{
+    return n <= s->cfg.store_size - s->store_used;
+}
+
+static size_t store_alloc(kmqtt_session_t *s, size_t n)
+{
+    size_t off;
+    if (n > s->cfg.store_size - s->store_end)
+        store_compact(s);
+    off = s->store_end;
+    s->store_end += n;
+    s->store_used += n;
+    return off;
+}
+
+void ks_store_release(kmqtt_session_t *s, kmqtt_session_record_t *r)
+{
+    if (r->store_len == 0)
+        return;
+    s->store_used -= r->store_len;
+    if (s->store_used == 0)
+        s->store_end = 0;
+    else if ((size_t)r->store_off + r->store_len == s->store_end)
+        s->store_end = r->store_off;
+    r->store_len = 0;
+    r->store_off = 0;
+}
+
+void ks_inflight_remove(kmqtt_session_t *s, kmqtt_session_record_t *r)
+{
+    size_t i = (size_t)(r - s->inflight);
+    ks_store_release(s, r);
+    memmove(r, r + 1, (s->inflight_count - i - 1) * sizeof *r);
+    s->inflight_count--;
+}
+
+void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r)
+{
+    size_t i = (size_t)(r - s->pending);
+    memmove(r, r + 1, (s->pending_count - i - 1) * sizeof *r);
+    s->pending_count--;
+}
+
+/* ------------------------------------------------------------------- pump */
+
+static bool send_record(kmqtt_session_t *s, const kmqtt_session_record_t *r)
+{
+    if (r->kind == KS_AWAIT_PUBCOMP) {
+        kmqtt_packet_t p;
+        memset(&p, 0, sizeof p);
+        p.type = KMQTT_PUBREL;
+        p.u.ack.packet_id = r->packet_id;
+        return ks_tx_packet(s, &p) == KMQTT_OK;
+    }
+    uint8_t *at = ks_tx_alloc(s, r->store_len);
+    if (at == NULL)
+        return false;
+    memcpy(at, s->store + r->store_off, r->store_len);
+    return true;
+}
+
+void ks_pump(kmqtt_session_t *s, uint64_t now_ms)
+{
+    uint16_t window = ks_window(s);
+    size_t live = 0;
+    bool left = false;
+
+    if (s->state != KMQTT_SESSION_CONNECTED)
+        return;
+    for (uint16_t i = 0; i < s->inflight_count; i++) {
+        kmqtt_session_record_t *r = &s->inflight[i];
+        if (r->kind == KS_REPORT_DONE)
+            continue;
+        live++;
+        if ((r->flags & KS_UNSENT) == 0)
+            continue;
+        /* Strictly in the original order (MQTT-4.4.0-1, 4.6.0-1): stop at
+         * the first that does not fit rather than send a later one first;
+         * and never past a Receive Maximum that shrank on reconnect. */
+        if (live > window || !send_record(s, r)) {
+            left = true;
+            break;
+        }
+        r->flags &= (uint8_t)~KS_UNSENT;
+        r->sent_ms = now_ms;
+    }
+    s->resend_due = left;
+}
+
+/* --------------------------------------------------------------- requests */
+
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg, uint64_t now_ms,
+                                  uint16_t *packet_id)
+{
+    kmqtt_publish_t m;
+    size_t n, written;
+    kmqtt_err_t err;
+
+    if (packet_id != NULL)
+        *packet_id = 0;
+    if (s == NULL || msg == NULL)
+        return KMQTT_EINVAL;
+    if (s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ENOTCONN;
+
+    m = *msg;
+    m.dup = false;
+    m.packet_id = m.qos > 0 ? 1 : 0; /* the real id is taken once all checks pass */
+    if ((err = kmqtt_publish_size(&m, s->cfg.version, &n)) != KMQTT_OK)
+        return err;
+    if (n > s->cfg.tx_buffer_size || (s->server_max_packet != 0 && n > s->server_max_packet) ||
+        (m.qos > 0 && n > s->cfg.store_size))
+        return KMQTT_ETOOBIG;
+    if (m.qos > 0 &&
+        (ks_inflight_live(s) >= ks_window(s) || s->inflight_count >= s->cfg.max_inflight))
+        return KMQTT_ELIMIT;
+    /* Older records still waiting to be resent go first (MQTT-4.6.0-1). */
+    if (s->resend_due || !ks_tx_fits(s, n) || (m.qos > 0 && !store_fits(s, n)))
+        return KMQTT_ENOBUFS;
+
+    if (m.qos == 0) {
+        uint8_t *at = ks_tx_alloc(s, n);
+        err = kmqtt_publish_encode(&m, s->cfg.version, at, n, &written);
+        if (err != KMQTT_OK)
+            s->tx_end -= n; /* cannot happen after the size pass */
+        return err;
+    }
+
+    uint16_t id = take_id(s);
+    if (id == 0)
+        return KMQTT_ELIMIT;
+    m.packet_id = id;
+    size_t off = store_alloc(s, n);
+    kmqtt_session_record_t *r = &s->inflight[s->inflight_count++];
+    memset(r, 0, sizeof *r);
+    r->packet_id = id;
+    r->kind = m.qos == 1 ? KS_AWAIT_PUBACK : KS_AWAIT_PUBREC;
+    r->store_off = (uint32_t)off;
+    r->store_len = (uint32_t)n;
+    r->sent_ms = now_ms;
+    err = kmqtt_publish_encode(&m, s->cfg.version, s->store + off, n, &written);
+    if (err != KMQTT_OK) {
+        ks_inflight_remove(s, r); /* cannot happen after the size pass */
+        return err;
+    }
+    memcpy(ks_tx_alloc(s, n), s->store + off, n);
+    if (packet_id != NULL)
+        *packet_id = id;
+    return KMQTT_OK;
+}
+
+kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t *sub,
+                                    bool is_subscribe, uint64_t now_ms, uint16_t *packet_id)
+{
+    kmqtt_packet_t p;
+    size_t n;
+    kmqtt_err_t err;
+
+    if (packet_id != NULL)
+        *packet_id = 0;
+    if (s == NULL || sub == NULL)
+        return KMQTT_EINVAL;
+    if (s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ENOTCONN;
+
+    memset(&p, 0, sizeof p);
+    p.type = is_subscribe ? KMQTT_SUBSCRIBE : KMQTT_UNSUBSCRIBE;
+    p.u.subscribe = *sub;
+    p.u.subscribe.packet_id = 1; /* the real id is taken once all checks pass */
+    if ((err = kmqtt_packet_size(&p, s->cfg.version, &n)) != KMQTT_OK)
+        return err;
+    if (n > s->cfg.tx_buffer_size || (s->server_max_packet != 0 && n > s->server_max_packet))
+        return KMQTT_ETOOBIG;
+    if (s->pending_count >= s->cfg.max_pending)
+        return KMQTT_ELIMIT;
+    if (!ks_tx_fits(s, n))
+        return KMQTT_ENOBUFS;
+
+    uint16_t id = take_id(s);
+    if (id == 0)
+        return KMQTT_ELIMIT;
+    p.u.subscribe.packet_id = id;
+    if ((err = ks_tx_packet(s, &p)) != KMQTT_OK)
+        return err;
+
+    kmqtt_session_record_t *r = &s->pending[s->pending_count++];
+    memset(r, 0, sizeof *r);
+    r->packet_id = id;
+    r->kind = is_subscribe ? KS_AWAIT_SUBACK : KS_AWAIT_UNSUBACK;
+    /* The ack must carry one code per filter (MQTT-3.9.3-1, 5.0 3.11.3). */
+    r->store_len = (uint32_t)sub->count;
+    r->sent_ms = now_ms;
+    if (packet_id != NULL)
+        *packet_id = id;
+    return KMQTT_OK;
+}

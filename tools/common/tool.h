@@ -1,0 +1,130 @@
+/*
+ * Shared code of the kmqtt command-line tools (kmqtt-pub, kmqtt-sub):
+ * option parsing with the flags and meanings of mosquitto_pub/mosquitto_sub,
+ * the -L URL form, one-line error reporting, and the connect sequence.
+ *
+ * Every failure is reported as ONE line on stderr, "<prog>: <what>", and a
+ * process exit code from the table below, so scripts can tell a typo from a
+ * broker that said no.
+ */
+#ifndef KMQTT_TOOL_H
+#define KMQTT_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmqtt/client.h"
+
+/* Process exit codes (also listed by --help). */
+enum {
+    TOOL_EXIT_OK = 0,
+    TOOL_EXIT_USAGE = 1,   /* bad arguments, unsupported option, unreadable input */
+    TOOL_EXIT_CONNECT = 2, /* broker not reached: name, TCP refused, no CONNACK in time */
+    TOOL_EXIT_REFUSED = 3, /* the broker refused the connection (CONNACK code) */
+    TOOL_EXIT_SUBFAIL = 4, /* the broker refused a subscription */
+    TOOL_EXIT_LOST = 5,    /* protocol error, connection closed or lost, publish failed */
+    TOOL_EXIT_TIMEOUT = 27 /* -W expired (the code mosquitto_sub uses) */
+};
+
+/* tool_parse: go on with the program (anything else is an exit code). */
+#define TOOL_CONTINUE (-1)
+
+#define TOOL_MAX_TOPICS 64
+#define TOOL_URL_MAX    1024
+#define TOOL_ID_MAX     128
+
+typedef enum tool_kind { TOOL_PUB, TOOL_SUB } tool_kind_t;
+
+typedef enum tool_msg_src {
+    TOOL_MSG_NONE = 0,
+    TOOL_MSG_ARG,   /* -m */
+    TOOL_MSG_FILE,  /* -f */
+    TOOL_MSG_STDIN, /* -s: all of stdin is one message */
+    TOOL_MSG_LINES, /* -l: one message per line */
+    TOOL_MSG_NULL   /* -n: zero-length message */
+} tool_msg_src_t;
+
+typedef struct tool_opts {
+    tool_kind_t kind;
+    const char *host;
+    uint16_t port;
+    const char *topics[TOOL_MAX_TOPICS];
+    size_t ntopics;
+    tool_msg_src_t msg_src;
+    const char *message;
+    const char *file;
+    uint8_t qos;
+    bool retain;
+    const char *id; /* NULL: the library picks a random one */
+    const char *username;
+    const char *password;
+    uint16_t keepalive;
+    bool clean;
+    kmqtt_version_t version;
+    unsigned long count;     /* -C; 0 = unlimited */
+    unsigned long timeout_s; /* -W; 0 = none */
+    bool verbose;
+    bool no_newline;
+    bool no_stale;
+    bool exit_after_sub;
+    bool debug;
+    const char *will_topic;
+    const char *will_payload;
+    uint8_t will_qos;
+    bool will_retain;
+    unsigned long repeat; /* --repeat; 1 = send once */
+    uint32_t repeat_delay_ms;
+
+    /* Storage the parser owns: the split -L URL and the -I client id. */
+    char url_buf[TOOL_URL_MAX];
+    char id_buf[TOOL_ID_MAX];
+} tool_opts_t;
+
+/* The program name used in every message ("kmqtt-pub"). */
+void tool_set_prog(const char *prog);
+const char *tool_prog(void);
+
+/* Prints "<prog>: <message>\n" to stderr. */
+void tool_error(const char *fmt, ...);
+/* Prints "<prog>: debug: <message>\n" to stderr when debugging is on. */
+void tool_debug(const tool_opts_t *o, const char *fmt, ...);
+
+/* Parses argv into o (filled with defaults first). Returns TOOL_CONTINUE, or
+ * the exit code after printing --help (0) or one error line (1). */
+int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv);
+
+/* Splits "mqtt://[user[:pass]@]host[:port][/topic]" into o (copied into
+ * o->url_buf). Returns TOOL_CONTINUE or TOOL_EXIT_USAGE after one line. */
+int tool_parse_url(tool_opts_t *o, const char *url);
+
+/* An MQTT 5.0 reason code in words ("not authorized"). */
+const char *tool_reason_text(uint8_t code);
+/* The CONNACK code in words ("not authorized"), for 3.1.1 or 5.0. */
+const char *tool_connack_text(kmqtt_version_t v, uint8_t code);
+/* A SUBACK failure code in words. */
+const char *tool_suback_text(kmqtt_version_t v, uint8_t code);
+
+/* Fills the client options from o and sets on_state (which records why a
+ * connection was lost, for tool_lost); o must outlive the client. The other
+ * callbacks and the buffer sizes are the caller's. */
+void tool_client_options(const tool_opts_t *o, kmqtt_client_options_t *co);
+
+/* Connects c, reporting a failure as one line. Returns TOOL_CONTINUE or the
+ * exit code. */
+int tool_connect(const tool_opts_t *o, kmqtt_client_t *c);
+
+/* The exit code for an error that ended an established connection, after
+ * printing "<what>: <reason>" (the recorded loss reason when err only says
+ * "not connected"). */
+int tool_lost(const char *what, kmqtt_err_t err);
+
+/* SIGINT/SIGTERM set a flag (tool_stop_requested) instead of killing the
+ * process, so the tools can disconnect cleanly; SIGPIPE is ignored. */
+void tool_signals_install(void);
+bool tool_stop_requested(void);
+
+/* Milliseconds from a monotonic clock. */
+uint64_t tool_now_ms(void);
+
+#endif

@@ -1,0 +1,585 @@
+/* Command-line parsing for kmqtt-pub and kmqtt-sub: mosquitto_pub/_sub flags. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+enum { FOR_PUB = 1u, FOR_SUB = 2u, FOR_BOTH = 3u };
+
+typedef enum opt_id {
+    O_HOST,
+    O_PORT,
+    O_TOPIC,
+    O_MSG,
+    O_FILE,
+    O_STDIN,
+    O_LINES,
+    O_NULL,
+    O_QOS,
+    O_RETAIN,
+    O_ID,
+    O_ID_PREFIX,
+    O_USER,
+    O_PASS,
+    O_KEEPALIVE,
+    O_NOCLEAN,
+    O_VERSION,
+    O_COUNT,
+    O_TIMEOUT,
+    O_VERBOSE,
+    O_NONL,
+    O_NOSTALE,
+    O_EXIT_SUB,
+    O_DEBUG,
+    O_WILL_TOPIC,
+    O_WILL_PAYLOAD,
+    O_WILL_QOS,
+    O_WILL_RETAIN,
+    O_URL,
+    O_REPEAT,
+    O_REPEAT_DELAY,
+    O_HELP,
+    /* Known but refused: silently ignoring them would send credentials in
+     * clear text or drop properties the user asked for. */
+    O_NO_TLS,
+    O_NO_PROPS,
+    O_NO_PROXY,
+    O_NO_UNIX
+} opt_id_t;
+
+typedef struct opt_def {
+    opt_id_t id;
+    const char *shrt;
+    const char *lng;
+    bool arg;
+    unsigned who;
+} opt_def_t;
+
+static const opt_def_t OPTS[] = {
+    {O_HOST, "-h", "--host", true, FOR_BOTH},
+    {O_PORT, "-p", "--port", true, FOR_BOTH},
+    {O_TOPIC, "-t", "--topic", true, FOR_BOTH},
+    {O_MSG, "-m", "--message", true, FOR_PUB},
+    {O_FILE, "-f", "--file", true, FOR_PUB},
+    {O_STDIN, "-s", "--stdin-file", false, FOR_PUB},
+    {O_LINES, "-l", "--stdin-line", false, FOR_PUB},
+    {O_NULL, "-n", "--null-message", false, FOR_PUB},
+    {O_QOS, "-q", "--qos", true, FOR_BOTH},
+    {O_RETAIN, "-r", "--retain", false, FOR_PUB},
+    {O_ID, "-i", "--id", true, FOR_BOTH},
+    {O_ID_PREFIX, "-I", "--id-prefix", true, FOR_BOTH},
+    {O_USER, "-u", "--username", true, FOR_BOTH},
+    {O_PASS, "-P", "--pw", true, FOR_BOTH},
+    {O_KEEPALIVE, "-k", "--keepalive", true, FOR_BOTH},
+    {O_NOCLEAN, "-c", "--disable-clean-session", false, FOR_BOTH},
+    {O_VERSION, "-V", "--protocol-version", true, FOR_BOTH},
+    {O_COUNT, "-C", "--count", true, FOR_SUB},
+    {O_TIMEOUT, "-W", "--timeout", true, FOR_SUB},
+    {O_VERBOSE, "-v", "--verbose", false, FOR_SUB},
+    {O_NONL, "-N", "--no-newline", false, FOR_SUB},
+    {O_NOSTALE, "-R", "--no-stale", false, FOR_SUB},
+    {O_EXIT_SUB, "-E", "--exit-after-sub", false, FOR_SUB},
+    {O_DEBUG, "-d", "--debug", false, FOR_BOTH},
+    {O_WILL_TOPIC, NULL, "--will-topic", true, FOR_BOTH},
+    {O_WILL_PAYLOAD, NULL, "--will-payload", true, FOR_BOTH},
+    {O_WILL_QOS, NULL, "--will-qos", true, FOR_BOTH},
+    {O_WILL_RETAIN, NULL, "--will-retain", false, FOR_BOTH},
+    {O_URL, "-L", "--url", true, FOR_BOTH},
+    {O_REPEAT, NULL, "--repeat", true, FOR_PUB},
+    {O_REPEAT_DELAY, NULL, "--repeat-delay", true, FOR_PUB},
+    {O_HELP, NULL, "--help", false, FOR_BOTH},
+    {O_NO_TLS, NULL, "--cafile", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--capath", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--cert", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--key", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--keyform", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--insecure", false, FOR_BOTH},
+    {O_NO_TLS, NULL, "--tls-version", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--tls-alpn", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--alpn", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--ciphers", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--psk", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--psk-identity", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--tls-engine", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--tls-engine-kpass-sha1", true, FOR_BOTH},
+    {O_NO_TLS, NULL, "--tls-use-os-certs", false, FOR_BOTH},
+    {O_NO_PROPS, "-D", "--property", true, FOR_BOTH},
+    {O_NO_PROXY, NULL, "--proxy", true, FOR_BOTH},
+    {O_NO_UNIX, NULL, "--unix", true, FOR_BOTH},
+};
+
+static const char *kind_name(tool_kind_t k)
+{
+    return k == TOOL_PUB ? "kmqtt-pub" : "kmqtt-sub";
+}
+
+static void usage(tool_kind_t k)
+{
+    const char *p = kind_name(k);
+    if (k == TOOL_PUB) {
+        printf("Usage: %s {-t topic | -L URL} {-m message | -f file | -s | -l | -n} [options]\n"
+               "Publishes one message, a file, stdin, or one message per line of stdin.\n\n",
+               p);
+    } else {
+        printf("Usage: %s {-t filter ... | -L URL} [options]\n"
+               "Subscribes and prints every message that arrives.\n\n",
+               p);
+    }
+    printf("Connection:\n"
+           "  -h HOST          broker host (default localhost)\n"
+           "  -p PORT          broker port (default 1883)\n"
+           "  -L URL           mqtt://[user[:pass]@]host[:port]/topic\n"
+           "  -i ID            client id (default: random)\n"
+           "  -I PREFIX        client id is PREFIX followed by the process id\n"
+           "  -u USER, -P PASS user name and password\n"
+           "  -k SECONDS       keepalive (default 60, 0 = off)\n"
+           "  -c               disable clean session (needs -i or -I)\n"
+           "  -V VERSION       311 (default) or 5 (also mqttv311, mqttv5)\n"
+           "  --will-topic T, --will-payload P, --will-qos Q, --will-retain\n"
+           "  -d               debug lines on stderr\n");
+    if (k == TOOL_PUB) {
+        printf("Message:\n"
+               "  -t TOPIC         topic to publish to\n"
+               "  -m MESSAGE       the message\n"
+               "  -f FILE          the file's contents as the message\n"
+               "  -s               all of stdin as one message\n"
+               "  -l               one message per line of stdin\n"
+               "  -n               a zero-length message\n"
+               "  -q QOS           0 (default), 1 or 2\n"
+               "  -r               retain the message\n"
+               "  --repeat N       publish the message N times\n"
+               "  --repeat-delay S seconds between repeats (may be fractional)\n");
+    } else {
+        printf("Subscription and output:\n"
+               "  -t FILTER        topic filter (may be repeated)\n"
+               "  -q QOS           maximum QoS 0 (default), 1 or 2\n"
+               "  -C COUNT         exit after COUNT messages\n"
+               "  -W SECONDS       exit after SECONDS (exit code 27)\n"
+               "  -R               skip retained (stale) messages\n"
+               "  -E               exit once subscribed\n"
+               "  -v               print \"topic payload\"\n"
+               "  -N               no newline after the payload\n");
+    }
+    printf("  --help           this text\n\n"
+           "Not supported (refused with exit code 1): TLS (--cafile, --cert, ..., mqtts://),\n"
+           "MQTT 5.0 properties (-D), --proxy, --unix.\n\n"
+           "Exit codes: 0 success, 1 bad arguments, 2 broker not reached, 3 connection\n"
+           "refused by the broker, 4 subscription refused, 5 protocol error or connection\n"
+           "lost, 27 -W timeout.\n");
+}
+
+static const opt_def_t *find_opt(const char *a)
+{
+    size_t i;
+    for (i = 0; i < sizeof OPTS / sizeof OPTS[0]; i++) {
+        if ((OPTS[i].shrt != NULL && strcmp(a, OPTS[i].shrt) == 0) ||
+            (OPTS[i].lng != NULL && strcmp(a, OPTS[i].lng) == 0)) {
+            return &OPTS[i];
+        }
+    }
+    return NULL;
+}
+
+/* Whole-string unsigned number within [lo, hi]. */
+static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long v;
+    if (s[0] < '0' || s[0] > '9') {
+        return false;
+    }
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static int bad_value(const char *opt, const char *val, const char *want)
+{
+    tool_error("%s '%s': %s; see --help", opt, val, want);
+    return TOOL_EXIT_USAGE;
+}
+
+static int set_message(tool_opts_t *o, tool_msg_src_t src, const char *opt)
+{
+    if (o->msg_src != TOOL_MSG_NONE) {
+        tool_error("%s: only one of -m, -f, -s, -l, -n may be given", opt);
+        return TOOL_EXIT_USAGE;
+    }
+    o->msg_src = src;
+    return TOOL_CONTINUE;
+}
+
+static int add_topic(tool_opts_t *o, const char *t, const char *opt)
+{
+    kmqtt_err_t e;
+    if (o->kind == TOOL_PUB && o->ntopics > 0) {
+        tool_error("%s: only one topic may be given", opt);
+        return TOOL_EXIT_USAGE;
+    }
+    if (o->ntopics == TOOL_MAX_TOPICS) {
+        tool_error("%s: at most %d topics may be given", opt, TOOL_MAX_TOPICS);
+        return TOOL_EXIT_USAGE;
+    }
+    e = o->kind == TOOL_PUB ? kmqtt_topic_name_validate(t, strlen(t))
+                            : kmqtt_topic_filter_validate(t, strlen(t));
+    if (e != KMQTT_OK) {
+        tool_error("%s '%s': invalid topic %s: %s", opt, t, o->kind == TOOL_PUB ? "name" : "filter",
+                   kmqtt_strerror(e));
+        return TOOL_EXIT_USAGE;
+    }
+    o->topics[o->ntopics++] = t;
+    return TOOL_CONTINUE;
+}
+
+static int refuse(const char *opt, const char *why)
+{
+    tool_error("%s: %s", opt, why);
+    return TOOL_EXIT_USAGE;
+}
+
+int tool_parse_url(tool_opts_t *o, const char *url)
+{
+    static const char scheme[] = "mqtt://";
+    size_t n = strlen(url);
+    char *auth, *slash, *at, *hostp, *portp = NULL;
+
+    if (strncmp(url, "mqtts://", 8) == 0) {
+        return refuse("-L mqtts://", "TLS is not supported yet");
+    }
+    if (strncmp(url, scheme, sizeof scheme - 1) != 0) {
+        tool_error("-L '%s': the URL must start with mqtt://", url);
+        return TOOL_EXIT_USAGE;
+    }
+    if (n >= sizeof o->url_buf) {
+        tool_error("-L: URL longer than %d bytes", TOOL_URL_MAX - 1);
+        return TOOL_EXIT_USAGE;
+    }
+    memcpy(o->url_buf, url, n + 1);
+    auth = o->url_buf + sizeof scheme - 1;
+    slash = strchr(auth, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        if (slash[1] != '\0') {
+            int rc = add_topic(o, slash + 1, "-L");
+            if (rc != TOOL_CONTINUE) {
+                return rc;
+            }
+        }
+    }
+    /* The last '@' ends the user info, so a password may contain '@'. */
+    at = strrchr(auth, '@');
+    hostp = auth;
+    if (at != NULL) {
+        char *colon;
+        *at = '\0';
+        hostp = at + 1;
+        colon = strchr(auth, ':');
+        if (colon != NULL) {
+            *colon = '\0';
+            o->password = colon + 1;
+        }
+        if (auth[0] == '\0') {
+            tool_error("-L '%s': empty user name before '@'", url);
+            return TOOL_EXIT_USAGE;
+        }
+        o->username = auth;
+    }
+    if (hostp[0] == '[') { /* [IPv6]:port */
+        char *close = strchr(hostp, ']');
+        if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
+            tool_error("-L '%s': bad [IPv6] host", url);
+            return TOOL_EXIT_USAGE;
+        }
+        *close = '\0';
+        if (close[1] == ':') {
+            portp = close + 2;
+        }
+        hostp++;
+    } else {
+        char *colon = strrchr(hostp, ':');
+        if (colon != NULL) {
+            *colon = '\0';
+            portp = colon + 1;
+        }
+    }
+    if (hostp[0] == '\0') {
+        tool_error("-L '%s': no host", url);
+        return TOOL_EXIT_USAGE;
+    }
+    o->host = hostp;
+    if (portp != NULL) {
+        unsigned long v;
+        if (!parse_ulong(portp, 1, 65535, &v)) {
+            return bad_value("-L port", portp, "a port is 1..65535");
+        }
+        o->port = (uint16_t)v;
+    }
+    return TOOL_CONTINUE;
+}
+
+static int parse_version(tool_opts_t *o, const char *opt, const char *v)
+{
+    if (strcmp(v, "311") == 0 || strcmp(v, "mqttv311") == 0) {
+        o->version = KMQTT_V311;
+    } else if (strcmp(v, "5") == 0 || strcmp(v, "mqttv5") == 0) {
+        o->version = KMQTT_V5;
+    } else if (strcmp(v, "31") == 0 || strcmp(v, "mqttv31") == 0) {
+        return bad_value(opt, v, "MQTT 3.1 is not supported (use 311 or 5)");
+    } else {
+        return bad_value(opt, v, "protocol version must be 311 or 5");
+    }
+    return TOOL_CONTINUE;
+}
+
+static int parse_delay(tool_opts_t *o, const char *opt, const char *v)
+{
+    char *end = NULL;
+    double d;
+    errno = 0;
+    d = strtod(v, &end);
+    /* A day is plenty, and keeps the milliseconds inside uint32_t. */
+    if (errno != 0 || end == v || *end != '\0' || !(d >= 0.0 && d <= 86400.0)) {
+        return bad_value(opt, v, "a delay is 0..86400 seconds");
+    }
+    o->repeat_delay_ms = (uint32_t)(d * 1000.0 + 0.5);
+    return TOOL_CONTINUE;
+}
+
+/* Applies one option; val is its argument (NULL for flags). */
+static int apply(tool_opts_t *o, const opt_def_t *d, const char *opt, const char *val)
+{
+    unsigned long v = 0;
+    switch (d->id) {
+    case O_HOST:
+        if (val[0] == '\0') {
+            return bad_value(opt, val, "empty host");
+        }
+        o->host = val;
+        break;
+    case O_PORT:
+        if (!parse_ulong(val, 1, 65535, &v)) {
+            return bad_value(opt, val, "a port is 1..65535");
+        }
+        o->port = (uint16_t)v;
+        break;
+    case O_TOPIC:
+        return add_topic(o, val, opt);
+    case O_MSG:
+        o->message = val;
+        return set_message(o, TOOL_MSG_ARG, opt);
+    case O_FILE:
+        o->file = val;
+        return set_message(o, TOOL_MSG_FILE, opt);
+    case O_STDIN:
+        return set_message(o, TOOL_MSG_STDIN, opt);
+    case O_LINES:
+        return set_message(o, TOOL_MSG_LINES, opt);
+    case O_NULL:
+        return set_message(o, TOOL_MSG_NULL, opt);
+    case O_QOS:
+        if (!parse_ulong(val, 0, 2, &v)) {
+            return bad_value(opt, val, "QoS is 0, 1 or 2");
+        }
+        o->qos = (uint8_t)v;
+        break;
+    case O_RETAIN:
+        o->retain = true;
+        break;
+    case O_ID:
+        if (val[0] == '\0') {
+            return bad_value(opt, val, "empty client id");
+        }
+        o->id = val;
+        break;
+    case O_ID_PREFIX: {
+        int w = snprintf(o->id_buf, sizeof o->id_buf, "%s%ld", val, (long)getpid());
+        if (w < 0 || (size_t)w >= sizeof o->id_buf) {
+            return bad_value(opt, val, "prefix too long");
+        }
+        break;
+    }
+    case O_USER:
+        o->username = val;
+        break;
+    case O_PASS:
+        o->password = val;
+        break;
+    case O_KEEPALIVE:
+        if (!parse_ulong(val, 0, 65535, &v)) {
+            return bad_value(opt, val, "keepalive is 0..65535 seconds");
+        }
+        o->keepalive = (uint16_t)v;
+        break;
+    case O_NOCLEAN:
+        o->clean = false;
+        break;
+    case O_VERSION:
+        return parse_version(o, opt, val);
+    case O_COUNT:
+        if (!parse_ulong(val, 1, 1000000000ul, &v)) {
+            return bad_value(opt, val, "count must be a positive number");
+        }
+        o->count = v;
+        break;
+    case O_TIMEOUT:
+        if (!parse_ulong(val, 1, 3600ul * 24 * 365, &v)) {
+            return bad_value(opt, val, "timeout must be a positive number of seconds");
+        }
+        o->timeout_s = v;
+        break;
+    case O_VERBOSE:
+        o->verbose = true;
+        break;
+    case O_NONL:
+        o->no_newline = true;
+        break;
+    case O_NOSTALE:
+        o->no_stale = true;
+        break;
+    case O_EXIT_SUB:
+        o->exit_after_sub = true;
+        break;
+    case O_DEBUG:
+        o->debug = true;
+        break;
+    case O_WILL_TOPIC:
+        if (kmqtt_topic_name_validate(val, strlen(val)) != KMQTT_OK) {
+            return bad_value(opt, val, "invalid topic name");
+        }
+        o->will_topic = val;
+        break;
+    case O_WILL_PAYLOAD:
+        o->will_payload = val;
+        break;
+    case O_WILL_QOS:
+        if (!parse_ulong(val, 0, 2, &v)) {
+            return bad_value(opt, val, "QoS is 0, 1 or 2");
+        }
+        o->will_qos = (uint8_t)v;
+        break;
+    case O_WILL_RETAIN:
+        o->will_retain = true;
+        break;
+    case O_URL:
+        return tool_parse_url(o, val);
+    case O_REPEAT:
+        if (!parse_ulong(val, 1, 1000000000ul, &v)) {
+            return bad_value(opt, val, "repeat count must be a positive number");
+        }
+        o->repeat = v;
+        break;
+    case O_REPEAT_DELAY:
+        return parse_delay(o, opt, val);
+    case O_HELP:
+        usage(o->kind);
+        return TOOL_EXIT_OK;
+    case O_NO_TLS:
+        return refuse(opt, "TLS is not supported yet");
+    case O_NO_PROPS:
+        return refuse(opt, "MQTT 5.0 properties are not supported yet");
+    case O_NO_PROXY:
+        return refuse(opt, "SOCKS proxies are not supported");
+    case O_NO_UNIX:
+        return refuse(opt, "Unix domain sockets are not supported");
+    }
+    return TOOL_CONTINUE;
+}
+
+/* Checks that apply to the options together. */
+static int check(tool_opts_t *o, bool id_given, bool prefix_given, bool will_extra)
+{
+    if (id_given && prefix_given) {
+        tool_error("-i and -I cannot be used together; see --help");
+        return TOOL_EXIT_USAGE;
+    }
+    if (prefix_given) {
+        o->id = o->id_buf;
+    }
+    if (!o->clean && o->id == NULL) {
+        /* A random id would leave an orphan session on the broker. */
+        tool_error("-c needs a client id (-i or -I)");
+        return TOOL_EXIT_USAGE;
+    }
+    if (will_extra && o->will_topic == NULL) {
+        tool_error("--will-payload, --will-qos and --will-retain need --will-topic");
+        return TOOL_EXIT_USAGE;
+    }
+    if (o->password != NULL && o->username == NULL && o->version == KMQTT_V311) {
+        tool_error("-P needs a user name (-u) in MQTT 3.1.1"); /* MQTT-3.1.2-22 */
+        return TOOL_EXIT_USAGE;
+    }
+    if (o->msg_src == TOOL_MSG_LINES && o->repeat > 1) {
+        tool_error("--repeat cannot be used with -l");
+        return TOOL_EXIT_USAGE;
+    }
+    if (o->ntopics == 0) {
+        tool_error("no topic given (-t or -L); see --help");
+        return TOOL_EXIT_USAGE;
+    }
+    if (o->kind == TOOL_PUB && o->msg_src == TOOL_MSG_NONE) {
+        tool_error("no message given (-m, -f, -s, -l or -n); see --help");
+        return TOOL_EXIT_USAGE;
+    }
+    return TOOL_CONTINUE;
+}
+
+int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv)
+{
+    bool id_given = false, prefix_given = false, will_extra = false;
+    int i;
+
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->host = "localhost";
+    o->port = 1883;
+    o->keepalive = 60;
+    o->clean = true;
+    o->version = KMQTT_V311;
+    o->repeat = 1;
+    tool_set_prog(kind_name(kind));
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const opt_def_t *d = find_opt(a);
+        const char *val = NULL;
+        int rc;
+        if (d == NULL) {
+            if (a[0] == '-') {
+                tool_error("unknown option '%s'; see --help", a);
+            } else {
+                tool_error("unexpected argument '%s'; see --help", a);
+            }
+            return TOOL_EXIT_USAGE;
+        }
+        if ((d->who & (kind == TOOL_PUB ? FOR_PUB : FOR_SUB)) == 0) {
+            tool_error("%s is a %s option; see --help", a,
+                       kind == TOOL_PUB ? "kmqtt-sub" : "kmqtt-pub");
+            return TOOL_EXIT_USAGE;
+        }
+        /* Refused options are refused before their argument is looked at. */
+        if (d->arg && d->id != O_NO_TLS && d->id != O_NO_PROPS && d->id != O_NO_PROXY &&
+            d->id != O_NO_UNIX) {
+            if (i + 1 >= argc) {
+                tool_error("%s needs an argument; see --help", a);
+                return TOOL_EXIT_USAGE;
+            }
+            val = argv[++i];
+        }
+        id_given = id_given || d->id == O_ID;
+        prefix_given = prefix_given || d->id == O_ID_PREFIX;
+        will_extra =
+            will_extra || d->id == O_WILL_PAYLOAD || d->id == O_WILL_QOS || d->id == O_WILL_RETAIN;
+        rc = apply(o, d, a, val);
+        if (rc != TOOL_CONTINUE) {
+            return rc;
+        }
+    }
+    return check(o, id_given, prefix_given, will_extra);
+}
