@@ -62,47 +62,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-typedef struct baseline {
-    size_t bytes;
-    size_t blocks;
-    int fds;
-    int threads;
-} baseline_t;
-
-static void take_baseline(baseline_t *b)
-{
-    kmqtt_mem_stats_t s;
-    kmqtt_mem_get_stats(&parent, &s);
-    b->bytes = s.bytes;
-    b->blocks = s.blocks;
-    b->fds = count_open_fds();
-    b->threads = count_threads();
-}
-
-static void print_block(void *ctx, const kmqtt_mem_block_t *blk)
-{
-    (void)ctx;
-    print_error("  live: %zu B tag %s at %s:%d\n", blk->size, blk->tag, blk->file, blk->line);
-}
-
-static void expect_baseline(const baseline_t *b, const char *what, int cycle)
-{
-    kmqtt_mem_stats_t s;
-    int fds, threads;
-    kmqtt_mem_get_stats(&parent, &s);
-    fds = count_open_fds();
-    threads = wait_threads_at_most(b->threads, 200);
-    if (s.bytes != b->bytes || s.blocks != b->blocks || fds != b->fds || threads != b->threads ||
-        s.faults != 0) {
-        print_error("%s, cycle %d: heap %zu B in %zu blocks (baseline %zu B, %zu), fds %d (%d), "
-                    "threads %d (%d), faults %u\n",
-                    what, cycle, s.bytes, s.blocks, b->bytes, b->blocks, fds, b->fds, threads,
-                    b->threads, (unsigned)s.faults);
-        kmqtt_mem_walk(&parent, print_block, NULL);
-        fail();
-    }
-}
-
 static kmqtt_client_t *new_client(const char *id, it_rec_t *rec)
 {
     kmqtt_client_options_t o;
@@ -152,70 +111,70 @@ static void wake_cycle(kmqtt_client_t *c, int cycle, bool thread)
 
 static void test_create_cycle_destroy_returns_everything_every_cycle(void **state)
 {
-    baseline_t base;
+    it_baseline_t base;
     int i;
     (void)state;
-    take_baseline(&base);
+    it_take_baseline(&parent, &base);
     assert_int_equal(base.blocks, 0);
     for (i = 1; i <= CYCLES; i++) {
         kmqtt_client_t *c = new_client("it-cyc-fresh", NULL);
         wake_cycle(c, i, false);
         kmqtt_client_destroy(c);
-        expect_baseline(&base, "fresh client", i);
+        it_expect_baseline(&parent, &base, "fresh client", i);
     }
 }
 
 static void test_reused_client_returns_to_its_baseline_every_cycle(void **state)
 {
-    baseline_t empty, base;
+    it_baseline_t empty, base;
     kmqtt_client_t *c;
     int i;
     (void)state;
-    take_baseline(&empty);
+    it_take_baseline(&parent, &empty);
     c = new_client("it-cyc-reuse", NULL);
     /* What a client keeps between connections (buffers, tables) is allowed;
      * the baseline is taken after the first cycle and must never move. */
     wake_cycle(c, 1, false);
-    take_baseline(&base);
+    it_take_baseline(&parent, &base);
     for (i = 2; i <= CYCLES; i++) {
         wake_cycle(c, i, false);
-        expect_baseline(&base, "reused client", i);
+        it_expect_baseline(&parent, &base, "reused client", i);
     }
     kmqtt_client_destroy(c);
-    expect_baseline(&empty, "reused client destroyed", CYCLES);
+    it_expect_baseline(&parent, &empty, "reused client destroyed", CYCLES);
 }
 
 static void test_background_thread_cycles_return_memory_fds_and_threads(void **state)
 {
-    baseline_t base;
+    it_baseline_t base;
     int i;
     (void)state;
-    take_baseline(&base);
+    it_take_baseline(&parent, &base);
     for (i = 1; i <= CYCLES; i++) {
         kmqtt_client_t *c = new_client("it-cyc-thread", NULL);
         wake_cycle(c, i, true);
         kmqtt_client_destroy(c);
-        expect_baseline(&base, "fresh client with thread", i);
+        it_expect_baseline(&parent, &base, "fresh client with thread", i);
     }
 }
 
 static void test_reused_client_with_thread_stops_it_every_cycle(void **state)
 {
-    baseline_t empty, base;
+    it_baseline_t empty, base;
     kmqtt_client_t *c;
     int i;
     (void)state;
-    take_baseline(&empty);
+    it_take_baseline(&parent, &empty);
     c = new_client("it-cyc-thread-reuse", NULL);
     wake_cycle(c, 1, true);
-    take_baseline(&base);
+    it_take_baseline(&parent, &base);
     assert_int_equal(base.threads, empty.threads);
     for (i = 2; i <= CYCLES / 4; i++) {
         wake_cycle(c, i, true);
-        expect_baseline(&base, "reused client with thread", i);
+        it_expect_baseline(&parent, &base, "reused client with thread", i);
     }
     kmqtt_client_destroy(c);
-    expect_baseline(&empty, "reused client with thread destroyed", CYCLES / 4);
+    it_expect_baseline(&parent, &empty, "reused client with thread destroyed", CYCLES / 4);
 }
 
 /* After connect and subscribe, publishing and receiving allocate nothing. */

@@ -69,47 +69,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-typedef struct baseline {
-    size_t bytes;
-    size_t blocks;
-    int fds;
-    int threads;
-} baseline_t;
-
-static void take_baseline(baseline_t *b)
-{
-    kmqtt_mem_stats_t s;
-    kmqtt_mem_get_stats(&parent, &s);
-    b->bytes = s.bytes;
-    b->blocks = s.blocks;
-    b->fds = count_open_fds();
-    b->threads = count_threads();
-}
-
-static void print_block(void *ctx, const kmqtt_mem_block_t *blk)
-{
-    (void)ctx;
-    print_error("  live: %zu B tag %s at %s:%d\n", blk->size, blk->tag, blk->file, blk->line);
-}
-
-static void expect_baseline(const baseline_t *b, const char *what, int cycle)
-{
-    kmqtt_mem_stats_t s;
-    int fds, threads;
-    kmqtt_mem_get_stats(&parent, &s);
-    fds = count_open_fds();
-    threads = wait_threads_at_most(b->threads, 200);
-    if (s.bytes != b->bytes || s.blocks != b->blocks || fds != b->fds || threads != b->threads ||
-        s.faults != 0) {
-        print_error("%s, cycle %d: heap %zu B in %zu blocks (baseline %zu B, %zu), fds %d (%d), "
-                    "threads %d (%d), faults %u\n",
-                    what, cycle, s.bytes, s.blocks, b->bytes, b->blocks, fds, b->fds, threads,
-                    b->threads, (unsigned)s.faults);
-        kmqtt_mem_walk(&parent, print_block, NULL);
-        fail();
-    }
-}
-
 typedef enum failure { REFUSED_PORT, UNRESOLVABLE, SILENT, WRONG_PASSWORD } failure_t;
 
 /* A 64-character label is not a valid DNS name (RFC 1035 allows 63), so the
@@ -189,11 +148,11 @@ static void failed_connect(kmqtt_client_t *c, failure_t f, uint32_t timeout_ms, 
  * early and says so. */
 static void fresh_client_cycles(failure_t f, unsigned budget_ms)
 {
-    baseline_t base;
+    it_baseline_t base;
     uint16_t refused = unused_port();
     uint64_t end = now_ms() + budget_ms;
     int i;
-    take_baseline(&base);
+    it_take_baseline(&parent, &base);
     for (i = 1; i <= CYCLES; i++) {
         if (i > 10 && now_ms() > end) {
             print_message("%s: stopped after %d cycles (%u ms budget)\n", failure_name[f], i - 1,
@@ -206,7 +165,7 @@ static void fresh_client_cycles(failure_t f, unsigned budget_ms)
         assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
         failed_connect(c, f, 0, i);
         kmqtt_client_destroy(c);
-        expect_baseline(&base, failure_name[f], i);
+        it_expect_baseline(&parent, &base, failure_name[f], i);
     }
 }
 
@@ -238,14 +197,14 @@ static void test_connack_refusal_cycles_leak_nothing(void **state)
  * and after each round is back where it was after the first. */
 static void test_one_client_failing_every_way_then_connecting_leaks_nothing(void **state)
 {
-    baseline_t empty, base;
+    it_baseline_t empty, base;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     uint16_t refused = unused_port();
     int round;
     (void)state;
 
-    take_baseline(&empty);
+    it_take_baseline(&parent, &empty);
     /* The good settings; the failures come from per-call targets below. */
     options_for(&o, WRONG_PASSWORD, refused);
     o.password = "right";
@@ -273,13 +232,13 @@ static void test_one_client_failing_every_way_then_connecting_leaks_nothing(void
         assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
         assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
         if (round == 0) {
-            take_baseline(&base);
+            it_take_baseline(&parent, &base);
         } else {
-            expect_baseline(&base, "mixed failures", round);
+            it_expect_baseline(&parent, &base, "mixed failures", round);
         }
     }
     kmqtt_client_destroy(c);
-    expect_baseline(&empty, "mixed failures, destroyed", round);
+    it_expect_baseline(&parent, &empty, "mixed failures, destroyed", round);
 }
 
 int main(void)

@@ -9,7 +9,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "kmqtt/port.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -53,23 +53,6 @@ static int teardown(void **state)
     kmqtt_mem_get_stats(&f->mem, &st);
     /* Everything the transport took from its context is back. */
     return st.blocks == 0 ? 0 : -1;
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int n = 0;
-    if (d == NULL) {
-        return -1;
-    }
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] != '.') {
-            n++;
-        }
-    }
-    closedir(d);
-    return n;
 }
 
 static size_t live_blocks(const kmqtt_mem_t *m)
@@ -277,10 +260,10 @@ static void test_refused_port_gives_econnrefused_and_leaves_no_fd(void **state)
 {
     fixture_t *f = *state;
     uint16_t port = free_port();
-    int before = count_fds();
+    int before = count_open_fds();
     char c;
     assert_int_equal(f->tr.open(f->tr.ctx, "127.0.0.1", port, 2000), KMQTT_ECONNREFUSED);
-    assert_int_equal(count_fds(), before);
+    assert_int_equal(count_open_fds(), before);
     /* Nothing is open: send and recv say so. */
     assert_int_equal(f->tr.send(f->tr.ctx, "x", 1), KMQTT_ENOTCONN);
     assert_int_equal(f->tr.recv(f->tr.ctx, &c, 1), KMQTT_ENOTCONN);
@@ -289,14 +272,14 @@ static void test_refused_port_gives_econnrefused_and_leaves_no_fd(void **state)
 static void test_unresolvable_name_gives_eresolve(void **state)
 {
     fixture_t *f = *state;
-    int before = count_fds();
+    int before = count_open_fds();
     /* A 64-character label is not a valid DNS name: refused locally, no query sent. */
     assert_int_equal(
         f->tr.open(f->tr.ctx,
                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.invalid", 1883,
                    2000),
         KMQTT_ERESOLVE);
-    assert_int_equal(count_fds(), before);
+    assert_int_equal(count_open_fds(), before);
 }
 
 static void test_connect_to_full_backlog_times_out(void **state)
@@ -313,13 +296,13 @@ static void test_connect_to_full_backlog_times_out(void **state)
         close(lfd);
         fail_msg("could not fill the listen backlog: no way to stall a connect on loopback");
     }
-    before = count_fds();
+    before = count_open_fds();
     t0 = kmqtt_port_now_ms();
     assert_int_equal(f->tr.open(f->tr.ctx, "127.0.0.1", port, 300), KMQTT_ETIMEDOUT);
     took = kmqtt_port_now_ms() - t0;
     assert_true(took >= 290);
     assert_true(took < 1500);
-    assert_int_equal(count_fds(), before);
+    assert_int_equal(count_open_fds(), before);
     close_all(fds, n);
     close(lfd);
 }
@@ -340,7 +323,7 @@ static void test_wake_cancels_a_connect_in_progress_promptly(void **state)
         close(lfd);
         fail_msg("could not fill the listen backlog: no way to stall a connect on loopback");
     }
-    before = count_fds();
+    before = count_open_fds();
     w.tr = &f->tr;
     w.delay_ms = 150;
     t0 = kmqtt_port_now_ms();
@@ -350,7 +333,7 @@ static void test_wake_cancels_a_connect_in_progress_promptly(void **state)
     kmqtt_port_thread_join(&f->mem, th);
     assert_true(took >= 100);
     assert_true(took < 1000);
-    assert_int_equal(count_fds(), before);
+    assert_int_equal(count_open_fds(), before);
     close_all(fds, n);
     close(lfd);
 }
@@ -544,7 +527,7 @@ static void test_wake_from_another_thread_is_safe_during_open_and_close(void **s
     hammer_t h;
     kmqtt_port_thread_t *th = NULL;
     assert_true(lfd >= 0);
-    fds_before = count_fds();
+    fds_before = count_open_fds();
     memset(&h, 0, sizeof h);
     h.tr = &f->tr;
     assert_int_equal(kmqtt_port_mutex_create(&f->mem, &h.mx), KMQTT_OK);
@@ -570,7 +553,7 @@ static void test_wake_from_another_thread_is_safe_during_open_and_close(void **s
     kmqtt_port_thread_join(&f->mem, th);
     kmqtt_port_mutex_destroy(&f->mem, h.mx);
     assert_true(h.wakes > 0);
-    assert_int_equal(count_fds(), fds_before);
+    assert_int_equal(count_open_fds(), fds_before);
     close(lfd);
 }
 
@@ -582,7 +565,7 @@ static void test_many_open_close_cycles_leak_nothing(void **state)
     int fds_before, i;
     size_t blocks_before = live_blocks(&f->mem);
     assert_true(lfd >= 0);
-    fds_before = count_fds();
+    fds_before = count_open_fds();
     for (i = 0; i < 200; i++) {
         int sfd;
         assert_int_equal(f->tr.open(f->tr.ctx, "127.0.0.1", port, 2000), KMQTT_OK);
@@ -591,7 +574,7 @@ static void test_many_open_close_cycles_leak_nothing(void **state)
         f->tr.close(f->tr.ctx);
         close(sfd);
     }
-    assert_int_equal(count_fds(), fds_before);
+    assert_int_equal(count_open_fds(), fds_before);
     assert_int_equal(live_blocks(&f->mem), blocks_before);
     close(lfd);
 }
@@ -600,20 +583,20 @@ static void test_failed_opens_leak_nothing(void **state)
 {
     fixture_t *f = *state;
     uint16_t port = free_port();
-    int fds_before = count_fds();
+    int fds_before = count_open_fds();
     size_t blocks_before = live_blocks(&f->mem);
     int i;
     for (i = 0; i < 100; i++) {
         assert_int_equal(f->tr.open(f->tr.ctx, "127.0.0.1", port, 1000), KMQTT_ECONNREFUSED);
     }
-    assert_int_equal(count_fds(), fds_before);
+    assert_int_equal(count_open_fds(), fds_before);
     assert_int_equal(live_blocks(&f->mem), blocks_before);
 }
 
 static void test_create_destroy_cycles_and_failed_create_leak_nothing(void **state)
 {
     fixture_t *f = *state;
-    int fds_before = count_fds();
+    int fds_before = count_open_fds();
     size_t blocks_before = live_blocks(&f->mem);
     kmqtt_transport_t tr;
     kmqtt_err_t err;
@@ -627,7 +610,7 @@ static void test_create_destroy_cycles_and_failed_create_leak_nothing(void **sta
     err = kmqtt_port_tcp_create(&f->mem, &tr);
     kmqtt_mem_fail_nth(&f->mem, 0, false);
     assert_int_equal(err, KMQTT_ENOMEM);
-    assert_int_equal(count_fds(), fds_before);
+    assert_int_equal(count_open_fds(), fds_before);
     assert_int_equal(live_blocks(&f->mem), blocks_before);
 }
 

@@ -1,6 +1,12 @@
 /*
  * Client integration test helpers (see it_client.h).
  */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 #include "it_client.h"
 
 #include <string.h>
@@ -157,4 +163,38 @@ int it_wait_proc(kmqtt_client_t *c, proc_t *p, unsigned timeout_ms)
     /* The loop may have stopped early (connection gone): wait out the rest. */
     now = now_ms();
     return proc_wait(p, now < deadline ? (unsigned)(deadline - now) + 100u : 100u);
+}
+
+void it_take_baseline(kmqtt_mem_t *m, it_baseline_t *b)
+{
+    kmqtt_mem_stats_t s;
+    kmqtt_mem_get_stats(m, &s);
+    b->bytes = s.bytes;
+    b->blocks = s.blocks;
+    b->fds = count_open_fds();
+    b->threads = count_threads();
+}
+
+static void print_block(void *ctx, const kmqtt_mem_block_t *blk)
+{
+    (void)ctx;
+    print_error("  live: %zu B tag %s at %s:%d\n", blk->size, blk->tag, blk->file, blk->line);
+}
+
+void it_expect_baseline(kmqtt_mem_t *m, const it_baseline_t *b, const char *what, int cycle)
+{
+    kmqtt_mem_stats_t s;
+    int fds, threads;
+    kmqtt_mem_get_stats(m, &s);
+    fds = count_open_fds();
+    threads = wait_threads_at_most(b->threads, 200);
+    if (s.bytes != b->bytes || s.blocks != b->blocks || fds != b->fds || threads != b->threads ||
+        s.faults != 0) {
+        print_error("%s, cycle %d: heap %zu B in %zu blocks (baseline %zu B, %zu), fds %d (%d), "
+                    "threads %d (%d), faults %u\n",
+                    what, cycle, s.bytes, s.blocks, b->bytes, b->blocks, fds, b->fds, threads,
+                    b->threads, (unsigned)s.faults);
+        kmqtt_mem_walk(m, print_block, NULL);
+        fail();
+    }
 }

@@ -68,4 +68,18 @@ bool it_wait_msgs(kmqtt_client_t *c, it_rec_t *r, int n, unsigned timeout_ms);
  * after which it is killed). */
 int it_wait_proc(kmqtt_client_t *c, proc_t *p, unsigned timeout_ms);
 
+/* What a cycle must return to: a mem context's bytes and blocks, open
+ * descriptors and threads. */
+typedef struct it_baseline {
+    size_t bytes;
+    size_t blocks;
+    int fds;
+    int threads;
+} it_baseline_t;
+
+void it_take_baseline(kmqtt_mem_t *m, it_baseline_t *b);
+/* Fails the test (listing m's live blocks with their tags and sites) unless
+ * everything is back at b; waits briefly for exiting threads. */
+void it_expect_baseline(kmqtt_mem_t *m, const it_baseline_t *b, const char *what, int cycle);
+
 #endif
