@@ -55,8 +55,17 @@ typedef enum kmqtt_conn_state {
     KMQTT_STATE_DISCONNECTED = 0, /* never connected, or disconnected by the application */
     KMQTT_STATE_CONNECTING,
     KMQTT_STATE_CONNECTED,
-    KMQTT_STATE_CONNECTION_LOST /* closed by the broker, the network or a protocol error */
+    KMQTT_STATE_CONNECTION_LOST, /* closed by the broker, the network or a protocol error */
+    KMQTT_STATE_RECONNECTING     /* lost; waiting out the backoff before the next attempt
+                                    (automatic reconnect) */
 } kmqtt_conn_state_t;
+
+/* When the client reconnects by itself after a lost connection. */
+typedef enum kmqtt_reconnect_mode {
+    KMQTT_RECONNECT_DEFAULT = 0, /* on while the background thread runs, off otherwise */
+    KMQTT_RECONNECT_ON,          /* also for kmqtt_run callers: kmqtt_run reconnects */
+    KMQTT_RECONNECT_OFF
+} kmqtt_reconnect_mode_t;
 
 /* The connection state changed; err says why a connection was lost or a
  * connect failed (KMQTT_OK otherwise). */
@@ -89,6 +98,20 @@ typedef struct kmqtt_client_options {
     uint32_t publish_block_ms;   /* how long kmqtt_publish waits for room in a full
                                     window (0 = return KMQTT_ELIMIT at once); default 0 */
     uint32_t retry_ms;           /* 3.1.1 resend of unacked packets; default 0 (on reconnect) */
+
+    /* Automatic reconnect after a lost connection (never after kmqtt_disconnect):
+     * waits a random time in [d/2, d] with d doubling from reconnect_min_ms
+     * up to reconnect_max_ms, reset by a successful connect. After
+     * reconnecting, unacknowledged QoS 1/2 messages are resent (with DUP set if
+     * the broker kept the session, MQTT-4.4.0-1) and, if the broker did not
+     * keep the session, every subscription is made again. */
+    kmqtt_reconnect_mode_t reconnect;
+    uint32_t reconnect_min_ms; /* default 500 */
+    uint32_t reconnect_max_ms; /* default 30000 */
+    /* Several brokers, tried in turn (each connect or reconnect attempt takes
+     * the next after a failure): "host:port,host:port,[::1]:port". NULL = host
+     * and port above. Copied at create; KMQTT_EINVAL if malformed. */
+    const char *servers;
 
     kmqtt_message_fn on_message; /* messages no subscription handler took */
     kmqtt_publish_done_fn on_publish_done;
@@ -184,11 +207,14 @@ kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, siz
                               uint32_t timeout_ms);
 
 /* One turn of the loop for callers that run it themselves: waits up to
- * timeout_ms for the network, then reads, handles packets (calling
- * handlers), sends and keeps the connection alive. Returns KMQTT_OK,
- * KMQTT_ENOTCONN (nothing to run), KMQTT_ESTATE (the background thread runs
- * it), or the error that just lost the connection (KMQTT_ECLOSED,
- * KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, ...). Blocks up to timeout_ms. */
+ * timeout_ms for the network (0 = do not wait), then reads, handles packets
+ * (calling handlers), sends and keeps the connection alive. With automatic
+ * reconnect on (KMQTT_RECONNECT_ON), a lost connection is retried from here:
+ * the turn sleeps out the backoff (within timeout_ms) and makes the attempt
+ * (which may block up to connect_timeout_ms). Returns KMQTT_OK (also while
+ * reconnecting), KMQTT_ENOTCONN (nothing to run), KMQTT_ESTATE (the
+ * background thread runs it), or the error that just lost the connection
+ * (KMQTT_ECLOSED, KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, ...). Blocks. */
 kmqtt_err_t kmqtt_run(kmqtt_client_t *c, uint32_t timeout_ms);
 
 /* Starts the background thread that runs the loop while connected. Returns

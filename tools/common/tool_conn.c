@@ -150,6 +150,8 @@ static const char *state_name(kmqtt_conn_state_t st)
         return "connected";
     case KMQTT_STATE_CONNECTION_LOST:
         return "connection lost";
+    case KMQTT_STATE_RECONNECTING:
+        return "reconnecting";
     }
     return "unknown";
 }
