@@ -10,6 +10,7 @@ cat <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
+set_tcp_nodelay true
 log_dest file $dir/mosquitto.log
 log_type error
 log_type warning

@@ -101,7 +101,9 @@ typedef struct kmqtt_client_options {
 
     /* Automatic reconnect after a lost connection (never after kmqtt_disconnect):
      * waits a random time in [d/2, d] with d doubling from reconnect_min_ms
-     * up to reconnect_max_ms, reset by a successful connect. After
+     * up to reconnect_max_ms, back to the minimum once a connection has held
+     * for reconnect_max_ms (so a broker that accepts and drops at once is not
+     * hammered). After
      * reconnecting, unacknowledged QoS 1/2 messages are resent (with DUP set if
      * the broker kept the session, MQTT-4.4.0-1) and, if the broker did not
      * keep the session, every subscription is made again. */

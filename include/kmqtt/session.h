@@ -44,7 +44,10 @@ typedef struct kmqtt_session_config {
     kmqtt_version_t version;
     uint16_t keepalive_s;      /* 0 = no keepalive */
     uint16_t max_inflight;     /* outbound QoS 1/2 not yet complete (>= 1) */
-    uint16_t max_inbound_qos2; /* inbound QoS 2 packet ids awaiting PUBREL (>= 1) */
+    uint16_t max_inbound_qos2; /* inbound QoS 2 packet ids awaiting PUBREL; past it a 5.0
+                                  server broke our Receive Maximum (KMQTT_EPROTOCOL) and a
+                                  3.1.1 broker our bound (KMQTT_ELIMIT). 0 = one bit per
+                                  packet id (8 KB): never full, what 3.1.1 needs */
     uint16_t max_pending;      /* SUBSCRIBE / UNSUBSCRIBE awaiting their ack (>= 1) */
     size_t rx_buffer_size;     /* largest incoming packet accepted (>= 16) */
     size_t tx_buffer_size;     /* outgoing bytes not yet written (>= 16) */
@@ -109,7 +112,7 @@ typedef struct kmqtt_session {
     uint16_t inflight_count;
     kmqtt_session_record_t *pending; /* cfg.max_pending SUBSCRIBE / UNSUBSCRIBE */
     uint16_t pending_count;
-    uint16_t *inbound_qos2; /* cfg.max_inbound_qos2 ids awaiting PUBREL */
+    uint16_t *inbound_qos2; /* cfg.max_inbound_qos2 ids awaiting PUBREL, or a bitmap */
     uint16_t inbound_count;
     uint8_t *rx;
     size_t rx_len;      /* bytes held */

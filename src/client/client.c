@@ -46,6 +46,8 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->max_inflight = 20;
     o->max_subscriptions = 32;
     o->connect_timeout_ms = 10000;
+    o->reconnect_min_ms = 500;
+    o->reconnect_max_ms = 30000;
 }
 
 /* Zeros stand for the defaults, so a zeroed struct is usable too. */
@@ -70,6 +72,14 @@ static void options_resolve(const kmqtt_client_options_t *in, kmqtt_client_optio
         o->max_subscriptions = 32;
     if (o->connect_timeout_ms == 0)
         o->connect_timeout_ms = 10000;
+    if (o->reconnect_min_ms == 0)
+        o->reconnect_min_ms = 500;
+    if (o->reconnect_max_ms == 0)
+        o->reconnect_max_ms = 30000;
+    /* A maximum below the minimum (say, only the minimum raised): the
+     * backoff simply stays at the minimum. */
+    if (o->reconnect_max_ms < o->reconnect_min_ms)
+        o->reconnect_max_ms = o->reconnect_min_ms;
 }
 
 static bool str_ok(const char *s, size_t *len)
@@ -83,6 +93,9 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
     size_t len;
 
     if (o->version != KMQTT_V311 && o->version != KMQTT_V5)
+        return KMQTT_EINVAL;
+    if (o->reconnect != KMQTT_RECONNECT_DEFAULT && o->reconnect != KMQTT_RECONNECT_ON &&
+        o->reconnect != KMQTT_RECONNECT_OFF)
         return KMQTT_EINVAL;
     if (!str_ok(o->client_id, &len) || !str_ok(o->username, &len))
         return KMQTT_EINVAL;
@@ -111,7 +124,9 @@ static void session_config(const kmqtt_client_options_t *o, kmqtt_session_config
     cfg->max_inflight = o->max_inflight;
     /* Announced as Receive Maximum in 5.0, so the broker never has more
      * unreleased QoS 2 messages towards us than this table holds. */
-    cfg->max_inbound_qos2 = o->max_inflight;
+    /* 5.0: the Receive Maximum we announce bounds what the server leaves
+     * unreleased. 3.1.1 has no such bound: track every packet id. */
+    cfg->max_inbound_qos2 = o->version == KMQTT_V5 ? o->max_inflight : 0;
     cfg->max_pending = KC_MAX_REQUESTS;
     cfg->rx_buffer_size = o->rx_buffer_size;
     cfg->tx_buffer_size = o->tx_buffer_size;
@@ -223,6 +238,7 @@ static void client_free(kmqtt_client_t *c)
     (void)kmqtt_mem_free(&c->mem, c->inflight_ids);
     (void)kmqtt_mem_free(&c->mem, c->storage);
     (void)kmqtt_mem_free(&c->mem, c->strings);
+    (void)kmqtt_mem_free(&c->mem, c->servers_block);
     kmqtt_port_cond_destroy(&c->mem, c->cv);
     kmqtt_port_mutex_destroy(&c->mem, c->mx);
     last = c->mem;
@@ -287,6 +303,16 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
     err = copy_strings(c, o);
     if (err != KMQTT_OK)
         return err;
+    if (o->servers != NULL) {
+        err = kc_servers_parse(c, o->servers);
+        if (err != KMQTT_OK)
+            return err;
+    } else {
+        c->one.host = c->opt.host;
+        c->one.port = c->opt.port;
+        c->servers = &c->one;
+        c->nservers = 1;
+    }
     c->storage = kmqtt_mem_alloc(&c->mem, "session", storage_size);
     c->handlers = kmqtt_mem_calloc(&c->mem, "sub", subs * sizeof *c->handlers);
     c->match = kmqtt_mem_alloc(&c->mem, "sub", 2 * subs * sizeof *c->match);
@@ -345,6 +371,8 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->state = KMQTT_STATE_DISCONNECTED;
     c->connect_result = KMQTT_OK;
     c->last_err = KMQTT_OK;
+    c->backoff_ms = opt.reconnect_min_ms;
+    c->resub_next = opt.max_subscriptions;
     err = client_setup(c, &opt, &cfg, storage_size);
     if (err != KMQTT_OK) {
         client_free(c);
@@ -352,6 +380,7 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     }
     c->tr_owned = true;
     c->opt.transport = NULL;
+    c->opt.servers = NULL; /* the caller's string: parsed into c->servers */
     *out = c;
     return KMQTT_OK;
 }

@@ -4,7 +4,9 @@
  * Disconnect is synchronous (architecture rule 1): when it returns the
  * transport is closed, the background thread has stopped (unless the call
  * came from it), every blocked call has returned or is returning
- * KMQTT_ECANCELED, and nothing opens a connection again by itself.
+ * KMQTT_ECANCELED, and nothing opens a connection again by itself: it
+ * disarms automatic reconnect and bumps cancel_seq under the lock, which
+ * ends an attempt or a backoff under way without another report.
  */
 #include "client_internal.h"
 
@@ -46,15 +48,34 @@ static void connect_packet(const kmqtt_client_t *c, kmqtt_connect_t *p, kmqtt_pr
     }
 }
 
-/* Ends a connect that failed before or at open; mx and the turn held. */
+/* An attempt failed (nothing open any more); mx held. The next attempt
+ * takes the next broker of the list. An automatic attempt goes back to the
+ * backoff; an application's connect ends DISCONNECTED and is not retried.
+ * One canceled by kmqtt_disconnect reports nothing: the disconnect does. */
+void kc_attempt_failed(kmqtt_client_t *c, kmqtt_err_t err)
+{
+    bool canceled = c->cancel_seq != c->attempt_seq;
+
+    c->last_err = err;
+    if (c->connect_result == KMQTT_NEED_MORE)
+        c->connect_result = err;
+    if (!canceled)
+        c->server_idx = (c->server_idx + 1) % c->nservers;
+    kc_broadcast(c);
+    if (!canceled && c->rc_attempt && c->rc_armed) {
+        kc_reconnect_arm(c, err);
+        return;
+    }
+    c->state = KMQTT_STATE_DISCONNECTED;
+    if (!canceled)
+        kc_notify_state(c, KMQTT_STATE_DISCONNECTED, err);
+}
+
+/* Ends an attempt that failed at open; mx and the turn held. */
 static kmqtt_err_t connect_fail(kmqtt_client_t *c, kmqtt_err_t err)
 {
     kc_turn_release(c);
-    c->state = KMQTT_STATE_DISCONNECTED;
-    c->last_err = err;
-    c->connect_result = err;
-    kc_broadcast(c);
-    kc_notify_state(c, KMQTT_STATE_DISCONNECTED, err);
+    kc_attempt_failed(c, err);
     return err;
 }
 
@@ -63,6 +84,7 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
 {
     kmqtt_connect_t pkt;
     kmqtt_prop_t prop;
+    const kc_server_t *sv;
     unsigned ready;
     kmqtt_err_t err;
 
@@ -70,10 +92,7 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
     while (c->turn_busy) {
         if (kc_remaining(deadline) == 0 || c->cancel_seq != cancel_seq) {
             err = c->cancel_seq != cancel_seq ? KMQTT_ECANCELED : KMQTT_ETIMEDOUT;
-            c->state = KMQTT_STATE_DISCONNECTED;
-            c->connect_result = err;
-            kc_broadcast(c);
-            kc_notify_state(c, KMQTT_STATE_DISCONNECTED, err);
+            kc_attempt_failed(c, err);
             return err;
         }
         kc_cond_wait(c, kc_remaining(deadline));
@@ -81,16 +100,20 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
     kc_turn_acquire(c);
     if (c->cancel_seq != cancel_seq)
         return connect_fail(c, KMQTT_ECANCELED);
-    if (c->opt.clean_session)
-        (void)kmqtt_session_clear(&c->s); /* each dropped publish is reported ECANCELED */
+    /* A clean session the application asked for drops what is in flight
+     * (each dropped publish is reported ECANCELED). An automatic reconnect
+     * keeps it: those messages are owed and go again as new ones. */
+    if (c->opt.clean_session && !c->rc_attempt)
+        (void)kmqtt_session_clear(&c->s);
 
     /* A wake() that came after the last wait() returned is still pending
      * and would cancel open(): a zero wait with nothing open consumes it.
      * A disconnect racing this connect is seen through cancel_seq. */
     (void)c->tr.wait(c->tr.ctx, 0, 0, &ready);
+    sv = &c->servers[c->server_idx]; /* the list never changes after create */
     c->io_busy = true;
     kc_unlock(c);
-    err = c->tr.open(c->tr.ctx, c->opt.host, c->opt.port, kc_remaining(deadline));
+    err = c->tr.open(c->tr.ctx, sv->host, sv->port, kc_remaining(deadline));
     kc_lock(c);
     c->io_busy = false;
     kc_broadcast(c);
@@ -114,30 +137,19 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
     return KMQTT_OK;
 }
 
-kmqtt_err_t kmqtt_connect(kmqtt_client_t *c, uint32_t timeout_ms, kmqtt_connack_info_t *info)
+/* One attempt: CONNECTING, open, CONNECT, wait for CONNACK until deadline.
+ * mx held; nothing open, no attempt under way. */
+kmqtt_err_t kc_connect_run(kmqtt_client_t *c, uint64_t deadline, bool automatic)
 {
-    uint64_t deadline;
-    uint32_t cancel_seq;
+    uint32_t cancel_seq = c->cancel_seq;
     kmqtt_err_t err;
 
-    if (info != NULL)
-        memset(info, 0, sizeof *info);
-    if (c == NULL)
-        return KMQTT_EINVAL;
-    kc_lock(c);
-    if (c->open || c->state == KMQTT_STATE_CONNECTED || c->state == KMQTT_STATE_CONNECTING) {
-        kc_unlock(c);
-        return KMQTT_ESTATE;
-    }
-    if (c->disconnecting != 0) {
-        kc_unlock(c);
-        return KMQTT_ECANCELED;
-    }
-    deadline = kc_deadline(timeout_ms != 0 ? timeout_ms : c->opt.connect_timeout_ms);
-    cancel_seq = c->cancel_seq;
+    c->attempt_seq = cancel_seq;
+    c->rc_attempt = automatic;
     c->state = KMQTT_STATE_CONNECTING;
     c->connect_result = KMQTT_NEED_MORE;
     memset(&c->connack, 0, sizeof c->connack);
+    kc_broadcast(c);
     kc_notify_state(c, KMQTT_STATE_CONNECTING, KMQTT_OK);
 
     err = connect_open(c, deadline, cancel_seq);
@@ -147,21 +159,51 @@ kmqtt_err_t kmqtt_connect(kmqtt_client_t *c, uint32_t timeout_ms, kmqtt_connack_
             break;
         }
         if (c->cancel_seq != cancel_seq) {
+            /* The disconnect closes the transport itself. */
             err = KMQTT_ECANCELED;
             break;
         }
         if (kc_remaining(deadline) == 0) {
             /* No CONNACK in time: close before anything else uses it. */
             kc_quiesce(c);
-            if (c->connect_result == KMQTT_NEED_MORE) {
+            if (c->connect_result == KMQTT_NEED_MORE && c->cancel_seq == cancel_seq) {
                 kc_close(c, KMQTT_ETIMEDOUT, KMQTT_STATE_DISCONNECTED);
-                kc_notify_state(c, KMQTT_STATE_DISCONNECTED, KMQTT_ETIMEDOUT);
+                kc_attempt_failed(c, KMQTT_ETIMEDOUT);
             }
             err = c->connect_result;
             break;
         }
         err = kc_wait_step(c, kc_remaining(deadline));
     }
+    if (automatic)
+        c->rc_attempt = false;
+    return err;
+}
+
+kmqtt_err_t kmqtt_connect(kmqtt_client_t *c, uint32_t timeout_ms, kmqtt_connack_info_t *info)
+{
+    uint64_t deadline;
+    kmqtt_err_t err;
+
+    if (info != NULL)
+        memset(info, 0, sizeof *info);
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    kc_lock(c);
+    /* While reconnecting by itself the client is busy connecting too. */
+    if (c->open || c->state == KMQTT_STATE_CONNECTED || c->state == KMQTT_STATE_CONNECTING ||
+        c->rc_armed) {
+        kc_unlock(c);
+        return KMQTT_ESTATE;
+    }
+    if (c->disconnecting != 0) {
+        kc_unlock(c);
+        return KMQTT_ECANCELED;
+    }
+    deadline = kc_deadline(timeout_ms != 0 ? timeout_ms : c->opt.connect_timeout_ms);
+    c->backoff_ms = c->opt.reconnect_min_ms;
+    kc_resubscribe_stop(c, true);
+    err = kc_connect_run(c, deadline, false);
     if (info != NULL && (err == KMQTT_OK || err == KMQTT_EREFUSED))
         *info = c->connack;
     kc_unlock(c);
@@ -194,24 +236,29 @@ kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
     if (c == NULL)
         return KMQTT_EINVAL;
     kc_lock(c);
+    /* Taken before anything is woken: an attempt or a backoff this ends
+     * reports nothing itself, so the one DISCONNECTED below is the report. */
+    was = c->state;
+    if (c->rc_armed || was == KMQTT_STATE_CONNECTING || was == KMQTT_STATE_RECONNECTING)
+        rc = KMQTT_OK;
+    c->rc_armed = false;
     c->cancel_seq++;
     c->disconnecting++;
     if (c->thread != NULL)
         c->bg_stop = true;
     kc_broadcast(c);
     kc_quiesce(c);
-    was = c->state;
     if (c->open) {
         if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED &&
             kmqtt_session_disconnect(&c->s, 0, NULL) == KMQTT_OK)
             flush_bounded(c);
         rc = KMQTT_OK;
     }
-    if (was == KMQTT_STATE_CONNECTING)
-        rc = KMQTT_OK;
     if (c->connect_result == KMQTT_NEED_MORE)
         c->connect_result = KMQTT_ECANCELED;
     kc_close(c, KMQTT_ECANCELED, KMQTT_STATE_DISCONNECTED);
+    kc_resubscribe_stop(c, true);
+    c->backoff_ms = c->opt.reconnect_min_ms;
     c->last_err = KMQTT_OK;
     /* From a handler on the background thread, the thread ends when the
      * handler returns; start() or destroy() joins it. */

@@ -12,14 +12,24 @@ static kmqtt_err_t on_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
         c->state = KMQTT_STATE_CONNECTED;
         if (c->connect_result == KMQTT_NEED_MORE)
             c->connect_result = KMQTT_OK;
+        /* The backoff is not reset here but when this connection is lost
+         * after lasting reconnect_max_ms (kc_lost): a broker that accepts and
+         * drops at once must not be hammered at the minimum interval. */
+        c->connected_ms = kc_now();
+        c->rc_armed = false;
+        /* The broker forgot our subscriptions (or we had not finished
+         * making them again on the last connection): make them again. */
+        if (c->rc_attempt && (!ev->session_present || c->resub_owed))
+            kc_resubscribe_start(c);
         kc_broadcast(c);
         kc_notify_state(c, KMQTT_STATE_CONNECTED, KMQTT_OK);
         return KMQTT_OK;
     }
-    /* A refusal closes the network connection (MQTT-3.2.2-5): so do we, and
-     * the client was never connected. */
+    /* A refusal closes the network connection (MQTT-3.2.2-5): so do we. The
+     * client was never connected: a failed attempt (retried after the
+     * backoff if it was an automatic one). */
     kc_close(c, KMQTT_EREFUSED, KMQTT_STATE_DISCONNECTED);
-    kc_notify_state(c, KMQTT_STATE_DISCONNECTED, KMQTT_EREFUSED);
+    kc_attempt_failed(c, KMQTT_EREFUSED);
     return KMQTT_EREFUSED;
 }
 

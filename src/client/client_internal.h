@@ -15,7 +15,13 @@
  *    handlers run, so a handler may itself run the loop (a blocking
  *    subscribe). A message that arrives while scratch is taken is handed
  *    to its handlers straight from the receive buffer with the turn kept;
- *  - cv is broadcast on every change a blocked caller may wait for.
+ *  - cv is broadcast on every change a blocked caller may wait for;
+ *  - automatic reconnect (client_reconnect.c) has no thread of its own: the
+ *    thread that runs the loop (the background thread, kmqtt_run with
+ *    KMQTT_RECONNECT_ON, or a blocking call standing in for either) waits
+ *    out the backoff on cv and makes the attempt. kmqtt_disconnect clears
+ *    rc_armed and bumps cancel_seq under mx, so an attempt or a backoff
+ *    that it interrupts ends without touching the connection again.
  */
 #ifndef KMQTT_CLIENT_INTERNAL_H
 #define KMQTT_CLIENT_INTERNAL_H
@@ -49,7 +55,20 @@ typedef struct kc_handler {
     size_t len;
     kmqtt_message_fn fn; /* NULL: subscribed, messages go to on_message */
     void *ctx;
+    /* As requested, to subscribe again after a reconnect the broker kept no
+     * session for. kmqtt_sub_request_t has no 5.0 options yet, so those
+     * are the protocol defaults. */
+    uint8_t qos;
+    bool no_local;
+    bool retain_as_published;
+    uint8_t retain_handling;
 } kc_handler_t;
+
+/* One broker of the server list (or the host/port options). */
+typedef struct kc_server {
+    const char *host; /* NUL-terminated, brackets of an IPv6 literal removed */
+    uint16_t port;
+} kc_server_t;
 
 typedef struct kc_match {
     kmqtt_message_fn fn;
@@ -94,6 +113,13 @@ struct kmqtt_client {
     char *strings;
     size_t client_id_len, username_len, will_topic_len;
 
+    /* brokers: the parsed server list (one block) or `one` */
+    kc_server_t *servers;
+    kc_server_t one;
+    void *servers_block;
+    size_t nservers;
+    size_t server_idx; /* the next attempt's broker; moves on after a failure */
+
     kmqtt_session_t s;
     void *storage;
 
@@ -107,10 +133,25 @@ struct kmqtt_client {
     uint32_t cancel_seq; /* + 1 each kmqtt_disconnect: blocked calls end */
     unsigned disconnecting;
 
+    /* automatic reconnect (client_reconnect.c) */
+    bool rc_armed;        /* the connection was lost and the client reconnects itself */
+    bool rc_attempt;      /* the connect attempt under way is an automatic one */
+    uint32_t attempt_seq; /* cancel_seq when the attempt under way began */
+    uint32_t backoff_ms;  /* d: the next backoff is random in [d/2, d] */
+    uint64_t retry_at;    /* when the next attempt may begin */
+
+    /* subscribing again after a reconnect without session (client_subscribe.c) */
+    bool resub_owed;                     /* not every filter is known to be subscribed again */
+    uint32_t resub_next;                 /* next handler slot to send; max_subscriptions = none */
+    uint16_t resub_ids[KC_MAX_REQUESTS]; /* their SUBSCRIBEs awaiting SUBACK */
+    unsigned resub_count;
+
     /* the turn */
     bool turn_busy;
     bool turn_bg; /* held by the background thread */
     bool io_busy;
+    uint64_t connected_ms; /* when the last CONNACK accepted us */
+    unsigned quiescing;    /* threads in kc_quiesce: no new turn may enter wait() */
 
     /* background thread */
     kmqtt_port_thread_t *thread;
@@ -157,6 +198,16 @@ kmqtt_err_t kc_conn_err(const kmqtt_client_t *c, uint32_t cancel_seq);
 bool kc_bg_drives(const kmqtt_client_t *c);
 void kc_bg_reap(kmqtt_client_t *c);
 
+/* connect attempts and automatic reconnect (client_connect.c,
+ * client_reconnect.c) */
+kmqtt_err_t kc_connect_run(kmqtt_client_t *c, uint64_t deadline, bool automatic);
+void kc_attempt_failed(kmqtt_client_t *c, kmqtt_err_t err);
+bool kc_reconnect_policy(const kmqtt_client_t *c);
+void kc_reconnect_arm(kmqtt_client_t *c, kmqtt_err_t err);
+bool kc_reconnect_due(const kmqtt_client_t *c);
+void kc_reconnect_step(kmqtt_client_t *c, uint64_t until);
+kmqtt_err_t kc_servers_parse(kmqtt_client_t *c, const char *list);
+
 /* events (client_events.c) */
 kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen);
 
@@ -168,5 +219,8 @@ void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev);
 void kc_requests_fail(kmqtt_client_t *c, kmqtt_err_t err);
 void kc_dispatch(kmqtt_client_t *c, const kmqtt_publish_t *msg);
 void kc_handlers_free(kmqtt_client_t *c);
+void kc_resubscribe_start(kmqtt_client_t *c);
+void kc_resubscribe(kmqtt_client_t *c);
+void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
 
 #endif

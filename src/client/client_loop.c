@@ -84,10 +84,15 @@ void kc_try_flush(kmqtt_client_t *c)
  * after wake(); the periodic re-wake covers a wake that raced the call. */
 void kc_quiesce(kmqtt_client_t *c)
 {
+    /* Hold off new turns meanwhile: the background thread would otherwise
+     * take the lock first every time and go straight back into wait(), and
+     * io_busy would never be seen clear (a livelock). */
+    c->quiescing++;
     while (c->io_busy) {
         c->tr.wake(c->tr.ctx);
         kc_cond_wait(c, 100);
     }
+    c->quiescing--;
 }
 
 /* The one release path of a connection. Needs mx held and io_busy clear. */
@@ -103,6 +108,7 @@ void kc_close(kmqtt_client_t *c, kmqtt_err_t why, kmqtt_conn_state_t state)
     if (c->connect_result == KMQTT_NEED_MORE)
         c->connect_result = why;
     kc_requests_fail(c, why);
+    kc_resubscribe_stop(c, false);
     c->state = state;
     kc_broadcast(c);
 }
@@ -120,16 +126,28 @@ void kc_notify_state(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqtt_err_t er
 }
 
 /* A failure of the transport or the protocol. A connect still waiting for
- * its CONNACK ends DISCONNECTED (it never was connected). */
+ * its CONNACK is a failed attempt (it never was connected); an established
+ * connection is lost, and retried if the reconnect policy says so. */
 kmqtt_err_t kc_lost(kmqtt_client_t *c, kmqtt_err_t err)
 {
-    kmqtt_conn_state_t st =
-        c->state == KMQTT_STATE_CONNECTING ? KMQTT_STATE_DISCONNECTED : KMQTT_STATE_CONNECTION_LOST;
+    uint32_t cancel_seq = c->cancel_seq;
 
     if (!c->open)
         return err;
-    kc_close(c, err, st);
-    kc_notify_state(c, st, err);
+    if (c->state == KMQTT_STATE_CONNECTING) {
+        kc_close(c, err, KMQTT_STATE_DISCONNECTED);
+        kc_attempt_failed(c, err);
+        return err;
+    }
+    c->rc_armed = c->disconnecting == 0 && kc_reconnect_policy(c);
+    if (kc_now() - c->connected_ms >= c->opt.reconnect_max_ms)
+        c->backoff_ms = c->opt.reconnect_min_ms; /* a connection that held: start over */
+    kc_close(c, err, KMQTT_STATE_CONNECTION_LOST);
+    kc_notify_state(c, KMQTT_STATE_CONNECTION_LOST, err);
+    /* The callback may have disconnected (which disarms) meanwhile. */
+    if (c->rc_armed && c->cancel_seq == cancel_seq && !c->open &&
+        c->state == KMQTT_STATE_CONNECTION_LOST)
+        kc_reconnect_arm(c, err);
     return err;
 }
 
@@ -192,6 +210,8 @@ kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms)
 
     if (!c->open)
         return KMQTT_ENOTCONN;
+    if (c->resub_next < c->opt.max_subscriptions)
+        kc_resubscribe(c);
     err = kc_flush(c);
     if (err != KMQTT_OK)
         return kc_lost(c, err);
@@ -208,7 +228,7 @@ kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms)
         wait_ms = 0;
     else if (next - now < wait_ms)
         wait_ms = (uint32_t)(next - now);
-    if (c->disconnecting != 0 || (c->turn_bg && c->bg_stop))
+    if (c->disconnecting != 0 || c->quiescing != 0 || (c->turn_bg && c->bg_stop))
         wait_ms = 0;
     if (wait_ms != 0) {
         c->io_busy = true;
@@ -243,11 +263,15 @@ bool kc_bg_drives(const kmqtt_client_t *c)
 }
 
 /* Why a blocked call ends early: its caller's disconnect (or another
- * thread's), or the connection's loss. KMQTT_NEED_MORE if neither. */
+ * thread's), or the connection's loss. KMQTT_NEED_MORE if neither, also
+ * while the client reconnects by itself (a message in flight goes again
+ * after the reconnect). */
 kmqtt_err_t kc_conn_err(const kmqtt_client_t *c, uint32_t cancel_seq)
 {
     if (c->cancel_seq != cancel_seq)
         return KMQTT_ECANCELED;
+    if (c->rc_armed)
+        return KMQTT_NEED_MORE;
     if (c->state == KMQTT_STATE_CONNECTION_LOST)
         return c->last_err;
     if (c->state == KMQTT_STATE_DISCONNECTED)
@@ -268,6 +292,11 @@ kmqtt_err_t kc_wait_step(kmqtt_client_t *c, uint32_t ms)
 
     if (ms == 0)
         return KMQTT_OK;
+    /* Reconnecting, and nobody else runs the loop: the caller stands in. */
+    if (kc_reconnect_due(c) && (!kc_bg_drives(c) || on_bg)) {
+        kc_reconnect_step(c, kc_deadline(ms));
+        return KMQTT_OK;
+    }
     if ((kc_bg_drives(c) && !on_bg) || c->disconnecting != 0 || !c->open) {
         kc_cond_wait(c, ms);
         return KMQTT_OK;
@@ -288,6 +317,27 @@ kmqtt_err_t kc_wait_step(kmqtt_client_t *c, uint32_t ms)
 }
 
 /* ------------------------------------------------------------ kmqtt_run */
+
+/* kmqtt_run while the client reconnects by itself (only with
+ * KMQTT_RECONNECT_ON: otherwise the background thread does it): sleeps out
+ * the backoff within the caller's time, then makes the attempt. */
+static kmqtt_err_t run_reconnect(kmqtt_client_t *c, uint64_t deadline)
+{
+    for (;;) {
+        if (c->open || !c->rc_armed || c->disconnecting != 0)
+            return c->rc_armed || c->open ? KMQTT_OK : KMQTT_ENOTCONN;
+        if (kc_reconnect_due(c) && kc_now() >= c->retry_at) {
+            kc_reconnect_step(c, deadline); /* the attempt */
+            return KMQTT_OK;
+        }
+        if (kc_remaining(deadline) == 0)
+            return KMQTT_OK;
+        if (kc_reconnect_due(c))
+            kc_reconnect_step(c, deadline); /* the backoff, or part of it */
+        else
+            kc_cond_wait(c, kc_remaining(deadline)); /* another thread's attempt */
+    }
+}
 
 kmqtt_err_t kmqtt_run(kmqtt_client_t *c, uint32_t timeout_ms)
 {
@@ -313,8 +363,9 @@ kmqtt_err_t kmqtt_run(kmqtt_client_t *c, uint32_t timeout_ms)
         kc_cond_wait(c, left);
     }
     if (!c->open) {
+        err = run_reconnect(c, deadline);
         kc_unlock(c);
-        return KMQTT_ENOTCONN;
+        return err;
     }
     kc_turn_acquire(c);
     err = kc_turn(c, kc_remaining(deadline));
@@ -331,10 +382,12 @@ static void bg_main(void *arg)
 
     kc_lock(c);
     while (!c->bg_stop) {
-        if (c->open && !c->turn_busy && c->disconnecting == 0) {
+        if (c->open && !c->turn_busy && c->disconnecting == 0 && c->quiescing == 0) {
             kc_turn_acquire(c);
             (void)kc_turn(c, KC_BG_TURN_MS);
             kc_turn_release(c);
+        } else if (kc_reconnect_due(c)) {
+            kc_reconnect_step(c, kc_deadline(KC_BG_TURN_MS));
         } else {
             kc_cond_wait(c, KC_BG_TURN_MS);
         }

@@ -5,6 +5,16 @@
  * that takes the SUBACK, so no message of the new subscription can slip
  * past it to on_message. The table is bounded by max_subscriptions; each
  * entry owns a copy of its filter, allocated then (not on the message path).
+ *
+ * After an automatic reconnect to a broker that kept no session, every
+ * filter of the table is subscribed again with what was requested, from the
+ * loop's thread and without blocking: SUBSCRIBE packets of up to
+ * KC_MAX_FILTERS filters, their SUBACKs taken here and not reported. A
+ * filter the broker refuses then keeps its handler (the application learns
+ * nothing of it; a later kmqtt_subscribe of it reports as usual). They
+ * compete with the application's own requests for the KC_MAX_REQUESTS
+ * pending slots, so a kmqtt_subscribe right after a reconnect may briefly
+ * get KMQTT_ELIMIT.
  */
 #include "client_internal.h"
 
@@ -53,6 +63,10 @@ static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r)
     }
     h->fn = r->handler;
     h->ctx = r->ctx;
+    h->qos = r->qos;
+    h->no_local = false;
+    h->retain_as_published = false;
+    h->retain_handling = 0;
     return KMQTT_OK;
 }
 
@@ -76,6 +90,97 @@ void kc_handlers_free(kmqtt_client_t *c)
         (void)kmqtt_mem_free(&c->mem, c->handlers[i].filter);
         c->handlers[i].filter = NULL;
     }
+}
+
+/* ---------------------------------------------------- subscribing again */
+
+/* From the first slot; mx held, just connected. */
+void kc_resubscribe_start(kmqtt_client_t *c)
+{
+    c->resub_owed = true;
+    c->resub_next = 0;
+    c->resub_count = 0;
+    kc_resubscribe(c);
+}
+
+/* The connection closed (forget = false: whatever was not confirmed is
+ * still owed to the next connection) or the application disconnected or
+ * connected anew (forget = true). mx held. */
+void kc_resubscribe_stop(kmqtt_client_t *c, bool forget)
+{
+    if (forget)
+        c->resub_owed = false;
+    c->resub_next = c->opt.max_subscriptions;
+    c->resub_count = 0;
+}
+
+static bool resub_ack(kmqtt_client_t *c, uint16_t id)
+{
+    unsigned i;
+
+    for (i = 0; i < c->resub_count; i++) {
+        if (c->resub_ids[i] == id) {
+            c->resub_ids[i] = c->resub_ids[--c->resub_count];
+            if (c->resub_count == 0 && c->resub_next >= c->opt.max_subscriptions)
+                c->resub_owed = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Queues SUBSCRIBEs for the slots from resub_next on, as far as the pending
+ * slots and the send buffer allow; the rest waits for a later turn. mx
+ * held, connected. */
+void kc_resubscribe(kmqtt_client_t *c)
+{
+    kmqtt_subscription_t items[KC_MAX_FILTERS];
+    uint32_t slot[KC_MAX_FILTERS];
+    kmqtt_subscribe_t pkt;
+    uint32_t i, max = c->opt.max_subscriptions;
+    size_t n;
+    uint16_t id;
+    kmqtt_err_t err;
+
+    while (c->resub_next < max && c->state == KMQTT_STATE_CONNECTED && c->open &&
+           c->resub_count < KC_MAX_REQUESTS) {
+        memset(items, 0, sizeof items);
+        for (i = c->resub_next, n = 0; i < max && n < KC_MAX_FILTERS; i++) {
+            const kc_handler_t *h = &c->handlers[i];
+            if (h->filter == NULL)
+                continue;
+            items[n].filter.ptr = h->filter;
+            items[n].filter.len = h->len;
+            items[n].qos = h->qos;
+            items[n].no_local = h->no_local;
+            items[n].retain_as_published = h->retain_as_published;
+            items[n].retain_handling = h->retain_handling;
+            slot[n++] = i;
+        }
+        if (n == 0) {
+            c->resub_next = max;
+            break;
+        }
+        memset(&pkt, 0, sizeof pkt);
+        pkt.items = items;
+        for (;;) {
+            pkt.count = n;
+            err = kmqtt_session_subscribe(&c->s, &pkt, true, kc_now(), &id);
+            if (err != KMQTT_ETOOBIG || n == 1)
+                break;
+            n = (n + 1) / 2; /* long filters: fewer per packet */
+        }
+        if (err == KMQTT_OK) {
+            c->resub_ids[c->resub_count++] = id;
+            c->resub_next = slot[n - 1] + 1;
+        } else if (err == KMQTT_ELIMIT || err == KMQTT_ENOBUFS) {
+            return; /* no pending slot or no room yet: a later turn */
+        } else {
+            c->resub_next = slot[0] + 1; /* never fits: skip this filter */
+        }
+    }
+    if (c->resub_next >= max && c->resub_count == 0)
+        c->resub_owed = false;
 }
 
 /* ------------------------------------------------------------- requests */
@@ -119,9 +224,12 @@ void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
     kc_request_t *r = request_find(c, ev->packet_id);
     size_t i;
 
-    /* No waiter: it timed out or was canceled; the answer is dropped. */
-    if (r == NULL)
+    /* No waiter: one of ours (subscribing again), or it timed out or was
+     * canceled; the answer is dropped. */
+    if (r == NULL) {
+        (void)resub_ack(c, ev->packet_id);
         return;
+    }
     if (ev->type == KMQTT_EV_SUBACK && r->is_subscribe) {
         suback(c, r, &ev->packet.u.suback.reason_codes);
     } else if (ev->type == KMQTT_EV_UNSUBACK && !r->is_subscribe) {

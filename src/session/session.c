@@ -32,7 +32,7 @@ static bool config_valid(const kmqtt_session_config_t *cfg)
         return false;
     if (cfg->version != KMQTT_V311 && cfg->version != KMQTT_V5)
         return false;
-    if (cfg->max_inflight < 1 || cfg->max_inbound_qos2 < 1 || cfg->max_pending < 1)
+    if (cfg->max_inflight < 1 || cfg->max_pending < 1)
         return false;
     /* Every tracked request holds a distinct non-zero id (MQTT-2.3.1-2). */
     if ((uint32_t)cfg->max_inflight + cfg->max_pending > 65535u)
@@ -52,7 +52,10 @@ static bool plan_layout(const kmqtt_session_config_t *cfg, layout_t *l)
     /* The counts are uint16_t, so these products cannot overflow size_t. */
     if (!carve(&at, rec * cfg->max_inflight, &l->inflight) ||
         !carve(&at, rec * cfg->max_pending, &l->pending) ||
-        !carve(&at, sizeof(uint16_t) * cfg->max_inbound_qos2, &l->ids) ||
+        !carve(&at,
+               cfg->max_inbound_qos2 == 0 ? KS_INBOUND_BITMAP_BYTES
+                                          : sizeof(uint16_t) * cfg->max_inbound_qos2,
+               &l->ids) ||
         !carve(&at, cfg->rx_buffer_size, &l->rx) || !carve(&at, cfg->tx_buffer_size, &l->tx) ||
         !carve(&at, cfg->store_size, &l->store))
         return false;
@@ -90,6 +93,7 @@ kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t 
     s->rx = base + l.rx;
     s->tx = base + l.tx;
     s->store = base + l.store;
+    ks_inbound_clear(s);
     s->next_packet_id = 1;
     s->server_receive_max = 65535;
     s->keepalive_ms = (uint32_t)cfg->keepalive_s * 1000u;
@@ -212,7 +216,7 @@ kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s)
     }
     s->store_used = 0;
     s->store_end = 0;
-    s->inbound_count = 0;
+    ks_inbound_clear(s);
     s->resend_due = false;
     return KMQTT_OK;
 }

@@ -93,7 +93,7 @@ static void plan_resend(kmqtt_session_t *s, bool session_present)
         }
     }
     if (!session_present)
-        s->inbound_count = 0;
+        ks_inbound_clear(s);
 }
 
 static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
@@ -125,22 +125,10 @@ static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint6
 
 /* ---------------------------------------------------------------- PUBLISH */
 
-static bool inbound_find(const kmqtt_session_t *s, uint16_t id, uint16_t *at)
-{
-    for (uint16_t i = 0; i < s->inbound_count; i++) {
-        if (s->inbound_qos2[i] == id) {
-            *at = i;
-            return true;
-        }
-    }
-    return false;
-}
-
 static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev,
                               handled_t *h)
 {
     const kmqtt_publish_t *m = &p->u.publish;
-    uint16_t at;
 
     ev->type = KMQTT_EV_MESSAGE;
     ev->packet_id = m->packet_id;
@@ -154,27 +142,27 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
          * comes (at least once). */
         return ks_answer(s, KMQTT_PUBACK, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
     default:
-        if (inbound_find(s, m->packet_id, &at)) {
+        if (ks_inbound_has(s, m->packet_id)) {
             /* Already delivered: answer again, deliver nothing
              * (MQTT-4.3.3-2, exactly once). */
             *h = KS_SKIP;
             return ks_answer(s, KMQTT_PUBREC, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
         }
-        /* More unreleased QoS 2 messages than we can track: the server
-         * broke our Receive Maximum (5.0 MQTT-3.3.4-9). */
-        if (s->inbound_count >= s->cfg.max_inbound_qos2)
-            return KMQTT_EPROTOCOL;
+        /* More unreleased QoS 2 messages than the table holds: in 5.0 the
+         * server broke our Receive Maximum (MQTT-3.3.4-9); in 3.1.1 there is
+         * no such rule, only our configured bound (0 = track every id). */
+        if (s->cfg.max_inbound_qos2 != 0 && s->inbound_count >= s->cfg.max_inbound_qos2)
+            return s->cfg.version == KMQTT_V5 ? KMQTT_EPROTOCOL : KMQTT_ELIMIT;
         if (!ks_answer(s, KMQTT_PUBREC, m->packet_id, 0))
             return KMQTT_NEED_MORE;
-        s->inbound_qos2[s->inbound_count++] = m->packet_id;
+        (void)ks_inbound_add(s, m->packet_id);
         return KMQTT_OK;
     }
 }
 
 static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
 {
-    uint16_t at;
-    bool known = inbound_find(s, a->packet_id, &at);
+    bool known = ks_inbound_has(s, a->packet_id);
     /* No PUBCOMP may follow our DISCONNECT: keep the id, the broker
      * releases it again on the next connection. */
     if (s->state == KMQTT_SESSION_CLOSING)
@@ -183,10 +171,8 @@ static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
      * resend after our PUBCOMP was lost); 5.0 says so with 0x92. */
     if (!ks_answer(s, KMQTT_PUBCOMP, a->packet_id, known ? 0 : KS_RC_ID_NOT_FOUND))
         return KMQTT_NEED_MORE;
-    if (known) {
-        s->inbound_count--;
-        s->inbound_qos2[at] = s->inbound_qos2[s->inbound_count];
-    }
+    if (known)
+        ks_inbound_remove(s, a->packet_id);
     return KMQTT_OK;
 }
 

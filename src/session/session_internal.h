@@ -40,6 +40,15 @@ enum {
 /* 5.0 "Packet Identifier not found" (PUBREL, PUBCOMP). */
 #define KS_RC_ID_NOT_FOUND 0x92u
 
+/* max_inbound_qos2 == 0: one bit per packet id instead of a table. */
+#define KS_INBOUND_BITMAP_BYTES (65536u / 8u)
+
+/* Inbound QoS 2 ids awaiting PUBREL (session_inbound.c). */
+bool ks_inbound_has(const kmqtt_session_t *s, uint16_t id);
+bool ks_inbound_add(kmqtt_session_t *s, uint16_t id); /* false: table full */
+void ks_inbound_remove(kmqtt_session_t *s, uint16_t id);
+void ks_inbound_clear(kmqtt_session_t *s);
+
 static inline uint64_t ks_elapsed(uint64_t now, uint64_t since)
 {
     return now > since ? now - since : 0;

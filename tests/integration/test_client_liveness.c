@@ -40,6 +40,8 @@ static kmqtt_client_t *client_with(broker_t *b, const char *id, uint16_t keepali
     kmqtt_client_t *c = NULL;
     it_options(&o, b, id);
     o.keepalive_s = keepalive;
+    /* These tests watch the loss itself; reconnecting is test_client_reconnect's. */
+    o.reconnect = KMQTT_RECONNECT_OFF;
     if (states != NULL) {
         o.on_state = it_states_handler;
         o.ctx = states;

@@ -16,7 +16,8 @@
 
 /* ============================================================ fake broker */
 
-#define FAKE_SUBS 16
+#define FAKE_SUBS 32
+#define FAKE_LOG  32
 
 typedef struct fake {
     pthread_mutex_t mx;
@@ -35,6 +36,14 @@ typedef struct fake {
     bool no_connack;
     bool no_acks;     /* never answer PUBLISH */
     bool close_after; /* the next recv() reports the peer closed */
+    int fail_opens;   /* the next n opens fail with fail_err */
+    kmqtt_err_t fail_err;
+    uint16_t refuse_port; /* opens to this port fail with KMQTT_ECONNREFUSED */
+    bool block_open;      /* open() waits for wake() */
+    bool in_open;         /* a blocked open() is waiting */
+    bool session_present; /* CONNACK says so (and the fake keeps subscriptions) */
+    int refuse_connacks;  /* the next n CONNACKs carry refuse_rc */
+    uint8_t refuse_rc;
 
     /* what the broker saw */
     char filters[FAKE_SUBS][64];
@@ -46,6 +55,12 @@ typedef struct fake {
     char client_id[64];
     char last_topic[128];
     uint8_t last_qos;
+    /* every open() and every PUBLISH, in order (the first FAKE_LOG) */
+    char open_host[FAKE_LOG][64];
+    uint16_t open_port[FAKE_LOG];
+    uint64_t open_ms[FAKE_LOG];
+    uint16_t pub_id[FAKE_LOG];
+    bool pub_dup[FAKE_LOG];
 } fake_t;
 
 static void fake_grow(uint8_t **buf, size_t *cap, size_t need)
@@ -112,6 +127,10 @@ static void fake_on_publish(fake_t *f, const kmqtt_publish_t *m)
 
     memcpy(topic, m->topic.ptr, tl);
     topic[tl] = '\0';
+    if (f->publishes < FAKE_LOG) {
+        f->pub_id[f->publishes] = m->packet_id;
+        f->pub_dup[f->publishes] = m->dup;
+    }
     f->publishes++;
     memcpy(f->last_topic, topic, tl + 1);
     f->last_qos = m->qos;
@@ -193,6 +212,11 @@ static void fake_handle(fake_t *f, const kmqtt_packet_t *p)
             memset(&a, 0, sizeof a);
             a.type = KMQTT_CONNACK;
             a.u.connack.reason_code = f->connack_rc;
+            if (f->refuse_connacks > 0) {
+                f->refuse_connacks--;
+                a.u.connack.reason_code = f->refuse_rc;
+            }
+            a.u.connack.session_present = f->session_present && a.u.connack.reason_code == 0;
             fake_queue(f, &a);
         }
         break;
@@ -231,22 +255,38 @@ static kmqtt_err_t fake_open(void *ctx, const char *host, uint16_t port, uint32_
 {
     fake_t *f = ctx;
     kmqtt_err_t err = KMQTT_OK;
-    (void)host;
-    (void)port;
     (void)timeout_ms;
     pthread_mutex_lock(&f->mx);
+    if (f->opens < FAKE_LOG) {
+        snprintf(f->open_host[f->opens], sizeof f->open_host[0], "%s", host);
+        f->open_port[f->opens] = port;
+        f->open_ms[f->opens] = kmqtt_port_now_ms();
+    }
     f->opens++;
+    if (f->block_open) {
+        f->in_open = true;
+        pthread_cond_broadcast(&f->cv);
+        while (!f->woken)
+            pthread_cond_wait(&f->cv, &f->mx);
+        f->in_open = false;
+    }
     if (f->woken) {
         f->woken = false;
         err = KMQTT_ECANCELED;
     } else if (f->open_result != KMQTT_OK) {
         err = f->open_result;
+    } else if (f->fail_opens > 0) {
+        f->fail_opens--;
+        err = f->fail_err;
+    } else if (f->refuse_port != 0 && port == f->refuse_port) {
+        err = KMQTT_ECONNREFUSED;
     } else {
         assert_false(f->is_open);
         f->is_open = true;
         f->in_len = 0;
         f->out_len = 0;
-        f->nfilters = 0;
+        if (!f->session_present)
+            f->nfilters = 0; /* a broker without the session forgot them */
     }
     pthread_mutex_unlock(&f->mx);
     return err;
@@ -401,8 +441,8 @@ typedef struct record {
     int handler_b; /* handler b */
     int done;      /* on_publish_done */
     uint16_t done_ids[8];
-    kmqtt_conn_state_t states[16];
-    kmqtt_err_t state_errs[16];
+    kmqtt_conn_state_t states[64];
+    kmqtt_err_t state_errs[64];
     int nstates;
     char last_topic[128];
     char last_payload[128];
@@ -452,7 +492,7 @@ static void on_state(kmqtt_client_t *c, kmqtt_conn_state_t st, kmqtt_err_t err, 
     record_t *r = ctx;
     (void)c;
     pthread_mutex_lock(&r->mx);
-    if (r->nstates < 16) {
+    if (r->nstates < 64) {
         r->states[r->nstates] = st;
         r->state_errs[r->nstates] = err;
         r->nstates++;
@@ -1195,6 +1235,689 @@ static void test_ten_thousand_messages_allocate_nothing(void **state)
     env_done(&e);
 }
 
+/* ========================================================== reconnect */
+
+static void fake_drop(fake_t *f)
+{
+    pthread_mutex_lock(&f->mx);
+    f->close_after = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mx);
+}
+
+static int count_state(record_t *r, kmqtt_conn_state_t st)
+{
+    int i, n = 0;
+    pthread_mutex_lock(&r->mx);
+    for (i = 0; i < r->nstates; i++)
+        n += r->states[i] == st;
+    pthread_mutex_unlock(&r->mx);
+    return n;
+}
+
+/* Waits (2 s at most) until st was reported n times. */
+static void wait_state(record_t *r, kmqtt_conn_state_t st, int n)
+{
+    uint64_t end = kmqtt_port_now_ms() + 2000;
+    while (count_state(r, st) < n && kmqtt_port_now_ms() < end)
+        kmqtt_port_sleep_ms(1);
+    assert_int_equal(count_state(r, st), n);
+}
+
+static void expect_states(record_t *r, const kmqtt_conn_state_t *want, const kmqtt_err_t *errs,
+                          int n)
+{
+    int i;
+    pthread_mutex_lock(&r->mx);
+    assert_int_equal(r->nstates, n);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(r->states[i], want[i]);
+        assert_int_equal(r->state_errs[i], errs[i]);
+    }
+    pthread_mutex_unlock(&r->mx);
+}
+
+/* A client with its background thread, connected, reconnecting fast. */
+static void env_bg(env_t *e, kmqtt_version_t v, uint32_t min_ms, uint32_t max_ms)
+{
+    env_init(e, v);
+    e->o.reconnect_min_ms = min_ms;
+    e->o.reconnect_max_ms = max_ms;
+    env_create(e);
+    assert_int_equal(kmqtt_start(e->c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e->c, 2000, NULL), KMQTT_OK);
+}
+
+static void test_lost_connection_reconnects_on_the_background_thread(void **state)
+{
+    env_t e;
+    uint16_t id = 0;
+    const kmqtt_conn_state_t want[] = {KMQTT_STATE_CONNECTING,      KMQTT_STATE_CONNECTED,
+                                       KMQTT_STATE_CONNECTION_LOST, KMQTT_STATE_RECONNECTING,
+                                       KMQTT_STATE_CONNECTING,      KMQTT_STATE_CONNECTED};
+    const kmqtt_err_t errs[] = {KMQTT_OK,      KMQTT_OK, KMQTT_ECLOSED,
+                                KMQTT_ECLOSED, KMQTT_OK, KMQTT_OK};
+    (void)state;
+    env_bg(&e, KMQTT_V311, 20, 100);
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 2);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 2);
+    assert_int_equal(fake_get(e.fake, &e.fake->connects), 2);
+    expect_states(&e.rec, want, errs, 6);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTED);
+    assert_int_equal(kmqtt_publish(e.c, "after", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish_wait(e.c, id, 2000, NULL), KMQTT_OK);
+    env_done(&e);
+}
+
+static void fake_server_disconnect(fake_t *f)
+{
+    kmqtt_packet_t p;
+    pthread_mutex_lock(&f->mx);
+    memset(&p, 0, sizeof p);
+    p.type = KMQTT_DISCONNECT;
+    p.u.disconnect.reason_code = 0x8B; /* server shutting down */
+    fake_queue(f, &p);
+    f->close_after = true;
+    pthread_mutex_unlock(&f->mx);
+}
+
+static void test_server_disconnect_in_v5_is_a_loss_and_reconnects(void **state)
+{
+    env_t e;
+    (void)state;
+    env_bg(&e, KMQTT_V5, 20, 100);
+    fake_server_disconnect(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 2);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_CONNECTION_LOST), 1);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_DISCONNECTED), 0);
+    env_done(&e);
+}
+
+static void test_default_mode_leaves_reconnecting_to_kmqtt_run_users(void **state)
+{
+    env_t e;
+    kmqtt_err_t err = KMQTT_OK;
+    int i;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.reconnect_min_ms = 10;
+    env_connect(&e);
+    fake_drop(e.fake);
+    for (i = 0; i < 100 && err == KMQTT_OK; i++)
+        err = kmqtt_run(e.c, 20);
+    assert_int_equal(err, KMQTT_ECLOSED);
+    kmqtt_port_sleep_ms(50);
+    assert_int_equal(kmqtt_run(e.c, 50), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTION_LOST);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_RECONNECTING), 0);
+    assert_int_equal(e.fake->opens, 1);
+    env_done(&e);
+}
+
+static void test_reconnect_on_makes_kmqtt_run_reconnect(void **state)
+{
+    env_t e;
+    kmqtt_err_t err;
+    int i, lost = 0;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.reconnect = KMQTT_RECONNECT_ON;
+    e.o.reconnect_min_ms = 20;
+    env_connect(&e);
+    fake_drop(e.fake);
+    for (i = 0; i < 200 && count_state(&e.rec, KMQTT_STATE_CONNECTED) < 2; i++) {
+        err = kmqtt_run(e.c, 10);
+        if (err == KMQTT_ECLOSED)
+            lost++;
+        else
+            assert_int_equal(err, KMQTT_OK); /* also while reconnecting */
+    }
+    assert_int_equal(lost, 1);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTED);
+    assert_int_equal(e.fake->opens, 2);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_RECONNECTING), 1);
+    env_done(&e);
+}
+
+static void test_reconnect_off_never_reconnects_even_with_the_thread(void **state)
+{
+    env_t e;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.reconnect = KMQTT_RECONNECT_OFF;
+    e.o.reconnect_min_ms = 10;
+    env_create(&e);
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTION_LOST, 1);
+    kmqtt_port_sleep_ms(100);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 1);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTION_LOST);
+    assert_int_equal(kmqtt_publish(e.c, "t", "x", 1, 0, false, NULL), KMQTT_ENOTCONN);
+    /* The application may connect again itself. */
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    env_done(&e);
+}
+
+static void test_backoff_doubles_to_max_and_resets_only_after_a_connection_held(void **state)
+{
+    env_t e;
+    const uint32_t d[] = {80, 160, 160, 160}; /* d after failures 1..4 (min 40) */
+    uint64_t gap, t_drop;
+    int k;
+    (void)state;
+    env_bg(&e, KMQTT_V311, 40, 160);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->fail_opens = 5;
+    e.fake->fail_err = KMQTT_ECONNREFUSED;
+    pthread_mutex_unlock(&e.fake->mx);
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 2);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 7); /* 1 + 5 refused + 1 */
+    /* Each wait is random in [d/2, d]; the upper bound allows for a slow
+     * scheduler (sanitizers). */
+    for (k = 0; k < 4; k++) {
+        gap = e.fake->open_ms[k + 2] - e.fake->open_ms[k + 1];
+        assert_true(gap >= d[k] / 2);
+        assert_true(gap <= d[k] + 80);
+    }
+    /* One RECONNECTING after the loss, one after each refused attempt. */
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_RECONNECTING), 6);
+    pthread_mutex_lock(&e.rec.mx);
+    assert_int_equal(e.rec.state_errs[e.rec.nstates - 3], KMQTT_ECONNREFUSED);
+    pthread_mutex_unlock(&e.rec.mx);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_DISCONNECTED), 0);
+
+    /* Dropped right after its CONNACK: the backoff keeps growing (d is at
+     * the maximum), so a broker that accepts and drops is not hammered. */
+    t_drop = kmqtt_port_now_ms();
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 3);
+    gap = e.fake->open_ms[7] - t_drop;
+    assert_true(gap >= 80);
+    assert_true(gap <= 160 + 80);
+
+    /* A connection that held for reconnect_max_ms brings d back to the minimum. */
+    kmqtt_port_sleep_ms(200);
+    t_drop = kmqtt_port_now_ms();
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 4);
+    gap = e.fake->open_ms[8] - t_drop;
+    assert_true(gap >= 20);
+    assert_true(gap <= 40 + 80);
+    env_done(&e);
+}
+
+static void test_connack_refusal_while_reconnecting_is_a_failed_attempt(void **state)
+{
+    env_t e;
+    int i, refused = 0;
+    (void)state;
+    env_bg(&e, KMQTT_V311, 20, 40);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->refuse_connacks = 2;
+    e.fake->refuse_rc = 3; /* server unavailable */
+    pthread_mutex_unlock(&e.fake->mx);
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 2);
+    assert_int_equal(fake_get(e.fake, &e.fake->connects), 4);
+    pthread_mutex_lock(&e.rec.mx);
+    for (i = 0; i < e.rec.nstates; i++)
+        refused +=
+            e.rec.states[i] == KMQTT_STATE_RECONNECTING && e.rec.state_errs[i] == KMQTT_EREFUSED;
+    pthread_mutex_unlock(&e.rec.mx);
+    assert_int_equal(refused, 2);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_DISCONNECTED), 0);
+    env_done(&e);
+}
+
+static void test_servers_are_tried_in_turn_after_each_failure(void **state)
+{
+    env_t e;
+    char list[64] = " alpha:1001, beta:1002 ,[::1]:1003";
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.servers = list;
+    e.o.host = "ignored";
+    e.o.reconnect_min_ms = 10;
+    e.o.reconnect_max_ms = 20;
+    e.fake->refuse_port = 1001;
+    env_create(&e);
+    memset(list, 'x', sizeof list - 1); /* copied at create */
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    /* An application's connect is not retried, but the next one moves on. */
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_ECONNREFUSED);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    assert_string_equal(e.fake->open_host[0], "alpha");
+    assert_int_equal(e.fake->open_port[0], 1001);
+    assert_string_equal(e.fake->open_host[1], "beta");
+    assert_int_equal(e.fake->open_port[1], 1002);
+
+    /* Lost: the same broker first, then the next, round robin. */
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->refuse_port = 1002;
+    pthread_mutex_unlock(&e.fake->mx);
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 2);
+    assert_string_equal(e.fake->open_host[2], "beta");
+    assert_string_equal(e.fake->open_host[3], "::1");
+    assert_int_equal(e.fake->open_port[3], 1003);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->refuse_port = 1003;
+    pthread_mutex_unlock(&e.fake->mx);
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 3);
+    assert_string_equal(e.fake->open_host[4], "::1");
+    assert_string_equal(e.fake->open_host[5], "alpha");
+    assert_int_equal(e.fake->open_port[5], 1001);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 6);
+    env_done(&e);
+}
+
+static void test_malformed_server_lists_are_refused_at_create(void **state)
+{
+    static const char *const bad[] = {
+        "",          ",",         "h:1,",    ",h:1",      "h",        ":1883",
+        "h:",        "h:0",       "h:65536", "h:123456",  "h:18a",    "h:-1",
+        "[::1:1883", "::1]:1883", "[::1]",   "[::1]1883", "::1:1883", "[]:1",
+        "[[::1]]:1", "h:1,,h:2",  "  :1",    "h:1 2",
+    };
+    static const char *const good[] = {"h:1", "h:65535", " h:1 , [::1]:1883,g:2",
+                                       "[fe80::1%eth0]:1883", "broker.example:8883"};
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c;
+    kmqtt_mem_t parent;
+    kmqtt_mem_config_t mc;
+    kmqtt_mem_stats_t st;
+    size_t i;
+    (void)state;
+    memset(&mc, 0, sizeof mc);
+    assert_int_equal(kmqtt_mem_init(&parent, &mc), KMQTT_OK);
+    kmqtt_client_options_init(&o);
+    o.mem = &parent;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        o.servers = bad[i];
+        c = (kmqtt_client_t *)&o;
+        if (kmqtt_client_create(&o, &c) != KMQTT_EINVAL)
+            fail_msg("\"%s\" was accepted", bad[i]);
+        assert_null(c);
+    }
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        o.servers = good[i];
+        if (kmqtt_client_create(&o, &c) != KMQTT_OK)
+            fail_msg("\"%s\" was refused", good[i]);
+        kmqtt_client_destroy(c);
+    }
+    o.servers = NULL;
+    o.reconnect = (kmqtt_reconnect_mode_t)7;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_EINVAL);
+    kmqtt_mem_get_stats(&parent, &st);
+    assert_int_equal(st.blocks, 0);
+}
+
+/* Loses the connection of a background-thread client whose backoff is
+ * long, and waits until it sits in the backoff. */
+static void lose_into_a_long_backoff(env_t *e)
+{
+    env_bg(e, KMQTT_V311, 10000, 10000);
+    fake_drop(e->fake);
+    wait_state(&e->rec, KMQTT_STATE_RECONNECTING, 1);
+}
+
+static void test_disconnect_during_backoff_returns_at_once_and_nothing_reconnects(void **state)
+{
+    env_t e;
+    uint64_t t0;
+    (void)state;
+    lose_into_a_long_backoff(&e);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_RECONNECTING);
+    t0 = kmqtt_port_now_ms();
+    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_true(kmqtt_port_now_ms() - t0 < 1000);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
+    pthread_mutex_lock(&e.rec.mx);
+    assert_int_equal(e.rec.states[e.rec.nstates - 1], KMQTT_STATE_DISCONNECTED);
+    assert_int_equal(e.rec.state_errs[e.rec.nstates - 1], KMQTT_OK);
+    pthread_mutex_unlock(&e.rec.mx);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_DISCONNECTED), 1);
+    kmqtt_port_sleep_ms(100);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 1);
+    assert_int_equal(kmqtt_run(e.c, 10), KMQTT_ENOTCONN);
+    env_done(&e);
+}
+
+static void test_destroy_during_backoff_returns_at_once(void **state)
+{
+    env_t e;
+    uint64_t t0;
+    (void)state;
+    lose_into_a_long_backoff(&e);
+    t0 = kmqtt_port_now_ms();
+    env_done(&e);
+    assert_true(kmqtt_port_now_ms() - t0 < 1000);
+}
+
+static void test_disconnect_during_a_reconnect_blocked_in_open_returns_at_once(void **state)
+{
+    env_t e;
+    uint64_t t0, end;
+    (void)state;
+    env_bg(&e, KMQTT_V311, 10, 10);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->block_open = true;
+    e.fake->close_after = true;
+    pthread_cond_broadcast(&e.fake->cv);
+    end = kmqtt_port_now_ms() + 2000;
+    while (!e.fake->in_open && kmqtt_port_now_ms() < end) {
+        pthread_mutex_unlock(&e.fake->mx);
+        kmqtt_port_sleep_ms(1);
+        pthread_mutex_lock(&e.fake->mx);
+    }
+    assert_true(e.fake->in_open);
+    pthread_mutex_unlock(&e.fake->mx);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTING);
+    t0 = kmqtt_port_now_ms();
+    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_true(kmqtt_port_now_ms() - t0 < 1000);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_DISCONNECTED), 1);
+    kmqtt_port_sleep_ms(100);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 2);
+    assert_false(e.fake->is_open);
+    env_done(&e);
+}
+
+static void test_destroy_while_a_reconnect_waits_for_connack_returns_at_once(void **state)
+{
+    env_t e;
+    uint64_t t0, end;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.reconnect_min_ms = 10;
+    e.o.connect_timeout_ms = 10000;
+    env_create(&e);
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->no_connack = true;
+    pthread_mutex_unlock(&e.fake->mx);
+    fake_drop(e.fake);
+    end = kmqtt_port_now_ms() + 2000;
+    while (fake_get(e.fake, &e.fake->connects) < 2 && kmqtt_port_now_ms() < end)
+        kmqtt_port_sleep_ms(1);
+    assert_int_equal(fake_get(e.fake, &e.fake->connects), 2);
+    t0 = kmqtt_port_now_ms();
+    env_done(&e);
+    assert_true(kmqtt_port_now_ms() - t0 < 1000);
+}
+
+static void *run_until_enotconn(void *arg)
+{
+    runner_t *r = arg;
+    do
+        r->err = kmqtt_run(r->c, 10000);
+    while (r->err != KMQTT_ENOTCONN);
+    r->returned_ms = kmqtt_port_now_ms();
+    return NULL;
+}
+
+static void test_disconnect_ends_a_kmqtt_run_sleeping_out_the_backoff(void **state)
+{
+    env_t e;
+    runner_t r = {0};
+    pthread_t t;
+    uint64_t t0;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.reconnect = KMQTT_RECONNECT_ON;
+    e.o.reconnect_min_ms = 10000;
+    e.o.reconnect_max_ms = 10000;
+    env_connect(&e);
+    r.c = e.c;
+    assert_int_equal(pthread_create(&t, NULL, run_until_enotconn, &r), 0);
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_RECONNECTING, 1);
+    kmqtt_port_sleep_ms(20);
+    t0 = kmqtt_port_now_ms();
+    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    pthread_join(t, NULL);
+    assert_true(r.returned_ms - t0 < 1000);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
+    assert_int_equal(e.fake->opens, 1);
+    env_done(&e);
+}
+
+static void test_no_reconnect_after_a_failed_first_connect(void **state)
+{
+    env_t e;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.reconnect = KMQTT_RECONNECT_ON;
+    e.o.reconnect_min_ms = 10;
+    e.fake->open_result = KMQTT_ECONNREFUSED;
+    env_create(&e);
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e.c, 500, NULL), KMQTT_ECONNREFUSED);
+    kmqtt_port_sleep_ms(100);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 1);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_RECONNECTING), 0);
+    env_done(&e);
+}
+
+static void test_no_reconnect_after_kmqtt_disconnect(void **state)
+{
+    env_t e;
+    (void)state;
+    env_bg(&e, KMQTT_V311, 10, 10);
+    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK); /* a thread that could */
+    kmqtt_port_sleep_ms(100);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 1);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_RECONNECTING), 0);
+    env_done(&e);
+}
+
+static void disconnect_when_lost(kmqtt_client_t *c, kmqtt_conn_state_t st, kmqtt_err_t err,
+                                 void *ctx)
+{
+    on_state(c, st, err, ctx);
+    if (st == KMQTT_STATE_CONNECTION_LOST)
+        (void)kmqtt_disconnect(c);
+}
+
+static void test_disconnect_from_the_lost_callback_stops_the_reconnect(void **state)
+{
+    env_t e;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.reconnect_min_ms = 10;
+    e.o.on_state = disconnect_when_lost;
+    env_create(&e);
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_DISCONNECTED, 1);
+    kmqtt_port_sleep_ms(100);
+    assert_int_equal(fake_get(e.fake, &e.fake->opens), 1);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_RECONNECTING), 0);
+    assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
+    env_done(&e);
+}
+
+static void test_while_reconnecting_publish_is_enotconn_and_connect_estate(void **state)
+{
+    env_t e;
+    kmqtt_sub_request_t sub = {"s", 0, NULL, NULL};
+    (void)state;
+    lose_into_a_long_backoff(&e);
+    assert_int_equal(kmqtt_publish(e.c, "t", "x", 1, 1, false, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 100, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_connect(e.c, 100, NULL), KMQTT_ESTATE);
+    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    /* Stopped: the application's connect is its own again. */
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    env_done(&e);
+}
+
+static void test_subscriptions_are_made_again_when_the_broker_kept_no_session(void **state)
+{
+    env_t e;
+    kmqtt_sub_request_t subs[20];
+    char names[20][8];
+    int i, subscribes;
+    uint64_t end;
+    (void)state;
+    env_init(&e, KMQTT_V5);
+    e.o.reconnect_min_ms = 10;
+    env_create(&e);
+    for (i = 0; i < 20; i++) {
+        snprintf(names[i], sizeof names[i], "r/%d", i);
+        subs[i].filter = names[i];
+        subs[i].qos = (uint8_t)(i % 3);
+        subs[i].handler = handler_a;
+        subs[i].ctx = &e.rec;
+    }
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, subs, 16, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, subs + 16, 4, 2000, NULL), KMQTT_OK);
+    assert_int_equal(e.fake->subscribes, 2);
+    subscribes = 2;
+    fake_drop(e.fake);
+    wait_state(&e.rec, KMQTT_STATE_CONNECTED, 2);
+    end = kmqtt_port_now_ms() + 2000;
+    while (fake_get(e.fake, &e.fake->nfilters) < 20 && kmqtt_port_now_ms() < end)
+        kmqtt_port_sleep_ms(1);
+    pthread_mutex_lock(&e.fake->mx);
+    assert_int_equal(e.fake->nfilters, 20);
+    /* 20 filters go in packets of at most 16, with the qos requested. */
+    assert_int_equal(e.fake->subscribes, subscribes + 2);
+    for (i = 0; i < 20; i++) {
+        int n = atoi(e.fake->filters[i] + 2);
+        assert_int_equal(e.fake->filter_qos[i], n % 3);
+    }
+    pthread_mutex_unlock(&e.fake->mx);
+    /* The handler still gets its messages. */
+    fake_inject(e.fake, "r/7", "again", 1);
+    wait_for(&e.rec, &e.rec.handler_a, 1);
+    assert_int_equal(rec_get(&e.rec, &e.rec.messages), 0);
+    env_done(&e);
+}
+
+typedef struct waiter {
+    kmqtt_client_t *c;
+    uint16_t id;
+    kmqtt_err_t err;
+} waiter_t;
+
+static void *wait_publish(void *arg)
+{
+    waiter_t *w = arg;
+    w->err = kmqtt_publish_wait(w->c, w->id, 3000, NULL);
+    return NULL;
+}
+
+static void test_session_present_resends_unacked_with_dup_and_keeps_subscriptions(void **state)
+{
+    env_t e;
+    kmqtt_sub_request_t sub = {"keep/#", 1, handler_a, NULL};
+    uint16_t id1 = 0, id2 = 0;
+    waiter_t w;
+    pthread_t t;
+    uint64_t end;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.clean_session = false;
+    e.o.reconnect_min_ms = 100;
+    e.o.reconnect_max_ms = 100;
+    sub.ctx = &e.rec;
+    e.fake->no_acks = true;
+    env_create(&e);
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "q/1", "one", 3, 1, false, &id1), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "q/2", "two", 3, 2, false, &id2), KMQTT_OK);
+    end = kmqtt_port_now_ms() + 2000;
+    while (fake_get(e.fake, &e.fake->publishes) < 2 && kmqtt_port_now_ms() < end)
+        kmqtt_port_sleep_ms(1);
+    /* A wait that began before the loss goes on through the reconnect. */
+    w.c = e.c;
+    w.id = id1;
+    w.err = KMQTT_EIO;
+    assert_int_equal(pthread_create(&t, NULL, wait_publish, &w), 0);
+    kmqtt_port_sleep_ms(30);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->no_acks = false;
+    e.fake->session_present = true;
+    e.fake->close_after = true;
+    pthread_cond_broadcast(&e.fake->cv);
+    pthread_mutex_unlock(&e.fake->mx);
+    pthread_join(t, NULL);
+    assert_int_equal(w.err, KMQTT_OK);
+    assert_int_equal(kmqtt_publish_wait(e.c, id2, 2000, NULL), KMQTT_OK);
+    pthread_mutex_lock(&e.fake->mx);
+    assert_int_equal(e.fake->publishes, 4);
+    /* MQTT-4.4.0-1: the same packets again, in order, with DUP set. */
+    assert_false(e.fake->pub_dup[0]);
+    assert_false(e.fake->pub_dup[1]);
+    assert_true(e.fake->pub_dup[2]);
+    assert_true(e.fake->pub_dup[3]);
+    assert_int_equal(e.fake->pub_id[2], id1);
+    assert_int_equal(e.fake->pub_id[3], id2);
+    /* The broker kept the subscription: nothing subscribed again. */
+    assert_int_equal(e.fake->subscribes, 1);
+    pthread_mutex_unlock(&e.fake->mx);
+    assert_int_equal(count_state(&e.rec, KMQTT_STATE_CONNECTED), 2);
+    env_done(&e);
+}
+
+static void test_clean_session_reconnect_resends_unacked_as_new_and_resubscribes(void **state)
+{
+    env_t e;
+    kmqtt_sub_request_t sub = {"clean/#", 2, handler_a, NULL};
+    uint16_t id = 0;
+    uint64_t end;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.reconnect_min_ms = 10;
+    sub.ctx = &e.rec;
+    e.fake->no_acks = true;
+    env_create(&e);
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "owed", "x", 1, 1, false, &id), KMQTT_OK);
+    end = kmqtt_port_now_ms() + 2000;
+    while (fake_get(e.fake, &e.fake->publishes) < 1 && kmqtt_port_now_ms() < end)
+        kmqtt_port_sleep_ms(1);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->no_acks = false;
+    e.fake->close_after = true;
+    pthread_cond_broadcast(&e.fake->cv);
+    pthread_mutex_unlock(&e.fake->mx);
+    /* Completed (on_done asserts KMQTT_OK: not dropped as ECANCELED). */
+    assert_int_equal(kmqtt_publish_wait(e.c, id, 2000, NULL), KMQTT_OK);
+    end = kmqtt_port_now_ms() + 2000;
+    while (fake_get(e.fake, &e.fake->nfilters) < 1 && kmqtt_port_now_ms() < end)
+        kmqtt_port_sleep_ms(1);
+    pthread_mutex_lock(&e.fake->mx);
+    assert_int_equal(e.fake->publishes, 2);
+    assert_false(e.fake->pub_dup[1]); /* a new delivery: the broker kept nothing */
+    assert_int_equal(e.fake->subscribes, 2);
+    assert_int_equal(e.fake->filter_qos[0], 2);
+    pthread_mutex_unlock(&e.fake->mx);
+    assert_int_equal(rec_get(&e.rec, &e.rec.done), 1);
+    fake_inject(e.fake, "clean/1", "m", 2);
+    wait_for(&e.rec, &e.rec.handler_a, 1);
+    env_done(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1222,6 +1945,27 @@ int main(void)
         cmocka_unit_test(test_create_without_parent_uses_its_own_context),
         cmocka_unit_test(test_every_allocation_failure_in_create_leaves_nothing),
         cmocka_unit_test(test_ten_thousand_messages_allocate_nothing),
+        cmocka_unit_test(test_lost_connection_reconnects_on_the_background_thread),
+        cmocka_unit_test(test_server_disconnect_in_v5_is_a_loss_and_reconnects),
+        cmocka_unit_test(test_default_mode_leaves_reconnecting_to_kmqtt_run_users),
+        cmocka_unit_test(test_reconnect_on_makes_kmqtt_run_reconnect),
+        cmocka_unit_test(test_reconnect_off_never_reconnects_even_with_the_thread),
+        cmocka_unit_test(test_backoff_doubles_to_max_and_resets_only_after_a_connection_held),
+        cmocka_unit_test(test_connack_refusal_while_reconnecting_is_a_failed_attempt),
+        cmocka_unit_test(test_servers_are_tried_in_turn_after_each_failure),
+        cmocka_unit_test(test_malformed_server_lists_are_refused_at_create),
+        cmocka_unit_test(test_disconnect_during_backoff_returns_at_once_and_nothing_reconnects),
+        cmocka_unit_test(test_destroy_during_backoff_returns_at_once),
+        cmocka_unit_test(test_disconnect_during_a_reconnect_blocked_in_open_returns_at_once),
+        cmocka_unit_test(test_destroy_while_a_reconnect_waits_for_connack_returns_at_once),
+        cmocka_unit_test(test_disconnect_ends_a_kmqtt_run_sleeping_out_the_backoff),
+        cmocka_unit_test(test_no_reconnect_after_a_failed_first_connect),
+        cmocka_unit_test(test_no_reconnect_after_kmqtt_disconnect),
+        cmocka_unit_test(test_disconnect_from_the_lost_callback_stops_the_reconnect),
+        cmocka_unit_test(test_while_reconnecting_publish_is_enotconn_and_connect_estate),
+        cmocka_unit_test(test_subscriptions_are_made_again_when_the_broker_kept_no_session),
+        cmocka_unit_test(test_session_present_resends_unacked_with_dup_and_keeps_subscriptions),
+        cmocka_unit_test(test_clean_session_reconnect_resends_unacked_as_new_and_resubscribes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,16 +119,67 @@ static void inbound_qos2_is_delivered_exactly_once(void **state)
     free(t);
 }
 
-static void inbound_qos2_beyond_the_table_is_a_protocol_error(void **state)
+static void inbound_qos2_beyond_a_311_table_is_our_limit_not_a_protocol_error(void **state)
 {
     (void)state;
+    /* 3.1.1 gives the broker no bound on unreleased QoS 2 messages: past a
+     * configured table it is our limit that was reached. */
     ts_t *t = connected();
     for (uint16_t id = 1; id <= 4; id++) {
         ts_feed_publish(t, 2, id, false);
         ts_event(t, KMQTT_EV_MESSAGE);
     }
     ts_feed_publish(t, 2, 5, false);
+    assert_int_equal(ts_next_err(t), KMQTT_ELIMIT);
+    free(t);
+}
+
+static void inbound_qos2_beyond_our_receive_maximum_is_a_v5_protocol_error(void **state)
+{
+    (void)state;
+    /* MQTT-3.3.4-9: the server may not exceed the Receive Maximum we sent. */
+    ts_t *t = ts_new(KMQTT_V5);
+    ts_connect(t, false, false);
+    for (uint16_t id = 1; id <= 4; id++) {
+        ts_feed_publish(t, 2, id, false);
+        ts_event(t, KMQTT_EV_MESSAGE);
+    }
+    ts_feed_publish(t, 2, 5, false);
     assert_int_equal(ts_next_err(t), KMQTT_EPROTOCOL);
+    free(t);
+}
+
+static void inbound_qos2_bitmap_tracks_every_id_exactly_once(void **state)
+{
+    (void)state;
+    /* max_inbound_qos2 0: one bit per packet id, so a 3.1.1 broker may leave
+     * any number unreleased and each is still delivered once (MQTT-4.3.3-2). */
+    kmqtt_session_config_t cfg = ts_config(KMQTT_V311);
+    cfg.max_inbound_qos2 = 0;
+    ts_t *t = ts_new_cfg(&cfg);
+    ts_connect(t, false, false);
+    for (uint32_t id = 1; id <= 300; id++) {
+        ts_feed_publish(t, 2, (uint16_t)id, false);
+        ts_event(t, KMQTT_EV_MESSAGE);
+        ts_take(t);
+    }
+    assert_int_equal(t->s.inbound_count, 300);
+    /* a resent PUBLISH (DUP) for an unreleased id is answered, not delivered */
+    ts_feed_publish(t, 2, 150, true);
+    ts_no_event(t);
+    ts_expect_sent(t, "50 02 00 96");
+    /* PUBREL releases it: PUBCOMP, and the id may carry a new message */
+    ts_feed_hex(t, "62 02 00 96");
+    ts_no_event(t);
+    ts_expect_sent(t, "70 02 00 96");
+    assert_int_equal(t->s.inbound_count, 299);
+    ts_feed_publish(t, 2, 150, false);
+    ts_event(t, KMQTT_EV_MESSAGE);
+    /* ids at both ends of the range */
+    ts_feed_publish(t, 2, 65535, false);
+    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_feed_publish(t, 2, 65535, true);
+    ts_no_event(t);
     free(t);
 }
 
@@ -530,7 +581,9 @@ int main(void)
         cmocka_unit_test(inbound_qos0_is_delivered_without_answer),
         cmocka_unit_test(inbound_qos1_is_delivered_and_acknowledged),
         cmocka_unit_test(inbound_qos2_is_delivered_exactly_once),
-        cmocka_unit_test(inbound_qos2_beyond_the_table_is_a_protocol_error),
+        cmocka_unit_test(inbound_qos2_beyond_a_311_table_is_our_limit_not_a_protocol_error),
+        cmocka_unit_test(inbound_qos2_beyond_our_receive_maximum_is_a_v5_protocol_error),
+        cmocka_unit_test(inbound_qos2_bitmap_tracks_every_id_exactly_once),
         cmocka_unit_test(pubrel_for_unknown_id_still_gets_pubcomp),
         cmocka_unit_test(puback_and_pubcomp_for_unknown_ids_are_ignored),
         cmocka_unit_test(pubrec_for_unknown_id_gets_pubrel),

@@ -93,6 +93,7 @@ broker_start() {
         {
             echo "listener $_kt_port 127.0.0.1"
             echo "persistence false"
+            echo "set_tcp_nodelay true"
             echo "log_dest file $_kt_dir/mosquitto.log"
             echo "log_type all"
             # As root, mosquitto would drop to user "mosquitto", which can

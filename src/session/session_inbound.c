@@ -1,0 +1,64 @@
+/*
+ * The packet ids of inbound QoS 2 messages delivered but not yet released
+ * by PUBREL: what makes delivery exactly once (MQTT-4.3.3-2).
+ *
+ * Two forms. A table of cfg.max_inbound_qos2 ids suits 5.0, where the
+ * client's Receive Maximum bounds what the server may leave unreleased. A
+ * 3.1.1 broker has no such bound (mosquitto was seen leaving 300 QoS 2
+ * messages unreleased on one connection), so cfg.max_inbound_qos2 == 0
+ * keeps one bit per possible id: 8 KB that can never overflow, and O(1).
+ */
+#include "session_internal.h"
+
+static uint8_t *bitmap(const kmqtt_session_t *s)
+{
+    return (uint8_t *)(void *)s->inbound_qos2;
+}
+
+bool ks_inbound_has(const kmqtt_session_t *s, uint16_t id)
+{
+    if (s->cfg.max_inbound_qos2 == 0)
+        return (bitmap(s)[id >> 3] & (1u << (id & 7u))) != 0;
+    for (uint16_t i = 0; i < s->inbound_count; i++) {
+        if (s->inbound_qos2[i] == id)
+            return true;
+    }
+    return false;
+}
+
+bool ks_inbound_add(kmqtt_session_t *s, uint16_t id)
+{
+    if (s->cfg.max_inbound_qos2 == 0) {
+        bitmap(s)[id >> 3] |= (uint8_t)(1u << (id & 7u));
+        s->inbound_count++;
+        return true;
+    }
+    if (s->inbound_count >= s->cfg.max_inbound_qos2)
+        return false;
+    s->inbound_qos2[s->inbound_count++] = id;
+    return true;
+}
+
+void ks_inbound_remove(kmqtt_session_t *s, uint16_t id)
+{
+    if (s->cfg.max_inbound_qos2 == 0) {
+        if (ks_inbound_has(s, id)) {
+            bitmap(s)[id >> 3] &= (uint8_t) ~(1u << (id & 7u));
+            s->inbound_count--;
+        }
+        return;
+    }
+    for (uint16_t i = 0; i < s->inbound_count; i++) {
+        if (s->inbound_qos2[i] == id) {
+            s->inbound_qos2[i] = s->inbound_qos2[--s->inbound_count];
+            return;
+        }
+    }
+}
+
+void ks_inbound_clear(kmqtt_session_t *s)
+{
+    if (s->cfg.max_inbound_qos2 == 0)
+        memset(bitmap(s), 0, KS_INBOUND_BITMAP_BYTES);
+    s->inbound_count = 0;
+}
