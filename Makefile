@@ -1,6 +1,8 @@
 # Thin wrapper over CMake. Build output goes to build/, programs to build/bin/.
 #   make          build the library and tests
 #   make demo     run the demo
+#   make bench    benchmark against libmosquitto, paho and a raw socket (not part of make test);
+#                 report in build/bench/report.md, chart in build/bench/chart.svg
 #   make test     install missing packages, build, run the suite as built, under ASan+UBSan
 #                 and under ThreadSanitizer
 #   make fuzz     run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
@@ -11,7 +13,7 @@ FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all deps demo test test-default test-asan test-tsan fuzz size install clean
+.PHONY: all deps demo bench test test-default test-asan test-tsan fuzz size install clean
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -22,6 +24,11 @@ deps:
 
 demo: deps all
 	@sh scripts/demo.sh
+
+# The peers (bench/) are built by the script into build/bench-peers/.
+bench: all
+	@sh scripts/deps.sh bench
+	@sh scripts/bench.sh
 
 test: deps
 	@$(MAKE) --no-print-directory test-default

@@ -1,11 +1,16 @@
 #!/bin/sh
-# Checks for the Debian packages kmqtt needs to build and test. Installs the
+# Checks for the Debian packages kmqtt needs to build and test (and, with the
+# argument "bench", to benchmark). Installs the
 # missing ones when run as root with apt; otherwise prints the one command
 # that does and fails.
 set -eu
 
 PACKAGES="cmake make gcc clang libclang-rt-14-dev libcmocka-dev mosquitto mosquitto-clients \
 gcc-arm-none-eabi libnewlib-arm-none-eabi"
+# make bench also builds the peers it compares against.
+if [ "${1:-}" = bench ]; then
+    PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev"
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: not a Debian system; install these equivalents yourself: $PACKAGES" >&2

@@ -99,6 +99,26 @@ typedef struct kmqtt_client_options {
                                     window (0 = return KMQTT_ELIMIT at once); default 0 */
     uint32_t retry_ms;           /* 3.1.1 resend of unacked packets; default 0 (on reconnect) */
 
+    /* Batched sending; default false. false: kmqtt_publish hands the packet
+     * to the transport at once (one send per publish), or, while the
+     * background thread (or a kmqtt_run caller) waits on the network, wakes
+     * it to do so. true: kmqtt_publish only queues the packet in the send
+     * buffer (tx_buffer_size), and queued bytes go out, in order, many
+     * packets per send:
+     *  - when the send buffer has no room for the next packet (that publish
+     *    sends first, as it always does on a full buffer);
+     *  - once per turn of the loop (kmqtt_run, the background thread, or
+     *    the turn a blocking call runs);
+     *  - at the start of kmqtt_publish_wait and kmqtt_publish_wait_all;
+     *  - at kmqtt_disconnect, before DISCONNECT (briefly, as DISCONNECT).
+     * So a caller that runs its own loop and publishes QoS 0 without
+     * calling kmqtt_run sees its messages leave only when the buffer fills.
+     * With the background thread (or another thread waiting in kmqtt_run),
+     * the publish that finds the send buffer empty wakes that thread once
+     * (a doorbell); later publishes join the queue without waking it.
+     * Either way a wake is never repeated while one is pending. */
+    bool publish_batch;
+
     /* Automatic reconnect after a lost connection (never after kmqtt_disconnect):
      * waits a random time in [d/2, d] with d doubling from reconnect_min_ms
      * up to reconnect_max_ms, back to the minimum once a connection has held

@@ -116,6 +116,7 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
     err = c->tr.open(c->tr.ctx, sv->host, sv->port, kc_remaining(deadline));
     kc_lock(c);
     c->io_busy = false;
+    c->wake_pending = false;
     kc_broadcast(c);
     if (c->cancel_seq != cancel_seq) {
         if (err == KMQTT_OK)
@@ -249,9 +250,17 @@ kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
     kc_broadcast(c);
     kc_quiesce(c);
     if (c->open) {
-        if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED &&
-            kmqtt_session_disconnect(&c->s, 0, NULL) == KMQTT_OK)
-            flush_bounded(c);
+        if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED) {
+            kmqtt_err_t derr = kmqtt_session_disconnect(&c->s, 0, NULL);
+            /* Queued packets (publish_batch) go first; DISCONNECT follows
+             * them once there is room for it. */
+            if (derr == KMQTT_ENOBUFS) {
+                flush_bounded(c);
+                derr = kmqtt_session_disconnect(&c->s, 0, NULL);
+            }
+            if (derr == KMQTT_OK)
+                flush_bounded(c);
+        }
         rc = KMQTT_OK;
     }
     if (c->connect_result == KMQTT_NEED_MORE)

@@ -150,6 +150,7 @@ struct kmqtt_client {
     bool turn_busy;
     bool turn_bg; /* held by the background thread */
     bool io_busy;
+    bool wake_pending;     /* wake() called since the io_busy holder entered wait() */
     uint64_t connected_ms; /* when the last CONNACK accepted us */
     unsigned quiescing;    /* threads in kc_quiesce: no new turn may enter wait() */
 
@@ -186,6 +187,8 @@ uint64_t kc_deadline(uint32_t ms);
 /* transport and connection (client_loop.c) */
 kmqtt_err_t kc_flush(kmqtt_client_t *c);
 void kc_try_flush(kmqtt_client_t *c);
+void kc_wake_once(kmqtt_client_t *c);
+void kc_publish_kick(kmqtt_client_t *c, bool was_empty);
 void kc_quiesce(kmqtt_client_t *c);
 void kc_close(kmqtt_client_t *c, kmqtt_err_t why, kmqtt_conn_state_t state);
 void kc_notify_state(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqtt_err_t err);

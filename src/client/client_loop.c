@@ -74,10 +74,40 @@ void kc_try_flush(kmqtt_client_t *c)
     if (!c->open)
         return;
     if (c->io_busy) {
-        c->tr.wake(c->tr.ctx);
+        kc_wake_once(c);
         return;
     }
     (void)kc_flush(c);
+}
+
+/* Wakes the thread inside wait() unless a wake since it went in is still
+ * pending (each wake() is a system call; one is enough: the woken thread
+ * flushes everything queued by then, under mx). */
+void kc_wake_once(kmqtt_client_t *c)
+{
+    if (c->wake_pending)
+        return;
+    c->wake_pending = true;
+    c->tr.wake(c->tr.ctx);
+}
+
+/* After a publish queued its packet (mx held). was_empty: the send buffer
+ * held nothing before it. A thread inside wait() is woken only on that
+ * transition (the doorbell): it went into wait() either with bytes queued
+ * (and so waits for the socket to be writable) or with none, and then the
+ * first publish since rang. Otherwise the bytes are sent now, or with
+ * publish_batch left for the turn, a full buffer, a wait or disconnect. */
+void kc_publish_kick(kmqtt_client_t *c, bool was_empty)
+{
+    if (!c->open)
+        return;
+    if (c->io_busy) {
+        if (was_empty)
+            kc_wake_once(c);
+        return;
+    }
+    if (!c->opt.publish_batch)
+        (void)kc_flush(c);
 }
 
 /* Returns once no thread is inside open() or wait(). Those return at once
@@ -193,6 +223,11 @@ static kmqtt_err_t receive(kmqtt_client_t *c, uint32_t gen)
         if (n == 0)
             break;
         kmqtt_session_rx_commit(&c->s, (size_t)n, kc_now());
+        /* Less than asked for: the socket is (very likely) drained. Asking
+         * again would cost a system call that finds nothing; whatever came
+         * meanwhile wakes the next wait(). */
+        if ((size_t)n < space)
+            break;
     }
     return kc_events(c, gen);
 }
@@ -236,6 +271,7 @@ kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms)
         err = c->tr.wait(c->tr.ctx, events, wait_ms, &ready);
         kc_lock(c);
         c->io_busy = false;
+        c->wake_pending = false;
         kc_broadcast(c);
         /* A disconnect woke us to close the transport: leave it alone. */
         if (gen != c->conn_gen || !c->open || c->disconnecting != 0)

@@ -66,9 +66,11 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
                           uint8_t qos, bool retain, uint16_t *packet_id)
 {
     kmqtt_publish_t msg;
-    uint64_t deadline;
+    uint64_t deadline = 0;
     uint32_t cancel_seq;
     uint16_t id = 0;
+    const uint8_t *buf;
+    bool was_empty;
     kmqtt_err_t err;
 
     if (packet_id != NULL)
@@ -78,7 +80,9 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
     memset(&msg, 0, sizeof msg);
     msg.topic.ptr = topic;
     msg.topic.len = strlen(topic);
-    if (kmqtt_topic_name_validate(topic, msg.topic.len) != KMQTT_OK)
+    /* An empty topic is valid only with a 5.0 Topic Alias, which this call
+     * cannot send; the rest of the topic is checked once, by the session. */
+    if (msg.topic.len == 0)
         return KMQTT_EINVAL;
     msg.payload.ptr = payload;
     msg.payload.len = len;
@@ -86,27 +90,30 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
     msg.retain = retain;
 
     kc_lock(c);
-    deadline = kc_deadline(c->opt.publish_block_ms);
     cancel_seq = c->cancel_seq;
     for (;;) {
-        if (c->state != KMQTT_STATE_CONNECTED || !c->open) {
-            err = KMQTT_ENOTCONN;
+        if (c->state != KMQTT_STATE_CONNECTED || !c->open || c->cancel_seq != cancel_seq) {
+            /* A bad topic is still a bad topic while not connected. */
+            err = kmqtt_topic_name_validate(topic, msg.topic.len) != KMQTT_OK ? KMQTT_EINVAL
+                                                                              : KMQTT_ENOTCONN;
             break;
         }
-        if (c->cancel_seq != cancel_seq) {
-            err = KMQTT_ENOTCONN;
-            break;
-        }
-        err = kmqtt_session_publish(&c->s, &msg, kc_now(), &id);
+        was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
+        /* QoS 0 keeps no time: the clock is read only for a stored copy. */
+        err = kmqtt_session_publish(&c->s, &msg, qos > 0 ? kc_now() : 0, &id);
         if (err == KMQTT_OK) {
             if (qos > 0)
                 inflight_add(c, id);
-            kc_try_flush(c);
+            kc_publish_kick(c, was_empty);
+            break;
+        }
+        if (err != KMQTT_ENOBUFS && err != KMQTT_ELIMIT && err != KMQTT_ETOOBIG &&
+            err != KMQTT_ENOTCONN) {
+            err = KMQTT_EINVAL; /* the topic (or a codec check of it) */
             break;
         }
         if (err == KMQTT_ENOBUFS && !c->io_busy) {
             /* The send buffer may just need to drain into the socket. */
-            const uint8_t *buf;
             size_t before = kmqtt_session_tx_peek(&c->s, &buf);
             (void)kc_flush(c);
             if (kmqtt_session_tx_peek(&c->s, &buf) < before)
@@ -116,6 +123,10 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
             break;
         /* A full window or buffer: wait for acks (or room) if allowed. */
         err = KMQTT_ELIMIT;
+        if (c->opt.publish_block_ms == 0)
+            break;
+        if (deadline == 0)
+            deadline = kc_deadline(c->opt.publish_block_ms);
         if (kc_remaining(deadline) == 0)
             break;
         if (kc_wait_step(c, kc_remaining(deadline)) != KMQTT_OK)
@@ -137,6 +148,8 @@ static kmqtt_err_t wait_until(kmqtt_client_t *c, uint32_t timeout_ms,
     uint32_t cancel_seq = c->cancel_seq;
     kmqtt_err_t err;
 
+    /* Queued packets (publish_batch) leave before the wait begins. */
+    kc_try_flush(c);
     for (;;) {
         err = check(c, arg);
         if (err != KMQTT_NEED_MORE)

@@ -93,7 +93,7 @@ kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t 
     s->rx = base + l.rx;
     s->tx = base + l.tx;
     s->store = base + l.store;
-    ks_inbound_clear(s);
+    ks_inbound_init(s);
     s->next_packet_id = 1;
     s->server_receive_max = 65535;
     s->keepalive_ms = (uint32_t)cfg->keepalive_s * 1000u;

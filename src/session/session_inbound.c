@@ -58,6 +58,15 @@ void ks_inbound_remove(kmqtt_session_t *s, uint16_t id)
 
 void ks_inbound_clear(kmqtt_session_t *s)
 {
+    /* inbound_count is the number of set bits: an empty bitmap needs no
+     * 8 KB memset (it was 17% of a short connection's instructions). */
+    if (s->cfg.max_inbound_qos2 == 0 && s->inbound_count != 0)
+        memset(bitmap(s), 0, KS_INBOUND_BITMAP_BYTES);
+    s->inbound_count = 0;
+}
+
+void ks_inbound_init(kmqtt_session_t *s)
+{
     if (s->cfg.max_inbound_qos2 == 0)
         memset(bitmap(s), 0, KS_INBOUND_BITMAP_BYTES);
     s->inbound_count = 0;

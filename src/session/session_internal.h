@@ -48,6 +48,7 @@ bool ks_inbound_has(const kmqtt_session_t *s, uint16_t id);
 bool ks_inbound_add(kmqtt_session_t *s, uint16_t id); /* false: table full */
 void ks_inbound_remove(kmqtt_session_t *s, uint16_t id);
 void ks_inbound_clear(kmqtt_session_t *s);
+void ks_inbound_init(kmqtt_session_t *s); /* at init: the storage holds garbage */
 
 static inline uint64_t ks_elapsed(uint64_t now, uint64_t since)
 {

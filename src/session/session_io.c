@@ -143,7 +143,11 @@ void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint64_t now_ms)
     }
     s->last_tx_ms = now_ms;
     if (s->state == KMQTT_SESSION_CONNECTED) {
-        ks_owed_drain(s);
-        ks_pump(s, now_ms);
+        if (s->owed_count != 0)
+            ks_owed_drain(s);
+        /* Only a record left unsent (resend_due) needs the pump: a new
+         * PUBLISH is refused while one waits, so nothing else can be. */
+        if (s->resend_due)
+            ks_pump(s, now_ms);
     }
 }

@@ -165,11 +165,81 @@ void ks_pump(kmqtt_session_t *s, uint64_t now_ms)
 
 /* --------------------------------------------------------------- requests */
 
+/* The common PUBLISH (a topic, no properties) is sized and written here in
+ * one pass with the single topic check the codec's size pass would make
+ * (MQTT-3.3.2-2, through kmqtt_topic_name_validate), instead of validating
+ * the topic once to size the packet and again to encode it. A PUBLISH with
+ * properties (or a 5.0 Topic Alias with an empty topic) goes through the
+ * codec. plain_size gives the packet size (*n) and remaining length (*rem). */
+static bool publish_plain(const kmqtt_publish_t *m)
+{
+    return m->topic.len != 0 && m->props.count == 0 && m->props.raw_len == 0;
+}
+
+static kmqtt_err_t plain_size(const kmqtt_publish_t *m, kmqtt_version_t v, size_t *n, size_t *rem)
+{
+    size_t r;
+    kmqtt_err_t err;
+
+    if (m->qos > 2)
+        return KMQTT_EQOS; /* MQTT-3.3.1-4 */
+    if (m->topic.len > KMQTT_STRING_MAX)
+        return KMQTT_ESTRING_TOO_LONG;
+    if (m->payload.ptr == NULL && m->payload.len > 0)
+        return KMQTT_EINVAL;
+    err = kmqtt_topic_name_validate(m->topic.ptr, m->topic.len);
+    if (err != KMQTT_OK)
+        return err;
+    r = 2 + m->topic.len + (m->qos > 0 ? 2u : 0u) + (v == KMQTT_V5 ? 1u : 0u);
+    if (m->payload.len > KMQTT_VARINT_MAX - r)
+        return KMQTT_ETOOBIG;
+    r += m->payload.len;
+    *rem = r;
+    *n = 1 + kmqtt_varint_size((uint32_t)r) + r;
+    return KMQTT_OK;
+}
+
+/* Writes what plain_size measured; at has room for exactly that. */
+static void plain_write(uint8_t *at, const kmqtt_publish_t *m, kmqtt_version_t v, size_t rem)
+{
+    *at++ = (uint8_t)((KMQTT_PUBLISH << 4) | (m->qos << 1) | (m->retain ? 0x01u : 0u));
+    do {
+        uint8_t b = (uint8_t)(rem & 0x7Fu);
+        rem >>= 7;
+        *at++ = rem != 0 ? (uint8_t)(b | 0x80u) : b;
+    } while (rem != 0);
+    *at++ = (uint8_t)(m->topic.len >> 8);
+    *at++ = (uint8_t)(m->topic.len & 0xFFu);
+    memcpy(at, m->topic.ptr, m->topic.len);
+    at += m->topic.len;
+    if (m->qos > 0) {
+        *at++ = (uint8_t)(m->packet_id >> 8);
+        *at++ = (uint8_t)(m->packet_id & 0xFFu);
+    }
+    if (v == KMQTT_V5)
+        *at++ = 0; /* no properties */
+    if (m->payload.len > 0)
+        memcpy(at, m->payload.ptr, m->payload.len);
+}
+
+static kmqtt_err_t publish_write(const kmqtt_publish_t *m, kmqtt_version_t v, bool plain,
+                                 size_t rem, uint8_t *at, size_t n)
+{
+    size_t written;
+
+    if (plain) {
+        plain_write(at, m, v, rem);
+        return KMQTT_OK;
+    }
+    return kmqtt_publish_encode(m, v, at, n, &written);
+}
+
 kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg, uint64_t now_ms,
                                   uint16_t *packet_id)
 {
     kmqtt_publish_t m;
-    size_t n, written;
+    size_t n, rem = 0;
+    bool plain;
     kmqtt_err_t err;
 
     if (packet_id != NULL)
@@ -182,7 +252,10 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
     m = *msg;
     m.dup = false;
     m.packet_id = m.qos > 0 ? 1 : 0; /* the real id is taken once all checks pass */
-    if ((err = kmqtt_publish_size(&m, s->cfg.version, &n)) != KMQTT_OK)
+    plain = publish_plain(&m);
+    err = plain ? plain_size(&m, s->cfg.version, &n, &rem)
+                : kmqtt_publish_size(&m, s->cfg.version, &n);
+    if (err != KMQTT_OK)
         return err;
     if (n > s->cfg.tx_buffer_size || (s->server_max_packet != 0 && n > s->server_max_packet) ||
         (m.qos > 0 && n > s->cfg.store_size))
@@ -195,8 +268,9 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
         return KMQTT_ENOBUFS;
 
     if (m.qos == 0) {
+        /* Straight into the send buffer: a QoS 0 message is never stored. */
         uint8_t *at = ks_tx_alloc(s, n);
-        err = kmqtt_publish_encode(&m, s->cfg.version, at, n, &written);
+        err = publish_write(&m, s->cfg.version, plain, rem, at, n);
         if (err != KMQTT_OK)
             s->tx_end -= n; /* cannot happen after the size pass */
         return err;
@@ -214,7 +288,7 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
     r->store_off = (uint32_t)off;
     r->store_len = (uint32_t)n;
     r->sent_ms = now_ms;
-    err = kmqtt_publish_encode(&m, s->cfg.version, s->store + off, n, &written);
+    err = publish_write(&m, s->cfg.version, plain, rem, s->store + off, n);
     if (err != KMQTT_OK) {
         ks_inflight_remove(s, r); /* cannot happen after the size pass */
         return err;

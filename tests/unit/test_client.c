@@ -61,6 +61,10 @@ typedef struct fake {
     uint64_t open_ms[FAKE_LOG];
     uint16_t pub_id[FAKE_LOG];
     bool pub_dup[FAKE_LOG];
+    /* publish_batch: transport calls counted, wait() held on request */
+    int wakes, sends, pubs_after_disconnect;
+    bool hold_wait; /* wait() does not return while set */
+    bool in_wait;   /* a thread is inside wait() */
 } fake_t;
 
 static void fake_grow(uint8_t **buf, size_t *cap, size_t need)
@@ -221,6 +225,8 @@ static void fake_handle(fake_t *f, const kmqtt_packet_t *p)
         }
         break;
     case KMQTT_PUBLISH:
+        if (f->disconnects > 0)
+            f->pubs_after_disconnect++;
         fake_on_publish(f, &p->u.publish);
         break;
     case KMQTT_PUBREL:
@@ -300,6 +306,7 @@ static long fake_send(void *ctx, const void *buf, size_t len)
 
     pthread_mutex_lock(&f->mx);
     assert_true(f->is_open);
+    f->sends++;
     fake_grow(&f->in, &f->in_cap, f->in_len + len);
     memcpy(f->in + f->in_len, buf, len);
     f->in_len += len;
@@ -349,7 +356,13 @@ static kmqtt_err_t fake_wait(void *ctx, unsigned events, uint32_t timeout_ms, un
         ts.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&f->mx);
+    f->in_wait = true;
+    pthread_cond_broadcast(&f->cv);
     for (;;) {
+        if (f->hold_wait) {
+            pthread_cond_wait(&f->cv, &f->mx);
+            continue;
+        }
         r = 0;
         if (f->is_open && (events & KMQTT_WAIT_READ) && (f->out_len > 0 || f->close_after))
             r |= KMQTT_WAIT_READ;
@@ -364,6 +377,7 @@ static kmqtt_err_t fake_wait(void *ctx, unsigned events, uint32_t timeout_ms, un
         if (pthread_cond_timedwait(&f->cv, &f->mx, &ts) != 0)
             break;
     }
+    f->in_wait = false;
     pthread_mutex_unlock(&f->mx);
     *ready = r;
     return KMQTT_OK;
@@ -373,6 +387,7 @@ static void fake_wake(void *ctx)
 {
     fake_t *f = ctx;
     pthread_mutex_lock(&f->mx);
+    f->wakes++;
     f->woken = true;
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mx);
@@ -1912,9 +1927,150 @@ static void test_clean_session_reconnect_resends_unacked_as_new_and_resubscribes
     assert_int_equal(e.fake->subscribes, 2);
     assert_int_equal(e.fake->filter_qos[0], 2);
     pthread_mutex_unlock(&e.fake->mx);
-    assert_int_equal(rec_get(&e.rec, &e.rec.done), 1);
+    /* The callback runs on the loop thread after waiters are woken. */
+    wait_for(&e.rec, &e.rec.done, 1);
     fake_inject(e.fake, "clean/1", "m", 2);
     wait_for(&e.rec, &e.rec.handler_a, 1);
+    env_done(&e);
+}
+
+/* ========================================================= publish_batch */
+
+static void test_publish_batch_sends_nothing_until_a_turn(void **state)
+{
+    env_t e;
+    int i, sends;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.publish_batch = true;
+    env_connect(&e);
+    for (i = 0; i < 5; i++)
+        assert_int_equal(kmqtt_publish(e.c, "b/x", "v", 1, 0, false, NULL), KMQTT_OK);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 0);
+    sends = fake_get(e.fake, &e.fake->sends);
+    assert_int_equal(kmqtt_run(e.c, 0), KMQTT_OK);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 5);
+    assert_int_equal(fake_get(e.fake, &e.fake->sends) - sends, 1); /* all five in one send */
+    assert_string_equal(e.fake->last_topic, "b/x");
+    env_done(&e);
+}
+
+static void test_publish_batch_sends_when_the_buffer_fills(void **state)
+{
+    env_t e;
+    char payload[20];
+    int i, sent;
+    (void)state;
+    memset(payload, 'p', sizeof payload);
+    env_init(&e, KMQTT_V311);
+    e.o.publish_batch = true;
+    e.o.tx_buffer_size = 256; /* 9 packets of 27 bytes fit */
+    env_connect(&e);
+    for (i = 0; i < 20; i++)
+        assert_int_equal(kmqtt_publish(e.c, "b/x", payload, sizeof payload, 0, false, NULL),
+                         KMQTT_OK);
+    sent = fake_get(e.fake, &e.fake->publishes);
+    assert_true(sent >= 9 && sent < 20);
+    /* wait_all flushes the rest before it looks (nothing is in flight). */
+    assert_int_equal(kmqtt_publish_wait_all(e.c, 1000), KMQTT_OK);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 20);
+    env_done(&e);
+}
+
+static void test_publish_batch_wait_sends_the_queue(void **state)
+{
+    env_t e;
+    uint16_t ids[3];
+    uint8_t rc = 0xFF;
+    int i;
+    (void)state;
+    env_init(&e, KMQTT_V5);
+    e.o.publish_batch = true;
+    env_connect(&e);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(kmqtt_publish(e.c, "b/q", "v", 1, 1, false, &ids[i]), KMQTT_OK);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 0);
+    assert_int_equal(kmqtt_publish_wait(e.c, ids[0], 1000, &rc), KMQTT_OK);
+    assert_int_equal(rc, 0);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 3);
+    assert_int_equal(kmqtt_publish_wait_all(e.c, 1000), KMQTT_OK);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 3);
+    env_done(&e);
+}
+
+static void test_publish_batch_disconnect_sends_the_queue_then_disconnect(void **state)
+{
+    env_t e;
+    char payload[57];
+    int i;
+    (void)state;
+    memset(payload, 'p', sizeof payload);
+    env_init(&e, KMQTT_V311);
+    e.o.publish_batch = true;
+    e.o.tx_buffer_size = 256; /* exactly four packets of 64 bytes: no room for DISCONNECT */
+    env_connect(&e);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(kmqtt_publish(e.c, "b/x", payload, sizeof payload, 0, false, NULL),
+                         KMQTT_OK);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 0);
+    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(e.fake->publishes, 4);
+    assert_int_equal(e.fake->disconnects, 1);
+    assert_int_equal(e.fake->pubs_after_disconnect, 0);
+    assert_false(e.fake->is_open);
+    env_done(&e);
+}
+
+/* The background thread is held inside wait(); n publishes must wake it
+ * once (the doorbell), whether batched or not, and send nothing meanwhile. */
+static void doorbell(bool batch)
+{
+    env_t e;
+    int i, wakes, sends;
+    uint64_t end;
+    env_init(&e, KMQTT_V311);
+    e.o.publish_batch = batch;
+    env_create(&e);
+    assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->hold_wait = true;
+    while (!e.fake->in_wait)
+        pthread_cond_wait(&e.fake->cv, &e.fake->mx);
+    wakes = e.fake->wakes;
+    sends = e.fake->sends;
+    pthread_mutex_unlock(&e.fake->mx);
+    for (i = 0; i < 100; i++)
+        assert_int_equal(kmqtt_publish(e.c, "d/x", "v", 1, 0, false, NULL), KMQTT_OK);
+    assert_int_equal(fake_get(e.fake, &e.fake->wakes) - wakes, 1);
+    assert_int_equal(fake_get(e.fake, &e.fake->sends), sends);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->hold_wait = false;
+    pthread_cond_broadcast(&e.fake->cv);
+    pthread_mutex_unlock(&e.fake->mx);
+    end = kmqtt_port_now_ms() + 2000;
+    while (fake_get(e.fake, &e.fake->publishes) < 100 && kmqtt_port_now_ms() < end)
+        kmqtt_port_sleep_ms(1);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 100);
+    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    env_done(&e);
+}
+
+static void test_background_thread_is_woken_once_for_many_publishes(void **state)
+{
+    (void)state;
+    doorbell(false);
+    doorbell(true);
+}
+
+static void test_publish_without_connection_still_refuses_a_bad_topic(void **state)
+{
+    env_t e;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    env_create(&e);
+    assert_int_equal(kmqtt_publish(e.c, "a/#", "x", 1, 0, false, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(e.c, "a", "x", 1, 0, false, NULL), KMQTT_ENOTCONN);
     env_done(&e);
 }
 
@@ -1966,6 +2122,12 @@ int main(void)
         cmocka_unit_test(test_subscriptions_are_made_again_when_the_broker_kept_no_session),
         cmocka_unit_test(test_session_present_resends_unacked_with_dup_and_keeps_subscriptions),
         cmocka_unit_test(test_clean_session_reconnect_resends_unacked_as_new_and_resubscribes),
+        cmocka_unit_test(test_publish_batch_sends_nothing_until_a_turn),
+        cmocka_unit_test(test_publish_batch_sends_when_the_buffer_fills),
+        cmocka_unit_test(test_publish_batch_wait_sends_the_queue),
+        cmocka_unit_test(test_publish_batch_disconnect_sends_the_queue_then_disconnect),
+        cmocka_unit_test(test_background_thread_is_woken_once_for_many_publishes),
+        cmocka_unit_test(test_publish_without_connection_still_refuses_a_bad_topic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,65 @@
+/* Shared helpers for the peer benchmark programs (bench_mosquitto, bench_paho, bench_raw):
+ * command line, clocks, CPU time, percentiles and the one result line every program prints.
+ * POSIX / libc only; not part of the kmqtt library. */
+#ifndef BENCH_COMMON_H
+#define BENCH_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum bench_mode { MODE_QOS0 = 0, MODE_QOS1, MODE_QOS2, MODE_LATENCY, MODE_CYCLES };
+
+typedef struct {
+    const char *host;     /* -h, default 127.0.0.1 */
+    int port;             /* -p, default 1883 */
+    enum bench_mode mode; /* --mode */
+    long count;           /* --count */
+    long payload;         /* --payload (bytes) */
+    int window;           /* --window (QoS 1/2 in-flight window) */
+    const char *loop;     /* --loop (bench_mosquitto only: "manual" or "threaded") */
+    char topic[96];       /* unique per process: bench/<impl>/<pid>/data */
+    char client_id[48];   /* prefix unique per process */
+} bench_opts;
+
+/* Result of one run; fields left at -1 print as -1. */
+typedef struct {
+    double elapsed_s;
+    double cpu_us_total; /* user+sys over the timed section */
+    double p50_us, p99_us;
+} bench_result;
+
+/* Parses argv into *o (exits with usage on error). impl names the program in messages. */
+void bench_parse(int argc, char **argv, const char *impl, bench_opts *o);
+
+const char *bench_mode_name(enum bench_mode m);
+int bench_mode_qos(enum bench_mode m);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t bench_now_ns(void);
+/* getrusage(RUSAGE_SELF) user+sys in microseconds (all threads of the process). */
+double bench_cpu_us(void);
+
+/* Timed section helpers: start records wall and CPU clocks, stop fills elapsed and CPU. */
+typedef struct {
+    uint64_t t0_ns;
+    double cpu0_us;
+} bench_timer;
+void bench_timer_start(bench_timer *t);
+void bench_timer_stop(const bench_timer *t, bench_result *r);
+
+/* Sorts v in place and returns the nearest-rank percentile p (0..100). */
+double bench_percentile(double *v, size_t n, double p);
+
+/* Prints the shared one-line result to stdout. ok == 0 prints -1 for every measured field
+ * (a mode the program cannot run). */
+void bench_print(const char *impl, const bench_opts *o, const bench_result *r, int ok);
+
+/* Prints a message to stderr and exits 1. */
+void bench_die(const char *fmt, ...);
+
+/* Writes a CLOCK_MONOTONIC timestamp (ns, little endian) into the first 8 bytes of buf;
+ * bench_stamp_read reads it back. */
+void bench_stamp_write(unsigned char *buf, uint64_t ns);
+uint64_t bench_stamp_read(const unsigned char *buf);
+
+#endif
