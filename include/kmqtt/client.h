@@ -116,15 +116,17 @@ typedef struct kmqtt_client_options {
      * With the background thread (or another thread waiting in kmqtt_run),
      * the publish that finds the send buffer empty wakes that thread once
      * (a doorbell); later publishes join the queue without waking it.
-     * Either way a wake is never repeated while one is pending. */
+     * Either way a wake is never repeated while one is pending. And once
+     * the QoS 1/2 window has filled, it is refilled only after it drained to
+     * half (a blocked publish waits for that), so a turn sends many PUBLISHes
+     * rather than one per PUBACK. */
     bool publish_batch;
 
     /* Automatic reconnect after a lost connection (never after kmqtt_disconnect):
      * waits a random time in [d/2, d] with d doubling from reconnect_min_ms
      * up to reconnect_max_ms, back to the minimum once a connection has held
      * for reconnect_max_ms (so a broker that accepts and drops at once is not
-     * hammered). After
-     * reconnecting, unacknowledged QoS 1/2 messages are resent (with DUP set if
+     * hammered). After reconnecting, unacknowledged QoS 1/2 messages are resent (with DUP set if
      * the broker kept the session, MQTT-4.4.0-1) and, if the broker did not
      * keep the session, every subscription is made again. */
     kmqtt_reconnect_mode_t reconnect;

@@ -151,6 +151,7 @@ struct kmqtt_client {
     bool turn_bg; /* held by the background thread */
     bool io_busy;
     bool wake_pending;     /* wake() called since the io_busy holder entered wait() */
+    bool window_refill;    /* publish_batch: the window filled; wait until half drained */
     uint64_t connected_ms; /* when the last CONNACK accepted us */
     unsigned quiescing;    /* threads in kc_quiesce: no new turn may enter wait() */
 

@@ -99,8 +99,20 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
             break;
         }
         was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
+        /* Batching: once the window was full, refill it only after it has
+         * drained to half, so one wake-up sends many PUBLISHes instead of one
+         * per PUBACK (each turn costs a poll, a recv and a send). */
+        if (qos > 0 && c->window_refill) {
+            if (kmqtt_session_inflight(&c->s) > c->opt.max_inflight / 2u)
+                err = KMQTT_ELIMIT;
+            else
+                c->window_refill = false;
+        }
         /* QoS 0 keeps no time: the clock is read only for a stored copy. */
-        err = kmqtt_session_publish(&c->s, &msg, qos > 0 ? kc_now() : 0, &id);
+        if (!(qos > 0 && c->window_refill))
+            err = kmqtt_session_publish(&c->s, &msg, qos > 0 ? kc_now() : 0, &id);
+        if (err == KMQTT_ELIMIT && c->opt.publish_batch)
+            c->window_refill = true;
         if (err == KMQTT_OK) {
             if (qos > 0)
                 inflight_add(c, id);
