@@ -1955,6 +1955,60 @@ static void test_publish_batch_sends_nothing_until_a_turn(void **state)
     env_done(&e);
 }
 
+/* Acks id and lets the client (own loop) read it. */
+static void ack_and_run(env_t *e, uint16_t id)
+{
+    pthread_mutex_lock(&e->fake->mx);
+    fake_ack(e->fake, KMQTT_PUBACK, id);
+    pthread_mutex_unlock(&e->fake->mx);
+    assert_int_equal(kmqtt_run(e->c, 50), KMQTT_OK);
+}
+
+static void test_publish_batch_refills_a_full_window_only_after_half_drained(void **state)
+{
+    env_t e;
+    uint16_t ids[4];
+    int i;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.publish_batch = true;
+    e.o.max_inflight = 4;
+    e.fake->no_acks = true;
+    env_connect(&e);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, &ids[i]), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_run(e.c, 0), KMQTT_OK); /* the four go out */
+    /* One ack frees a slot, but the window refills only at half (2). */
+    ack_and_run(&e, ids[0]);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
+    /* QoS 0 is never held back by the window. */
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 0, false, NULL), KMQTT_OK);
+    ack_and_run(&e, ids[1]);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
+    env_done(&e);
+}
+
+static void test_without_batch_a_freed_slot_is_used_at_once(void **state)
+{
+    env_t e;
+    uint16_t ids[4];
+    int i;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.max_inflight = 4;
+    e.fake->no_acks = true;
+    env_connect(&e);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, &ids[i]), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
+    ack_and_run(&e, ids[0]);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_OK);
+    env_done(&e);
+}
+
 static void test_publish_batch_sends_when_the_buffer_fills(void **state)
 {
     env_t e;
@@ -2123,6 +2177,8 @@ int main(void)
         cmocka_unit_test(test_session_present_resends_unacked_with_dup_and_keeps_subscriptions),
         cmocka_unit_test(test_clean_session_reconnect_resends_unacked_as_new_and_resubscribes),
         cmocka_unit_test(test_publish_batch_sends_nothing_until_a_turn),
+        cmocka_unit_test(test_publish_batch_refills_a_full_window_only_after_half_drained),
+        cmocka_unit_test(test_without_batch_a_freed_slot_is_used_at_once),
         cmocka_unit_test(test_publish_batch_sends_when_the_buffer_fills),
         cmocka_unit_test(test_publish_batch_wait_sends_the_queue),
         cmocka_unit_test(test_publish_batch_disconnect_sends_the_queue_then_disconnect),
