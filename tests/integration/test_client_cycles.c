@@ -24,30 +24,12 @@
 
 static broker_t *broker;
 static kmqtt_mem_t parent;
-static pthread_mutex_t parent_mu = PTHREAD_MUTEX_INITIALIZER;
-
 /* The client's own context and its background thread may both reach the
  * parent, so it is locked. */
-static void parent_lock(void *ctx)
-{
-    pthread_mutex_lock(ctx);
-}
-
-static void parent_unlock(void *ctx)
-{
-    pthread_mutex_unlock(ctx);
-}
-
 static int group_setup(void **state)
 {
-    kmqtt_mem_config_t cfg;
     (void)state;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.debug = true;
-    cfg.lock = parent_lock;
-    cfg.unlock = parent_unlock;
-    cfg.lock_ctx = &parent_mu;
-    if (kmqtt_mem_init(&parent, &cfg) != KMQTT_OK) {
+    if (it_parent_init(&parent) != 0) {
         return -1;
     }
     warm_up_threads();

@@ -50,18 +50,6 @@ static script_server_t *closer;
 static script_server_t *garbler;
 static uint16_t refused_port;
 static kmqtt_mem_t parent;
-static pthread_mutex_t parent_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static void parent_lock(void *ctx)
-{
-    pthread_mutex_lock(ctx);
-}
-
-static void parent_unlock(void *ctx)
-{
-    pthread_mutex_unlock(ctx);
-}
-
 /* Runs on the watchdog thread when a cycle hangs: no child may outlive us. */
 static void stop_servers(void)
 {
@@ -73,15 +61,9 @@ static void stop_servers(void)
 
 static int group_setup(void **state)
 {
-    kmqtt_mem_config_t cfg;
     broker_opts_t bo;
     (void)state;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.debug = true;
-    cfg.lock = parent_lock;
-    cfg.unlock = parent_unlock;
-    cfg.lock_ctx = &parent_mu;
-    if (kmqtt_mem_init(&parent, &cfg) != KMQTT_OK) {
+    if (it_parent_init(&parent) != 0) {
         return -1;
     }
     warm_up_threads();

@@ -42,18 +42,6 @@
 
 static broker_t *broker;
 static kmqtt_mem_t parent;
-static pthread_mutex_t parent_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static void parent_lock(void *ctx)
-{
-    pthread_mutex_lock(ctx);
-}
-
-static void parent_unlock(void *ctx)
-{
-    pthread_mutex_unlock(ctx);
-}
-
 /* Everything the threads report, under one lock; checked by the main
  * thread after they are joined (cmocka asserts only on the main thread). */
 typedef struct account {
@@ -258,14 +246,8 @@ static void stop_broker(void)
 
 static int group_setup(void **state)
 {
-    kmqtt_mem_config_t cfg;
     (void)state;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.debug = true;
-    cfg.lock = parent_lock;
-    cfg.unlock = parent_unlock;
-    cfg.lock_ctx = &parent_mu;
-    if (kmqtt_mem_init(&parent, &cfg) != KMQTT_OK) {
+    if (it_parent_init(&parent) != 0) {
         return -1;
     }
     warm_up_threads();

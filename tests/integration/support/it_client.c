@@ -165,6 +165,29 @@ int it_wait_proc(kmqtt_client_t *c, proc_t *p, unsigned timeout_ms)
     return proc_wait(p, now < deadline ? (unsigned)(deadline - now) + 100u : 100u);
 }
 
+static pthread_mutex_t parent_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void parent_lock(void *ctx)
+{
+    pthread_mutex_lock(ctx);
+}
+
+static void parent_unlock(void *ctx)
+{
+    pthread_mutex_unlock(ctx);
+}
+
+int it_parent_init(kmqtt_mem_t *m)
+{
+    kmqtt_mem_config_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.debug = true;
+    cfg.lock = parent_lock;
+    cfg.unlock = parent_unlock;
+    cfg.lock_ctx = &parent_mu;
+    return kmqtt_mem_init(m, &cfg) == KMQTT_OK ? 0 : -1;
+}
+
 void it_take_baseline(kmqtt_mem_t *m, it_baseline_t *b)
 {
     kmqtt_mem_stats_t s;

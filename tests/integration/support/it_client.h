@@ -77,6 +77,10 @@ typedef struct it_baseline {
     int threads;
 } it_baseline_t;
 
+/* A parent accounting context for the clients of a test: debug mode (sites,
+ * guards, live list) and a mutex, since client threads share it. 0 or -1. */
+int it_parent_init(kmqtt_mem_t *m);
+
 void it_take_baseline(kmqtt_mem_t *m, it_baseline_t *b);
 /* Fails the test (listing m's live blocks with their tags and sites) unless
  * everything is back at b; waits briefly for exiting threads. */
