@@ -69,10 +69,28 @@ typedef enum kmqtt_err {
     KMQTT_ECANCELED = -65,    /* the wait ended because the client disconnected or is destroyed */
     KMQTT_EKEEPALIVE = -66,   /* no answer from the broker within the keepalive allowance */
     KMQTT_ESUBFAIL = -67,     /* the broker refused a subscription (see the per-filter codes) */
+    KMQTT_EDISCONNECTED = -68, /* 5.0: the server sent DISCONNECT (see its reason code) */
+    KMQTT_EUNSUPPORTED = -69,  /* the server does not support it (5.0 CONNACK: Maximum QoS,
+                                  Retain / Wildcard / Shared / Subscription Id Available) */
 
     /* mem */
     KMQTT_EMEM_CORRUPT = -70, /* a block's guard or header was overwritten */
-    KMQTT_EMEM_BAD_FREE = -71 /* double free or a pointer the allocator never returned */
+    KMQTT_EMEM_BAD_FREE = -71, /* double free or a pointer the allocator never returned */
+
+    /* secure transports: TLS and WebSocket */
+    KMQTT_ETLS = -80,             /* TLS handshake or record layer failed */
+    KMQTT_ECERT_UNTRUSTED = -81,  /* server certificate not signed by a trusted CA */
+    KMQTT_ECERT_EXPIRED = -82,    /* server certificate expired or not yet valid */
+    KMQTT_ECERT_HOSTNAME = -83,   /* server certificate does not name the host */
+    KMQTT_ECERT_REJECTED = -84,   /* the server refused our client certificate (or lack of it) */
+    KMQTT_ETLS_CONFIG = -85,      /* a CA, certificate or key file could not be loaded */
+    KMQTT_EWS_HANDSHAKE = -86,    /* WebSocket upgrade refused or malformed */
+    KMQTT_EWS_PROTOCOL = -87,     /* WebSocket framing error from the server */
+
+    /* store and forward */
+    KMQTT_EQUEUE_FULL = -90,      /* the offline queue is full and its policy refuses new ones */
+    KMQTT_ESTORE = -91,           /* the persistent store failed (I/O or a corrupt record) */
+    KMQTT_EDROPPED = -92          /* a queued message was dropped by the queue policy */
 } kmqtt_err_t;
 
 /* Human-readable text for an error code; never NULL, never allocates.

@@ -96,6 +96,32 @@ const char *kmqtt_strerror(kmqtt_err_t err)
         return "broker did not answer within the keepalive allowance";
     case KMQTT_ESUBFAIL:
         return "subscription refused by the broker";
+    case KMQTT_EDISCONNECTED:
+        return "the server sent DISCONNECT";
+    case KMQTT_EUNSUPPORTED:
+        return "not supported by the server";
+    case KMQTT_ETLS:
+        return "TLS handshake or record failure";
+    case KMQTT_ECERT_UNTRUSTED:
+        return "server certificate not trusted (unknown CA or self-signed)";
+    case KMQTT_ECERT_EXPIRED:
+        return "server certificate expired or not yet valid";
+    case KMQTT_ECERT_HOSTNAME:
+        return "server certificate does not match the host name";
+    case KMQTT_ECERT_REJECTED:
+        return "the server rejected our client certificate";
+    case KMQTT_ETLS_CONFIG:
+        return "cannot load CA, certificate or key";
+    case KMQTT_EWS_HANDSHAKE:
+        return "WebSocket upgrade refused or malformed";
+    case KMQTT_EWS_PROTOCOL:
+        return "WebSocket framing error";
+    case KMQTT_EQUEUE_FULL:
+        return "offline queue full";
+    case KMQTT_ESTORE:
+        return "persistent store failure";
+    case KMQTT_EDROPPED:
+        return "message dropped by the offline queue policy";
     case KMQTT_EMEM_CORRUPT:
         return "memory block header or guard overwritten";
     case KMQTT_EMEM_BAD_FREE:

@@ -1,0 +1,117 @@
+/*
+ * kmqtt transports — secure byte streams stacked on a port's transport.
+ *
+ * A TLS or WebSocket transport is a kmqtt_transport_t (port.h) that wraps
+ * another one (the "lower" transport: the port's TCP, or TLS under a
+ * WebSocket), so the client never knows what is behind it and every port gets
+ * TLS and WebSockets for free. Once create succeeds the new transport owns
+ * the lower one (its destroy() destroys the lower too); if create fails the
+ * caller still owns the lower transport. Everything allocated comes from the
+ * kmqtt_mem_t given to create, so leak reports name it.
+ *
+ * The TLS backend (OpenSSL or mbedTLS) is chosen at build time
+ * (-DKMQTT_TLS=openssl|mbedtls|none); both implement kmqtt_tls_create.
+ */
+#ifndef KMQTT_TRANSPORT_H
+#define KMQTT_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmqtt/error.h"
+#include "kmqtt/mem.h"
+#include "kmqtt/port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------- TLS */
+
+typedef enum kmqtt_tls_version {
+    KMQTT_TLS_1_2 = 0, /* the minimum: TLS 1.2 or newer (default) */
+    KMQTT_TLS_1_3      /* TLS 1.3 only (where the backend has it) */
+} kmqtt_tls_version_t;
+
+typedef struct kmqtt_tls_options {
+    /* Trust: ca_file (PEM bundle), ca_path (directory of hashed PEMs) or
+     * ca_pem (PEM text in memory, for devices without a file system). All
+     * NULL: the system store on Linux (OpenSSL), an error elsewhere. */
+    const char *ca_file;
+    const char *ca_path;
+    const char *ca_pem;
+    /* Mutual TLS: client certificate and private key, PEM files or text. */
+    const char *cert_file;
+    const char *key_file;
+    const char *cert_pem;
+    const char *key_pem;
+    /* The name sent as SNI and checked against the certificate; NULL = the
+     * host given to open(). */
+    const char *server_name;
+    /* ALPN protocol list, comma-separated ("mqtt"); NULL = none. */
+    const char *alpn;
+    kmqtt_tls_version_t min_version;
+    /* true skips certificate and host name verification. Never the default;
+     * the tools print a warning when it is on. */
+    bool insecure;
+    /* Keep the TLS session of the last connection and offer it on the next
+     * open(), so a device that reconnects often skips the full handshake.
+     * Default true (set by kmqtt_tls_options_init). */
+    bool session_resumption;
+} kmqtt_tls_options_t;
+
+/* Fills o with the defaults: verify on, TLS 1.2 minimum, resumption on. */
+void kmqtt_tls_options_init(kmqtt_tls_options_t *o);
+
+/* Handshake statistics of the last open(), for measurements and logs. */
+typedef struct kmqtt_tls_stats {
+    bool resumed;         /* the last handshake resumed a session */
+    uint32_t handshake_ms; /* from the first ClientHello byte to handshake done */
+    uint64_t bytes_out;   /* TLS bytes written / read by the last handshake */
+    uint64_t bytes_in;
+    char version[16];     /* "TLSv1.3", "TLSv1.2" */
+} kmqtt_tls_stats_t;
+
+/* Creates a TLS transport over lower, copying every option string. Files
+ * are loaded here, so a bad path is reported at once (KMQTT_ETLS_CONFIG).
+ * open() connects the lower transport, then handshakes within the same
+ * timeout and verifies; its errors add KMQTT_ETLS, KMQTT_ECERT_UNTRUSTED,
+ * KMQTT_ECERT_EXPIRED, KMQTT_ECERT_HOSTNAME and KMQTT_ECERT_REJECTED to the
+ * lower transport's. A failed open() leaves nothing open and nothing
+ * allocated beyond what create took. Returns KMQTT_OK, KMQTT_EINVAL,
+ * KMQTT_ENOMEM, KMQTT_ETLS_CONFIG or KMQTT_EUNSUPPORTED (built without TLS).
+ * Does not block. */
+kmqtt_err_t kmqtt_tls_create(kmqtt_mem_t *m, const kmqtt_tls_options_t *o,
+                             const kmqtt_transport_t *lower, kmqtt_transport_t *out);
+
+/* Statistics of t's last handshake (t must come from kmqtt_tls_create).
+ * Returns KMQTT_OK or KMQTT_EINVAL. */
+kmqtt_err_t kmqtt_tls_stats(const kmqtt_transport_t *t, kmqtt_tls_stats_t *out);
+
+/* The backend's name and version ("OpenSSL 3.0.19", "mbed TLS 2.28.3"). */
+const char *kmqtt_tls_backend(void);
+
+/* ------------------------------------------------------------- WebSocket */
+
+typedef struct kmqtt_ws_options {
+    const char *path; /* request path; NULL = "/mqtt" */
+    const char *host_header; /* Host: value; NULL = host[:port] given to open() */
+    size_t max_frame; /* largest incoming frame payload accepted; 0 = 65536 */
+} kmqtt_ws_options_t;
+
+/* Creates a WebSocket transport (RFC 6455 client, subprotocol "mqtt") over
+ * lower. open() opens lower, sends the upgrade request and checks the
+ * server's answer (101, Sec-WebSocket-Accept, subprotocol) within the
+ * timeout: KMQTT_EWS_HANDSHAKE when refused or malformed. send() writes
+ * masked binary frames; recv() returns the payload bytes of binary and
+ * continuation frames, answers pings, and a close frame or a framing error
+ * from the server ends the stream (KMQTT_ECLOSED / KMQTT_EWS_PROTOCOL).
+ * Returns KMQTT_OK, KMQTT_EINVAL or KMQTT_ENOMEM. Does not block. */
+kmqtt_err_t kmqtt_ws_create(kmqtt_mem_t *m, const kmqtt_ws_options_t *o,
+                            const kmqtt_transport_t *lower, kmqtt_transport_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
