@@ -1,0 +1,79 @@
+/*
+ * kmqtt build configuration — one header of #ifndef defaults, the lwIP way.
+ *
+ * A firmware project overrides any of these by defining it before this header
+ * is seen: on the compiler command line (-DKMQTT_CFG_V5=0) or in its own
+ * "kmqtt_user_config.h", included here when KMQTT_USER_CONFIG is defined.
+ * Features switched off cost no flash: a 3.1.1-only, QoS 0/1 build pays
+ * nothing for MQTT 5.0 properties or the QoS 2 exchange. Calling a feature
+ * that was compiled out returns KMQTT_EUNSUPPORTED.
+ */
+#ifndef KMQTT_CONFIG_H
+#define KMQTT_CONFIG_H
+
+#ifdef KMQTT_USER_CONFIG
+#include "kmqtt_user_config.h"
+#endif
+
+/* ------------------------------------------------------------- features */
+
+/* MQTT 5.0 (properties, reason codes, AUTH, topic aliases). 0 = 3.1.1 only. */
+#ifndef KMQTT_CFG_V5
+#define KMQTT_CFG_V5 1
+#endif
+
+/* QoS 2 (PUBREC/PUBREL/PUBCOMP both ways). 0 = QoS 0 and 1 only. */
+#ifndef KMQTT_CFG_QOS2
+#define KMQTT_CFG_QOS2 1
+#endif
+
+/* The server direction of the codec (decoding CONNECT, SUBSCRIBE, ...;
+ * encoding CONNACK, SUBACK, ...), needed by test brokers and the fuzzer,
+ * not by a client. */
+#ifndef KMQTT_CFG_SERVER_CODEC
+#define KMQTT_CFG_SERVER_CODEC 1
+#endif
+
+/* Human-readable kmqtt_strerror texts. 0 = every code reads "error <n>"
+ * (saves about 2 KB of flash). */
+#ifndef KMQTT_CFG_STRERROR
+#define KMQTT_CFG_STRERROR 1
+#endif
+
+/* Logging through the application's log hook. */
+#ifndef KMQTT_CFG_LOG
+#define KMQTT_CFG_LOG 1
+#endif
+
+/* TLS transport (a port or src/transport/ provides it). */
+#ifndef KMQTT_CFG_TLS
+#define KMQTT_CFG_TLS 1
+#endif
+
+/* The offline queue and persistence of store and forward. */
+#ifndef KMQTT_CFG_OFFLINE_QUEUE
+#define KMQTT_CFG_OFFLINE_QUEUE 1
+#endif
+
+/* ------------------------------------------- defaults of the client options */
+
+#ifndef KMQTT_CFG_RX_BUFFER_SIZE
+#define KMQTT_CFG_RX_BUFFER_SIZE 4096
+#endif
+#ifndef KMQTT_CFG_TX_BUFFER_SIZE
+#define KMQTT_CFG_TX_BUFFER_SIZE 4096
+#endif
+#ifndef KMQTT_CFG_STORE_SIZE
+#define KMQTT_CFG_STORE_SIZE 8192
+#endif
+#ifndef KMQTT_CFG_MAX_INFLIGHT
+#define KMQTT_CFG_MAX_INFLIGHT 20
+#endif
+#ifndef KMQTT_CFG_MAX_SUBSCRIPTIONS
+#define KMQTT_CFG_MAX_SUBSCRIPTIONS 32
+#endif
+#ifndef KMQTT_CFG_MAX_TOPIC_LEN
+#define KMQTT_CFG_MAX_TOPIC_LEN 1024
+#endif
+
+#endif
