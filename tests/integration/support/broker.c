@@ -36,6 +36,7 @@ struct broker {
     char password[64];
     int max_qos;
     bool log_all;
+    char extra_conf[2048];
 };
 
 struct proc {
@@ -467,6 +468,11 @@ static int write_config(broker_t *b)
         fprintf(f, "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n");
     }
     fprintf(f, "connection_messages true\nlog_timestamp true\n");
+    /* Extra listeners (TLS, WebSockets) come last: listener settings apply to
+     * the listener line above them. */
+    if (b->extra_conf[0] != '\0') {
+        fprintf(f, "%s\n", b->extra_conf);
+    }
     /* As root, mosquitto would switch to user "mosquitto", who cannot write
      * the test's private directory. */
     if (geteuid() == 0) {
@@ -580,6 +586,15 @@ broker_t *broker_start(const broker_opts_t *opts)
     if (opts != NULL) {
         b->max_qos = opts->max_qos;
         b->log_all = opts->log_all;
+        if (opts->extra_conf != NULL) {
+            if (strlen(opts->extra_conf) >= sizeof(b->extra_conf)) {
+                fprintf(stderr, "broker: extra_conf too long\n");
+                rmdir(b->dir);
+                free(b);
+                return NULL;
+            }
+            strcpy(b->extra_conf, opts->extra_conf);
+        }
         if (opts->username != NULL) {
             char *argv[7];
             snprintf(b->username, sizeof(b->username), "%s", opts->username);

@@ -19,6 +19,9 @@ typedef struct broker_opts {
     const char *password;
     int max_qos;  /* 1..2 limits the QoS the broker grants; 0 = its default (2) */
     bool log_all; /* log_type all: every packet is logged (PINGREQ counts) */
+    /* Lines appended to mosquitto.conf (extra listeners: TLS, WebSockets,
+     * each with its own port from unused_port()); NULL = none. */
+    const char *extra_conf;
 } broker_opts_t;
 
 typedef struct broker broker_t;
