@@ -95,19 +95,37 @@ const char *kmqtt_tls_backend(void);
 /* ------------------------------------------------------------- WebSocket */
 
 typedef struct kmqtt_ws_options {
-    const char *path; /* request path; NULL = "/mqtt" */
-    const char *host_header; /* Host: value; NULL = host[:port] given to open() */
-    size_t max_frame; /* largest incoming frame payload accepted; 0 = 65536 */
+    const char *path;        /* request path, starting with '/'; NULL = "/mqtt" */
+    const char *host_header; /* Host: value; NULL = host:port given to open() */
+    /* Largest incoming frame payload accepted (a larger one is a framing
+     * error). Payload is streamed to the caller, so this is a bound, not a
+     * buffer; 0 = 65536. */
+    size_t max_frame;
+    /* Size of each of the transport's two fixed buffers: the receive buffer
+     * (the server's whole handshake response must fit) and the send scratch
+     * where payload is masked (larger = fewer lower sends per big frame).
+     * 0 = 1024; at least 256. */
+    size_t buffer_size;
 } kmqtt_ws_options_t;
 
 /* Creates a WebSocket transport (RFC 6455 client, subprotocol "mqtt") over
- * lower. open() opens lower, sends the upgrade request and checks the
- * server's answer (101, Sec-WebSocket-Accept, subprotocol) within the
- * timeout: KMQTT_EWS_HANDSHAKE when refused or malformed. send() writes
- * masked binary frames; recv() returns the payload bytes of binary and
- * continuation frames, answers pings, and a close frame or a framing error
- * from the server ends the stream (KMQTT_ECLOSED / KMQTT_EWS_PROTOCOL).
- * Returns KMQTT_OK, KMQTT_EINVAL or KMQTT_ENOMEM. Does not block. */
+ * lower, copying path and host_header. All its memory is one block from m,
+ * taken here (about 2 * buffer_size + 600 bytes); nothing is allocated after.
+ * open() opens lower, sends the upgrade request and checks the server's
+ * answer (101, Upgrade, Connection, Sec-WebSocket-Accept, subprotocol "mqtt")
+ * within the same timeout: KMQTT_EWS_HANDSHAKE when refused, malformed or
+ * closed by the server, else the lower transport's errors (KMQTT_ETIMEDOUT,
+ * KMQTT_ECANCELED on wake(), ...); a failed open() leaves lower closed.
+ * send() writes one masked binary frame per call (a frame the lower
+ * transport took only part of is finished by the next calls before anything
+ * else goes out) and returns the payload bytes taken. recv() returns the
+ * payload bytes of binary and continuation frames, answers pings, and ends
+ * the stream on a close frame (KMQTT_ECLOSED, after answering it) or a
+ * framing error (KMQTT_EWS_PROTOCOL: masked or text frame, reserved bits or
+ * opcode, frame over max_frame). close() sends a close frame (best effort)
+ * and closes lower. Returns KMQTT_OK, KMQTT_EINVAL (NULL argument, path not
+ * starting with '/', CR/LF in path or host_header, buffer_size < 256) or
+ * KMQTT_ENOMEM. Does not block. */
 kmqtt_err_t kmqtt_ws_create(kmqtt_mem_t *m, const kmqtt_ws_options_t *o,
                             const kmqtt_transport_t *lower, kmqtt_transport_t *out);
 

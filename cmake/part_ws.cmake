@@ -1,0 +1,56 @@
+# WebSocket transport (RFC 6455 client framing, written for kmqtt: no
+# allocation after create, nothing but string.h): target kmqtt_ws.
+file(GLOB KMQTT_WS_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/transport/ws*.c)
+add_library(kmqtt_ws STATIC ${KMQTT_WS_SOURCES})
+target_include_directories(kmqtt_ws PUBLIC
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:include>)
+target_include_directories(kmqtt_ws PRIVATE ${PROJECT_SOURCE_DIR}/src/transport)
+target_compile_options(kmqtt_ws PRIVATE ${KMQTT_WARNINGS})
+target_link_libraries(kmqtt_ws PUBLIC kmqtt_static)
+set_target_properties(kmqtt_ws PROPERTIES POSITION_INDEPENDENT_CODE ON)
+install(TARGETS kmqtt_ws ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+
+if(KMQTT_BUILD_TESTS)
+  find_path(CMOCKA_INCLUDE_DIR cmocka.h REQUIRED)
+  find_library(CMOCKA_LIBRARY cmocka REQUIRED)
+
+  # Unit tests (a scripted fake lower transport): tests/unit/ws/test_*.c. They
+  # live in a subfolder because tests/unit/CMakeLists.txt links only kmqtt_static.
+  file(GLOB KMQTT_WS_UNIT CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/ws/test_*.c)
+  foreach(src ${KMQTT_WS_UNIT})
+    get_filename_component(name ${src} NAME_WE)
+    add_executable(${name} ${src})
+    target_include_directories(${name} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+                               ${PROJECT_SOURCE_DIR}/src/transport)
+    target_link_libraries(${name} PRIVATE kmqtt_ws kmqtt_static ${CMOCKA_LIBRARY})
+    target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME unit.${name} COMMAND ${name})
+    set_tests_properties(unit.${name} PROPERTIES LABELS unit TIMEOUT 120)
+  endforeach()
+
+  # Integration tests against mosquitto's websockets listener:
+  # tests/integration/ws/test_*.c; the wss ones (test_wss*.c) need kmqtt_tls.
+  file(GLOB KMQTT_WS_IT CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/integration/ws/test_*.c)
+  file(GLOB KMQTT_WS_IT_SUPPORT CONFIGURE_DEPENDS
+       ${PROJECT_SOURCE_DIR}/tests/integration/support/*.c)
+  foreach(src ${KMQTT_WS_IT})
+    get_filename_component(name ${src} NAME_WE)
+    if(name MATCHES "^test_wss" AND NOT TARGET kmqtt_tls)
+      continue()
+    endif()
+    set(target it_${name})
+    add_executable(${target} ${src} ${KMQTT_WS_IT_SUPPORT})
+    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+                               ${PROJECT_SOURCE_DIR}/tests/integration/support)
+    target_link_libraries(${target} PRIVATE kmqtt_ws $<TARGET_NAME_IF_EXISTS:kmqtt_tls>
+                          kmqtt_static ${CMOCKA_LIBRARY} Threads::Threads)
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+    target_compile_definitions(${target} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
+                               KMQTT_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests
+                          OUTPUT_NAME ${name})
+    add_test(NAME integration.${name} COMMAND ${target})
+    set_tests_properties(integration.${name} PROPERTIES LABELS integration TIMEOUT 600)
+  endforeach()
+endif()
