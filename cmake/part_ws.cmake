@@ -42,7 +42,8 @@ if(KMQTT_BUILD_TESTS)
     set(target it_${name})
     add_executable(${target} ${src} ${KMQTT_WS_IT_SUPPORT})
     target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
-                               ${PROJECT_SOURCE_DIR}/tests/integration/support)
+                               ${PROJECT_SOURCE_DIR}/tests/integration/support
+                               ${PROJECT_SOURCE_DIR}/tests/integration/ws)
     target_link_libraries(${target} PRIVATE kmqtt_ws $<TARGET_NAME_IF_EXISTS:kmqtt_tls>
                           kmqtt_static ${CMOCKA_LIBRARY} Threads::Threads)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
@@ -54,3 +55,9 @@ if(KMQTT_BUILD_TESTS)
     set_tests_properties(integration.${name} PROPERTIES LABELS integration TIMEOUT 600)
   endforeach()
 endif()
+
+# Measurement program (not a test): QoS 0 throughput over ws vs tcp.
+add_executable(kmqtt-ws-bench ${PROJECT_SOURCE_DIR}/bench/ws_bench.c)
+target_link_libraries(kmqtt-ws-bench PRIVATE kmqtt_ws kmqtt_static)
+target_compile_options(kmqtt-ws-bench PRIVATE ${KMQTT_WARNINGS})
+target_compile_definitions(kmqtt-ws-bench PRIVATE _POSIX_C_SOURCE=200809L)
