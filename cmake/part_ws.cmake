@@ -61,3 +61,10 @@ add_executable(kmqtt-ws-bench ${PROJECT_SOURCE_DIR}/bench/ws_bench.c)
 target_link_libraries(kmqtt-ws-bench PRIVATE kmqtt_ws kmqtt_static)
 target_compile_options(kmqtt-ws-bench PRIVATE ${KMQTT_WARNINGS})
 target_compile_definitions(kmqtt-ws-bench PRIVATE _POSIX_C_SOURCE=200809L)
+
+if(KMQTT_BUILD_TESTS)
+  # The WebSocket transport runs on every port (lwIP, RTOS): it may include
+  # only the C99 headers the core uses, plus kmqtt's own.
+  add_test(NAME ws.headers COMMAND sh -c
+    "! grep -hE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' ${PROJECT_SOURCE_DIR}/src/transport/ws*.[ch] | grep -vE '<(string|stdint|stddef|stdbool)\\.h>'")
+endif()

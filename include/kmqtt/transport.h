@@ -110,7 +110,7 @@ typedef struct kmqtt_ws_options {
 
 /* Creates a WebSocket transport (RFC 6455 client, subprotocol "mqtt") over
  * lower, copying path and host_header. All its memory is one block from m,
- * taken here (about 2 * buffer_size + 600 bytes); nothing is allocated after.
+ * taken here (2 * buffer_size + about 750 bytes + the copied strings); nothing is allocated after.
  * open() opens lower, sends the upgrade request and checks the server's
  * answer (101, Upgrade, Connection, Sec-WebSocket-Accept, subprotocol "mqtt")
  * within the same timeout: KMQTT_EWS_HANDSHAKE when refused, malformed or

@@ -63,7 +63,7 @@ static void f_in(fake_t *f, const void *p, size_t n)
 static void f_respond(fake_t *f)
 {
     const char *k;
-    char key[WS_KEY_LEN + 1], acc[WS_ACCEPT_LEN + 1], head[1024];
+    char key[WS_KEY_LEN + 1], acc[WS_ACCEPT_LEN + 1], head[4096];
     int n;
 
     if (f->responded || f->resp == NULL || ws_head_end(f->out, f->out_len) == 0)
@@ -76,6 +76,7 @@ static void f_respond(fake_t *f)
     key[WS_KEY_LEN] = '\0';
     ws_accept_for(key, acc);
     n = snprintf(head, sizeof(head), f->resp, acc);
+    assert_true(n > 0 && (size_t)n < sizeof(head));
     f_in(f, head, (size_t)n);
     f_in(f, f->after, f->after_len);
 }
