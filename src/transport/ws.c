@@ -436,6 +436,7 @@ static long ws_send(void *ctx, const void *buf, size_t len)
 {
     ws_t *w = ctx;
     const uint8_t *src = buf;
+    uint8_t m[4];
     size_t hrem, pn, at, i;
     long n;
 
@@ -464,12 +465,23 @@ static long ws_send(void *ctx, const void *buf, size_t len)
         pn = len;
     if (pn > w->d_left)
         pn = (size_t)w->d_left;
+    /* The mask rotated to this byte's position: a plain i & 3 pattern the
+     * compiler can vectorize. */
+    for (i = 0; i < 4; i++)
+        m[i] = w->d_mask[(w->d_mi + i) & 3u];
     for (i = 0; i < pn; i++)
-        w->tx[at + i] = (uint8_t)(src[i] ^ w->d_mask[(w->d_mi + i) & 3u]);
+        w->tx[at + i] = (uint8_t)(src[i] ^ m[i & 3u]);
     n = w->lower.send(w->lower.ctx, w->tx, at + pn);
     if (n < 0) {
         w->tx_err = (kmqtt_err_t)n;
         return n;
+    }
+    if (n == 0 && w->d_hoff == 0) {
+        /* Nothing of this frame left: it is not begun, so a control frame
+         * may still go first and the next call picks its own length. */
+        w->d_hlen = 0;
+        w->d_left = 0;
+        return 0;
     }
     if ((size_t)n <= hrem) {
         w->d_hoff += (size_t)n;

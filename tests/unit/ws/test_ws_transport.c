@@ -578,6 +578,30 @@ static void test_partial_writes(void **state)
     assert_int_equal(pos, F->out_len);
 }
 
+static void test_would_block_before_any_byte_begins_no_frame(void **state)
+{
+    fx_t *x = *state;
+    uint8_t got[16], back[64];
+    size_t pos = 0, plen;
+
+    open_ok(x);
+    F->limits[0] = 0; /* the first try sends nothing at all */
+    F->nlimits = 1;
+    F->li = 0;
+    assert_int_equal(x->t.send(x->t.ctx, "abc", 3), 0);
+    assert_int_equal(F->out_len, 0);
+    srv_frame(0x89, "q", 1, false);
+    assert_int_equal(x->t.recv(x->t.ctx, got, sizeof(got)), 0);
+    /* the caller's stream grew meanwhile: its frame has the new length */
+    assert_int_equal(x->t.send(x->t.ctx, "abcde", 5), 5);
+    assert_int_equal(cli_frame(&pos, back, &plen, NULL), 0x8A); /* the pong went first */
+    assert_memory_equal(back, "q", 1);
+    assert_int_equal(cli_frame(&pos, back, &plen, NULL), 0x82);
+    assert_int_equal(plen, 5);
+    assert_memory_equal(back, "abcde", 5);
+    assert_int_equal(pos, F->out_len);
+}
+
 static void test_caller_sends_less_than_frame(void **state)
 {
     fx_t *x = *state;
@@ -598,6 +622,34 @@ static void test_caller_sends_less_than_frame(void **state)
     assert_int_equal(plen, 2000);
     assert_memory_equal(back, data, 2000);
     assert_int_equal(pos, F->out_len);
+}
+
+static void test_close_mid_frame_sends_no_close_and_reopens_clean(void **state)
+{
+    fx_t *x = *state;
+    static uint8_t data[500];
+    uint8_t back[600], got[8];
+    size_t pos = 0, plen;
+
+    open_ok(x);
+    F->limits[0] = 50;
+    F->nlimits = 1;
+    F->li = 0;
+    assert_int_equal(x->t.send(x->t.ctx, data, sizeof(data)), 50 - 8);
+    x->t.close(x->t.ctx);
+    /* a close frame now would land inside the data frame: none is sent */
+    assert_int_equal(F->out_len, 50);
+    assert_false(F->is_open);
+    assert_int_equal(x->t.recv(x->t.ctx, got, sizeof(got)), KMQTT_ENOTCONN);
+    F->responded = false;
+    F->in_len = F->in_pos = 0;
+    F->out_len = 0;
+    open_ok(x);
+    /* the new connection starts with a fresh frame */
+    assert_int_equal(x->t.send(x->t.ctx, "new", 3), 3);
+    assert_int_equal(cli_frame(&pos, back, &plen, NULL), 0x82);
+    assert_int_equal(plen, 3);
+    assert_memory_equal(back, "new", 3);
 }
 
 static void test_close_frame_answered(void **state)
@@ -811,7 +863,9 @@ int main(void)
         T(test_fragmented_with_ping_in_middle),
         T(test_pong_waits_for_half_written_frame),
         T(test_partial_writes),
+        T(test_would_block_before_any_byte_begins_no_frame),
         T(test_caller_sends_less_than_frame),
+        T(test_close_mid_frame_sends_no_close_and_reopens_clean),
         T(test_close_frame_answered),
         T(test_close_sends_close_frame),
         T(test_framing_errors),
