@@ -835,6 +835,61 @@ static void test_create_arguments_and_memory(void **state)
     free(f);
 }
 
+/* Hostile input: random frames (valid, broken, split anywhere) never crash,
+ * hang or overrun; each stream ends in data, nothing, or a clear error. */
+static void test_random_input_is_handled(void **state)
+{
+    fx_t *x = *state;
+    static uint8_t junk[4096], got[8192];
+    uint32_t r = 2463534242u;
+    int round;
+
+    for (round = 0; round < 300; round++) {
+        size_t n = 0, k;
+        long res;
+        int steps = 0;
+
+        open_ok(x);
+        while (n < sizeof(junk) - 200) {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            if ((r & 3u) == 0) { /* a valid binary frame now and then */
+                size_t len = (r >> 8) % 150;
+                junk[n++] = 0x82;
+                junk[n++] = (uint8_t)len;
+                for (k = 0; k < len; k++)
+                    junk[n++] = (uint8_t)k;
+            } else {
+                junk[n++] = (uint8_t)(r >> 11);
+            }
+        }
+        f_in(F, junk, n);
+        F->rchunk = 1 + (r % 97);
+        do {
+            res = x->t.recv(x->t.ctx, got, 1 + (r >> 20) % sizeof(got));
+            steps++;
+        } while (res > 0 && steps < 100000);
+        assert_true(res == 0 || res == KMQTT_EWS_PROTOCOL || res == KMQTT_ECLOSED);
+        x->t.close(x->t.ctx);
+        assert_false(F->is_open);
+        F->responded = false;
+        F->in_len = F->in_pos = 0;
+        F->out_len = 0;
+    }
+}
+
+static void test_wake_ends_wait(void **state)
+{
+    fx_t *x = *state;
+    unsigned ready = 0;
+
+    open_ok(x);
+    x->t.wake(x->t.ctx);
+    assert_int_equal(x->t.wait(x->t.ctx, KMQTT_WAIT_READ, 5000, &ready), KMQTT_OK);
+    assert_int_equal(ready, KMQTT_WAIT_WOKEN);
+}
+
 static void test_ipv6_host_header(void **state)
 {
     fx_t *x = *state;
@@ -871,6 +926,8 @@ int main(void)
         T(test_framing_errors),
         T(test_wait_flushes_pong_without_send),
         T(test_lower_errors_pass_through),
+        T(test_random_input_is_handled),
+        T(test_wake_ends_wait),
         T(test_ipv6_host_header),
         cmocka_unit_test(test_create_arguments_and_memory),
     };
