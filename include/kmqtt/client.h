@@ -72,6 +72,10 @@ typedef enum kmqtt_reconnect_mode {
 typedef void (*kmqtt_state_fn)(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqtt_err_t err,
                                void *ctx);
 
+/* Store and forward: bytes of bookkeeping each queued message takes in the
+ * offline queue, besides its topic and payload. */
+#define KMQTT_QUEUE_ENTRY_OVERHEAD 12u
+
 /* Store and forward: what the offline queue does when it is full. */
 typedef enum kmqtt_queue_policy {
     KMQTT_QUEUE_REFUSE_NEW = 0, /* kmqtt_publish returns KMQTT_EQUEUE_FULL; nothing is lost */

@@ -22,7 +22,7 @@
 #include "kmqtt/client.h"
 
 /* Bytes of bookkeeping in front of every queued message. */
-#define KC_QUEUE_HDR 12u
+#define KC_QUEUE_HDR KMQTT_QUEUE_ENTRY_OVERHEAD
 
 typedef struct kc_queue {
     uint8_t *buf;
