@@ -40,6 +40,7 @@ extern "C" {
 #endif
 
 typedef struct kmqtt_client kmqtt_client_t;
+struct kmqtt_store;
 
 /* A message handler. msg (topic, payload, props) is valid only during the
  * call. Runs on the thread that runs the loop; may call publish, subscribe,
@@ -193,6 +194,18 @@ typedef struct kmqtt_client_options {
     size_t offline_queue_max_bytes;    /* the buffer; at most UINT32_MAX */
     kmqtt_queue_policy_t offline_queue_policy; /* default KMQTT_QUEUE_REFUSE_NEW */
     kmqtt_queue_drop_fn on_queue_drop; /* optional; gets ctx above */
+    /* Persistence (include/kmqtt/store.h), e.g. kmqtt_store_file_create.
+     * Needs a persistent session (clean_session false; KMQTT_EINVAL
+     * otherwise). Persisted: QoS 1/2 messages in the offline queue, QoS 1/2
+     * messages in flight (the encoded PUBLISH and its packet id, then the
+     * PUBREL state after PUBREC) and inbound QoS 2 ids awaiting PUBREL;
+     * each before the packet it concerns can leave (or the message be
+     * delivered), removed after the ack. At create the client reads them
+     * back, so after a process kill they are sent again with the same
+     * packet ids (DUP set) and inbound QoS 2 stays exactly once. QoS 0 is
+     * never persisted. The store is the caller's: it must outlive the
+     * client (destroy it after kmqtt_client_destroy). NULL = none. */
+    const struct kmqtt_store *store;
 } kmqtt_client_options_t;
 
 /* Fills o with the defaults above. */
@@ -311,6 +324,19 @@ kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const voi
 
 /* Messages in the offline queue now (not yet handed to the session). */
 size_t kmqtt_queue_count(kmqtt_client_t *c);
+
+/* Store and forward with options.store: what create read back from the
+ * store, and how many store calls failed since (a failed write means that
+ * record would not survive a restart; the message itself still goes). */
+typedef struct kmqtt_persist_stats {
+    uint32_t restored_inflight; /* outbound QoS 1/2 flows put back in the session */
+    uint32_t restored_queued;   /* messages put back in the offline queue */
+    uint32_t restored_inbound;  /* inbound QoS 2 ids */
+    uint32_t skipped;           /* records unreadable, malformed or with no room */
+    uint32_t store_errors;      /* failed put/remove since create */
+} kmqtt_persist_stats_t;
+
+void kmqtt_persist_stats(kmqtt_client_t *c, kmqtt_persist_stats_t *out);
 
 /* Waits until everything published so far has left: the offline queue is
  * empty, every QoS 1/2 message is acknowledged (PUBACK / PUBCOMP) and every

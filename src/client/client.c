@@ -117,6 +117,10 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
     if (o->offline_queue_policy != KMQTT_QUEUE_REFUSE_NEW &&
         o->offline_queue_policy != KMQTT_QUEUE_DROP_OLDEST)
         return KMQTT_EINVAL;
+    if (o->store != NULL &&
+        (o->clean_session || o->store->put == NULL || o->store->get == NULL ||
+         o->store->remove == NULL || o->store->list == NULL))
+        return KMQTT_EINVAL;
     /* Every buffer size must fit the session's uint32_t offsets. */
     if (o->store_size > UINT32_MAX || o->rx_buffer_size > KMQTT_PACKET_MAX)
         return KMQTT_EINVAL;
@@ -240,6 +244,7 @@ static void client_free(kmqtt_client_t *c)
         c->tr.destroy(c->tr.ctx);
     kc_handlers_free(c);
     kc_queue_free(c);
+    kc_persist_free(c);
     (void)kmqtt_mem_free(&c->mem, c->handlers);
     (void)kmqtt_mem_free(&c->mem, c->match);
     (void)kmqtt_mem_free(&c->mem, c->scratch);
@@ -335,6 +340,9 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
     if (err != KMQTT_OK)
         return err;
     err = kmqtt_session_init(&c->s, cfg, c->storage, storage_size);
+    if (err != KMQTT_OK)
+        return err;
+    err = kc_persist_setup(c); /* store and forward: reads back the store */
     if (err != KMQTT_OK)
         return err;
     if (o->transport != NULL) {

@@ -33,6 +33,7 @@
 
 #include "kmqtt/client.h"
 #include "kmqtt/session.h"
+#include "kmqtt/store.h"
 
 #include "client_queue.h"
 
@@ -180,6 +181,14 @@ struct kmqtt_client {
     /* store and forward (client_queue_io.c, client_flush.c) */
     kc_queue_t queue;
     uint8_t *queue_buf; /* "queue": kc_queue_memory_size(&opt) bytes, NULL = off */
+    /* persistence (client_persist.c); active when persist is true */
+    bool persist;
+    kmqtt_store_t store;
+    uint8_t *persist_buf; /* "persist": one record being written or read */
+    size_t persist_buf_size;
+    uint32_t persist_order; /* the next outbound record's place in send order */
+    uint32_t draining_seq;  /* queue seq of the message being handed to the session */
+    kmqtt_persist_stats_t pstats;
 };
 
 /* lock and condition (client_loop.c) */
@@ -234,6 +243,13 @@ kmqtt_err_t kc_queue_publish(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint
 kmqtt_err_t kc_queue_add(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint16_t *id,
                          uint32_t *seq);
 void kc_queue_drain(kmqtt_client_t *c);
+
+/* store and forward: persistence (client_persist.c); mx held except setup */
+kmqtt_err_t kc_persist_setup(kmqtt_client_t *c);
+void kc_persist_free(kmqtt_client_t *c);
+kmqtt_err_t kc_persist_queued(kmqtt_client_t *c, uint32_t seq, const kmqtt_publish_t *msg);
+void kc_persist_unqueue(kmqtt_client_t *c, uint32_t seq, uint8_t qos);
+void kc_persist_done(kmqtt_client_t *c, uint16_t id);
 
 /* subscriptions and dispatch (client_subscribe.c, client_dispatch.c) */
 void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev);

@@ -15,6 +15,10 @@ static void report_drop(const kc_queue_item_t *it, void *arg)
     const drop_ctx_t *d = arg;
     kmqtt_queue_drop_t info;
 
+    /* Gone for good, unless the client is only being destroyed: then the
+     * persisted copy is what the next process sends. */
+    if (d->err != KMQTT_ECANCELED)
+        kc_persist_unqueue(d->c, it->seq, it->qos);
     if (d->c->opt.on_queue_drop == NULL)
         return;
     info.seq = it->seq;
@@ -58,14 +62,22 @@ void kc_queue_free(kmqtt_client_t *c)
 kmqtt_err_t kc_queue_add(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint16_t *id, uint32_t *seq)
 {
     drop_ctx_t d;
+    uint32_t qseq;
     kmqtt_err_t err;
 
     if (id != NULL)
         *id = 0;
     d.c = c;
     d.err = KMQTT_EDROPPED;
+    /* Persisted first, under the seq the push will give it. */
+    qseq = c->queue.next_seq;
+    err = kc_persist_queued(c, qseq, msg);
+    if (err != KMQTT_OK)
+        return err;
     err = kc_queue_push(&c->queue, msg->topic.ptr, msg->topic.len, msg->payload.ptr,
                         msg->payload.len, msg->qos, msg->retain, report_drop, &d, seq);
+    if (err != KMQTT_OK)
+        kc_persist_unqueue(c, qseq, msg->qos);
     if (err == KMQTT_OK) {
         kc_broadcast(c);
         kc_queue_drain(c);
@@ -118,10 +130,14 @@ void kc_queue_drain(kmqtt_client_t *c)
         m.payload.len = it.payload_len;
         m.qos = it.qos;
         m.retain = it.retain;
+        /* The flow's record names the queue record it replaces. */
+        c->draining_seq = it.seq;
         err = kmqtt_session_publish(&c->s, &m, it.qos > 0 ? kc_now() : 0, &id);
+        c->draining_seq = 0;
         if (err == KMQTT_OK) {
             if (it.qos > 0)
                 kc_inflight_add(c, id);
+            kc_persist_unqueue(c, it.seq, it.qos);
             kc_queue_pop(&c->queue);
             sent = true;
             continue;
