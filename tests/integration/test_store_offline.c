@@ -394,6 +394,58 @@ static void test_refuse_new_and_queue_off(void **state)
     it_expect_baseline(&mem, &base, "refuse new", 0);
 }
 
+/* ------------------------------------ uplink down and up, many times */
+
+/* The background thread reconnects by itself; each time the uplink is down
+ * a batch is queued, and after it comes back kmqtt_flush waits through the
+ * reconnect until all are acknowledged. The client's heap after each cycle
+ * is exactly what it was after the first: the queue allocates nothing. */
+static void test_uplink_cycles_no_heap_growth(void **state)
+{
+    broker_t *b = *state;
+    static kmqtt_mem_t mem;
+    it_baseline_t base;
+    kmqtt_client_options_t o;
+    kmqtt_mem_stats_t first, now;
+    int cycle, i;
+    char payload[16];
+
+    assert_int_equal(it_parent_init(&mem), 0);
+    it_take_baseline(&mem, &base);
+    it_options(&o, b, "sf-cycles");
+    o.mem = &mem;
+    o.clean_session = false;
+    o.reconnect_min_ms = 50;
+    o.reconnect_max_ms = 200;
+    o.offline_queue_max_msgs = 1000;
+    o.offline_queue_max_bytes = 64 * 1024;
+    assert_int_equal(kmqtt_client_create(&o, &g_pub), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(g_pub, 0, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_start(g_pub), KMQTT_OK);
+    for (cycle = 0; cycle < 8; cycle++) {
+        broker_kill(b);
+        for (i = 0; i < 300; i++) {
+            snprintf(payload, sizeof(payload), "%d", i);
+            assert_int_equal(kmqtt_publish(g_pub, "sf/d/q1", payload, strlen(payload),
+                                           (uint8_t)(1 + i % 2), false, NULL),
+                             KMQTT_OK);
+        }
+        assert_int_equal(broker_restart(b), 0);
+        assert_int_equal(kmqtt_flush(g_pub, 30000), KMQTT_OK);
+        kmqtt_mem_get_stats(kmqtt_client_mem(g_pub), &now);
+        if (cycle == 0) {
+            first = now;
+        }
+        assert_int_equal(now.bytes, first.bytes);
+        assert_int_equal(now.blocks, first.blocks);
+    }
+    print_message("8 down/up cycles of 300 messages: client heap %zu B in %zu blocks throughout\n",
+                  now.bytes, now.blocks);
+    kmqtt_client_destroy(g_pub);
+    g_pub = NULL;
+    it_expect_baseline(&mem, &base, "uplink cycles", 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +453,8 @@ int main(void)
                                         start_broker, stop_broker),
         cmocka_unit_test_setup_teardown(test_drop_oldest_newest_survive, start_broker, stop_broker),
         cmocka_unit_test_setup_teardown(test_refuse_new_and_queue_off, start_broker, stop_broker),
+        cmocka_unit_test_setup_teardown(test_uplink_cycles_no_heap_growth, start_broker,
+                                        stop_broker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
