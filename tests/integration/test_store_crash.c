@@ -109,6 +109,7 @@ static void run_crash_test(void **state, bool offline)
 
     memset(&s, 0, sizeof(s));
     pthread_mutex_init(&s.mu, NULL);
+    warm_up_threads();
     assert_int_equal(it_parent_init(&mem), 0);
     it_take_baseline(&mem, &base);
     print_message("seed %u\n", seed);
