@@ -22,7 +22,7 @@
 #include "broker.h"
 #include "it_client.h"
 
-#define N_MSGS  1000
+#define N_MSGS  500
 #define N_KILLS 24
 #define WAIT_MS 10000u
 
