@@ -246,6 +246,9 @@ void kc_queue_drain(kmqtt_client_t *c);
 
 /* store and forward: persistence (client_persist.c); mx held except setup */
 kmqtt_err_t kc_persist_setup(kmqtt_client_t *c);
+/* The "persist" record buffer for options o (0 without a store), for
+ * kmqtt_client_memory_size next to kc_queue_memory_size. */
+size_t kc_persist_memory_size(const kmqtt_client_options_t *o);
 void kc_persist_free(kmqtt_client_t *c);
 kmqtt_err_t kc_persist_queued(kmqtt_client_t *c, uint32_t seq, const kmqtt_publish_t *msg);
 void kc_persist_unqueue(kmqtt_client_t *c, uint32_t seq, uint8_t qos);

@@ -349,17 +349,25 @@ static kmqtt_err_t restore(kmqtt_client_t *c)
 
 /* ---------------------------------------------------------- setup, free */
 
+size_t kc_persist_memory_size(const kmqtt_client_options_t *o)
+{
+    if (o == NULL || o->store == NULL)
+        return 0;
+    /* The same default as the client's options (0 = 4096). */
+    return (o->tx_buffer_size != 0 ? o->tx_buffer_size : 4096u) + OUT_HDR;
+}
+
 kmqtt_err_t kc_persist_setup(kmqtt_client_t *c)
 {
     const kmqtt_store_t *st = c->opt.store;
 
     if (st == NULL)
         return KMQTT_OK;
-    c->store = *st;
-    c->opt.store = NULL; /* the copy is what is used */
     /* One record at a time: the largest PUBLISH the session can send, or
      * a queued message (whose PUBLISH is larger than its record). */
-    c->persist_buf_size = c->opt.tx_buffer_size + OUT_HDR;
+    c->persist_buf_size = kc_persist_memory_size(&c->opt);
+    c->store = *st;
+    c->opt.store = NULL; /* the copy is what is used */
     c->persist_buf = kmqtt_mem_alloc(&c->mem, "persist", c->persist_buf_size);
     if (c->persist_buf == NULL)
         return KMQTT_ENOMEM;
