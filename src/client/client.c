@@ -117,9 +117,8 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
     if (o->offline_queue_policy != KMQTT_QUEUE_REFUSE_NEW &&
         o->offline_queue_policy != KMQTT_QUEUE_DROP_OLDEST)
         return KMQTT_EINVAL;
-    if (o->store != NULL &&
-        (o->clean_session || o->store->put == NULL || o->store->get == NULL ||
-         o->store->remove == NULL || o->store->list == NULL))
+    if (o->store != NULL && (o->clean_session || o->store->put == NULL || o->store->get == NULL ||
+                             o->store->remove == NULL || o->store->list == NULL))
         return KMQTT_EINVAL;
     /* Every buffer size must fit the session's uint32_t offsets. */
     if (o->store_size > UINT32_MAX || o->rx_buffer_size > KMQTT_PACKET_MAX)
