@@ -1,9 +1,11 @@
 /*
  * lowpower_device — the battery-powered sensor of the field report.
  *
- * It sleeps, wakes, connects, subscribes to its command and configuration
- * topics, sends a batch of readings at QoS 1, waits until the broker has
- * acknowledged every one, disconnects and sleeps again. Fifty of those in a
+ * It takes readings while its modem is off (they wait in the client's
+ * offline queue), then wakes the modem: connects, subscribes to its command
+ * and configuration topics, flushes (the queued readings go out at QoS 1
+ * and kmqtt_flush waits until the broker acknowledged every one),
+ * disconnects and sleeps again. Fifty of those in a
  * row, and after each one a line like an RTOS `free` command: if memory,
  * sockets or threads crept up from one wake to the next, the device would
  * die in the field after a few thousand cycles, so the last line says
@@ -133,6 +135,10 @@ static kmqtt_err_t make_client(device_t *d, kmqtt_mem_t *heap, kmqtt_client_t **
     o.ctx = d;
     o.mem = heap;
     o.mem_debug = true;
+    /* Store and forward: readings taken while offline wait here (one
+     * buffer allocated at create, nothing per reading). */
+    o.offline_queue_max_msgs = 2 * READINGS_PER_WAKE;
+    o.offline_queue_max_bytes = 1024;
     return kmqtt_client_create(&o, out);
 }
 
@@ -145,6 +151,16 @@ static const char *wake(device_t *d, kmqtt_client_t *c, int cycle, kmqtt_err_t *
     int i;
 
     d->acked = 0;
+    /* Readings taken with the modem off: queued, not sent. */
+    for (i = 0; i < READINGS_PER_WAKE; i++) {
+        char reading[64];
+        int n = snprintf(reading, sizeof(reading), "{\"cycle\":%d,\"seq\":%d,\"temp\":%d.%d}",
+                         cycle, i, 20 + (cycle + i) % 7, (cycle * 3 + i) % 10);
+        *err = kmqtt_publish(c, d->data_topic, reading, (size_t)n, 1, false, NULL);
+        if (*err != KMQTT_OK) {
+            return "queueing a reading";
+        }
+    }
     if ((*err = kmqtt_connect(c, 0, NULL)) != KMQTT_OK) {
         return "connect";
     }
@@ -157,19 +173,10 @@ static const char *wake(device_t *d, kmqtt_client_t *c, int cycle, kmqtt_err_t *
         kmqtt_disconnect(c);
         return "subscribe";
     }
-    for (i = 0; i < READINGS_PER_WAKE; i++) {
-        char reading[64];
-        int n = snprintf(reading, sizeof(reading), "{\"cycle\":%d,\"seq\":%d,\"temp\":%d.%d}",
-                         cycle, i, 20 + (cycle + i) % 7, (cycle * 3 + i) % 10);
-        *err = kmqtt_publish(c, d->data_topic, reading, (size_t)n, 1, false, NULL);
-        if (*err != KMQTT_OK) {
-            kmqtt_disconnect(c);
-            return "publish";
-        }
-    }
-    if ((*err = kmqtt_publish_wait_all(c, WAIT_MS)) != KMQTT_OK) {
+    /* Wake, connect, flush, disconnect, sleep. */
+    if ((*err = kmqtt_flush(c, WAIT_MS)) != KMQTT_OK) {
         kmqtt_disconnect(c);
-        return "waiting for PUBACKs";
+        return "flushing the readings";
     }
     if (d->acked != READINGS_PER_WAKE) {
         *err = KMQTT_EPROTOCOL;

@@ -40,6 +40,7 @@ extern "C" {
 #endif
 
 typedef struct kmqtt_client kmqtt_client_t;
+struct kmqtt_store;
 
 /* A message handler. msg (topic, payload, props) is valid only during the
  * call. Runs on the thread that runs the loop; may call publish, subscribe,
@@ -71,6 +72,35 @@ typedef enum kmqtt_reconnect_mode {
  * connect failed (KMQTT_OK otherwise). */
 typedef void (*kmqtt_state_fn)(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqtt_err_t err,
                                void *ctx);
+
+/* Store and forward: bytes of bookkeeping each queued message takes in the
+ * offline queue, besides its topic and payload. */
+#define KMQTT_QUEUE_ENTRY_OVERHEAD 12u
+
+/* Store and forward: what the offline queue does when it is full. */
+typedef enum kmqtt_queue_policy {
+    KMQTT_QUEUE_REFUSE_NEW = 0, /* kmqtt_publish returns KMQTT_EQUEUE_FULL; nothing is lost */
+    KMQTT_QUEUE_DROP_OLDEST     /* the oldest QoS 0 message is dropped, else the oldest one */
+} kmqtt_queue_policy_t;
+
+/* A queued message the queue policy dropped (err KMQTT_EDROPPED), or one
+ * the session could never send (err KMQTT_ETOOBIG, e.g. larger than the
+ * broker's maximum packet size). topic and payload are valid only during
+ * the call. seq is the number kmqtt_publish_queued returned for it. */
+typedef struct kmqtt_queue_drop {
+    uint32_t seq;
+    const char *topic; /* not NUL-terminated */
+    size_t topic_len;
+    const void *payload;
+    size_t payload_len;
+    uint8_t qos;
+    kmqtt_err_t err;
+} kmqtt_queue_drop_t;
+
+/* Called with the client's lock held (the queue is being changed): it must
+ * not call any kmqtt_ function on c. Copy what you need and return. */
+typedef void (*kmqtt_queue_drop_fn)(kmqtt_client_t *c, const kmqtt_queue_drop_t *info,
+                                    void *ctx);
 
 typedef struct kmqtt_client_options {
     const char *host;        /* default "localhost" */
@@ -147,6 +177,35 @@ typedef struct kmqtt_client_options {
     const kmqtt_transport_t *transport; /* NULL = the port's TCP; the client owns it once
                                            create succeeds (and calls its destroy() at the
                                            end); if create fails the caller still owns it */
+
+    /* store and forward */
+    /* The offline queue: while the client is not connected (before the
+     * first connect, after a loss, while reconnecting, after a disconnect)
+     * and while messages wait in it, kmqtt_publish copies the message into
+     * the queue instead of failing with KMQTT_ENOTCONN; a QoS 1/2 publish
+     * that finds the in-flight window full is queued too. The queue is sent
+     * in order, ahead of any later publish, as soon as the connection and
+     * the window allow. One buffer of offline_queue_max_bytes is allocated
+     * at create (tag "queue"); each message takes 12 bytes + topic +
+     * payload of it. Off by default (offline_queue_max_msgs 0): existing
+     * callers keep KMQTT_ENOTCONN. With max_msgs set, max_bytes must be too
+     * (KMQTT_EINVAL otherwise). */
+    uint32_t offline_queue_max_msgs;   /* 0 = no queue (default) */
+    size_t offline_queue_max_bytes;    /* the buffer; at most UINT32_MAX */
+    kmqtt_queue_policy_t offline_queue_policy; /* default KMQTT_QUEUE_REFUSE_NEW */
+    kmqtt_queue_drop_fn on_queue_drop; /* optional; gets ctx above */
+    /* Persistence (include/kmqtt/store.h), e.g. kmqtt_store_file_create.
+     * Needs a persistent session (clean_session false; KMQTT_EINVAL
+     * otherwise). Persisted: QoS 1/2 messages in the offline queue, QoS 1/2
+     * messages in flight (the encoded PUBLISH and its packet id, then the
+     * PUBREL state after PUBREC) and inbound QoS 2 ids awaiting PUBREL;
+     * each before the packet it concerns can leave (or the message be
+     * delivered), removed after the ack. At create the client reads them
+     * back, so after a process kill they are sent again with the same
+     * packet ids (DUP set) and inbound QoS 2 stays exactly once. QoS 0 is
+     * never persisted. The store is the caller's: it must outlive the
+     * client (destroy it after kmqtt_client_destroy). NULL = none. */
+    const struct kmqtt_store *store;
 } kmqtt_client_options_t;
 
 /* Fills o with the defaults above. */
@@ -186,7 +245,10 @@ kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c);
 kmqtt_conn_state_t kmqtt_client_state(kmqtt_client_t *c);
 
 /* Publishes. QoS 1/2 set *packet_id (may be NULL); completion comes by
- * on_publish_done and kmqtt_publish_wait. Returns KMQTT_OK, KMQTT_ENOTCONN,
+ * on_publish_done and kmqtt_publish_wait. With the offline queue on
+ * (offline_queue_max_msgs), a message that cannot be sent now is queued
+ * instead: KMQTT_OK with *packet_id 0 (see kmqtt_publish_queued), or
+ * KMQTT_EQUEUE_FULL. Returns KMQTT_OK, KMQTT_ENOTCONN,
  * KMQTT_EINVAL (bad topic, QoS), KMQTT_ELIMIT (window full after
  * publish_block_ms), KMQTT_ETOOBIG (never fits the buffers). Does not
  * allocate. Blocks at most publish_block_ms. */
@@ -247,6 +309,46 @@ kmqtt_err_t kmqtt_start(kmqtt_client_t *c);
 
 /* The client's own accounting context (statistics, live blocks). */
 kmqtt_mem_t *kmqtt_client_mem(kmqtt_client_t *c);
+
+/* Store and forward: like kmqtt_publish, and *seq (may be NULL) gets the
+ * queue sequence number when the message was queued (0 when it went
+ * straight to the session; *packet_id is then set as by kmqtt_publish).
+ * A queued message gets its packet id only when it leaves the queue.
+ * Returns what kmqtt_publish returns, and KMQTT_EQUEUE_FULL (the queue is
+ * full and its policy refuses new messages; nothing was queued) or
+ * KMQTT_ETOOBIG (larger than the whole queue). With the queue off, the
+ * same as kmqtt_publish. Does not allocate. */
+kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const void *payload,
+                                 size_t len, uint8_t qos, bool retain, uint16_t *packet_id,
+                                 uint32_t *seq);
+
+/* Messages in the offline queue now (not yet handed to the session). */
+size_t kmqtt_queue_count(kmqtt_client_t *c);
+
+/* Store and forward with options.store: what create read back from the
+ * store, and how many store calls failed since (a failed write means that
+ * record would not survive a restart; the message itself still goes). */
+typedef struct kmqtt_persist_stats {
+    uint32_t restored_inflight; /* outbound QoS 1/2 flows put back in the session */
+    uint32_t restored_queued;   /* messages put back in the offline queue */
+    uint32_t restored_inbound;  /* inbound QoS 2 ids */
+    uint32_t skipped;           /* records unreadable, malformed or with no room */
+    uint32_t store_errors;      /* failed put/remove since create */
+} kmqtt_persist_stats_t;
+
+void kmqtt_persist_stats(kmqtt_client_t *c, kmqtt_persist_stats_t *out);
+
+/* Waits until everything published so far has left: the offline queue is
+ * empty, every QoS 1/2 message is acknowledged (PUBACK / PUBCOMP) and every
+ * queued byte (QoS 0 messages included) is written to the transport. The
+ * building block of "wake, connect, flush, disconnect, sleep". Runs the
+ * loop itself when no background thread does (like kmqtt_publish_wait_all);
+ * keeps waiting through an automatic reconnect. Returns KMQTT_OK,
+ * KMQTT_ETIMEDOUT, KMQTT_ENOTCONN (not connected and not reconnecting, with
+ * something left to send), KMQTT_ECANCELED (disconnect from another thread)
+ * or the error that lost the connection (without automatic reconnect).
+ * Blocks up to timeout_ms. */
+kmqtt_err_t kmqtt_flush(kmqtt_client_t *c, uint32_t timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -102,6 +102,23 @@ typedef struct kmqtt_session_record {
 /* Private: how many answers may wait for room in the send buffer. */
 #define KMQTT_SESSION_OWED_MAX 8
 
+/* Store and forward: a change of the state that must survive a restart,
+ * reported to the hook of kmqtt_session_set_change_hook as it happens
+ * (before the packet it concerns can be sent or the message delivered).
+ * The end of an outbound flow is not reported here: it is the
+ * KMQTT_EV_PUBLISH_DONE event. */
+typedef enum kmqtt_session_change {
+    KMQTT_SESSION_CH_PUBLISH = 1,   /* a QoS 1/2 PUBLISH took packet_id; bytes, len: the
+                                       encoded packet (DUP clear) */
+    KMQTT_SESSION_CH_PUBREL,        /* PUBREC came for packet_id: only PUBREL from now on */
+    KMQTT_SESSION_CH_INBOUND,       /* inbound QoS 2 packet_id held until its PUBREL */
+    KMQTT_SESSION_CH_RELEASED,      /* inbound QoS 2 packet_id released by PUBREL */
+    KMQTT_SESSION_CH_INBOUND_CLEAR  /* every inbound QoS 2 id forgotten (new session) */
+} kmqtt_session_change_t;
+
+typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what,
+                                        uint16_t packet_id, const uint8_t *bytes, size_t len);
+
 /* The session. Declared so it can live inside another struct; treat every
  * field as private. */
 typedef struct kmqtt_session {
@@ -135,6 +152,9 @@ typedef struct kmqtt_session {
     /* answers (and PINGREQ) that found tx full, sent in order as it drains */
     uint8_t owed_count;
     uint32_t owed[KMQTT_SESSION_OWED_MAX];
+    /* store and forward (session_persist.c) */
+    kmqtt_session_change_fn change_fn;
+    void *change_ctx;
 } kmqtt_session_t;
 
 /* Bytes of storage kmqtt_session_init needs for cfg (tables, receive and
@@ -232,6 +252,31 @@ size_t kmqtt_session_tx_peek(const kmqtt_session_t *s, const uint8_t **buf);
 
 /* n of those bytes were written. */
 void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint64_t now_ms);
+
+/* ------------------------------------------------- store and forward */
+
+/* Sets (fn NULL: clears) the hook that hears of every change worth
+ * persisting (see kmqtt_session_change_t). Called after kmqtt_session_init
+ * (init clears it). fn runs inside the session call that made the change
+ * and must not call back into s. */
+void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx);
+
+/* Puts back an outbound QoS 1/2 message persisted by an earlier process,
+ * in its original order (call in the order the records were made):
+ * packet_id as before, bytes/len the encoded PUBLISH (ignored when pubrel:
+ * the PUBREC had come, so only PUBREL is sent again). It is sent on the
+ * next connection like any unacknowledged message: with DUP set if the
+ * broker kept the session (MQTT-4.4.0-1), as a new delivery if not. Only
+ * while IDLE. Returns KMQTT_OK, KMQTT_ESTATE, KMQTT_EINVAL (id 0 or in
+ * use, not a QoS 1/2 PUBLISH), KMQTT_ELIMIT (max_inflight records) or
+ * KMQTT_ENOBUFS (the store is full). */
+kmqtt_err_t kmqtt_session_restore_publish(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
+                                          const uint8_t *bytes, size_t len);
+
+/* Puts back an inbound QoS 2 packet id that awaited PUBREL, so a resent
+ * PUBLISH with it is answered but not delivered again (MQTT-4.3.3-2).
+ * Returns KMQTT_OK, KMQTT_EINVAL (id 0) or KMQTT_ELIMIT (table full). */
+kmqtt_err_t kmqtt_session_restore_inbound_qos2(kmqtt_session_t *s, uint16_t packet_id);
 
 /* ------------------------------------------------------------------- time */
 

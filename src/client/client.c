@@ -110,6 +110,16 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
             (o->will_payload == NULL && o->will_payload_len != 0))
             return KMQTT_EINVAL;
     }
+    /* store and forward: a queue needs its buffer size */
+    if (o->offline_queue_max_msgs != 0 &&
+        (o->offline_queue_max_bytes < KC_QUEUE_HDR + 1 || o->offline_queue_max_bytes > UINT32_MAX))
+        return KMQTT_EINVAL;
+    if (o->offline_queue_policy != KMQTT_QUEUE_REFUSE_NEW &&
+        o->offline_queue_policy != KMQTT_QUEUE_DROP_OLDEST)
+        return KMQTT_EINVAL;
+    if (o->store != NULL && (o->clean_session || o->store->put == NULL || o->store->get == NULL ||
+                             o->store->remove == NULL || o->store->list == NULL))
+        return KMQTT_EINVAL;
     /* Every buffer size must fit the session's uint32_t offsets. */
     if (o->store_size > UINT32_MAX || o->rx_buffer_size > KMQTT_PACKET_MAX)
         return KMQTT_EINVAL;
@@ -232,6 +242,8 @@ static void client_free(kmqtt_client_t *c)
     if (c->tr_owned && c->tr.destroy != NULL)
         c->tr.destroy(c->tr.ctx);
     kc_handlers_free(c);
+    kc_queue_free(c);
+    kc_persist_free(c);
     (void)kmqtt_mem_free(&c->mem, c->handlers);
     (void)kmqtt_mem_free(&c->mem, c->match);
     (void)kmqtt_mem_free(&c->mem, c->scratch);
@@ -323,7 +335,13 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
         c->inflight_ids == NULL)
         return KMQTT_ENOMEM;
     c->scratch_size = c->opt.rx_buffer_size;
+    err = kc_queue_setup(c);
+    if (err != KMQTT_OK)
+        return err;
     err = kmqtt_session_init(&c->s, cfg, c->storage, storage_size);
+    if (err != KMQTT_OK)
+        return err;
+    err = kc_persist_setup(c); /* store and forward: reads back the store */
     if (err != KMQTT_OK)
         return err;
     if (o->transport != NULL) {

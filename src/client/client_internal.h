@@ -33,6 +33,9 @@
 
 #include "kmqtt/client.h"
 #include "kmqtt/session.h"
+#include "kmqtt/store.h"
+
+#include "client_queue.h"
 
 /* Completed QoS 1/2 publishes remembered for kmqtt_publish_wait. */
 #define KC_DONE_RING 64u
@@ -174,6 +177,18 @@ struct kmqtt_client {
     unsigned done_next;
 
     kc_request_t req[KC_MAX_REQUESTS];
+
+    /* store and forward (client_queue_io.c, client_flush.c) */
+    kc_queue_t queue;
+    uint8_t *queue_buf; /* "queue": kc_queue_memory_size(&opt) bytes, NULL = off */
+    /* persistence (client_persist.c); active when persist is true */
+    bool persist;
+    kmqtt_store_t store;
+    uint8_t *persist_buf; /* "persist": one record being written or read */
+    size_t persist_buf_size;
+    uint32_t persist_order; /* the next outbound record's place in send order */
+    uint32_t draining_seq;  /* queue seq of the message being handed to the session */
+    kmqtt_persist_stats_t pstats;
 };
 
 /* lock and condition (client_loop.c) */
@@ -217,6 +232,27 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen);
 
 /* publish bookkeeping (client_publish.c) */
 void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t reason);
+void kc_inflight_add(kmqtt_client_t *c, uint16_t id);
+
+/* store and forward: the offline queue (client_queue_io.c). kc_queue_publish
+ * takes mx itself and returns KMQTT_NEED_MORE when the message should go
+ * the direct way; kc_queue_add and kc_queue_drain need mx held. */
+kmqtt_err_t kc_queue_setup(kmqtt_client_t *c);
+void kc_queue_free(kmqtt_client_t *c);
+kmqtt_err_t kc_queue_publish(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint32_t *seq);
+kmqtt_err_t kc_queue_add(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint16_t *id,
+                         uint32_t *seq);
+void kc_queue_drain(kmqtt_client_t *c);
+
+/* store and forward: persistence (client_persist.c); mx held except setup */
+kmqtt_err_t kc_persist_setup(kmqtt_client_t *c);
+/* The "persist" record buffer for options o (0 without a store), for
+ * kmqtt_client_memory_size next to kc_queue_memory_size. */
+size_t kc_persist_memory_size(const kmqtt_client_options_t *o);
+void kc_persist_free(kmqtt_client_t *c);
+kmqtt_err_t kc_persist_queued(kmqtt_client_t *c, uint32_t seq, const kmqtt_publish_t *msg);
+void kc_persist_unqueue(kmqtt_client_t *c, uint32_t seq, uint8_t qos);
+void kc_persist_done(kmqtt_client_t *c, uint16_t id);
 
 /* subscriptions and dispatch (client_subscribe.c, client_dispatch.c) */
 void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev);

@@ -254,6 +254,7 @@ kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms)
     err = kmqtt_session_tick(&c->s, now, &next);
     if (err != KMQTT_OK)
         return kc_lost(c, err);
+    kc_queue_drain(c);
     err = kc_flush(c);
     if (err != KMQTT_OK)
         return kc_lost(c, err);
@@ -284,6 +285,7 @@ kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms)
         return err;
     if (gen != c->conn_gen || !c->open)
         return KMQTT_ENOTCONN;
+    kc_queue_drain(c); /* acks made room in the window */
     err = kc_flush(c);
     if (err != KMQTT_OK)
         return kc_lost(c, err);

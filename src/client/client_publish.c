@@ -16,7 +16,7 @@ static int inflight_find(const kmqtt_client_t *c, uint16_t id)
     return -1;
 }
 
-static void inflight_add(kmqtt_client_t *c, uint16_t id)
+void kc_inflight_add(kmqtt_client_t *c, uint16_t id)
 {
     /* The session's window is never wider than max_inflight. */
     if (c->inflight_count < c->opt.max_inflight && inflight_find(c, id) < 0)
@@ -50,6 +50,7 @@ void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t re
     kc_done_t *d = &c->done[c->done_next];
 
     inflight_remove(c, id);
+    kc_persist_done(c, id); /* store and forward: after the ack */
     d->packet_id = id;
     d->reason_code = reason;
     d->err = err;
@@ -65,6 +66,13 @@ void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t re
 kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
                           uint8_t qos, bool retain, uint16_t *packet_id)
 {
+    return kmqtt_publish_queued(c, topic, payload, len, qos, retain, packet_id, NULL);
+}
+
+kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const void *payload,
+                                 size_t len, uint8_t qos, bool retain, uint16_t *packet_id,
+                                 uint32_t *seq)
+{
     kmqtt_publish_t msg;
     uint64_t deadline = 0;
     uint32_t cancel_seq;
@@ -75,6 +83,8 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
 
     if (packet_id != NULL)
         *packet_id = 0;
+    if (seq != NULL)
+        *seq = 0;
     if (c == NULL || topic == NULL || qos > 2 || (payload == NULL && len != 0))
         return KMQTT_EINVAL;
     memset(&msg, 0, sizeof msg);
@@ -88,6 +98,11 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
     msg.payload.len = len;
     msg.qos = qos;
     msg.retain = retain;
+    /* store and forward: behind a non-empty offline queue, or queued while
+     * not connected (client_queue_io.c) */
+    err = kc_queue_publish(c, &msg, seq);
+    if (err != KMQTT_NEED_MORE)
+        return err;
 
     kc_lock(c);
     cancel_seq = c->cancel_seq;
@@ -115,7 +130,7 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
             c->window_refill = true;
         if (err == KMQTT_OK) {
             if (qos > 0)
-                inflight_add(c, id);
+                kc_inflight_add(c, id);
             kc_publish_kick(c, was_empty);
             break;
         }
@@ -144,6 +159,8 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
         if (kc_wait_step(c, kc_remaining(deadline)) != KMQTT_OK)
             break;
     }
+    if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && c->queue_buf != NULL)
+        err = kc_queue_add(c, &msg, &id, seq);
     kc_unlock(c);
     if (err == KMQTT_OK && packet_id != NULL)
         *packet_id = id;

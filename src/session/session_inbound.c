@@ -62,6 +62,8 @@ void ks_inbound_clear(kmqtt_session_t *s)
      * 8 KB memset (it was 17% of a short connection's instructions). */
     if (s->cfg.max_inbound_qos2 == 0 && s->inbound_count != 0)
         memset(bitmap(s), 0, KS_INBOUND_BITMAP_BYTES);
+    if (s->inbound_count != 0)
+        ks_changed(s, KMQTT_SESSION_CH_INBOUND_CLEAR, 0, NULL, 0);
     s->inbound_count = 0;
 }
 

@@ -156,6 +156,8 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
         if (!ks_answer(s, KMQTT_PUBREC, m->packet_id, 0))
             return KMQTT_NEED_MORE;
         (void)ks_inbound_add(s, m->packet_id);
+        /* Persisted before the message is delivered. */
+        ks_changed(s, KMQTT_SESSION_CH_INBOUND, m->packet_id, NULL, 0);
         return KMQTT_OK;
     }
 }
@@ -171,8 +173,10 @@ static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
      * resend after our PUBCOMP was lost); 5.0 says so with 0x92. */
     if (!ks_answer(s, KMQTT_PUBCOMP, a->packet_id, known ? 0 : KS_RC_ID_NOT_FOUND))
         return KMQTT_NEED_MORE;
-    if (known)
+    if (known) {
         ks_inbound_remove(s, a->packet_id);
+        ks_changed(s, KMQTT_SESSION_CH_RELEASED, a->packet_id, NULL, 0);
+    }
     return KMQTT_OK;
 }
 
@@ -216,6 +220,7 @@ static kmqtt_err_t on_pubrec(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64
     ks_store_release(s, r);
     r->kind = KS_AWAIT_PUBCOMP;
     r->flags |= KS_UNSENT;
+    ks_changed(s, KMQTT_SESSION_CH_PUBREL, r->packet_id, NULL, 0);
     ks_pump(s, now_ms);
     return KMQTT_OK;
 }

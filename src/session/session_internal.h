@@ -72,4 +72,10 @@ void ks_inflight_remove(kmqtt_session_t *s, kmqtt_session_record_t *r);
 void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r);
 void ks_pump(kmqtt_session_t *s, uint64_t now_ms);
 
+/* store and forward: tells the change hook, if any (session_persist.c) */
+void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id,
+                const uint8_t *bytes, size_t len);
+size_t ks_store_take(kmqtt_session_t *s, size_t n); /* store_alloc; room checked */
+bool ks_store_fits(const kmqtt_session_t *s, size_t n);
+
 #endif

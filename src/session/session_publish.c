@@ -89,6 +89,16 @@ static size_t store_alloc(kmqtt_session_t *s, size_t n)
     return off;
 }
 
+size_t ks_store_take(kmqtt_session_t *s, size_t n)
+{
+    return store_alloc(s, n);
+}
+
+bool ks_store_fits(const kmqtt_session_t *s, size_t n)
+{
+    return store_fits(s, n);
+}
+
 void ks_store_release(kmqtt_session_t *s, kmqtt_session_record_t *r)
 {
     if (r->store_len == 0)
@@ -293,6 +303,8 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
         ks_inflight_remove(s, r); /* cannot happen after the size pass */
         return err;
     }
+    /* Persisted (by the hook) before it can leave. */
+    ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, s->store + off, n);
     memcpy(ks_tx_alloc(s, n), s->store + off, n);
     if (packet_id != NULL)
         *packet_id = id;
