@@ -174,6 +174,11 @@ struct kmqtt_client {
     unsigned done_next;
 
     kc_request_t req[KC_MAX_REQUESTS];
+
+    /* no-malloc (options.memory): the filter table made at create, one slot
+     * of filter_slot bytes per handler; NULL = filters allocated one by one */
+    char *filter_pool;
+    size_t filter_slot;
 };
 
 /* lock and condition (client_loop.c) */
@@ -211,6 +216,7 @@ void kc_reconnect_arm(kmqtt_client_t *c, kmqtt_err_t err);
 bool kc_reconnect_due(const kmqtt_client_t *c);
 void kc_reconnect_step(kmqtt_client_t *c, uint64_t until);
 kmqtt_err_t kc_servers_parse(kmqtt_client_t *c, const char *list);
+size_t kc_servers_size(const char *list); /* kc_servers_parse's block; 0 = malformed */
 
 /* events (client_events.c) */
 kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen);

@@ -121,3 +121,13 @@ void kmqtt_port_cond_broadcast(kmqtt_port_cond_t *cv)
 {
     (void)pthread_cond_broadcast(&cv->cv);
 }
+
+size_t kmqtt_port_mutex_size(void)
+{
+    return sizeof(kmqtt_port_mutex_t);
+}
+
+size_t kmqtt_port_cond_size(void)
+{
+    return sizeof(kmqtt_port_cond_t);
+}
