@@ -438,6 +438,7 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->tr_owned = true;
     c->opt.transport = NULL;
     c->opt.servers = NULL; /* the caller's string: parsed into c->servers */
+    kmqtt_port_mem_register(&c->mem, c->mx);
     *out = c;
     return KMQTT_OK;
 }
@@ -507,6 +508,7 @@ void kmqtt_client_destroy(kmqtt_client_t *c)
     kc_lock(c);
     kc_bg_reap(c);
     kc_unlock(c);
+    kmqtt_port_mem_unregister(&c->mem);
     client_free(c);
 }
 
