@@ -60,11 +60,12 @@ add_test(NAME nomalloc.symbols
   COMMAND sh ${PROJECT_SOURCE_DIR}/scripts/check_nomalloc_syms.sh ${CMAKE_NM}
           $<TARGET_OBJECTS:kmqtt_nomalloc_obj>
   COMMAND_EXPAND_LISTS)
-# Passes only if the link fails for exactly the reason the proof relies on.
+# Passes only if the link fails for exactly the reason the proof relies on
+# (the same command as nomalloc.link, harness library included).
 add_test(NAME nomalloc.wrap_control
   COMMAND sh ${PROJECT_SOURCE_DIR}/scripts/nomalloc_link.sh ${CMAKE_C_COMPILER}
           ${CMAKE_BINARY_DIR}/tests/nomalloc_control "${KMQTT_NOMALLOC_LDFLAGS}"
-          "" $<TARGET_OBJECTS:kmqtt_nomalloc_control>
+          $<TARGET_FILE:kmqtt_nomalloc_broker> $<TARGET_OBJECTS:kmqtt_nomalloc_control>
   COMMAND_EXPAND_LISTS)
 set_tests_properties(nomalloc.link nomalloc.symbols PROPERTIES LABELS nomalloc TIMEOUT 120)
 set_tests_properties(nomalloc.wrap_control PROPERTIES LABELS nomalloc TIMEOUT 60
