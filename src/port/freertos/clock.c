@@ -1,7 +1,8 @@
 /*
- * Time and entropy on FreeRTOS. The tick count is 32 bits and wraps (49.7
- * days at 1 kHz); it is widened to 64 bits here, correct as long as the
- * clock is read at least once per wrap, as the client does.
+ * Time and entropy on FreeRTOS. The tick count wraps (32 bits: 49.7 days at
+ * 1 kHz; 16-bit ticks far sooner); it is widened to 64 bits here by adding
+ * up the differences between readings, correct as long as the clock is read
+ * at least once per wrap, as the client does while it runs.
  */
 #include "FreeRTOS.h"
 #include "task.h"
@@ -10,7 +11,7 @@
 #include "kmqtt_freertos.h"
 
 static TickType_t last_tick;
-static uint64_t wraps; /* in units of 2^32 ticks */
+static uint64_t total_ticks; /* since boot (last_tick starts at 0); never wraps */
 
 uint64_t kmqtt_port_now_ms(void)
 {
@@ -19,10 +20,11 @@ uint64_t kmqtt_port_now_ms(void)
 
     vTaskSuspendAll();
     now = xTaskGetTickCount();
-    if (now < last_tick)
-        wraps++;
+    /* The difference in the counter's own width is right across a wrap,
+     * whatever that width is. */
+    total_ticks += (TickType_t)(now - last_tick);
     last_tick = now;
-    ticks = (wraps << 32) | now;
+    ticks = total_ticks;
     (void)xTaskResumeAll();
     return ticks * 1000u / configTICK_RATE_HZ;
 }

@@ -1,8 +1,10 @@
 /*
  * Time and entropy on RT-Thread. The tick counter is 32 bits and wraps
- * (49.7 days at 1 kHz); it is widened to 64 bits here, which is correct as
- * long as the clock is read at least once per wrap, as the client does
- * (every turn of its loop, and every keepalive).
+ * (49.7 days at 1 kHz); it is widened to 64 bits here by adding up the
+ * differences between readings, correct as long as the clock is read at
+ * least once per wrap, as the client does (every turn of its loop, every
+ * keepalive). The first reading counts from tick 0, so the clock starts at
+ * the time since boot.
  */
 #include <rtthread.h>
 
@@ -10,7 +12,7 @@
 #include "kmqtt_rtthread.h"
 
 static rt_tick_t last_tick;
-static uint64_t wraps; /* in units of 2^32 ticks */
+static uint64_t total_ticks; /* since boot (last_tick starts at 0); never wraps */
 
 uint64_t kmqtt_port_now_ms(void)
 {
@@ -19,10 +21,11 @@ uint64_t kmqtt_port_now_ms(void)
 
     rt_enter_critical();
     now = rt_tick_get();
-    if (now < last_tick)
-        wraps++;
+    /* The difference in the counter's own width is right across a wrap,
+     * whatever that width is. */
+    total_ticks += (rt_tick_t)(now - last_tick);
     last_tick = now;
-    ticks = (wraps << 32) | now;
+    ticks = total_ticks;
     rt_exit_critical();
     return ticks * 1000u / RT_TICK_PER_SECOND;
 }
