@@ -458,7 +458,7 @@ static void need_add(size_t *total, bool debug, size_t n)
 }
 
 /* Must list every block client_alloc and client_setup take, in any order,
- * plus the later ones (the thread handle); tests/unit/test_client_memory.c
+ * plus the later ones (the thread handle); tests/integration/test_client_memory.c
  * checks that the sum is exact. */
 size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
 {
