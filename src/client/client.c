@@ -6,7 +6,8 @@
  * arrays, the message scratch buffer, the in-flight id table) is allocated
  * here, once, so that connecting, publishing and receiving allocate nothing
  * (architecture rule 5). Only a new subscription's filter copy is allocated
- * later, when its SUBACK arrives.
+ * later, when its SUBACK arrives (or nothing at all: with options.memory the
+ * filter table is made here too, see kmqtt_client_memory_size).
  */
 #include "client_internal.h"
 #include "kmqtt/config.h"
@@ -176,8 +177,7 @@ static kmqtt_err_t random_client_id(char *out)
     return KMQTT_OK;
 }
 
-/* One block holds every string and buffer of the options, so the caller's
- * memory is never used after create returns. */
+/* The bytes copy_strings takes (kmqtt_client_memory_size counts them too). */
 static size_t strings_size(const kmqtt_client_options_t *o)
 {
     bool gen_id = o->client_id == NULL || o->client_id[0] == '\0';
@@ -190,6 +190,8 @@ static size_t strings_size(const kmqtt_client_options_t *o)
     return strlen(o->host) + id + user + pass + wt + wp + 4;
 }
 
+/* One block holds every string and buffer of the options, so the caller's
+ * memory is never used after create returns. */
 static kmqtt_err_t copy_strings(kmqtt_client_t *c, const kmqtt_client_options_t *o)
 {
     size_t host = strlen(o->host);
