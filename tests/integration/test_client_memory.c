@@ -240,6 +240,14 @@ static void test_tiny_memory_is_enomem(void **state)
     assert_null(c);
     o.memory_size = 0;
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_ENOMEM);
+
+    /* What create refuses as invalid has no size. */
+    assert_int_equal(kmqtt_client_memory_size(NULL), 0);
+    o.servers = "127.0.0.1:1883,:";
+    assert_int_equal(kmqtt_client_memory_size(&o), 0);
+    o.servers = NULL;
+    o.version = (kmqtt_version_t)9;
+    assert_int_equal(kmqtt_client_memory_size(&o), 0);
 }
 
 /* A filter longer than max_filter_len is refused before SUBSCRIBE goes out,
