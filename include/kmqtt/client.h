@@ -206,7 +206,35 @@ typedef struct kmqtt_client_options {
      * never persisted. The store is the caller's: it must outlive the
      * client (destroy it after kmqtt_client_destroy). NULL = none. */
     const struct kmqtt_store *store;
+
+    /* no-malloc: all memory from the application */
+    /* One buffer the client takes every block from (an arena over it:
+     * kmqtt_mem_arena_t), instead of malloc or mem, which are then not
+     * used; memory_size bytes, at least kmqtt_client_memory_size(options).
+     * The client owns it until kmqtt_client_destroy returns. Required in a
+     * KMQTT_NO_MALLOC build. In this mode the subscription filters live in a
+     * table made at create (max_subscriptions of max_filter_len bytes), so
+     * subscribing allocates nothing and a filter longer than max_filter_len
+     * is refused with KMQTT_ELIMIT. */
+    void *memory;
+    size_t memory_size;
+    uint16_t max_filter_len; /* default KMQTT_CFG_MAX_FILTER_LEN (128) */
 } kmqtt_client_options_t;
+
+/* Bytes kmqtt_client_create needs in options.memory for o (the defaults
+ * fill in for zero fields; o->memory itself is not looked at): the arena's
+ * own record, the client structure, its lock and condition, the option
+ * strings and server list, the session's buffers and in-flight table
+ * (rx/tx buffers, store_size), the message scratch buffer (rx_buffer_size),
+ * the subscription table with max_subscriptions filters of max_filter_len
+ * bytes, the port's TCP transport (unless o->transport is given), and the
+ * background thread's handle (counted always, so kmqtt_start cannot run out).
+ * Debug mode (o->mem_debug) adds its headers and guards. Exact for a buffer
+ * aligned to KMQTT_MEM_ARENA_ALIGN (declare it as uint64_t[]); add
+ * KMQTT_MEM_ARENA_ALIGN - 1 for one that may not be. Returns 0 if o is NULL
+ * or invalid (what kmqtt_client_create refuses with KMQTT_EINVAL). Never
+ * allocates, never blocks. */
+size_t kmqtt_client_memory_size(const kmqtt_client_options_t *o);
 
 /* Fills o with the defaults above. */
 void kmqtt_client_options_init(kmqtt_client_options_t *o);

@@ -72,6 +72,11 @@
 #ifndef KMQTT_CFG_MAX_SUBSCRIPTIONS
 #define KMQTT_CFG_MAX_SUBSCRIPTIONS 32
 #endif
+/* Longest subscription filter when the client runs from application memory
+ * (kmqtt_client_options_t.memory): the filter table is made at create. */
+#ifndef KMQTT_CFG_MAX_FILTER_LEN
+#define KMQTT_CFG_MAX_FILTER_LEN 128
+#endif
 #ifndef KMQTT_CFG_MAX_TOPIC_LEN
 #define KMQTT_CFG_MAX_TOPIC_LEN 1024
 #endif

@@ -162,6 +162,48 @@ void kmqtt_mem_report(kmqtt_mem_t *m, void (*print)(void *ctx, const char *line)
 void kmqtt_mem_fail_nth(kmqtt_mem_t *m, uint32_t n, bool all_after);
 uint32_t kmqtt_mem_attempts(const kmqtt_mem_t *m);
 
+/* ------------------------------------------------------------ the arena */
+
+/* A backend over one buffer the application gives (a static array): the
+ * no-malloc way. First fit over an address-ordered free list; a freed block
+ * merges with free neighbours. Every block is a multiple of
+ * KMQTT_MEM_ARENA_ALIGN bytes and starts at such a multiple of the buffer,
+ * so user memory is aligned for uint64_t, double and pointers (not for long
+ * double or over-aligned types). Allocation and free walk the free list:
+ * O(free blocks), fine for the client, which allocates at create, subscribe
+ * and start only.
+ *
+ * Thread safety: the arena has no lock. Give it to one kmqtt_mem_t and let
+ * that context's users serialise (the client allocates only at create and
+ * under its own lock), or give that context lock hooks. */
+#define KMQTT_MEM_ARENA_ALIGN 8u
+
+typedef struct kmqtt_mem_arena {
+    kmqtt_mem_backend_t backend; /* point kmqtt_mem_config_t.backend here */
+    unsigned char *base;         /* first aligned byte of the buffer */
+    size_t size;                 /* usable bytes from base, a multiple of the alignment */
+    void *free_list;             /* private */
+    size_t used;                 /* bytes in allocated blocks, headers included */
+    size_t peak;
+    uint32_t failed; /* requests that found no block large enough */
+} kmqtt_mem_arena_t;
+
+/* Sets up a over buf (size bytes; an unaligned start loses up to
+ * KMQTT_MEM_ARENA_ALIGN - 1 bytes). buf must outlive every block. Returns
+ * KMQTT_EINVAL if a or buf is NULL; a buffer too small for one block is
+ * accepted and refuses every allocation. Never allocates. */
+kmqtt_err_t kmqtt_mem_arena_init(kmqtt_mem_arena_t *a, void *buf, size_t size);
+
+/* Bytes of the arena one backend request of size bytes takes (its header
+ * and rounding included). Pure arithmetic; 0 on overflow. */
+size_t kmqtt_mem_arena_cost(size_t size);
+
+/* Bytes a kmqtt_mem_alloc of size bytes asks its backend for, in normal or
+ * debug mode (the headers and the guard of the accounting). Pure
+ * arithmetic; 0 on overflow. With kmqtt_mem_arena_cost this gives the exact
+ * arena bytes a set of allocations needs. */
+size_t kmqtt_mem_backend_request(bool debug, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

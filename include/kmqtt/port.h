@@ -68,6 +68,28 @@ void kmqtt_port_thread_join(kmqtt_mem_t *m, kmqtt_port_thread_t *t);
 /* True if the caller is running on thread t. */
 bool kmqtt_port_thread_is_current(const kmqtt_port_thread_t *t);
 
+/* ------------------------------------------------------------------ sizes */
+
+/* Each port object (mutex, condition, thread handle, TCP transport) is one
+ * block from the kmqtt_mem_t it is given; these return that block's size in
+ * bytes, so kmqtt_client_memory_size is exact for a no-malloc buffer. A port
+ * whose kernel objects live elsewhere (an RTOS heap) counts only its block.
+ * Never block. */
+size_t kmqtt_port_mutex_size(void);
+size_t kmqtt_port_cond_size(void);
+size_t kmqtt_port_thread_size(void);
+size_t kmqtt_port_tcp_size(void);
+
+/* ------------------------------------------------------------ diagnostics */
+
+/* The client announces its accounting context at create (guard: the mutex
+ * under which the client uses it) and withdraws it at destroy, so a port's
+ * console command can list every client's memory (RT-Thread: msh
+ * `kmqtt_mem`). Neither may allocate; a port without such a command makes
+ * both do nothing. */
+void kmqtt_port_mem_register(kmqtt_mem_t *m, kmqtt_port_mutex_t *guard);
+void kmqtt_port_mem_unregister(kmqtt_mem_t *m);
+
 /* -------------------------------------------------------------- transport */
 
 /* Events for kmqtt_transport_t.wait. */

@@ -6,9 +6,11 @@
  * arrays, the message scratch buffer, the in-flight id table) is allocated
  * here, once, so that connecting, publishing and receiving allocate nothing
  * (architecture rule 5). Only a new subscription's filter copy is allocated
- * later, when its SUBACK arrives.
+ * later, when its SUBACK arrives (or nothing at all: with options.memory the
+ * filter table is made here too, see kmqtt_client_memory_size).
  */
 #include "client_internal.h"
+#include "kmqtt/config.h"
 
 #define KC_DEFAULT_HOST "localhost"
 #define KC_ID_PREFIX    "kmqtt-"
@@ -45,6 +47,7 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->store_size = 8192;
     o->max_inflight = 20;
     o->max_subscriptions = 32;
+    o->max_filter_len = KMQTT_CFG_MAX_FILTER_LEN;
     o->connect_timeout_ms = 10000;
     o->reconnect_min_ms = 500;
     o->reconnect_max_ms = 30000;
@@ -80,6 +83,8 @@ static void options_resolve(const kmqtt_client_options_t *in, kmqtt_client_optio
      * backoff simply stays at the minimum. */
     if (o->reconnect_max_ms < o->reconnect_min_ms)
         o->reconnect_max_ms = o->reconnect_min_ms;
+    if (o->max_filter_len == 0)
+        o->max_filter_len = KMQTT_CFG_MAX_FILTER_LEN;
 }
 
 static bool str_ok(const char *s, size_t *len)
@@ -123,6 +128,13 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
     /* Every buffer size must fit the session's uint32_t offsets. */
     if (o->store_size > UINT32_MAX || o->rx_buffer_size > KMQTT_PACKET_MAX)
         return KMQTT_EINVAL;
+    if (o->servers != NULL && kc_servers_size(o->servers) == 0)
+        return KMQTT_EINVAL;
+#ifdef KMQTT_NO_MALLOC
+    /* No allocator to fall back on. */
+    if (o->memory == NULL)
+        return KMQTT_EINVAL;
+#endif
     return KMQTT_OK;
 }
 
@@ -175,6 +187,19 @@ static kmqtt_err_t random_client_id(char *out)
     return KMQTT_OK;
 }
 
+/* The bytes copy_strings takes (kmqtt_client_memory_size counts them too). */
+static size_t strings_size(const kmqtt_client_options_t *o)
+{
+    bool gen_id = o->client_id == NULL || o->client_id[0] == '\0';
+    size_t id = gen_id ? sizeof KC_ID_PREFIX - 1 + KC_ID_HEX : strlen(o->client_id);
+    size_t user = o->username == NULL ? 0 : strlen(o->username);
+    size_t pass = o->password == NULL ? 0 : o->password_len;
+    size_t wt = o->has_will ? strlen(o->will_topic) : 0;
+    size_t wp = o->has_will && o->will_payload != NULL ? o->will_payload_len : 0;
+
+    return strlen(o->host) + id + user + pass + wt + wp + 4;
+}
+
 /* One block holds every string and buffer of the options, so the caller's
  * memory is never used after create returns. */
 static kmqtt_err_t copy_strings(kmqtt_client_t *c, const kmqtt_client_options_t *o)
@@ -189,7 +214,7 @@ static kmqtt_err_t copy_strings(kmqtt_client_t *c, const kmqtt_client_options_t 
     char *at;
     kmqtt_err_t err;
 
-    c->strings = kmqtt_mem_alloc(&c->mem, "str", host + id + user + pass + wt + wp + 4);
+    c->strings = kmqtt_mem_alloc(&c->mem, "str", strings_size(o));
     if (c->strings == NULL)
         return KMQTT_ENOMEM;
     at = c->strings;
@@ -251,12 +276,33 @@ static void client_free(kmqtt_client_t *c)
     (void)kmqtt_mem_free(&c->mem, c->storage);
     (void)kmqtt_mem_free(&c->mem, c->strings);
     (void)kmqtt_mem_free(&c->mem, c->servers_block);
+    (void)kmqtt_mem_free(&c->mem, c->filter_pool);
     kmqtt_port_cond_destroy(&c->mem, c->cv);
     kmqtt_port_mutex_destroy(&c->mem, c->mx);
     last = c->mem;
     (void)kmqtt_mem_free(&last, c);
     if (parent != NULL)
         (void)kmqtt_mem_free(parent, pb);
+}
+
+/* Application memory: the arena's record at the (aligned) start of the
+ * buffer, its blocks after it. NULL if the buffer cannot hold the record. */
+#define KC_ARENA_RECORD                                                                            \
+    ((sizeof(kmqtt_mem_arena_t) + KMQTT_MEM_ARENA_ALIGN - 1) / KMQTT_MEM_ARENA_ALIGN *             \
+     KMQTT_MEM_ARENA_ALIGN)
+
+static kmqtt_mem_arena_t *arena_place(void *memory, size_t size)
+{
+    size_t skip = (KMQTT_MEM_ARENA_ALIGN - (size_t)((uintptr_t)memory % KMQTT_MEM_ARENA_ALIGN)) %
+                  KMQTT_MEM_ARENA_ALIGN;
+    kmqtt_mem_arena_t *a;
+
+    if (size < skip + KC_ARENA_RECORD)
+        return NULL;
+    a = (kmqtt_mem_arena_t *)(void *)((unsigned char *)memory + skip);
+    (void)kmqtt_mem_arena_init(a, (unsigned char *)a + KC_ARENA_RECORD,
+                               size - skip - KC_ARENA_RECORD);
+    return a;
 }
 
 static kmqtt_err_t client_alloc(const kmqtt_client_options_t *o, kmqtt_client_t **out)
@@ -269,7 +315,12 @@ static kmqtt_err_t client_alloc(const kmqtt_client_options_t *o, kmqtt_client_t 
 
     memset(&mc, 0, sizeof mc);
     mc.debug = o->mem_debug;
-    if (o->mem != NULL) {
+    if (o->memory != NULL) {
+        kmqtt_mem_arena_t *a = arena_place(o->memory, o->memory_size);
+        if (a == NULL)
+            return KMQTT_ENOMEM;
+        mc.backend = &a->backend;
+    } else if (o->mem != NULL) {
         pb = kmqtt_mem_alloc(o->mem, "client", sizeof *pb);
         if (pb == NULL)
             return KMQTT_ENOMEM;
@@ -294,7 +345,7 @@ static kmqtt_err_t client_alloc(const kmqtt_client_options_t *o, kmqtt_client_t 
         return KMQTT_ENOMEM;
     }
     c->mem = boot;
-    c->parent = o->mem;
+    c->parent = o->memory != NULL ? NULL : o->mem;
     c->parent_backend = pb;
     *out = c;
     return KMQTT_OK;
@@ -334,6 +385,14 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
     if (c->storage == NULL || c->handlers == NULL || c->match == NULL || c->scratch == NULL ||
         c->inflight_ids == NULL)
         return KMQTT_ENOMEM;
+    if (o->memory != NULL) {
+        /* Subscribing must not allocate from a fixed arena, where blocks of
+         * changing sizes would fragment it: one slot per handler, now. */
+        c->filter_slot = (size_t)c->opt.max_filter_len + 1;
+        c->filter_pool = kmqtt_mem_alloc(&c->mem, "sub", subs * c->filter_slot);
+        if (c->filter_pool == NULL)
+            return KMQTT_ENOMEM;
+    }
     c->scratch_size = c->opt.rx_buffer_size;
     err = kc_queue_setup(c);
     if (err != KMQTT_OK)
@@ -399,8 +458,71 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->tr_owned = true;
     c->opt.transport = NULL;
     c->opt.servers = NULL; /* the caller's string: parsed into c->servers */
+    kmqtt_port_mem_register(&c->mem, c->mx);
     *out = c;
     return KMQTT_OK;
+}
+
+/* ------------------------------------------------ application memory */
+
+/* Adds the arena bytes of one kmqtt_mem_alloc of n bytes; a zero cost
+ * (overflow) or a wrapping sum poisons the total to 0. */
+static void need_add(size_t *total, bool debug, size_t n)
+{
+    size_t cost = kmqtt_mem_arena_cost(kmqtt_mem_backend_request(debug, n));
+
+    if (*total == 0 || cost == 0 || cost > SIZE_MAX - *total)
+        *total = 0;
+    else
+        *total += cost;
+}
+
+/* Must list every block client_alloc and client_setup take, in any order,
+ * plus the later ones (the thread handle); tests/integration/test_client_memory.c
+ * checks that the sum is exact. */
+size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
+{
+    kmqtt_client_options_t o;
+    kmqtt_session_config_t cfg;
+    size_t total = KC_ARENA_RECORD;
+    size_t subs, storage;
+    bool dbg;
+
+    if (in == NULL)
+        return 0;
+    options_resolve(in, &o);
+    o.memory = &total; /* checked as if given: its value is not ours to judge */
+    if (options_check(&o) != KMQTT_OK)
+        return 0;
+    session_config(&o, &cfg);
+    storage = kmqtt_session_storage_size(&cfg);
+    if (storage == 0)
+        return 0;
+    dbg = o.mem_debug;
+    subs = o.max_subscriptions;
+    need_add(&total, dbg, sizeof(kmqtt_client_t));
+    need_add(&total, dbg, kmqtt_port_mutex_size());
+    need_add(&total, dbg, kmqtt_port_cond_size());
+    need_add(&total, dbg, strings_size(&o));
+    if (o.servers != NULL)
+        need_add(&total, dbg, kc_servers_size(o.servers));
+    need_add(&total, dbg, storage);
+    need_add(&total, dbg, subs * sizeof(kc_handler_t));
+    need_add(&total, dbg, 2 * subs * sizeof(kc_match_t));
+    need_add(&total, dbg, o.rx_buffer_size);
+    need_add(&total, dbg, (size_t)o.max_inflight * sizeof(uint16_t));
+    need_add(&total, dbg, subs * ((size_t)o.max_filter_len + 1));
+    if (o.transport == NULL)
+        need_add(&total, dbg, kmqtt_port_tcp_size());
+    need_add(&total, dbg, kmqtt_port_thread_size());
+    /* store and forward: the offline queue's ring and the one-record
+     * persistence buffer. Restoring from a store at create also takes a
+     * transient table of one entry per stored record (docs/no-malloc.md). */
+    if (kc_queue_memory_size(&o) != 0)
+        need_add(&total, dbg, kc_queue_memory_size(&o));
+    if (kc_persist_memory_size(&o) != 0)
+        need_add(&total, dbg, kc_persist_memory_size(&o));
+    return total;
 }
 
 void kmqtt_client_destroy(kmqtt_client_t *c)
@@ -412,6 +534,7 @@ void kmqtt_client_destroy(kmqtt_client_t *c)
     kc_lock(c);
     kc_bg_reap(c);
     kc_unlock(c);
+    kmqtt_port_mem_unregister(&c->mem);
     client_free(c);
 }
 

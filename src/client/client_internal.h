@@ -189,6 +189,11 @@ struct kmqtt_client {
     uint32_t persist_order; /* the next outbound record's place in send order */
     uint32_t draining_seq;  /* queue seq of the message being handed to the session */
     kmqtt_persist_stats_t pstats;
+
+    /* no-malloc (options.memory): the filter table made at create, one slot
+     * of filter_slot bytes per handler; NULL = filters allocated one by one */
+    char *filter_pool;
+    size_t filter_slot;
 };
 
 /* lock and condition (client_loop.c) */
@@ -226,6 +231,7 @@ void kc_reconnect_arm(kmqtt_client_t *c, kmqtt_err_t err);
 bool kc_reconnect_due(const kmqtt_client_t *c);
 void kc_reconnect_step(kmqtt_client_t *c, uint64_t until);
 kmqtt_err_t kc_servers_parse(kmqtt_client_t *c, const char *list);
+size_t kc_servers_size(const char *list); /* kc_servers_parse's block; 0 = malformed */
 
 /* events (client_events.c) */
 kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen);

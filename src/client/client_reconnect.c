@@ -109,6 +109,13 @@ static size_t servers_walk(const char *list, kc_server_t *out, char *strings)
     }
 }
 
+size_t kc_servers_size(const char *list)
+{
+    size_t n = servers_walk(list, NULL, NULL);
+
+    return n == 0 ? 0 : n * sizeof(kc_server_t) + strlen(list) + 1;
+}
+
 /* Copies the list into one block: the array, then the host names. */
 kmqtt_err_t kc_servers_parse(kmqtt_client_t *c, const char *list)
 {

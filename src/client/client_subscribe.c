@@ -55,7 +55,14 @@ static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r)
         }
         if (h == NULL)
             return KMQTT_ELIMIT;
-        h->filter = kmqtt_mem_alloc(&c->mem, "sub", len + 1);
+        if (c->filter_pool != NULL) {
+            /* Application memory: the slot was made at create. */
+            if (len >= c->filter_slot)
+                return KMQTT_ELIMIT;
+            h->filter = c->filter_pool + (size_t)(h - c->handlers) * c->filter_slot;
+        } else {
+            h->filter = kmqtt_mem_alloc(&c->mem, "sub", len + 1);
+        }
         if (h->filter == NULL)
             return KMQTT_ENOMEM;
         memcpy(h->filter, r->filter, len + 1);
@@ -76,7 +83,8 @@ static void handler_remove(kmqtt_client_t *c, const char *filter)
 
     if (h == NULL)
         return;
-    (void)kmqtt_mem_free(&c->mem, h->filter);
+    if (c->filter_pool == NULL)
+        (void)kmqtt_mem_free(&c->mem, h->filter);
     memset(h, 0, sizeof *h);
 }
 
@@ -87,7 +95,8 @@ void kc_handlers_free(kmqtt_client_t *c)
     if (c->handlers == NULL)
         return;
     for (i = 0; i < c->opt.max_subscriptions; i++) {
-        (void)kmqtt_mem_free(&c->mem, c->handlers[i].filter);
+        if (c->filter_pool == NULL)
+            (void)kmqtt_mem_free(&c->mem, c->handlers[i].filter);
         c->handlers[i].filter = NULL;
     }
 }
@@ -323,6 +332,9 @@ kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, 
         items[i].filter.len = strlen(subs[i].filter);
         if (kmqtt_topic_filter_validate(subs[i].filter, items[i].filter.len) != KMQTT_OK)
             return KMQTT_EINVAL;
+        /* Refused before it is sent: the SUBACK could not register it. */
+        if (c->filter_pool != NULL && items[i].filter.len >= c->filter_slot)
+            return KMQTT_ELIMIT;
         items[i].qos = subs[i].qos;
     }
     memset(&pkt, 0, sizeof pkt);

@@ -568,3 +568,12 @@ uint32_t kmqtt_mem_attempts(const kmqtt_mem_t *m)
     mem_unlock(m);
     return n;
 }
+
+size_t kmqtt_mem_backend_request(bool debug, size_t size)
+{
+    size_t extra = BASE_SIZE + (debug ? DBG_SIZE + GUARD_SIZE : 0);
+
+    if (size == 0)
+        size = 1;
+    return size > SIZE_MAX - extra ? 0 : size + extra;
+}

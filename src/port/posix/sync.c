@@ -121,3 +121,25 @@ void kmqtt_port_cond_broadcast(kmqtt_port_cond_t *cv)
 {
     (void)pthread_cond_broadcast(&cv->cv);
 }
+
+size_t kmqtt_port_mutex_size(void)
+{
+    return sizeof(kmqtt_port_mutex_t);
+}
+
+size_t kmqtt_port_cond_size(void)
+{
+    return sizeof(kmqtt_port_cond_t);
+}
+
+/* No console command here: kmqtt_client_mem gives the context directly. */
+void kmqtt_port_mem_register(kmqtt_mem_t *m, kmqtt_port_mutex_t *guard)
+{
+    (void)m;
+    (void)guard;
+}
+
+void kmqtt_port_mem_unregister(kmqtt_mem_t *m)
+{
+    (void)m;
+}

@@ -438,3 +438,8 @@ kmqtt_err_t kmqtt_port_tcp_create(kmqtt_mem_t *m, kmqtt_transport_t *out)
     out->destroy = tcp_destroy;
     return KMQTT_OK;
 }
+
+size_t kmqtt_port_tcp_size(void)
+{
+    return sizeof(tcp_t);
+}

@@ -73,3 +73,8 @@ bool kmqtt_port_thread_is_current(const kmqtt_port_thread_t *t)
 {
     return t != NULL && pthread_equal(pthread_self(), t->tid) != 0;
 }
+
+size_t kmqtt_port_thread_size(void)
+{
+    return sizeof(kmqtt_port_thread_t);
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Compiles an RTOS port (and the core with it) for Cortex-M4 with
+# arm-none-eabi-gcc against the declaration-subset headers under
+# tests/rtos-api/<rtos>/, failing on any warning. Nothing is linked or run:
+# the RTOS itself is not here, only its API's declarations.
+# Usage: rtos_compile_check.sh <source root> rtthread|freertos [cc]
+set -eu
+root=$1
+rtos=$2
+cc=${3:-arm-none-eabi-gcc}
+if ! command -v "$cc" >/dev/null 2>&1; then
+    echo "port.$rtos.compile: $cc not found (scripts/deps.sh installs gcc-arm-none-eabi)" >&2
+    exit 1
+fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+flags="-mcpu=cortex-m4 -mthumb -Os -Wall -Wextra -Werror -std=c99 -pedantic"
+api="$root/tests/rtos-api/$rtos"
+case "$rtos" in
+rtthread)
+    # kmqtt_user_config.h maps rtconfig.h's PKG_KMQTT_* onto KMQTT_CFG_*.
+    inc="-I$api -I$root/include -I$root/src -I$root/src/port/rtthread -DKMQTT_USER_CONFIG"
+    ;;
+freertos)
+    if [ ! -f /usr/include/lwip/lwip/sockets.h ]; then
+        echo "port.freertos.compile: lwIP headers missing (apt-get install liblwip-dev)" >&2
+        exit 1
+    fi
+    # The test's lwipopts.h and arch/ come first, then Debian's lwIP 2.1 headers.
+    inc="-I$api -I/usr/include/lwip -I$root/include -I$root/src -I$root/src/port/freertos"
+    ;;
+*)
+    echo "usage: $0 <root> rtthread|freertos" >&2
+    exit 2
+    ;;
+esac
+n=0
+for f in "$root"/src/port/"$rtos"/*.c "$root"/src/common/*.c "$root"/src/codec/*.c \
+    "$root"/src/session/*.c "$root"/src/client/*.c "$root"/src/mem/*.c; do
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    "$cc" $flags $inc -c "$f" -o "$out/$n.o"
+done
+ports=$(ls "$root"/src/port/"$rtos"/*.c | wc -l)
+echo "port.$rtos.compile: $n files ($ports of the port) compile for cortex-m4 with -Werror -pedantic"

@@ -1,0 +1,64 @@
+/*
+ * The kmqtt build options from the RT-Thread package configuration: menuconfig
+ * writes PKG_KMQTT_* into rtconfig.h (see Kconfig), this maps them onto the
+ * KMQTT_CFG_* names of include/kmqtt/config.h. Picked up because SConscript
+ * defines KMQTT_USER_CONFIG and puts this folder on the include path.
+ */
+#ifndef KMQTT_USER_CONFIG_H
+#define KMQTT_USER_CONFIG_H
+
+#include <rtconfig.h>
+
+#ifdef PKG_KMQTT_USING_V5
+#define KMQTT_CFG_V5 1
+#else
+#define KMQTT_CFG_V5 0
+#endif
+
+#ifdef PKG_KMQTT_USING_QOS2
+#define KMQTT_CFG_QOS2 1
+#else
+#define KMQTT_CFG_QOS2 0
+#endif
+
+#ifdef PKG_KMQTT_USING_LOG
+#define KMQTT_CFG_LOG 1
+#else
+#define KMQTT_CFG_LOG 0
+#endif
+
+#ifdef PKG_KMQTT_USING_TLS
+#define KMQTT_CFG_TLS 1
+#else
+#define KMQTT_CFG_TLS 0
+#endif
+
+#ifdef PKG_KMQTT_USING_OFFLINE_QUEUE
+#define KMQTT_CFG_OFFLINE_QUEUE 1
+#else
+#define KMQTT_CFG_OFFLINE_QUEUE 0
+#endif
+
+/* A device is a client: the server half of the codec stays out. */
+#define KMQTT_CFG_SERVER_CODEC 0
+
+#ifdef PKG_KMQTT_RX_BUFFER_SIZE
+#define KMQTT_CFG_RX_BUFFER_SIZE PKG_KMQTT_RX_BUFFER_SIZE
+#endif
+#ifdef PKG_KMQTT_TX_BUFFER_SIZE
+#define KMQTT_CFG_TX_BUFFER_SIZE PKG_KMQTT_TX_BUFFER_SIZE
+#endif
+#ifdef PKG_KMQTT_STORE_SIZE
+#define KMQTT_CFG_STORE_SIZE PKG_KMQTT_STORE_SIZE
+#endif
+#ifdef PKG_KMQTT_MAX_INFLIGHT
+#define KMQTT_CFG_MAX_INFLIGHT PKG_KMQTT_MAX_INFLIGHT
+#endif
+#ifdef PKG_KMQTT_MAX_SUBSCRIPTIONS
+#define KMQTT_CFG_MAX_SUBSCRIPTIONS PKG_KMQTT_MAX_SUBSCRIPTIONS
+#endif
+#ifdef PKG_KMQTT_MAX_FILTER_LEN
+#define KMQTT_CFG_MAX_FILTER_LEN PKG_KMQTT_MAX_FILTER_LEN
+#endif
+
+#endif
