@@ -126,7 +126,9 @@ static void session_config(const kmqtt_client_options_t *o, kmqtt_session_config
      * unreleased QoS 2 messages towards us than this table holds. */
     /* 5.0: the Receive Maximum we announce bounds what the server leaves
      * unreleased. 3.1.1 has no such bound: track every packet id. */
-    cfg->max_inbound_qos2 = o->version == KMQTT_V5 ? o->max_inflight : 0;
+    cfg->max_inbound_qos2 = o->version != KMQTT_V5 ? 0
+                            : o->receive_maximum != 0 ? o->receive_maximum
+                                                      : o->max_inflight;
     cfg->max_pending = KC_MAX_REQUESTS;
     cfg->rx_buffer_size = o->rx_buffer_size;
     cfg->tx_buffer_size = o->tx_buffer_size;
@@ -239,6 +241,7 @@ static void client_free(kmqtt_client_t *c)
     (void)kmqtt_mem_free(&c->mem, c->storage);
     (void)kmqtt_mem_free(&c->mem, c->strings);
     (void)kmqtt_mem_free(&c->mem, c->servers_block);
+    kc_v5_free(c);
     kmqtt_port_cond_destroy(&c->mem, c->cv);
     kmqtt_port_mutex_destroy(&c->mem, c->mx);
     last = c->mem;
@@ -374,6 +377,8 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->backoff_ms = opt.reconnect_min_ms;
     c->resub_next = opt.max_subscriptions;
     err = client_setup(c, &opt, &cfg, storage_size);
+    if (err == KMQTT_OK)
+        err = kc_v5_setup(c, &opt); /* 5.0 property lists (client_v5.c) */
     if (err != KMQTT_OK) {
         client_free(c);
         return err;

@@ -65,6 +65,15 @@ void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t re
 kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
                           uint8_t qos, bool retain, uint16_t *packet_id)
 {
+    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, packet_id);
+}
+
+/* kmqtt_publish, and kmqtt_publish_ex with 5.0 properties (props may be
+ * NULL; they are encoded before this returns). */
+kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
+                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
+                             uint16_t *packet_id)
+{
     kmqtt_publish_t msg;
     uint64_t deadline = 0;
     uint32_t cancel_seq;
@@ -88,6 +97,8 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
     msg.payload.len = len;
     msg.qos = qos;
     msg.retain = retain;
+    if (props != NULL)
+        msg.props = *props;
 
     kc_lock(c);
     cancel_seq = c->cancel_seq;
@@ -98,6 +109,10 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
                                                                               : KMQTT_ENOTCONN;
             break;
         }
+        /* 5.0: the server's Maximum QoS and Retain Available. */
+        err = kc_v5_publish_check(c, qos, retain);
+        if (err != KMQTT_OK)
+            break;
         was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
         /* Batching: once the window was full, refill it only after it has
          * drained to half, so one wake-up sends many PUBLISHes instead of one
