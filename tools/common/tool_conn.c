@@ -192,6 +192,7 @@ void tool_client_options(const tool_opts_t *o, kmqtt_client_options_t *co)
         co->will_qos = o->will_qos;
         co->will_retain = o->will_retain;
     }
+    tool_props_apply(o, co); /* 5.0: -D connect and -D will (tool_props.c) */
 }
 
 /* Errors that mean the broker sent something kmqtt could not accept. */
