@@ -117,6 +117,21 @@ typedef struct kmqtt_disconnect_info {
 typedef void (*kmqtt_disconnect_fn)(kmqtt_client_t *c, const kmqtt_disconnect_info_t *info,
                                     void *ctx);
 
+/* Enhanced authentication (5.0): the server sent AUTH. reason_code is 0x18
+ * (continue: answer with the next step's data) or 0x00 (a
+ * re-authentication succeeded: nothing to answer). server_data is the
+ * server's Authentication Data (ptr NULL if none), a view valid during the
+ * call. Write the answer into out (cap = KMQTT_AUTH_DATA_MAX bytes) and its
+ * length into *out_len, and return KMQTT_OK; any other return ends the
+ * connection (the connect fails with that error). Runs on the loop's
+ * thread; must not call kmqtt_disconnect or kmqtt_client_destroy. */
+typedef kmqtt_err_t (*kmqtt_auth_fn)(kmqtt_client_t *c, uint8_t reason_code,
+                                     const kmqtt_bin_t *server_data, uint8_t *out, size_t cap,
+                                     size_t *out_len, void *ctx);
+
+/* Largest Authentication Data kmqtt_auth_fn may answer with (a stack buffer). */
+#define KMQTT_AUTH_DATA_MAX 512u
+
 typedef struct kmqtt_client_options {
     const char *host;        /* default "localhost" */
     uint16_t port;           /* default 1883 */
@@ -209,6 +224,20 @@ typedef struct kmqtt_client_options {
     size_t user_prop_count;
     const kmqtt_pub_props_t *will_props; /* NULL = none; copied at create (has_will) */
     kmqtt_disconnect_fn on_disconnect;   /* server DISCONNECT; ctx as above */
+    /* Outbound topic aliases, chosen automatically: a topic repeated on a
+     * connection goes as a 2-byte alias (least recently used slot reused),
+     * up to the smaller of topic_alias_out and the server's Topic Alias
+     * Maximum; the table restarts empty on every connection. 0 = off. */
+    uint16_t topic_alias_out;
+    uint16_t alias_topic_len; /* longest topic kept per alias slot (both directions);
+                                 0 = 64 when either alias count is set */
+    /* Enhanced authentication: Authentication Method (NULL = none) and the
+     * first Authentication Data (may be NULL), sent on CONNECT; the server's
+     * AUTH packets go to on_auth (ctx as above). Copied at create. */
+    const char *auth_method;
+    const void *auth_data;
+    size_t auth_data_len;
+    kmqtt_auth_fn on_auth;
 } kmqtt_client_options_t;
 
 /* Fills o with the defaults above. */
@@ -402,6 +431,15 @@ kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t
  * the PUBACK / PUBREC / PUBCOMP being reported, as a view. Returns false
  * when there is none (or when called from anywhere else). */
 bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out);
+
+/* Re-authentication (5.0, a CONNECT with auth_method): sends AUTH 0x19 with
+ * data and waits up to timeout_ms for the server's AUTH 0x00 (the steps
+ * between go through on_auth). Returns KMQTT_OK, KMQTT_ESTATE (3.1.1, no
+ * auth_method, one already under way), KMQTT_ENOTCONN, KMQTT_ETIMEDOUT,
+ * KMQTT_EDISCONNECTED / KMQTT_ECLOSED (the server ended the connection:
+ * re-authentication failed), KMQTT_ECANCELED. Blocks. */
+kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
+                                 uint32_t timeout_ms);
 
 /* ---- reading a received message's 5.0 properties (views into msg, valid
  * as long as msg is: during the handler). None allocate or block. */

@@ -134,6 +134,12 @@ static void session_config(const kmqtt_client_options_t *o, kmqtt_session_config
     cfg->tx_buffer_size = o->tx_buffer_size;
     cfg->store_size = o->store_size;
     cfg->retry_ms = o->retry_ms;
+    /* 5.0 topic aliases (the session's; 3.1.1 ignores them). */
+    cfg->topic_alias_max = o->topic_alias_maximum;
+    cfg->topic_alias_out = o->topic_alias_out;
+    cfg->alias_topic_len = o->alias_topic_len;
+    if (cfg->alias_topic_len == 0 && (o->topic_alias_maximum != 0 || o->topic_alias_out != 0))
+        cfg->alias_topic_len = 64;
 }
 
 /* -------------------------------------------------------------- strings */

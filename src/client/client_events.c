@@ -46,8 +46,13 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
         err = kmqtt_session_next_event(&c->s, kc_now(), &ev);
         if (err == KMQTT_NEED_MORE)
             return KMQTT_OK;
-        if (err != KMQTT_OK)
+        if (err != KMQTT_OK) {
+            /* 5.0: the session queued a DISCONNECT with the reason; it gets
+             * one non-blocking chance to leave before the close. */
+            if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CLOSING)
+                (void)kc_flush(c);
             return kc_lost(c, err);
+        }
         switch (ev.type) {
         case KMQTT_EV_CONNACK:
             err = on_connack(c, &ev);
@@ -72,6 +77,14 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
             if (gen != c->conn_gen || !c->open)
                 return KMQTT_ENOTCONN;
             return kc_lost(c, KMQTT_EDISCONNECTED);
+        case KMQTT_EV_AUTH:
+            /* 5.0 enhanced authentication (client_auth.c). */
+            err = kc_v5_auth(c, &ev);
+            if (gen != c->conn_gen || !c->open)
+                return KMQTT_ENOTCONN;
+            if (err != KMQTT_OK)
+                return kc_lost(c, err);
+            break;
         default:
             break;
         }

@@ -122,6 +122,10 @@ typedef struct kc_v5 {
     uint32_t rq_seq;
     uint8_t *rq_reply;
     size_t rq_cap, rq_len;
+    /* enhanced authentication (client_auth.c) */
+    const kmqtt_prop_t *auth_method; /* in props; NULL = none */
+    bool reauth_busy, reauth_done;
+    kmqtt_err_t reauth_err;
 } kc_v5_t;
 
 struct kmqtt_client {
@@ -265,6 +269,7 @@ void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p);
 void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev);
 void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev);
 void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev);
+kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kmqtt_event_t *ev);
 kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retain);
 kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
                                   const kmqtt_sub_options_t *opts, size_t n);

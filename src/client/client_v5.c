@@ -112,6 +112,7 @@ static void connect_list(kmqtt_client_t *c, const kmqtt_client_options_t *o, cha
 {
     kmqtt_prop_t *l = c->v5.props;
     size_t *n = &c->v5.nprops;
+    kmqtt_prop_t *p;
 
     if (o->session_expiry_s != 0)
         (void)add(l, n, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, o->session_expiry_s);
@@ -129,6 +130,19 @@ static void connect_list(kmqtt_client_t *c, const kmqtt_client_options_t *o, cha
         (void)add(l, n, KMQTT_PROP_REQUEST_RESPONSE_INFORMATION, 1);
     if (o->no_problem_info)
         (void)add(l, n, KMQTT_PROP_REQUEST_PROBLEM_INFORMATION, 0);
+    if (o->auth_method != NULL) {
+        p = add(l, n, KMQTT_PROP_AUTHENTICATION_METHOD, 0);
+        p->str = copy_str(at, o->auth_method);
+        c->v5.auth_method = p;
+        if (o->auth_data != NULL) {
+            p = add(l, n, KMQTT_PROP_AUTHENTICATION_DATA, 0);
+            p->bin.ptr = (const uint8_t *)*at;
+            p->bin.len = o->auth_data_len;
+            if (o->auth_data_len != 0)
+                memcpy(*at, o->auth_data, o->auth_data_len);
+            *at += o->auth_data_len;
+        }
+    }
     add_users(l, n, o->user_props, o->user_prop_count, at);
 }
 
@@ -170,15 +184,21 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
         return KMQTT_OK;
     if (o->maximum_packet_size > o->rx_buffer_size)
         return KMQTT_EINVAL;
+    if (o->auth_method != NULL &&
+        (!text_ok(o->auth_method) || o->auth_data_len > KMQTT_STRING_MAX ||
+         strlen(o->auth_method) > KMQTT_SESSION_AUTH_METHOD_MAX ||
+         (o->auth_data == NULL && o->auth_data_len != 0)))
+        return KMQTT_EINVAL;
     err = user_props_check(o->user_props, o->user_prop_count);
     if (err == KMQTT_OK && w != NULL)
         err = will_check(w, o);
     if (err != KMQTT_OK)
         return err;
-    nconn = 6 + o->user_prop_count;
+    nconn = 8 + o->user_prop_count;
     nwill = w == NULL ? 0 : 6 + w->user_prop_count;
     bytes = (nconn + nwill) * sizeof(kmqtt_prop_t) + user_bytes(o->user_props, o->user_prop_count) +
-            (w == NULL ? 0 : will_bytes(w));
+            (w == NULL ? 0 : will_bytes(w)) +
+            (o->auth_method == NULL ? 0 : strlen(o->auth_method) + 1 + o->auth_data_len);
     c->v5.block = kmqtt_mem_alloc(&c->mem, "v5", bytes);
     c->v5.connack_str = kmqtt_mem_alloc(&c->mem, "v5", KMQTT_CONNACK_STR_MAX);
     if (c->v5.block == NULL || c->v5.connack_str == NULL)
@@ -193,6 +213,8 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
     c->opt.user_props = NULL;
     c->opt.user_prop_count = 0;
     c->opt.will_props = NULL;
+    c->opt.auth_method = NULL;
+    c->opt.auth_data = NULL;
     return KMQTT_OK;
 }
 

@@ -286,6 +286,9 @@ void tool_props_apply(const tool_opts_t *o, kmqtt_client_options_t *co)
     co->topic_alias_maximum = p->topic_alias_maximum;
     co->request_response_info = p->request_response_info;
     co->no_problem_info = p->no_problem_info;
+    /* Repeated topics (--repeat, -l) go as topic aliases when the broker
+     * allows them. */
+    co->topic_alias_out = 16;
     co->user_props = p->connect_user;
     co->user_prop_count = p->nconnect_user;
     if (p->has_will && co->has_will)
