@@ -76,7 +76,11 @@ typedef enum kmqtt_session_state {
 typedef enum kmqtt_event_type {
     KMQTT_EV_NONE = 0,
     KMQTT_EV_CONNACK,      /* reason_code, session_present; packet.u.connack */
-    KMQTT_EV_MESSAGE,      /* packet.u.publish: an application message */
+    KMQTT_EV_MESSAGE,      /* packet.u.publish: an application message. 5.0: the topic is
+                              always the full one (an inbound Topic Alias is resolved by the
+                              session; the view then points into its alias table); a payload
+                              whose Payload Format Indicator says UTF-8 but is not is never
+                              reported (answered PUBACK / PUBREC 0x99, or dropped at QoS 0) */
     KMQTT_EV_PUBLISH_DONE, /* packet_id, reason_code: an outbound QoS 1/2 PUBLISH completed
                               (PUBACK, PUBCOMP, or PUBREC with a failure code in 5.0) */
     KMQTT_EV_SUBACK,       /* packet_id; packet.u.suback.reason_codes, one per filter */
@@ -236,7 +240,7 @@ kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, const kmqtt_connect_t *conne
 /* Queues DISCONNECT (reason and props are 5.0 only; pass 0 and NULL in
  * 3.1.1) and moves to CLOSING. Returns KMQTT_OK, KMQTT_ESTATE (not
  * connected), KMQTT_EINVAL (5.0: a non-zero Session Expiry Interval when the
- * CONNECT's was 0 or absent, MQTT-3.14.2-2 / 3.14.2.2.2), KMQTT_ETOOBIG
+ * CONNECT's was 0 or absent: a Protocol Error by 5.0 3.14.2.2.2), KMQTT_ETOOBIG
  * (over the server's Maximum Packet Size) or KMQTT_ENOBUFS. */
 kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason,
                                      const kmqtt_props_t *props);

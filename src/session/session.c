@@ -286,7 +286,7 @@ kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const k
     if (s->cfg.version == KMQTT_V5) {
         kmqtt_prop_t e;
         size_t n;
-        /* MQTT-3.14.2-2 (3.14.2.2.2): a session that was to end with the
+        /* 5.0 3.14.2.2.2 (a Protocol Error, no MUST number): a session that was to end with the
          * connection cannot be kept by the DISCONNECT. */
         if (props != NULL && s->connect_expiry == 0 &&
             kmqtt_props_find(props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &e) && e.num != 0)

@@ -415,6 +415,9 @@ static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t 
         /* A 3.1.1 server never sends DISCONNECT. */
         if (!v5)
             return KMQTT_EPROTOCOL;
+        /* MQTT-3.14.2-2: never from the server. */
+        if (kmqtt_props_find(&p->u.disconnect.props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, NULL))
+            return KMQTT_EPROTOCOL;
         ev->type = KMQTT_EV_DISCONNECT;
         ev->reason_code = p->u.disconnect.reason_code;
         ev->packet = *p;

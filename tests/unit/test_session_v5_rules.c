@@ -753,6 +753,21 @@ static void server_disconnect_reports_reason_string_and_reference(void **state)
     free(t);
 }
 
+static void server_disconnect_with_session_expiry_is_refused_MQTT_3_14_2_2(void **state)
+{
+    (void)state;
+    ts_t *t = up(NULL, 0, NULL, 0);
+    kmqtt_prop_t e = pnum(KMQTT_PROP_SESSION_EXPIRY_INTERVAL, 5);
+    kmqtt_packet_t p;
+    memset(&p, 0, sizeof p);
+    p.type = KMQTT_DISCONNECT;
+    p.u.disconnect.props.items = &e;
+    p.u.disconnect.props.count = 1;
+    ts_feed_packet(t, &p);
+    expect_close(t, KMQTT_EPROTOCOL, 0x82);
+    free(t);
+}
+
 static void connack_use_another_server_is_reported_with_its_reference(void **state)
 {
     (void)state;
@@ -770,7 +785,7 @@ static void connack_use_another_server_is_reported_with_its_reference(void **sta
     free(t);
 }
 
-static void disconnect_cannot_revive_a_zero_expiry_MQTT_3_14_2_2(void **state)
+static void disconnect_cannot_revive_a_zero_expiry_3_14_2_2_2(void **state)
 {
     (void)state;
     kmqtt_prop_t e = pnum(KMQTT_PROP_SESSION_EXPIRY_INTERVAL, 30);
@@ -909,8 +924,9 @@ int main(void)
         cmocka_unit_test(auth_without_a_method_in_connect_is_a_protocol_error),
         cmocka_unit_test(reauthentication_exchange),
         cmocka_unit_test(server_disconnect_reports_reason_string_and_reference),
+        cmocka_unit_test(server_disconnect_with_session_expiry_is_refused_MQTT_3_14_2_2),
         cmocka_unit_test(connack_use_another_server_is_reported_with_its_reference),
-        cmocka_unit_test(disconnect_cannot_revive_a_zero_expiry_MQTT_3_14_2_2),
+        cmocka_unit_test(disconnect_cannot_revive_a_zero_expiry_3_14_2_2_2),
         cmocka_unit_test(malformed_packet_closes_with_0x81),
         cmocka_unit_test(payload_format_utf8_invalid_is_rejected_with_0x99),
         cmocka_unit_test(subscription_identifiers_reach_the_application),
