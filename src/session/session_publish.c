@@ -245,8 +245,12 @@ static kmqtt_err_t publish_allowed(const kmqtt_session_t *s, const kmqtt_publish
         return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-14 */
     /* Aliases are the session's (MQTT-3.3.2-7..-9 need the connection's
      * state, which only the session has). */
-    if ((m->props.count != 0 || m->props.raw_len != 0) &&
-        kmqtt_props_find(&m->props, KMQTT_PROP_TOPIC_ALIAS, NULL))
+    if (m->props.count == 0 && m->props.raw_len == 0)
+        return KMQTT_OK;
+    if (kmqtt_props_find(&m->props, KMQTT_PROP_TOPIC_ALIAS, NULL))
+        return KMQTT_EINVAL;
+    /* MQTT-3.3.4-6: only the server adds Subscription Identifiers. */
+    if (kmqtt_props_find(&m->props, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, NULL))
         return KMQTT_EINVAL;
     return KMQTT_OK;
 }

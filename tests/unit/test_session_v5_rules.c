@@ -13,7 +13,8 @@
 
 #include "test_session_util.h"
 
-#define MAXP 8
+static const kmqtt_prop_t *method_prop(void);
+static void feed_auth(ts_t *t, uint8_t rc, const char *method);
 
 static kmqtt_prop_t pnum(kmqtt_prop_id_t id, uint32_t num)
 {
@@ -546,6 +547,41 @@ static void callers_topic_alias_is_refused(void **state)
     free(t);
 }
 
+static void publish_with_a_subscription_identifier_is_refused_MQTT_3_3_4_6(void **state)
+{
+    (void)state;
+    ts_t *t = up(NULL, 0, NULL, 0);
+    kmqtt_prop_t id = pnum(KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, 1);
+    kmqtt_publish_t m = ts_msg(1);
+    m.props.items = &id;
+    m.props.count = 1;
+    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_EINVAL);
+    ts_expect_nothing_sent(t);
+    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    free(t);
+}
+
+static void only_auth_before_connack_with_a_method_MQTT_3_1_2_30(void **state)
+{
+    (void)state;
+    kmqtt_session_config_t c = cfg5();
+    c.keepalive_s = 1;
+    ts_t *t = ts_new_cfg(&c);
+    assert_int_equal(start_with(t, method_prop(), 1), KMQTT_OK);
+    kmqtt_publish_t m = ts_msg(0);
+    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(sub1(t, "a", NULL, 0), KMQTT_ENOTCONN);
+    uint64_t next;
+    t->now += 5000; /* keepalive long passed: still no PINGREQ */
+    assert_int_equal(kmqtt_session_tick(&t->s, t->now, &next), KMQTT_OK);
+    ts_expect_nothing_sent(t);
+    feed_auth(t, 0x18, "KMQTT-TEST");
+    ts_event(t, KMQTT_EV_AUTH);
+    kmqtt_props_t mp = {method_prop(), 1, NULL, 0};
+    assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &mp), KMQTT_OK);
+    free(t);
+}
+
 static void aliased_message_keeps_its_other_properties(void **state)
 {
     (void)state;
@@ -916,6 +952,8 @@ int main(void)
         cmocka_unit_test(outbound_aliases_never_above_the_server_maximum_MQTT_3_3_2_9),
         cmocka_unit_test(no_outbound_alias_when_server_allows_none_MQTT_3_2_2_18),
         cmocka_unit_test(callers_topic_alias_is_refused),
+        cmocka_unit_test(publish_with_a_subscription_identifier_is_refused_MQTT_3_3_4_6),
+        cmocka_unit_test(only_auth_before_connack_with_a_method_MQTT_3_1_2_30),
         cmocka_unit_test(aliased_message_keeps_its_other_properties),
         cmocka_unit_test(resend_after_reconnect_carries_the_full_topic_MQTT_3_3_2_7),
         cmocka_unit_test(enhanced_auth_at_connect),

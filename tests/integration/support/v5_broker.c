@@ -329,6 +329,7 @@ static int forward(conn_t *c, const kmqtt_publish_t *m, uint8_t qos)
             c->out_alias[a][m->topic.len] = '\0';
         } else {
             p.u.publish.topic.len = 0; /* the client knows this one */
+            c->sh->stats.aliases_sent++;
         }
         alias = num(KMQTT_PROP_TOPIC_ALIAS, a);
         p.u.publish.props.items = &alias;

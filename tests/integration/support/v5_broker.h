@@ -49,6 +49,7 @@ typedef struct v5b_stats {
     unsigned auth_steps;            /* AUTH packets received */
     unsigned reauths;               /* re-authentications completed */
     uint8_t last_disconnect_reason; /* of the client's last DISCONNECT; 0xFF: none */
+    unsigned aliases_sent;          /* forwards sent with an empty topic and an alias */
 } v5b_stats_t;
 
 /* Starts the broker; NULL on failure. */
