@@ -742,8 +742,16 @@ static void reauthentication_exchange(void **state)
     (void)state;
     ts_t *t = up(method_prop(), 1, method_prop(), 1);
     kmqtt_props_t mp = {method_prop(), 1, NULL, 0};
-    /* no exchange in progress: a server AUTH is out of order */
+    kmqtt_prop_t other = pstr(KMQTT_PROP_AUTHENTICATION_METHOD, "OTHER");
+    kmqtt_props_t op = {&other, 1, NULL, 0};
+    /* MQTT-4.12.1-1: re-authentication uses the CONNECT's method */
+    assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &op), KMQTT_EINVAL);
+    /* MQTT-3.15.2-1: only AUTH reason codes a client may send (0x00 is the server's) */
+    assert_int_equal(kmqtt_session_auth(&t->s, 0x00, &mp), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_session_auth(&t->s, 0x87, &mp), KMQTT_EINVAL);
+    /* no exchange in progress: nothing to continue */
     assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &mp), KMQTT_ESTATE);
+    ts_expect_nothing_sent(t);
     assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &mp), KMQTT_OK);
     assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &mp), KMQTT_ESTATE); /* one at a time */
     ts_take(t);
