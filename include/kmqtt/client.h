@@ -113,7 +113,9 @@ typedef struct kmqtt_disconnect_info {
 
 /* The server sent DISCONNECT. Called on the loop's thread BEFORE the state
  * callback reports KMQTT_STATE_CONNECTION_LOST (with err
- * KMQTT_EDISCONNECTED). May not call kmqtt_client_destroy. */
+ * KMQTT_EDISCONNECTED). The connection is ending: copy what you need and
+ * return; do not call blocking client functions, kmqtt_disconnect or
+ * kmqtt_client_destroy from here. */
 typedef void (*kmqtt_disconnect_fn)(kmqtt_client_t *c, const kmqtt_disconnect_info_t *info,
                                     void *ctx);
 
