@@ -179,6 +179,7 @@ static int setup(void **state)
 {
     broker_opts_t o;
 
+    warm_up_threads(); /* TSan's helper thread exists before any baseline */
     if (it_parent_init(&parent) != 0)
         return -1;
     memset(&o, 0, sizeof o);
@@ -784,6 +785,7 @@ static int setup_limited(void **state)
 {
     broker_opts_t o;
 
+    warm_up_threads(); /* TSan's helper thread exists before any baseline */
     if (it_parent_init(&parent) != 0)
         return -1;
     memset(&o, 0, sizeof o);
