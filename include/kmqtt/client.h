@@ -88,7 +88,7 @@ typedef struct kmqtt_user_prop {
  * list on its stack (at most KMQTT_PUB_USER_PROPS_MAX user properties). */
 typedef struct kmqtt_pub_props {
     uint8_t payload_format;     /* 0 = bytes (property not sent), 1 = UTF-8: the payload
-                                   is checked, KMQTT_EINVAL if it is not (MQTT-3.3.2-6) */
+                                   is checked, KMQTT_EINVAL if it is not (3.3.2.3.2) */
     uint32_t message_expiry_s;  /* 0 = does not expire (property not sent) */
     const char *content_type;   /* NULL = none */
     const char *response_topic; /* NULL = none; a topic name, no wildcards */
@@ -333,7 +333,7 @@ typedef struct kmqtt_sub_request {
 typedef struct kmqtt_sub_options {
     bool no_local;            /* our own publishes are not sent back (MQTT-3.8.3-3);
                                  not allowed on a shared subscription (MQTT-3.8.3-4) */
-    bool retain_as_published; /* keep the RETAIN flag as published (MQTT-3.3.1-12) */
+    bool retain_as_published; /* keep the RETAIN flag as published (MQTT-3.3.1-13) */
     uint8_t retain_handling;  /* 0 = send retained at subscribe, 1 = only if the
                                  subscription is new, 2 = never */
     uint32_t subscription_id; /* 1..268435455, 0 = none; every filter of one call must
@@ -386,7 +386,7 @@ kmqtt_mem_t *kmqtt_client_mem(kmqtt_client_t *c);
  * returns: KMQTT_EUNSUPPORTED (3.1.1 client with properties; QoS above the
  * server's Maximum QoS, MQTT-3.2.2-11; retain while Retain Available is 0,
  * MQTT-3.2.2-14), KMQTT_ETOOBIG (larger than the server's Maximum Packet
- * Size: nothing sent, MQTT-3.1.2-24), KMQTT_ELIMIT (more than
+ * Size: nothing sent, MQTT-3.2.2-15), KMQTT_ELIMIT (more than
  * KMQTT_PUB_USER_PROPS_MAX user properties), KMQTT_EINVAL (payload_format 1
  * with a payload that is not UTF-8, a bad response topic, will_delay_s set).
  * Does not allocate; props are encoded before it returns (the caller's
@@ -424,7 +424,7 @@ kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, 
 /* kmqtt_disconnect with a 5.0 reason code (0 = normal; 0x04 = disconnect
  * with will message) and a Session Expiry Interval, sent only when it
  * differs from options.session_expiry_s. A non-zero value when the CONNECT
- * said 0 is KMQTT_EINVAL (MQTT-3.14.2-2) and nothing is done. In 3.1.1
+ * said 0 is KMQTT_EINVAL (3.14.2.2.2) and nothing is done. In 3.1.1
  * reason_code and session_expiry_s must be 0 and options.session_expiry_s
  * (KMQTT_EINVAL otherwise). Blocks as kmqtt_disconnect. */
 kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s);

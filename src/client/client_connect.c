@@ -291,7 +291,7 @@ kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t
         return KMQTT_EINVAL;
     if (session_expiry_s == c->opt.session_expiry_s)
         return disconnect_with(c, reason_code, NULL);
-    /* MQTT-3.14.2-2: no session expiry at DISCONNECT when CONNECT had 0. */
+    /* 3.14.2.2.2: no session expiry at DISCONNECT when CONNECT had 0. */
     if (c->opt.version != KMQTT_V5 || c->opt.session_expiry_s == 0)
         return KMQTT_EINVAL;
     memset(&prop, 0, sizeof prop);

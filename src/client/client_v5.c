@@ -462,7 +462,7 @@ static kmqtt_err_t pub_list(const kmqtt_pub_props_t *pp, const void *payload, si
     if (pp->user_prop_count != 0 && pp->user_props == NULL)
         return KMQTT_EINVAL;
     if (pp->payload_format == 1) {
-        /* MQTT-3.3.2-6: a payload said to be UTF-8 must be. */
+        /* 3.3.2.3.2: a payload said to be UTF-8 must be. */
         if (len != 0 && kmqtt_utf8_validate(payload, len) != KMQTT_OK)
             return KMQTT_EINVAL;
         (void)add(l, n, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, 1);

@@ -72,8 +72,8 @@ static kmqtt_err_t on_auth(kmqtt_client_t *c, uint8_t reason, const kmqtt_bin_t 
 }
 
 /* AUTH at connect: CONNECT (method, data) -> AUTH 0x18 "challenge" ->
- * our AUTH 0x18 with on_auth's answer -> CONNACK (MQTT-4.12.0-2..-5). Then
- * a re-authentication (AUTH 0x19, MQTT-4.12.1-1) ends with AUTH 0x00. A
+ * our AUTH 0x18 with on_auth's answer -> CONNACK (4.12). Then
+ * a re-authentication (AUTH 0x19, 4.12.1) ends with AUTH 0x00. A
  * wrong answer is refused with CONNACK 0x87. */
 static void test_enhanced_auth_at_connect_and_reauthentication(void **state)
 {
@@ -295,7 +295,7 @@ static void test_server_receive_maximum_2_never_exceeded(void **state)
 }
 
 /* The server's Maximum Packet Size 256: a larger PUBLISH is refused with
- * KMQTT_ETOOBIG and not sent (MQTT-3.1.2-24); one that fits goes. */
+ * KMQTT_ETOOBIG and not sent (MQTT-3.2.2-15); one that fits goes. */
 static void test_server_maximum_packet_size_256(void **state)
 {
     v5b_opts_t bo;
@@ -339,7 +339,7 @@ static void test_server_maximum_packet_size_256(void **state)
 
 /* The server's Topic Alias Maximum 2: repeated topics go as aliases
  * (never above 2, MQTT-3.3.2-9) and, after a reconnect, with the full topic
- * first (aliases do not outlive a connection, MQTT-3.3.2-10). */
+ * first (aliases do not outlive a connection, MQTT-3.3.2-7). */
 static void test_topic_alias_maximum_2(void **state)
 {
     v5b_opts_t bo;
@@ -383,7 +383,7 @@ static void test_topic_alias_maximum_2(void **state)
 }
 
 /* Aliases the server sends us (up to our Topic Alias Maximum 4): every
- * message reaches the handler with its full topic (MQTT-3.3.2-12). */
+ * message reaches the handler with its full topic (MQTT-3.3.2-10). */
 static void test_inbound_aliases_resolved(void **state)
 {
     v5b_opts_t bo;

@@ -100,7 +100,7 @@ static void publish3(broker_t *b, const char *topic)
 
 /* Session Expiry Interval 60: messages queued while we were away arrive
  * after the reconnect, which finds the session (MQTT-3.1.2-23,
- * MQTT-3.2.2-2). A DISCONNECT that lowers it to 1 s (MQTT-3.14.2-2 allows
+ * MQTT-3.2.2-3). A DISCONNECT that lowers it to 1 s (3.14.2.2.2 allows
  * it: the CONNECT's was not 0) ends the session: after 3 s the broker has
  * forgotten it and what was queued. */
 static void test_session_expiry_across_reconnect(void **state)

@@ -289,7 +289,7 @@ static void test_no_local_drops_only_our_own_messages(void **state)
 }
 
 /* Retain As Published keeps RETAIN on a live retained message
- * (MQTT-3.3.1-12); without it the flag is cleared (MQTT-3.3.1-13). */
+ * (MQTT-3.3.1-13); without it the flag is cleared (MQTT-3.3.1-12). */
 static void test_retain_as_published_keeps_the_flag(void **state)
 {
     broker_t *b = *state;
@@ -670,7 +670,7 @@ static void test_session_takeover_reported_as_connection_lost(void **state)
 /* Outbound topic aliases against mosquitto (Topic Alias Maximum 10): the
  * same topic published repeatedly, with more topics than slots, arrives
  * with the right topic every time (mosquitto resolved every alias; a
- * wrong one would end the connection, MQTT-3.3.2-7/-8). */
+ * wrong one would end the connection; never above its maximum, MQTT-3.3.2-9). */
 static void test_outbound_aliases_resolved_by_mosquitto(void **state)
 {
     broker_t *b = *state;
@@ -706,7 +706,7 @@ static void test_outbound_aliases_resolved_by_mosquitto(void **state)
 }
 
 /* Our Maximum Packet Size: mosquitto drops a message larger than we
- * advertised instead of sending it (MQTT-3.1.2-25); the next one arrives. */
+ * advertised instead of sending it (MQTT-3.1.2-24, -25); the next one arrives. */
 static void test_our_maximum_packet_size_honoured_by_mosquitto(void **state)
 {
     broker_t *b = *state;
@@ -798,7 +798,7 @@ static int setup_limited(void **state)
 
 /* mosquitto with max_qos 1 and max_packet_size 300: its CONNACK says so,
  * a QoS 2 publish is refused with KMQTT_EUNSUPPORTED (MQTT-3.2.2-11) and
- * a too-large one with KMQTT_ETOOBIG (MQTT-3.1.2-24), nothing sent
+ * a too-large one with KMQTT_ETOOBIG (MQTT-3.2.2-15), nothing sent
  * either time; the connection stays up and a fitting publish works. */
 static void test_server_limits_refused_locally(void **state)
 {

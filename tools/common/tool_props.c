@@ -266,7 +266,7 @@ int tool_props_check(const tool_opts_t *o)
         return TOOL_EXIT_USAGE;
     }
     if (p->has_disc_expiry && p->disc_expiry != 0 && p->session_expiry == 0) {
-        /* MQTT-3.14.2-2 */
+        /* 3.14.2.2.2 */
         tool_error("-D disconnect session-expiry-interval: needs -D connect "
                    "session-expiry-interval other than 0");
         return TOOL_EXIT_USAGE;
