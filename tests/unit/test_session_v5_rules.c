@@ -634,6 +634,30 @@ static void resend_after_reconnect_carries_the_full_topic_MQTT_3_3_2_7(void **st
     free(t);
 }
 
+static void resend_with_session_present_is_dup_and_unaliased_MQTT_3_3_1_1(void **state)
+{
+    (void)state;
+    kmqtt_prop_t ap[] = {pnum(KMQTT_PROP_TOPIC_ALIAS_MAXIMUM, 2)};
+    ts_t *t = up(NULL, 0, ap, 1);
+    publish_topic(t, "a/b", 2);
+    publish_topic(t, "a/b", 1); /* alias only on the wire */
+    ts_take(t);
+    kmqtt_session_lost(&t->s, t->now);
+    assert_int_equal(start_with(t, NULL, 0), KMQTT_OK);
+    ts_feed_hex(t, "20 06 01 00 03 22 00 02"); /* session present, TAM 2 */
+    ts_event(t, KMQTT_EV_CONNACK);
+    kmqtt_packet_t p[2];
+    ts_take(t);
+    assert_int_equal(ts_sent_packets(t, p, 2), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_true(p[i].u.publish.dup); /* MQTT-3.3.1-1 */
+        assert_int_equal(p[i].u.publish.topic.len, 3);
+        assert_memory_equal(p[i].u.publish.topic.ptr, "a/b", 3);
+        assert_int_equal(alias_of(&p[i]), 0); /* MQTT-3.3.2-7 */
+    }
+    free(t);
+}
+
 /* ------------------------------------------------------------------- AUTH */
 
 static const kmqtt_prop_t *method_prop(void)
@@ -964,6 +988,7 @@ int main(void)
         cmocka_unit_test(only_auth_before_connack_with_a_method_MQTT_3_1_2_30),
         cmocka_unit_test(aliased_message_keeps_its_other_properties),
         cmocka_unit_test(resend_after_reconnect_carries_the_full_topic_MQTT_3_3_2_7),
+        cmocka_unit_test(resend_with_session_present_is_dup_and_unaliased_MQTT_3_3_1_1),
         cmocka_unit_test(enhanced_auth_at_connect),
         cmocka_unit_test(auth_with_another_method_is_refused),
         cmocka_unit_test(connack_with_another_method_is_a_protocol_error),
