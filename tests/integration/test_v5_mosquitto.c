@@ -829,6 +829,59 @@ static void test_server_limits_refused_locally(void **state)
     it_expect_baseline(&parent, &base, "limits", 0);
 }
 
+/* After an automatic reconnect to a broker that lost our session (a
+ * restarted mosquitto without persistence), the client subscribes again
+ * with the 5.0 options it was given: the Subscription Identifier comes
+ * back on messages and No Local still holds. */
+static void test_resubscribe_keeps_5_0_options(void **state)
+{
+    broker_opts_t bo;
+    broker_t *b;
+    it_baseline_t base;
+    kmqtt_client_options_t o;
+    v5rec_t rec;
+    kmqtt_client_t *c, *tx;
+    kmqtt_sub_options_t so;
+    int i;
+
+    (void)state;
+    memset(&bo, 0, sizeof bo);
+    bo.log_all = true;
+    b = broker_start(&bo);
+    assert_non_null(b);
+    it_take_baseline(&parent, &base);
+    rec_init(&rec);
+    v5_options(&o, b, "it-v5-resub", &rec);
+    o.reconnect = KMQTT_RECONNECT_ON;
+    o.reconnect_min_ms = 100;
+    o.reconnect_max_ms = 400;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
+    memset(&so, 0, sizeof so);
+    so.no_local = true;
+    so.subscription_id = 77;
+    sub1(c, "v5/resub/#", 1, &so);
+    assert_int_equal(kmqtt_start(c), KMQTT_OK);
+
+    assert_int_equal(broker_restart(b), 0);
+    assert_true(broker_log_wait(b, "Sending SUBACK to it-v5-resub", 1, 4u * WAIT_MS));
+    assert_int_equal(kmqtt_publish(c, "v5/resub/own", "own", 3, 1, false, NULL), KMQTT_OK);
+    tx = v5_connected(b, "it-v5-resub-tx", NULL);
+    assert_int_equal(kmqtt_publish(tx, "v5/resub/x", "theirs", 6, 1, false, NULL), KMQTT_OK);
+    for (i = 0; i < 100 && rec_count(&rec) < 1; i++)
+        sleep_ms(50);
+    sleep_ms(300);
+    assert_int_equal(rec_count(&rec), 1);
+    assert_string_equal(rec.m[0].payload, "theirs");
+    assert_int_equal(rec.m[0].nsubid, 1);
+    assert_int_equal(rec.m[0].subid[0], 77);
+    kmqtt_client_destroy(tx);
+    kmqtt_client_destroy(c);
+    it_expect_baseline(&parent, &base, "resubscribe", 0);
+    pthread_mutex_destroy(&rec.mu);
+    broker_stop(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -847,6 +900,7 @@ int main(void)
     };
     const struct CMUnitTest limited[] = {
         cmocka_unit_test(test_server_limits_refused_locally),
+        cmocka_unit_test(test_resubscribe_keeps_5_0_options),
     };
     int rc = cmocka_run_group_tests_name("v5 against mosquitto", tests, setup, teardown);
     rc += cmocka_run_group_tests_name("v5 against a limited mosquitto", limited, setup_limited,
