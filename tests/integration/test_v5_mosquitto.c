@@ -779,6 +779,46 @@ static void test_our_receive_maximum_honoured_by_mosquitto(void **state)
     pthread_mutex_destroy(&rec.mu);
 }
 
+/* A 3.1.1 client keeps 3.1.1 behaviour: the 5.0 calls are refused before
+ * anything is sent, and it connects with protocol level 4 as before. */
+static void test_v311_client_refuses_5_0_calls(void **state)
+{
+    broker_t *b = *state;
+    it_baseline_t base;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c;
+    kmqtt_pub_props_t pp;
+    kmqtt_sub_options_t so;
+    kmqtt_sub_request_t r;
+    char reply[8];
+
+    it_take_baseline(&parent, &base);
+    it_options(&o, b, "it-v5-as311");
+    o.mem = &parent;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
+    assert_true(broker_log_wait(b, "as it-v5-as311 (p2,", 1, WAIT_MS));
+    memset(&pp, 0, sizeof pp);
+    pp.content_type = "x";
+    assert_int_equal(kmqtt_publish_ex(c, "v5/311", "x", 1, 0, false, &pp, NULL),
+                     KMQTT_EUNSUPPORTED);
+    assert_int_equal(kmqtt_publish_ex(c, "v5/311", "x", 1, 0, false, NULL, NULL), KMQTT_OK);
+    memset(&so, 0, sizeof so);
+    so.no_local = true;
+    memset(&r, 0, sizeof r);
+    r.filter = "v5/311";
+    assert_int_equal(kmqtt_subscribe_ex(c, &r, &so, 1, WAIT_MS, NULL), KMQTT_EINVAL);
+    assert_int_equal(
+        kmqtt_request(c, "v5/311", "x", 1, 0, "v5/311/r", 100, reply, sizeof reply, NULL),
+        KMQTT_EUNSUPPORTED);
+    assert_int_equal(kmqtt_reauthenticate(c, NULL, 0, 100), KMQTT_ESTATE);
+    assert_int_equal(kmqtt_disconnect_ex(c, 0, 10), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
+    assert_int_equal(kmqtt_disconnect_ex(c, 0, 0), KMQTT_OK);
+    kmqtt_client_destroy(c);
+    it_expect_baseline(&parent, &base, "3.1.1", 0);
+}
+
 /* ------------------------------------------------------- limited broker */
 
 static int setup_limited(void **state)
@@ -897,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_outbound_aliases_resolved_by_mosquitto),
         cmocka_unit_test(test_our_maximum_packet_size_honoured_by_mosquitto),
         cmocka_unit_test(test_our_receive_maximum_honoured_by_mosquitto),
+        cmocka_unit_test(test_v311_client_refuses_5_0_calls),
     };
     const struct CMUnitTest limited[] = {
         cmocka_unit_test(test_server_limits_refused_locally),
