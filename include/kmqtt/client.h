@@ -468,7 +468,9 @@ uint8_t kmqtt_msg_payload_format(const kmqtt_publish_t *msg);
  * Correlation Data. Its payload is copied to reply (reply_cap bytes; the
  * length into *reply_len). One request at a time per client; nothing is
  * allocated per call (the first call allocates the handler's filter copy).
- * Other messages on response_topic go to on_message. Returns KMQTT_OK,
+ * Other messages on response_topic go to on_message; keep response_topic
+ * for kmqtt_request (subscribing it with your own handler replaces the
+ * request's, and the next request subscribes it again). Returns KMQTT_OK,
  * KMQTT_ETIMEDOUT, KMQTT_ENOBUFS (the reply is larger than reply_cap:
  * *reply_len says how large), KMQTT_ELIMIT (another request is waiting),
  * KMQTT_EUNSUPPORTED (3.1.1), kmqtt_subscribe's and kmqtt_publish's errors.
