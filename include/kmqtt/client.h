@@ -240,6 +240,10 @@ typedef struct kmqtt_client_options {
     const void *auth_data;
     size_t auth_data_len;
     kmqtt_auth_fn on_auth;
+    /* Send an empty Client Identifier and let the server assign one
+     * (reported as kmqtt_connack_info_t.assigned_client_id; a new one on
+     * every connection). client_id is then ignored. */
+    bool server_assigned_id;
 } kmqtt_client_options_t;
 
 /* Fills o with the defaults above. */

@@ -230,6 +230,8 @@ void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p)
 {
     if (c->opt.version != KMQTT_V5)
         return;
+    if (c->opt.server_assigned_id)
+        p->client_id.len = 0; /* the server assigns one (3.1.3.1) */
     p->props.items = c->v5.props;
     p->props.count = c->v5.nprops;
     if (p->has_will) {

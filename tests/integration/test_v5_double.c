@@ -432,11 +432,47 @@ static void test_inbound_aliases_resolved(void **state)
     it_expect_baseline(&parent, &base, "alias in", 0);
 }
 
+/* An empty Client Identifier: the server assigns one and says so
+ * (3.1.3.1, 3.2.2.3.7); a Server Keep Alive replaces ours
+ * (MQTT-3.2.2-21). Both reported in the CONNACK info. */
+static void test_assigned_client_id_and_server_keepalive_reported(void **state)
+{
+    v5b_opts_t bo;
+    v5b_t *b;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c;
+    kmqtt_connack_info_t ci;
+    it_baseline_t base;
+
+    (void)state;
+    it_take_baseline(&parent, &base);
+    memset(&bo, 0, sizeof bo);
+    bo.assigned_id = "given-by-server";
+    bo.server_keepalive = 17;
+    b = v5b_start(&bo);
+    assert_non_null(b);
+    options(&o, b, NULL);
+    o.server_assigned_id = true;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 0, &ci), KMQTT_OK);
+    assert_non_null(ci.assigned_client_id);
+    assert_string_equal(ci.assigned_client_id, "given-by-server");
+    assert_int_equal(ci.server_keepalive_s, 17);
+    assert_false(ci.strings_dropped);
+    memset(&ci, 0, sizeof ci);
+    assert_int_equal(kmqtt_client_connack(c, &ci), KMQTT_OK);
+    assert_string_equal(ci.assigned_client_id, "given-by-server");
+    kmqtt_client_destroy(c);
+    v5b_stop(b);
+    it_expect_baseline(&parent, &base, "assigned id", 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enhanced_auth_at_connect_and_reauthentication),
         cmocka_unit_test(test_server_reference_reported),
+        cmocka_unit_test(test_assigned_client_id_and_server_keepalive_reported),
         cmocka_unit_test(test_server_disconnect_reported_before_the_loss),
         cmocka_unit_test(test_server_receive_maximum_2_never_exceeded),
         cmocka_unit_test(test_server_maximum_packet_size_256),
