@@ -93,7 +93,7 @@ static int subscribe_all(sub_t *s, kmqtt_client_t *c)
         granted[i] = 0;
     }
     e = kmqtt_subscribe_ex(c, req, s->o.version == KMQTT_V5 ? sopt : NULL, s->o.ntopics,
-                           SUB_ACK_TIMEOUT_MS, granted);
+                           &s->o.v5.sub_props, SUB_ACK_TIMEOUT_MS, granted);
     if (e == KMQTT_ESUBFAIL) {
         for (i = 0; i < s->o.ntopics; i++) {
             if (granted[i] >= 0x80) {

@@ -99,9 +99,18 @@ typedef struct kmqtt_pub_props {
     uint32_t will_delay_s; /* will only: Will Delay Interval; 0 = not sent */
 } kmqtt_pub_props_t;
 
-/* User properties one kmqtt_publish_ex may carry (its property list lives
- * on the caller's stack). */
+/* User properties one kmqtt_publish_ex (or one SUBSCRIBE, UNSUBSCRIBE,
+ * DISCONNECT) may carry: its property list lives on the caller's stack. */
 #define KMQTT_PUB_USER_PROPS_MAX 16u
+
+/* Properties of a SUBSCRIBE, UNSUBSCRIBE or DISCONNECT the application
+ * sends (kmqtt_subscribe_ex, kmqtt_unsubscribe_ex, kmqtt_disconnect_ex).
+ * Zeroed or NULL = none. Encoded before the call returns. */
+typedef struct kmqtt_packet_props {
+    const kmqtt_user_prop_t *user_props; /* at most KMQTT_PUB_USER_PROPS_MAX, in order */
+    size_t user_prop_count;
+    const char *reason_string; /* DISCONNECT only (KMQTT_EINVAL elsewhere); NULL = none */
+} kmqtt_packet_props_t;
 
 /* What a server-sent DISCONNECT said (5.0). The strings are views into the
  * receive buffer, valid only during the callback (not NUL-terminated). */
@@ -409,7 +418,8 @@ kmqtt_err_t kmqtt_client_connack(kmqtt_client_t *c, kmqtt_connack_info_t *info);
  * filter into reasons (n entries; 5.0: 0x00 success, 0x11 no subscription
  * existed, 0x80 and above refused; 3.1.1 has none: all read 0). Returns
  * KMQTT_ESUBFAIL if some code is 0x80 or above (handlers of refused filters
- * are kept), else as kmqtt_unsubscribe. Blocks. */
+ * are kept), else as kmqtt_unsubscribe. props: user properties of this
+ * UNSUBSCRIBE (may be NULL). Blocks. */
 /* kmqtt_subscribe with 5.0 subscription options: opts has n entries (NULL
  * = defaults). Shared subscriptions ("$share/group/filter") need no option:
  * their messages go to the handler whose filter part matches. Beyond
@@ -417,21 +427,26 @@ kmqtt_err_t kmqtt_client_connack(kmqtt_client_t *c, kmqtt_connack_info_t *info);
  * over 2, no_local on a shared subscription, different subscription ids),
  * KMQTT_EUNSUPPORTED (the server's CONNACK said Wildcard, Shared or
  * Subscription Identifier not available: nothing is sent). Options are
- * kept for subscribing again after a reconnect. Blocks. */
+ * kept for subscribing again after a reconnect; props (user properties of
+ * this SUBSCRIBE, may be NULL) are not. Blocks. */
 kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                               const kmqtt_sub_options_t *opts, size_t n, uint32_t timeout_ms,
+                               const kmqtt_sub_options_t *opts, size_t n,
+                               const kmqtt_packet_props_t *props, uint32_t timeout_ms,
                                uint8_t *granted);
 
 kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, size_t n,
-                                 uint32_t timeout_ms, uint8_t *reasons);
+                                 const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                                 uint8_t *reasons);
 
 /* kmqtt_disconnect with a 5.0 reason code (0 = normal; 0x04 = disconnect
  * with will message) and a Session Expiry Interval, sent only when it
  * differs from options.session_expiry_s. A non-zero value when the CONNECT
  * said 0 is KMQTT_EINVAL (3.14.2.2.2) and nothing is done. In 3.1.1
  * reason_code and session_expiry_s must be 0 and options.session_expiry_s
- * (KMQTT_EINVAL otherwise). Blocks as kmqtt_disconnect. */
-kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s);
+ * (KMQTT_EINVAL otherwise). props: a Reason String and user properties
+ * (may be NULL; 5.0 only). Blocks as kmqtt_disconnect. */
+kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s,
+                                const kmqtt_packet_props_t *props);
 
 /* During on_publish_done (on the loop's thread) only: the Reason String of
  * the PUBACK / PUBREC / PUBCOMP being reported, as a view. Returns false

@@ -282,23 +282,32 @@ kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
     return disconnect_with(c, 0, NULL);
 }
 
-kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s)
+kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s,
+                                const kmqtt_packet_props_t *pp)
 {
-    kmqtt_prop_t prop;
+    kmqtt_prop_t list[2 + KMQTT_PUB_USER_PROPS_MAX];
     kmqtt_props_t props;
+    size_t n = 0;
+    kmqtt_err_t err;
 
     if (c == NULL)
         return KMQTT_EINVAL;
-    if (session_expiry_s == c->opt.session_expiry_s)
-        return disconnect_with(c, reason_code, NULL);
-    /* 3.14.2.2.2: no session expiry at DISCONNECT when CONNECT had 0. */
-    if (c->opt.version != KMQTT_V5 || c->opt.session_expiry_s == 0)
+    if (c->opt.version != KMQTT_V5 && reason_code != 0)
         return KMQTT_EINVAL;
-    memset(&prop, 0, sizeof prop);
-    prop.id = KMQTT_PROP_SESSION_EXPIRY_INTERVAL;
-    prop.num = session_expiry_s;
+    if (session_expiry_s != c->opt.session_expiry_s) {
+        /* 3.14.2.2.2: no session expiry at DISCONNECT when CONNECT had 0. */
+        if (c->opt.version != KMQTT_V5 || c->opt.session_expiry_s == 0)
+            return KMQTT_EINVAL;
+        memset(&list[0], 0, sizeof list[0]);
+        list[0].id = KMQTT_PROP_SESSION_EXPIRY_INTERVAL;
+        list[0].num = session_expiry_s;
+        n = 1;
+    }
+    err = kc_v5_packet_props(c, pp, true, list, sizeof list / sizeof list[0], &n);
+    if (err != KMQTT_OK)
+        return err;
     memset(&props, 0, sizeof props);
-    props.items = &prop;
-    props.count = 1;
-    return disconnect_with(c, reason_code, &props);
+    props.items = list;
+    props.count = n;
+    return disconnect_with(c, reason_code, n != 0 ? &props : NULL);
 }

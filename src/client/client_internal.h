@@ -274,6 +274,8 @@ kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retai
 kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
                                   const kmqtt_sub_options_t *opts, size_t n);
 bool kc_handler_is(kmqtt_client_t *c, const char *filter, kmqtt_message_fn fn);
+kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
+                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n);
 kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
                              size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
                              uint16_t *packet_id);

@@ -331,16 +331,18 @@ static kmqtt_err_t request_run(kmqtt_client_t *c, kc_request_t *proto, const kmq
 kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, size_t n,
                             uint32_t timeout_ms, uint8_t *granted)
 {
-    return kmqtt_subscribe_ex(c, subs, NULL, n, timeout_ms, granted);
+    return kmqtt_subscribe_ex(c, subs, NULL, n, NULL, timeout_ms, granted);
 }
 
 kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                               const kmqtt_sub_options_t *opts, size_t n, uint32_t timeout_ms,
+                               const kmqtt_sub_options_t *opts, size_t n,
+                               const kmqtt_packet_props_t *props, uint32_t timeout_ms,
                                uint8_t *granted)
 {
     kmqtt_subscription_t items[KC_MAX_FILTERS];
     kmqtt_subscribe_t pkt;
-    kmqtt_prop_t subid;
+    kmqtt_prop_t plist[1 + KMQTT_PUB_USER_PROPS_MAX];
+    size_t nprops = 0;
     kc_request_t proto;
     size_t i, fresh = 0;
     kmqtt_err_t err;
@@ -368,12 +370,16 @@ kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *sub
     pkt.items = items;
     pkt.count = n;
     if (opts != NULL && opts[0].subscription_id != 0) {
-        memset(&subid, 0, sizeof subid);
-        subid.id = KMQTT_PROP_SUBSCRIPTION_IDENTIFIER;
-        subid.num = opts[0].subscription_id;
-        pkt.props.items = &subid;
-        pkt.props.count = 1;
+        memset(&plist[0], 0, sizeof plist[0]);
+        plist[0].id = KMQTT_PROP_SUBSCRIPTION_IDENTIFIER;
+        plist[0].num = opts[0].subscription_id;
+        nprops = 1;
     }
+    err = kc_v5_packet_props(c, props, false, plist, sizeof plist / sizeof plist[0], &nprops);
+    if (err != KMQTT_OK)
+        return err;
+    pkt.props.items = plist;
+    pkt.props.count = nprops;
     memset(&proto, 0, sizeof proto);
     proto.is_subscribe = true;
     proto.subs = subs;
@@ -398,12 +404,15 @@ kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *sub
 kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, size_t n,
                               uint32_t timeout_ms)
 {
-    return kmqtt_unsubscribe_ex(c, filters, n, timeout_ms, NULL);
+    return kmqtt_unsubscribe_ex(c, filters, n, NULL, timeout_ms, NULL);
 }
 
 kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, size_t n,
-                                 uint32_t timeout_ms, uint8_t *reasons)
+                                 const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                                 uint8_t *reasons)
 {
+    kmqtt_prop_t plist[KMQTT_PUB_USER_PROPS_MAX];
+    size_t nprops = 0;
     kmqtt_subscription_t items[KC_MAX_FILTERS];
     kmqtt_subscribe_t pkt;
     kc_request_t proto;
@@ -427,6 +436,11 @@ kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, 
     pkt.items = items;
     pkt.count = n;
     memset(&proto, 0, sizeof proto);
+    err = kc_v5_packet_props(c, props, false, plist, sizeof plist / sizeof plist[0], &nprops);
+    if (err != KMQTT_OK)
+        return err;
+    pkt.props.items = plist;
+    pkt.props.count = nprops;
     proto.is_subscribe = false;
     proto.filters = filters;
     proto.n = n;

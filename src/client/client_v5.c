@@ -449,6 +449,42 @@ kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_reque
     return KMQTT_OK;
 }
 
+/* ------------------------------------- SUBSCRIBE / UNSUBSCRIBE / DISCONNECT */
+
+/* Appends pp's properties to list (cap items, *n used); mxn not needed. */
+kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
+                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n)
+{
+    kmqtt_prop_t *p;
+    size_t i;
+
+    if (pp == NULL || (pp->user_prop_count == 0 && pp->reason_string == NULL))
+        return KMQTT_OK;
+    if (c->opt.version != KMQTT_V5)
+        return KMQTT_EINVAL;
+    if (pp->reason_string != NULL && !reason_ok)
+        return KMQTT_EINVAL;
+    if (pp->user_prop_count > KMQTT_PUB_USER_PROPS_MAX || *n + pp->user_prop_count + 1 > cap)
+        return KMQTT_ELIMIT;
+    if (pp->user_prop_count != 0 && pp->user_props == NULL)
+        return KMQTT_EINVAL;
+    if (pp->reason_string != NULL) {
+        p = add(list, n, KMQTT_PROP_REASON_STRING, 0);
+        p->str.ptr = pp->reason_string;
+        p->str.len = strlen(pp->reason_string);
+    }
+    for (i = 0; i < pp->user_prop_count; i++) {
+        if (!text_ok(pp->user_props[i].name) || !text_ok(pp->user_props[i].value))
+            return KMQTT_EINVAL;
+        p = add(list, n, KMQTT_PROP_USER_PROPERTY, 0);
+        p->str.ptr = pp->user_props[i].name;
+        p->str.len = strlen(p->str.ptr);
+        p->value.ptr = pp->user_props[i].value;
+        p->value.len = strlen(p->value.ptr);
+    }
+    return KMQTT_OK;
+}
+
 /* ----------------------------------------------------------- publish_ex */
 
 static kmqtt_err_t pub_list(const kmqtt_pub_props_t *pp, const void *payload, size_t len,

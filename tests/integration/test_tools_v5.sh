@@ -88,6 +88,17 @@ kt_run 5 "$SUB" -h $H -p "$P" -V 5 -i kpersist -c -t v5/tools/p -q 1 -C 1 \
 kt_expect_rc "the persistent session delivers the queued message" 0
 kt_expect_eq "queued message" "kept" "$(cat "$KT_OUT_FILE")"
 
+# 4b. User properties on SUBSCRIBE and DISCONNECT are well-formed for the
+#     broker: granted, and a normal DISCONNECT (the will is not published).
+ksub kwill -V 5 -t v5/tools/will -C 1 -W 3
+kt_run 5 "$SUB" -h $H -p "$P" -V 5 -i kpp -t v5/tools/pp -E \
+    --will-topic v5/tools/will --will-payload gone \
+    -D subscribe user-property a b -D disconnect user-property c d
+kt_expect_rc "kmqtt-sub -D subscribe/disconnect user-property" 0
+ksub_wait
+kt_expect_eq "a DISCONNECT with user properties is a normal one (no will)" "" \
+    "$(cat "$KT_TMP/kwill.out")"
+
 # 5. -V 311 (and mqttv311) stays 3.1.1: the broker logs protocol level 4.
 kt_run 5 "$PUB" -h $H -p "$P" -V mqttv311 -i kp311 -t v5/tools/d -m z
 kt_expect_rc "kmqtt-pub -V mqttv311" 0

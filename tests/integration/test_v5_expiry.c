@@ -129,7 +129,7 @@ static void test_session_expiry_across_reconnect(void **state)
 
     /* 0 when the CONNECT had 60 is fine; a different value only if the
      * CONNECT's was not 0 (checked by the client). */
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 1), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect_ex(c, 0, 1, NULL), KMQTT_OK);
     publish3(b, "v5/exp");
     sleep_ms(3000); /* past the 1 s expiry, and mosquitto's once-a-second sweep */
     assert_int_equal(kmqtt_connect(c, 0, &ci), KMQTT_OK);
@@ -142,7 +142,7 @@ static void test_session_expiry_across_reconnect(void **state)
     v5_options(&o, b, "it-v5-expiry0", NULL);
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 30), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_disconnect_ex(c, 0, 30, NULL), KMQTT_EINVAL);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
     kmqtt_client_destroy(c);
     it_rec_destroy(&rec);
@@ -186,7 +186,7 @@ static void test_will_delay(void **state)
     assert_int_equal(kmqtt_client_create(&o, &w), KMQTT_OK);
     assert_int_equal(kmqtt_connect(w, 0, NULL), KMQTT_OK);
     t0 = now_ms();
-    assert_int_equal(kmqtt_disconnect_ex(w, 0x04, 30), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect_ex(w, 0x04, 30, NULL), KMQTT_OK);
     assert_false(it_wait_msgs(obs, &rec, 1, 1000));
     assert_true(it_wait_msgs(obs, &rec, 1, 4u * WAIT_MS));
     assert_true(now_ms() - t0 >= 1000);
@@ -200,14 +200,14 @@ static void test_will_delay(void **state)
     o.will_topic = "v5/will/never";
     assert_int_equal(kmqtt_client_create(&o, &w), KMQTT_OK);
     assert_int_equal(kmqtt_connect(w, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect_ex(w, 0x04, 30), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect_ex(w, 0x04, 30, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_connect(w, 0, NULL), KMQTT_OK);
     sleep_ms(3000);
     assert_int_equal(kmqtt_publish(w, "v5/will/sentinel", "s", 1, 1, false, NULL), KMQTT_OK);
     assert_true(it_wait_msgs(obs, &rec, 2, WAIT_MS));
     assert_string_equal(rec.msgs[1].topic, "v5/will/sentinel");
     /* a clean end: DISCONNECT 0x00 removes the will, session gone */
-    assert_int_equal(kmqtt_disconnect_ex(w, 0, 0), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect_ex(w, 0, 0, NULL), KMQTT_OK);
     kmqtt_client_destroy(w);
     assert_false(it_wait_msgs(obs, &rec, 3, 300));
     kmqtt_client_destroy(obs);

@@ -171,7 +171,7 @@ static void sub1(kmqtt_client_t *c, const char *filter, uint8_t qos, const kmqtt
     memset(&r, 0, sizeof r);
     r.filter = filter;
     r.qos = qos;
-    assert_int_equal(kmqtt_subscribe_ex(c, &r, so, 1, WAIT_MS, &granted), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe_ex(c, &r, so, 1, NULL, WAIT_MS, &granted), KMQTT_OK);
     assert_int_equal(granted, qos);
 }
 
@@ -441,7 +441,7 @@ static void test_shared_subscription_each_message_to_one_member(void **state)
         kmqtt_sub_options_t so;
         memset(&so, 0, sizeof so);
         so.no_local = true;
-        assert_int_equal(kmqtt_subscribe_ex(m1, &req, &so, 1, WAIT_MS, NULL), KMQTT_EINVAL);
+        assert_int_equal(kmqtt_subscribe_ex(m1, &req, &so, 1, NULL, WAIT_MS, NULL), KMQTT_EINVAL);
     }
     kmqtt_client_destroy(tx);
     kmqtt_client_destroy(m2);
@@ -580,7 +580,7 @@ static void test_reason_codes_reach_the_application(void **state)
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, &reason), KMQTT_OK);
     assert_int_equal(reason, 0x10);
     sub1(c, "v5/rc/sub", 0, NULL);
-    assert_int_equal(kmqtt_unsubscribe_ex(c, filters, 2, WAIT_MS, reasons), KMQTT_OK);
+    assert_int_equal(kmqtt_unsubscribe_ex(c, filters, 2, NULL, WAIT_MS, reasons), KMQTT_OK);
     assert_int_equal(reasons[0], 0x11);
     assert_int_equal(reasons[1], 0x00);
     kmqtt_client_destroy(c);
@@ -807,16 +807,83 @@ static void test_v311_client_refuses_5_0_calls(void **state)
     so.no_local = true;
     memset(&r, 0, sizeof r);
     r.filter = "v5/311";
-    assert_int_equal(kmqtt_subscribe_ex(c, &r, &so, 1, WAIT_MS, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_subscribe_ex(c, &r, &so, 1, NULL, WAIT_MS, NULL), KMQTT_EINVAL);
     assert_int_equal(
         kmqtt_request(c, "v5/311", "x", 1, 0, "v5/311/r", 100, reply, sizeof reply, NULL),
         KMQTT_EUNSUPPORTED);
     assert_int_equal(kmqtt_reauthenticate(c, NULL, 0, 100), KMQTT_ESTATE);
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 10), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_disconnect_ex(c, 0, 10, NULL), KMQTT_EINVAL);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 0), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect_ex(c, 0, 0, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "3.1.1", 0);
+}
+
+/* User properties on SUBSCRIBE and UNSUBSCRIBE and a Reason String with
+ * user properties on DISCONNECT are well-formed for mosquitto: the
+ * SUBSCRIBE is granted, the UNSUBSCRIBE succeeds, and the DISCONNECT is
+ * taken as a normal one (DISCONNECT 0x00 removes the will: none is published). A Reason
+ * String on SUBSCRIBE is refused before sending. */
+static void test_properties_on_subscribe_unsubscribe_disconnect(void **state)
+{
+    broker_t *b = *state;
+    it_baseline_t base;
+    kmqtt_client_options_t o;
+    v5rec_t rec;
+    kmqtt_client_t *obs, *c;
+    kmqtt_user_prop_t up[2] = {{"req", "42"}, {"by", "test"}};
+    kmqtt_user_prop_t many[KMQTT_PUB_USER_PROPS_MAX + 1];
+    kmqtt_packet_props_t pp;
+    kmqtt_sub_request_t r;
+    const char *filter = "v5/pp/t";
+    uint8_t granted = 0xff, reason = 0xff;
+    size_t before;
+    int i;
+
+    it_take_baseline(&parent, &base);
+    rec_init(&rec);
+    obs = v5_connected(b, "it-v5-pp-obs", &rec);
+    sub1(obs, "v5/pp/will", 0, NULL);
+    v5_options(&o, b, "it-v5-pp", NULL);
+    o.has_will = true;
+    o.will_topic = "v5/pp/will";
+    o.will_payload = "w";
+    o.will_payload_len = 1;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
+
+    memset(&pp, 0, sizeof pp);
+    pp.user_props = up;
+    pp.user_prop_count = 2;
+    memset(&r, 0, sizeof r);
+    r.filter = filter;
+    r.qos = 1;
+    assert_int_equal(kmqtt_subscribe_ex(c, &r, NULL, 1, &pp, WAIT_MS, &granted), KMQTT_OK);
+    assert_int_equal(granted, 1);
+    assert_int_equal(kmqtt_unsubscribe_ex(c, &filter, 1, &pp, WAIT_MS, &reason), KMQTT_OK);
+    assert_int_equal(reason, 0);
+    pp.reason_string = "not here";
+    assert_int_equal(kmqtt_subscribe_ex(c, &r, NULL, 1, &pp, WAIT_MS, NULL), KMQTT_EINVAL);
+    for (i = 0; i <= (int)KMQTT_PUB_USER_PROPS_MAX; i++) {
+        many[i].name = "n";
+        many[i].value = "v";
+    }
+    pp.reason_string = NULL;
+    pp.user_props = many;
+    pp.user_prop_count = KMQTT_PUB_USER_PROPS_MAX + 1;
+    assert_int_equal(kmqtt_unsubscribe_ex(c, &filter, 1, &pp, WAIT_MS, NULL), KMQTT_ELIMIT);
+
+    before = broker_log_count(b, "Received DISCONNECT from it-v5-pp");
+    pp.user_props = up;
+    pp.user_prop_count = 2;
+    pp.reason_string = "maintenance";
+    assert_int_equal(kmqtt_disconnect_ex(c, 0, 0, &pp), KMQTT_OK);
+    assert_true(broker_log_wait(b, "Received DISCONNECT from it-v5-pp", before + 1, WAIT_MS));
+    assert_false(wait_n(obs, &rec, 1, 500));
+    kmqtt_client_destroy(c);
+    kmqtt_client_destroy(obs);
+    it_expect_baseline(&parent, &base, "packet props", 0);
+    pthread_mutex_destroy(&rec.mu);
 }
 
 /* ------------------------------------------------------- limited broker */
@@ -938,6 +1005,7 @@ int main(void)
         cmocka_unit_test(test_our_maximum_packet_size_honoured_by_mosquitto),
         cmocka_unit_test(test_our_receive_maximum_honoured_by_mosquitto),
         cmocka_unit_test(test_v311_client_refuses_5_0_calls),
+        cmocka_unit_test(test_properties_on_subscribe_unsubscribe_disconnect),
     };
     const struct CMUnitTest limited[] = {
         cmocka_unit_test(test_server_limits_refused_locally),

@@ -70,6 +70,10 @@ typedef struct tool_props {
     size_t nconnect_user;
     /* subscribe (kmqtt-sub) */
     uint32_t subscription_id;
+    kmqtt_user_prop_t sub_user[TOOL_MAX_USER_PROPS];
+    kmqtt_packet_props_t sub_props;
+    kmqtt_user_prop_t disc_user[TOOL_MAX_USER_PROPS];
+    kmqtt_packet_props_t disc_props;
     bool no_local;            /* --nl */
     bool retain_as_published; /* --rap */
     /* disconnect */

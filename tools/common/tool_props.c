@@ -125,10 +125,14 @@ static int apply(tool_opts_t *o, cmd_t cmd, const char *id, const char *v, const
             p->has_will = true;
             p->will.user_props = p->will_user;
             return user_prop(p->will_user, &p->will.user_prop_count, v, v2);
+        case C_SUBSCRIBE:
+            p->sub_props.user_props = p->sub_user;
+            return user_prop(p->sub_user, &p->sub_props.user_prop_count, v, v2);
+        case C_DISCONNECT:
+            p->disc_props.user_props = p->disc_user;
+            return user_prop(p->disc_user, &p->disc_props.user_prop_count, v, v2);
         default:
-            tool_error("-D %s user-property: kmqtt sends user properties on CONNECT, PUBLISH "
-                       "and the will only",
-                       CMDS[cmd]);
+            tool_error("-D %s user-property: %s sends no UNSUBSCRIBE", CMDS[cmd], tool_prog());
             return TOOL_EXIT_USAGE;
         }
     }
@@ -300,8 +304,10 @@ void tool_props_apply(const tool_opts_t *o, kmqtt_client_options_t *co)
 
 void tool_disconnect(const tool_opts_t *o, kmqtt_client_t *c)
 {
-    if (o->version == KMQTT_V5 && o->v5.has_disc_expiry)
-        (void)kmqtt_disconnect_ex(c, 0, o->v5.disc_expiry);
+    if (o->version == KMQTT_V5)
+        (void)kmqtt_disconnect_ex(c, 0,
+                                  o->v5.has_disc_expiry ? o->v5.disc_expiry : o->v5.session_expiry,
+                                  &o->v5.disc_props);
     else
         (void)kmqtt_disconnect(c);
 }
