@@ -155,7 +155,9 @@ static int publish_one(pub_t *p, const void *msg, size_t len)
     kmqtt_err_t e;
 
     for (;;) {
-        e = kmqtt_publish(p->c, o->topics[0], msg, len, o->qos, o->retain, &id);
+        /* -D publish: the same message with 5.0 properties. */
+        e = kmqtt_publish_ex(p->c, o->topics[0], msg, len, o->qos, o->retain,
+                             o->v5.has_pub ? &o->v5.pub : NULL, &id);
         if (e != KMQTT_ELIMIT || tool_stop_requested()) {
             break;
         }
@@ -369,7 +371,7 @@ int main(int argc, char **argv)
             rc = finish(&p);
         }
         tool_debug(&p.o, "DISCONNECT");
-        kmqtt_disconnect(p.c);
+        tool_disconnect(&p.o, p.c);
     }
     kmqtt_client_destroy(p.c);
     free(owned);

@@ -26,6 +26,14 @@ typedef struct sub {
 static void print_message(sub_t *s, const kmqtt_publish_t *m)
 {
     const tool_opts_t *o = &s->o;
+    if (o->v5.format != NULL) {
+        /* As mosquitto_sub -F: no newline unless the format has one. */
+        tool_format_message(stdout, o->v5.format, m);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            s->out_errno = errno != 0 ? errno : EIO;
+        }
+        return;
+    }
     if (!o->verbose && m->payload.len == 0) {
         return; /* as mosquitto_sub: an empty message prints nothing without -v */
     }
@@ -69,17 +77,23 @@ static void on_message(kmqtt_client_t *c, const kmqtt_publish_t *m, void *ctx)
 static int subscribe_all(sub_t *s, kmqtt_client_t *c)
 {
     kmqtt_sub_request_t req[TOOL_MAX_TOPICS];
+    kmqtt_sub_options_t sopt[TOOL_MAX_TOPICS];
     uint8_t granted[TOOL_MAX_TOPICS];
     size_t i, refused = 0, first = 0;
     kmqtt_err_t e;
 
     memset(req, 0, sizeof req);
+    memset(sopt, 0, sizeof sopt);
     for (i = 0; i < s->o.ntopics; i++) {
+        sopt[i].no_local = s->o.v5.no_local;
+        sopt[i].retain_as_published = s->o.v5.retain_as_published;
+        sopt[i].subscription_id = s->o.v5.subscription_id;
         req[i].filter = s->o.topics[i];
         req[i].qos = s->o.qos;
         granted[i] = 0;
     }
-    e = kmqtt_subscribe(c, req, s->o.ntopics, SUB_ACK_TIMEOUT_MS, granted);
+    e = kmqtt_subscribe_ex(c, req, s->o.version == KMQTT_V5 ? sopt : NULL, s->o.ntopics,
+                           &s->o.v5.sub_props, SUB_ACK_TIMEOUT_MS, granted);
     if (e == KMQTT_ESUBFAIL) {
         for (i = 0; i < s->o.ntopics; i++) {
             if (granted[i] >= 0x80) {
@@ -180,7 +194,7 @@ int main(int argc, char **argv)
         if (rc != TOOL_EXIT_LOST) {
             tool_debug(&s.o, "DISCONNECT");
         }
-        kmqtt_disconnect(c);
+        tool_disconnect(&s.o, c);
     }
     kmqtt_client_destroy(c);
     return rc == TOOL_CONTINUE ? TOOL_EXIT_OK : rc;

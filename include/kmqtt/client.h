@@ -102,6 +102,78 @@ typedef struct kmqtt_queue_drop {
 typedef void (*kmqtt_queue_drop_fn)(kmqtt_client_t *c, const kmqtt_queue_drop_t *info,
                                     void *ctx);
 
+
+/* ---------------------------------------------------------- MQTT 5.0 types
+ * (issue 5). Everything below is used only when options.version is
+ * KMQTT_V5; a 3.1.1 client ignores it. */
+
+/* One user property (a name/value pair of UTF-8 strings, NUL-terminated
+ * here; the same name may appear several times and order is kept). */
+typedef struct kmqtt_user_prop {
+    const char *name;
+    const char *value;
+} kmqtt_user_prop_t;
+
+/* Properties of an outgoing PUBLISH (kmqtt_publish_ex) or of the will.
+ * Zeroed = none. Nothing is allocated: kmqtt_publish_ex builds the property
+ * list on its stack (at most KMQTT_PUB_USER_PROPS_MAX user properties). */
+typedef struct kmqtt_pub_props {
+    uint8_t payload_format;     /* 0 = bytes (property not sent), 1 = UTF-8: the payload
+                                   is checked, KMQTT_EINVAL if it is not (3.3.2.3.2) */
+    uint32_t message_expiry_s;  /* 0 = does not expire (property not sent) */
+    const char *content_type;   /* NULL = none */
+    const char *response_topic; /* NULL = none; a topic name, no wildcards */
+    const void *correlation_data; /* NULL = none */
+    size_t correlation_len;
+    const kmqtt_user_prop_t *user_props; /* user_prop_count entries, in order */
+    size_t user_prop_count;
+    uint32_t will_delay_s; /* will only: Will Delay Interval; 0 = not sent */
+} kmqtt_pub_props_t;
+
+/* User properties one kmqtt_publish_ex (or one SUBSCRIBE, UNSUBSCRIBE,
+ * DISCONNECT) may carry: its property list lives on the caller's stack. */
+#define KMQTT_PUB_USER_PROPS_MAX 16u
+
+/* Properties of a SUBSCRIBE, UNSUBSCRIBE or DISCONNECT the application
+ * sends (kmqtt_subscribe_ex, kmqtt_unsubscribe_ex, kmqtt_disconnect_ex).
+ * Zeroed or NULL = none. Encoded before the call returns. */
+typedef struct kmqtt_packet_props {
+    const kmqtt_user_prop_t *user_props; /* at most KMQTT_PUB_USER_PROPS_MAX, in order */
+    size_t user_prop_count;
+    const char *reason_string; /* DISCONNECT only (KMQTT_EINVAL elsewhere); NULL = none */
+} kmqtt_packet_props_t;
+
+/* What a server-sent DISCONNECT said (5.0). The strings are views into the
+ * receive buffer, valid only during the callback (not NUL-terminated). */
+typedef struct kmqtt_disconnect_info {
+    uint8_t reason_code;
+    kmqtt_str_t reason_string;    /* ptr NULL = none */
+    kmqtt_str_t server_reference; /* ptr NULL = none */
+} kmqtt_disconnect_info_t;
+
+/* The server sent DISCONNECT. Called on the loop's thread BEFORE the state
+ * callback reports KMQTT_STATE_CONNECTION_LOST (with err
+ * KMQTT_EDISCONNECTED). The connection is ending: copy what you need and
+ * return; do not call blocking client functions, kmqtt_disconnect or
+ * kmqtt_client_destroy from here. */
+typedef void (*kmqtt_disconnect_fn)(kmqtt_client_t *c, const kmqtt_disconnect_info_t *info,
+                                    void *ctx);
+
+/* Enhanced authentication (5.0): the server sent AUTH. reason_code is 0x18
+ * (continue: answer with the next step's data) or 0x00 (a
+ * re-authentication succeeded: nothing to answer). server_data is the
+ * server's Authentication Data (ptr NULL if none), a view valid during the
+ * call. Write the answer into out (cap = KMQTT_AUTH_DATA_MAX bytes) and its
+ * length into *out_len, and return KMQTT_OK; any other return ends the
+ * connection (the connect fails with that error). Runs on the loop's
+ * thread; must not call kmqtt_disconnect or kmqtt_client_destroy. */
+typedef kmqtt_err_t (*kmqtt_auth_fn)(kmqtt_client_t *c, uint8_t reason_code,
+                                     const kmqtt_bin_t *server_data, uint8_t *out, size_t cap,
+                                     size_t *out_len, void *ctx);
+
+/* Largest Authentication Data kmqtt_auth_fn may answer with (a stack buffer). */
+#define KMQTT_AUTH_DATA_MAX 512u
+
 typedef struct kmqtt_client_options {
     const char *host;        /* default "localhost" */
     uint16_t port;           /* default 1883 */
@@ -219,6 +291,41 @@ typedef struct kmqtt_client_options {
     void *memory;
     size_t memory_size;
     uint16_t max_filter_len; /* default KMQTT_CFG_MAX_FILTER_LEN (128) */
+
+    /* ---- MQTT 5.0 (issue 5): used only when version is KMQTT_V5 ---- */
+    uint32_t session_expiry_s;     /* Session Expiry Interval; 0 = the session ends with the
+                                      connection, 0xFFFFFFFF = never */
+    uint16_t receive_maximum;      /* QoS 1/2 the server may leave unacknowledged towards us;
+                                      0 = max_inflight */
+    uint32_t maximum_packet_size;  /* advertised; 0 = rx_buffer_size; more than
+                                      rx_buffer_size is KMQTT_EINVAL */
+    uint16_t topic_alias_maximum;  /* inbound aliases we accept; 0 = none */
+    bool request_response_info;    /* ask for Response Information in CONNACK */
+    bool no_problem_info;          /* Request Problem Information 0: no reason strings or
+                                      user properties on anything but PUBLISH, CONNACK and
+                                      DISCONNECT (MQTT-3.1.2-29) */
+    const kmqtt_user_prop_t *user_props; /* sent on CONNECT; copied at create */
+    size_t user_prop_count;
+    const kmqtt_pub_props_t *will_props; /* NULL = none; copied at create (has_will) */
+    kmqtt_disconnect_fn on_disconnect;   /* server DISCONNECT; ctx as above */
+    /* Outbound topic aliases, chosen automatically: a topic repeated on a
+     * connection goes as a 2-byte alias (least recently used slot reused),
+     * up to the smaller of topic_alias_out and the server's Topic Alias
+     * Maximum; the table restarts empty on every connection. 0 = off. */
+    uint16_t topic_alias_out;
+    uint16_t alias_topic_len; /* longest topic kept per alias slot (both directions);
+                                 0 = 64 when either alias count is set */
+    /* Enhanced authentication: Authentication Method (NULL = none) and the
+     * first Authentication Data (may be NULL), sent on CONNECT; the server's
+     * AUTH packets go to on_auth (ctx as above). Copied at create. */
+    const char *auth_method;
+    const void *auth_data;
+    size_t auth_data_len;
+    kmqtt_auth_fn on_auth;
+    /* Send an empty Client Identifier and let the server assign one
+     * (reported as kmqtt_connack_info_t.assigned_client_id; a new one on
+     * every connection). client_id is then ignored. */
+    bool server_assigned_id;
 } kmqtt_client_options_t;
 
 /* Bytes kmqtt_client_create needs in options.memory for o (the defaults
@@ -254,6 +361,27 @@ void kmqtt_client_destroy(kmqtt_client_t *c);
 typedef struct kmqtt_connack_info {
     uint8_t reason_code; /* 3.1.1 return code or 5.0 reason code */
     bool session_present;
+    /* ---- 5.0 (zero in 3.1.1). Strings are NUL-terminated copies kept by the
+     * client until the next connect attempt or destroy; NULL = not sent
+     * (or longer than KMQTT_CONNACK_STR_MAX bytes together: then
+     * strings_dropped is true). Absent capabilities read as the spec's
+     * defaults (receive_maximum 65535, maximum_qos 2, the *_available true). */
+    const char *reason_string;
+    const char *assigned_client_id;
+    const char *response_information;
+    const char *server_reference;
+    bool strings_dropped;
+    uint16_t server_keepalive_s; /* 0 = the server did not override keepalive_s */
+    bool has_session_expiry;
+    uint32_t session_expiry_s; /* the server's override of ours */
+    uint16_t receive_maximum;
+    uint8_t maximum_qos;
+    bool retain_available;
+    bool wildcard_available;
+    bool subscription_id_available;
+    bool shared_available;
+    uint32_t maximum_packet_size; /* 0 = no limit */
+    uint16_t topic_alias_maximum;
 } kmqtt_connack_info_t;
 
 /* Connects and waits for CONNACK up to timeout_ms (0 = the configured
@@ -302,6 +430,19 @@ typedef struct kmqtt_sub_request {
     kmqtt_message_fn handler; /* NULL = on_message */
     void *ctx;                /* for handler */
 } kmqtt_sub_request_t;
+
+/* 5.0 options of one filter of kmqtt_subscribe_ex (a separate array, so
+ * kmqtt_sub_request_t initializers written for 3.1.1 stay valid). Zeroed =
+ * the protocol defaults. */
+typedef struct kmqtt_sub_options {
+    bool no_local;            /* our own publishes are not sent back (MQTT-3.8.3-3);
+                                 not allowed on a shared subscription (MQTT-3.8.3-4) */
+    bool retain_as_published; /* keep the RETAIN flag as published (MQTT-3.3.1-13) */
+    uint8_t retain_handling;  /* 0 = send retained at subscribe, 1 = only if the
+                                 subscription is new, 2 = never */
+    uint32_t subscription_id; /* 1..268435455, 0 = none; every filter of one call must
+                                 have the same (one per SUBSCRIBE) */
+} kmqtt_sub_options_t;
 
 /* Subscribes to n filters in one SUBSCRIBE and waits for SUBACK up to
  * timeout_ms. granted (n entries, may be NULL) receives the granted QoS or
@@ -377,6 +518,116 @@ void kmqtt_persist_stats(kmqtt_client_t *c, kmqtt_persist_stats_t *out);
  * or the error that lost the connection (without automatic reconnect).
  * Blocks up to timeout_ms. */
 kmqtt_err_t kmqtt_flush(kmqtt_client_t *c, uint32_t timeout_ms);
+
+/* ------------------------------------------------------- MQTT 5.0 (issue 5) */
+
+/* Bytes kept for the CONNACK strings of kmqtt_connack_info_t (allocated at
+ * create, 5.0 clients only). */
+#define KMQTT_CONNACK_STR_MAX 512u
+
+/* kmqtt_publish with 5.0 properties (props may be NULL: same as
+ * kmqtt_publish). Topic aliases are not chosen here. Beyond kmqtt_publish's
+ * returns: KMQTT_EUNSUPPORTED (3.1.1 client with properties; QoS above the
+ * server's Maximum QoS, MQTT-3.2.2-11; retain while Retain Available is 0,
+ * MQTT-3.2.2-14), KMQTT_ETOOBIG (larger than the server's Maximum Packet
+ * Size: nothing sent, MQTT-3.2.2-15), KMQTT_ELIMIT (more than
+ * KMQTT_PUB_USER_PROPS_MAX user properties), KMQTT_EINVAL (payload_format 1
+ * with a payload that is not UTF-8, a bad response topic, will_delay_s set).
+ * Does not allocate; props are encoded before it returns (the caller's
+ * memory is not kept). Blocks at most publish_block_ms. */
+kmqtt_err_t kmqtt_publish_ex(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                             uint8_t qos, bool retain, const kmqtt_pub_props_t *props,
+                             uint16_t *packet_id);
+
+/* The CONNACK of the current (or last) connection, including one made by
+ * automatic reconnect. Returns KMQTT_OK, or KMQTT_ENOTCONN if no CONNACK has
+ * arrived since create. Strings stay valid until the next connect attempt or
+ * destroy. Does not block. */
+kmqtt_err_t kmqtt_client_connack(kmqtt_client_t *c, kmqtt_connack_info_t *info);
+
+/* kmqtt_subscribe with 5.0 subscription options: opts has n entries (NULL
+ * = defaults). Shared subscriptions ("$share/group/filter") need no option:
+ * their messages go to the handler whose filter part matches. Beyond
+ * kmqtt_subscribe's returns: KMQTT_EINVAL (options in 3.1.1, retain_handling
+ * over 2, no_local on a shared subscription, different subscription ids),
+ * KMQTT_EUNSUPPORTED (the server's CONNACK said Wildcard, Shared or
+ * Subscription Identifier not available: nothing is sent). Options are
+ * kept for subscribing again after a reconnect; props (user properties of
+ * this SUBSCRIBE, may be NULL) are not. Blocks. */
+kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
+                               const kmqtt_sub_options_t *opts, size_t n,
+                               const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                               uint8_t *granted);
+
+/* kmqtt_unsubscribe that also reports the UNSUBACK reason code of each
+ * filter into reasons (n entries; 5.0: 0x00 success, 0x11 no subscription
+ * existed, 0x80 and above refused; 3.1.1 has none: all read 0). Returns
+ * KMQTT_ESUBFAIL if some code is 0x80 or above (handlers of refused filters
+ * are kept), else as kmqtt_unsubscribe. props: user properties of this
+ * UNSUBSCRIBE (may be NULL). Blocks. */
+kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, size_t n,
+                                 const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                                 uint8_t *reasons);
+
+/* kmqtt_disconnect with a 5.0 reason code (0 = normal; 0x04 = disconnect
+ * with will message) and a Session Expiry Interval, sent only when it
+ * differs from options.session_expiry_s. A non-zero value when the CONNECT
+ * said 0 is KMQTT_EINVAL (3.14.2.2.2) and nothing is done. In 3.1.1
+ * reason_code and session_expiry_s must be 0 and options.session_expiry_s
+ * (KMQTT_EINVAL otherwise). props: a Reason String and user properties
+ * (may be NULL; 5.0 only). Blocks as kmqtt_disconnect. */
+kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s,
+                                const kmqtt_packet_props_t *props);
+
+/* During on_publish_done (on the loop's thread) only: the Reason String of
+ * the PUBACK / PUBREC / PUBCOMP being reported, as a view. Returns false
+ * when there is none (or when called from anywhere else). */
+bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out);
+
+/* Re-authentication (5.0, a CONNECT with auth_method): sends AUTH 0x19 with
+ * data and waits up to timeout_ms for the server's AUTH 0x00 (the steps
+ * between go through on_auth). Returns KMQTT_OK, KMQTT_ESTATE (3.1.1, no
+ * auth_method, one already under way), KMQTT_ENOTCONN, KMQTT_ETIMEDOUT,
+ * KMQTT_EDISCONNECTED / KMQTT_ECLOSED (the server ended the connection:
+ * re-authentication failed), KMQTT_ECANCELED. Blocks. */
+kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
+                                 uint32_t timeout_ms);
+
+/* ---- reading a received message's 5.0 properties (views into msg, valid
+ * as long as msg is: during the handler). None allocate or block. */
+
+/* Walks the user properties in order: kmqtt_prop_iter_init(&it, &msg->props)
+ * then while (kmqtt_next_user_prop(&it, &name, &value)) ... */
+bool kmqtt_next_user_prop(kmqtt_prop_iter_t *it, kmqtt_str_t *name, kmqtt_str_t *value);
+/* Same for the Subscription Identifiers (one per matching subscription
+ * that had one). */
+bool kmqtt_next_subscription_id(kmqtt_prop_iter_t *it, uint32_t *id);
+/* Each returns true and the value if the property is present. */
+bool kmqtt_msg_content_type(const kmqtt_publish_t *msg, kmqtt_str_t *out);
+bool kmqtt_msg_response_topic(const kmqtt_publish_t *msg, kmqtt_str_t *out);
+bool kmqtt_msg_correlation_data(const kmqtt_publish_t *msg, kmqtt_bin_t *out);
+bool kmqtt_msg_message_expiry(const kmqtt_publish_t *msg, uint32_t *seconds);
+/* Payload Format Indicator: 1 = UTF-8 (the payload was checked), 0 = bytes
+ * or absent. */
+uint8_t kmqtt_msg_payload_format(const kmqtt_publish_t *msg);
+
+/* Request / response (5.0): subscribes to response_topic the first time
+ * (its handler stays, for later requests), publishes payload to topic with
+ * that Response Topic and a fresh 8-byte Correlation Data, and waits up to
+ * timeout_ms for the message on response_topic that carries the same
+ * Correlation Data. Its payload is copied to reply (reply_cap bytes; the
+ * length into *reply_len). One request at a time per client; nothing is
+ * allocated per call (the first call allocates the handler's filter copy).
+ * Other messages on response_topic go to on_message; keep response_topic
+ * for kmqtt_request (subscribing it with your own handler replaces the
+ * request's, and the next request subscribes it again). Returns KMQTT_OK,
+ * KMQTT_ETIMEDOUT, KMQTT_ENOBUFS (the reply is larger than reply_cap:
+ * *reply_len says how large), KMQTT_ELIMIT (another request is waiting),
+ * KMQTT_EUNSUPPORTED (3.1.1), kmqtt_subscribe's and kmqtt_publish's errors.
+ * Must not be called from a handler. Blocks. */
+kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                          uint8_t qos, const char *response_topic, uint32_t timeout_ms,
+                          void *reply, size_t reply_cap, size_t *reply_len);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,15 @@ typedef struct kmqtt_session_config {
     uint32_t retry_ms;         /* 3.1.1 only: resend an unacknowledged packet after this
                                   long on the same connection; 0 = only after reconnect
                                   (the only resend 5.0 allows) */
+    /* 5.0 only (3.1.1 ignores them and carves nothing for them); 0 = off. */
+    uint16_t topic_alias_max; /* inbound aliases we can hold: the most a CONNECT may
+                                 advertise as Topic Alias Maximum */
+    uint16_t topic_alias_out; /* outbound alias slots; in force: the smaller of this and
+                                 the server's Topic Alias Maximum */
+    uint16_t alias_topic_len; /* topic bytes each alias slot holds, both directions (>= 1
+                                 when either count is set). A server alias for a longer
+                                 topic ends the connection (DISCONNECT 0x97); a longer
+                                 outbound topic is simply sent without an alias */
 } kmqtt_session_config_t;
 
 typedef enum kmqtt_session_state {
@@ -67,7 +76,11 @@ typedef enum kmqtt_session_state {
 typedef enum kmqtt_event_type {
     KMQTT_EV_NONE = 0,
     KMQTT_EV_CONNACK,      /* reason_code, session_present; packet.u.connack */
-    KMQTT_EV_MESSAGE,      /* packet.u.publish: an application message */
+    KMQTT_EV_MESSAGE,      /* packet.u.publish: an application message. 5.0: the topic is
+                              always the full one (an inbound Topic Alias is resolved by the
+                              session; the view then points into its alias table); a payload
+                              whose Payload Format Indicator says UTF-8 but is not is never
+                              reported (answered PUBACK / PUBREC 0x99, or dropped at QoS 0) */
     KMQTT_EV_PUBLISH_DONE, /* packet_id, reason_code: an outbound QoS 1/2 PUBLISH completed
                               (PUBACK, PUBCOMP, or PUBREC with a failure code in 5.0) */
     KMQTT_EV_SUBACK,       /* packet_id; packet.u.suback.reason_codes, one per filter */
@@ -88,6 +101,27 @@ typedef struct kmqtt_event {
     kmqtt_packet_t packet; /* views into the session's receive buffer: valid until the next
                               call of kmqtt_session_next_event or kmqtt_session_rx_space */
 } kmqtt_event_t;
+
+/* What the server's CONNACK said (5.0), with the defaults of an absent
+ * property filled in; in 3.1.1 the defaults. */
+typedef struct kmqtt_server_caps {
+    uint16_t receive_max;     /* 65535 if absent */
+    uint8_t max_qos;          /* 2 if absent */
+    bool retain_available;    /* true if absent, like the three below */
+    bool wildcard_available;  /* Wildcard Subscription Available */
+    bool subid_available;     /* Subscription Identifiers Available */
+    bool shared_available;    /* Shared Subscription Available */
+    uint32_t max_packet_size; /* 0 = no limit */
+    uint16_t topic_alias_max; /* the server's; 0 if absent (no outbound aliases) */
+    uint16_t keepalive_s;     /* the keepalive in force */
+    bool server_keepalive;    /* it is the CONNACK's Server Keep Alive (MQTT-3.2.2-21) */
+    bool assigned_client_id;  /* the CONNACK carried an Assigned Client Identifier (the
+                                 string is a view in the CONNACK event's props) */
+    uint32_t session_expiry;  /* the CONNACK's Session Expiry Interval, else the CONNECT's */
+} kmqtt_server_caps_t;
+
+/* Longest Authentication Method kmqtt_session_start accepts. */
+#define KMQTT_SESSION_AUTH_METHOD_MAX 64
 
 /* One outbound QoS 1/2 message or request being tracked. Private. */
 typedef struct kmqtt_session_record {
@@ -155,6 +189,21 @@ typedef struct kmqtt_session {
     /* store and forward (session_persist.c) */
     kmqtt_session_change_fn change_fn;
     void *change_ctx;
+
+    /* 5.0 */
+    kmqtt_server_caps_t caps;
+    uint16_t adv_receive_max; /* what our CONNECT advertised (65535 if absent) */
+    uint16_t adv_alias_max;   /* our CONNECT's Topic Alias Maximum (0 if absent) */
+    uint32_t adv_max_packet;  /* our CONNECT's Maximum Packet Size, else rx_buffer_size */
+    uint32_t connect_expiry;  /* our CONNECT's Session Expiry Interval */
+    uint16_t alias_out_max;   /* outbound aliases in force on this connection */
+    uint32_t alias_clock;     /* LRU stamps of the outbound slots */
+    uint8_t *alias_in;        /* cfg.topic_alias_max slots: u16 length + topic */
+    uint8_t *alias_out;       /* cfg.topic_alias_out slots: u32 stamp, u16 length, topic */
+    uint8_t close_reason;     /* DISCONNECT reason queued on a protocol error */
+    uint8_t auth_state;       /* private */
+    uint16_t auth_method_len; /* 0: the CONNECT had no Authentication Method */
+    char auth_method[KMQTT_SESSION_AUTH_METHOD_MAX];
 } kmqtt_session_t;
 
 /* Bytes of storage kmqtt_session_init needs for cfg (tables, receive and
@@ -173,20 +222,61 @@ kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
 /* Number of outbound QoS 1/2 messages not yet complete. */
 size_t kmqtt_session_inflight(const kmqtt_session_t *s);
 
+/* 5.0: what the last CONNACK said (defaults before one came, and in
+ * 3.1.1). The pointer stays valid as long as s. */
+const kmqtt_server_caps_t *kmqtt_session_server_caps(const kmqtt_session_t *s);
+
+/* 5.0: the properties the session can honour, for the caller to put in the
+ * CONNECT (ahead of its own): Receive Maximum (cfg.max_inbound_qos2, if not
+ * 0), Topic Alias Maximum (cfg.topic_alias_max, if not 0) and Maximum Packet
+ * Size (cfg.rx_buffer_size). Writes up to max items to out (their strings
+ * are none) and returns how many; 0 in 3.1.1. */
+size_t kmqtt_session_advertise(const kmqtt_session_t *s, kmqtt_prop_t *out, size_t max);
+
+/* 5.0: the reason code of the DISCONNECT the session queued when
+ * kmqtt_session_next_event last failed (0x81 malformed packet, 0x82
+ * protocol error, 0x93 Receive Maximum exceeded, 0x94 Topic Alias invalid,
+ * 0x95 packet too large, 0x97 quota exceeded), or 0 if none. */
+uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s);
+
 /* ------------------------------------------------------------- connection */
 
 /* Begins a connection on a fresh transport: drops any received or unsent
  * bytes and queues CONNECT (connect->version is ignored: cfg.version is
- * used). Returns KMQTT_OK, KMQTT_ESTATE (not idle), KMQTT_ENOBUFS (CONNECT
- * does not fit in the send buffer) or the encoder's error. */
+ * used). In 5.0 the session enforces what the CONNECT's own properties
+ * advertise: Receive Maximum (a server exceeding it gets DISCONNECT 0x93),
+ * Topic Alias Maximum (0x94 past it), Maximum Packet Size (0x95 past it;
+ * without one, rx_buffer_size still bounds), and it remembers the
+ * Authentication Method and Session Expiry Interval. Outbound and inbound
+ * topic aliases start empty (MQTT-3.3.2-7). Returns KMQTT_OK, KMQTT_ESTATE
+ * (not idle), KMQTT_EINVAL (a property advertises more than the config
+ * holds: Receive Maximum > cfg.max_inbound_qos2 when that is not 0, Topic
+ * Alias Maximum > cfg.topic_alias_max, Maximum Packet Size >
+ * cfg.rx_buffer_size, a method longer than KMQTT_SESSION_AUTH_METHOD_MAX),
+ * KMQTT_ENOBUFS (CONNECT does not fit in the send buffer) or the encoder's
+ * error. */
 kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, const kmqtt_connect_t *connect,
                                 uint64_t now_ms);
 
 /* Queues DISCONNECT (reason and props are 5.0 only; pass 0 and NULL in
  * 3.1.1) and moves to CLOSING. Returns KMQTT_OK, KMQTT_ESTATE (not
- * connected) or KMQTT_ENOBUFS. */
+ * connected), KMQTT_EINVAL (5.0: a non-zero Session Expiry Interval when the
+ * CONNECT's was 0 or absent: a Protocol Error by 5.0 3.14.2.2.2), KMQTT_ETOOBIG
+ * (over the server's Maximum Packet Size) or KMQTT_ENOBUFS. */
 kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason,
                                      const kmqtt_props_t *props);
+
+/* 5.0 enhanced authentication: queues AUTH. reason is 0x18 (continue: while
+ * CONNECTING after the server's AUTH, or while CONNECTED during a
+ * re-authentication) or 0x19 (re-authenticate: CONNECTED). props must carry
+ * the CONNECT's Authentication Method (and usually Authentication Data);
+ * the caller owns them, they are copied into the send buffer. The server's
+ * AUTH packets arrive as KMQTT_EV_AUTH; a re-authentication ends with AUTH
+ * 0x00 (KMQTT_EV_AUTH, reason 0) or a server DISCONNECT. Returns KMQTT_OK,
+ * KMQTT_ESTATE (3.1.1, no method in the CONNECT, wrong state), KMQTT_EINVAL
+ * (other reason, missing or different method), KMQTT_ETOOBIG (over the
+ * server's Maximum Packet Size) or KMQTT_ENOBUFS. */
+kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_props_t *props);
 
 /* The connection is gone, for whatever reason: back to IDLE, unsent and
  * unprocessed bytes dropped. Outbound QoS 1/2 messages stay for the next
@@ -204,7 +294,16 @@ kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s);
 
 /* Queues a PUBLISH (msg->packet_id and msg->dup are ignored). QoS 1/2 take
  * a packet id (returned in *packet_id; 0 for QoS 0), a record and a copy in
- * the store. Only when CONNECTED. Returns KMQTT_OK, KMQTT_ENOTCONN,
+ * the store. Only when CONNECTED. In 5.0 a topic repeated on the connection
+ * is sent with a Topic Alias when the server allows aliases and
+ * cfg.topic_alias_out > 0 (least recently used slot reused; not for
+ * messages with raw properties or more than 8 items); the stored copy of a
+ * QoS 1/2 message always carries the full topic, so a resend on a later
+ * connection never uses an old alias. Returns KMQTT_OK, KMQTT_ENOTCONN,
+ * KMQTT_EUNSUPPORTED (5.0: QoS above the server's Maximum QoS,
+ * MQTT-3.2.2-11; retain when Retain Available is 0, MQTT-3.2.2-14),
+ * KMQTT_EINVAL (a Topic Alias property of the caller's: aliases are the
+ * session's),
  * KMQTT_ELIMIT (in-flight window full: the smaller of cfg.max_inflight and
  * the server's Receive Maximum), KMQTT_ENOBUFS (send buffer or store full
  * for now: send, or wait for acks, and try again), KMQTT_ETOOBIG (larger
@@ -215,7 +314,10 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
                                   uint16_t *packet_id);
 
 /* Queues a SUBSCRIBE (is_subscribe) or UNSUBSCRIBE with a new packet id
- * (sub->packet_id is ignored). Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_ELIMIT
+ * (sub->packet_id is ignored). Returns KMQTT_OK, KMQTT_ENOTCONN,
+ * KMQTT_EUNSUPPORTED (5.0 SUBSCRIBE: a wildcard filter, a "$share/" filter or
+ * a Subscription Identifier the CONNACK said the server does not support),
+ * KMQTT_ELIMIT
  * (cfg.max_pending requests already waiting), KMQTT_ENOBUFS, KMQTT_ETOOBIG or
  * the encoder's error. */
 kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t *sub,

@@ -148,12 +148,20 @@ static void session_config(const kmqtt_client_options_t *o, kmqtt_session_config
      * unreleased QoS 2 messages towards us than this table holds. */
     /* 5.0: the Receive Maximum we announce bounds what the server leaves
      * unreleased. 3.1.1 has no such bound: track every packet id. */
-    cfg->max_inbound_qos2 = o->version == KMQTT_V5 ? o->max_inflight : 0;
+    cfg->max_inbound_qos2 = o->version != KMQTT_V5 ? 0
+                            : o->receive_maximum != 0 ? o->receive_maximum
+                                                      : o->max_inflight;
     cfg->max_pending = KC_MAX_REQUESTS;
     cfg->rx_buffer_size = o->rx_buffer_size;
     cfg->tx_buffer_size = o->tx_buffer_size;
     cfg->store_size = o->store_size;
     cfg->retry_ms = o->retry_ms;
+    /* 5.0 topic aliases (the session's; 3.1.1 ignores them). */
+    cfg->topic_alias_max = o->topic_alias_maximum;
+    cfg->topic_alias_out = o->topic_alias_out;
+    cfg->alias_topic_len = o->alias_topic_len;
+    if (cfg->alias_topic_len == 0 && (o->topic_alias_maximum != 0 || o->topic_alias_out != 0))
+        cfg->alias_topic_len = 64;
 }
 
 /* -------------------------------------------------------------- strings */
@@ -277,6 +285,8 @@ static void client_free(kmqtt_client_t *c)
     (void)kmqtt_mem_free(&c->mem, c->strings);
     (void)kmqtt_mem_free(&c->mem, c->servers_block);
     (void)kmqtt_mem_free(&c->mem, c->filter_pool);
+
+    kc_v5_free(c);
     kmqtt_port_cond_destroy(&c->mem, c->cv);
     kmqtt_port_mutex_destroy(&c->mem, c->mx);
     last = c->mem;
@@ -451,6 +461,8 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->backoff_ms = opt.reconnect_min_ms;
     c->resub_next = opt.max_subscriptions;
     err = client_setup(c, &opt, &cfg, storage_size);
+    if (err == KMQTT_OK)
+        err = kc_v5_setup(c, &opt); /* 5.0 property lists (client_v5.c) */
     if (err != KMQTT_OK) {
         client_free(c);
         return err;
@@ -515,6 +527,11 @@ size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
     if (o.transport == NULL)
         need_add(&total, dbg, kmqtt_port_tcp_size());
     need_add(&total, dbg, kmqtt_port_thread_size());
+    /* 5.0: property lists and strings copied at create, CONNACK strings */
+    if (kc_v5_block_size(&o) != 0) {
+        need_add(&total, dbg, kc_v5_block_size(&o));
+        need_add(&total, dbg, KMQTT_CONNACK_STR_MAX);
+    }
     /* store and forward: the offline queue's ring and the one-record
      * persistence buffer. Restoring from a store at create also takes a
      * transient table of one entry per stored record (docs/no-malloc.md). */

@@ -37,15 +37,9 @@ static void connect_packet(const kmqtt_client_t *c, kmqtt_connect_t *p, kmqtt_pr
         p->will.qos = c->opt.will_qos;
         p->will.retain = c->opt.will_retain;
     }
-    if (c->opt.version == KMQTT_V5) {
-        /* The broker may have at most this many QoS 1/2 messages towards us
-         * unacknowledged (MQTT-3.3.4-9): the inbound QoS 2 table's size. */
-        memset(prop, 0, sizeof *prop);
-        prop->id = KMQTT_PROP_RECEIVE_MAXIMUM;
-        prop->num = c->opt.max_inflight;
-        p->props.items = prop;
-        p->props.count = 1;
-    }
+    /* 5.0: CONNECT and will properties, built at create (client_v5.c). */
+    (void)prop;
+    kc_v5_connect_props(c, p);
 }
 
 /* An attempt failed (nothing open any more); mx held. The next attempt
@@ -229,7 +223,8 @@ static void flush_bounded(kmqtt_client_t *c)
     }
 }
 
-kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
+/* kmqtt_disconnect and kmqtt_disconnect_ex: reason and props are 5.0's. */
+static kmqtt_err_t disconnect_with(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t *props)
 {
     kmqtt_conn_state_t was;
     kmqtt_err_t rc = KMQTT_ENOTCONN;
@@ -251,12 +246,12 @@ kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
     kc_quiesce(c);
     if (c->open) {
         if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED) {
-            kmqtt_err_t derr = kmqtt_session_disconnect(&c->s, 0, NULL);
+            kmqtt_err_t derr = kmqtt_session_disconnect(&c->s, reason, props);
             /* Queued packets (publish_batch) go first; DISCONNECT follows
              * them once there is room for it. */
             if (derr == KMQTT_ENOBUFS) {
                 flush_bounded(c);
-                derr = kmqtt_session_disconnect(&c->s, 0, NULL);
+                derr = kmqtt_session_disconnect(&c->s, reason, props);
             }
             if (derr == KMQTT_OK)
                 flush_bounded(c);
@@ -278,4 +273,41 @@ kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
         kc_notify_state(c, KMQTT_STATE_DISCONNECTED, KMQTT_OK);
     kc_unlock(c);
     return rc;
+}
+
+kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
+{
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    return disconnect_with(c, 0, NULL);
+}
+
+kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s,
+                                const kmqtt_packet_props_t *pp)
+{
+    kmqtt_prop_t list[2 + KMQTT_PUB_USER_PROPS_MAX];
+    kmqtt_props_t props;
+    size_t n = 0;
+    kmqtt_err_t err;
+
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    if (c->opt.version != KMQTT_V5 && reason_code != 0)
+        return KMQTT_EINVAL;
+    if (session_expiry_s != c->opt.session_expiry_s) {
+        /* 3.14.2.2.2: no session expiry at DISCONNECT when CONNECT had 0. */
+        if (c->opt.version != KMQTT_V5 || c->opt.session_expiry_s == 0)
+            return KMQTT_EINVAL;
+        memset(&list[0], 0, sizeof list[0]);
+        list[0].id = KMQTT_PROP_SESSION_EXPIRY_INTERVAL;
+        list[0].num = session_expiry_s;
+        n = 1;
+    }
+    err = kc_v5_packet_props(c, pp, true, list, sizeof list / sizeof list[0], &n);
+    if (err != KMQTT_OK)
+        return err;
+    memset(&props, 0, sizeof props);
+    props.items = list;
+    props.count = n;
+    return disconnect_with(c, reason_code, n != 0 ? &props : NULL);
 }

@@ -8,6 +8,7 @@ static kmqtt_err_t on_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
 {
     c->connack.reason_code = ev->reason_code;
     c->connack.session_present = ev->session_present;
+    kc_v5_connack(c, ev); /* 5.0 properties and server capabilities */
     if (ev->reason_code == 0 && kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED) {
         c->state = KMQTT_STATE_CONNECTED;
         if (c->connect_result == KMQTT_NEED_MORE)
@@ -45,8 +46,13 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
         err = kmqtt_session_next_event(&c->s, kc_now(), &ev);
         if (err == KMQTT_NEED_MORE)
             return KMQTT_OK;
-        if (err != KMQTT_OK)
+        if (err != KMQTT_OK) {
+            /* 5.0: the session queued a DISCONNECT with the reason; it gets
+             * one non-blocking chance to leave before the close. */
+            if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CLOSING)
+                (void)kc_flush(c);
             return kc_lost(c, err);
+        }
         switch (ev.type) {
         case KMQTT_EV_CONNACK:
             err = on_connack(c, &ev);
@@ -57,7 +63,7 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
             kc_dispatch(c, &ev.packet.u.publish);
             break;
         case KMQTT_EV_PUBLISH_DONE:
-            kc_publish_done(c, ev.packet_id, ev.err, ev.reason_code);
+            kc_v5_publish_done(c, &ev); /* kc_publish_done + reason string */
             break;
         case KMQTT_EV_SUBACK:
         case KMQTT_EV_UNSUBACK:
@@ -65,8 +71,20 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
             kc_request_answer(c, &ev);
             break;
         case KMQTT_EV_DISCONNECT:
-            /* 5.0: the server ends the connection and closes it next. */
-            return kc_lost(c, KMQTT_ECLOSED);
+            /* 5.0: the server ends the connection and closes it next. The
+             * application hears why before it hears of the loss. */
+            kc_v5_server_disconnect(c, &ev);
+            if (gen != c->conn_gen || !c->open)
+                return KMQTT_ENOTCONN;
+            return kc_lost(c, KMQTT_EDISCONNECTED);
+        case KMQTT_EV_AUTH:
+            /* 5.0 enhanced authentication (client_auth.c). */
+            err = kc_v5_auth(c, &ev);
+            if (gen != c->conn_gen || !c->open)
+                return KMQTT_ENOTCONN;
+            if (err != KMQTT_OK)
+                return kc_lost(c, err);
+            break;
         default:
             break;
         }

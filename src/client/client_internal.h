@@ -65,6 +65,7 @@ typedef struct kc_handler {
     bool no_local;
     bool retain_as_published;
     uint8_t retain_handling;
+    uint32_t subscription_id; /* 5.0; 0 = none */
 } kc_handler_t;
 
 /* One broker of the server list (or the host/port options). */
@@ -94,10 +95,41 @@ typedef struct kc_request {
     uint16_t packet_id;
     kmqtt_err_t err;
     const kmqtt_sub_request_t *subs; /* subscribe */
+    const kmqtt_sub_options_t *opts; /* subscribe, 5.0; may be NULL */
     const char *const *filters;      /* unsubscribe */
     size_t n;
     uint8_t *granted; /* caller's, may be NULL */
+    uint8_t *reasons; /* 5.0 UNSUBACK codes (kmqtt_unsubscribe_ex), may be NULL */
 } kc_request_t;
+
+/* MQTT 5.0 state of a client (client_v5.c); all zero in 3.1.1. */
+typedef struct kc_v5 {
+    void *block;              /* CONNECT and will property lists and their strings */
+    kmqtt_prop_t *props;      /* CONNECT properties */
+    size_t nprops;
+    kmqtt_prop_t *will_props; /* will properties */
+    size_t nwill;
+    char *connack_str; /* KMQTT_CONNACK_STR_MAX: the strings of c->connack */
+    bool have_connack;
+    /* the server's capabilities from the last CONNACK */
+    uint8_t max_qos;
+    bool retain_ok, wildcard_ok, subid_ok, shared_ok;
+    /* the reason string of the ack being reported by on_publish_done */
+    bool cb_reason_set;
+    kmqtt_str_t cb_reason;
+    /* kmqtt_request: one waiting request */
+    bool rq_busy;
+    bool rq_done;
+    kmqtt_err_t rq_err;
+    uint8_t rq_corr[8];
+    uint32_t rq_seq;
+    uint8_t *rq_reply;
+    size_t rq_cap, rq_len;
+    /* enhanced authentication (client_auth.c) */
+    const kmqtt_prop_t *auth_method; /* in props; NULL = none */
+    bool reauth_busy, reauth_done;
+    kmqtt_err_t reauth_err;
+} kc_v5_t;
 
 struct kmqtt_client {
     /* Its own accounting; the struct itself is its first block. */
@@ -194,6 +226,9 @@ struct kmqtt_client {
      * of filter_slot bytes per handler; NULL = filters allocated one by one */
     char *filter_pool;
     size_t filter_slot;
+
+    /* MQTT 5.0 (issue 5; client_v5.c) */
+    kc_v5_t v5;
 };
 
 /* lock and condition (client_loop.c) */
@@ -268,5 +303,24 @@ void kc_handlers_free(kmqtt_client_t *c);
 void kc_resubscribe_start(kmqtt_client_t *c);
 void kc_resubscribe(kmqtt_client_t *c);
 void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
+
+/* MQTT 5.0 (client_v5.c) */
+kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o);
+void kc_v5_free(kmqtt_client_t *c);
+void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p);
+void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev);
+void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev);
+void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev);
+kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kmqtt_event_t *ev);
+kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retain);
+kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
+                                  const kmqtt_sub_options_t *opts, size_t n);
+bool kc_handler_is(kmqtt_client_t *c, const char *filter, kmqtt_message_fn fn);
+kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
+                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n);
+size_t kc_v5_block_size(const kmqtt_client_options_t *o);
+kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
+                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
+                             uint16_t *packet_id, uint32_t *seq);
 
 #endif

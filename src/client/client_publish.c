@@ -66,12 +66,24 @@ void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t re
 kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
                           uint8_t qos, bool retain, uint16_t *packet_id)
 {
-    return kmqtt_publish_queued(c, topic, payload, len, qos, retain, packet_id, NULL);
+    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, packet_id, NULL);
 }
 
 kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const void *payload,
                                  size_t len, uint8_t qos, bool retain, uint16_t *packet_id,
                                  uint32_t *seq)
+{
+    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, packet_id, seq);
+}
+
+/* kmqtt_publish, kmqtt_publish_queued, and kmqtt_publish_ex with 5.0
+ * properties (props may be NULL; they are encoded before this returns). The
+ * offline queue keeps topic and payload only, so a message with properties
+ * is never queued: while the queue holds messages (order must hold) or the
+ * client is offline it is refused (KMQTT_ELIMIT / KMQTT_ENOTCONN). */
+kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
+                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
+                             uint16_t *packet_id, uint32_t *seq)
 {
     kmqtt_publish_t msg;
     uint64_t deadline = 0;
@@ -98,11 +110,22 @@ kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const voi
     msg.payload.len = len;
     msg.qos = qos;
     msg.retain = retain;
-    /* store and forward: behind a non-empty offline queue, or queued while
-     * not connected (client_queue_io.c) */
-    err = kc_queue_publish(c, &msg, seq);
-    if (err != KMQTT_NEED_MORE)
-        return err;
+    if (props != NULL) {
+        msg.props = *props;
+        if (c->queue_buf != NULL) {
+            kc_lock(c);
+            err = c->queue.count != 0 ? KMQTT_ELIMIT : KMQTT_OK;
+            kc_unlock(c);
+            if (err != KMQTT_OK)
+                return err;
+        }
+    } else {
+        /* store and forward: behind a non-empty offline queue, or queued
+         * while not connected (client_queue_io.c) */
+        err = kc_queue_publish(c, &msg, seq);
+        if (err != KMQTT_NEED_MORE)
+            return err;
+    }
 
     kc_lock(c);
     cancel_seq = c->cancel_seq;
@@ -113,6 +136,10 @@ kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const voi
                                                                               : KMQTT_ENOTCONN;
             break;
         }
+        /* 5.0: the server's Maximum QoS and Retain Available. */
+        err = kc_v5_publish_check(c, qos, retain);
+        if (err != KMQTT_OK)
+            break;
         was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
         /* Batching: once the window was full, refill it only after it has
          * drained to half, so one wake-up sends many PUBLISHes instead of one
@@ -159,7 +186,7 @@ kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const voi
         if (kc_wait_step(c, kc_remaining(deadline)) != KMQTT_OK)
             break;
     }
-    if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && c->queue_buf != NULL)
+    if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && c->queue_buf != NULL && props == NULL)
         err = kc_queue_add(c, &msg, &id, seq);
     kc_unlock(c);
     if (err == KMQTT_OK && packet_id != NULL)

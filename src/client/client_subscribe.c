@@ -42,8 +42,10 @@ static size_t handler_count(const kmqtt_client_t *c)
 
 /* The same filter again replaces the subscription (MQTT-3.8.4-3), so it
  * replaces the handler too. */
-static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r)
+static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r,
+                               const kmqtt_sub_options_t *o)
 {
+    static const kmqtt_sub_options_t none;
     size_t len = strlen(r->filter);
     kc_handler_t *h = handler_find(c, r->filter, len);
     uint16_t i;
@@ -70,10 +72,13 @@ static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r)
     }
     h->fn = r->handler;
     h->ctx = r->ctx;
+    if (o == NULL)
+        o = &none;
     h->qos = r->qos;
-    h->no_local = false;
-    h->retain_as_published = false;
-    h->retain_handling = 0;
+    h->no_local = o->no_local;
+    h->retain_as_published = o->retain_as_published;
+    h->retain_handling = o->retain_handling;
+    h->subscription_id = o->subscription_id;
     return KMQTT_OK;
 }
 
@@ -146,6 +151,7 @@ void kc_resubscribe(kmqtt_client_t *c)
     kmqtt_subscription_t items[KC_MAX_FILTERS];
     uint32_t slot[KC_MAX_FILTERS];
     kmqtt_subscribe_t pkt;
+    kmqtt_prop_t subid;
     uint32_t i, max = c->opt.max_subscriptions;
     size_t n;
     uint16_t id;
@@ -158,6 +164,9 @@ void kc_resubscribe(kmqtt_client_t *c)
             const kc_handler_t *h = &c->handlers[i];
             if (h->filter == NULL)
                 continue;
+            /* 5.0: one Subscription Identifier per SUBSCRIBE. */
+            if (n != 0 && h->subscription_id != c->handlers[slot[0]].subscription_id)
+                break;
             items[n].filter.ptr = h->filter;
             items[n].filter.len = h->len;
             items[n].qos = h->qos;
@@ -172,6 +181,13 @@ void kc_resubscribe(kmqtt_client_t *c)
         }
         memset(&pkt, 0, sizeof pkt);
         pkt.items = items;
+        if (c->handlers[slot[0]].subscription_id != 0) {
+            memset(&subid, 0, sizeof subid);
+            subid.id = KMQTT_PROP_SUBSCRIPTION_IDENTIFIER;
+            subid.num = c->handlers[slot[0]].subscription_id;
+            pkt.props.items = &subid;
+            pkt.props.count = 1;
+        }
         for (;;) {
             pkt.count = n;
             err = kmqtt_session_subscribe(&c->s, &pkt, true, kc_now(), &id);
@@ -216,7 +232,7 @@ static void suback(kmqtt_client_t *c, kc_request_t *r, const kmqtt_bin_t *codes)
          * checked the count, a missing one counts as a refusal. */
         code = i < codes->len ? codes->ptr[i] : 0x80;
         if (code < 0x80) {
-            e = handler_set(c, &r->subs[i]);
+            e = handler_set(c, &r->subs[i], r->opts != NULL ? &r->opts[i] : NULL);
             if (e != KMQTT_OK && err == KMQTT_OK)
                 err = e;
         } else if (err == KMQTT_OK) {
@@ -242,9 +258,19 @@ void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
     if (ev->type == KMQTT_EV_SUBACK && r->is_subscribe) {
         suback(c, r, &ev->packet.u.suback.reason_codes);
     } else if (ev->type == KMQTT_EV_UNSUBACK && !r->is_subscribe) {
-        for (i = 0; i < r->n; i++)
-            handler_remove(c, r->filters[i]);
+        /* 5.0 has a code per filter (MQTT-3.11.3-1): a refused one keeps
+         * its subscription, and so its handler. 3.1.1 has none. */
+        const kmqtt_bin_t *codes = &ev->packet.u.suback.reason_codes;
         r->err = KMQTT_OK;
+        for (i = 0; i < r->n; i++) {
+            uint8_t code = i < codes->len ? codes->ptr[i] : 0;
+            if (r->reasons != NULL)
+                r->reasons[i] = code;
+            if (code >= 0x80)
+                r->err = KMQTT_ESUBFAIL;
+            else
+                handler_remove(c, r->filters[i]);
+        }
     } else {
         r->err = ev->err != KMQTT_OK ? ev->err : KMQTT_ECLOSED;
     }
@@ -314,8 +340,18 @@ static kmqtt_err_t request_run(kmqtt_client_t *c, kc_request_t *proto, const kmq
 kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, size_t n,
                             uint32_t timeout_ms, uint8_t *granted)
 {
+    return kmqtt_subscribe_ex(c, subs, NULL, n, NULL, timeout_ms, granted);
+}
+
+kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
+                               const kmqtt_sub_options_t *opts, size_t n,
+                               const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                               uint8_t *granted)
+{
     kmqtt_subscription_t items[KC_MAX_FILTERS];
     kmqtt_subscribe_t pkt;
+    kmqtt_prop_t plist[1 + KMQTT_PUB_USER_PROPS_MAX];
+    size_t nprops = 0;
     kc_request_t proto;
     size_t i, fresh = 0;
     kmqtt_err_t err;
@@ -336,22 +372,42 @@ kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, 
         if (c->filter_pool != NULL && items[i].filter.len >= c->filter_slot)
             return KMQTT_ELIMIT;
         items[i].qos = subs[i].qos;
+        if (opts != NULL) {
+            items[i].no_local = opts[i].no_local;
+            items[i].retain_as_published = opts[i].retain_as_published;
+            items[i].retain_handling = opts[i].retain_handling;
+        }
     }
     memset(&pkt, 0, sizeof pkt);
     pkt.items = items;
     pkt.count = n;
+    if (opts != NULL && opts[0].subscription_id != 0) {
+        memset(&plist[0], 0, sizeof plist[0]);
+        plist[0].id = KMQTT_PROP_SUBSCRIPTION_IDENTIFIER;
+        plist[0].num = opts[0].subscription_id;
+        nprops = 1;
+    }
+    err = kc_v5_packet_props(c, props, false, plist, sizeof plist / sizeof plist[0], &nprops);
+    if (err != KMQTT_OK)
+        return err;
+    pkt.props.items = plist;
+    pkt.props.count = nprops;
     memset(&proto, 0, sizeof proto);
     proto.is_subscribe = true;
     proto.subs = subs;
+    proto.opts = opts;
     proto.n = n;
     proto.granted = granted;
 
     kc_lock(c);
     for (i = 0; i < n; i++)
         fresh += handler_find(c, subs[i].filter, items[i].filter.len) == NULL;
-    if (handler_count(c) + fresh > c->opt.max_subscriptions)
+    /* 5.0 options and the server's Wildcard / Shared / Subscription
+     * Identifier Available (client_v5.c). */
+    err = kc_v5_subscribe_check(c, subs, opts, n);
+    if (err == KMQTT_OK && handler_count(c) + fresh > c->opt.max_subscriptions)
         err = KMQTT_ELIMIT;
-    else
+    if (err == KMQTT_OK)
         err = request_run(c, &proto, &pkt, timeout_ms);
     kc_unlock(c);
     return err;
@@ -360,6 +416,15 @@ kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, 
 kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, size_t n,
                               uint32_t timeout_ms)
 {
+    return kmqtt_unsubscribe_ex(c, filters, n, NULL, timeout_ms, NULL);
+}
+
+kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, size_t n,
+                                 const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                                 uint8_t *reasons)
+{
+    kmqtt_prop_t plist[KMQTT_PUB_USER_PROPS_MAX];
+    size_t nprops = 0;
     kmqtt_subscription_t items[KC_MAX_FILTERS];
     kmqtt_subscribe_t pkt;
     kc_request_t proto;
@@ -383,12 +448,29 @@ kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, siz
     pkt.items = items;
     pkt.count = n;
     memset(&proto, 0, sizeof proto);
+    err = kc_v5_packet_props(c, props, false, plist, sizeof plist / sizeof plist[0], &nprops);
+    if (err != KMQTT_OK)
+        return err;
+    pkt.props.items = plist;
+    pkt.props.count = nprops;
     proto.is_subscribe = false;
     proto.filters = filters;
     proto.n = n;
+    proto.reasons = reasons;
+    if (reasons != NULL)
+        memset(reasons, 0, n);
 
     kc_lock(c);
     err = request_run(c, &proto, &pkt, timeout_ms);
     kc_unlock(c);
     return err;
+}
+
+/* True if filter is subscribed with handler fn (kmqtt_request subscribes
+ * its response topic once). */
+bool kc_handler_is(kmqtt_client_t *c, const char *filter, kmqtt_message_fn fn)
+{
+    const kc_handler_t *h = handler_find(c, filter, strlen(filter));
+
+    return h != NULL && h->fn == fn;
 }

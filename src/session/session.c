@@ -9,7 +9,7 @@
 #define KS_ALIGN 8u
 
 typedef struct layout {
-    size_t inflight, pending, ids, rx, tx, store, total;
+    size_t inflight, pending, ids, rx, tx, store, alias_in, alias_out, total;
 } layout_t;
 
 /* Adds n bytes at *at (rounded up to KS_ALIGN); false on overflow. */
@@ -42,6 +42,9 @@ static bool config_valid(const kmqtt_session_config_t *cfg)
     /* Records keep offsets into the store as uint32_t. */
     if (cfg->store_size > UINT32_MAX)
         return false;
+    if (cfg->version == KMQTT_V5 && (cfg->topic_alias_max != 0 || cfg->topic_alias_out != 0) &&
+        cfg->alias_topic_len == 0)
+        return false;
     return true;
 }
 
@@ -58,6 +61,13 @@ static bool plan_layout(const kmqtt_session_config_t *cfg, layout_t *l)
                &l->ids) ||
         !carve(&at, cfg->rx_buffer_size, &l->rx) || !carve(&at, cfg->tx_buffer_size, &l->tx) ||
         !carve(&at, cfg->store_size, &l->store))
+        return false;
+    l->alias_in = l->alias_out = at;
+    /* 3.1.1 has no aliases: nothing carved. The products fit size_t (u16 x
+     * (u16 + 8)). */
+    if (cfg->version == KMQTT_V5 &&
+        (!carve(&at, (size_t)cfg->topic_alias_max * KS_ALIAS_IN_SLOT(cfg), &l->alias_in) ||
+         !carve(&at, (size_t)cfg->topic_alias_out * KS_ALIAS_OUT_SLOT(cfg), &l->alias_out)))
         return false;
     l->total = at;
     return true;
@@ -93,10 +103,104 @@ kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t 
     s->rx = base + l.rx;
     s->tx = base + l.tx;
     s->store = base + l.store;
+    s->alias_in = base + l.alias_in;
+    s->alias_out = base + l.alias_out;
+    ks_caps_reset(s);
     ks_inbound_init(s);
     s->next_packet_id = 1;
     s->server_receive_max = 65535;
     s->keepalive_ms = (uint32_t)cfg->keepalive_s * 1000u;
+    return KMQTT_OK;
+}
+
+void ks_caps_reset(kmqtt_session_t *s)
+{
+    kmqtt_server_caps_t *c = &s->caps;
+    memset(c, 0, sizeof *c);
+    c->receive_max = 65535;
+    c->max_qos = 2;
+    c->retain_available = true;
+    c->wildcard_available = true;
+    c->subid_available = true;
+    c->shared_available = true;
+    c->keepalive_s = s->cfg.keepalive_s;
+    c->session_expiry = s->connect_expiry;
+}
+
+const kmqtt_server_caps_t *kmqtt_session_server_caps(const kmqtt_session_t *s)
+{
+    return &s->caps;
+}
+
+uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s)
+{
+    return s->close_reason;
+}
+
+size_t kmqtt_session_advertise(const kmqtt_session_t *s, kmqtt_prop_t *out, size_t max)
+{
+    size_t n = 0;
+    if (s == NULL || out == NULL || s->cfg.version != KMQTT_V5)
+        return 0;
+    if (s->cfg.max_inbound_qos2 != 0 && n < max) {
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].id = KMQTT_PROP_RECEIVE_MAXIMUM;
+        out[n++].num = s->cfg.max_inbound_qos2;
+    }
+    if (s->cfg.topic_alias_max != 0 && n < max) {
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].id = KMQTT_PROP_TOPIC_ALIAS_MAXIMUM;
+        out[n++].num = s->cfg.topic_alias_max;
+    }
+    if (n < max) {
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].id = KMQTT_PROP_MAXIMUM_PACKET_SIZE;
+        out[n++].num =
+            s->cfg.rx_buffer_size > UINT32_MAX ? UINT32_MAX : (uint32_t)s->cfg.rx_buffer_size;
+    }
+    return n;
+}
+
+/* Takes what our CONNECT advertises as the limits the server must keep to
+ * (5.0 3.1.2.11), refusing what the configured tables could not hold. */
+static kmqtt_err_t adopt_connect_props(kmqtt_session_t *s, const kmqtt_connect_t *c)
+{
+    kmqtt_prop_t p;
+    uint16_t receive_max = 65535, alias_max = 0, method_len = 0;
+    uint32_t max_packet =
+        s->cfg.rx_buffer_size > UINT32_MAX ? UINT32_MAX : (uint32_t)s->cfg.rx_buffer_size;
+    uint32_t expiry = 0;
+
+    if (s->cfg.version != KMQTT_V5)
+        return KMQTT_OK;
+    if (kmqtt_props_find(&c->props, KMQTT_PROP_RECEIVE_MAXIMUM, &p)) {
+        if (s->cfg.max_inbound_qos2 != 0 && p.num > s->cfg.max_inbound_qos2)
+            return KMQTT_EINVAL;
+        receive_max = (uint16_t)p.num;
+    }
+    if (kmqtt_props_find(&c->props, KMQTT_PROP_TOPIC_ALIAS_MAXIMUM, &p)) {
+        if (p.num > s->cfg.topic_alias_max)
+            return KMQTT_EINVAL;
+        alias_max = (uint16_t)p.num;
+    }
+    if (kmqtt_props_find(&c->props, KMQTT_PROP_MAXIMUM_PACKET_SIZE, &p)) {
+        if (p.num > max_packet)
+            return KMQTT_EINVAL;
+        max_packet = p.num;
+    }
+    if (kmqtt_props_find(&c->props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &p))
+        expiry = p.num;
+    if (kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, &p)) {
+        if (p.str.len == 0 || p.str.len > KMQTT_SESSION_AUTH_METHOD_MAX)
+            return KMQTT_EINVAL;
+        memcpy(s->auth_method, p.str.ptr, p.str.len);
+        method_len = (uint16_t)p.str.len;
+    }
+    s->adv_receive_max = receive_max;
+    s->adv_alias_max = alias_max;
+    s->adv_max_packet = max_packet;
+    s->connect_expiry = expiry;
+    s->auth_method_len = method_len;
     return KMQTT_OK;
 }
 
@@ -136,6 +240,9 @@ kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, const kmqtt_connect_t *conne
         return KMQTT_EINVAL;
     if (s->state != KMQTT_SESSION_IDLE)
         return KMQTT_ESTATE;
+    err = adopt_connect_props(s, connect);
+    if (err != KMQTT_OK)
+        return err;
     drop_bytes(s);
 
     memset(&p, 0, sizeof p);
@@ -152,6 +259,11 @@ kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, const kmqtt_connect_t *conne
     s->keepalive_ms = (uint32_t)s->cfg.keepalive_s * 1000u;
     s->server_receive_max = 65535;
     s->server_max_packet = 0;
+    ks_caps_reset(s);
+    /* MQTT-3.3.2-7: no alias outlives its connection, either way. */
+    ks_alias_reset(s);
+    s->close_reason = 0;
+    s->auth_state = KS_AUTH_NONE;
     s->last_tx_ms = now_ms;
     s->last_rx_ms = now_ms;
     return KMQTT_OK;
@@ -171,6 +283,20 @@ kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const k
     p.u.disconnect.reason_code = reason;
     if (props != NULL)
         p.u.disconnect.props = *props;
+    if (s->cfg.version == KMQTT_V5) {
+        kmqtt_prop_t e;
+        size_t n;
+        /* 5.0 3.14.2.2.2 (a Protocol Error, no MUST number): a session that was to end with the
+         * connection cannot be kept by the DISCONNECT. */
+        if (props != NULL && s->connect_expiry == 0 &&
+            kmqtt_props_find(props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &e) && e.num != 0)
+            return KMQTT_EINVAL;
+        err = kmqtt_packet_size(&p, s->cfg.version, &n);
+        if (err != KMQTT_OK)
+            return err;
+        if (s->server_max_packet != 0 && n > s->server_max_packet)
+            return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
+    }
     /* DISCONNECT is the last packet on the wire (MQTT-3.14.4-1): answers
      * still waiting for room are dropped; the broker sends those messages
      * again on the next connection. */

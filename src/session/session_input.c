@@ -9,8 +9,13 @@ typedef enum handled { KS_SKIP, KS_REPORT } handled_t;
 
 static uint32_t rx_limit(const kmqtt_session_t *s)
 {
-    return s->cfg.rx_buffer_size > KMQTT_PACKET_MAX ? (uint32_t)KMQTT_PACKET_MAX
-                                                    : (uint32_t)s->cfg.rx_buffer_size;
+    uint32_t lim = s->cfg.rx_buffer_size > KMQTT_PACKET_MAX ? (uint32_t)KMQTT_PACKET_MAX
+                                                            : (uint32_t)s->cfg.rx_buffer_size;
+    /* 5.0: the Maximum Packet Size our CONNECT advertised (MQTT-3.1.2-24
+     * binds the server to it). */
+    if (s->cfg.version == KMQTT_V5 && s->adv_max_packet != 0 && s->adv_max_packet < lim)
+        lim = s->adv_max_packet;
+    return lim;
 }
 
 /* Events that come from the session itself rather than from a packet:
@@ -49,17 +54,62 @@ static bool report_internal(kmqtt_session_t *s, kmqtt_event_t *ev)
 
 static void apply_connack_props(kmqtt_session_t *s, const kmqtt_connack_t *c)
 {
+    kmqtt_server_caps_t *k = &s->caps;
+    kmqtt_prop_iter_t it;
     kmqtt_prop_t p;
+
     if (s->cfg.version != KMQTT_V5)
         return;
-    /* Absent means no limit (5.0 3.2.2.3.3, 3.2.2.3.6). */
-    if (kmqtt_props_find(&c->props, KMQTT_PROP_RECEIVE_MAXIMUM, &p))
-        s->server_receive_max = (uint16_t)p.num;
-    if (kmqtt_props_find(&c->props, KMQTT_PROP_MAXIMUM_PACKET_SIZE, &p))
-        s->server_max_packet = p.num;
+    /* Absent means the default, filled by ks_caps_reset (5.0 3.2.2.3). */
+    kmqtt_prop_iter_init(&it, &c->props);
+    while (kmqtt_prop_iter_next(&it, &p)) {
+        switch (p.id) {
+        case KMQTT_PROP_RECEIVE_MAXIMUM:
+            k->receive_max = (uint16_t)p.num;
+            break;
+        case KMQTT_PROP_MAXIMUM_QOS:
+            k->max_qos = (uint8_t)p.num;
+            break;
+        case KMQTT_PROP_RETAIN_AVAILABLE:
+            k->retain_available = p.num != 0;
+            break;
+        case KMQTT_PROP_MAXIMUM_PACKET_SIZE:
+            k->max_packet_size = p.num;
+            break;
+        case KMQTT_PROP_TOPIC_ALIAS_MAXIMUM:
+            k->topic_alias_max = (uint16_t)p.num;
+            break;
+        case KMQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE:
+            k->wildcard_available = p.num != 0;
+            break;
+        case KMQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE:
+            k->subid_available = p.num != 0;
+            break;
+        case KMQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE:
+            k->shared_available = p.num != 0;
+            break;
+        case KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER:
+            k->assigned_client_id = true;
+            break;
+        case KMQTT_PROP_SESSION_EXPIRY_INTERVAL:
+            k->session_expiry = p.num;
+            break;
+        case KMQTT_PROP_SERVER_KEEP_ALIVE:
+            k->keepalive_s = (uint16_t)p.num;
+            k->server_keepalive = true;
+            break;
+        default:
+            break;
+        }
+    }
+    s->server_receive_max = k->receive_max;    /* MQTT-3.3.4-7 */
+    s->server_max_packet = k->max_packet_size; /* MQTT-3.2.2-15 */
     /* MQTT-3.2.2-21: the client must use the server's keepalive. */
-    if (kmqtt_props_find(&c->props, KMQTT_PROP_SERVER_KEEP_ALIVE, &p))
-        s->keepalive_ms = p.num * 1000u;
+    if (k->server_keepalive)
+        s->keepalive_ms = (uint32_t)k->keepalive_s * 1000u;
+    /* MQTT-3.2.2-17 / -18: never an alias above the server's maximum. */
+    s->alias_out_max =
+        k->topic_alias_max < s->cfg.topic_alias_out ? k->topic_alias_max : s->cfg.topic_alias_out;
 }
 
 /* Decides what each unfinished outbound message becomes on the new
@@ -108,7 +158,14 @@ static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint6
     ev->reason_code = c->reason_code;
     ev->session_present = c->session_present;
     ev->packet = *p;
+    /* 5.0 3.2.2.3.17: the method of our CONNECT, or none if it had none. */
+    if (s->cfg.version == KMQTT_V5 &&
+        !(s->auth_method_len != 0
+              ? ks_auth_method_is(s, &c->props, false)
+              : !kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, NULL)))
+        return KMQTT_EPROTOCOL;
     if (c->reason_code != 0) {
+        apply_connack_props(s, c);     /* e.g. a Server Reference with 0x9C is in the event */
         s->state = KMQTT_SESSION_IDLE; /* the server closes the connection */
         return KMQTT_OK;
     }
@@ -125,15 +182,43 @@ static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint6
 
 /* ---------------------------------------------------------------- PUBLISH */
 
+/* 5.0 3.3.2.3.2: a payload that says it is UTF-8 and is not. The receiver
+ * MAY check; this one does and rejects the message (PUBACK / PUBREC 0x99, not
+ * delivered), so the application never has to. */
+static bool payload_format_invalid(const kmqtt_session_t *s, const kmqtt_publish_t *m)
+{
+    kmqtt_prop_t p;
+    if (s->cfg.version != KMQTT_V5 || (m->props.count == 0 && m->props.raw_len == 0))
+        return false;
+    if (!kmqtt_props_find(&m->props, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &p) || p.num != 1)
+        return false;
+    return kmqtt_utf8_validate((const char *)m->payload.ptr, m->payload.len) != KMQTT_OK;
+}
+
 static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev,
                               handled_t *h)
 {
-    const kmqtt_publish_t *m = &p->u.publish;
+    kmqtt_publish_t *m = &ev->packet.u.publish;
 
     ev->type = KMQTT_EV_MESSAGE;
-    ev->packet_id = m->packet_id;
     ev->packet = *p;
+    ev->packet_id = m->packet_id;
     *h = KS_REPORT;
+    if (s->cfg.version == KMQTT_V5) {
+        kmqtt_err_t err = ks_alias_inbound(s, m, &s->close_reason);
+        if (err != KMQTT_OK)
+            return err;
+        if (payload_format_invalid(s, m)) {
+            *h = KS_SKIP;
+            if (m->qos == 0)
+                return KMQTT_OK;
+            /* A failure code ends a QoS 2 flow at PUBREC: no id to keep. */
+            return ks_answer(s, m->qos == 1 ? KMQTT_PUBACK : KMQTT_PUBREC, m->packet_id,
+                             KS_RC_PAYLOAD_FORMAT)
+                       ? KMQTT_OK
+                       : KMQTT_NEED_MORE;
+        }
+    }
     switch (m->qos) {
     case 0:
         return KMQTT_OK;
@@ -148,11 +233,18 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
             *h = KS_SKIP;
             return ks_answer(s, KMQTT_PUBREC, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
         }
-        /* More unreleased QoS 2 messages than the table holds: in 5.0 the
-         * server broke our Receive Maximum (MQTT-3.3.4-9); in 3.1.1 there is
-         * no such rule, only our configured bound (0 = track every id). */
+        /* More unreleased QoS 2 messages than we advertised (5.0: the
+         * server broke MQTT-3.3.4-9's counterpart of MQTT-3.3.4-7, DISCONNECT
+         * 0x93) or than the table holds; in 3.1.1 there is no such rule,
+         * only our configured bound (0 = track every id). */
+        if (s->cfg.version == KMQTT_V5 &&
+            (s->inbound_count >= s->adv_receive_max ||
+             (s->cfg.max_inbound_qos2 != 0 && s->inbound_count >= s->cfg.max_inbound_qos2))) {
+            s->close_reason = KS_RC_RECEIVE_MAX;
+            return KMQTT_EPROTOCOL;
+        }
         if (s->cfg.max_inbound_qos2 != 0 && s->inbound_count >= s->cfg.max_inbound_qos2)
-            return s->cfg.version == KMQTT_V5 ? KMQTT_EPROTOCOL : KMQTT_ELIMIT;
+            return KMQTT_ELIMIT;
         if (!ks_answer(s, KMQTT_PUBREC, m->packet_id, 0))
             return KMQTT_NEED_MORE;
         (void)ks_inbound_add(s, m->packet_id);
@@ -260,6 +352,35 @@ static kmqtt_err_t on_suback(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_
     return KMQTT_OK;
 }
 
+/* ------------------------------------------------------------------- AUTH */
+
+/* 5.0 4.12: the server speaks AUTH only in an exchange our CONNECT started
+ * with an Authentication Method (3.1.2.11.9), with that same method
+ * (3.15.2.2.2); 0x18 while connecting or re-authenticating, 0x00 to end a
+ * re-authentication (a connect ends with CONNACK). */
+static kmqtt_err_t on_auth(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev)
+{
+    uint8_t rc = p->u.disconnect.reason_code;
+
+    if (s->auth_method_len == 0 || !ks_auth_method_is(s, &p->u.disconnect.props, rc != 0))
+        return KMQTT_EPROTOCOL;
+    if (s->state == KMQTT_SESSION_CONNECTING) {
+        if (rc != KS_RC_CONTINUE_AUTH)
+            return KMQTT_EPROTOCOL;
+    } else if (s->state == KMQTT_SESSION_CONNECTED && s->auth_state == KS_AUTH_REAUTH) {
+        if (rc == 0)
+            s->auth_state = KS_AUTH_NONE;
+        else if (rc != KS_RC_CONTINUE_AUTH)
+            return KMQTT_EPROTOCOL;
+    } else if (s->state == KMQTT_SESSION_CONNECTED) {
+        return KMQTT_EPROTOCOL; /* no exchange in progress */
+    }
+    ev->type = KMQTT_EV_AUTH;
+    ev->reason_code = rc;
+    ev->packet = *p;
+    return KMQTT_OK;
+}
+
 /* --------------------------------------------------------------- dispatch */
 
 static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
@@ -296,26 +417,30 @@ static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t 
         *h = KS_REPORT;
         return KMQTT_OK;
     case KMQTT_DISCONNECT:
-    case KMQTT_AUTH:
-        /* A 3.1.1 server never sends DISCONNECT; AUTH does not decode. */
+        /* A 3.1.1 server never sends DISCONNECT. */
         if (!v5)
             return KMQTT_EPROTOCOL;
-        ev->type = p->type == KMQTT_DISCONNECT ? KMQTT_EV_DISCONNECT : KMQTT_EV_AUTH;
+        /* MQTT-3.14.2-2: never from the server. */
+        if (kmqtt_props_find(&p->u.disconnect.props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, NULL))
+            return KMQTT_EPROTOCOL;
+        ev->type = KMQTT_EV_DISCONNECT;
         ev->reason_code = p->u.disconnect.reason_code;
         ev->packet = *p;
         *h = KS_REPORT;
         return KMQTT_OK;
+    case KMQTT_AUTH:
+        if (!v5)
+            return KMQTT_EPROTOCOL; /* does not decode in 3.1.1 */
+        *h = KS_REPORT;
+        return on_auth(s, p, ev);
     default:
         /* CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ go to servers only. */
         return KMQTT_EPROTOCOL;
     }
 }
 
-kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev)
+static kmqtt_err_t take_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev)
 {
-    if (s == NULL || ev == NULL)
-        return KMQTT_EINVAL;
-    memset(ev, 0, sizeof *ev);
     if (report_internal(s, ev))
         return KMQTT_OK;
     /* Bytes from a connection that is over mean nothing. */
@@ -358,4 +483,42 @@ kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_
             return KMQTT_OK;
         memset(ev, 0, sizeof *ev);
     }
+}
+
+/* 5.0 4.13: a client that finds a Malformed Packet or Protocol Error says
+ * why in a DISCONNECT before it closes. Best effort: with no room in tx the
+ * connection just closes. */
+static void close_with_reason(kmqtt_session_t *s, kmqtt_err_t err)
+{
+    kmqtt_packet_t p;
+
+    if (s->close_reason == 0) {
+        if (err == KMQTT_ETOOBIG)
+            s->close_reason = KS_RC_TOO_LARGE; /* 5.0 3.1.2.11.4 */
+        else if (err == KMQTT_EPROTOCOL || err == KMQTT_EPROP_VALUE)
+            /* 5.0 calls a property out of its range (Receive Maximum 0,
+             * Topic Alias 0, ...) a Protocol Error. */
+            s->close_reason = KS_RC_PROTOCOL;
+        else
+            s->close_reason = KS_RC_MALFORMED;
+    }
+    memset(&p, 0, sizeof p);
+    p.type = KMQTT_DISCONNECT;
+    p.u.disconnect.reason_code = s->close_reason;
+    s->owed_count = 0; /* DISCONNECT is the last packet (MQTT-3.14.4-1) */
+    (void)ks_tx_packet(s, &p);
+    s->state = KMQTT_SESSION_CLOSING;
+}
+
+kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev)
+{
+    kmqtt_err_t err;
+    if (s == NULL || ev == NULL)
+        return KMQTT_EINVAL;
+    memset(ev, 0, sizeof *ev);
+    err = take_event(s, now_ms, ev);
+    if (err < 0 && s->cfg.version == KMQTT_V5 &&
+        (s->state == KMQTT_SESSION_CONNECTING || s->state == KMQTT_SESSION_CONNECTED))
+        close_with_reason(s, err);
+    return err;
 }

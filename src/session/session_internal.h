@@ -40,6 +40,25 @@ enum {
 /* 5.0 "Packet Identifier not found" (PUBREL, PUBCOMP). */
 #define KS_RC_ID_NOT_FOUND 0x92u
 
+/* Alias slot sizes (5.0): inbound u16 length + topic; outbound u32 LRU
+ * stamp, u16 length, 2 spare bytes, topic. */
+#define KS_ALIAS_IN_SLOT(cfg)  (2u + (size_t)(cfg)->alias_topic_len)
+#define KS_ALIAS_OUT_SLOT(cfg) (8u + (size_t)(cfg)->alias_topic_len)
+
+/* kmqtt_session_t.auth_state */
+enum { KS_AUTH_NONE = 0, KS_AUTH_REAUTH };
+
+/* 5.0 reason codes the session sends. */
+#define KS_RC_MALFORMED      0x81u
+#define KS_RC_PROTOCOL       0x82u
+#define KS_RC_RECEIVE_MAX    0x93u
+#define KS_RC_ALIAS_INVALID  0x94u
+#define KS_RC_TOO_LARGE      0x95u
+#define KS_RC_QUOTA          0x97u
+#define KS_RC_PAYLOAD_FORMAT 0x99u
+#define KS_RC_CONTINUE_AUTH  0x18u
+#define KS_RC_REAUTHENTICATE 0x19u
+
 /* max_inbound_qos2 == 0: one bit per packet id instead of a table. */
 #define KS_INBOUND_BITMAP_BYTES (65536u / 8u)
 
@@ -49,6 +68,18 @@ bool ks_inbound_add(kmqtt_session_t *s, uint16_t id); /* false: table full */
 void ks_inbound_remove(kmqtt_session_t *s, uint16_t id);
 void ks_inbound_clear(kmqtt_session_t *s);
 void ks_inbound_init(kmqtt_session_t *s); /* at init: the storage holds garbage */
+
+/* caps and aliases (session.c, session_alias.c) */
+void ks_caps_reset(kmqtt_session_t *s);
+void ks_alias_reset(kmqtt_session_t *s);
+/* Inbound: resolves or records the alias of m (a PUBLISH); sets *reason to a
+ * DISCONNECT reason on failure. */
+kmqtt_err_t ks_alias_inbound(kmqtt_session_t *s, kmqtt_publish_t *m, uint8_t *reason);
+/* Outbound: the alias for topic (0 = none) and whether the topic must be
+ * sent with it (a new mapping); nothing changes until ks_alias_commit. */
+uint16_t ks_alias_pick(const kmqtt_session_t *s, const kmqtt_str_t *topic, bool *with_topic);
+void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const kmqtt_str_t *topic);
+bool ks_auth_method_is(const kmqtt_session_t *s, const kmqtt_props_t *props, bool required);
 
 static inline uint64_t ks_elapsed(uint64_t now, uint64_t since)
 {

@@ -244,11 +244,67 @@ static kmqtt_err_t publish_write(const kmqtt_publish_t *m, kmqtt_version_t v, bo
     return kmqtt_publish_encode(m, v, at, n, &written);
 }
 
+/* 5.0 checks against what the CONNACK allowed. */
+static kmqtt_err_t publish_allowed(const kmqtt_session_t *s, const kmqtt_publish_t *m)
+{
+    if (s->cfg.version != KMQTT_V5)
+        return KMQTT_OK;
+    if (m->qos > s->caps.max_qos)
+        return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11 */
+    if (m->retain && !s->caps.retain_available)
+        return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-14 */
+    /* Aliases are the session's (MQTT-3.3.2-7..-9 need the connection's
+     * state, which only the session has). */
+    if (m->props.count == 0 && m->props.raw_len == 0)
+        return KMQTT_OK;
+    if (kmqtt_props_find(&m->props, KMQTT_PROP_TOPIC_ALIAS, NULL))
+        return KMQTT_EINVAL;
+    /* MQTT-3.3.4-6: only the server adds Subscription Identifiers. */
+    if (kmqtt_props_find(&m->props, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, NULL))
+        return KMQTT_EINVAL;
+    return KMQTT_OK;
+}
+
+/* Most property items an aliased PUBLISH may carry besides its alias. */
+#define KS_ALIAS_ITEMS 8u
+
+/* The aliased form of m, if one applies: m with the alias item added (and
+ * the topic emptied when the server knows the mapping). items has room for
+ * KS_ALIAS_ITEMS + 1. Returns the alias, 0 for none. */
+static uint16_t alias_form(const kmqtt_session_t *s, const kmqtt_publish_t *m, kmqtt_publish_t *a,
+                           kmqtt_prop_t *items)
+{
+    bool with_topic;
+    uint16_t alias;
+
+    if (s->cfg.version != KMQTT_V5 || s->alias_out_max == 0 || m->props.raw != NULL ||
+        m->props.count > KS_ALIAS_ITEMS)
+        return 0;
+    alias = ks_alias_pick(s, &m->topic, &with_topic);
+    if (alias == 0)
+        return 0;
+    *a = *m;
+    if (m->props.count > 0)
+        memcpy(items, m->props.items, m->props.count * sizeof *items);
+    memset(&items[m->props.count], 0, sizeof *items);
+    items[m->props.count].id = KMQTT_PROP_TOPIC_ALIAS;
+    items[m->props.count].num = alias;
+    a->props.items = items;
+    a->props.count = m->props.count + 1;
+    a->props.raw = NULL;
+    a->props.raw_len = 0;
+    if (!with_topic)
+        a->topic.len = 0;
+    return alias;
+}
+
 kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg, uint64_t now_ms,
                                   uint16_t *packet_id)
 {
-    kmqtt_publish_t m;
-    size_t n, rem = 0;
+    kmqtt_publish_t m, am;
+    kmqtt_prop_t items[KS_ALIAS_ITEMS + 1];
+    size_t n, an = 0, rem = 0;
+    uint16_t alias;
     bool plain;
     kmqtt_err_t err;
 
@@ -258,6 +314,8 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
         return KMQTT_EINVAL;
     if (s->state != KMQTT_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
+    if ((err = publish_allowed(s, msg)) != KMQTT_OK)
+        return err;
 
     m = *msg;
     m.dup = false;
@@ -267,18 +325,36 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
                 : kmqtt_publish_size(&m, s->cfg.version, &n);
     if (err != KMQTT_OK)
         return err;
+    /* The full form is what a resend on a later connection carries, so it
+     * must fit every limit even when this send is aliased (MQTT-3.2.2-15). */
     if (n > s->cfg.tx_buffer_size || (s->server_max_packet != 0 && n > s->server_max_packet) ||
         (m.qos > 0 && n > s->cfg.store_size))
         return KMQTT_ETOOBIG;
+    alias = alias_form(s, &m, &am, items);
+    if (alias != 0 &&
+        (kmqtt_publish_size(&am, s->cfg.version, &an) != KMQTT_OK || an > s->cfg.tx_buffer_size ||
+         (s->server_max_packet != 0 && an > s->server_max_packet)))
+        alias = 0; /* the few bytes of the alias tipped it over: send it whole */
     if (m.qos > 0 &&
         (ks_inflight_live(s) >= ks_window(s) || s->inflight_count >= s->cfg.max_inflight))
         return KMQTT_ELIMIT;
     /* Older records still waiting to be resent go first (MQTT-4.6.0-1). */
-    if (s->resend_due || !ks_tx_fits(s, n) || (m.qos > 0 && !store_fits(s, n)))
+    if (s->resend_due || !ks_tx_fits(s, alias != 0 ? an : n) || (m.qos > 0 && !store_fits(s, n)))
         return KMQTT_ENOBUFS;
 
     if (m.qos == 0) {
         /* Straight into the send buffer: a QoS 0 message is never stored. */
+        if (alias != 0) {
+            size_t written;
+            uint8_t *at = ks_tx_alloc(s, an);
+            err = kmqtt_publish_encode(&am, s->cfg.version, at, an, &written);
+            if (err != KMQTT_OK) {
+                s->tx_end -= an; /* cannot happen after the size pass */
+                return err;
+            }
+            ks_alias_commit(s, alias, &m.topic);
+            return KMQTT_OK;
+        }
         uint8_t *at = ks_tx_alloc(s, n);
         err = publish_write(&m, s->cfg.version, plain, rem, at, n);
         if (err != KMQTT_OK)
@@ -303,11 +379,53 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
         ks_inflight_remove(s, r); /* cannot happen after the size pass */
         return err;
     }
-    /* Persisted (by the hook) before it can leave. */
+    /* Persisted (by the hook) before it can leave; the store keeps the full
+     * topic, which is what a restart must resend. */
     ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, s->store + off, n);
-    memcpy(ks_tx_alloc(s, n), s->store + off, n);
+    if (alias != 0) {
+        /* The wire gets the aliased form, the store keeps the full one. */
+        size_t written;
+        am.packet_id = id;
+        err = kmqtt_publish_encode(&am, s->cfg.version, ks_tx_alloc(s, an), an, &written);
+        if (err != KMQTT_OK) {
+            s->tx_end -= an; /* cannot happen after the size pass */
+            ks_inflight_remove(s, r);
+            return err;
+        }
+        ks_alias_commit(s, alias, &m.topic);
+    } else {
+        memcpy(ks_tx_alloc(s, n), s->store + off, n);
+    }
     if (packet_id != NULL)
         *packet_id = id;
+    return KMQTT_OK;
+}
+
+/* 5.0: what the CONNACK said the server does not support (3.2.2.3.11..13;
+ * the server would answer with DISCONNECT 0xA1, 0xA2 or 0x9E). */
+static kmqtt_err_t subscribe_allowed(const kmqtt_session_t *s, const kmqtt_subscribe_t *sub)
+{
+    kmqtt_sub_iter_t it;
+    kmqtt_subscription_t f;
+
+    if (s->cfg.version != KMQTT_V5)
+        return KMQTT_OK;
+    if (!s->caps.subid_available &&
+        kmqtt_props_find(&sub->props, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, NULL))
+        return KMQTT_EUNSUPPORTED;
+    if (s->caps.wildcard_available && s->caps.shared_available)
+        return KMQTT_OK;
+    kmqtt_sub_iter_init(&it, sub, true);
+    while (kmqtt_sub_iter_next(&it, &f)) {
+        if (f.filter.ptr == NULL || f.filter.len == 0)
+            continue; /* the encoder refuses it */
+        if (!s->caps.wildcard_available && (memchr(f.filter.ptr, '+', f.filter.len) != NULL ||
+                                            memchr(f.filter.ptr, '#', f.filter.len) != NULL))
+            return KMQTT_EUNSUPPORTED;
+        if (!s->caps.shared_available && f.filter.len >= 7 &&
+            memcmp(f.filter.ptr, "$share/", 7) == 0)
+            return KMQTT_EUNSUPPORTED;
+    }
     return KMQTT_OK;
 }
 
@@ -324,6 +442,8 @@ kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t 
         return KMQTT_EINVAL;
     if (s->state != KMQTT_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
+    if (is_subscribe && (err = subscribe_allowed(s, sub)) != KMQTT_OK)
+        return err;
 
     memset(&p, 0, sizeof p);
     p.type = is_subscribe ? KMQTT_SUBSCRIBE : KMQTT_UNSUBSCRIBE;

@@ -201,9 +201,16 @@ static void auth_is_reported_even_before_connack(void **state)
     (void)state;
     ts_t *t = ts_new(KMQTT_V5);
     kmqtt_connect_t m = ts_connect_msg(true);
+    kmqtt_prop_t method;
+    memset(&method, 0, sizeof method);
+    method.id = KMQTT_PROP_AUTHENTICATION_METHOD;
+    method.str.ptr = "M";
+    method.str.len = 1;
+    m.props.items = &method;
+    m.props.count = 1;
     assert_int_equal(kmqtt_session_start(&t->s, &m, t->now), KMQTT_OK);
     ts_take(t);
-    ts_feed_hex(t, "f0 02 18 00"); /* continue authentication */
+    ts_feed_hex(t, "f0 06 18 04 15 00 01 4d"); /* continue authentication, method "M" */
     kmqtt_event_t ev = ts_event(t, KMQTT_EV_AUTH);
     assert_int_equal(ev.reason_code, 0x18);
     assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CONNECTING);

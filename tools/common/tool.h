@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kmqtt/client.h"
 
@@ -45,6 +46,43 @@ typedef enum tool_msg_src {
     TOOL_MSG_NULL   /* -n: zero-length message */
 } tool_msg_src_t;
 
+/* MQTT 5.0 properties given with -D (tool_props.c), and the 5.0 flags of
+ * kmqtt-sub. */
+#define TOOL_MAX_USER_PROPS 16
+
+typedef struct tool_props {
+    const char *first; /* the first -D seen (for "needs -V 5"), NULL = none */
+    /* connect */
+    uint32_t session_expiry;
+    uint16_t receive_maximum;
+    uint32_t maximum_packet_size;
+    uint16_t topic_alias_maximum;
+    bool request_response_info;
+    bool no_problem_info;
+    kmqtt_user_prop_t connect_user[TOOL_MAX_USER_PROPS];
+    /* publish (kmqtt-pub) and will */
+    bool has_pub;
+    kmqtt_pub_props_t pub;
+    kmqtt_user_prop_t pub_user[TOOL_MAX_USER_PROPS];
+    bool has_will;
+    kmqtt_pub_props_t will;
+    kmqtt_user_prop_t will_user[TOOL_MAX_USER_PROPS];
+    size_t nconnect_user;
+    /* subscribe (kmqtt-sub) */
+    uint32_t subscription_id;
+    kmqtt_user_prop_t sub_user[TOOL_MAX_USER_PROPS];
+    kmqtt_packet_props_t sub_props;
+    kmqtt_user_prop_t disc_user[TOOL_MAX_USER_PROPS];
+    kmqtt_packet_props_t disc_props;
+    bool no_local;            /* --nl */
+    bool retain_as_published; /* --rap */
+    /* disconnect */
+    bool has_disc_expiry;
+    uint32_t disc_expiry;
+    /* kmqtt-sub -F */
+    const char *format;
+} tool_props_t;
+
 typedef struct tool_opts {
     tool_kind_t kind;
     const char *host;
@@ -76,10 +114,28 @@ typedef struct tool_opts {
     unsigned long repeat; /* --repeat; 1 = send once */
     uint32_t repeat_delay_ms;
 
+    tool_props_t v5; /* -D, --nl, --rap, -F */
+
     /* Storage the parser owns: the split -L URL and the -I client id. */
     char url_buf[TOOL_URL_MAX];
     char id_buf[TOOL_ID_MAX];
 } tool_opts_t;
+
+/* -D command identifier value [value] at argv[*i] (the -D itself):
+ * consumes its arguments (advancing *i). Returns TOOL_CONTINUE or
+ * TOOL_EXIT_USAGE after one line. */
+int tool_parse_property(tool_opts_t *o, int argc, char **argv, int *i);
+/* Checks the 5.0 options together (-V 5 given); TOOL_CONTINUE or
+ * TOOL_EXIT_USAGE after one line. */
+int tool_props_check(const tool_opts_t *o);
+/* Copies the CONNECT and will properties into the client options. */
+void tool_props_apply(const tool_opts_t *o, kmqtt_client_options_t *co);
+
+/* kmqtt_disconnect, or kmqtt_disconnect_ex with -D disconnect
+ * session-expiry-interval. */
+void tool_disconnect(const tool_opts_t *o, kmqtt_client_t *c);
+/* Prints m as the -F format says (tool_format.c); no newline added. */
+void tool_format_message(FILE *out, const char *format, const kmqtt_publish_t *m);
 
 /* The program name used in every message ("kmqtt-pub"). */
 void tool_set_prog(const char *prog);

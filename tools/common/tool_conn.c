@@ -156,6 +156,22 @@ static const char *state_name(kmqtt_conn_state_t st)
     return "unknown";
 }
 
+/* 5.0: what the server's DISCONNECT said, for tool_lost. */
+static int g_disc_reason = -1;
+static char g_disc_text[128];
+
+static void on_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_info_t *info, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+    g_disc_reason = info->reason_code;
+    g_disc_text[0] = '\0';
+    if (info->reason_string.ptr != NULL) {
+        snprintf(g_disc_text, sizeof g_disc_text, " (%.*s)", (int)info->reason_string.len,
+                 info->reason_string.ptr);
+    }
+}
+
 static void on_state(kmqtt_client_t *c, kmqtt_conn_state_t st, kmqtt_err_t err, void *ctx)
 {
     (void)c;
@@ -173,6 +189,7 @@ void tool_client_options(const tool_opts_t *o, kmqtt_client_options_t *co)
     g_opts = o;
     kmqtt_client_options_init(co);
     co->on_state = on_state;
+    co->on_disconnect = on_disconnect;
     co->host = o->host;
     co->port = o->port;
     co->client_id = o->id;
@@ -192,6 +209,7 @@ void tool_client_options(const tool_opts_t *o, kmqtt_client_options_t *co)
         co->will_qos = o->will_qos;
         co->will_retain = o->will_retain;
     }
+    tool_props_apply(o, co); /* 5.0: -D connect and -D will (tool_props.c) */
 }
 
 /* Errors that mean the broker sent something kmqtt could not accept. */
@@ -247,7 +265,10 @@ int tool_lost(const char *what, kmqtt_err_t err)
         what = "connection lost";
         err = g_lost_err;
     }
-    if (is_protocol_error(err)) {
+    if (err == KMQTT_EDISCONNECTED && g_disc_reason >= 0) {
+        tool_error("%s: the broker sent DISCONNECT: %s (reason code 0x%02x)%s", what,
+                   tool_reason_text((uint8_t)g_disc_reason), (unsigned)g_disc_reason, g_disc_text);
+    } else if (is_protocol_error(err)) {
         tool_error("%s: protocol error from the broker: %s", what, protocol_detail(err));
     } else {
         tool_error("%s: %s", what, kmqtt_strerror(err));

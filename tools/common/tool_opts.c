@@ -42,10 +42,13 @@ typedef enum opt_id {
     O_REPEAT,
     O_REPEAT_DELAY,
     O_HELP,
+    O_PROPS,  /* -D command identifier value [value] (tool_props.c) */
+    O_NL,     /* --nl: no local (5.0) */
+    O_RAP,    /* --rap: retain as published (5.0) */
+    O_FORMAT, /* -F format */
     /* Known but refused: silently ignoring them would send credentials in
      * clear text or drop properties the user asked for. */
     O_NO_TLS,
-    O_NO_PROPS,
     O_NO_PROXY,
     O_NO_UNIX
 } opt_id_t;
@@ -106,7 +109,10 @@ static const opt_def_t OPTS[] = {
     {O_NO_TLS, NULL, "--tls-engine", true, FOR_BOTH},
     {O_NO_TLS, NULL, "--tls-engine-kpass-sha1", true, FOR_BOTH},
     {O_NO_TLS, NULL, "--tls-use-os-certs", false, FOR_BOTH},
-    {O_NO_PROPS, "-D", "--property", true, FOR_BOTH},
+    {O_PROPS, "-D", "--property", true, FOR_BOTH},
+    {O_NL, NULL, "--nl", false, FOR_SUB},
+    {O_RAP, NULL, "--rap", false, FOR_SUB},
+    {O_FORMAT, "-F", NULL, true, FOR_SUB},
     {O_NO_PROXY, NULL, "--proxy", true, FOR_BOTH},
     {O_NO_UNIX, NULL, "--unix", true, FOR_BOTH},
 };
@@ -138,8 +144,17 @@ static void usage(tool_kind_t k)
            "  -k SECONDS       keepalive (default 60, 0 = off)\n"
            "  -c               disable clean session (needs -i or -I)\n"
            "  -V VERSION       311 (default) or 5 (also mqttv311, mqttv5)\n"
+           "  -D CMD ID VALUE  MQTT 5.0 property (needs -V 5), as mosquitto: CMD is connect,\n"
+           "                   %s disconnect or will; ID is user-property (NAME VALUE),\n"
+           "                   content-type, payload-format-indicator, message-expiry-interval,\n"
+           "                   response-topic, correlation-data, session-expiry-interval,\n"
+           "                   receive-maximum, maximum-packet-size, topic-alias-maximum,\n"
+           "                   request-response-information, request-problem-information,\n"
+           "                   will-delay-interval, subscription-identifier, topic-alias\n"
+           "                   (accepted; kmqtt chooses aliases itself)\n"
            "  --will-topic T, --will-payload P, --will-qos Q, --will-retain\n"
-           "  -d               debug lines on stderr\n");
+           "  -d               debug lines on stderr\n",
+           k == TOOL_PUB ? "publish," : "subscribe, unsubscribe,");
     if (k == TOOL_PUB) {
         printf("Message:\n"
                "  -t TOPIC         topic to publish to\n"
@@ -161,11 +176,18 @@ static void usage(tool_kind_t k)
                "  -R               skip retained (stale) messages\n"
                "  -E               exit once subscribed\n"
                "  -v               print \"topic payload\"\n"
-               "  -N               no newline after the payload\n");
+               "  -N               no newline after the payload\n"
+               "  -F FORMAT        print each message as FORMAT: %%t topic, %%p payload, %%x\n"
+               "                   payload in hex, %%q QoS, %%r retain, %%l length, and (5.0)\n"
+               "                   %%P user properties, %%C content type, %%D correlation data,\n"
+               "                   %%E message expiry, %%R response topic, %%S subscription\n"
+               "                   ids, %%%% a %%; \\n \\t \\\\ escapes (no newline\n"
+               "                   is added: end FORMAT with \\n)\n"
+               "  --nl, --rap      5.0 no local, retain as published\n");
     }
     printf("  --help           this text\n\n"
            "Not supported (refused with exit code 1): TLS (--cafile, --cert, ..., mqtts://),\n"
-           "MQTT 5.0 properties (-D), --proxy, --unix.\n\n"
+           "--proxy, --unix.\n\n"
            "Exit codes: 0 success, 1 bad arguments, 2 broker not reached, 3 connection\n"
            "refused by the broker, 4 subscription refused, 5 protocol error or connection\n"
            "lost, 27 -W timeout.\n");
@@ -482,8 +504,17 @@ static int apply(tool_opts_t *o, const opt_def_t *d, const char *opt, const char
         return TOOL_EXIT_OK;
     case O_NO_TLS:
         return refuse(opt, "TLS is not supported yet");
-    case O_NO_PROPS:
-        return refuse(opt, "MQTT 5.0 properties are not supported yet");
+    case O_PROPS: /* parsed by tool_parse itself: it takes 3 or 4 arguments */
+        break;
+    case O_NL:
+        o->v5.no_local = true;
+        break;
+    case O_RAP:
+        o->v5.retain_as_published = true;
+        break;
+    case O_FORMAT:
+        o->v5.format = val;
+        break;
     case O_NO_PROXY:
         return refuse(opt, "SOCKS proxies are not supported");
     case O_NO_UNIX:
@@ -517,6 +548,9 @@ static int check(tool_opts_t *o, bool id_given, bool prefix_given, bool will_ext
     }
     if (o->msg_src == TOOL_MSG_LINES && o->repeat > 1) {
         tool_error("--repeat cannot be used with -l");
+        return TOOL_EXIT_USAGE;
+    }
+    if (tool_props_check(o) != TOOL_CONTINUE) {
         return TOOL_EXIT_USAGE;
     }
     if (o->ntopics == 0) {
@@ -564,8 +598,14 @@ int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv)
             return TOOL_EXIT_USAGE;
         }
         /* Refused options are refused before their argument is looked at. */
-        if (d->arg && d->id != O_NO_TLS && d->id != O_NO_PROPS && d->id != O_NO_PROXY &&
-            d->id != O_NO_UNIX) {
+        if (d->id == O_PROPS) {
+            rc = tool_parse_property(o, argc, argv, &i);
+            if (rc != TOOL_CONTINUE) {
+                return rc;
+            }
+            continue;
+        }
+        if (d->arg && d->id != O_NO_TLS && d->id != O_NO_PROXY && d->id != O_NO_UNIX) {
             if (i + 1 >= argc) {
                 tool_error("%s needs an argument; see --help", a);
                 return TOOL_EXIT_USAGE;

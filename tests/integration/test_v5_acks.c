@@ -1,0 +1,244 @@
+/*
+ * Reason strings on acknowledgements (5.0): neither mosquitto nor the
+ * broker double sends one, so a tiny scripted server built on the codec
+ * answers a QoS 1 PUBLISH with PUBACK 0x10 (No matching subscribers) and a
+ * Reason String, and a QoS 2 PUBLISH with PUBREC 0x97 (Quota exceeded)
+ * and another. The application reads each during on_publish_done with
+ * kmqtt_client_reason_string, and nowhere else.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "it_client.h"
+
+#define WAIT_MS 5000u
+
+static kmqtt_mem_t parent;
+
+/* ------------------------------------------------------ scripted server */
+
+typedef struct acker {
+    int lfd;
+    uint16_t port;
+    pthread_t th;
+    int ok; /* the script ran to the end */
+} acker_t;
+
+/* Reads one whole packet into buf (bounded by a 5 s poll); its length, or
+ * -1 on close / timeout / malformed framing. */
+static long read_packet(int fd, uint8_t *buf, size_t cap)
+{
+    size_t have = 0, need = 2, len = 0;
+
+    for (;;) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        ssize_t n;
+        kmqtt_err_t e;
+
+        if (have >= need) {
+            e = kmqtt_packet_frame(buf, have, 0, &len);
+            if (e == KMQTT_OK)
+                return (long)len;
+            if (e != KMQTT_NEED_MORE || len > cap)
+                return -1;
+            need = len > need ? len : need + 1;
+        }
+        if (poll(&pf, 1, 5000) <= 0)
+            return -1;
+        n = recv(fd, buf + have, need - have, 0);
+        if (n <= 0)
+            return -1;
+        have += (size_t)n;
+    }
+}
+
+static int send_packet(int fd, const kmqtt_packet_t *p)
+{
+    uint8_t out[256];
+    size_t n = 0;
+
+    if (kmqtt_packet_encode(p, KMQTT_V5, out, sizeof out, &n) != KMQTT_OK)
+        return -1;
+    return send(fd, out, n, 0) == (ssize_t)n ? 0 : -1;
+}
+
+/* An ack with a reason code and a Reason String. */
+static int send_ack(int fd, kmqtt_packet_type_t type, uint16_t id, uint8_t rc, const char *why)
+{
+    kmqtt_packet_t p;
+    kmqtt_prop_t rs;
+
+    memset(&p, 0, sizeof p);
+    memset(&rs, 0, sizeof rs);
+    rs.id = KMQTT_PROP_REASON_STRING;
+    rs.str.ptr = why;
+    rs.str.len = strlen(why);
+    p.type = type;
+    p.u.ack.packet_id = id;
+    p.u.ack.reason_code = rc;
+    p.u.ack.props.items = &rs;
+    p.u.ack.props.count = 1;
+    return send_packet(fd, &p);
+}
+
+static void *acker_main(void *arg)
+{
+    acker_t *a = arg;
+    uint8_t buf[512];
+    kmqtt_packet_t p;
+    size_t used;
+    long n;
+    int fd = accept(a->lfd, NULL, NULL);
+    int publishes = 0;
+
+    if (fd < 0)
+        return NULL;
+    while ((n = read_packet(fd, buf, sizeof buf)) > 0) {
+        if (kmqtt_packet_decode(buf, (size_t)n, KMQTT_V5, 0, &p, &used) != KMQTT_OK)
+            break;
+        if (p.type == KMQTT_CONNECT) {
+            memset(&p, 0, sizeof p);
+            p.type = KMQTT_CONNACK;
+            if (send_packet(fd, &p) != 0)
+                break;
+        } else if (p.type == KMQTT_PUBLISH && p.u.publish.qos == 1) {
+            if (send_ack(fd, KMQTT_PUBACK, p.u.publish.packet_id, 0x10, "nobody listens") != 0)
+                break;
+            publishes++;
+        } else if (p.type == KMQTT_PUBLISH && p.u.publish.qos == 2) {
+            /* a failure code ends the QoS 2 exchange at PUBREC (4.3.3) */
+            if (send_ack(fd, KMQTT_PUBREC, p.u.publish.packet_id, 0x97, "quota used up") != 0)
+                break;
+            publishes++;
+        } else if (p.type == KMQTT_DISCONNECT) {
+            a->ok = publishes == 2;
+            break;
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+static acker_t *acker_start(void)
+{
+    static acker_t a;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+
+    memset(&a, 0, sizeof a);
+    a.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(a.lfd >= 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(a.lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(a.lfd, 1), 0);
+    assert_int_equal(getsockname(a.lfd, (struct sockaddr *)&sa, &sl), 0);
+    a.port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&a.th, NULL, acker_main, &a), 0);
+    return &a;
+}
+
+static int acker_stop(acker_t *a)
+{
+    pthread_join(a->th, NULL);
+    close(a->lfd);
+    return a->ok;
+}
+
+/* ------------------------------------------------------------- the test */
+
+typedef struct seen {
+    int n;
+    uint8_t code[2];
+    char why[2][32];
+} seen_t;
+
+static void on_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t reason, void *ctx)
+{
+    seen_t *s = ctx;
+    kmqtt_str_t rs = {NULL, 0};
+
+    (void)id;
+    (void)err;
+    if (s->n >= 2)
+        return;
+    s->code[s->n] = reason;
+    if (kmqtt_client_reason_string(c, &rs)) {
+        size_t n = rs.len < sizeof s->why[0] - 1 ? rs.len : sizeof s->why[0] - 1;
+        memcpy(s->why[s->n], rs.ptr, n);
+        s->why[s->n][n] = '\0';
+    }
+    s->n++;
+}
+
+static bool two_done(void *arg)
+{
+    return ((seen_t *)arg)->n >= 2;
+}
+
+static void test_ack_reason_strings_during_publish_done(void **state)
+{
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c;
+    it_baseline_t base;
+    acker_t *a;
+    seen_t seen;
+    kmqtt_str_t rs;
+
+    (void)state;
+    it_take_baseline(&parent, &base);
+    a = acker_start();
+    memset(&seen, 0, sizeof seen);
+    it_options(&o, NULL, "it-v5-acks");
+    o.port = a->port;
+    o.version = KMQTT_V5;
+    o.mem = &parent;
+    o.on_publish_done = on_done;
+    o.ctx = &seen;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "acks/1", "x", 1, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "acks/2", "y", 1, 2, false, NULL), KMQTT_OK);
+    assert_int_equal(it_pump(c, WAIT_MS, two_done, &seen), KMQTT_OK);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.code[0], 0x10);
+    assert_string_equal(seen.why[0], "nobody listens");
+    assert_int_equal(seen.code[1], 0x97);
+    assert_string_equal(seen.why[1], "quota used up");
+    /* Outside the callback there is none. */
+    assert_false(kmqtt_client_reason_string(c, &rs));
+    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_true(acker_stop(a));
+    kmqtt_client_destroy(c);
+    it_expect_baseline(&parent, &base, "ack reason strings", 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    warm_up_threads(); /* TSan's helper thread exists before any baseline */
+    return it_parent_init(&parent);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ack_reason_strings_during_publish_done),
+    };
+    return cmocka_run_group_tests_name("v5 ack reason strings", tests, setup, NULL);
+}
