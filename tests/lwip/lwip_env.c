@@ -292,6 +292,18 @@ size_t lwip_env_broker_log_count(const char *needle)
     return n;
 }
 
+bool lwip_env_broker_log_wait(const char *needle, size_t n, unsigned timeout_ms)
+{
+    uint64_t deadline = lwip_env_now_ms() + timeout_ms;
+    while (lwip_env_broker_log_count(needle) < n) {
+        if (lwip_env_now_ms() >= deadline) {
+            return false;
+        }
+        lwip_env_sleep_ms(20);
+    }
+    return true;
+}
+
 int lwip_env_run(char *const argv[], unsigned timeout_ms)
 {
     char out[512];

@@ -44,6 +44,8 @@ int lwip_env_broker_start(const char *addr, uint16_t port);
 void lwip_env_broker_stop(void);
 /* How many times needle occurs in the broker's log. */
 size_t lwip_env_broker_log_count(const char *needle);
+/* Waits (at most timeout_ms) until needle occurs n times; true if it does. */
+bool lwip_env_broker_log_wait(const char *needle, size_t n, unsigned timeout_ms);
 
 /* Runs argv (looked up as given) to completion, at most timeout_ms; returns
  * its exit status or -1. Its output goes to the broker's directory. */
