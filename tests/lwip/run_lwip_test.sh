@@ -69,7 +69,10 @@ CONF
 
 ip netns exec "$ns" env PRECONFIGURED_TAPIF="$tap" KMQTT_LWIP_IP="$lwip_ip" \
     KMQTT_LWIP_BROKER="$host_ip" KMQTT_LWIP_CONF="$dir/mosquitto.conf" \
-    KMQTT_LWIP_LOG="$dir/mosquitto.log" KMQTT_LWIP_PIDFILE="$dir/broker.pid" "$prog"
+    KMQTT_LWIP_LOG="$dir/mosquitto.log" KMQTT_LWIP_PIDFILE="$dir/broker.pid" "$prog" &
+# In the background so that a signal to this script is handled at once (the
+# trap ends everything in the namespace, the test program included).
+wait $!
 rc=$?
 if [ $rc != 0 ]; then
     echo "port.lwip: FAIL: $prog exited with $rc; last broker log lines:" >&2
