@@ -4,6 +4,7 @@
 # one (the port functions are link-time symbols, so the two never meet in one
 # binary). The board hooks for a Linux host come from src/port/lwip/host/.
 #
+# Test port.lwip_cortex_m compiles the port for a device (arm-none-eabi-gcc).
 # Test port.lwip: tests/lwip/run_lwip_test.sh makes a network namespace with a
 # tap device and a mosquitto reachable only through it, and runs the client
 # over lwIP inside it. Needs root, ip(8) and /dev/net/tun; fails if missing.
@@ -58,4 +59,9 @@ if(KMQTT_BUILD_TESTS)
   add_test(NAME port.lwip COMMAND sh ${PROJECT_SOURCE_DIR}/tests/lwip/run_lwip_test.sh
                                   $<TARGET_FILE:test_lwip_client>)
   set_tests_properties(port.lwip PROPERTIES LABELS "integration;lwip" TIMEOUT 300)
+  # The same port sources for a Cortex-M4 against lwIP's own socket headers
+  # (a device's lwipopts.h), compile only.
+  add_test(NAME port.lwip_cortex_m COMMAND sh ${PROJECT_SOURCE_DIR}/tests/lwip/device_compile.sh
+                                           ${LWIP_INCLUDE_DIRS})
+  set_tests_properties(port.lwip_cortex_m PROPERTIES LABELS lwip TIMEOUT 120)
 endif()

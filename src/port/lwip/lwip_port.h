@@ -27,7 +27,7 @@
 /* An lwIP built to use the C library's socket headers (Debian's liblwip,
  * LWIP_SOCKET_EXTERNAL_HEADERS) takes the C library's constants, so they come
  * from the same place lwIP's own sockets.c saw them. */
-#if LWIP_SOCKET_EXTERNAL_HEADERS
+#if defined(LWIP_SOCKET_EXTERNAL_HEADERS) && LWIP_SOCKET_EXTERNAL_HEADERS
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #endif
