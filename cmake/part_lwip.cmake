@@ -37,6 +37,10 @@ target_include_directories(kmqtt_lwip PRIVATE ${PROJECT_SOURCE_DIR}/src)
 # lwIP's headers are not ours to keep warning-free.
 target_include_directories(kmqtt_lwip SYSTEM PUBLIC ${LWIP_INCLUDE_DIRS})
 target_compile_options(kmqtt_lwip PRIVATE ${KMQTT_WARNINGS})
+# A wake() whose doorbell datagram is lost is caught at the next poll slice
+# (1 s by default). On the host a 20 s slice makes port.lwip prove that wake()
+# really rings the doorbell: a wait it ends must return long before that.
+target_compile_definitions(kmqtt_lwip PRIVATE KMQTT_LWIP_WAKE_SLICE_MS=20000u)
 target_link_libraries(kmqtt_lwip PUBLIC ${LWIP_LINK_LIBRARIES} Threads::Threads)
 # The Unix port's headers want the C library's socket and pthread names.
 set_source_files_properties(${KMQTT_LWIP_PORT_SOURCES}
