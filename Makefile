@@ -8,7 +8,8 @@
 #   make test-target  the core's unit tests cross-compiled and run on emulated Cortex-M0+/M4
 #                 (qemu-system-arm, semihosting); also the last step of make test
 #   make fuzz     run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
-#   make size     cross-compile the core for Cortex-M4 and print its footprint
+#   make size     cross-compile the core for Cortex-M4/M0+ (5.0 and 3.1.1-only) and print its
+#                 footprint, a minimal linked app, sizeof the client and its default heap
 #   make install  install headers and libraries under PREFIX
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
@@ -65,10 +66,7 @@ fuzz: deps
 	@sh scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
 size: deps
-	cmake -S . -B build/arm -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DKMQTT_CORE_ONLY=ON \
-		-DKMQTT_NO_MALLOC=ON -DCMAKE_BUILD_TYPE=MinSizeRel
-	cmake --build build/arm -j$(JOBS)
-	@sh scripts/size.sh build/arm/libkmqtt_core.a
+	@sh scripts/size.sh build/size
 
 install: all
 	cmake --install build --prefix $(PREFIX)

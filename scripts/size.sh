@@ -21,10 +21,12 @@ SOURCES=$(cd "$root" && ls src/codec/*.c src/common/*.c src/session/*.c src/clie
 # build <dir> <cpu> <defines>: the core objects into <dir>/core/
 build() {
     mkdir -p "$1/core"
+    # Relative paths, so __FILE__ (kept by kmqtt_mem_alloc for leak reports)
+    # is "src/client/client.c" as in a typical firmware build, not /work/....
     for s in $SOURCES; do
         # shellcheck disable=SC2086
-        arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -I"$root/include" -I"$root/src" \
-            -c "$root/$s" -o "$1/core/$(basename "$s" .c).o"
+        (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -Iinclude -Isrc \
+            -c "$s" -o "$1/core/$(basename "$s" .c).o")
     done
 }
 
@@ -50,7 +52,7 @@ totals() {
 linked() {
     t=$root/tests/target
     # shellcheck disable=SC2086
-    arm-none-eabi-gcc $CFLAGS -mcpu="$2" -I"$root/include" -c "$root/src/mem/mem.c" -o "$1/mem.o"
+    (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" -Iinclude -c src/mem/mem.c -o "$1/mem.o")
     # (no -pedantic: startup.c puts the stack address in the vector table)
     arm-none-eabi-gcc -std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -mcpu="$2" -I"$root/include" -I"$root/src" -I"$t" \
         -nostartfiles --specs=rdimon.specs -T"$t/mps2.ld" -Wl,--gc-sections -Wl,-Map="$1/app.map" \

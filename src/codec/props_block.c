@@ -375,8 +375,9 @@ void kmqtt_props_write(wr_t *w, const kmqtt_props_t *props, size_t block_size)
         write_item(w, &props->items[i]);
 }
 
-#else /* !KMQTT_CFG_V5: no property can be read or written; a 3.1.1 packet
-       * never gets here, a 5.0 one was refused at the codec's entry. */
+#else
+/* !KMQTT_CFG_V5: no property can be read or written; a 3.1.1 packet never
+ * gets here, a 5.0 one was refused at the codec's entry. */
 
 kmqtt_err_t kmqtt_prop_read_one(rd_t *r, kmqtt_prop_t *out)
 {
