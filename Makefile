@@ -5,15 +5,18 @@
 #                 report in build/bench/report.md, chart in build/bench/chart.svg
 #   make test     install missing packages, build, run the suite as built, under ASan+UBSan
 #                 and under ThreadSanitizer
+#   make test-target  the core's unit tests cross-compiled and run on emulated Cortex-M0+/M4
+#                 (qemu-system-arm, semihosting); also the last step of make test
 #   make fuzz     run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
-#   make size     cross-compile the core for Cortex-M4 and print its footprint
+#   make size     cross-compile the core for Cortex-M4/M0+ (5.0 and 3.1.1-only) and print its
+#                 footprint, a minimal linked app, sizeof the client and its default heap
 #   make install  install headers and libraries under PREFIX
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all deps demo bench test test-default test-asan test-tsan fuzz size install clean
+.PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install clean
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -34,6 +37,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-default
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
+	@$(MAKE) --no-print-directory test-target
 
 test-default:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -52,6 +56,9 @@ test-tsan:
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
 
+test-target:
+	@JOBS=$(JOBS) sh scripts/test-target.sh build/target
+
 fuzz: deps
 	cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DKMQTT_FUZZ=ON -DKMQTT_BUILD_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -59,10 +66,7 @@ fuzz: deps
 	@sh scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
 size: deps
-	cmake -S . -B build/arm -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DKMQTT_CORE_ONLY=ON \
-		-DKMQTT_NO_MALLOC=ON -DCMAKE_BUILD_TYPE=MinSizeRel
-	cmake --build build/arm -j$(JOBS)
-	@sh scripts/size.sh build/arm/libkmqtt_core.a
+	@sh scripts/size.sh build/size
 
 install: all
 	cmake --install build --prefix $(PREFIX)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kmqtt/codec.h"
+#include "kmqtt/config.h"
 
 /* --------------------------------------------------------------- reader */
 

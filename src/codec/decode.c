@@ -38,6 +38,7 @@ static kmqtt_err_t read_reason(rd_t *r, unsigned type, kmqtt_version_t v, uint8_
 #define CF_PASSWORD 0x40u
 #define CF_USERNAME 0x80u
 
+#if KMQTT_CFG_SERVER_CODEC
 static kmqtt_err_t check_connect_flags(uint8_t f, kmqtt_version_t level)
 {
     unsigned will_qos = (f & CF_WILL_QOS) >> 3;
@@ -115,6 +116,8 @@ static kmqtt_err_t decode_connect(rd_t *r, kmqtt_connect_t *c)
 }
 
 /* ------------------------------------------------------------- CONNACK */
+
+#endif
 
 static kmqtt_err_t decode_connack(rd_t *r, kmqtt_version_t v, kmqtt_connack_t *c)
 {
@@ -198,6 +201,7 @@ static kmqtt_err_t decode_ack(rd_t *r, unsigned type, kmqtt_version_t v, kmqtt_a
 
 /* ------------------------------------------------ SUBSCRIBE, UNSUBSCRIBE */
 
+#if KMQTT_CFG_SERVER_CODEC
 static bool is_shared(const kmqtt_bin_t *filter)
 {
     static const char prefix[7] = {'$', 's', 'h', 'a', 'r', 'e', '/'};
@@ -257,6 +261,8 @@ static kmqtt_err_t decode_subscribe(rd_t *r, unsigned type, kmqtt_version_t v, k
 }
 
 /* ----------------------------------------------------- SUBACK, UNSUBACK */
+
+#endif
 
 static kmqtt_err_t decode_suback(rd_t *r, unsigned type, kmqtt_version_t v, kmqtt_suback_t *s)
 {
@@ -331,6 +337,10 @@ kmqtt_err_t kmqtt_packet_decode(const uint8_t *buf, size_t len, kmqtt_version_t 
         return KMQTT_EINVAL;
     if (type == KMQTT_AUTH && v != KMQTT_V5)
         return KMQTT_EPACKET_TYPE; /* reserved in 3.1.1 */
+#if !KMQTT_CFG_V5
+    if (v == KMQTT_V5 && type != KMQTT_CONNECT)
+        return KMQTT_EUNSUPPORTED; /* compiled out (a 5.0 CONNECT fails at its properties) */
+#endif
 
     /* The body starts after the type byte and the remaining length. */
     size_t hdr = 2;
@@ -340,9 +350,25 @@ kmqtt_err_t kmqtt_packet_decode(const uint8_t *buf, size_t len, kmqtt_version_t 
 
     out->type = (kmqtt_packet_type_t)type;
     switch (type) {
+#if KMQTT_CFG_SERVER_CODEC
     case KMQTT_CONNECT:
         err = decode_connect(&r, &out->u.connect);
         break;
+    case KMQTT_SUBSCRIBE:
+    case KMQTT_UNSUBSCRIBE:
+        err = decode_subscribe(&r, type, v, &out->u.subscribe);
+        break;
+    case KMQTT_PINGREQ:
+        err = expect_end(&r);
+        break;
+#else
+    case KMQTT_CONNECT:
+    case KMQTT_SUBSCRIBE:
+    case KMQTT_UNSUBSCRIBE:
+    case KMQTT_PINGREQ:
+        err = KMQTT_EUNSUPPORTED; /* server direction compiled out */
+        break;
+#endif
     case KMQTT_CONNACK:
         err = decode_connack(&r, v, &out->u.connack);
         break;
@@ -355,15 +381,10 @@ kmqtt_err_t kmqtt_packet_decode(const uint8_t *buf, size_t len, kmqtt_version_t 
     case KMQTT_PUBCOMP:
         err = decode_ack(&r, type, v, &out->u.ack);
         break;
-    case KMQTT_SUBSCRIBE:
-    case KMQTT_UNSUBSCRIBE:
-        err = decode_subscribe(&r, type, v, &out->u.subscribe);
-        break;
     case KMQTT_SUBACK:
     case KMQTT_UNSUBACK:
         err = decode_suback(&r, type, v, &out->u.suback);
         break;
-    case KMQTT_PINGREQ:
     case KMQTT_PINGRESP:
         err = expect_end(&r);
         break;

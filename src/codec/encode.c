@@ -188,6 +188,7 @@ static void write_connect(wr_t *w, const kmqtt_connect_t *c, kmqtt_version_t v, 
 
 /* ------------------------------------------------------------- CONNACK */
 
+#if KMQTT_CFG_SERVER_CODEC
 static kmqtt_err_t plan_connack(const kmqtt_connack_t *c, kmqtt_version_t v, plan_t *pl)
 {
     kmqtt_err_t err;
@@ -213,6 +214,8 @@ static void write_connack(wr_t *w, const kmqtt_connack_t *c, kmqtt_version_t v, 
 }
 
 /* ------------------------------------- PUBACK, PUBREC, PUBREL, PUBCOMP */
+
+#endif
 
 static kmqtt_err_t plan_ack(unsigned type, const kmqtt_ack_t *a, kmqtt_version_t v, plan_t *pl)
 {
@@ -327,6 +330,7 @@ static void write_subscribe(wr_t *w, unsigned type, const kmqtt_subscribe_t *s, 
 
 /* ----------------------------------------------------- SUBACK, UNSUBACK */
 
+#if KMQTT_CFG_SERVER_CODEC
 static kmqtt_err_t plan_suback(unsigned type, const kmqtt_suback_t *s, kmqtt_version_t v,
                                plan_t *pl)
 {
@@ -373,6 +377,8 @@ static void write_suback(wr_t *w, unsigned type, const kmqtt_suback_t *s, kmqtt_
 }
 
 /* ---------------------------------------------------- DISCONNECT, AUTH */
+
+#endif
 
 static kmqtt_err_t plan_disconnect(unsigned type, const kmqtt_disconnect_t *d, kmqtt_version_t v,
                                    plan_t *pl)
@@ -423,14 +429,31 @@ static kmqtt_err_t plan_packet(const kmqtt_packet_t *p, kmqtt_version_t v, plan_
     pl->will_props = 0;
     if (type < KMQTT_CONNECT || type > KMQTT_AUTH)
         return KMQTT_EPACKET_TYPE;
+#if !KMQTT_CFG_V5
+    if (v == KMQTT_V5)
+        return KMQTT_EUNSUPPORTED; /* compiled out */
+#endif
     if (type == KMQTT_CONNECT)
         return plan_connect(&p->u.connect, v, pl);
     if (v != KMQTT_V311 && v != KMQTT_V5)
         return KMQTT_EINVAL;
 
     switch (type) {
+#if KMQTT_CFG_SERVER_CODEC
     case KMQTT_CONNACK:
         return plan_connack(&p->u.connack, v, pl);
+    case KMQTT_SUBACK:
+    case KMQTT_UNSUBACK:
+        return plan_suback(type, &p->u.suback, v, pl);
+    case KMQTT_PINGRESP:
+        return KMQTT_OK;
+#else
+    case KMQTT_CONNACK:
+    case KMQTT_SUBACK:
+    case KMQTT_UNSUBACK:
+    case KMQTT_PINGRESP:
+        return KMQTT_EUNSUPPORTED; /* server direction compiled out */
+#endif
     case KMQTT_PUBACK:
     case KMQTT_PUBREC:
     case KMQTT_PUBREL:
@@ -439,14 +462,11 @@ static kmqtt_err_t plan_packet(const kmqtt_packet_t *p, kmqtt_version_t v, plan_
     case KMQTT_SUBSCRIBE:
     case KMQTT_UNSUBSCRIBE:
         return plan_subscribe(type, &p->u.subscribe, v, pl);
-    case KMQTT_SUBACK:
-    case KMQTT_UNSUBACK:
-        return plan_suback(type, &p->u.suback, v, pl);
     case KMQTT_DISCONNECT:
     case KMQTT_AUTH:
         return plan_disconnect(type, &p->u.disconnect, v, pl);
     default:
-        return KMQTT_OK; /* PINGREQ, PINGRESP: no body */
+        return KMQTT_OK; /* PINGREQ: no body */
     }
 }
 
@@ -458,9 +478,15 @@ static void write_body(wr_t *w, const kmqtt_packet_t *p, kmqtt_version_t v, cons
     case KMQTT_CONNECT:
         write_connect(w, &p->u.connect, v, pl);
         break;
+#if KMQTT_CFG_SERVER_CODEC
     case KMQTT_CONNACK:
         write_connack(w, &p->u.connack, v, pl);
         break;
+    case KMQTT_SUBACK:
+    case KMQTT_UNSUBACK:
+        write_suback(w, type, &p->u.suback, v, pl);
+        break;
+#endif
     case KMQTT_PUBACK:
     case KMQTT_PUBREC:
     case KMQTT_PUBREL:
@@ -470,10 +496,6 @@ static void write_body(wr_t *w, const kmqtt_packet_t *p, kmqtt_version_t v, cons
     case KMQTT_SUBSCRIBE:
     case KMQTT_UNSUBSCRIBE:
         write_subscribe(w, type, &p->u.subscribe, v, pl);
-        break;
-    case KMQTT_SUBACK:
-    case KMQTT_UNSUBACK:
-        write_suback(w, type, &p->u.suback, v, pl);
         break;
     case KMQTT_DISCONNECT:
     case KMQTT_AUTH:

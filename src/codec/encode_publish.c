@@ -20,6 +20,10 @@ static kmqtt_err_t publish_plan(const kmqtt_publish_t *p, kmqtt_version_t v, siz
 
     if (v != KMQTT_V311 && v != KMQTT_V5)
         return KMQTT_EINVAL;
+#if !KMQTT_CFG_V5
+    if (v == KMQTT_V5)
+        return KMQTT_EUNSUPPORTED; /* compiled out */
+#endif
     if (p->qos > 2)
         return KMQTT_EQOS; /* MQTT-3.3.1-4 */
     if (p->dup && p->qos == 0)

@@ -4,6 +4,7 @@
  */
 #include "codec_internal.h"
 
+#if KMQTT_CFG_V5
 #define IN(t) (1u << (t))
 #define WILL  IN(KMQTT_PROP_IN_WILL)
 #define ACKS  (IN(KMQTT_PUBACK) | IN(KMQTT_PUBREC) | IN(KMQTT_PUBREL) | IN(KMQTT_PUBCOMP))
@@ -70,6 +71,21 @@ bool kmqtt_prop_allowed(uint8_t id, unsigned packet_type)
         return false;
     return (prop_table[id].where & IN(packet_type)) != 0;
 }
+#else
+/* 3.1.1 only: no identifier is known, none is allowed anywhere. */
+kmqtt_prop_type_t kmqtt_prop_type(uint8_t id)
+{
+    (void)id;
+    return KMQTT_PROPTYPE_NONE;
+}
+
+bool kmqtt_prop_allowed(uint8_t id, unsigned packet_type)
+{
+    (void)id;
+    (void)packet_type;
+    return false;
+}
+#endif
 
 void kmqtt_prop_iter_init(kmqtt_prop_iter_t *it, const kmqtt_props_t *props)
 {

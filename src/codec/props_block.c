@@ -18,6 +18,8 @@
  */
 #include "codec_internal.h"
 
+#if KMQTT_CFG_V5
+
 /* Every assigned identifier is below 64, so one bit each fits a uint64_t. */
 typedef uint64_t seen_t;
 
@@ -372,3 +374,46 @@ void kmqtt_props_write(wr_t *w, const kmqtt_props_t *props, size_t block_size)
     for (size_t i = 0; i < props->count; i++)
         write_item(w, &props->items[i]);
 }
+
+#else
+/* !KMQTT_CFG_V5: no property can be read or written; a 3.1.1 packet never
+ * gets here, a 5.0 one was refused at the codec's entry. */
+
+kmqtt_err_t kmqtt_prop_read_one(rd_t *r, kmqtt_prop_t *out)
+{
+    (void)r;
+    (void)out;
+    return KMQTT_EUNSUPPORTED;
+}
+
+kmqtt_err_t kmqtt_props_validate_raw(const uint8_t *block, size_t len, unsigned where)
+{
+    (void)block;
+    (void)where;
+    return len == 0 ? KMQTT_OK : KMQTT_EUNSUPPORTED;
+}
+
+kmqtt_err_t kmqtt_props_read(rd_t *r, unsigned where, kmqtt_props_t *out)
+{
+    (void)r;
+    (void)where;
+    (void)out;
+    return KMQTT_EUNSUPPORTED;
+}
+
+kmqtt_err_t kmqtt_props_block_size(const kmqtt_props_t *props, unsigned where, size_t *size)
+{
+    (void)props;
+    (void)where;
+    if (size != NULL)
+        *size = 0;
+    return KMQTT_EUNSUPPORTED;
+}
+
+void kmqtt_props_write(wr_t *w, const kmqtt_props_t *props, size_t block_size)
+{
+    (void)props;
+    wr_varint(w, (uint32_t)block_size);
+}
+
+#endif

@@ -5,6 +5,7 @@
  */
 #include "codec_internal.h"
 
+#if KMQTT_CFG_V5
 /* 3.2.2.2 Connect Reason Code */
 static const uint8_t v5_connack[] = {0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86,
                                      0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95, 0x97,
@@ -24,6 +25,7 @@ static const uint8_t v5_disconnect[] = {0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87
                                         0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2};
 /* 3.15.2.1 Authenticate Reason Code */
 static const uint8_t v5_auth[] = {0x00, 0x18, 0x19};
+#endif
 /* MQTT 3.1.1 section 3.9.3: granted QoS 0..2 or 0x80 failure */
 static const uint8_t v311_suback[] = {0x00, 0x01, 0x02, 0x80};
 
@@ -58,6 +60,7 @@ static bool valid_v311(unsigned packet_type, uint8_t code)
     }
 }
 
+#if KMQTT_CFG_V5
 static bool valid_v5(unsigned packet_type, uint8_t code)
 {
     switch (packet_type) {
@@ -81,12 +84,15 @@ static bool valid_v5(unsigned packet_type, uint8_t code)
         return false;
     }
 }
+#endif
 
 bool kmqtt_reason_valid(unsigned packet_type, kmqtt_version_t v, uint8_t code)
 {
     if (v == KMQTT_V311)
         return valid_v311(packet_type, code);
+#if KMQTT_CFG_V5
     if (v == KMQTT_V5)
         return valid_v5(packet_type, code);
+#endif
     return false;
 }

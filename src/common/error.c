@@ -1,5 +1,8 @@
 /* Text for every kmqtt_err_t: one line a log can show as it is. */
+#include "kmqtt/config.h"
 #include "kmqtt/error.h"
+
+#if KMQTT_CFG_STRERROR
 
 const char *kmqtt_strerror(kmqtt_err_t err)
 {
@@ -129,3 +132,11 @@ const char *kmqtt_strerror(kmqtt_err_t err)
     }
     return "unknown error";
 }
+#else
+/* Texts compiled out (KMQTT_CFG_STRERROR=0): the code itself is in the
+ * caller's hands; kmqtt/error.h maps it to its name. */
+const char *kmqtt_strerror(kmqtt_err_t err)
+{
+    return err == KMQTT_OK ? "success" : "kmqtt error (see the code in kmqtt/error.h)";
+}
+#endif

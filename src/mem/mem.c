@@ -194,9 +194,12 @@ static unsigned char *dbg_user(kmqtt_mem_hdr_t *d)
     return (unsigned char *)d + DBG_SIZE + BASE_SIZE;
 }
 
+/* The base header ends where the user bytes begin (its slot's padding, if
+ * any, comes first): on 32-bit targets mem_base_t is 12 bytes in a 16-byte
+ * slot, and a one-byte underrun must hit the check word, not padding. */
 static mem_base_t *user_base(unsigned char *user)
 {
-    return (mem_base_t *)(void *)(user - BASE_SIZE);
+    return (mem_base_t *)(void *)(user - sizeof(mem_base_t));
 }
 
 static void live_append(kmqtt_mem_t *m, kmqtt_mem_hdr_t *d)
@@ -413,7 +416,7 @@ static kmqtt_err_t free_plain(kmqtt_mem_t *m, unsigned char *user, int *fault,
     blk->tag = m->tags[b->tag].tag;
     account_remove(m, b->tag, b->size);
     b->check = live ^ CHECK_FREED;
-    m->cfg.backend->free(m->cfg.backend->ctx, b);
+    m->cfg.backend->free(m->cfg.backend->ctx, user - BASE_SIZE);
     return KMQTT_OK;
 }
 

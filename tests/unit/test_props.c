@@ -412,8 +412,12 @@ static void test_unknown_identifier_is_rejected(void **state)
     assert_int_equal(items_err(KMQTT_PUBLISH, &p, 1), KMQTT_EPROP_UNKNOWN);
     p.id = (kmqtt_prop_id_t)0x2B;
     assert_int_equal(items_err(KMQTT_CONNACK, &p, 1), KMQTT_EPROP_UNKNOWN);
-    p.id = (kmqtt_prop_id_t)0x121; /* would truncate to Receive Maximum */
-    assert_int_equal(items_err(KMQTT_CONNECT, &p, 1), KMQTT_EPROP_UNKNOWN);
+    /* An id that would truncate to Receive Maximum; with the short enums of
+     * the ARM EABI (arm-none-eabi-gcc's default) the type cannot hold it. */
+    if (sizeof(kmqtt_prop_id_t) > 1) {
+        p.id = (kmqtt_prop_id_t)0x121;
+        assert_int_equal(items_err(KMQTT_CONNECT, &p, 1), KMQTT_EPROP_UNKNOWN);
+    }
 }
 
 /* Section 2.2.2.2: an identifier not valid for the packet type makes it a

@@ -1,0 +1,50 @@
+# Feature switches of include/kmqtt/config.h that live in the codec and
+# common code, each built off (and all off together) with the project's
+# warnings, so a switch cannot rot; tests/config/test_config.c checks what
+# each build keeps and what answers KMQTT_EUNSUPPORTED. The codec unit tests
+# that hold for a 3.1.1-only codec run against that build too.
+# (make test-target and make size are scripts: scripts/test-target.sh,
+# scripts/size.sh.)
+if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
+  find_path(CMOCKA_INCLUDE_DIR cmocka.h REQUIRED)
+  find_library(CMOCKA_LIBRARY cmocka REQUIRED)
+  file(GLOB KMQTT_CFG_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/codec/*.c
+       ${PROJECT_SOURCE_DIR}/src/common/*.c)
+  set(KMQTT_CFG_BUILDS v311 noserver nostrerror client311)
+  set(KMQTT_CFG_v311 KMQTT_CFG_V5=0)
+  set(KMQTT_CFG_noserver KMQTT_CFG_SERVER_CODEC=0)
+  set(KMQTT_CFG_nostrerror KMQTT_CFG_STRERROR=0)
+  set(KMQTT_CFG_client311 KMQTT_CFG_V5=0 KMQTT_CFG_SERVER_CODEC=0 KMQTT_CFG_STRERROR=0)
+  # Unit tests that use neither 5.0 nor the server direction (test_decode_frame
+  # decodes CONNECT, SUBSCRIBE and 5.0 samples; the others test both versions).
+  set(KMQTT_CFG_UNIT_client311 test_utf8 test_topic)
+
+  foreach(cfg ${KMQTT_CFG_BUILDS})
+    add_library(kmqtt_codec_${cfg} STATIC ${KMQTT_CFG_SOURCES})
+    target_include_directories(kmqtt_codec_${cfg} PUBLIC ${PROJECT_SOURCE_DIR}/include)
+    target_compile_definitions(kmqtt_codec_${cfg} PUBLIC ${KMQTT_CFG_${cfg}})
+    target_compile_options(kmqtt_codec_${cfg} PRIVATE ${KMQTT_WARNINGS})
+
+    add_executable(test_config_${cfg} ${PROJECT_SOURCE_DIR}/tests/config/test_config.c)
+    target_include_directories(test_config_${cfg} PRIVATE ${CMOCKA_INCLUDE_DIR})
+    target_link_libraries(test_config_${cfg} PRIVATE kmqtt_codec_${cfg} ${CMOCKA_LIBRARY})
+    target_compile_options(test_config_${cfg} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(test_config_${cfg} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                          ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME config.${cfg} COMMAND test_config_${cfg})
+    set_tests_properties(config.${cfg} PROPERTIES LABELS config TIMEOUT 60)
+
+    foreach(t ${KMQTT_CFG_UNIT_${cfg}})
+      add_executable(${t}_${cfg} ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c
+                     ${PROJECT_SOURCE_DIR}/tests/unit/support/hex.c)
+      target_include_directories(${t}_${cfg} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+                                 ${PROJECT_SOURCE_DIR}/tests/unit/support)
+      target_link_libraries(${t}_${cfg} PRIVATE kmqtt_codec_${cfg} ${CMOCKA_LIBRARY})
+      target_compile_options(${t}_${cfg} PRIVATE -Wall -Wextra -Werror)
+      set_target_properties(${t}_${cfg} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                            ${CMAKE_BINARY_DIR}/tests)
+      add_test(NAME config.${cfg}.${t} COMMAND ${t}_${cfg})
+      set_tests_properties(config.${cfg}.${t} PROPERTIES LABELS config TIMEOUT 60)
+    endforeach()
+  endforeach()
+endif()
