@@ -52,7 +52,9 @@ totals() {
 linked() {
     t=$root/tests/target
     # shellcheck disable=SC2086
-    (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" -Iinclude -c src/mem/mem.c -o "$1/mem.o")
+    (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" -Iinclude -c src/mem/mem.c -o "$1/mem1.o" &&
+        arm-none-eabi-gcc $CFLAGS -mcpu="$2" -Iinclude -c src/mem/mem_arena.c -o "$1/mem2.o" &&
+        arm-none-eabi-ld -r "$1/mem1.o" "$1/mem2.o" -o "$1/mem.o")
     # (no -pedantic: startup.c puts the stack address in the vector table)
     arm-none-eabi-gcc -std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -mcpu="$2" -I"$root/include" -I"$root/src" -I"$t" \
         -nostartfiles --specs=rdimon.specs -T"$t/mps2.ld" -Wl,--gc-sections -Wl,-Map="$1/app.map" \

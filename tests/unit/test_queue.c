@@ -81,7 +81,7 @@ static void test_order_and_wrap(void **state)
         for (i = 0; i < 3; i++) {
             assert_true(kc_queue_front(&q, &it));
             assert_int_equal(it.seq, expect);
-            snprintf(p, sizeof p, "m%u", expect - 1);
+            snprintf(p, sizeof p, "m%u", (unsigned)(expect - 1));
             assert_int_equal(it.payload_len, strlen(p));
             assert_memory_equal(it.payload, p, strlen(p));
             assert_int_equal(it.qos, (expect - 1) % 3);

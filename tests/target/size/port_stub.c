@@ -107,3 +107,34 @@ kmqtt_err_t kmqtt_port_tcp_create(kmqtt_mem_t *m, kmqtt_transport_t *out)
     (void)out;
     return KMQTT_EIO;
 }
+
+size_t kmqtt_port_mutex_size(void)
+{
+    return 8;
+}
+
+size_t kmqtt_port_cond_size(void)
+{
+    return 8;
+}
+
+size_t kmqtt_port_thread_size(void)
+{
+    return 8;
+}
+
+size_t kmqtt_port_tcp_size(void)
+{
+    return 8;
+}
+
+void kmqtt_port_mem_register(kmqtt_mem_t *m, kmqtt_port_mutex_t *guard)
+{
+    (void)m;
+    (void)guard;
+}
+
+void kmqtt_port_mem_unregister(kmqtt_mem_t *m)
+{
+    (void)m;
+}
