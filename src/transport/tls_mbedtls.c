@@ -44,6 +44,7 @@ typedef struct mtls {
     bool verified;
     bool ip_mismatch;
     kmqtt_err_t lower_err;
+    kmqtt_err_t fatal; /* first fatal error of the connection, kept (see tls_openssl.c) */
     uint64_t bytes_in, bytes_out;
     kmqtt_tls_stats_t stats;
 } mtls_t;
@@ -375,6 +376,7 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     in0 = t->bytes_in;
     out0 = t->bytes_out;
     t->lower_err = KMQTT_OK;
+    t->fatal = KMQTT_OK;
     t->verified = false;
     t->ip_mismatch = false;
     is_ip = tls_host_ip(name, t->ip, &t->ip_len);
@@ -422,7 +424,7 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     return KMQTT_OK;
 }
 
-static long mtls_send(void *ctx, const void *buf, size_t len)
+static long send_raw(void *ctx, const void *buf, size_t len)
 {
     mtls_t *t = ctx;
     int ret;
@@ -442,7 +444,7 @@ static long mtls_send(void *ctx, const void *buf, size_t len)
     return map_error(t, ret);
 }
 
-static long mtls_recv(void *ctx, void *buf, size_t len)
+static long recv_raw(void *ctx, void *buf, size_t len)
 {
     mtls_t *t = ctx;
     int ret;
@@ -460,6 +462,26 @@ static long mtls_recv(void *ctx, void *buf, size_t len)
         return KMQTT_ECLOSED;
     }
     return map_error(t, ret);
+}
+
+static long sticky(mtls_t *t, long r)
+{
+    if (r < 0 && t->open && t->fatal == KMQTT_OK) {
+        t->fatal = (kmqtt_err_t)r;
+    }
+    return r;
+}
+
+static long mtls_send(void *ctx, const void *buf, size_t len)
+{
+    mtls_t *t = ctx;
+    return t->fatal != KMQTT_OK ? t->fatal : sticky(t, send_raw(ctx, buf, len));
+}
+
+static long mtls_recv(void *ctx, void *buf, size_t len)
+{
+    mtls_t *t = ctx;
+    return t->fatal != KMQTT_OK ? t->fatal : sticky(t, recv_raw(ctx, buf, len));
 }
 
 static kmqtt_err_t mtls_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)

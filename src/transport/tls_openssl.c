@@ -25,10 +25,13 @@ typedef struct ossl {
     SSL_SESSION *session; /* the last one, offered on the next open */
     uint64_t bytes_in, bytes_out;
     bool lower_eof;
+    kmqtt_err_t lower_err; /* the lower transport's last send error */
+    /* The first fatal error of this connection, returned by every later
+     * send/recv: a caller that ignored one (a best-effort flush) still
+     * learns the real reason, not "closed". */
+    kmqtt_err_t fatal;
     kmqtt_tls_stats_t stats;
 } ossl_t;
-
-static long ossl_send(void *ctx, const void *buf, size_t len);
 
 const char *kmqtt_tls_backend(void)
 {
@@ -47,6 +50,7 @@ static int bio_write(BIO *b, const char *buf, int len)
         return -1;
     }
     if (n < 0) {
+        t->lower_err = (kmqtt_err_t)n;
         return -1;
     }
     t->bytes_out += (uint64_t)n;
@@ -336,6 +340,8 @@ static kmqtt_err_t ossl_open(void *ctx, const char *host, uint16_t port, uint32_
         return err;
     }
     t->lower_eof = false;
+    t->lower_err = KMQTT_OK;
+    t->fatal = KMQTT_OK;
     in0 = t->bytes_in;
     out0 = t->bytes_out;
     start = kmqtt_port_now_ms();
@@ -357,7 +363,28 @@ static kmqtt_err_t ossl_open(void *ctx, const char *host, uint16_t port, uint32_
     return KMQTT_OK;
 }
 
-static long ossl_send(void *ctx, const void *buf, size_t len)
+/* A write failed below us. With TLS 1.3 the server judges our certificate
+ * after our handshake ended and closes right after its alert, so our next
+ * write may fail before we read that alert: read it now (the connection is
+ * lost either way) so the error names the reason. */
+static long send_failed(ossl_t *t)
+{
+    char scratch[256];
+    kmqtt_err_t lower = t->lower_err != KMQTT_OK ? t->lower_err : KMQTT_EIO;
+    int n;
+    ERR_clear_error();
+    n = SSL_read(t->ssl, scratch, sizeof(scratch));
+    if (n <= 0 && SSL_get_error(t->ssl, n) == SSL_ERROR_SSL) {
+        kmqtt_err_t err = map_ssl_error(t);
+        if (err != KMQTT_ETLS) {
+            return err;
+        }
+    }
+    ERR_clear_error();
+    return t->lower_eof ? KMQTT_ECLOSED : lower;
+}
+
+static long send_raw(void *ctx, const void *buf, size_t len)
 {
     ossl_t *t = ctx;
     int n;
@@ -378,12 +405,11 @@ static long ossl_send(void *ctx, const void *buf, size_t len)
     case SSL_ERROR_SSL:
         return map_ssl_error(t);
     default:
-        ERR_clear_error();
-        return t->lower_eof ? KMQTT_ECLOSED : KMQTT_EIO;
+        return send_failed(t);
     }
 }
 
-static long ossl_recv(void *ctx, void *buf, size_t len)
+static long recv_raw(void *ctx, void *buf, size_t len)
 {
     ossl_t *t = ctx;
     int n;
@@ -408,6 +434,26 @@ static long ossl_recv(void *ctx, void *buf, size_t len)
         ERR_clear_error();
         return t->lower_eof ? KMQTT_ECLOSED : KMQTT_EIO;
     }
+}
+
+static long sticky(ossl_t *t, long r)
+{
+    if (r < 0 && t->ssl != NULL && t->fatal == KMQTT_OK) {
+        t->fatal = (kmqtt_err_t)r;
+    }
+    return r;
+}
+
+static long ossl_send(void *ctx, const void *buf, size_t len)
+{
+    ossl_t *t = ctx;
+    return t->fatal != KMQTT_OK ? t->fatal : sticky(t, send_raw(ctx, buf, len));
+}
+
+static long ossl_recv(void *ctx, void *buf, size_t len)
+{
+    ossl_t *t = ctx;
+    return t->fatal != KMQTT_OK ? t->fatal : sticky(t, recv_raw(ctx, buf, len));
 }
 
 static kmqtt_err_t ossl_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
