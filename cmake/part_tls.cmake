@@ -55,3 +55,11 @@ message(STATUS "kmqtt TLS: ${KMQTT_TLS} (available: ${KMQTT_TLS_BACKENDS})")
 if(KMQTT_BUILD_TESTS AND KMQTT_TLS_BACKENDS)
   add_subdirectory(${PROJECT_SOURCE_DIR}/tests/tls ${CMAKE_BINARY_DIR}/tests/tls)
 endif()
+
+# The handshake benchmark, once per backend: <build>/bin/kmqtt-tlsbench-<backend>.
+foreach(backend ${KMQTT_TLS_BACKENDS})
+  add_executable(kmqtt-tlsbench-${backend} ${PROJECT_SOURCE_DIR}/bench/tls_handshake.c)
+  target_link_libraries(kmqtt-tlsbench-${backend} PRIVATE kmqtt_tls_${backend} kmqtt_static)
+  target_compile_options(kmqtt-tlsbench-${backend} PRIVATE ${KMQTT_WARNINGS})
+  target_compile_definitions(kmqtt-tlsbench-${backend} PRIVATE _POSIX_C_SOURCE=200809L)
+endforeach()
