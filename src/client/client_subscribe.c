@@ -321,7 +321,8 @@ kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, 
             return KMQTT_EINVAL;
         items[i].filter.ptr = subs[i].filter;
         items[i].filter.len = strlen(subs[i].filter);
-        if (kmqtt_topic_filter_validate(subs[i].filter, items[i].filter.len) != KMQTT_OK)
+        if (items[i].filter.len > c->opt.max_topic_len ||
+            kmqtt_topic_filter_validate(subs[i].filter, items[i].filter.len) != KMQTT_OK)
             return KMQTT_EINVAL;
         items[i].qos = subs[i].qos;
     }
