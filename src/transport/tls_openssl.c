@@ -277,8 +277,17 @@ static kmqtt_err_t setup_ssl(ossl_t *t, const char *host)
     BIO_set_data(bio, t);
     SSL_set_bio(t->ssl, bio, bio);
     SSL_set_app_data(t->ssl, t);
-    if (!is_ip && name != NULL && SSL_set_tlsext_host_name(t->ssl, name) != 1) {
-        return KMQTT_ETLS_CONFIG;
+    if (!is_ip && name != NULL) {
+        /* The macro casts away const; a DNS name fits in 253 bytes. */
+        char sni[256];
+        size_t len = strlen(name);
+        if (len >= sizeof(sni)) {
+            return KMQTT_ETLS_CONFIG;
+        }
+        memcpy(sni, name, len + 1);
+        if (SSL_set_tlsext_host_name(t->ssl, sni) != 1) {
+            return KMQTT_ETLS_CONFIG;
+        }
     }
     if (!t->conf.insecure && name != NULL) {
         X509_VERIFY_PARAM *p = SSL_get0_param(t->ssl);
