@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +421,44 @@ static void test_cycles(void **state)
     kmqtt_client_destroy(c);
 }
 
+/* A server that accepts and never answers: the handshake in open() ends at
+ * its timeout (KMQTT_ETIMEDOUT), and at once on wake() from another thread
+ * (KMQTT_ECANCELED); neither leaves a descriptor or a byte behind. */
+static void *wake_later(void *arg)
+{
+    kmqtt_transport_t *tr = arg;
+    sleep_ms(300);
+    tr->wake(tr->ctx);
+    return NULL;
+}
+
+static void test_handshake_timeout_and_wake(void **state)
+{
+    kmqtt_tls_options_t t;
+    kmqtt_transport_t tcp, tls;
+    it_baseline_t base;
+    silent_t *s = silent_start();
+    pthread_t th;
+    uint64_t t0;
+    (void)state;
+    assert_non_null(s);
+    it_take_baseline(&parent, &base);
+    tls_defaults(&t);
+    assert_int_equal(kmqtt_port_tcp_create(&parent, &tcp), KMQTT_OK);
+    assert_int_equal(kmqtt_tls_create(&parent, &t, &tcp, &tls), KMQTT_OK);
+    t0 = now_ms();
+    assert_int_equal(tls.open(tls.ctx, "127.0.0.1", silent_port(s), 300), KMQTT_ETIMEDOUT);
+    assert_true(now_ms() - t0 < 5000);
+    assert_int_equal(pthread_create(&th, NULL, wake_later, &tls), 0);
+    t0 = now_ms();
+    assert_int_equal(tls.open(tls.ctx, "127.0.0.1", silent_port(s), 30000), KMQTT_ECANCELED);
+    assert_true(now_ms() - t0 < 20000);
+    pthread_join(th, NULL);
+    tls.destroy(tls.ctx);
+    silent_stop(s);
+    it_expect_baseline(&parent, &base, "handshake timeout and wake", 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,7 +467,7 @@ int main(void)
         cmocka_unit_test(test_wrong_host),     cmocka_unit_test(test_self_signed),
         cmocka_unit_test(test_no_client_cert), cmocka_unit_test(test_insecure),
         cmocka_unit_test(test_bad_config),     cmocka_unit_test(test_resumption),
-        cmocka_unit_test(test_cycles),
+        cmocka_unit_test(test_cycles),         cmocka_unit_test(test_handshake_timeout_and_wake),
     };
     printf("TLS backend: %s\n", kmqtt_tls_backend());
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
