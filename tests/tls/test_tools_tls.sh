@@ -12,9 +12,24 @@ SOAK=$KT_BIN/kmqtt-soak
 C=$KT_TMP/certs
 sh "$HERE/make_certs.sh" "$C" || { echo "FAIL - make_certs.sh"; exit 1; }
 
-TLS=$(kt_random_port)
-MTLS=$((TLS + 1))
-SELF=$((TLS + 2))
+# Three consecutive ports no one listens on (broker_start retries only its
+# own plain port, so the TLS ones are checked here first).
+listening() {
+    if command -v ss >/dev/null 2>&1; then
+        ss -ltnH 2>/dev/null | awk '{print $4}' | grep -q -E ":($1|$2|$3)\$"
+    else
+        return 1
+    fi
+}
+tries=0
+while :; do
+    TLS=$(kt_random_port)
+    MTLS=$((TLS + 1))
+    SELF=$((TLS + 2))
+    listening "$TLS" "$MTLS" "$SELF" || break
+    tries=$((tries + 1))
+    [ $tries -lt 20 ] || break
+done
 broker_start "allow_anonymous true" \
     "listener $TLS 127.0.0.1" "cafile $C/ca.crt" "certfile $C/server.crt" "keyfile $C/server.key" \
     "listener $MTLS 127.0.0.1" "cafile $C/ca.crt" "certfile $C/server.crt" \
