@@ -459,6 +459,56 @@ static void test_handshake_timeout_and_wake(void **state)
     it_expect_baseline(&parent, &base, "handshake timeout and wake", 0);
 }
 
+/* ALPN: the ClientHello offers the configured protocols (what cloud brokers
+ * on port 443 route by). mosquitto 2.0.11 has no ALPN setting, so the
+ * server here is openssl s_server, which prints what the client offered. */
+static void test_alpn_offered(void **state)
+{
+    kmqtt_tls_options_t t;
+    kmqtt_transport_t tcp, tls;
+    it_baseline_t base;
+    char accept[32];
+    uint16_t p = unused_port();
+    proc_t *srv;
+    char *argv[18];
+    int n = 0;
+    (void)state;
+    snprintf(accept, sizeof accept, "127.0.0.1:%u", (unsigned)p);
+    argv[n++] = "openssl";
+    argv[n++] = "s_server";
+    argv[n++] = "-accept";
+    argv[n++] = accept;
+    argv[n++] = "-cert";
+    argv[n++] = (char *)cert_path("server.crt");
+    argv[n++] = "-key";
+    argv[n++] = (char *)cert_path("server.key");
+    argv[n++] = "-alpn";
+    argv[n++] = "mqtt";
+    argv[n++] = "-www"; /* serves without reading its stdin (/dev/null) */
+    argv[n++] = "-naccept";
+    argv[n++] = "1";
+    argv[n] = NULL;
+    srv = proc_spawn(argv);
+    assert_non_null(srv);
+    assert_true(proc_wait_output(srv, "ACCEPT", 10000));
+    it_take_baseline(&parent, &base);
+    tls_defaults(&t);
+    t.alpn = "mqtt,x-other";
+    assert_int_equal(kmqtt_port_tcp_create(&parent, &tcp), KMQTT_OK);
+    assert_int_equal(kmqtt_tls_create(&parent, &t, &tcp, &tls), KMQTT_OK);
+    if (tls.open(tls.ctx, "127.0.0.1", p, WAIT_MS) != KMQTT_OK) {
+        fail_msg("s_server said: %s", proc_output(srv));
+    }
+    tls.destroy(tls.ctx);
+    /* s_server's stdout is a file (fully buffered): it shows once the one
+     * connection it serves (-naccept 1) has ended and it exits. */
+    if (!proc_wait_output(srv, "ALPN protocols advertised by the client: mqtt, x-other", 10000)) {
+        fail_msg("s_server said: %s", proc_output(srv));
+    }
+    it_expect_baseline(&parent, &base, "alpn", 0);
+    proc_free(srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_no_client_cert), cmocka_unit_test(test_insecure),
         cmocka_unit_test(test_bad_config),     cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_cycles),         cmocka_unit_test(test_handshake_timeout_and_wake),
+        cmocka_unit_test(test_alpn_offered),
     };
     printf("TLS backend: %s\n", kmqtt_tls_backend());
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
