@@ -48,7 +48,7 @@ static int group_setup(void **state)
     char conf[2048];
     size_t n = 0;
     broker_opts_t bo;
-    int i;
+    int i, attempt;
     (void)state;
     if (it_parent_init(&parent) != 0) {
         return -1;
@@ -62,17 +62,22 @@ static int group_setup(void **state)
     if (system(cmd) != 0) {
         return -1;
     }
-    for (i = 0; i < L_COUNT; i++) {
-        port[i] = unused_port();
-        n += (size_t)snprintf(conf + n, sizeof(conf) - n,
-                              "listener %u 127.0.0.1\ncafile %s/ca.crt\ncertfile %s/%s.crt\n"
-                              "keyfile %s/%s.key\n%s",
-                              (unsigned)port[i], dir, dir, cert_of[i], dir, cert_of[i],
-                              i == L_MTLS ? "require_certificate true\n" : "");
+    /* A port read back from unused_port() may be taken by another test's
+     * connection before mosquitto binds it: a few tries with fresh ports. */
+    for (attempt = 0; attempt < 3 && broker == NULL; attempt++) {
+        n = 0;
+        for (i = 0; i < L_COUNT; i++) {
+            port[i] = unused_port();
+            n += (size_t)snprintf(conf + n, sizeof(conf) - n,
+                                  "listener %u 127.0.0.1\ncafile %s/ca.crt\ncertfile %s/%s.crt\n"
+                                  "keyfile %s/%s.key\n%s",
+                                  (unsigned)port[i], dir, dir, cert_of[i], dir, cert_of[i],
+                                  i == L_MTLS ? "require_certificate true\n" : "");
+        }
+        memset(&bo, 0, sizeof(bo));
+        bo.extra_conf = conf;
+        broker = broker_start(&bo);
     }
-    memset(&bo, 0, sizeof(bo));
-    bo.extra_conf = conf;
-    broker = broker_start(&bo);
     return broker != NULL ? 0 : -1;
 }
 

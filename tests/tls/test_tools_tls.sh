@@ -12,23 +12,24 @@ SOAK=$KT_BIN/kmqtt-soak
 C=$KT_TMP/certs
 sh "$HERE/make_certs.sh" "$C" || { echo "FAIL - make_certs.sh"; exit 1; }
 
-# Three consecutive ports no one listens on (broker_start retries only its
-# own plain port, so the TLS ones are checked here first).
-listening() {
-    if command -v ss >/dev/null 2>&1; then
-        ss -ltnH 2>/dev/null | awk '{print $4}' | grep -q -E ":($1|$2|$3)\$"
-    else
-        return 1
-    fi
+# Three consecutive ports for the TLS listeners (broker_start retries only
+# its own plain port). Taken below the kernel's ephemeral range, so no
+# outgoing connection of a test running in parallel holds one, and checked
+# against every socket on the machine first.
+eph_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+in_use() {
+    command -v ss >/dev/null 2>&1 &&
+        ss -tanH 2>/dev/null | awk '{print $4}' | grep -q -E ":($1|$2|$3)\$"
 }
 tries=0
 while :; do
-    TLS=$(kt_random_port)
+    n=$(od -An -N2 -tu2 /dev/urandom | tr -d ' \n')
+    TLS=$((10000 + n % (eph_lo - 10003)))
     MTLS=$((TLS + 1))
     SELF=$((TLS + 2))
-    listening "$TLS" "$MTLS" "$SELF" || break
+    in_use "$TLS" "$MTLS" "$SELF" || break
     tries=$((tries + 1))
-    [ $tries -lt 20 ] || break
+    [ $tries -lt 50 ] || break
 done
 broker_start "allow_anonymous true" \
     "listener $TLS 127.0.0.1" "cafile $C/ca.crt" "certfile $C/server.crt" "keyfile $C/server.key" \
