@@ -6,7 +6,8 @@
 set -eu
 
 PACKAGES="cmake make gcc clang libclang-rt-14-dev libcmocka-dev mosquitto mosquitto-clients \
-gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev iproute2 qemu-system-arm"
+gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev iproute2 qemu-system-arm \
+libssl-dev libmbedtls-dev openssl"
 # make bench also builds the peers it compares against.
 if [ "${1:-}" = bench ]; then
     PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev"

@@ -333,7 +333,6 @@ int main(int argc, char **argv)
     char *owned = NULL;
     const char *msg = NULL;
     size_t len = 0, need;
-    kmqtt_err_t e;
     int rc = tool_parse(&p.o, TOOL_PUB, argc, argv);
 
     if (rc != TOOL_CONTINUE) {
@@ -357,11 +356,10 @@ int main(int argc, char **argv)
     co.on_publish_done = on_publish_done;
     co.ctx = &p;
 
-    e = kmqtt_client_create(&co, &p.c);
-    if (e != KMQTT_OK) {
-        tool_error("cannot create the client: %s", kmqtt_strerror(e));
+    rc = tool_client_create(&p.o, &co, &p.c);
+    if (rc != TOOL_CONTINUE) {
         free(owned);
-        return e == KMQTT_EINVAL ? TOOL_EXIT_USAGE : TOOL_EXIT_LOST;
+        return rc;
     }
     rc = tool_connect(&p.o, p.c);
     if (rc == TOOL_CONTINUE) {

@@ -59,6 +59,7 @@ typedef struct soak {
     uint8_t qos;
     const char *csv_path, *svg_path;
     bool debug, thread;
+    tool_tls_t tls; /* TLS options: each cycle's client gets its own TLS transport */
 
     /* the private broker */
     pid_t broker_pid;
@@ -103,6 +104,8 @@ static void usage_text(FILE *f)
             "  --svg FILE    the run as a chart to open in a browser\n"
             "  --thread      run each client with its background thread (kmqtt_start)\n"
             "  -d            debug lines on stderr\n"
+            "  --cafile, --capath, --cert, --key, --insecure, --alpn, --tls-version\n"
+            "                TLS to the broker (needs -h/-p: the private broker has no TLS)\n"
             "\n"
             "stdout ends with: soak: cycles=N heap_growth=B fd_growth=F thread_growth=T\n"
             "exit codes: 0 no growth, 1 usage, 2 broker not reached, 3 connection refused,\n"
@@ -195,6 +198,20 @@ static int parse_args(soak_t *k, int argc, char **argv)
             k->thread = true;
             continue;
         }
+        if (tool_tls_is_opt(a)) {
+            const char *v = NULL;
+            if (tool_tls_opt_has_arg(a)) {
+                if (i + 1 >= argc) {
+                    tool_error("%s needs a value (see --help)", a);
+                    return TOOL_EXIT_USAGE;
+                }
+                v = argv[++i];
+            }
+            if (!tool_tls_set(&k->tls, a, v)) {
+                return TOOL_EXIT_USAGE;
+            }
+            continue;
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "-i") == 0 || is_opt(a, "--csv") ||
             is_opt(a, "--svg")) {
             const char *name = a[1] != '-' ? a : (is_opt(a, "--csv") ? "--csv" : "--svg");
@@ -271,7 +288,11 @@ static int parse_args(soak_t *k, int argc, char **argv)
         k->host = "localhost"; /* -p alone: an external broker, like mosquitto_pub */
     }
     if (k->host != NULL && k->port == 0) {
-        k->port = 1883;
+        k->port = tool_tls_default_port(&k->tls);
+    }
+    if (k->tls.tls && k->host == NULL) {
+        tool_error("TLS options need an external broker (-h/-p): the private one has no TLS");
+        return TOOL_EXIT_USAGE;
     }
     return TOOL_CONTINUE;
 }
@@ -700,6 +721,8 @@ static int run_cycle(soak_t *k, unsigned long cycle, soak_sample_t *s)
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_connack_info_t info;
+    kmqtt_transport_t tr;
+    bool tr_used = false;
     uint64_t t0 = now_us();
     kmqtt_err_t e;
     int rc;
@@ -722,7 +745,15 @@ static int run_cycle(soak_t *k, unsigned long cycle, soak_sample_t *s)
     o.ctx = k;
     o.mem = &k->parent;
     o.mem_debug = true;
+    rc = tool_tls_transport(&k->tls, &k->parent, &tr, &tr_used);
+    if (rc != TOOL_CONTINUE) {
+        return rc;
+    }
+    o.transport = tr_used ? &tr : NULL;
     e = kmqtt_client_create(&o, &c);
+    if (e != KMQTT_OK && tr_used) {
+        tr.destroy(tr.ctx); /* still ours when create failed */
+    }
     if (e != KMQTT_OK) {
         tool_error("cycle %lu: creating the client: %s", cycle, kmqtt_strerror(e));
         return TOOL_EXIT_LOST;

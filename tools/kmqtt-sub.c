@@ -164,7 +164,6 @@ int main(int argc, char **argv)
     static sub_t s; /* static: tool_opts_t holds the URL and id buffers */
     kmqtt_client_options_t co;
     kmqtt_client_t *c = NULL;
-    kmqtt_err_t e;
     int rc = tool_parse(&s.o, TOOL_SUB, argc, argv);
 
     if (rc != TOOL_CONTINUE) {
@@ -178,10 +177,9 @@ int main(int argc, char **argv)
     co.on_message = on_message;
     co.ctx = &s;
 
-    e = kmqtt_client_create(&co, &c);
-    if (e != KMQTT_OK) {
-        tool_error("cannot create the client: %s", kmqtt_strerror(e));
-        return e == KMQTT_EINVAL ? TOOL_EXIT_USAGE : TOOL_EXIT_LOST;
+    rc = tool_client_create(&s.o, &co, &c);
+    if (rc != TOOL_CONTINUE) {
+        return rc;
     }
     rc = tool_connect(&s.o, c);
     if (rc == TOOL_CONTINUE) {

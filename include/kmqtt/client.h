@@ -326,6 +326,25 @@ typedef struct kmqtt_client_options {
      * (reported as kmqtt_connack_info_t.assigned_client_id; a new one on
      * every connection). client_id is then ignored. */
     bool server_assigned_id;
+
+    /* security limits
+     * Every bound on what the broker can make the client hold, and what a
+     * violation does (each ends the connection; on_state gets the error):
+     *  - rx_buffer_size is the largest incoming packet: a larger one is
+     *    refused from its fixed header, before its body arrives
+     *    (KMQTT_ETOOBIG).
+     *  - max_topic_len (below): an incoming PUBLISH with a longer topic ends
+     *    the connection with KMQTT_ELIMIT (a configured bound, not a protocol
+     *    error: the packet itself is valid MQTT); kmqtt_publish and
+     *    kmqtt_subscribe refuse a longer topic or filter with KMQTT_EINVAL.
+     *  - max_inflight bounds our unacknowledged QoS 1/2 publishes
+     *    (kmqtt_publish: KMQTT_ELIMIT, or waits publish_block_ms), and
+     *    max_subscriptions the handlers kept (kmqtt_subscribe: KMQTT_ELIMIT).
+     *  - Credentials: username and password are copied at create and wiped
+     *    (through a volatile pointer, so the compiler keeps the stores)
+     *    when the client is destroyed, as is the session buffer that held
+     *    the CONNECT packet. */
+    size_t max_topic_len; /* default KMQTT_CFG_MAX_TOPIC_LEN (config.h); 0 = that */
 } kmqtt_client_options_t;
 
 /* Bytes kmqtt_client_create needs in options.memory for o (the defaults

@@ -37,7 +37,8 @@ typedef enum kmqtt_tls_version {
 typedef struct kmqtt_tls_options {
     /* Trust: ca_file (PEM bundle), ca_path (directory of hashed PEMs) or
      * ca_pem (PEM text in memory, for devices without a file system). All
-     * NULL: the system store on Linux (OpenSSL), an error elsewhere. */
+     * NULL: the system store on Linux (OpenSSL); with mbedTLS, which has no
+     * system store, create fails with KMQTT_ETLS_CONFIG (unless insecure). */
     const char *ca_file;
     const char *ca_path;
     const char *ca_pem;
@@ -47,10 +48,13 @@ typedef struct kmqtt_tls_options {
     const char *cert_pem;
     const char *key_pem;
     /* The name sent as SNI and checked against the certificate; NULL = the
-     * host given to open(). */
+     * host given to open(). An IP address is checked against the
+     * certificate's IP SANs and never sent as SNI (RFC 6066). */
     const char *server_name;
     /* ALPN protocol list, comma-separated ("mqtt"); NULL = none. */
     const char *alpn;
+    /* KMQTT_TLS_1_3 with mbedTLS 2.28 (no TLS 1.3 client): create fails
+     * with KMQTT_EUNSUPPORTED. */
     kmqtt_tls_version_t min_version;
     /* true skips certificate and host name verification. Never the default;
      * the tools print a warning when it is on. */
@@ -67,7 +71,8 @@ void kmqtt_tls_options_init(kmqtt_tls_options_t *o);
 /* Handshake statistics of the last open(), for measurements and logs. */
 typedef struct kmqtt_tls_stats {
     bool resumed;         /* the last handshake resumed a session */
-    uint32_t handshake_ms; /* from the first ClientHello byte to handshake done */
+    uint32_t handshake_ms; /* after the lower open(): ClientHello to handshake done
+                              (ms resolution: use a benchmark for finer numbers) */
     uint64_t bytes_out;   /* TLS bytes written / read by the last handshake */
     uint64_t bytes_in;
     char version[16];     /* "TLSv1.3", "TLSv1.2" */
@@ -79,9 +84,16 @@ typedef struct kmqtt_tls_stats {
  * timeout and verifies; its errors add KMQTT_ETLS, KMQTT_ECERT_UNTRUSTED,
  * KMQTT_ECERT_EXPIRED, KMQTT_ECERT_HOSTNAME and KMQTT_ECERT_REJECTED to the
  * lower transport's. A failed open() leaves nothing open and nothing
- * allocated beyond what create took. Returns KMQTT_OK, KMQTT_EINVAL,
- * KMQTT_ENOMEM, KMQTT_ETLS_CONFIG or KMQTT_EUNSUPPORTED (built without TLS).
- * Does not block. */
+ * allocated beyond what create took. With TLS 1.3 the server judges our
+ * certificate after our handshake ended: its refusal then comes from the
+ * first send()/recv() as KMQTT_ECERT_REJECTED, and every later call of that
+ * connection returns the same error. Returns KMQTT_OK, KMQTT_EINVAL (bad
+ * version, certificate without key, malformed ALPN list), KMQTT_ENOMEM,
+ * KMQTT_ETLS_CONFIG (a file or PEM that does not load) or
+ * KMQTT_EUNSUPPORTED (TLS 1.3 asked of a backend without it). Memory of our
+ * own comes from m; the TLS library's internal allocations do not (neither
+ * OpenSSL nor Debian's mbedTLS, built without MBEDTLS_PLATFORM_MEMORY, can
+ * be given an allocator per context). Does not block. */
 kmqtt_err_t kmqtt_tls_create(kmqtt_mem_t *m, const kmqtt_tls_options_t *o,
                              const kmqtt_transport_t *lower, kmqtt_transport_t *out);
 

@@ -51,6 +51,7 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->connect_timeout_ms = 10000;
     o->reconnect_min_ms = 500;
     o->reconnect_max_ms = 30000;
+    o->max_topic_len = KMQTT_CFG_MAX_TOPIC_LEN;
 }
 
 /* Zeros stand for the defaults, so a zeroed struct is usable too. */
@@ -73,6 +74,8 @@ static void options_resolve(const kmqtt_client_options_t *in, kmqtt_client_optio
         o->max_inflight = 20;
     if (o->max_subscriptions == 0)
         o->max_subscriptions = 32;
+    if (o->max_topic_len == 0)
+        o->max_topic_len = KMQTT_CFG_MAX_TOPIC_LEN;
     if (o->connect_timeout_ms == 0)
         o->connect_timeout_ms = 10000;
     if (o->reconnect_min_ms == 0)
@@ -266,6 +269,15 @@ static kmqtt_err_t copy_strings(kmqtt_client_t *c, const kmqtt_client_options_t 
 /* Releases whatever create got so far (each pointer is NULL until set),
  * the client struct last, through a copy of its context that does not
  * live in the memory being freed. */
+/* Clears n bytes through a volatile pointer: a memset just before free is a
+ * dead store the compiler may drop, and this must not be dropped. */
+static void wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n-- > 0)
+        *v++ = 0;
+}
+
 static void client_free(kmqtt_client_t *c)
 {
     kmqtt_mem_t last;
@@ -281,6 +293,16 @@ static void client_free(kmqtt_client_t *c)
     (void)kmqtt_mem_free(&c->mem, c->match);
     (void)kmqtt_mem_free(&c->mem, c->scratch);
     (void)kmqtt_mem_free(&c->mem, c->inflight_ids);
+    /* The credentials, and the session buffers the CONNECT packet that
+     * carried them went through. */
+    if (c->storage != NULL)
+        wipe(c->storage, c->storage_size);
+    if (c->strings != NULL) {
+        if (c->opt.username != NULL)
+            wipe(c->strings + (c->opt.username - c->strings), c->username_len);
+        if (c->opt.password != NULL)
+            wipe(c->strings + ((const char *)c->opt.password - c->strings), c->opt.password_len);
+    }
     (void)kmqtt_mem_free(&c->mem, c->storage);
     (void)kmqtt_mem_free(&c->mem, c->strings);
     (void)kmqtt_mem_free(&c->mem, c->servers_block);
@@ -387,6 +409,7 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
         c->nservers = 1;
     }
     c->storage = kmqtt_mem_alloc(&c->mem, "session", storage_size);
+    c->storage_size = c->storage != NULL ? storage_size : 0;
     c->handlers = kmqtt_mem_calloc(&c->mem, "sub", subs * sizeof *c->handlers);
     c->match = kmqtt_mem_alloc(&c->mem, "sub", 2 * subs * sizeof *c->match);
     c->scratch = kmqtt_mem_alloc(&c->mem, "msg", c->opt.rx_buffer_size);

@@ -60,6 +60,11 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
                 return err;
             break;
         case KMQTT_EV_MESSAGE:
+            /* A configured bound, not a protocol error: valid MQTT the
+             * application said it will not take. 3.1.1 has no way to refuse
+             * one message, so the connection ends. */
+            if (ev.packet.u.publish.topic.len > c->opt.max_topic_len)
+                return kc_lost(c, KMQTT_ELIMIT);
             kc_dispatch(c, &ev.packet.u.publish);
             break;
         case KMQTT_EV_PUBLISH_DONE:

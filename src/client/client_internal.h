@@ -157,6 +157,7 @@ struct kmqtt_client {
 
     kmqtt_session_t s;
     void *storage;
+    size_t storage_size; /* wiped at destroy: it held the CONNECT packet */
 
     /* connection */
     kmqtt_conn_state_t state;

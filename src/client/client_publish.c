@@ -104,7 +104,7 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
     msg.topic.len = strlen(topic);
     /* An empty topic is valid only with a 5.0 Topic Alias, which this call
      * cannot send; the rest of the topic is checked once, by the session. */
-    if (msg.topic.len == 0)
+    if (msg.topic.len == 0 || msg.topic.len > c->opt.max_topic_len)
         return KMQTT_EINVAL;
     msg.payload.ptr = payload;
     msg.payload.len = len;

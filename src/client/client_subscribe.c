@@ -366,7 +366,8 @@ kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *sub
             return KMQTT_EINVAL;
         items[i].filter.ptr = subs[i].filter;
         items[i].filter.len = strlen(subs[i].filter);
-        if (kmqtt_topic_filter_validate(subs[i].filter, items[i].filter.len) != KMQTT_OK)
+        if (items[i].filter.len > c->opt.max_topic_len ||
+            kmqtt_topic_filter_validate(subs[i].filter, items[i].filter.len) != KMQTT_OK)
             return KMQTT_EINVAL;
         /* Refused before it is sent: the SUBACK could not register it. */
         if (c->filter_pool != NULL && items[i].filter.len >= c->filter_slot)

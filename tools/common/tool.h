@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "kmqtt/client.h"
+#include "tool_tls.h"
 
 /* Process exit codes (also listed by --help). */
 enum {
@@ -115,6 +116,7 @@ typedef struct tool_opts {
     uint32_t repeat_delay_ms;
 
     tool_props_t v5; /* -D, --nl, --rap, -F */
+    tool_tls_t tls; /* TLS options, mqtts:// / ws:// / wss:// */
 
     /* Storage the parser owns: the split -L URL and the -I client id. */
     char url_buf[TOOL_URL_MAX];
@@ -150,7 +152,7 @@ void tool_debug(const tool_opts_t *o, const char *fmt, ...);
  * the exit code after printing --help (0) or one error line (1). */
 int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv);
 
-/* Splits "mqtt://[user[:pass]@]host[:port][/topic]" into o (copied into
+/* Splits "scheme://[user[:pass]@]host[:port][/topic]" (mqtt, mqtts, ws, wss) into o (copied into
  * o->url_buf). Returns TOOL_CONTINUE or TOOL_EXIT_USAGE after one line. */
 int tool_parse_url(tool_opts_t *o, const char *url);
 
@@ -165,6 +167,11 @@ const char *tool_suback_text(kmqtt_version_t v, uint8_t code);
  * connection was lost, for tool_lost); o must outlive the client. The other
  * callbacks and the buffer sizes are the caller's. */
 void tool_client_options(const tool_opts_t *o, kmqtt_client_options_t *co);
+
+/* Builds the transport o asks for (TLS, WebSocket) and creates the client
+ * with it (co from tool_client_options plus the caller's settings).
+ * Returns TOOL_CONTINUE and *c, or the exit code after one error line. */
+int tool_client_create(const tool_opts_t *o, kmqtt_client_options_t *co, kmqtt_client_t **c);
 
 /* Connects c, reporting a failure as one line. Returns TOOL_CONTINUE or the
  * exit code. */

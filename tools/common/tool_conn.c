@@ -212,6 +212,40 @@ void tool_client_options(const tool_opts_t *o, kmqtt_client_options_t *co)
     tool_props_apply(o, co); /* 5.0: -D connect and -D will (tool_props.c) */
 }
 
+int tool_client_create(const tool_opts_t *o, kmqtt_client_options_t *co, kmqtt_client_t **c)
+{
+    static kmqtt_mem_t mem;
+    static bool mem_ready;
+    kmqtt_transport_t tr;
+    bool used = false;
+    kmqtt_err_t e;
+    int rc;
+    if (!mem_ready) {
+        if (kmqtt_mem_init(&mem, NULL) != KMQTT_OK) {
+            tool_error("cannot set up memory accounting");
+            return TOOL_EXIT_LOST;
+        }
+        mem_ready = true;
+    }
+    rc = tool_tls_transport(&o->tls, &mem, &tr, &used);
+    if (rc != TOOL_CONTINUE) {
+        return rc;
+    }
+    if (used) {
+        co->transport = &tr;
+    }
+    e = kmqtt_client_create(co, c);
+    co->transport = NULL; /* tr dies with this frame; the client has its copy */
+    if (e != KMQTT_OK) {
+        if (used) {
+            tr.destroy(tr.ctx); /* still ours when create failed */
+        }
+        tool_error("cannot create the client: %s", kmqtt_strerror(e));
+        return e == KMQTT_EINVAL ? TOOL_EXIT_USAGE : TOOL_EXIT_LOST;
+    }
+    return TOOL_CONTINUE;
+}
+
 /* Errors that mean the broker sent something kmqtt could not accept. */
 static bool is_protocol_error(kmqtt_err_t e)
 {
@@ -231,8 +265,9 @@ int tool_connect(const tool_opts_t *o, kmqtt_client_t *c)
     kmqtt_err_t e;
 
     memset(&info, 0, sizeof info);
-    tool_debug(o, "connecting to %s:%u (MQTT %s, client id %s, keepalive %u, %s session)", o->host,
-               (unsigned)o->port, o->version == KMQTT_V5 ? "5.0" : "3.1.1",
+    tool_debug(o, "connecting to %s%s:%u (MQTT %s, client id %s, keepalive %u, %s session)",
+               o->tls.ws ? (o->tls.tls ? "wss://" : "ws://") : (o->tls.tls ? "mqtts://" : ""),
+               o->host, (unsigned)o->port, o->version == KMQTT_V5 ? "5.0" : "3.1.1",
                o->id != NULL ? o->id : "random", (unsigned)o->keepalive,
                o->clean ? "clean" : "persistent");
     e = kmqtt_connect(c, 0, &info);

@@ -94,15 +94,7 @@ static const opt_def_t OPTS[] = {
     {O_REPEAT, NULL, "--repeat", true, FOR_PUB},
     {O_REPEAT_DELAY, NULL, "--repeat-delay", true, FOR_PUB},
     {O_HELP, NULL, "--help", false, FOR_BOTH},
-    {O_NO_TLS, NULL, "--cafile", true, FOR_BOTH},
-    {O_NO_TLS, NULL, "--capath", true, FOR_BOTH},
-    {O_NO_TLS, NULL, "--cert", true, FOR_BOTH},
-    {O_NO_TLS, NULL, "--key", true, FOR_BOTH},
     {O_NO_TLS, NULL, "--keyform", true, FOR_BOTH},
-    {O_NO_TLS, NULL, "--insecure", false, FOR_BOTH},
-    {O_NO_TLS, NULL, "--tls-version", true, FOR_BOTH},
-    {O_NO_TLS, NULL, "--tls-alpn", true, FOR_BOTH},
-    {O_NO_TLS, NULL, "--alpn", true, FOR_BOTH},
     {O_NO_TLS, NULL, "--ciphers", true, FOR_BOTH},
     {O_NO_TLS, NULL, "--psk", true, FOR_BOTH},
     {O_NO_TLS, NULL, "--psk-identity", true, FOR_BOTH},
@@ -137,7 +129,7 @@ static void usage(tool_kind_t k)
     printf("Connection:\n"
            "  -h HOST          broker host (default localhost)\n"
            "  -p PORT          broker port (default 1883)\n"
-           "  -L URL           mqtt://[user[:pass]@]host[:port]/topic\n"
+           "  -L URL           mqtt[s]://[user[:pass]@]host[:port]/topic (also ws://, wss://)\n"
            "  -i ID            client id (default: random)\n"
            "  -I PREFIX        client id is PREFIX followed by the process id\n"
            "  -u USER, -P PASS user name and password\n"
@@ -185,8 +177,9 @@ static void usage(tool_kind_t k)
                "                   is added: end FORMAT with \\n)\n"
                "  --nl, --rap      5.0 no local, retain as published\n");
     }
+    printf("%s", tool_tls_help());
     printf("  --help           this text\n\n"
-           "Not supported (refused with exit code 1): TLS (--cafile, --cert, ..., mqtts://),\n"
+           "Not supported (refused with exit code 1): --psk, --ciphers, --keyform, TLS engines,\n"
            "--proxy, --unix.\n\n"
            "Exit codes: 0 success, 1 bad arguments, 2 broker not reached, 3 connection\n"
            "refused by the broker, 4 subscription refused, 5 protocol error or connection\n"
@@ -266,25 +259,61 @@ static int refuse(const char *opt, const char *why)
     return TOOL_EXIT_USAGE;
 }
 
-int tool_parse_url(tool_opts_t *o, const char *url)
+/* url for messages: the password (between ':' and the last '@' of the
+ * user info) replaced by "***", so no error line ever shows it. */
+static const char *redact(const char *url, char *buf, size_t cap)
 {
-    static const char scheme[] = "mqtt://";
-    size_t n = strlen(url);
-    char *auth, *slash, *at, *hostp, *portp = NULL;
+    const char *start = strstr(url, "://");
+    const char *slash, *at, *colon;
+    start = start != NULL ? start + 3 : url;
+    slash = strchr(start, '/');
+    at = NULL;
+    for (colon = start; *colon != '\0' && (slash == NULL || colon < slash); colon++) {
+        if (*colon == '@') {
+            at = colon;
+        }
+    }
+    colon = at != NULL ? memchr(start, ':', (size_t)(at - start)) : NULL;
+    if (colon == NULL) {
+        return url;
+    }
+    snprintf(buf, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
+    return buf;
+}
 
-    if (strncmp(url, "mqtts://", 8) == 0) {
-        return refuse("-L mqtts://", "TLS is not supported yet");
+int tool_parse_url(tool_opts_t *o, const char *raw)
+{
+    static const struct {
+        const char *scheme;
+        bool tls, ws;
+    } schemes[] = {{"mqtt://", false, false},
+                   {"mqtts://", true, false},
+                   {"ws://", false, true},
+                   {"wss://", true, true}};
+    char shown[TOOL_URL_MAX + 8];
+    const char *url = redact(raw, shown, sizeof shown);
+    size_t n = strlen(raw);
+    size_t k;
+    char *auth = NULL, *slash, *at, *hostp, *portp = NULL;
+
+    for (k = 0; k < sizeof schemes / sizeof schemes[0]; k++) {
+        size_t len = strlen(schemes[k].scheme);
+        if (strncmp(raw, schemes[k].scheme, len) == 0) {
+            if (n >= sizeof o->url_buf) {
+                tool_error("-L: URL longer than %d bytes", TOOL_URL_MAX - 1);
+                return TOOL_EXIT_USAGE;
+            }
+            memcpy(o->url_buf, raw, n + 1);
+            auth = o->url_buf + len;
+            o->tls.tls = o->tls.tls || schemes[k].tls;
+            o->tls.ws = schemes[k].ws;
+            break;
+        }
     }
-    if (strncmp(url, scheme, sizeof scheme - 1) != 0) {
-        tool_error("-L '%s': the URL must start with mqtt://", url);
+    if (auth == NULL) {
+        tool_error("-L '%s': the URL must start with mqtt://, mqtts://, ws:// or wss://", url);
         return TOOL_EXIT_USAGE;
     }
-    if (n >= sizeof o->url_buf) {
-        tool_error("-L: URL longer than %d bytes", TOOL_URL_MAX - 1);
-        return TOOL_EXIT_USAGE;
-    }
-    memcpy(o->url_buf, url, n + 1);
-    auth = o->url_buf + sizeof scheme - 1;
     slash = strchr(auth, '/');
     if (slash != NULL) {
         *slash = '\0';
@@ -342,6 +371,7 @@ int tool_parse_url(tool_opts_t *o, const char *url)
             return bad_value("-L port", portp, "a port is 1..65535");
         }
         o->port = (uint16_t)v;
+        o->tls.port_given = true;
     }
     return TOOL_CONTINUE;
 }
@@ -390,6 +420,7 @@ static int apply(tool_opts_t *o, const opt_def_t *d, const char *opt, const char
             return bad_value(opt, val, "a port is 1..65535");
         }
         o->port = (uint16_t)v;
+        o->tls.port_given = true;
         break;
     case O_TOPIC:
         return add_topic(o, val, opt);
@@ -503,7 +534,7 @@ static int apply(tool_opts_t *o, const opt_def_t *d, const char *opt, const char
         usage(o->kind);
         return TOOL_EXIT_OK;
     case O_NO_TLS:
-        return refuse(opt, "TLS is not supported yet");
+        return refuse(opt, "this TLS option is not supported (see --help for those that are)");
     case O_PROPS: /* parsed by tool_parse itself: it takes 3 or 4 arguments */
         break;
     case O_NL:
@@ -581,9 +612,23 @@ int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv)
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const opt_def_t *d = find_opt(a);
+        const opt_def_t *d;
         const char *val = NULL;
         int rc;
+        if (tool_tls_is_opt(a)) {
+            if (tool_tls_opt_has_arg(a)) {
+                if (i + 1 >= argc) {
+                    tool_error("%s needs an argument; see --help", a);
+                    return TOOL_EXIT_USAGE;
+                }
+                val = argv[++i];
+            }
+            if (!tool_tls_set(&o->tls, a, val)) {
+                return TOOL_EXIT_USAGE;
+            }
+            continue;
+        }
+        d = find_opt(a);
         if (d == NULL) {
             if (a[0] == '-') {
                 tool_error("unknown option '%s'; see --help", a);
@@ -620,6 +665,9 @@ int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv)
         if (rc != TOOL_CONTINUE) {
             return rc;
         }
+    }
+    if (!o->tls.port_given) {
+        o->port = tool_tls_default_port(&o->tls);
     }
     return check(o, id_given, prefix_given, will_extra);
 }

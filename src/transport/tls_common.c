@@ -1,0 +1,165 @@
+/*
+ * Option copying, defaults and the handshake wait, shared by the OpenSSL and
+ * mbedTLS transports.
+ */
+#include "tls_common.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+void kmqtt_tls_options_init(kmqtt_tls_options_t *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    memset(o, 0, sizeof(*o));
+    o->min_version = KMQTT_TLS_1_2;
+    o->insecure = false;
+    o->session_resumption = true;
+}
+
+kmqtt_err_t tls_strdup(kmqtt_mem_t *m, const char *s, char **out)
+{
+    size_t n;
+    *out = NULL;
+    if (s == NULL) {
+        return KMQTT_OK;
+    }
+    n = strlen(s) + 1;
+    *out = kmqtt_mem_alloc(m, TLS_TAG, n);
+    if (*out == NULL) {
+        return KMQTT_ENOMEM;
+    }
+    memcpy(*out, s, n);
+    return KMQTT_OK;
+}
+
+void tls_strfree(kmqtt_mem_t *m, char **s)
+{
+    if (*s != NULL) {
+        /* Key material may sit in key_pem: clear before returning it. */
+        volatile char *p = *s;
+        while (*p != '\0') {
+            *p++ = '\0';
+        }
+        (void)kmqtt_mem_free(m, *s);
+        *s = NULL;
+    }
+}
+
+void tls_conf_free(kmqtt_mem_t *m, tls_conf_t *c)
+{
+    char **all[] = {&c->ca_file,  &c->ca_path, &c->ca_pem,      &c->cert_file, &c->key_file,
+                    &c->cert_pem, &c->key_pem, &c->server_name, &c->alpn};
+    size_t i;
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        tls_strfree(m, all[i]);
+    }
+}
+
+kmqtt_err_t tls_conf_copy(kmqtt_mem_t *m, const kmqtt_tls_options_t *o, tls_conf_t *c)
+{
+    kmqtt_err_t err = KMQTT_OK;
+    unsigned char wire[256];
+    memset(c, 0, sizeof(*c));
+    if (o->min_version != KMQTT_TLS_1_2 && o->min_version != KMQTT_TLS_1_3) {
+        return KMQTT_EINVAL;
+    }
+    /* A certificate without its key (or the reverse) can only be a mistake. */
+    if ((o->cert_file != NULL || o->cert_pem != NULL) !=
+        (o->key_file != NULL || o->key_pem != NULL)) {
+        return KMQTT_EINVAL;
+    }
+    if (o->alpn != NULL && tls_alpn_wire(o->alpn, wire, sizeof(wire)) <= 0) {
+        return KMQTT_EINVAL;
+    }
+    c->min_version = o->min_version;
+    c->insecure = o->insecure;
+    c->session_resumption = o->session_resumption;
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->ca_file, &c->ca_file);
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->ca_path, &c->ca_path);
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->ca_pem, &c->ca_pem);
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->cert_file, &c->cert_file);
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->key_file, &c->key_file);
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->cert_pem, &c->cert_pem);
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->key_pem, &c->key_pem);
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->server_name, &c->server_name);
+    if (err == KMQTT_OK)
+        err = tls_strdup(m, o->alpn, &c->alpn);
+    if (err != KMQTT_OK) {
+        tls_conf_free(m, c);
+    }
+    return err;
+}
+
+bool tls_host_ip(const char *host, unsigned char ip[16], size_t *ip_len)
+{
+    if (host == NULL) {
+        return false;
+    }
+    if (inet_pton(AF_INET, host, ip) == 1) {
+        *ip_len = 4;
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, ip) == 1) {
+        *ip_len = 16;
+        return true;
+    }
+    return false;
+}
+
+kmqtt_err_t tls_wait(const kmqtt_transport_t *lower, unsigned events, uint64_t deadline)
+{
+    for (;;) {
+        unsigned ready = 0;
+        uint64_t now = kmqtt_port_now_ms();
+        uint64_t left = deadline > now ? deadline - now : 0;
+        kmqtt_err_t err;
+        if (left == 0) {
+            return KMQTT_ETIMEDOUT;
+        }
+        err = lower->wait(lower->ctx, events, left > 0xffffffffu ? 0xffffffffu : (uint32_t)left,
+                          &ready);
+        if (err != KMQTT_OK) {
+            return err;
+        }
+        if (ready & KMQTT_WAIT_WOKEN) {
+            return KMQTT_ECANCELED;
+        }
+        if (ready & events) {
+            return KMQTT_OK;
+        }
+    }
+}
+
+long tls_alpn_wire(const char *list, unsigned char *out, size_t cap)
+{
+    size_t n = 0;
+    const char *p = list;
+    while (*p != '\0') {
+        const char *e = strchr(p, ',');
+        size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+        if (len == 0 || len > 255 || n + 1 + len > cap) {
+            return -1;
+        }
+        out[n++] = (unsigned char)len;
+        memcpy(out + n, p, len);
+        n += len;
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (*p == '\0') {
+                return -1;
+            }
+        }
+    }
+    return (long)n;
+}
