@@ -99,6 +99,8 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
         *seq = 0;
     if (c == NULL || topic == NULL || qos > 2 || (payload == NULL && len != 0))
         return KMQTT_EINVAL;
+    if (!KMQTT_CFG_QOS2 && qos == 2)
+        return KMQTT_EUNSUPPORTED; /* compiled out */
     memset(&msg, 0, sizeof msg);
     msg.topic.ptr = topic;
     msg.topic.len = strlen(topic);
@@ -112,9 +114,9 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
     msg.retain = retain;
     if (props != NULL) {
         msg.props = *props;
-        if (c->queue_buf != NULL) {
+        if (KC_QUEUE_ON(c)) {
             kc_lock(c);
-            err = c->queue.count != 0 ? KMQTT_ELIMIT : KMQTT_OK;
+            err = KC_QUEUED(c) != 0 ? KMQTT_ELIMIT : KMQTT_OK;
             kc_unlock(c);
             if (err != KMQTT_OK)
                 return err;
@@ -186,7 +188,7 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
         if (kc_wait_step(c, kc_remaining(deadline)) != KMQTT_OK)
             break;
     }
-    if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && c->queue_buf != NULL && props == NULL)
+    if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && KC_QUEUE_ON(c) && props == NULL)
         err = kc_queue_add(c, &msg, &id, seq);
     kc_unlock(c);
     if (err == KMQTT_OK && packet_id != NULL)
