@@ -15,7 +15,9 @@ CFLAGS="-std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -
 CFG_FULL="-DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_LOG=0"
 CFG_V311="-DKMQTT_CFG_V5=0 -DKMQTT_CFG_OFFLINE_QUEUE=0 -DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0"
 # The smallest useful client: 3.1.1, QoS 0/1 only (reconnect and resumption kept).
-CFG_MIN="$CFG_V311 -DKMQTT_CFG_QOS2=0"
+# Its RAM tables cut too: 8 remembered publish results, 2 concurrent
+# (un)subscribe requests, 12 memory tags (the 11 a client uses + "other").
+CFG_MIN="$CFG_V311 -DKMQTT_CFG_QOS2=0 -DKMQTT_CFG_DONE_RING=8 -DKMQTT_CFG_MAX_REQUESTS=2 -DKMQTT_MEM_MAX_TAGS=12"
 # Every switch at its default (the host build), for reference.
 CFG_ALL=""
 SOURCES=$(cd "$root" && ls src/codec/*.c src/common/*.c src/session/*.c src/client/*.c)
@@ -50,15 +52,16 @@ totals() {
           t["codec"] + t["session"] + t["client"], d, b }'
 }
 
-# linked <dir> <cpu>: links the size app; prints the core's text/data/bss in it
+# linked <dir> <cpu> <defines>: links the size app; prints the core's
+# text/data/bss in it
 linked() {
     t=$root/tests/target
     # shellcheck disable=SC2086
-    (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" -Iinclude -c src/mem/mem.c -o "$1/mem1.o" &&
-        arm-none-eabi-gcc $CFLAGS -mcpu="$2" -Iinclude -c src/mem/mem_arena.c -o "$1/mem2.o" &&
+    (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -Iinclude -c src/mem/mem.c -o "$1/mem1.o" &&
+        arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -Iinclude -c src/mem/mem_arena.c -o "$1/mem2.o" &&
         arm-none-eabi-ld -r "$1/mem1.o" "$1/mem2.o" -o "$1/mem.o")
     # (no -pedantic: startup.c puts the stack address in the vector table)
-    arm-none-eabi-gcc -std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -mcpu="$2" -I"$root/include" -I"$root/src" -I"$t" \
+    arm-none-eabi-gcc -std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -mcpu="$2" $3 -I"$root/include" -I"$root/src" -I"$t" \
         -nostartfiles --specs=rdimon.specs -T"$t/mps2.ld" -Wl,--gc-sections -Wl,-Map="$1/app.map" \
         "$t/size/size_app.c" "$t/size/port_stub.c" "$t/startup.c" "$1"/core/*.o \
         "$1/mem.o" -o "$1/app.elf" -Wl,--start-group -lc -lrdimon -Wl,--end-group
@@ -131,7 +134,9 @@ echo
 echo "Linked into a minimal app (create, connect, subscribe, publish, run, disconnect;"
 echo "--gc-sections; the core's bytes only: no libc, port or app), text+rodata / data / bss:"
 for cfg in $COLS; do
-    set -- $(linked "$out/$cfg" "${cfg%-*}")
+    case $cfg in *-full) d=$CFG_FULL ;; *-v311) d=$CFG_V311 ;; *) d=$CFG_MIN ;; esac
+    # shellcheck disable=SC2086
+    set -- $(linked "$out/$cfg" "${cfg%-*}" "$d")
     printf '  %-20s %6d / %d / %d   (+ mem.c %d)\n' "$cfg" "$1" "$2" "$3" "$4"
 done
 

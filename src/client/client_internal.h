@@ -39,9 +39,12 @@
 #include "client_queue.h"
 
 /* Completed QoS 1/2 publishes remembered for kmqtt_publish_wait. */
-#define KC_DONE_RING 64u
+#define KC_DONE_RING ((unsigned)KMQTT_CFG_DONE_RING)
 /* SUBSCRIBE / UNSUBSCRIBE awaiting their ack at once (= session max_pending). */
-#define KC_MAX_REQUESTS 8u
+#define KC_MAX_REQUESTS ((unsigned)KMQTT_CFG_MAX_REQUESTS)
+#if KMQTT_CFG_DONE_RING < 1 || KMQTT_CFG_MAX_REQUESTS < 1 || KMQTT_CFG_MAX_REQUESTS > 255
+#error "KMQTT_CFG_DONE_RING must be at least 1, KMQTT_CFG_MAX_REQUESTS 1..255"
+#endif
 /* How long a background-thread turn waits at most, so a missed wake costs
  * no more than this. */
 #define KC_BG_TURN_MS 1000u
@@ -83,7 +86,7 @@ typedef struct kc_match {
 typedef struct kc_done {
     uint16_t packet_id; /* 0 = empty */
     uint8_t reason_code;
-    kmqtt_err_t err;
+    int8_t err; /* a kmqtt_err_t: every code fits (-128..127) */
 } kc_done_t;
 
 /* A SUBSCRIBE / UNSUBSCRIBE whose caller is blocked waiting for the ack.

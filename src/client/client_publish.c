@@ -31,6 +31,9 @@ static void inflight_remove(kmqtt_client_t *c, uint16_t id)
         c->inflight_ids[i] = c->inflight_ids[--c->inflight_count];
 }
 
+/* kc_done_t keeps a result in an int8_t: the lowest code must fit. */
+typedef char kc_err_fits_int8[KMQTT_EDROPPED >= -128 ? 1 : -1];
+
 static const kc_done_t *done_find(const kmqtt_client_t *c, uint16_t id)
 {
     unsigned i, at;
@@ -53,7 +56,7 @@ void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t re
     kc_persist_done(c, id); /* store and forward: after the ack */
     d->packet_id = id;
     d->reason_code = reason;
-    d->err = err;
+    d->err = (int8_t)err;
     c->done_next = (c->done_next + 1) % KC_DONE_RING;
     kc_broadcast(c);
     if (fn != NULL) {
@@ -240,7 +243,7 @@ static kmqtt_err_t check_one(kmqtt_client_t *c, const void *arg)
         return KMQTT_ENOTFOUND;
     if (w->reason != NULL)
         *w->reason = d->reason_code;
-    return d->err;
+    return (kmqtt_err_t)d->err;
 }
 
 kmqtt_err_t kmqtt_publish_wait(kmqtt_client_t *c, uint16_t packet_id, uint32_t timeout_ms,
