@@ -163,6 +163,9 @@ join "$out/sizeof-full.txt" "$out/sizeof-min.txt" | awk '{ printf "  %-20s %9d %
 if command -v qemu-system-arm >/dev/null; then
     echo
     echo "Heap of a default client (kmqtt_client_options_init, Cortex-M4 under qemu):"
-    timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
-        -semihosting-config enable=on,target=native -kernel "$out/cortex-m4-full/app.elf" | sed 's/^/  /'
+    for cfg in cortex-m4-full cortex-m4-v311 cortex-m4-min; do
+        echo "  $cfg:"
+        timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+            -semihosting-config enable=on,target=native -kernel "$out/$cfg/app.elf" | sed 's/^/    /'
+    done
 fi
