@@ -58,7 +58,7 @@ static bool plan_layout(const kmqtt_session_config_t *cfg, layout_t *l)
         !carve(&at,
                !KMQTT_CFG_QOS2              ? 0
                : cfg->max_inbound_qos2 == 0 ? KS_INBOUND_BITMAP_BYTES
-                                          : sizeof(uint16_t) * cfg->max_inbound_qos2,
+                                            : sizeof(uint16_t) * cfg->max_inbound_qos2,
                &l->ids) ||
         !carve(&at, cfg->rx_buffer_size, &l->rx) || !carve(&at, cfg->tx_buffer_size, &l->tx) ||
         !carve(&at, cfg->store_size, &l->store))

@@ -159,10 +159,9 @@ static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint6
     ev->session_present = c->session_present;
     ev->packet = *p;
     /* 5.0 3.2.2.3.17: the method of our CONNECT, or none if it had none. */
-    if (KS_V5(s) &&
-        !(s->auth_method_len != 0
-              ? ks_auth_method_is(s, &c->props, false)
-              : !kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, NULL)))
+    if (KS_V5(s) && !(s->auth_method_len != 0
+                          ? ks_auth_method_is(s, &c->props, false)
+                          : !kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, NULL)))
         return KMQTT_EPROTOCOL;
     if (c->reason_code != 0) {
         apply_connack_props(s, c);     /* e.g. a Server Reference with 0x9C is in the event */

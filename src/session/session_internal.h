@@ -50,16 +50,16 @@ enum {
 enum { KS_AUTH_NONE = 0, KS_AUTH_REAUTH };
 
 /* 5.0 reason codes the session sends. */
-#define KS_RC_MALFORMED      0x81u
-#define KS_RC_PROTOCOL       0x82u
-#define KS_RC_RECEIVE_MAX    0x93u
-#define KS_RC_ALIAS_INVALID  0x94u
-#define KS_RC_TOO_LARGE      0x95u
-#define KS_RC_QUOTA          0x97u
-#define KS_RC_PAYLOAD_FORMAT 0x99u
+#define KS_RC_MALFORMED       0x81u
+#define KS_RC_PROTOCOL        0x82u
+#define KS_RC_RECEIVE_MAX     0x93u
+#define KS_RC_ALIAS_INVALID   0x94u
+#define KS_RC_TOO_LARGE       0x95u
+#define KS_RC_QUOTA           0x97u
+#define KS_RC_PAYLOAD_FORMAT  0x99u
 #define KS_RC_QOS_UNSUPPORTED 0x9Bu
-#define KS_RC_CONTINUE_AUTH  0x18u
-#define KS_RC_REAUTHENTICATE 0x19u
+#define KS_RC_CONTINUE_AUTH   0x18u
+#define KS_RC_REAUTHENTICATE  0x19u
 
 /* max_inbound_qos2 == 0: one bit per packet id instead of a table. */
 #define KS_INBOUND_BITMAP_BYTES (65536u / 8u)
@@ -128,8 +128,8 @@ void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r);
 void ks_pump(kmqtt_session_t *s, uint64_t now_ms);
 
 /* store and forward: tells the change hook, if any (session_persist.c) */
-void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id,
-                const uint8_t *bytes, size_t len);
+void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id, const uint8_t *bytes,
+                size_t len);
 size_t ks_store_take(kmqtt_session_t *s, size_t n); /* store_alloc; room checked */
 bool ks_store_fits(const kmqtt_session_t *s, size_t n);
 

@@ -71,9 +71,8 @@ static int connected(void **state)
     config(&cfg, KMQTT_V311);
     f->storage = malloc(kmqtt_session_storage_size(&cfg));
     assert_non_null(f->storage);
-    assert_int_equal(
-        kmqtt_session_init(&f->s, &cfg, f->storage, kmqtt_session_storage_size(&cfg)),
-        KMQTT_OK);
+    assert_int_equal(kmqtt_session_init(&f->s, &cfg, f->storage, kmqtt_session_storage_size(&cfg)),
+                     KMQTT_OK);
     memset(&c, 0, sizeof c);
     c.clean_start = true;
     c.keepalive = 60;
