@@ -80,4 +80,20 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
     add_test(NAME config.core.${cfg} COMMAND test_config_core_${cfg})
     set_tests_properties(config.core.${cfg} PROPERTIES LABELS config TIMEOUT 60)
   endforeach()
+
+  # The min build against a real mosquitto (tests/integration/support).
+  file(GLOB KMQTT_CFG_IT_SUPPORT CONFIGURE_DEPENDS
+       ${PROJECT_SOURCE_DIR}/tests/integration/support/*.c)
+  add_executable(it_config_min ${PROJECT_SOURCE_DIR}/tests/config/it_config_min.c
+                 ${KMQTT_CFG_IT_SUPPORT})
+  target_include_directories(it_config_min PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+                             ${PROJECT_SOURCE_DIR}/tests/integration/support)
+  target_link_libraries(it_config_min PRIVATE kmqtt_core_min ${CMOCKA_LIBRARY} Threads::Threads)
+  target_compile_options(it_config_min PRIVATE -Wall -Wextra -Werror)
+  target_compile_definitions(it_config_min PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
+                             KMQTT_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
+  set_target_properties(it_config_min PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                        ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME integration.config_min COMMAND it_config_min)
+  set_tests_properties(integration.config_min PROPERTIES LABELS "integration;config" TIMEOUT 300)
 endif()
