@@ -35,6 +35,17 @@ static int teardown(void **state)
     return 0;
 }
 
+static int connected_count(it_states_t *s)
+{
+    int i, n = 0;
+
+    pthread_mutex_lock(&s->mu);
+    for (i = 0; i < s->n; i++)
+        n += s->state[i] == KMQTT_STATE_CONNECTED;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 static void test_min_client_qos1_reconnect_resume(void **state)
 {
     broker_t *b = *state;
@@ -106,6 +117,7 @@ static void test_min_client_qos1_reconnect_resume(void **state)
     while (kmqtt_client_state(c) != KMQTT_STATE_CONNECTED && now_ms() < deadline)
         (void)kmqtt_run(c, 50);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
+    assert_int_equal(connected_count(&states), 2); /* a new connection */
     assert_int_equal(kmqtt_publish(c, "it/min/c", "three", 5, 1, false, &id), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     assert_true(it_wait_msgs(c, &rec, 3, WAIT_MS));
