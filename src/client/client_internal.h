@@ -342,7 +342,6 @@ void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
 
 /* MQTT 5.0 (client_v5.c). Compiled out (KMQTT_CFG_V5=0) most of these are
  * the 3.1.1 answers, as macros, so no call is left behind. */
-#define KC_V5(c) (KMQTT_CFG_V5 && (c)->opt.version == KMQTT_V5)
 #if KMQTT_CFG_V5
 kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o);
 void kc_v5_free(kmqtt_client_t *c);
