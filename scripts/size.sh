@@ -61,6 +61,7 @@ linked() {
         arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -Iinclude -c src/mem/mem_arena.c -o "$1/mem2.o" &&
         arm-none-eabi-ld -r "$1/mem1.o" "$1/mem2.o" -o "$1/mem.o")
     # (no -pedantic: startup.c puts the stack address in the vector table)
+    # shellcheck disable=SC2086
     arm-none-eabi-gcc -std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -mcpu="$2" $3 -I"$root/include" -I"$root/src" -I"$t" \
         -nostartfiles --specs=rdimon.specs -T"$t/mps2.ld" -Wl,--gc-sections -Wl,-Map="$1/app.map" \
         "$t/size/size_app.c" "$t/size/port_stub.c" "$t/startup.c" "$1"/core/*.o \
@@ -107,6 +108,7 @@ echo " min = 3.1.1 and QOS2=0; reconnect and session resumption in all three)"
 echo
 COLS="cortex-m4-full cortex-m4-v311 cortex-m4-min cortex-m0plus-full cortex-m0plus-v311 cortex-m0plus-min"
 HDR='%-20s %9s %9s %9s %9s %9s %9s\n'
+# shellcheck disable=SC2059
 printf "$HDR" file "M4 5.0" "M4 3.1.1" "M4 min" "M0+ 5.0" "M0+ 3.1.1" "M0+ min"
 for s in $SOURCES; do
     f=$(basename "$s" .c)
@@ -115,6 +117,7 @@ for s in $SOURCES; do
     echo
 done
 echo
+# shellcheck disable=SC2059
 printf "$HDR" layer "M4 5.0" "M4 3.1.1" "M4 min" "M0+ 5.0" "M0+ 3.1.1" "M0+ min"
 all=""
 for col in $COLS; do all="$all|$(totals "$out/$col")"; done
@@ -127,6 +130,7 @@ for l in codec session client "core total" "core data" "core bss"; do
     echo
     i=$((i + 1))
 done
+# shellcheck disable=SC2046
 set -- $(totals "$out/cortex-m4-all")
 echo "(every switch on, as the host build: M4 core total $4)"
 
@@ -135,7 +139,7 @@ echo "Linked into a minimal app (create, connect, subscribe, publish, run, disco
 echo "--gc-sections; the core's bytes only: no libc, port or app), text+rodata / data / bss:"
 for cfg in $COLS; do
     case $cfg in *-full) d=$CFG_FULL ;; *-v311) d=$CFG_V311 ;; *) d=$CFG_MIN ;; esac
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2046,SC2086
     set -- $(linked "$out/$cfg" "${cfg%-*}" "$d")
     printf '  %-20s %6d / %d / %d   (+ mem.c %d)\n' "$cfg" "$1" "$2" "$3" "$4"
 done
