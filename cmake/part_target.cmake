@@ -47,4 +47,53 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
       set_tests_properties(config.${cfg}.${t} PROPERTIES LABELS config TIMEOUT 60)
     endforeach()
   endforeach()
+
+  # The whole core (codec, session, client) with the switches that reach the
+  # session and the client, each off and all off together (the "min" client
+  # of make size), with the library's warnings; tests/config/test_config_core.c
+  # checks what each build answers. Linked with mem and the host's port.
+  file(GLOB KMQTT_CFG_CORE_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/codec/*.c
+       ${PROJECT_SOURCE_DIR}/src/common/*.c ${PROJECT_SOURCE_DIR}/src/session/*.c
+       ${PROJECT_SOURCE_DIR}/src/client/*.c ${PROJECT_SOURCE_DIR}/src/mem/*.c)
+  set(KMQTT_CFG_CORE_BUILDS all nov5 noqueue noqos2 min)
+  set(KMQTT_CFG_CORE_all "")
+  set(KMQTT_CFG_CORE_nov5 KMQTT_CFG_V5=0)
+  set(KMQTT_CFG_CORE_noqueue KMQTT_CFG_OFFLINE_QUEUE=0)
+  set(KMQTT_CFG_CORE_noqos2 KMQTT_CFG_QOS2=0)
+  set(KMQTT_CFG_CORE_min KMQTT_CFG_V5=0 KMQTT_CFG_OFFLINE_QUEUE=0 KMQTT_CFG_QOS2=0
+      KMQTT_CFG_SERVER_CODEC=0 KMQTT_CFG_STRERROR=0 KMQTT_CFG_LOG=0
+      KMQTT_CFG_DONE_RING=8 KMQTT_CFG_MAX_REQUESTS=2 KMQTT_MEM_MAX_TAGS=12)
+  foreach(cfg ${KMQTT_CFG_CORE_BUILDS})
+    add_library(kmqtt_core_${cfg} STATIC ${KMQTT_CFG_CORE_SOURCES} ${KMQTT_PORT_SOURCES})
+    target_include_directories(kmqtt_core_${cfg} PUBLIC ${PROJECT_SOURCE_DIR}/include)
+    target_include_directories(kmqtt_core_${cfg} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    target_compile_definitions(kmqtt_core_${cfg} PUBLIC ${KMQTT_CFG_CORE_${cfg}})
+    target_compile_options(kmqtt_core_${cfg} PRIVATE ${KMQTT_WARNINGS})
+    target_link_libraries(kmqtt_core_${cfg} PUBLIC Threads::Threads)
+
+    add_executable(test_config_core_${cfg} ${PROJECT_SOURCE_DIR}/tests/config/test_config_core.c)
+    target_include_directories(test_config_core_${cfg} PRIVATE ${CMOCKA_INCLUDE_DIR})
+    target_link_libraries(test_config_core_${cfg} PRIVATE kmqtt_core_${cfg} ${CMOCKA_LIBRARY})
+    target_compile_options(test_config_core_${cfg} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(test_config_core_${cfg} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                          ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME config.core.${cfg} COMMAND test_config_core_${cfg})
+    set_tests_properties(config.core.${cfg} PROPERTIES LABELS config TIMEOUT 60)
+  endforeach()
+
+  # The min build against a real mosquitto (tests/integration/support).
+  file(GLOB KMQTT_CFG_IT_SUPPORT CONFIGURE_DEPENDS
+       ${PROJECT_SOURCE_DIR}/tests/integration/support/*.c)
+  add_executable(it_config_min ${PROJECT_SOURCE_DIR}/tests/config/it_config_min.c
+                 ${KMQTT_CFG_IT_SUPPORT})
+  target_include_directories(it_config_min PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+                             ${PROJECT_SOURCE_DIR}/tests/integration/support)
+  target_link_libraries(it_config_min PRIVATE kmqtt_core_min ${CMOCKA_LIBRARY} Threads::Threads)
+  target_compile_options(it_config_min PRIVATE -Wall -Wextra -Werror)
+  target_compile_definitions(it_config_min PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
+                             KMQTT_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
+  set_target_properties(it_config_min PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                        ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME integration.config_min COMMAND it_config_min)
+  set_tests_properties(integration.config_min PROPERTIES LABELS "integration;config" TIMEOUT 300)
 endif()

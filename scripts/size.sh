@@ -13,7 +13,11 @@ command -v arm-none-eabi-gcc >/dev/null || { echo "size: arm-none-eabi-gcc missi
 CFLAGS="-std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -pedantic"
 # A client never needs the server direction of the codec, nor logging here.
 CFG_FULL="-DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_LOG=0"
-CFG_V311="-DKMQTT_CFG_V5=0 -DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0"
+CFG_V311="-DKMQTT_CFG_V5=0 -DKMQTT_CFG_OFFLINE_QUEUE=0 -DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0"
+# The smallest useful client: 3.1.1, QoS 0/1 only (reconnect and resumption kept).
+# Its RAM tables cut too: 8 remembered publish results, 2 concurrent
+# (un)subscribe requests, 12 memory tags (the 11 a client uses + "other").
+CFG_MIN="$CFG_V311 -DKMQTT_CFG_QOS2=0 -DKMQTT_CFG_DONE_RING=8 -DKMQTT_CFG_MAX_REQUESTS=2 -DKMQTT_MEM_MAX_TAGS=12"
 # Every switch at its default (the host build), for reference.
 CFG_ALL=""
 SOURCES=$(cd "$root" && ls src/codec/*.c src/common/*.c src/session/*.c src/client/*.c)
@@ -48,15 +52,17 @@ totals() {
           t["codec"] + t["session"] + t["client"], d, b }'
 }
 
-# linked <dir> <cpu>: links the size app; prints the core's text/data/bss in it
+# linked <dir> <cpu> <defines>: links the size app; prints the core's
+# text/data/bss in it
 linked() {
     t=$root/tests/target
     # shellcheck disable=SC2086
-    (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" -Iinclude -c src/mem/mem.c -o "$1/mem1.o" &&
-        arm-none-eabi-gcc $CFLAGS -mcpu="$2" -Iinclude -c src/mem/mem_arena.c -o "$1/mem2.o" &&
+    (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -Iinclude -c src/mem/mem.c -o "$1/mem1.o" &&
+        arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -Iinclude -c src/mem/mem_arena.c -o "$1/mem2.o" &&
         arm-none-eabi-ld -r "$1/mem1.o" "$1/mem2.o" -o "$1/mem.o")
     # (no -pedantic: startup.c puts the stack address in the vector table)
-    arm-none-eabi-gcc -std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -mcpu="$2" -I"$root/include" -I"$root/src" -I"$t" \
+    # shellcheck disable=SC2086
+    arm-none-eabi-gcc -std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -mcpu="$2" $3 -I"$root/include" -I"$root/src" -I"$t" \
         -nostartfiles --specs=rdimon.specs -T"$t/mps2.ld" -Wl,--gc-sections -Wl,-Map="$1/app.map" \
         "$t/size/size_app.c" "$t/size/port_stub.c" "$t/startup.c" "$1"/core/*.o \
         "$1/mem.o" -o "$1/app.elf" -Wl,--start-group -lc -lrdimon -Wl,--end-group
@@ -91,57 +97,79 @@ rm -rf "$out"
 for cpu in cortex-m4 cortex-m0plus; do
     build "$out/$cpu-full" $cpu "$CFG_FULL"
     build "$out/$cpu-v311" $cpu "$CFG_V311"
+    build "$out/$cpu-min" $cpu "$CFG_MIN"
 done
 build "$out/cortex-m4-all" cortex-m4 "$CFG_ALL"
 
 echo "kmqtt core, arm-none-eabi-gcc -Os -mthumb -ffunction-sections -fdata-sections"
 echo "(text+rodata bytes per file; 5.0 = full client, SERVER_CODEC=0 LOG=0;"
-echo " 3.1.1 = V5=0 SERVER_CODEC=0 STRERROR=0 LOG=0; reconnect, resumption and QoS 2 in both)"
+echo " 3.1.1 = V5=0 OFFLINE_QUEUE=0 SERVER_CODEC=0 STRERROR=0 LOG=0, QoS 2 kept;"
+echo " min = 3.1.1 and QOS2=0; reconnect and session resumption in all three)"
 echo
-printf '%-20s %10s %10s %10s %10s\n' file "M4 5.0" "M4 3.1.1" "M0+ 5.0" "M0+ 3.1.1"
+COLS="cortex-m4-full cortex-m4-v311 cortex-m4-min cortex-m0plus-full cortex-m0plus-v311 cortex-m0plus-min"
+HDR='%-20s %9s %9s %9s %9s %9s %9s\n'
+# shellcheck disable=SC2059
+printf "$HDR" file "M4 5.0" "M4 3.1.1" "M4 min" "M0+ 5.0" "M0+ 3.1.1" "M0+ min"
 for s in $SOURCES; do
     f=$(basename "$s" .c)
-    printf '%-20s %10d %10d %10d %10d\n' "$f" "$(text "$out/cortex-m4-full" "$f")" \
-        "$(text "$out/cortex-m4-v311" "$f")" "$(text "$out/cortex-m0plus-full" "$f")" \
-        "$(text "$out/cortex-m0plus-v311" "$f")"
+    printf '%-20s' "$f"
+    for col in $COLS; do printf ' %9d' "$(text "$out/$col" "$f")"; done
+    echo
 done
 echo
-printf '%-20s %10s %10s %10s %10s\n' layer "M4 5.0" "M4 3.1.1" "M0+ 5.0" "M0+ 3.1.1"
-set -- $(totals "$out/cortex-m4-full"); a="$*"
-set -- $(totals "$out/cortex-m4-v311"); b="$*"
-set -- $(totals "$out/cortex-m0plus-full"); c="$*"
-set -- $(totals "$out/cortex-m0plus-v311"); d="$*"
+# shellcheck disable=SC2059
+printf "$HDR" layer "M4 5.0" "M4 3.1.1" "M4 min" "M0+ 5.0" "M0+ 3.1.1" "M0+ min"
+all=""
+for col in $COLS; do all="$all|$(totals "$out/$col")"; done
 i=1
 for l in codec session client "core total" "core data" "core bss"; do
-    printf '%-20s %10s %10s %10s %10s\n' "$l" "$(echo "$a" | cut -d' ' -f$i)" \
-        "$(echo "$b" | cut -d' ' -f$i)" "$(echo "$c" | cut -d' ' -f$i)" "$(echo "$d" | cut -d' ' -f$i)"
+    printf '%-20s' "$l"
+    for k in 2 3 4 5 6 7; do
+        printf ' %9s' "$(echo "$all" | cut -d'|' -f$k | cut -d' ' -f$i)"
+    done
+    echo
     i=$((i + 1))
 done
+# shellcheck disable=SC2046
 set -- $(totals "$out/cortex-m4-all")
 echo "(every switch on, as the host build: M4 core total $4)"
 
 echo
 echo "Linked into a minimal app (create, connect, subscribe, publish, run, disconnect;"
 echo "--gc-sections; the core's bytes only: no libc, port or app), text+rodata / data / bss:"
-for cfg in cortex-m4-full cortex-m4-v311 cortex-m0plus-full cortex-m0plus-v311; do
-    set -- $(linked "$out/$cfg" "${cfg%-*}")
+for cfg in $COLS; do
+    case $cfg in *-full) d=$CFG_FULL ;; *-v311) d=$CFG_V311 ;; *) d=$CFG_MIN ;; esac
+    # shellcheck disable=SC2046,SC2086
+    set -- $(linked "$out/$cfg" "${cfg%-*}" "$d")
     printf '  %-20s %6d / %d / %d   (+ mem.c %d)\n' "$cfg" "$1" "$2" "$3" "$4"
 done
 
 echo
+# probe <name> <defines>: sizeof the client's structures on Cortex-M4, one
+# "field bytes" line each
+probe() {
+    # shellcheck disable=SC2086
+    arm-none-eabi-gcc $CFLAGS -mcpu=cortex-m4 $2 -I"$root/include" -I"$root/src" \
+        -c "$root/tests/target/size/size_probe.c" -o "$out/probe-$1.o"
+    arm-none-eabi-nm -S --defined-only "$out/probe-$1.o" | awk '
+        / kmqtt_sizeof_/ {
+            n = $4; sub(/^kmqtt_sizeof_/, "", n); s = 0; h = tolower($2)
+            for (i = 1; i <= length(h); i++) s = s * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+            print n, s
+        }' | sort
+}
 echo "sizeof on Cortex-M4 (bytes):"
-arm-none-eabi-gcc $CFLAGS -mcpu=cortex-m4 $CFG_FULL -I"$root/include" -I"$root/src" \
-    -c "$root/tests/target/size/size_probe.c" -o "$out/probe.o"
-arm-none-eabi-nm -S --defined-only "$out/probe.o" | awk '
-    / kmqtt_sizeof_/ {
-        n = $4; sub(/^kmqtt_sizeof_/, "", n); s = 0; h = tolower($2)
-        for (i = 1; i <= length(h); i++) s = s * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
-        printf "  %-20s %6d\n", n, s
-    }'
+probe full "$CFG_FULL" >"$out/sizeof-full.txt"
+probe min "$CFG_MIN" >"$out/sizeof-min.txt"
+printf '  %-20s %9s %9s\n' "" "5.0" "min"
+join "$out/sizeof-full.txt" "$out/sizeof-min.txt" | awk '{ printf "  %-20s %9d %9d\n", $1, $2, $3 }'
 
 if command -v qemu-system-arm >/dev/null; then
     echo
     echo "Heap of a default client (kmqtt_client_options_init, Cortex-M4 under qemu):"
-    timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
-        -semihosting-config enable=on,target=native -kernel "$out/cortex-m4-full/app.elf" | sed 's/^/  /'
+    for cfg in cortex-m4-full cortex-m4-v311 cortex-m4-min; do
+        echo "  $cfg:"
+        timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+            -semihosting-config enable=on,target=native -kernel "$out/$cfg/app.elf" | sed 's/^/    /'
+    done
 fi

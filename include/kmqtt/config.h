@@ -81,4 +81,18 @@
 #define KMQTT_CFG_MAX_TOPIC_LEN 1024
 #endif
 
+/* ------------------------------------ tables inside the client structure */
+
+/* Results of completed QoS 1/2 publishes kept for kmqtt_publish_wait (4
+ * bytes each): a wait for an id that fell out of this ring no longer finds
+ * its result. Keep it at least max_inflight if you wait on every id. */
+#ifndef KMQTT_CFG_DONE_RING
+#define KMQTT_CFG_DONE_RING 64
+#endif
+/* SUBSCRIBE / UNSUBSCRIBE awaiting their ack at once (about 36 bytes each
+ * on a 32-bit target); one more waiting caller gets KMQTT_ELIMIT. */
+#ifndef KMQTT_CFG_MAX_REQUESTS
+#define KMQTT_CFG_MAX_REQUESTS 8
+#endif
+
 #endif

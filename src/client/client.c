@@ -102,6 +102,14 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
 
     if (o->version != KMQTT_V311 && o->version != KMQTT_V5)
         return KMQTT_EINVAL;
+#if !KMQTT_CFG_V5
+    if (o->version == KMQTT_V5)
+        return KMQTT_EUNSUPPORTED;
+#endif
+#if !KMQTT_CFG_OFFLINE_QUEUE
+    if (o->offline_queue_max_msgs != 0 || o->store != NULL)
+        return KMQTT_EUNSUPPORTED;
+#endif
     if (o->reconnect != KMQTT_RECONNECT_DEFAULT && o->reconnect != KMQTT_RECONNECT_ON &&
         o->reconnect != KMQTT_RECONNECT_OFF)
         return KMQTT_EINVAL;
@@ -112,6 +120,8 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
     if (o->has_will) {
         if (o->will_topic == NULL || o->will_qos > 2)
             return KMQTT_EINVAL;
+        if (!KMQTT_CFG_QOS2 && o->will_qos == 2)
+            return KMQTT_EUNSUPPORTED;
         if (kmqtt_topic_name_validate(o->will_topic, strlen(o->will_topic)) != KMQTT_OK)
             return KMQTT_EINVAL;
         if (o->will_payload_len > KMQTT_STRING_MAX ||

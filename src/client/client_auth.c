@@ -7,6 +7,8 @@
  */
 #include "client_internal.h"
 
+#if KMQTT_CFG_V5
+
 #define KC_AUTH_CONTINUE 0x18u
 #define KC_AUTH_REAUTH   0x19u
 
@@ -121,3 +123,17 @@ kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len
     kc_unlock(c);
     return err;
 }
+
+#else /* !KMQTT_CFG_V5 */
+
+kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
+                                 uint32_t timeout_ms)
+{
+    (void)c;
+    (void)data;
+    (void)len;
+    (void)timeout_ms;
+    return KMQTT_EUNSUPPORTED;
+}
+
+#endif /* KMQTT_CFG_V5 */

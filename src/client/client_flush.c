@@ -13,7 +13,7 @@ static bool all_out(const kmqtt_client_t *c)
 {
     const uint8_t *buf;
 
-    return c->queue.count == 0 && c->inflight_count == 0 && kmqtt_session_inflight(&c->s) == 0 &&
+    return KC_QUEUED(c) == 0 && c->inflight_count == 0 && kmqtt_session_inflight(&c->s) == 0 &&
            (!c->open || kmqtt_session_tx_peek(&c->s, &buf) == 0);
 }
 

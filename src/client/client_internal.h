@@ -32,15 +32,19 @@
 #include <string.h>
 
 #include "kmqtt/client.h"
+#include "kmqtt/config.h"
 #include "kmqtt/session.h"
 #include "kmqtt/store.h"
 
 #include "client_queue.h"
 
 /* Completed QoS 1/2 publishes remembered for kmqtt_publish_wait. */
-#define KC_DONE_RING 64u
+#define KC_DONE_RING ((unsigned)KMQTT_CFG_DONE_RING)
 /* SUBSCRIBE / UNSUBSCRIBE awaiting their ack at once (= session max_pending). */
-#define KC_MAX_REQUESTS 8u
+#define KC_MAX_REQUESTS ((unsigned)KMQTT_CFG_MAX_REQUESTS)
+#if KMQTT_CFG_DONE_RING < 1 || KMQTT_CFG_MAX_REQUESTS < 1 || KMQTT_CFG_MAX_REQUESTS > 255
+#error "KMQTT_CFG_DONE_RING must be at least 1, KMQTT_CFG_MAX_REQUESTS 1..255"
+#endif
 /* How long a background-thread turn waits at most, so a missed wake costs
  * no more than this. */
 #define KC_BG_TURN_MS 1000u
@@ -82,7 +86,7 @@ typedef struct kc_match {
 typedef struct kc_done {
     uint16_t packet_id; /* 0 = empty */
     uint8_t reason_code;
-    kmqtt_err_t err;
+    int8_t err; /* a kmqtt_err_t: every code fits (-128..127) */
 } kc_done_t;
 
 /* A SUBSCRIBE / UNSUBSCRIBE whose caller is blocked waiting for the ack.
@@ -102,6 +106,7 @@ typedef struct kc_request {
     uint8_t *reasons; /* 5.0 UNSUBACK codes (kmqtt_unsubscribe_ex), may be NULL */
 } kc_request_t;
 
+#if KMQTT_CFG_V5
 /* MQTT 5.0 state of a client (client_v5.c); all zero in 3.1.1. */
 typedef struct kc_v5 {
     void *block;              /* CONNECT and will property lists and their strings */
@@ -130,6 +135,7 @@ typedef struct kc_v5 {
     bool reauth_busy, reauth_done;
     kmqtt_err_t reauth_err;
 } kc_v5_t;
+#endif
 
 struct kmqtt_client {
     /* Its own accounting; the struct itself is its first block. */
@@ -211,6 +217,7 @@ struct kmqtt_client {
 
     kc_request_t req[KC_MAX_REQUESTS];
 
+#if KMQTT_CFG_OFFLINE_QUEUE
     /* store and forward (client_queue_io.c, client_flush.c) */
     kc_queue_t queue;
     uint8_t *queue_buf; /* "queue": kc_queue_memory_size(&opt) bytes, NULL = off */
@@ -222,6 +229,7 @@ struct kmqtt_client {
     uint32_t persist_order; /* the next outbound record's place in send order */
     uint32_t draining_seq;  /* queue seq of the message being handed to the session */
     kmqtt_persist_stats_t pstats;
+#endif
 
     /* no-malloc (options.memory): the filter table made at create, one slot
      * of filter_slot bytes per handler; NULL = filters allocated one by one */
@@ -229,7 +237,13 @@ struct kmqtt_client {
     size_t filter_slot;
 
     /* MQTT 5.0 (issue 5; client_v5.c) */
+#if KMQTT_CFG_V5
     kc_v5_t v5;
+#else
+    struct {
+        bool have_connack; /* kmqtt_client_connack has an answer */
+    } v5;
+#endif
 };
 
 /* lock and condition (client_loop.c) */
@@ -279,14 +293,30 @@ void kc_inflight_add(kmqtt_client_t *c, uint16_t id);
 /* store and forward: the offline queue (client_queue_io.c). kc_queue_publish
  * takes mx itself and returns KMQTT_NEED_MORE when the message should go
  * the direct way; kc_queue_add and kc_queue_drain need mx held. */
+#if KMQTT_CFG_OFFLINE_QUEUE
 kmqtt_err_t kc_queue_setup(kmqtt_client_t *c);
 void kc_queue_free(kmqtt_client_t *c);
 kmqtt_err_t kc_queue_publish(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint32_t *seq);
 kmqtt_err_t kc_queue_add(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint16_t *id,
                          uint32_t *seq);
 void kc_queue_drain(kmqtt_client_t *c);
+#define KC_QUEUE_ON(c) ((c)->queue_buf != NULL)
+#define KC_QUEUED(c) ((c)->queue.count)
+#else
+/* Compiled out (KMQTT_CFG_OFFLINE_QUEUE=0): options asking for a queue or
+ * a store are refused at create with KMQTT_EUNSUPPORTED. */
+#define kc_queue_setup(c) KMQTT_OK
+#define kc_queue_free(c) ((void)0)
+#define kc_queue_publish(c, msg, seq) KMQTT_NEED_MORE
+#define kc_queue_add(c, msg, id, seq) KMQTT_EUNSUPPORTED
+#define kc_queue_drain(c) ((void)0)
+#define kc_queue_memory_size(o) ((size_t)0)
+#define KC_QUEUE_ON(c) false
+#define KC_QUEUED(c) 0u
+#endif
 
 /* store and forward: persistence (client_persist.c); mx held except setup */
+#if KMQTT_CFG_OFFLINE_QUEUE
 kmqtt_err_t kc_persist_setup(kmqtt_client_t *c);
 /* The "persist" record buffer for options o (0 without a store), for
  * kmqtt_client_memory_size next to kc_queue_memory_size. */
@@ -295,6 +325,12 @@ void kc_persist_free(kmqtt_client_t *c);
 kmqtt_err_t kc_persist_queued(kmqtt_client_t *c, uint32_t seq, const kmqtt_publish_t *msg);
 void kc_persist_unqueue(kmqtt_client_t *c, uint32_t seq, uint8_t qos);
 void kc_persist_done(kmqtt_client_t *c, uint16_t id);
+#else
+#define kc_persist_setup(c) KMQTT_OK
+#define kc_persist_memory_size(o) ((size_t)0)
+#define kc_persist_free(c) ((void)0)
+#define kc_persist_done(c, id) ((void)0)
+#endif
 
 /* subscriptions and dispatch (client_subscribe.c, client_dispatch.c) */
 void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev);
@@ -305,7 +341,9 @@ void kc_resubscribe_start(kmqtt_client_t *c);
 void kc_resubscribe(kmqtt_client_t *c);
 void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
 
-/* MQTT 5.0 (client_v5.c) */
+/* MQTT 5.0 (client_v5.c). Compiled out (KMQTT_CFG_V5=0) most of these are
+ * the 3.1.1 answers, as macros, so no call is left behind. */
+#if KMQTT_CFG_V5
 kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o);
 void kc_v5_free(kmqtt_client_t *c);
 void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p);
@@ -323,5 +361,23 @@ size_t kc_v5_block_size(const kmqtt_client_options_t *o);
 kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
                              size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
                              uint16_t *packet_id, uint32_t *seq);
+#else
+#define kc_v5_setup(c, o) ((o)->version == KMQTT_V5 ? KMQTT_EUNSUPPORTED : KMQTT_OK)
+#define kc_v5_free(c) ((void)0)
+#define kc_v5_connect_props(c, p) ((void)0)
+#define kc_v5_connack(c, ev) ((void)((c)->v5.have_connack = true))
+#define kc_v5_server_disconnect(c, ev) ((void)0)
+#define kc_v5_publish_done(c, ev) kc_publish_done(c, (ev)->packet_id, (ev)->err, (ev)->reason_code)
+#define kc_v5_auth(c, ev) KMQTT_EPROTOCOL
+#define kc_v5_publish_check(c, qos, retain) KMQTT_OK
+#define kc_v5_block_size(o) ((size_t)0)
+kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
+                                  const kmqtt_sub_options_t *opts, size_t n);
+kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
+                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n);
+kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
+                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
+                             uint16_t *packet_id, uint32_t *seq);
+#endif
 
 #endif

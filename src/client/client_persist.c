@@ -19,6 +19,8 @@
  */
 #include "client_internal.h"
 
+#if KMQTT_CFG_OFFLINE_QUEUE
+
 #define KEY_QUEUED 0x01000000u
 #define KEY_OUT    0x02000000u
 #define KEY_IN     0x03000000u
@@ -395,3 +397,14 @@ void kmqtt_persist_stats(kmqtt_client_t *c, kmqtt_persist_stats_t *out)
     *out = c->pstats;
     kc_unlock(c);
 }
+
+#else /* !KMQTT_CFG_OFFLINE_QUEUE */
+
+void kmqtt_persist_stats(kmqtt_client_t *c, kmqtt_persist_stats_t *out)
+{
+    (void)c;
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+}
+
+#endif /* KMQTT_CFG_OFFLINE_QUEUE */

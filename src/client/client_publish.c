@@ -31,6 +31,9 @@ static void inflight_remove(kmqtt_client_t *c, uint16_t id)
         c->inflight_ids[i] = c->inflight_ids[--c->inflight_count];
 }
 
+/* kc_done_t keeps a result in an int8_t: the lowest code must fit. */
+typedef char kc_err_fits_int8[KMQTT_EDROPPED >= -128 ? 1 : -1];
+
 static const kc_done_t *done_find(const kmqtt_client_t *c, uint16_t id)
 {
     unsigned i, at;
@@ -53,7 +56,7 @@ void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t re
     kc_persist_done(c, id); /* store and forward: after the ack */
     d->packet_id = id;
     d->reason_code = reason;
-    d->err = err;
+    d->err = (int8_t)err;
     c->done_next = (c->done_next + 1) % KC_DONE_RING;
     kc_broadcast(c);
     if (fn != NULL) {
@@ -99,6 +102,8 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
         *seq = 0;
     if (c == NULL || topic == NULL || qos > 2 || (payload == NULL && len != 0))
         return KMQTT_EINVAL;
+    if (!KMQTT_CFG_QOS2 && qos == 2)
+        return KMQTT_EUNSUPPORTED; /* compiled out */
     memset(&msg, 0, sizeof msg);
     msg.topic.ptr = topic;
     msg.topic.len = strlen(topic);
@@ -112,9 +117,9 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
     msg.retain = retain;
     if (props != NULL) {
         msg.props = *props;
-        if (c->queue_buf != NULL) {
+        if (KC_QUEUE_ON(c)) {
             kc_lock(c);
-            err = c->queue.count != 0 ? KMQTT_ELIMIT : KMQTT_OK;
+            err = KC_QUEUED(c) != 0 ? KMQTT_ELIMIT : KMQTT_OK;
             kc_unlock(c);
             if (err != KMQTT_OK)
                 return err;
@@ -186,7 +191,7 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
         if (kc_wait_step(c, kc_remaining(deadline)) != KMQTT_OK)
             break;
     }
-    if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && c->queue_buf != NULL && props == NULL)
+    if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && KC_QUEUE_ON(c) && props == NULL)
         err = kc_queue_add(c, &msg, &id, seq);
     kc_unlock(c);
     if (err == KMQTT_OK && packet_id != NULL)
@@ -238,7 +243,7 @@ static kmqtt_err_t check_one(kmqtt_client_t *c, const void *arg)
         return KMQTT_ENOTFOUND;
     if (w->reason != NULL)
         *w->reason = d->reason_code;
-    return d->err;
+    return (kmqtt_err_t)d->err;
 }
 
 kmqtt_err_t kmqtt_publish_wait(kmqtt_client_t *c, uint16_t packet_id, uint32_t timeout_ms,

@@ -5,6 +5,8 @@
  */
 #include "client_internal.h"
 
+#if KMQTT_CFG_OFFLINE_QUEUE
+
 typedef struct drop_ctx {
     kmqtt_client_t *c;
     kmqtt_err_t err;
@@ -172,3 +174,13 @@ size_t kmqtt_queue_count(kmqtt_client_t *c)
     kc_unlock(c);
     return n;
 }
+
+#else /* !KMQTT_CFG_OFFLINE_QUEUE */
+
+size_t kmqtt_queue_count(kmqtt_client_t *c)
+{
+    (void)c;
+    return 0;
+}
+
+#endif /* KMQTT_CFG_OFFLINE_QUEUE */

@@ -7,6 +7,8 @@
  */
 #include "client_internal.h"
 
+#if KMQTT_CFG_V5
+
 /* The response topic's handler: the awaited reply is copied out; anything
  * else on that topic is the application's (on_message). */
 static void on_reply(kmqtt_client_t *c, const kmqtt_publish_t *msg, void *ctx)
@@ -137,3 +139,25 @@ kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payl
     kc_unlock(c);
     return err;
 }
+
+#else /* !KMQTT_CFG_V5 */
+
+kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                          uint8_t qos, const char *response_topic, uint32_t timeout_ms, void *reply,
+                          size_t reply_cap, size_t *reply_len)
+{
+    (void)c;
+    (void)topic;
+    (void)payload;
+    (void)len;
+    (void)qos;
+    (void)response_topic;
+    (void)timeout_ms;
+    (void)reply;
+    (void)reply_cap;
+    if (reply_len != NULL)
+        *reply_len = 0;
+    return KMQTT_EUNSUPPORTED;
+}
+
+#endif /* KMQTT_CFG_V5 */

@@ -364,6 +364,8 @@ kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *sub
     for (i = 0; i < n; i++) {
         if (subs[i].filter == NULL || subs[i].qos > 2)
             return KMQTT_EINVAL;
+        if (!KMQTT_CFG_QOS2 && subs[i].qos == 2)
+            return KMQTT_EUNSUPPORTED; /* compiled out */
         items[i].filter.ptr = subs[i].filter;
         items[i].filter.len = strlen(subs[i].filter);
         if (items[i].filter.len > c->opt.max_topic_len ||
@@ -467,6 +469,7 @@ kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, 
     return err;
 }
 
+#if KMQTT_CFG_V5
 /* True if filter is subscribed with handler fn (kmqtt_request subscribes
  * its response topic once). */
 bool kc_handler_is(kmqtt_client_t *c, const char *filter, kmqtt_message_fn fn)
@@ -475,3 +478,4 @@ bool kc_handler_is(kmqtt_client_t *c, const char *filter, kmqtt_message_fn fn)
 
     return h != NULL && h->fn == fn;
 }
+#endif

@@ -10,6 +10,8 @@
  */
 #include "client_internal.h"
 
+#if KMQTT_CFG_V5
+
 /* ------------------------------------------------------------- at create */
 
 static bool text_ok(const char *s)
@@ -346,6 +348,8 @@ void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
     c->v5.shared_ok = ci->shared_available;
 }
 
+#endif /* KMQTT_CFG_V5 */
+
 kmqtt_err_t kmqtt_client_connack(kmqtt_client_t *c, kmqtt_connack_info_t *info)
 {
     kmqtt_err_t err = KMQTT_ENOTCONN;
@@ -362,6 +366,8 @@ kmqtt_err_t kmqtt_client_connack(kmqtt_client_t *c, kmqtt_connack_info_t *info)
     kc_unlock(c);
     return err;
 }
+
+#if KMQTT_CFG_V5
 
 /* ------------------------------------------------------ server DISCONNECT */
 
@@ -666,3 +672,105 @@ uint8_t kmqtt_msg_payload_format(const kmqtt_publish_t *msg)
 
     return find(msg, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &p) ? (uint8_t)p.num : 0;
 }
+
+#else /* !KMQTT_CFG_V5: the 3.1.1 answers */
+
+kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
+                                  const kmqtt_sub_options_t *opts, size_t n)
+{
+    size_t i;
+
+    (void)c;
+    (void)subs;
+    for (i = 0; opts != NULL && i < n; i++) {
+        if (opts[i].no_local || opts[i].retain_as_published || opts[i].retain_handling != 0 ||
+            opts[i].subscription_id != 0)
+            return KMQTT_EINVAL;
+    }
+    return KMQTT_OK;
+}
+
+kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
+                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n)
+{
+    (void)c;
+    (void)reason_ok;
+    (void)list;
+    (void)cap;
+    (void)n;
+    if (pp == NULL || (pp->user_prop_count == 0 && pp->reason_string == NULL))
+        return KMQTT_OK;
+    return KMQTT_EINVAL;
+}
+
+bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out)
+{
+    (void)c;
+    (void)out;
+    return false;
+}
+
+kmqtt_err_t kmqtt_publish_ex(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                             uint8_t qos, bool retain, const kmqtt_pub_props_t *props,
+                             uint16_t *packet_id)
+{
+    if (packet_id != NULL)
+        *packet_id = 0;
+    if (c == NULL)
+        return KMQTT_EINVAL;
+    if (props != NULL)
+        return KMQTT_EUNSUPPORTED;
+    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, packet_id, NULL);
+}
+
+/* A 3.1.1 message has no properties. */
+bool kmqtt_next_user_prop(kmqtt_prop_iter_t *it, kmqtt_str_t *name, kmqtt_str_t *value)
+{
+    (void)it;
+    (void)name;
+    (void)value;
+    return false;
+}
+
+bool kmqtt_next_subscription_id(kmqtt_prop_iter_t *it, uint32_t *id)
+{
+    (void)it;
+    (void)id;
+    return false;
+}
+
+bool kmqtt_msg_content_type(const kmqtt_publish_t *msg, kmqtt_str_t *out)
+{
+    (void)msg;
+    (void)out;
+    return false;
+}
+
+bool kmqtt_msg_response_topic(const kmqtt_publish_t *msg, kmqtt_str_t *out)
+{
+    (void)msg;
+    (void)out;
+    return false;
+}
+
+bool kmqtt_msg_correlation_data(const kmqtt_publish_t *msg, kmqtt_bin_t *out)
+{
+    (void)msg;
+    (void)out;
+    return false;
+}
+
+bool kmqtt_msg_message_expiry(const kmqtt_publish_t *msg, uint32_t *seconds)
+{
+    (void)msg;
+    (void)seconds;
+    return false;
+}
+
+uint8_t kmqtt_msg_payload_format(const kmqtt_publish_t *msg)
+{
+    (void)msg;
+    return 0;
+}
+
+#endif /* KMQTT_CFG_V5 */

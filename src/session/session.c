@@ -30,7 +30,7 @@ static bool config_valid(const kmqtt_session_config_t *cfg)
 {
     if (cfg == NULL)
         return false;
-    if (cfg->version != KMQTT_V311 && cfg->version != KMQTT_V5)
+    if (cfg->version != KMQTT_V311 && !KS_IS_V5(cfg->version))
         return false;
     if (cfg->max_inflight < 1 || cfg->max_pending < 1)
         return false;
@@ -42,7 +42,7 @@ static bool config_valid(const kmqtt_session_config_t *cfg)
     /* Records keep offsets into the store as uint32_t. */
     if (cfg->store_size > UINT32_MAX)
         return false;
-    if (cfg->version == KMQTT_V5 && (cfg->topic_alias_max != 0 || cfg->topic_alias_out != 0) &&
+    if (KS_IS_V5(cfg->version) && (cfg->topic_alias_max != 0 || cfg->topic_alias_out != 0) &&
         cfg->alias_topic_len == 0)
         return false;
     return true;
@@ -56,8 +56,9 @@ static bool plan_layout(const kmqtt_session_config_t *cfg, layout_t *l)
     if (!carve(&at, rec * cfg->max_inflight, &l->inflight) ||
         !carve(&at, rec * cfg->max_pending, &l->pending) ||
         !carve(&at,
-               cfg->max_inbound_qos2 == 0 ? KS_INBOUND_BITMAP_BYTES
-                                          : sizeof(uint16_t) * cfg->max_inbound_qos2,
+               !KMQTT_CFG_QOS2              ? 0
+               : cfg->max_inbound_qos2 == 0 ? KS_INBOUND_BITMAP_BYTES
+                                            : sizeof(uint16_t) * cfg->max_inbound_qos2,
                &l->ids) ||
         !carve(&at, cfg->rx_buffer_size, &l->rx) || !carve(&at, cfg->tx_buffer_size, &l->tx) ||
         !carve(&at, cfg->store_size, &l->store))
@@ -65,7 +66,7 @@ static bool plan_layout(const kmqtt_session_config_t *cfg, layout_t *l)
     l->alias_in = l->alias_out = at;
     /* 3.1.1 has no aliases: nothing carved. The products fit size_t (u16 x
      * (u16 + 8)). */
-    if (cfg->version == KMQTT_V5 &&
+    if (KS_IS_V5(cfg->version) &&
         (!carve(&at, (size_t)cfg->topic_alias_max * KS_ALIAS_IN_SLOT(cfg), &l->alias_in) ||
          !carve(&at, (size_t)cfg->topic_alias_out * KS_ALIAS_OUT_SLOT(cfg), &l->alias_out)))
         return false;
@@ -140,7 +141,7 @@ uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s)
 size_t kmqtt_session_advertise(const kmqtt_session_t *s, kmqtt_prop_t *out, size_t max)
 {
     size_t n = 0;
-    if (s == NULL || out == NULL || s->cfg.version != KMQTT_V5)
+    if (s == NULL || out == NULL || !KS_V5(s))
         return 0;
     if (s->cfg.max_inbound_qos2 != 0 && n < max) {
         memset(&out[n], 0, sizeof out[n]);
@@ -171,7 +172,7 @@ static kmqtt_err_t adopt_connect_props(kmqtt_session_t *s, const kmqtt_connect_t
         s->cfg.rx_buffer_size > UINT32_MAX ? UINT32_MAX : (uint32_t)s->cfg.rx_buffer_size;
     uint32_t expiry = 0;
 
-    if (s->cfg.version != KMQTT_V5)
+    if (!KS_V5(s))
         return KMQTT_OK;
     if (kmqtt_props_find(&c->props, KMQTT_PROP_RECEIVE_MAXIMUM, &p)) {
         if (s->cfg.max_inbound_qos2 != 0 && p.num > s->cfg.max_inbound_qos2)
@@ -283,7 +284,7 @@ kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const k
     p.u.disconnect.reason_code = reason;
     if (props != NULL)
         p.u.disconnect.props = *props;
-    if (s->cfg.version == KMQTT_V5) {
+    if (KS_V5(s)) {
         kmqtt_prop_t e;
         size_t n;
         /* 5.0 3.14.2.2.2 (a Protocol Error, no MUST number): a session that was to end with the

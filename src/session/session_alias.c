@@ -16,6 +16,8 @@
  */
 #include "session_internal.h"
 
+#if KMQTT_CFG_V5
+
 static uint16_t get16(const uint8_t *p)
 {
     return (uint16_t)((p[0] << 8) | p[1]);
@@ -50,7 +52,7 @@ static uint8_t *out_slot(const kmqtt_session_t *s, uint16_t alias)
 
 void ks_alias_reset(kmqtt_session_t *s)
 {
-    if (s->cfg.version != KMQTT_V5)
+    if (!KS_V5(s))
         return;
     for (uint16_t a = 1; a <= s->cfg.topic_alias_max; a++)
         put16(in_slot(s, a), 0);
@@ -159,7 +161,7 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_p
 
     if (s == NULL || props == NULL)
         return KMQTT_EINVAL;
-    if (s->cfg.version != KMQTT_V5 || s->auth_method_len == 0)
+    if (!KS_V5(s) || s->auth_method_len == 0)
         return KMQTT_ESTATE;
     if (reason == KS_RC_CONTINUE_AUTH) {
         if (s->state != KMQTT_SESSION_CONNECTING &&
@@ -192,3 +194,15 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_p
         s->auth_state = KS_AUTH_REAUTH;
     return KMQTT_OK;
 }
+
+#else /* !KMQTT_CFG_V5: no aliases, no AUTH in 3.1.1 */
+
+kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_props_t *props)
+{
+    (void)s;
+    (void)reason;
+    (void)props;
+    return KMQTT_EUNSUPPORTED;
+}
+
+#endif /* KMQTT_CFG_V5 */

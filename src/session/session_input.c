@@ -13,7 +13,7 @@ static uint32_t rx_limit(const kmqtt_session_t *s)
                                                             : (uint32_t)s->cfg.rx_buffer_size;
     /* 5.0: the Maximum Packet Size our CONNECT advertised (MQTT-3.1.2-24
      * binds the server to it). */
-    if (s->cfg.version == KMQTT_V5 && s->adv_max_packet != 0 && s->adv_max_packet < lim)
+    if (KS_V5(s) && s->adv_max_packet != 0 && s->adv_max_packet < lim)
         lim = s->adv_max_packet;
     return lim;
 }
@@ -58,7 +58,7 @@ static void apply_connack_props(kmqtt_session_t *s, const kmqtt_connack_t *c)
     kmqtt_prop_iter_t it;
     kmqtt_prop_t p;
 
-    if (s->cfg.version != KMQTT_V5)
+    if (!KS_V5(s))
         return;
     /* Absent means the default, filled by ks_caps_reset (5.0 3.2.2.3). */
     kmqtt_prop_iter_init(&it, &c->props);
@@ -159,10 +159,9 @@ static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint6
     ev->session_present = c->session_present;
     ev->packet = *p;
     /* 5.0 3.2.2.3.17: the method of our CONNECT, or none if it had none. */
-    if (s->cfg.version == KMQTT_V5 &&
-        !(s->auth_method_len != 0
-              ? ks_auth_method_is(s, &c->props, false)
-              : !kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, NULL)))
+    if (KS_V5(s) && !(s->auth_method_len != 0
+                          ? ks_auth_method_is(s, &c->props, false)
+                          : !kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, NULL)))
         return KMQTT_EPROTOCOL;
     if (c->reason_code != 0) {
         apply_connack_props(s, c);     /* e.g. a Server Reference with 0x9C is in the event */
@@ -188,7 +187,7 @@ static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint6
 static bool payload_format_invalid(const kmqtt_session_t *s, const kmqtt_publish_t *m)
 {
     kmqtt_prop_t p;
-    if (s->cfg.version != KMQTT_V5 || (m->props.count == 0 && m->props.raw_len == 0))
+    if (!KS_V5(s) || (m->props.count == 0 && m->props.raw_len == 0))
         return false;
     if (!kmqtt_props_find(&m->props, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &p) || p.num != 1)
         return false;
@@ -204,7 +203,7 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
     ev->packet = *p;
     ev->packet_id = m->packet_id;
     *h = KS_REPORT;
-    if (s->cfg.version == KMQTT_V5) {
+    if (KS_V5(s)) {
         kmqtt_err_t err = ks_alias_inbound(s, m, &s->close_reason);
         if (err != KMQTT_OK)
             return err;
@@ -227,6 +226,12 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
          * comes (at least once). */
         return ks_answer(s, KMQTT_PUBACK, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
     default:
+        if (!KMQTT_CFG_QOS2) {
+            /* Compiled out; we never subscribe at QoS 2 (MQTT-3.8.4-6
+             * bounds the broker by the granted QoS). */
+            s->close_reason = KS_RC_QOS_UNSUPPORTED;
+            return KMQTT_EPROTOCOL;
+        }
         if (ks_inbound_has(s, m->packet_id)) {
             /* Already delivered: answer again, deliver nothing
              * (MQTT-4.3.3-2, exactly once). */
@@ -237,7 +242,7 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
          * server broke MQTT-3.3.4-9's counterpart of MQTT-3.3.4-7, DISCONNECT
          * 0x93) or than the table holds; in 3.1.1 there is no such rule,
          * only our configured bound (0 = track every id). */
-        if (s->cfg.version == KMQTT_V5 &&
+        if (KS_V5(s) &&
             (s->inbound_count >= s->adv_receive_max ||
              (s->cfg.max_inbound_qos2 != 0 && s->inbound_count >= s->cfg.max_inbound_qos2))) {
             s->close_reason = KS_RC_RECEIVE_MAX;
@@ -254,6 +259,7 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
     }
 }
 
+#if KMQTT_CFG_QOS2
 static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
 {
     bool known = ks_inbound_has(s, a->packet_id);
@@ -274,6 +280,8 @@ static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
 
 /* ----------------------------------------------------------- outbound acks */
 
+#endif
+
 static void publish_done(kmqtt_session_t *s, kmqtt_session_record_t *r, const kmqtt_packet_t *p,
                          uint64_t now_ms, kmqtt_event_t *ev)
 {
@@ -287,6 +295,7 @@ static void publish_done(kmqtt_session_t *s, kmqtt_session_record_t *r, const km
         ks_pump(s, now_ms);
 }
 
+#if KMQTT_CFG_QOS2
 static kmqtt_err_t on_pubrec(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
                              kmqtt_event_t *ev, handled_t *h)
 {
@@ -300,7 +309,7 @@ static kmqtt_err_t on_pubrec(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64
     }
     if (r->kind == KS_AWAIT_PUBACK)
         return KMQTT_EPROTOCOL; /* PUBREC for a QoS 1 message */
-    if (r->kind == KS_AWAIT_PUBREC && s->cfg.version == KMQTT_V5 && a->reason_code >= 0x80) {
+    if (r->kind == KS_AWAIT_PUBREC && KS_V5(s) && a->reason_code >= 0x80) {
         /* 5.0 4.3.3: a failure code ends the flow, no PUBREL. */
         publish_done(s, r, p, now_ms, ev);
         *h = KS_REPORT;
@@ -316,6 +325,8 @@ static kmqtt_err_t on_pubrec(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64
     ks_pump(s, now_ms);
     return KMQTT_OK;
 }
+
+#endif
 
 static kmqtt_err_t on_puback_pubcomp(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
                                      kmqtt_event_t *ev, handled_t *h)
@@ -343,7 +354,7 @@ static kmqtt_err_t on_suback(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_
         return KMQTT_EPROTOCOL; /* an ack for nothing we asked */
     /* One code per filter (MQTT-3.9.3-1; 5.0 3.11.3); 3.1.1 UNSUBACK has
      * none. */
-    if ((sub || s->cfg.version == KMQTT_V5) && a->reason_codes.len != r->store_len)
+    if ((sub || KS_V5(s)) && a->reason_codes.len != r->store_len)
         return KMQTT_EPROTOCOL;
     ev->type = sub ? KMQTT_EV_SUBACK : KMQTT_EV_UNSUBACK;
     ev->packet_id = a->packet_id;
@@ -386,7 +397,7 @@ static kmqtt_err_t on_auth(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_ev
 static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
                           kmqtt_event_t *ev, handled_t *h)
 {
-    bool v5 = s->cfg.version == KMQTT_V5;
+    bool v5 = KS_V5(s);
 
     *h = KS_SKIP;
     /* MQTT-3.2.0-1: nothing but CONNACK (or 5.0 AUTH) before CONNACK. */
@@ -401,12 +412,16 @@ static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t 
     case KMQTT_PUBLISH:
         return on_publish(s, p, ev, h);
     case KMQTT_PUBACK:
+#if KMQTT_CFG_QOS2
     case KMQTT_PUBCOMP:
+#endif
         return on_puback_pubcomp(s, p, now_ms, ev, h);
+#if KMQTT_CFG_QOS2
     case KMQTT_PUBREC:
         return on_pubrec(s, p, now_ms, ev, h);
     case KMQTT_PUBREL:
         return on_pubrel(s, &p->u.ack);
+#endif
     case KMQTT_SUBACK:
     case KMQTT_UNSUBACK:
         *h = KS_REPORT;
@@ -517,7 +532,7 @@ kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_
         return KMQTT_EINVAL;
     memset(ev, 0, sizeof *ev);
     err = take_event(s, now_ms, ev);
-    if (err < 0 && s->cfg.version == KMQTT_V5 &&
+    if (err < 0 && KS_V5(s) &&
         (s->state == KMQTT_SESSION_CONNECTING || s->state == KMQTT_SESSION_CONNECTED))
         close_with_reason(s, err);
     return err;

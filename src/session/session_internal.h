@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "kmqtt/config.h"
 #include "kmqtt/session.h"
 
 /* kmqtt_session_record_t.kind */
@@ -49,28 +50,44 @@ enum {
 enum { KS_AUTH_NONE = 0, KS_AUTH_REAUTH };
 
 /* 5.0 reason codes the session sends. */
-#define KS_RC_MALFORMED      0x81u
-#define KS_RC_PROTOCOL       0x82u
-#define KS_RC_RECEIVE_MAX    0x93u
-#define KS_RC_ALIAS_INVALID  0x94u
-#define KS_RC_TOO_LARGE      0x95u
-#define KS_RC_QUOTA          0x97u
-#define KS_RC_PAYLOAD_FORMAT 0x99u
-#define KS_RC_CONTINUE_AUTH  0x18u
-#define KS_RC_REAUTHENTICATE 0x19u
+#define KS_RC_MALFORMED       0x81u
+#define KS_RC_PROTOCOL        0x82u
+#define KS_RC_RECEIVE_MAX     0x93u
+#define KS_RC_ALIAS_INVALID   0x94u
+#define KS_RC_TOO_LARGE       0x95u
+#define KS_RC_QUOTA           0x97u
+#define KS_RC_PAYLOAD_FORMAT  0x99u
+#define KS_RC_QOS_UNSUPPORTED 0x9Bu
+#define KS_RC_CONTINUE_AUTH   0x18u
+#define KS_RC_REAUTHENTICATE  0x19u
 
 /* max_inbound_qos2 == 0: one bit per packet id instead of a table. */
 #define KS_INBOUND_BITMAP_BYTES (65536u / 8u)
 
 /* Inbound QoS 2 ids awaiting PUBREL (session_inbound.c). */
+#if KMQTT_CFG_QOS2
 bool ks_inbound_has(const kmqtt_session_t *s, uint16_t id);
 bool ks_inbound_add(kmqtt_session_t *s, uint16_t id); /* false: table full */
 void ks_inbound_remove(kmqtt_session_t *s, uint16_t id);
 void ks_inbound_clear(kmqtt_session_t *s);
 void ks_inbound_init(kmqtt_session_t *s); /* at init: the storage holds garbage */
+#else
+/* No inbound QoS 2 (KMQTT_CFG_QOS2=0): no id table is carved. */
+#define ks_inbound_has(s, id)    false
+#define ks_inbound_add(s, id)    false
+#define ks_inbound_remove(s, id) ((void)0)
+#define ks_inbound_clear(s)      ((void)((s)->inbound_count = 0))
+#define ks_inbound_init(s)       ((void)((s)->inbound_count = 0))
+#endif
+
+/* 5.0 code behind these tests is compiled out with KMQTT_CFG_V5=0: the
+ * condition is then constant false (and a 5.0 config is refused). */
+#define KS_IS_V5(v) (KMQTT_CFG_V5 && (v) == KMQTT_V5)
+#define KS_V5(s)    KS_IS_V5((s)->cfg.version)
 
 /* caps and aliases (session.c, session_alias.c) */
 void ks_caps_reset(kmqtt_session_t *s);
+#if KMQTT_CFG_V5
 void ks_alias_reset(kmqtt_session_t *s);
 /* Inbound: resolves or records the alias of m (a PUBLISH); sets *reason to a
  * DISCONNECT reason on failure. */
@@ -80,6 +97,13 @@ kmqtt_err_t ks_alias_inbound(kmqtt_session_t *s, kmqtt_publish_t *m, uint8_t *re
 uint16_t ks_alias_pick(const kmqtt_session_t *s, const kmqtt_str_t *topic, bool *with_topic);
 void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const kmqtt_str_t *topic);
 bool ks_auth_method_is(const kmqtt_session_t *s, const kmqtt_props_t *props, bool required);
+#else
+#define ks_alias_reset(s)                ((void)0)
+#define ks_alias_inbound(s, m, reason)   KMQTT_EPROTOCOL
+#define ks_alias_pick(s, topic, with)    (*(with) = true, (uint16_t)0)
+#define ks_alias_commit(s, alias, topic) ((void)0)
+#define ks_auth_method_is(s, props, req) false
+#endif
 
 static inline uint64_t ks_elapsed(uint64_t now, uint64_t since)
 {
@@ -104,8 +128,8 @@ void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r);
 void ks_pump(kmqtt_session_t *s, uint64_t now_ms);
 
 /* store and forward: tells the change hook, if any (session_persist.c) */
-void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id,
-                const uint8_t *bytes, size_t len);
+void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id, const uint8_t *bytes,
+                size_t len);
 size_t ks_store_take(kmqtt_session_t *s, size_t n); /* store_alloc; room checked */
 bool ks_store_fits(const kmqtt_session_t *s, size_t n);
 

@@ -66,7 +66,7 @@ static bool write_answer(kmqtt_session_t *s, uint32_t packed)
     if (p.type != KMQTT_PINGREQ) {
         p.u.ack.packet_id = (uint16_t)(packed & 0xFFFFu);
         /* 3.1.1 acknowledgements carry no reason code. */
-        if (s->cfg.version == KMQTT_V5)
+        if (KS_V5(s))
             p.u.ack.reason_code = (uint8_t)(packed >> 16);
     }
     return ks_tx_packet(s, &p) == KMQTT_OK;

@@ -32,6 +32,8 @@ kmqtt_err_t kmqtt_session_restore_publish(kmqtt_session_t *s, uint16_t packet_id
         return KMQTT_ESTATE;
     if (ks_find_inflight(s, packet_id) != NULL || ks_find_pending(s, packet_id) != NULL)
         return KMQTT_EINVAL;
+    if (!KMQTT_CFG_QOS2 && pubrel)
+        return KMQTT_EUNSUPPORTED;
     if (!pubrel) {
         /* A QoS 1/2 PUBLISH; the decoder checks the rest when it is sent
          * and answered, and the store's CRC vouched for the bytes. */
@@ -40,6 +42,8 @@ kmqtt_err_t kmqtt_session_restore_publish(kmqtt_session_t *s, uint16_t packet_id
         qos = (bytes[0] >> 1) & 3u;
         if (qos == 0 || qos == 3)
             return KMQTT_EINVAL;
+        if (!KMQTT_CFG_QOS2 && qos == 2)
+            return KMQTT_EUNSUPPORTED;
         if (len > s->cfg.tx_buffer_size || len > UINT32_MAX)
             return KMQTT_EINVAL;
     }
@@ -72,6 +76,8 @@ kmqtt_err_t kmqtt_session_restore_inbound_qos2(kmqtt_session_t *s, uint16_t pack
 {
     if (s == NULL || packet_id == 0)
         return KMQTT_EINVAL;
+    if (!KMQTT_CFG_QOS2)
+        return KMQTT_EUNSUPPORTED;
     if (ks_inbound_has(s, packet_id))
         return KMQTT_OK;
     return ks_inbound_add(s, packet_id) ? KMQTT_OK : KMQTT_ELIMIT;

@@ -200,7 +200,7 @@ static kmqtt_err_t plain_size(const kmqtt_publish_t *m, kmqtt_version_t v, size_
     err = kmqtt_topic_name_validate(m->topic.ptr, m->topic.len);
     if (err != KMQTT_OK)
         return err;
-    r = 2 + m->topic.len + (m->qos > 0 ? 2u : 0u) + (v == KMQTT_V5 ? 1u : 0u);
+    r = 2 + m->topic.len + (m->qos > 0 ? 2u : 0u) + (KS_IS_V5(v) ? 1u : 0u);
     if (m->payload.len > KMQTT_VARINT_MAX - r)
         return KMQTT_ETOOBIG;
     r += m->payload.len;
@@ -226,7 +226,7 @@ static void plain_write(uint8_t *at, const kmqtt_publish_t *m, kmqtt_version_t v
         *at++ = (uint8_t)(m->packet_id >> 8);
         *at++ = (uint8_t)(m->packet_id & 0xFFu);
     }
-    if (v == KMQTT_V5)
+    if (KS_IS_V5(v))
         *at++ = 0; /* no properties */
     if (m->payload.len > 0)
         memcpy(at, m->payload.ptr, m->payload.len);
@@ -247,7 +247,7 @@ static kmqtt_err_t publish_write(const kmqtt_publish_t *m, kmqtt_version_t v, bo
 /* 5.0 checks against what the CONNACK allowed. */
 static kmqtt_err_t publish_allowed(const kmqtt_session_t *s, const kmqtt_publish_t *m)
 {
-    if (s->cfg.version != KMQTT_V5)
+    if (!KS_V5(s))
         return KMQTT_OK;
     if (m->qos > s->caps.max_qos)
         return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11 */
@@ -277,7 +277,7 @@ static uint16_t alias_form(const kmqtt_session_t *s, const kmqtt_publish_t *m, k
     bool with_topic;
     uint16_t alias;
 
-    if (s->cfg.version != KMQTT_V5 || s->alias_out_max == 0 || m->props.raw != NULL ||
+    if (!KS_V5(s) || s->alias_out_max == 0 || m->props.raw != NULL ||
         m->props.count > KS_ALIAS_ITEMS)
         return 0;
     alias = ks_alias_pick(s, &m->topic, &with_topic);
@@ -312,6 +312,8 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
         *packet_id = 0;
     if (s == NULL || msg == NULL)
         return KMQTT_EINVAL;
+    if (!KMQTT_CFG_QOS2 && msg->qos == 2)
+        return KMQTT_EUNSUPPORTED; /* compiled out */
     if (s->state != KMQTT_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
     if ((err = publish_allowed(s, msg)) != KMQTT_OK)
@@ -408,7 +410,15 @@ static kmqtt_err_t subscribe_allowed(const kmqtt_session_t *s, const kmqtt_subsc
     kmqtt_sub_iter_t it;
     kmqtt_subscription_t f;
 
-    if (s->cfg.version != KMQTT_V5)
+#if !KMQTT_CFG_QOS2
+    /* No QoS 2 exchange compiled in: never ask a broker for one. */
+    kmqtt_sub_iter_init(&it, sub, true);
+    while (kmqtt_sub_iter_next(&it, &f)) {
+        if (f.qos == 2)
+            return KMQTT_EUNSUPPORTED;
+    }
+#endif
+    if (!KS_V5(s))
         return KMQTT_OK;
     if (!s->caps.subid_available &&
         kmqtt_props_find(&sub->props, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, NULL))

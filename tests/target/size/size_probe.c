@@ -15,3 +15,5 @@ FIELD(client_done, done);
 FIELD(client_req, req);
 FIELD(client_resub_ids, resub_ids);
 FIELD(client_connack, connack);
+FIELD(client_v5, v5);
+FIELD(client_opt, opt);
