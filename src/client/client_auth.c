@@ -55,9 +55,16 @@ kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kmqtt_event_t *ev)
     }
     if (fn == NULL)
         return KMQTT_OK;
+    /* kmqtt_client_reason_string works during the callback, as in
+     * on_publish_done. */
+    c->v5.cb_reason_set =
+        kmqtt_props_find(&ev->packet.u.disconnect.props, KMQTT_PROP_REASON_STRING, &p);
+    if (c->v5.cb_reason_set)
+        c->v5.cb_reason = p.str;
     kc_unlock(c);
     err = fn(c, ev->reason_code, &data, out, sizeof out, &out_len, c->opt.ctx);
     kc_lock(c);
+    c->v5.cb_reason_set = false;
     if (ev->reason_code == 0)
         return KMQTT_OK;
     if (err != KMQTT_OK)
