@@ -140,7 +140,8 @@ typedef struct kmqtt_pub_props {
 typedef struct kmqtt_packet_props {
     const kmqtt_user_prop_t *user_props; /* at most KMQTT_PUB_USER_PROPS_MAX, in order */
     size_t user_prop_count;
-    const char *reason_string; /* DISCONNECT only (KMQTT_EINVAL elsewhere); NULL = none */
+    const char *reason_string; /* DISCONNECT and AUTH only (KMQTT_EINVAL elsewhere);
+                                  NULL = none */
 } kmqtt_packet_props_t;
 
 /* What a server-sent DISCONNECT said (5.0). The strings are views into the
@@ -654,6 +655,15 @@ bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out);
  * re-authentication failed), KMQTT_ECANCELED. Blocks. */
 kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
                                  uint32_t timeout_ms);
+
+/* kmqtt_reauthenticate whose AUTH 0x19 also carries props: a Reason String
+ * and User Properties (may be NULL; caller's memory, encoded before the
+ * AUTH is queued, not kept). Beyond kmqtt_reauthenticate's returns:
+ * KMQTT_ELIMIT (more than KMQTT_PUB_USER_PROPS_MAX user properties),
+ * KMQTT_EINVAL (a string that is not UTF-8), KMQTT_ETOOBIG (larger than
+ * the server's Maximum Packet Size or the send buffer). Blocks. */
+kmqtt_err_t kmqtt_reauthenticate_ex(kmqtt_client_t *c, const void *data, size_t len,
+                                    const kmqtt_packet_props_t *props, uint32_t timeout_ms);
 
 /* ---- reading a received message's 5.0 properties (views into msg, valid
  * as long as msg is: during the handler). None allocate or block. */

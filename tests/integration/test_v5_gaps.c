@@ -43,6 +43,9 @@ typedef struct srv {
     char ids[MAX_CONNS][256]; /* the client id of each */
     int pubcomps;             /* PUBCOMPs for the PUBREL 0x92 */
     uint8_t pubcomp_reason;
+    int reauths;          /* AUTH 0x19 received */
+    char reauth_user[64]; /* its user properties, "name=value;" each */
+    char reauth_why[32];  /* its Reason String */
 } srv_t;
 
 static long read_packet(int fd, uint8_t *buf, size_t cap)
@@ -190,6 +193,39 @@ static int send_pubrel(int fd, uint16_t id, uint8_t rc)
     return send_packet(fd, &p);
 }
 
+/* A re-authentication (AUTH 0x19): what it carried is kept, and it
+ * succeeds at once (AUTH 0x00 with the same method). */
+static int reauth(srv_t *s, int fd, const kmqtt_packet_t *req)
+{
+    kmqtt_prop_iter_t it;
+    kmqtt_prop_t pr, m;
+    kmqtt_packet_t p;
+    size_t used;
+
+    if (req->u.disconnect.reason_code != 0x19 ||
+        !kmqtt_props_find(&req->u.disconnect.props, KMQTT_PROP_AUTHENTICATION_METHOD, &m))
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    s->reauths++;
+    kmqtt_prop_iter_init(&it, &req->u.disconnect.props);
+    while (kmqtt_prop_iter_next(&it, &pr)) {
+        used = strlen(s->reauth_user);
+        if (pr.id == KMQTT_PROP_USER_PROPERTY &&
+            used + pr.str.len + pr.value.len + 3 < sizeof s->reauth_user)
+            snprintf(s->reauth_user + used, sizeof s->reauth_user - used, "%.*s=%.*s;",
+                     (int)pr.str.len, pr.str.ptr, (int)pr.value.len, pr.value.ptr);
+        if (pr.id == KMQTT_PROP_REASON_STRING && pr.str.len < sizeof s->reauth_why)
+            snprintf(s->reauth_why, sizeof s->reauth_why, "%.*s", (int)pr.str.len, pr.str.ptr);
+    }
+    pthread_mutex_unlock(&s->mu);
+    memset(&p, 0, sizeof p);
+    p.type = KMQTT_AUTH;
+    p.u.disconnect.reason_code = 0;
+    p.u.disconnect.props.items = &m;
+    p.u.disconnect.props.count = 1;
+    return send_packet(fd, &p);
+}
+
 /* One connection; returns when the client leaves or breaks the script. */
 static void serve(srv_t *s, int fd)
 {
@@ -233,6 +269,9 @@ static void serve(srv_t *s, int fd)
             s->pubcomps++;
             s->pubcomp_reason = p.u.ack.reason_code;
             pthread_mutex_unlock(&s->mu);
+            break;
+        case KMQTT_AUTH:
+            r = reauth(s, fd, &p);
             break;
         case KMQTT_DISCONNECT:
             r = -1;
@@ -398,7 +437,8 @@ static kmqtt_err_t on_auth(kmqtt_client_t *c, uint8_t reason_code, const kmqtt_b
 }
 
 /* The Reason String of a server AUTH (3.15.2.2.3) is readable during
- * on_auth, and only then. */
+ * on_auth, and only then; the client's own re-authentication AUTH carries
+ * the properties the application gives. */
 static void test_auth_reason_string_during_on_auth(void **state)
 {
     kmqtt_client_options_t o;
@@ -406,12 +446,20 @@ static void test_auth_reason_string_during_on_auth(void **state)
     it_baseline_t base;
     auth_seen_t seen;
     kmqtt_str_t rs;
+    kmqtt_user_prop_t up[KMQTT_PUB_USER_PROPS_MAX + 1] = {{"why", "rotate"}, {"key", "2"}};
+    kmqtt_packet_props_t pp;
     srv_t s;
+    int i;
 
     (void)state;
     it_take_baseline(&parent, &base);
     srv_start(&s, 1, NULL);
     memset(&seen, 0, sizeof seen);
+    memset(&pp, 0, sizeof pp);
+    for (i = 2; i <= (int)KMQTT_PUB_USER_PROPS_MAX; i++) {
+        up[i].name = "n";
+        up[i].value = "v";
+    }
     v5_client(&o, &s, "it-v5-gaps-auth");
     o.auth_method = "GAPS-1";
     o.on_auth = on_auth;
@@ -422,6 +470,22 @@ static void test_auth_reason_string_during_on_auth(void **state)
     assert_int_equal(seen.code, 0x18);
     assert_string_equal(seen.why, "prove it");
     assert_false(kmqtt_client_reason_string(c, &rs));
+
+    /* A re-authentication carries a Reason String and User Properties
+     * (3.15.2.2.3, 3.15.2.2.4), in order. */
+    pp.user_props = up;
+    pp.user_prop_count = 2;
+    pp.reason_string = "key rotation";
+    assert_int_equal(kmqtt_reauthenticate_ex(c, "k2", 2, &pp, WAIT_MS), KMQTT_OK);
+    pthread_mutex_lock(&s.mu);
+    assert_int_equal(s.reauths, 1);
+    assert_string_equal(s.reauth_user, "why=rotate;key=2;");
+    assert_string_equal(s.reauth_why, "key rotation");
+    pthread_mutex_unlock(&s.mu);
+    /* Too many user properties: refused, nothing sent. */
+    pp.user_prop_count = KMQTT_PUB_USER_PROPS_MAX + 1;
+    assert_int_equal(kmqtt_reauthenticate_ex(c, "k3", 2, &pp, WAIT_MS), KMQTT_ELIMIT);
+    assert_int_equal(srv_int(&s, &s.reauths), 1);
     assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
     srv_stop(&s);
     kmqtt_client_destroy(c);
