@@ -140,7 +140,8 @@ typedef struct kmqtt_pub_props {
 typedef struct kmqtt_packet_props {
     const kmqtt_user_prop_t *user_props; /* at most KMQTT_PUB_USER_PROPS_MAX, in order */
     size_t user_prop_count;
-    const char *reason_string; /* DISCONNECT only (KMQTT_EINVAL elsewhere); NULL = none */
+    const char *reason_string; /* DISCONNECT and AUTH only (KMQTT_EINVAL elsewhere);
+                                  NULL = none */
 } kmqtt_packet_props_t;
 
 /* What a server-sent DISCONNECT said (5.0). The strings are views into the
@@ -323,8 +324,12 @@ typedef struct kmqtt_client_options {
     size_t auth_data_len;
     kmqtt_auth_fn on_auth;
     /* Send an empty Client Identifier and let the server assign one
-     * (reported as kmqtt_connack_info_t.assigned_client_id; a new one on
-     * every connection). client_id is then ignored. */
+     * (reported as kmqtt_connack_info_t.assigned_client_id). client_id is
+     * then ignored. With session_expiry_s > 0 the first assigned id is kept
+     * (up to KMQTT_ASSIGNED_ID_MAX bytes, reserved at create) and sent on
+     * every later connect of this client, automatic or not, so the session
+     * resumes (3.2.2.3.7); a longer one makes those connects fail with
+     * KMQTT_ELIMIT. With session_expiry_s 0 every connection asks anew. */
     bool server_assigned_id;
 
     /* security limits
@@ -543,6 +548,9 @@ kmqtt_err_t kmqtt_flush(kmqtt_client_t *c, uint32_t timeout_ms);
 /* Bytes kept for the CONNACK strings of kmqtt_connack_info_t (allocated at
  * create, 5.0 clients only). */
 #define KMQTT_CONNACK_STR_MAX 512u
+/* Longest server-assigned Client Identifier kept for reuse (bytes; reserved
+ * at create by 5.0 clients with server_assigned_id and session_expiry_s). */
+#define KMQTT_ASSIGNED_ID_MAX 128u
 
 /* kmqtt_publish with 5.0 properties (props may be NULL: same as
  * kmqtt_publish). Topic aliases are not chosen here. Beyond kmqtt_publish's
@@ -588,6 +596,41 @@ kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, 
                                  const kmqtt_packet_props_t *props, uint32_t timeout_ms,
                                  uint8_t *reasons);
 
+/* What a SUBACK or UNSUBACK said beyond its reason codes (5.0), for
+ * kmqtt_subscribe_ex2 / kmqtt_unsubscribe_ex2. The caller owns the struct
+ * and the buffer; nothing is kept after the call returns. */
+typedef struct kmqtt_ack_info {
+    char *reason_string; /* in: a buffer for the Reason String (may be NULL) */
+    size_t cap;          /* in: its size in bytes */
+    /* out: set when the ack arrived (cleared when the call begins) */
+    bool has_reason;        /* the ack carried a Reason String */
+    size_t len;             /* its length in bytes; copied NUL-terminated only if
+                               len < cap, else reason_string is "" (never cut) */
+    size_t user_prop_count; /* how many User Properties the ack carried */
+} kmqtt_ack_info_t;
+
+/* kmqtt_subscribe_ex that also reports the SUBACK's Reason String and User
+ * Property count into *info (may be NULL: the same as kmqtt_subscribe_ex).
+ * Same returns as kmqtt_subscribe_ex. Blocks. */
+kmqtt_err_t kmqtt_subscribe_ex2(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
+                                const kmqtt_sub_options_t *opts, size_t n,
+                                const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                                uint8_t *granted, kmqtt_ack_info_t *info);
+
+/* kmqtt_unsubscribe_ex that also reports the UNSUBACK's Reason String and
+ * User Property count into *info (may be NULL). Same returns as
+ * kmqtt_unsubscribe_ex. Blocks. */
+kmqtt_err_t kmqtt_unsubscribe_ex2(kmqtt_client_t *c, const char *const *filters, size_t n,
+                                  const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                                  uint8_t *reasons, kmqtt_ack_info_t *info);
+
+/* 5.0: how many PUBRELs the server sent with a failure reason code since
+ * create (0x92 Packet Identifier not found: the server no longer knew the
+ * QoS 2 message our PUBREC answered). *last_reason (may be NULL) gets the
+ * last such code, 0 if none. The client answers PUBCOMP all the same
+ * (MQTT-4.3.3-2). Does not block. */
+uint32_t kmqtt_client_pubrel_failures(kmqtt_client_t *c, uint8_t *last_reason);
+
 /* kmqtt_disconnect with a 5.0 reason code (0 = normal; 0x04 = disconnect
  * with will message) and a Session Expiry Interval, sent only when it
  * differs from options.session_expiry_s. A non-zero value when the CONNECT
@@ -598,9 +641,10 @@ kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, 
 kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s,
                                 const kmqtt_packet_props_t *props);
 
-/* During on_publish_done (on the loop's thread) only: the Reason String of
- * the PUBACK / PUBREC / PUBCOMP being reported, as a view. Returns false
- * when there is none (or when called from anywhere else). */
+/* During on_publish_done or on_auth (on the loop's thread) only: the
+ * Reason String of the PUBACK / PUBREC / PUBCOMP or AUTH being reported, as
+ * a view. Returns false when there is none (or when called from anywhere
+ * else). */
 bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out);
 
 /* Re-authentication (5.0, a CONNECT with auth_method): sends AUTH 0x19 with
@@ -611,6 +655,15 @@ bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out);
  * re-authentication failed), KMQTT_ECANCELED. Blocks. */
 kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
                                  uint32_t timeout_ms);
+
+/* kmqtt_reauthenticate whose AUTH 0x19 also carries props: a Reason String
+ * and User Properties (may be NULL; caller's memory, encoded before the
+ * AUTH is queued, not kept). Beyond kmqtt_reauthenticate's returns:
+ * KMQTT_ELIMIT (more than KMQTT_PUB_USER_PROPS_MAX user properties),
+ * KMQTT_EINVAL (a string that is not UTF-8), KMQTT_ETOOBIG (larger than
+ * the server's Maximum Packet Size or the send buffer). Blocks. */
+kmqtt_err_t kmqtt_reauthenticate_ex(kmqtt_client_t *c, const void *data, size_t len,
+                                    const kmqtt_packet_props_t *props, uint32_t timeout_ms);
 
 /* ---- reading a received message's 5.0 properties (views into msg, valid
  * as long as msg is: during the handler). None allocate or block. */

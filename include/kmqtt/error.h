@@ -70,8 +70,9 @@ typedef enum kmqtt_err {
     KMQTT_EKEEPALIVE = -66,   /* no answer from the broker within the keepalive allowance */
     KMQTT_ESUBFAIL = -67,     /* the broker refused a subscription (see the per-filter codes) */
     KMQTT_EDISCONNECTED = -68, /* 5.0: the server sent DISCONNECT (see its reason code) */
-    KMQTT_EUNSUPPORTED = -69,  /* the server does not support it (5.0 CONNACK: Maximum QoS,
-                                  Retain / Wildcard / Shared / Subscription Id Available) */
+    KMQTT_EUNSUPPORTED = -69,  /* not supported: by the server (5.0 CONNACK: Maximum QoS,
+                                  Retain / Wildcard / Shared / Subscription Id Available), by
+                                  this build (a feature compiled out) or by the TLS backend */
 
     /* mem */
     KMQTT_EMEM_CORRUPT = -70, /* a block's guard or header was overwritten */

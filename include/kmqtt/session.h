@@ -204,6 +204,8 @@ typedef struct kmqtt_session {
     uint8_t auth_state;       /* private */
     uint16_t auth_method_len; /* 0: the CONNECT had no Authentication Method */
     char auth_method[KMQTT_SESSION_AUTH_METHOD_MAX];
+    uint32_t pubrel_failures; /* server PUBRELs with a non-zero reason code (0x92) */
+    uint8_t pubrel_reason;    /* the last such code */
 } kmqtt_session_t;
 
 /* Bytes of storage kmqtt_session_init needs for cfg (tables, receive and

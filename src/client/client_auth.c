@@ -12,21 +12,30 @@
 #define KC_AUTH_CONTINUE 0x18u
 #define KC_AUTH_REAUTH   0x19u
 
-/* AUTH with the CONNECT's method and data; mx held. */
-static kmqtt_err_t send_auth(kmqtt_client_t *c, uint8_t reason, const void *data, size_t len)
+/* AUTH with the CONNECT's method and data, and pp's Reason String and
+ * User Properties (may be NULL); mx held. */
+static kmqtt_err_t send_auth(kmqtt_client_t *c, uint8_t reason, const void *data, size_t len,
+                             const kmqtt_packet_props_t *pp)
 {
-    kmqtt_prop_t p[2];
+    kmqtt_prop_t p[3 + KMQTT_PUB_USER_PROPS_MAX];
     kmqtt_props_t props;
+    size_t n = 1;
     kmqtt_err_t err;
 
     p[0] = *c->v5.auth_method;
-    memset(&p[1], 0, sizeof p[1]);
-    p[1].id = KMQTT_PROP_AUTHENTICATION_DATA;
-    p[1].bin.ptr = data;
-    p[1].bin.len = len;
+    if (data != NULL) {
+        memset(&p[1], 0, sizeof p[1]);
+        p[1].id = KMQTT_PROP_AUTHENTICATION_DATA;
+        p[1].bin.ptr = data;
+        p[1].bin.len = len;
+        n = 2;
+    }
+    err = kc_v5_packet_props(c, pp, true, p, sizeof p / sizeof p[0], &n);
+    if (err != KMQTT_OK)
+        return err;
     memset(&props, 0, sizeof props);
     props.items = p;
-    props.count = data != NULL ? 2 : 1;
+    props.count = n;
     err = kmqtt_session_auth(&c->s, reason, &props);
     if (err == KMQTT_OK)
         kc_try_flush(c);
@@ -57,20 +66,33 @@ kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kmqtt_event_t *ev)
     }
     if (fn == NULL)
         return KMQTT_OK;
+    /* kmqtt_client_reason_string works during the callback, as in
+     * on_publish_done. */
+    c->v5.cb_reason_set =
+        kmqtt_props_find(&ev->packet.u.disconnect.props, KMQTT_PROP_REASON_STRING, &p);
+    if (c->v5.cb_reason_set)
+        c->v5.cb_reason = p.str;
     kc_unlock(c);
     err = fn(c, ev->reason_code, &data, out, sizeof out, &out_len, c->opt.ctx);
     kc_lock(c);
+    c->v5.cb_reason_set = false;
     if (ev->reason_code == 0)
         return KMQTT_OK;
     if (err != KMQTT_OK)
         return err;
     if (out_len > sizeof out)
         return KMQTT_EINVAL;
-    return send_auth(c, KC_AUTH_CONTINUE, out, out_len);
+    return send_auth(c, KC_AUTH_CONTINUE, out, out_len, NULL);
 }
 
 kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
                                  uint32_t timeout_ms)
+{
+    return kmqtt_reauthenticate_ex(c, data, len, NULL, timeout_ms);
+}
+
+kmqtt_err_t kmqtt_reauthenticate_ex(kmqtt_client_t *c, const void *data, size_t len,
+                                    const kmqtt_packet_props_t *props, uint32_t timeout_ms)
 {
     uint64_t deadline = kc_deadline(timeout_ms);
     uint32_t cancel_seq, gen;
@@ -87,7 +109,7 @@ kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len
         kc_unlock(c);
         return KMQTT_ENOTCONN;
     }
-    err = send_auth(c, KC_AUTH_REAUTH, data, len);
+    err = send_auth(c, KC_AUTH_REAUTH, data, len, props);
     if (err != KMQTT_OK) {
         kc_unlock(c);
         return err;

@@ -94,6 +94,9 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
     kc_turn_acquire(c);
     if (c->cancel_seq != cancel_seq)
         return connect_fail(c, KMQTT_ECANCELED);
+    err = kc_v5_connect_check(c); /* 5.0: an assigned id that could not be kept */
+    if (err != KMQTT_OK)
+        return connect_fail(c, err);
     /* A clean session the application asked for drops what is in flight
      * (each dropped publish is reported ECANCELED). An automatic reconnect
      * keeps it: those messages are owed and go again as new ones. */

@@ -104,6 +104,7 @@ typedef struct kc_request {
     size_t n;
     uint8_t *granted; /* caller's, may be NULL */
     uint8_t *reasons; /* 5.0 UNSUBACK codes (kmqtt_unsubscribe_ex), may be NULL */
+    kmqtt_ack_info_t *info; /* 5.0 reason string of the ack (*_ex2), may be NULL */
 } kc_request_t;
 
 #if KMQTT_CFG_V5
@@ -134,6 +135,11 @@ typedef struct kc_v5 {
     const kmqtt_prop_t *auth_method; /* in props; NULL = none */
     bool reauth_busy, reauth_done;
     kmqtt_err_t reauth_err;
+    /* the server-assigned client id kept for reconnects (3.2.2.3.7);
+     * KMQTT_ASSIGNED_ID_MAX + 1 bytes at the end of block, NULL = not kept */
+    char *assigned_id;
+    size_t assigned_len;    /* 0 = none yet */
+    bool assigned_too_long; /* the last one assigned did not fit */
 } kc_v5_t;
 #endif
 
@@ -358,6 +364,8 @@ bool kc_handler_is(kmqtt_client_t *c, const char *filter, kmqtt_message_fn fn);
 kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
                               bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n);
 size_t kc_v5_block_size(const kmqtt_client_options_t *o);
+kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c);
+void kc_v5_ack_info(kmqtt_ack_info_t *info, const kmqtt_props_t *props);
 kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
                              size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
                              uint16_t *packet_id, uint32_t *seq);

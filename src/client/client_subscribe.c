@@ -274,6 +274,8 @@ void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
     } else {
         r->err = ev->err != KMQTT_OK ? ev->err : KMQTT_ECLOSED;
     }
+    if (ev->type == KMQTT_EV_SUBACK || ev->type == KMQTT_EV_UNSUBACK)
+        kc_v5_ack_info(r->info, &ev->packet.u.suback.props);
     r->done = true;
     kc_broadcast(c);
 }
@@ -348,6 +350,14 @@ kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *sub
                                const kmqtt_packet_props_t *props, uint32_t timeout_ms,
                                uint8_t *granted)
 {
+    return kmqtt_subscribe_ex2(c, subs, opts, n, props, timeout_ms, granted, NULL);
+}
+
+kmqtt_err_t kmqtt_subscribe_ex2(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
+                                const kmqtt_sub_options_t *opts, size_t n,
+                                const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                                uint8_t *granted, kmqtt_ack_info_t *info)
+{
     kmqtt_subscription_t items[KC_MAX_FILTERS];
     kmqtt_subscribe_t pkt;
     kmqtt_prop_t plist[1 + KMQTT_PUB_USER_PROPS_MAX];
@@ -401,6 +411,8 @@ kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *sub
     proto.opts = opts;
     proto.n = n;
     proto.granted = granted;
+    proto.info = info;
+    kc_v5_ack_info(info, NULL);
 
     kc_lock(c);
     for (i = 0; i < n; i++)
@@ -425,6 +437,13 @@ kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, siz
 kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, size_t n,
                                  const kmqtt_packet_props_t *props, uint32_t timeout_ms,
                                  uint8_t *reasons)
+{
+    return kmqtt_unsubscribe_ex2(c, filters, n, props, timeout_ms, reasons, NULL);
+}
+
+kmqtt_err_t kmqtt_unsubscribe_ex2(kmqtt_client_t *c, const char *const *filters, size_t n,
+                                  const kmqtt_packet_props_t *props, uint32_t timeout_ms,
+                                  uint8_t *reasons, kmqtt_ack_info_t *info)
 {
     kmqtt_prop_t plist[KMQTT_PUB_USER_PROPS_MAX];
     size_t nprops = 0;
@@ -460,6 +479,8 @@ kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, 
     proto.filters = filters;
     proto.n = n;
     proto.reasons = reasons;
+    proto.info = info;
+    kc_v5_ack_info(info, NULL);
     if (reasons != NULL)
         memset(reasons, 0, n);
 

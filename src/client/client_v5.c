@@ -175,6 +175,13 @@ static void will_list(kmqtt_client_t *c, const kmqtt_pub_props_t *w, char **at)
     add_users(l, n, w->user_props, w->user_prop_count, at);
 }
 
+/* A server-assigned id is worth keeping only if the session it names
+ * outlives the connection (3.2.2.3.7). */
+static bool keeps_assigned_id(const kmqtt_client_options_t *o)
+{
+    return o->server_assigned_id && o->session_expiry_s != 0;
+}
+
 /* The one block kc_v5_setup allocates for o's property lists and strings
  * (0 for a 3.1.1 client; it also takes KMQTT_CONNACK_STR_MAX for CONNACK
  * strings). kmqtt_client_memory_size counts both. */
@@ -189,7 +196,8 @@ size_t kc_v5_block_size(const kmqtt_client_options_t *o)
     nwill = w == NULL ? 0 : 6 + w->user_prop_count;
     return (nconn + nwill) * sizeof(kmqtt_prop_t) + user_bytes(o->user_props, o->user_prop_count) +
            (w == NULL ? 0 : will_bytes(w)) +
-           (o->auth_method == NULL ? 0 : strlen(o->auth_method) + 1 + o->auth_data_len);
+           (o->auth_method == NULL ? 0 : strlen(o->auth_method) + 1 + o->auth_data_len) +
+           (keeps_assigned_id(o) ? KMQTT_ASSIGNED_ID_MAX + 1 : 0);
 }
 
 kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
@@ -226,6 +234,8 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
     connect_list(c, o, &at);
     if (w != NULL)
         will_list(c, w, &at);
+    if (keeps_assigned_id(o))
+        c->v5.assigned_id = at; /* the block's last KMQTT_ASSIGNED_ID_MAX + 1 bytes */
     /* The caller's arrays are not used after create. */
     c->opt.user_props = NULL;
     c->opt.user_prop_count = 0;
@@ -241,14 +251,22 @@ void kc_v5_free(kmqtt_client_t *c)
     (void)kmqtt_mem_free(&c->mem, c->v5.connack_str);
     c->v5.block = NULL;
     c->v5.connack_str = NULL;
+    c->v5.assigned_id = NULL;
 }
 
 void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p)
 {
     if (c->opt.version != KMQTT_V5)
         return;
-    if (c->opt.server_assigned_id)
+    if (c->opt.server_assigned_id) {
         p->client_id.len = 0; /* the server assigns one (3.1.3.1) */
+        /* ... once: later connections resume the session it named
+         * (3.2.2.3.7); kc_v5_connect_check refused an id that did not fit. */
+        if (c->v5.assigned_id != NULL && c->v5.assigned_len != 0) {
+            p->client_id.ptr = c->v5.assigned_id;
+            p->client_id.len = c->v5.assigned_len;
+        }
+    }
     p->props.items = c->v5.props;
     p->props.count = c->v5.nprops;
     if (p->has_will) {
@@ -275,6 +293,30 @@ static const char *keep(kmqtt_client_t *c, size_t *used, const kmqtt_prop_t *p)
     return dst;
 }
 
+/* Keeps an assigned client id for the next connects, or notes that it
+ * cannot be (kc_v5_connect_check then refuses them). */
+static void keep_assigned_id(kmqtt_client_t *c, const kmqtt_prop_t *p)
+{
+    if (c->v5.assigned_id == NULL)
+        return;
+    c->v5.assigned_too_long = p->str.len > KMQTT_ASSIGNED_ID_MAX;
+    if (c->v5.assigned_too_long) {
+        c->v5.assigned_len = 0;
+        return;
+    }
+    memcpy(c->v5.assigned_id, p->str.ptr, p->str.len);
+    c->v5.assigned_id[p->str.len] = '\0';
+    c->v5.assigned_len = p->str.len;
+}
+
+/* Before a connect: a session named by an assigned id too long to keep
+ * cannot be resumed, and asking for a new id would silently start another
+ * session; the attempt fails instead. mx held. */
+kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c)
+{
+    return c->v5.assigned_too_long ? KMQTT_ELIMIT : KMQTT_OK;
+}
+
 void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
 {
     kmqtt_connack_info_t *ci = &c->connack;
@@ -299,6 +341,8 @@ void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
             break;
         case KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER:
             ci->assigned_client_id = keep(c, &used, &p);
+            if (ev->reason_code < 0x80)
+                keep_assigned_id(c, &p);
             break;
         case KMQTT_PROP_RESPONSE_INFORMATION:
             ci->response_information = keep(c, &used, &p);
@@ -406,6 +450,53 @@ void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev)
         c->v5.cb_reason = p.str;
     kc_publish_done(c, ev->packet_id, ev->err, ev->reason_code);
     c->v5.cb_reason_set = false;
+}
+
+/* Fills what the caller asked of a SUBACK / UNSUBACK (props NULL: clears
+ * the outputs before the request goes). mx held. */
+void kc_v5_ack_info(kmqtt_ack_info_t *info, const kmqtt_props_t *props)
+{
+    kmqtt_prop_iter_t it;
+    kmqtt_prop_t p;
+
+    if (info == NULL)
+        return;
+    info->has_reason = false;
+    info->len = 0;
+    info->user_prop_count = 0;
+    if (info->reason_string != NULL && info->cap != 0)
+        info->reason_string[0] = '\0';
+    if (props == NULL)
+        return;
+    kmqtt_prop_iter_init(&it, props);
+    while (kmqtt_prop_iter_next(&it, &p)) {
+        if (p.id == KMQTT_PROP_USER_PROPERTY) {
+            info->user_prop_count++;
+        } else if (p.id == KMQTT_PROP_REASON_STRING) {
+            info->has_reason = true;
+            info->len = p.str.len;
+            if (info->reason_string != NULL && p.str.len < info->cap) {
+                memcpy(info->reason_string, p.str.ptr, p.str.len);
+                info->reason_string[p.str.len] = '\0';
+            }
+        }
+    }
+}
+
+uint32_t kmqtt_client_pubrel_failures(kmqtt_client_t *c, uint8_t *last_reason)
+{
+    uint32_t n;
+
+    if (last_reason != NULL)
+        *last_reason = 0;
+    if (c == NULL)
+        return 0;
+    kc_lock(c);
+    n = c->s.pubrel_failures;
+    if (last_reason != NULL)
+        *last_reason = c->s.pubrel_reason;
+    kc_unlock(c);
+    return n;
 }
 
 bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out)

@@ -102,7 +102,7 @@ const char *kmqtt_strerror(kmqtt_err_t err)
     case KMQTT_EDISCONNECTED:
         return "the server sent DISCONNECT";
     case KMQTT_EUNSUPPORTED:
-        return "not supported by the server";
+        return "not supported (by the server, this build or the TLS backend)";
     case KMQTT_ETLS:
         return "TLS handshake or record failure";
     case KMQTT_ECERT_UNTRUSTED:

@@ -263,6 +263,12 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
 static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
 {
     bool known = ks_inbound_has(s, a->packet_id);
+
+    /* 5.0: the server says it lost the flow (0x92); the caller reports it. */
+    if (a->reason_code != 0) {
+        s->pubrel_failures++;
+        s->pubrel_reason = a->reason_code;
+    }
     /* No PUBCOMP may follow our DISCONNECT: keep the id, the broker
      * releases it again on the next connection. */
     if (s->state == KMQTT_SESSION_CLOSING)
