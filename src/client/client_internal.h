@@ -379,6 +379,8 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
 #define kc_v5_auth(c, ev) KMQTT_EPROTOCOL
 #define kc_v5_publish_check(c, qos, retain) KMQTT_OK
 #define kc_v5_block_size(o) ((size_t)0)
+#define kc_v5_connect_check(c) KMQTT_OK
+#define kc_v5_ack_info(info, props) ((void)0)
 kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
                                   const kmqtt_sub_options_t *opts, size_t n);
 kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
