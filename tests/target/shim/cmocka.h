@@ -44,6 +44,8 @@ int kmqtt_shim_run_group(const char *group, const struct CMUnitTest *tests, size
                          CMFixtureFunction setup, CMFixtureFunction teardown);
 #define cmocka_run_group_tests(tests, setup, teardown)                                             \
     kmqtt_shim_run_group(#tests, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
+#define cmocka_run_group_tests_name(name, tests, setup, teardown)                                  \
+    kmqtt_shim_run_group(name, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
 
 /* Every check funnels here; a failure prints file:line and never returns. */
 void kmqtt_shim_fail(const char *file, int line, const char *fmt, ...);
