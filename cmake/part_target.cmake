@@ -54,7 +54,8 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
   # checks what each build answers. Linked with mem and the host's port.
   file(GLOB KMQTT_CFG_CORE_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/codec/*.c
        ${PROJECT_SOURCE_DIR}/src/common/*.c ${PROJECT_SOURCE_DIR}/src/session/*.c
-       ${PROJECT_SOURCE_DIR}/src/client/*.c ${PROJECT_SOURCE_DIR}/src/mem/*.c)
+       ${PROJECT_SOURCE_DIR}/src/client/*.c ${PROJECT_SOURCE_DIR}/src/nano/*.c
+       ${PROJECT_SOURCE_DIR}/src/mem/*.c)
   set(KMQTT_CFG_CORE_BUILDS all nov5 noqueue noqos2 min)
   set(KMQTT_CFG_CORE_all "")
   set(KMQTT_CFG_CORE_nov5 KMQTT_CFG_V5=0)

@@ -1,12 +1,13 @@
 #!/bin/sh
-# The core (codec, session, client, common and the public headers) may include only these C99 headers: no OS, no
+# The core (codec, session, client, nano, common and the public headers) may include only these C99 headers: no OS, no
 # libc I/O, no allocator. Run as a test so a stray #include fails CI.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 allowed='^(string|stdint|stddef|stdbool)\.h$'
 bad=0
 for f in "$root"/src/codec/*.[ch] "$root"/src/common/*.[ch] "$root"/src/session/*.[ch] \
-    "$root"/src/client/*.[ch] "$root"/include/kmqtt/codec.h "$root"/include/kmqtt/error.h \
+    "$root"/src/client/*.[ch] "$root"/src/nano/*.[ch] "$root"/include/kmqtt/nano.h \
+    "$root"/include/kmqtt/codec.h "$root"/include/kmqtt/error.h \
     "$root"/include/kmqtt/session.h "$root"/include/kmqtt/client.h "$root"/include/kmqtt/port.h \
     "$root"/include/kmqtt/mem.h; do
     [ -f "$f" ] || continue

@@ -36,7 +36,7 @@ freertos)
 esac
 n=0
 for f in "$root"/src/port/"$rtos"/*.c "$root"/src/common/*.c "$root"/src/codec/*.c \
-    "$root"/src/session/*.c "$root"/src/client/*.c "$root"/src/mem/*.c; do
+    "$root"/src/session/*.c "$root"/src/client/*.c "$root"/src/nano/*.c "$root"/src/mem/*.c; do
     n=$((n + 1))
     # shellcheck disable=SC2086
     "$cc" $flags $inc -c "$f" -o "$out/$n.o"

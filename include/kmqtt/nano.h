@@ -1,0 +1,320 @@
+/*
+ * kmqtt nano — the microcontroller client.
+ *
+ * A second client beside kmqtt_client_t (client.h), for a device whose whole
+ * MQTT budget is a few kilobytes of flash and a few hundred bytes of RAM:
+ *  - one task: no threads, no locks, no allocation. The caller owns the
+ *    client structure, its buffers and its configuration (referenced, not
+ *    copied: both must outlive the client);
+ *  - non-blocking: kmqtt_nano_poll() does what is due (send, receive, acks,
+ *    keepalive, reconnect) and says how long the caller may sleep. Only
+ *    opening a connection blocks, inside the transport's open();
+ *  - time is an argument (now_ms, a free-running millisecond counter that
+ *    may wrap at 2^32): the client never reads a clock;
+ *  - the same transports as the full client (port.h: the port's TCP, TLS,
+ *    WebSocket), of which it calls only open, send, recv, wait and close;
+ *  - MQTT 3.1.1 and, when built with KMQTT_CFG_V5, 5.0; QoS 0/1/2 (QoS 2
+ *    when built with KMQTT_CFG_QOS2); reconnect with backoff; session
+ *    resumption: unacknowledged QoS 1/2 messages are kept in the caller's
+ *    store buffer and sent again, in order, with DUP set, after a reconnect
+ *    that finds the session (MQTT-4.4.0-1, MQTT-4.6.0-1).
+ *
+ * What it leaves to the caller, unlike kmqtt_client_t: subscriptions are not
+ * remembered (after a CONNECTED event whose session_present is false the
+ * caller subscribes again); nothing is queued while offline (publish gives
+ * KMQTT_ENOTCONN); SUBSCRIBE / UNSUBSCRIBE are not sent again after a loss.
+ *
+ * Not thread-safe: one task calls every function of one client. The event
+ * callback runs inside these calls and may call kmqtt_nano_publish,
+ * _subscribe, _unsubscribe and _disconnect on the same client.
+ */
+#ifndef KMQTT_NANO_H
+#define KMQTT_NANO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmqtt/codec.h"
+#include "kmqtt/config.h"
+#include "kmqtt/error.h"
+#include "kmqtt/port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Inbound QoS 2 packet ids held between PUBLISH and PUBREL. More at once is a
+ * broker error: 3.1.1 KMQTT_ELIMIT, 5.0 KMQTT_EPROTOCOL (the client
+ * advertises this as its Receive Maximum, MQTT-3.3.4-9). */
+#ifndef KMQTT_NANO_INBOUND_QOS2
+#define KMQTT_NANO_INBOUND_QOS2 4
+#endif
+
+typedef enum kmqtt_nano_state {
+    KMQTT_NANO_IDLE = 0,   /* not connected and not trying (init, or after disconnect) */
+    KMQTT_NANO_WAITING,    /* connection lost; the next attempt is due at a set time */
+    KMQTT_NANO_CONNECTING, /* CONNECT sent, waiting for CONNACK */
+    KMQTT_NANO_CONNECTED
+} kmqtt_nano_state_t;
+
+typedef enum kmqtt_nano_event_type {
+    KMQTT_NANO_EV_CONNECTED = 1, /* CONNACK accepted: session_present; props (5.0) */
+    KMQTT_NANO_EV_CONNECT_FAILED, /* an attempt failed: err (KMQTT_EREFUSED with
+                                     reason_code = the CONNACK code, a transport error,
+                                     KMQTT_ETIMEDOUT without CONNACK); reason_code, props */
+    KMQTT_NANO_EV_LOST,      /* an accepted connection ended: err (KMQTT_ECLOSED,
+                                KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, 5.0 KMQTT_EDISCONNECTED with
+                                the server's reason_code and props, ...) */
+    KMQTT_NANO_EV_MESSAGE,   /* an application message: msg */
+    KMQTT_NANO_EV_PUBLISHED, /* an outbound QoS 1/2 message completed (PUBACK, PUBCOMP, or a
+                                5.0 PUBREC with a failure reason): packet_id, reason_code,
+                                props; or was dropped with err set (5.0: its PUBREL was
+                                answered 0x92; 3.1.1 never drops) */
+    KMQTT_NANO_EV_SUBACK,    /* packet_id; codes/count: one reason code per filter */
+    KMQTT_NANO_EV_UNSUBACK,  /* packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
+    KMQTT_NANO_EV_AUTH       /* 5.0 AUTH from the server: reason_code, props */
+} kmqtt_nano_event_type_t;
+
+/* A message, outbound (the caller's) or inbound (views into the receive
+ * buffer, valid during the callback only). */
+typedef struct kmqtt_nano_msg {
+    const char *topic;
+    uint16_t topic_len;
+    uint8_t qos;
+    bool retain;
+    bool dup;           /* inbound only */
+    uint16_t packet_id; /* inbound only (0 at QoS 0) */
+    const uint8_t *payload;
+    size_t payload_len;
+    /* 5.0: the PUBLISH property block, raw (without its length prefix):
+     * outbound, the caller's properties, checked before anything is sent;
+     * inbound, validated by the client. Walk it with kmqtt_prop_iter (a
+     * kmqtt_props_t with raw/raw_len set). NULL/0 = none; ignored in 3.1.1. */
+    const uint8_t *props;
+    size_t props_len;
+} kmqtt_nano_msg_t;
+
+typedef struct kmqtt_nano_event {
+    kmqtt_nano_event_type_t type;
+    kmqtt_err_t err;
+    uint16_t packet_id;
+    uint8_t reason_code;
+    bool session_present;
+    const kmqtt_nano_msg_t *msg; /* KMQTT_NANO_EV_MESSAGE */
+    const uint8_t *codes;        /* SUBACK / UNSUBACK reason codes */
+    size_t count;
+    const uint8_t *props; /* 5.0 raw property block of the packet behind the event */
+    size_t props_len;
+} kmqtt_nano_event_t;
+
+typedef void (*kmqtt_nano_event_fn)(void *user, const kmqtt_nano_event_t *ev);
+
+/* The configuration, referenced by the client (never copied): it must stay
+ * valid and unchanged while the client is in use. Zero everything, then set
+ * what you need; kmqtt_nano_config_init sets the defaults noted. */
+typedef struct kmqtt_nano_config {
+    /* Where: the transport (the client calls open/send/recv/wait/close on it,
+     * never destroy) and the host and port given to its open(). */
+    const kmqtt_transport_t *transport;
+    const char *host;
+    uint16_t port;
+    uint32_t connect_timeout_ms; /* open() and then CONNACK, each (default 10000) */
+
+    /* CONNECT */
+    uint8_t version;   /* KMQTT_V311 (default) or KMQTT_V5 */
+    bool clean_session; /* default true; false keeps the session for resumption */
+    uint16_t keepalive_s; /* default 60; 0 = off */
+    const char *client_id; /* NUL-terminated; "" only with clean_session (MQTT-3.1.3-7) */
+    const char *username;  /* NULL = none */
+    const uint8_t *password;
+    uint16_t password_len;   /* password NULL = none */
+    const char *will_topic;  /* NULL = no will */
+    const uint8_t *will_payload;
+    uint16_t will_payload_len;
+    uint8_t will_qos;
+    bool will_retain;
+    /* 5.0: raw property blocks (without length prefix) for the CONNECT and the
+     * will. The client adds Receive Maximum (KMQTT_NANO_INBOUND_QOS2) and
+     * Maximum Packet Size (the receive buffer's size) itself, so the CONNECT
+     * block must not carry those, nor a Topic Alias Maximum (the nano client
+     * takes no inbound aliases): KMQTT_EINVAL from kmqtt_nano_init. */
+    const uint8_t *connect_props;
+    size_t connect_props_len;
+    const uint8_t *will_props;
+    size_t will_props_len;
+
+    /* Reconnect: after a loss or a failed attempt the client waits
+     * reconnect_min_ms, doubling each failure up to reconnect_max_ms, and
+     * back to the minimum after a CONNACK. reconnect_min_ms 0 = never by
+     * itself (the caller calls kmqtt_nano_connect again). Defaults 1000 and
+     * 60000. */
+    uint32_t reconnect_min_ms;
+    uint32_t reconnect_max_ms;
+    /* A PINGRESP must come within this long of its PINGREQ, else the
+     * connection is lost with KMQTT_EKEEPALIVE (default 10000). */
+    uint32_t ping_timeout_ms;
+    /* Outbound QoS 1/2 messages at once (also bounded by the store and, in
+     * 5.0, the server's Receive Maximum). Default 8. */
+    uint8_t max_inflight;
+
+    kmqtt_nano_event_fn on_event; /* may be NULL */
+    void *user;
+} kmqtt_nano_config_t;
+
+/* The caller's buffers, given to kmqtt_nano_init and used until the client
+ * is no longer used.
+ *  rx:    the largest packet the client accepts (5.0: advertised as Maximum
+ *         Packet Size; a larger one ends the connection with KMQTT_ETOOBIG).
+ *  tx:    bytes waiting to be sent; the largest packet the client sends.
+ *  store: copies of unacknowledged QoS 1/2 PUBLISH packets (each its encoded
+ *         size plus 8 bytes, rounded up to 4); NULL/0 for a QoS 0-only
+ *         client (QoS 1/2 publish then gives KMQTT_ELIMIT). */
+typedef struct kmqtt_nano_buffers {
+    uint8_t *rx;
+    size_t rx_size;
+    uint8_t *tx;
+    size_t tx_size;
+    uint8_t *store;
+    size_t store_size;
+} kmqtt_nano_buffers_t;
+
+/* The client. Declared so it can be a static or stack object; every field is
+ * private. sizeof is at most 256 bytes on a 32-bit target. */
+typedef struct kmqtt_nano {
+    const kmqtt_nano_config_t *cfg;
+    uint8_t *rx;
+    uint8_t *tx;
+    uint8_t *store;
+    uint32_t rx_size, rx_len;
+    uint32_t tx_size, tx_start, tx_len;
+    uint32_t store_size, store_used;
+    uint32_t resend_off;  /* next store record to send again after a reconnect */
+    uint32_t last_tx_ms, last_rx_ms, ping_sent_ms, due_ms;
+    uint32_t backoff_ms;
+    uint32_t server_max_packet; /* 5.0 CONNACK Maximum Packet Size, 0 = none */
+    uint16_t keepalive_s;       /* in force (5.0: Server Keep Alive) */
+    uint16_t next_id;
+    uint16_t server_receive_max; /* 5.0, 65535 if absent */
+    uint16_t inbound[KMQTT_NANO_INBOUND_QOS2];
+    uint8_t inbound_count;
+    uint8_t inflight;
+    uint8_t state;
+    uint8_t flags;
+    uint8_t server_max_qos;
+    uint8_t server_retain;
+} kmqtt_nano_t;
+
+/* Fills c with the defaults noted in kmqtt_nano_config_t (everything else
+ * zero: no transport, no client id). */
+void kmqtt_nano_config_init(kmqtt_nano_config_t *c);
+
+/* Sets up c (state IDLE) over the caller's configuration and buffers,
+ * checking them: KMQTT_EINVAL for a NULL, a missing transport or host, an
+ * unknown version, a will QoS over 2, a client id / username / will topic
+ * longer than 65,535 bytes or not valid UTF-8, an empty client id without
+ * clean_session, a buffer under 16 bytes, 5.0 property blocks that are
+ * malformed or carry what the client sets itself; KMQTT_ENOBUFS when the
+ * CONNECT does not fit tx. Takes nothing, never blocks. */
+kmqtt_err_t kmqtt_nano_init(kmqtt_nano_t *c, const kmqtt_nano_config_t *cfg,
+                            const kmqtt_nano_buffers_t *b);
+
+/* Opens the transport (blocking in its open(), up to connect_timeout_ms) and
+ * queues CONNECT; the CONNACK is handled by kmqtt_nano_poll, which reports
+ * KMQTT_NANO_EV_CONNECTED or KMQTT_NANO_EV_CONNECT_FAILED. From then on the
+ * client reconnects by itself (if reconnect_min_ms is set) until
+ * kmqtt_nano_disconnect. Returns KMQTT_OK, KMQTT_ESTATE (not IDLE), or the
+ * transport's open() error (state stays IDLE, nothing is open). */
+kmqtt_err_t kmqtt_nano_connect(kmqtt_nano_t *c, uint32_t now_ms);
+
+/* Does everything due at now_ms: sends what is queued, receives and handles
+ * what arrived (answering acks, reporting events), keepalive, CONNACK and
+ * PINGRESP timeouts, the next reconnect attempt (which blocks in open()).
+ * Sets *next_ms (if not NULL) to how long the caller may wait for the
+ * transport to become readable (or writable, see kmqtt_nano_want_write)
+ * before calling again; UINT32_MAX when nothing is due (IDLE).
+ * Returns KMQTT_OK, also when the connection was lost (that is an event, and
+ * the state says what comes next), or KMQTT_EINVAL. Never blocks, except in
+ * the transport's open() when a reconnect is due. */
+kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms);
+
+/* True when bytes wait for the transport to take them: the caller should
+ * wait for KMQTT_WAIT_WRITE too. */
+bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
+
+/* Convenience for a simple loop: kmqtt_nano_poll, then the transport's
+ * wait() for at most the smaller of *next_ms and max_wait_ms. Blocks. */
+kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_ms);
+
+/* Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
+ * in the store, and a KMQTT_NANO_EV_PUBLISHED later. Returns KMQTT_OK,
+ * KMQTT_ENOTCONN (not CONNECTED: nothing is queued offline), KMQTT_EINVAL
+ * (NULL, QoS over 2, topic empty, with '+' or '#', over 65,535 bytes or not
+ * UTF-8: MQTT-3.3.2-2, MQTT-1.5.3-1; malformed 5.0 props, a Topic Alias in
+ * them), KMQTT_EUNSUPPORTED (QoS 2 built out; 5.0: over the server's Maximum
+ * QoS, retain when Retain Available is 0), KMQTT_ETOOBIG (bigger than tx, or
+ * 5.0: than the server's Maximum Packet Size), KMQTT_ELIMIT (max_inflight or
+ * the server's Receive Maximum reached, or no room in the store: retry after
+ * a PUBLISHED event), KMQTT_ENOBUFS (no room in tx now: retry after poll).
+ * Nothing is queued on any error. Never blocks. */
+kmqtt_err_t kmqtt_nano_publish(kmqtt_nano_t *c, const kmqtt_nano_msg_t *msg, uint32_t now_ms,
+                               uint16_t *packet_id);
+
+/* One filter of a SUBSCRIBE: the filter (NUL-terminated) and its options
+ * byte: QoS 0..2, and in 5.0 also KMQTT_NANO_NO_LOCAL,
+ * KMQTT_NANO_RETAIN_AS_PUBLISHED, KMQTT_NANO_RETAIN_HANDLING(n). */
+typedef struct kmqtt_nano_sub {
+    const char *filter;
+    uint8_t options;
+} kmqtt_nano_sub_t;
+
+#define KMQTT_NANO_NO_LOCAL            0x04u
+#define KMQTT_NANO_RETAIN_AS_PUBLISHED 0x08u
+#define KMQTT_NANO_RETAIN_HANDLING(n)  ((uint8_t)((n) << 4))
+
+/* Queues a SUBSCRIBE of count filters (5.0: with the raw property block
+ * props, e.g. a Subscription Identifier; NULL/0 = none). The SUBACK comes as
+ * KMQTT_NANO_EV_SUBACK with *packet_id. Returns KMQTT_OK, KMQTT_ENOTCONN,
+ * KMQTT_EINVAL (no filter, an invalid filter: MQTT-4.7.1-2/-3, options with
+ * reserved bits or, in 3.1.1, anything but QoS), KMQTT_EUNSUPPORTED (5.0: a
+ * wildcard, shared or identified subscription the server said it lacks),
+ * KMQTT_ETOOBIG, KMQTT_ENOBUFS. Never blocks. */
+kmqtt_err_t kmqtt_nano_subscribe(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, size_t count,
+                                 const uint8_t *props, size_t props_len, uint32_t now_ms,
+                                 uint16_t *packet_id);
+
+/* Queues an UNSUBSCRIBE of count filters; KMQTT_NANO_EV_UNSUBACK follows.
+ * Errors as kmqtt_nano_subscribe. Never blocks. */
+kmqtt_err_t kmqtt_nano_unsubscribe(kmqtt_nano_t *c, const char *const *filters, size_t count,
+                                   uint32_t now_ms, uint16_t *packet_id);
+
+/* 5.0: sends AUTH (reason 0x18 continue or 0x19 re-authenticate) with the
+ * raw property block props (Authentication Method and Data). Returns
+ * KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL, KMQTT_ENOBUFS, or
+ * KMQTT_EUNSUPPORTED in 3.1.1 or a build without 5.0. Never blocks. */
+kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props,
+                            size_t props_len, uint32_t now_ms);
+
+/* Sends DISCONNECT (5.0: with reason; 0x04 keeps the will) and closes the
+ * transport. It waits (transport wait(), blocking) up to timeout_ms for what
+ * is queued, DISCONNECT included, to be sent. When it returns the transport
+ * is closed and the client is IDLE: it never reconnects by itself until
+ * kmqtt_nano_connect. The store keeps unacknowledged messages, so the next
+ * connect with clean_session false sends them again. Returns KMQTT_OK, or
+ * KMQTT_ETIMEDOUT when not everything was sent (the transport is closed all
+ * the same); KMQTT_OK with nothing to do when IDLE or WAITING (WAITING
+ * becomes IDLE). */
+kmqtt_err_t kmqtt_nano_disconnect(kmqtt_nano_t *c, uint8_t reason, uint32_t timeout_ms);
+
+kmqtt_nano_state_t kmqtt_nano_state(const kmqtt_nano_t *c);
+
+/* Outbound QoS 1/2 messages not yet complete (in the store). */
+size_t kmqtt_nano_inflight(const kmqtt_nano_t *c);
+
+/* Bytes of the store in use, for sizing it. */
+size_t kmqtt_nano_store_used(const kmqtt_nano_t *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
