@@ -1,0 +1,390 @@
+/*
+ * nano client, inbound: messages at QoS 0/1/2 and their answers, stream
+ * framing across recv calls, a full tx, oversized and malformed packets and
+ * acks nobody asked for. MQTT 3.1.1.
+ *
+ * PUBLISH "t/1" "hi": QoS 0  30 07 00 03 74 2f 31 68 69
+ *                     QoS 1  32 09 00 03 74 2f 31 <id> 68 69
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "nano_script.h"
+
+static nt_t T;
+
+static void connected(void)
+{
+    nt_start(&T, KMQTT_V311);
+    nt_connected(&T, 0, false);
+}
+
+static const nt_ev_t *expect_message(uint8_t qos, uint16_t id, const char *payload)
+{
+    const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_MESSAGE);
+    assert_string_equal(e->topic, "t/1");
+    assert_int_equal(e->topic_len, 3);
+    assert_int_equal(e->qos, qos);
+    assert_int_equal(e->msg_id, id);
+    assert_int_equal(e->payload_len, strlen(payload));
+    assert_memory_equal(e->payload, payload, strlen(payload));
+    return e;
+}
+
+/* The connection is gone with an error, nothing was delivered, nothing
+ * outside the buffers was touched. */
+static void expect_lost(kmqtt_err_t want, const char *what)
+{
+    if (T.seen >= T.nev)
+        fail_msg("%s: no event, expected LOST", what);
+    const nt_ev_t *e = &T.ev[T.seen++];
+    if (e->type != KMQTT_NANO_EV_LOST)
+        fail_msg("%s: event %d, expected LOST", what, (int)e->type);
+    if (want != 0 && e->err != want)
+        fail_msg("%s: LOST with %d, expected %d", what, (int)e->err, (int)want);
+    if (e->err >= 0)
+        fail_msg("%s: LOST without an error (%d)", what, (int)e->err);
+    nt_no_event(&T);
+    if (T.ns.is_open)
+        fail_msg("%s: the transport is still open", what);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_WAITING);
+    assert_true(nt_guards_ok(&T));
+}
+
+static void qos0_message(void **state)
+{
+    (void)state;
+    connected();
+    nt_feed(&T, "31 07 00 03 74 2f 31 68 69");
+    nt_poll(&T, 1);
+    const nt_ev_t *e = expect_message(0, 0, "hi");
+    assert_true(e->retain);
+    assert_false(e->dup);
+    nt_no_event(&T);
+    nt_expect_nothing_sent(&T);
+}
+
+/* MQTT-4.3.2-2: PUBACK with the PUBLISH's id. */
+static void qos1_message_is_acked(void **state)
+{
+    (void)state;
+    connected();
+    nt_feed(&T, "32 09 00 03 74 2f 31 12 34 68 69");
+    nt_poll(&T, 1);
+    const nt_ev_t *e = expect_message(1, 0x1234, "hi");
+    assert_false(e->retain);
+    assert_false(e->dup);
+    nt_no_event(&T);
+    nt_expect_sent(&T, "40 02 12 34");
+}
+
+/* MQTT-4.3.3-2: PUBREC, delivered once however often the PUBLISH comes again
+ * (DUP) before PUBREL; PUBCOMP for PUBREL; afterwards the id is new. */
+static void qos2_message_exactly_once(void **state)
+{
+    (void)state;
+    connected();
+    nt_feed(&T, "34 09 00 03 74 2f 31 00 09 68 69");
+    nt_poll(&T, 1);
+    expect_message(2, 9, "hi");
+    nt_no_event(&T);
+    nt_expect_sent(&T, "50 02 00 09");
+
+    nt_feed(&T, "3c 09 00 03 74 2f 31 00 09 68 69"); /* DUP */
+    nt_poll(&T, 2);
+    nt_no_event(&T);
+    nt_expect_sent(&T, "50 02 00 09");
+    nt_feed(&T, "34 09 00 03 74 2f 31 00 09 68 69"); /* even without DUP */
+    nt_poll(&T, 3);
+    nt_no_event(&T);
+    nt_expect_sent(&T, "50 02 00 09");
+
+    nt_feed(&T, "62 02 00 09");
+    nt_poll(&T, 4);
+    nt_no_event(&T);
+    nt_expect_sent(&T, "70 02 00 09");
+
+    nt_feed(&T, "34 09 00 03 74 2f 31 00 09 79 6f");
+    nt_poll(&T, 5);
+    expect_message(2, 9, "yo");
+    nt_expect_sent(&T, "50 02 00 09");
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
+}
+
+/* MQTT-4.6.0-2 / -3: PUBACKs and PUBRECs go out in the order the PUBLISHes
+ * came in; MQTT-4.6.0-4: PUBCOMPs too (answering PUBRELs). */
+static void answers_in_arrival_order(void **state)
+{
+    (void)state;
+    connected();
+    nt_feed(&T, "32 08 00 03 74 2f 31 00 05 61"
+                " 34 08 00 03 74 2f 31 00 03 62"
+                " 32 08 00 03 74 2f 31 00 01 63"
+                " 34 08 00 03 74 2f 31 00 04 64");
+    nt_poll(&T, 1);
+    nt_poll(&T, 1);
+    expect_message(1, 5, "a");
+    expect_message(2, 3, "b");
+    expect_message(1, 1, "c");
+    expect_message(2, 4, "d");
+    nt_no_event(&T);
+    nt_expect_sent(&T, "40 02 00 05 50 02 00 03 40 02 00 01 50 02 00 04");
+    nt_feed(&T, "62 02 00 04 62 02 00 03");
+    nt_poll(&T, 2);
+    nt_expect_sent(&T, "70 02 00 04 70 02 00 03");
+}
+
+/* Every split of the stream works: one byte per recv. */
+static void packet_split_byte_by_byte(void **state)
+{
+    (void)state;
+    connected();
+    T.ns.chunk = 1;
+    static const char *bytes[] = {"32", "09", "00", "03", "74", "2f", "31", "00", "07", "68"};
+    for (size_t i = 0; i < sizeof bytes / sizeof bytes[0]; i++) {
+        nt_feed(&T, bytes[i]);
+        nt_poll(&T, (uint32_t)i);
+        nt_no_event(&T);
+        nt_expect_nothing_sent(&T);
+    }
+    nt_feed(&T, "69");
+    nt_poll(&T, 20);
+    nt_poll(&T, 21);
+    expect_message(1, 7, "hi");
+    nt_no_event(&T);
+    nt_expect_sent(&T, "40 02 00 07");
+    /* A long stream one byte per call, many polls: all of it, in order. */
+    for (int i = 0; i < 3; i++)
+        nt_feed(&T, "30 07 00 03 74 2f 31 68 69");
+    for (uint32_t now = 30; now < 200 && T.ns.in_len > 0; now++)
+        nt_poll(&T, now);
+    nt_poll(&T, 200);
+    for (int i = 0; i < 3; i++)
+        expect_message(0, 0, "hi");
+    nt_no_event(&T);
+}
+
+static void two_packets_in_one_recv(void **state)
+{
+    (void)state;
+    connected();
+    nt_feed(&T, "30 06 00 03 74 2f 31 61 32 08 00 03 74 2f 31 00 02 62");
+    nt_poll(&T, 1);
+    nt_poll(&T, 2);
+    expect_message(0, 0, "a");
+    expect_message(1, 2, "b");
+    nt_no_event(&T);
+    nt_expect_sent(&T, "40 02 00 02");
+}
+
+/* tx is full of the application's packets and the socket takes nothing:
+ * the PUBACK for an inbound QoS 1 message waits, it is not dropped, and the
+ * message is delivered once. */
+static void answer_deferred_while_tx_is_full(void **state)
+{
+    (void)state;
+    connected();
+    T.ns.send_room = 0;
+    const char *p50 = "01234567890123456789012345678901234567890123456789";
+    kmqtt_nano_msg_t m = nt_msg("t/1", p50, 0, false);
+    int queued = 0;
+    while (kmqtt_nano_publish(&T.c, &m, 0, NULL) == KMQTT_OK)
+        queued++;
+    /* 4 x 57 = 228 of 256 bytes: room for some acks but not for a fifth
+     * PUBLISH. Fill the rest with PUBACKs the client owes: each inbound QoS 1
+     * message needs 4 bytes, so after 7 (28 bytes) tx is full. */
+    for (int i = 1; i <= 10; i++) {
+        char pub[64];
+        snprintf(pub, sizeof pub, "32 08 00 03 74 2f 31 00 %02x %02x", i, 0x60 + i);
+        nt_feed(&T, pub);
+    }
+    for (uint32_t now = 1; now < 20; now++)
+        nt_poll(&T, now);
+    nt_expect_nothing_sent(&T);
+    /* Let the socket drain. */
+    T.ns.send_room = -1;
+    for (uint32_t now = 20; now < 40; now++)
+        nt_poll(&T, now);
+    char want[2048] = "";
+    for (int i = 0; i < queued; i++) {
+        strcat(want, nt_publish_hex(0x30, "t/1", 0, p50, false));
+        strcat(want, " ");
+    }
+    for (int i = 1; i <= 10; i++) {
+        char ack[16];
+        snprintf(ack, sizeof ack, "40 02 00 %02x ", i);
+        strcat(want, ack);
+    }
+    nt_expect_sent(&T, want);
+    for (int i = 1; i <= 10; i++) {
+        char p[2] = {(char)(0x60 + i), 0};
+        expect_message(1, (uint16_t)i, p);
+    }
+    nt_no_event(&T);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
+    assert_true(nt_guards_ok(&T));
+}
+
+/* rx bounds the packet (the whole packet: fixed header included). */
+static void packet_larger_than_rx_is_etoobig(void **state)
+{
+    (void)state;
+    connected();
+    /* remaining length 254 -> 257 bytes > 256 */
+    nt_feed(&T, "30 fe 01 00 03 74 2f 31");
+    nt_poll(&T, 1);
+    expect_lost(KMQTT_ETOOBIG, "257-byte PUBLISH");
+
+    /* Exactly rx: 1 + 2 + 253 = 256 is delivered. */
+    connected();
+    static uint8_t pkt[NT_RX_SIZE];
+    memset(pkt, 'z', sizeof pkt);
+    pkt[0] = 0x30;
+    pkt[1] = 0xfd;
+    pkt[2] = 0x01;
+    pkt[3] = 0;
+    pkt[4] = 3;
+    memcpy(pkt + 5, "t/1", 3);
+    ns_feed(&T.ns, pkt, sizeof pkt);
+    nt_poll(&T, 1);
+    const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_MESSAGE);
+    assert_int_equal(e->payload_len, NT_RX_SIZE - 8);
+    nt_no_event(&T);
+    assert_true(nt_guards_ok(&T));
+}
+
+/* Malformed packets and packets a server must not send: the connection is
+ * lost with an error, nothing is delivered, no crash. */
+static void malformed_packets_end_the_connection(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "60 02 00 01",                      /* PUBREL flags 0000, MQTT-3.6.1-1 / MQTT-2.2.2-2 */
+        "41 02 00 01",                      /* PUBACK flags 0001, MQTT-2.2.2-2 */
+        "d1 00",                            /* PINGRESP flags */
+        "36 09 00 03 74 2f 31 00 01 68 69", /* QoS 3, MQTT-3.3.1-4 */
+        "38 07 00 03 74 2f 31 68 69",       /* DUP on QoS 0, MQTT-3.3.1-2 */
+        "32 09 00 03 74 2f 31 00 00 68 69", /* packet id 0, MQTT-2.3.1-1 */
+        "30 06 00 03 74 ff 31 68",          /* topic not UTF-8, MQTT-1.5.3-1 */
+        "30 06 00 03 74 00 31 68",          /* U+0000 in the topic, MQTT-1.5.3-2 */
+        "30 06 00 03 74 2f 23 68",          /* wildcard in the topic, MQTT-3.3.2-2 */
+        "30 06 00 03 2b 2f 31 68",          /* wildcard in the topic, MQTT-3.3.2-2 */
+        "30 03 00 00 68",                   /* empty topic, MQTT-4.7.3-1 */
+        "30 03 00 05 74",                   /* topic runs past the packet */
+        "32 05 00 03 74 2f 31",             /* QoS 1 without a packet id */
+        "40 01 00",                         /* truncated PUBACK */
+        "d0 01 00",                         /* PINGRESP with a body */
+        "90 02 00 01",                      /* SUBACK without return codes */
+        "00 00",                            /* reserved type 0 */
+        "f0 00",                            /* AUTH in 3.1.1 */
+        "10 0c 00 04 4d 51 54 54 04 02 00 3c 00 00", /* a CONNECT from the server */
+        "82 06 00 01 00 01 61 00",                   /* a SUBSCRIBE from the server */
+        "c0 00",                                     /* a PINGREQ from the server */
+        "e0 00",                                     /* DISCONNECT from a 3.1.1 server */
+        "30 ff ff ff ff 7f",                         /* remaining length of 5 bytes */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        connected();
+        nt_feed(&T, bad[i]);
+        nt_poll(&T, 1);
+        nt_poll(&T, 2);
+        expect_lost(0, bad[i]);
+        nt_expect_nothing_sent(&T);
+    }
+}
+
+/* Acks for ids the client never used, or of the wrong kind: the server is
+ * confused; the connection ends with KMQTT_EPROTOCOL, nothing crashes, and
+ * the message that is in flight stays in flight. */
+static void unknown_or_wrong_acks_end_the_connection(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t first; /* ack type */
+        uint8_t qos;   /* of the message in flight (0 = none) */
+        bool same_id;
+    } cases[] = {
+        {0x40, 0, false}, {0x50, 0, false}, {0x70, 0, false}, {0x90, 0, false},
+        {0xb0, 0, false}, {0x40, 1, false}, {0x40, 2, true},  {0x50, 1, true},
+        {0x70, 1, true},  {0x70, 2, true},  {0x50, 2, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        connected();
+        uint16_t id = 0x4242;
+        if (cases[i].qos > 0) {
+            kmqtt_nano_msg_t m = nt_msg("t/1", "x", cases[i].qos, false);
+            assert_int_equal(kmqtt_nano_publish(&T.c, &m, 0, &id), KMQTT_OK);
+            nt_poll(&T, 0);
+            ns_clear_out(&T.ns);
+            if (!cases[i].same_id)
+                id = (uint16_t)(id + 1);
+        }
+        char ack[32];
+        if (cases[i].first == 0x90)
+            snprintf(ack, sizeof ack, "90 03 %02x %02x 00", id >> 8, id & 0xff);
+        else
+            snprintf(ack, sizeof ack, "%02x 02 %02x %02x", cases[i].first, id >> 8, id & 0xff);
+        nt_feed(&T, ack);
+        nt_poll(&T, 1);
+        char what[64];
+        snprintf(what, sizeof what, "ack %s with QoS %u in flight", ack, cases[i].qos);
+        expect_lost(KMQTT_EPROTOCOL, what);
+        assert_int_equal(kmqtt_nano_inflight(&T.c), cases[i].qos > 0 ? 1 : 0);
+    }
+}
+
+/* More inbound QoS 2 ids held at once than KMQTT_NANO_INBOUND_QOS2: 3.1.1
+ * gives KMQTT_ELIMIT (documented in nano.h), after answering those it
+ * could hold. */
+static void too_many_inbound_qos2_is_elimit(void **state)
+{
+    (void)state;
+    connected();
+    for (int i = 1; i <= KMQTT_NANO_INBOUND_QOS2; i++) {
+        char pub[64];
+        snprintf(pub, sizeof pub, "34 08 00 03 74 2f 31 00 %02x 61", i);
+        nt_feed(&T, pub);
+        nt_poll(&T, (uint32_t)i);
+        expect_message(2, (uint16_t)i, "a");
+        char rec[32];
+        snprintf(rec, sizeof rec, "50 02 00 %02x", i);
+        nt_expect_sent(&T, rec);
+    }
+    nt_feed(&T, "34 08 00 03 74 2f 31 00 63 61");
+    nt_poll(&T, 10);
+    expect_lost(KMQTT_ELIMIT, "one QoS 2 id too many");
+}
+
+static void peer_close_is_lost_eclosed(void **state)
+{
+    (void)state;
+    connected();
+    T.ns.recv_end = KMQTT_ECLOSED;
+    nt_poll(&T, 5);
+    expect_lost(KMQTT_ECLOSED, "peer close");
+    assert_int_equal(T.ns.closes, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(qos0_message),
+        cmocka_unit_test(qos1_message_is_acked),
+        cmocka_unit_test(qos2_message_exactly_once),
+        cmocka_unit_test(answers_in_arrival_order),
+        cmocka_unit_test(packet_split_byte_by_byte),
+        cmocka_unit_test(two_packets_in_one_recv),
+        cmocka_unit_test(answer_deferred_while_tx_is_full),
+        cmocka_unit_test(packet_larger_than_rx_is_etoobig),
+        cmocka_unit_test(malformed_packets_end_the_connection),
+        cmocka_unit_test(unknown_or_wrong_acks_end_the_connection),
+        cmocka_unit_test(too_many_inbound_qos2_is_elimit),
+        cmocka_unit_test(peer_close_is_lost_eclosed),
+    };
+    return cmocka_run_group_tests_name("nano inbound", tests, NULL, NULL);
+}
