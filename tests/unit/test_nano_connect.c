@@ -242,7 +242,9 @@ static void connect_when_not_idle_is_a_state_error(void **state)
     nt_open(&T, 0);
     assert_int_equal(kmqtt_nano_connect(&T.c, 1), KMQTT_ESTATE);
     assert_int_equal(T.ns.opens, 1);
-    nt_connected(&T, 0, false);
+    nt_feed(&T, "20 02 00 00");
+    nt_poll(&T, 1);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
     assert_int_equal(kmqtt_nano_connect(&T.c, 2), KMQTT_ESTATE);
     assert_int_equal(T.ns.opens, 1);
     assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);

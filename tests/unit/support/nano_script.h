@@ -72,7 +72,7 @@ typedef struct nt_ev {
     /* MESSAGE */
     char topic[64];
     uint16_t topic_len;
-    uint8_t payload[64];
+    uint8_t payload[NT_RX_SIZE];
     size_t payload_len;
     uint8_t qos;
     bool retain, dup;
