@@ -7,7 +7,7 @@
 #                 and under ThreadSanitizer
 #   make test-target  the core's unit tests cross-compiled and run on emulated Cortex-M0+/M4
 #                 (qemu-system-arm, semihosting); also the last step of make test
-#   make fuzz     run the libFuzzer harnesses for FUZZ_SECONDS each (clang)
+#   make fuzz     run the libFuzzer harnesses, FUZZ_SECONDS in all split between them (clang)
 #   make size     cross-compile the core for Cortex-M4/M0+ (5.0 and 3.1.1-only) and print its
 #                 footprint, a minimal linked app, sizeof the client and its default heap
 #   make install  install headers and libraries under PREFIX

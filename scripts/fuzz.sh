@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every libFuzzer harness in <build>/bin/fuzz_* for N seconds each, seeded
+# Runs every libFuzzer harness in <build>/bin/fuzz_*, N seconds in all split
+# evenly between them (at least 1 s each), seeded
 # from tests/fuzz/corpus/<name>/. New inputs go to <build>/corpus/<name> so the
 # repository's seed corpus is never modified. Fails on any crash or sanitizer report.
 set -eu
@@ -7,12 +8,15 @@ build=$1
 seconds=$2
 here=$(cd "$(dirname "$0")/.." && pwd)
 status=0
+count=$(ls "$build"/bin/fuzz_* 2>/dev/null | wc -l)
+each=$((seconds / (count > 0 ? count : 1)))
+[ "$each" -ge 1 ] || each=1
 for harness in "$build"/bin/fuzz_*; do
     name=$(basename "$harness" | sed 's/^fuzz_//')
     work="$build/corpus/$name"
     mkdir -p "$work" "$build/artifacts"
-    echo "fuzz: $name for ${seconds}s"
-    if ! "$harness" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+    echo "fuzz: $name for ${each}s"
+    if ! "$harness" -max_total_time="$each" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$build/artifacts/$name-" "$work" "$here/tests/fuzz/corpus/$name" \
         >"$build/$name.log" 2>&1; then
         tail -n 60 "$build/$name.log"
