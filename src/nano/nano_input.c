@@ -133,11 +133,6 @@ static int publish(kmqtt_nano_t *c, uint8_t first, const uint8_t *b, const uint8
         return KMQTT_ETRUNCATED;
     m.topic = (const char *)b;
     b += m.topic_len;
-    /* MQTT-3.3.2-2 (no wildcards), MQTT-1.5.3-1 (UTF-8), MQTT-4.7.3-1 (not
-     * empty: the client takes no Topic Alias that could stand for it) */
-    kmqtt_err_t err = kmqtt_topic_name_validate(m.topic, m.topic_len);
-    if (err != KMQTT_OK)
-        return err;
     if (m.qos != 0) {
         m.packet_id = get_u16(b);
         b += 2;
@@ -150,13 +145,18 @@ static int publish(kmqtt_nano_t *c, uint8_t first, const uint8_t *b, const uint8
         if (r != KMQTT_OK)
             return r;
         /* The CONNECT set no Topic Alias Maximum, so any alias is over it
-         * (MQTT-3.3.2-10): Topic Alias invalid. */
+         * (MQTT-3.1.2-26, MQTT-3.1.2-27): Topic Alias invalid. */
         if (nano_v5_has(m.props, m.props_len, KMQTT_PROP_TOPIC_ALIAS)) {
             nano_fail(c, KMQTT_EPROTOCOL, 0x94u);
             return NANO_GONE;
         }
     }
 #endif
+    /* MQTT-3.3.2-2 (no wildcards), MQTT-1.5.3-1 (UTF-8), MQTT-4.7.3-1 (not
+     * empty, as no alias can stand for it) */
+    kmqtt_err_t err = kmqtt_topic_name_validate(m.topic, m.topic_len);
+    if (err != KMQTT_OK)
+        return err;
     m.payload = b;
     m.payload_len = (size_t)(end - b);
 
