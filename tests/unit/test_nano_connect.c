@@ -267,6 +267,26 @@ static void connack_accepted_reports_connected(void **state)
     nt_expect_sent(&T, CONNECT_DEFAULT);
 }
 
+static void connack_split_byte_by_byte(void **state)
+{
+    (void)state;
+    nt_start(&T, KMQTT_V311);
+    nt_open(&T, 0);
+    T.ns.chunk = 1;
+    nt_feed(&T, "20");
+    nt_poll(&T, 1);
+    nt_feed(&T, "02");
+    nt_poll(&T, 2);
+    nt_feed(&T, "00");
+    nt_poll(&T, 3);
+    nt_no_event(&T);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTING);
+    nt_feed(&T, "00");
+    nt_poll(&T, 4);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    nt_no_event(&T);
+}
+
 /* 3.1.1 table 3.1: return codes 1..5 refuse the connection. */
 static void connack_refused_codes_fail_the_attempt(void **state)
 {
@@ -444,6 +464,7 @@ int main(void)
         cmocka_unit_test(connect_open_failure_leaves_idle),
         cmocka_unit_test(connect_when_not_idle_is_a_state_error),
         cmocka_unit_test(connack_accepted_reports_connected),
+        cmocka_unit_test(connack_split_byte_by_byte),
         cmocka_unit_test(connack_refused_codes_fail_the_attempt),
         cmocka_unit_test(connack_timeout_fails_the_attempt),
         cmocka_unit_test(connack_timeout_across_clock_wrap),

@@ -139,6 +139,32 @@ static void answers_in_arrival_order(void **state)
     nt_expect_sent(&T, "70 02 00 04 70 02 00 03");
 }
 
+/* A PUBREL for an id not held (our PUBCOMP was lost and the server sends
+ * PUBREL again): answered PUBCOMP all the same, the message is not
+ * delivered again, the connection stays. */
+static void pubrel_for_an_unknown_id_gets_pubcomp(void **state)
+{
+    (void)state;
+    connected();
+    nt_feed(&T, "62 02 00 33");
+    nt_poll(&T, 1);
+    nt_expect_sent(&T, "70 02 00 33");
+    nt_no_event(&T);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
+    /* 5.0: PUBCOMP 0x92 Packet Identifier not found (3.7.2.1). */
+    nt_start(&T, KMQTT_V5);
+    nt_open(&T, 0);
+    nt_feed(&T, "20 03 00 00 00");
+    nt_poll(&T, 0);
+    nt_skip_events(&T);
+    ns_clear_out(&T.ns);
+    nt_feed(&T, "62 02 00 33");
+    nt_poll(&T, 1);
+    nt_expect_sent(&T, "70 03 00 33 92");
+    nt_no_event(&T);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
+}
+
 /* Every split of the stream works: one byte per recv. */
 static void packet_split_byte_by_byte(void **state)
 {
@@ -309,9 +335,8 @@ static void unknown_or_wrong_acks_end_the_connection(void **state)
         uint8_t qos;   /* of the message in flight (0 = none) */
         bool same_id;
     } cases[] = {
-        {0x40, 0, false}, {0x50, 0, false}, {0x70, 0, false}, {0x40, 1, false},
-        {0x40, 2, true},  {0x50, 1, true},
-        {0x70, 1, true},  {0x70, 2, true},  {0x50, 2, false},
+        {0x40, 0, false}, {0x50, 0, false}, {0x70, 0, false}, {0x40, 1, false}, {0x40, 2, true},
+        {0x50, 1, true},  {0x70, 1, true},  {0x70, 2, true},  {0x50, 2, false},
     };
     char failed[512] = "";
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -406,6 +431,7 @@ int main(void)
         cmocka_unit_test(qos1_message_is_acked),
         cmocka_unit_test(qos2_message_exactly_once),
         cmocka_unit_test(answers_in_arrival_order),
+        cmocka_unit_test(pubrel_for_an_unknown_id_gets_pubcomp),
         cmocka_unit_test(packet_split_byte_by_byte),
         cmocka_unit_test(two_packets_in_one_recv),
         cmocka_unit_test(answer_deferred_while_tx_is_full),

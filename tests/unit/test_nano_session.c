@@ -205,6 +205,101 @@ static void disconnect_keeps_the_store_for_the_next_connect(void **state)
     nt_expect_sent(&T, nt_publish_hex(0x3a, "t/1", id, "A", false));
 }
 
+/* Inbound QoS 2 ids held when the connection drops are session state
+ * (3.1.2.4): with the session resumed, the server's DUP PUBLISH of such an id
+ * is not delivered again (MQTT-4.3.3-2, exactly once); without it, the id
+ * is forgotten and the next PUBLISH with it is a new message. */
+static void inbound_qos2_ids_follow_the_session(void **state)
+{
+    (void)state;
+    for (int present = 1; present >= 0; present--) {
+        start_persistent();
+        nt_feed(&T, "34 08 00 03 74 2f 31 00 09 61");
+        nt_poll(&T, 10);
+        nt_take(&T, KMQTT_NANO_EV_MESSAGE);
+        nt_expect_sent(&T, "50 02 00 09");
+        T.ns.recv_end = KMQTT_ECLOSED;
+        nt_poll(&T, 20);
+        nt_take(&T, KMQTT_NANO_EV_LOST);
+        nt_poll(&T, 1020);
+        nt_poll(&T, 1020);
+        nt_expect_sent(&T, CONNECT_PERSISTENT);
+        nt_feed(&T, present ? "20 02 01 00" : "20 02 00 00");
+        nt_poll(&T, 1030);
+        nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+        nt_feed(&T, present ? "3c 08 00 03 74 2f 31 00 09 61" : "34 08 00 03 74 2f 31 00 09 62");
+        nt_poll(&T, 1040);
+        if (present) {
+            nt_no_event(&T);
+        } else {
+            const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_MESSAGE);
+            assert_memory_equal(e->payload, "b", 1);
+        }
+        nt_expect_sent(&T, "50 02 00 09");
+        nt_feed(&T, "62 02 00 09");
+        nt_poll(&T, 1050);
+        nt_expect_sent(&T, "70 02 00 09");
+        nt_no_event(&T);
+    }
+}
+
+/* Resending more than tx holds at once: it goes out over several polls,
+ * whole and in order, and a message published meanwhile comes after them. */
+static void resend_through_a_small_tx_in_order(void **state)
+{
+    (void)state;
+    nt_setup(&T, KMQTT_V311);
+    T.cfg.clean_session = false;
+    T.bufs.tx_size = 48;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_connected(&T, 0, false);
+    const char *payloads[5] = {"payload-number-0000000001", "payload-number-0000000002",
+                               "payload-number-0000000003", "payload-number-0000000004",
+                               "payload-number-0000000005"}; /* 34-byte packets */
+    uint16_t id[5];
+    for (int i = 0; i < 5; i++) {
+        id[i] = publish(payloads[i], (uint8_t)(1 + i % 2), 10);
+        nt_poll(&T, 10);
+    }
+    ns_clear_out(&T.ns);
+    T.ns.recv_end = KMQTT_ECLOSED;
+    nt_poll(&T, 20);
+    nt_take(&T, KMQTT_NANO_EV_LOST);
+    nt_poll(&T, 1020);
+    nt_poll(&T, 1020);
+    nt_expect_sent(&T, CONNECT_PERSISTENT);
+    T.ns.send_room = 0;
+    nt_feed(&T, "20 02 01 00");
+    nt_poll(&T, 1030);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    /* Published while the resend is under way: tx is busy, so either it is
+     * refused for now (ENOBUFS / ELIMIT) or it must come after the others. */
+    kmqtt_nano_msg_t m = nt_msg("t/1", "new", 1, false);
+    uint16_t nid = 0;
+    kmqtt_err_t err = kmqtt_nano_publish(&T.c, &m, 1030, &nid);
+    assert_true(err == KMQTT_OK || err == KMQTT_ENOBUFS);
+    for (uint32_t now = 1031; now < 1200; now++) {
+        T.ns.send_room = 5;
+        nt_poll(&T, now);
+        if (err != KMQTT_OK && now % 10 == 0) {
+            err = kmqtt_nano_publish(&T.c, &m, now, &nid);
+            assert_true(err == KMQTT_OK || err == KMQTT_ENOBUFS);
+        }
+    }
+    T.ns.send_room = -1;
+    nt_poll(&T, 1200);
+    assert_int_equal(err, KMQTT_OK);
+    sent_t s = {0};
+    for (int i = 0; i < 5; i++)
+        sent_publish(&s, i % 2 ? 0x3c : 0x3a, id[i], payloads[i]);
+    sent_publish(&s, 0x32, nid, "new");
+    sent_end(&s);
+    for (int i = 0; i < 5; i++)
+        assert_int_not_equal(nid, id[i]);
+    nt_no_event(&T);
+    assert_true(nt_guards_ok(&T));
+}
+
 /* MQTT-3.1.2-23: with nothing else to send, PINGREQ once the keepalive has
  * passed; the PINGRESP is not an event. */
 static void pingreq_after_keepalive_of_silence(void **state)
@@ -260,6 +355,27 @@ static void pingresp_timeout_is_lost_ekeepalive(void **state)
     nt_no_event(&T);
     assert_false(T.ns.is_open);
     assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_WAITING);
+}
+
+/* The millisecond counter wraps at 2^32 (nano.h): keepalive across it. */
+static void keepalive_across_clock_wrap(void **state)
+{
+    (void)state;
+    nt_setup(&T, KMQTT_V311);
+    T.cfg.keepalive_s = 10;
+    T.cfg.ping_timeout_ms = 2000;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    const uint32_t t0 = UINT32_MAX - 3000u;
+    nt_connected(&T, t0, false);
+    nt_poll(&T, t0 + 5000u); /* wrapped: 1999 */
+    nt_expect_nothing_sent(&T);
+    nt_no_event(&T);
+    nt_poll(&T, t0 + 10001u);
+    nt_expect_sent(&T, "c0 00");
+    nt_poll(&T, t0 + 11000u);
+    nt_no_event(&T);
+    nt_poll(&T, t0 + 12002u);
+    assert_int_equal(nt_take(&T, KMQTT_NANO_EV_LOST)->err, KMQTT_EKEEPALIVE);
 }
 
 static void keepalive_zero_never_pings(void **state)
@@ -549,7 +665,10 @@ int main(void)
         cmocka_unit_test(resume_with_session_resends_dup_in_order),
         cmocka_unit_test(resume_without_session_resends_without_dup),
         cmocka_unit_test(disconnect_keeps_the_store_for_the_next_connect),
+        cmocka_unit_test(inbound_qos2_ids_follow_the_session),
+        cmocka_unit_test(resend_through_a_small_tx_in_order),
         cmocka_unit_test(pingreq_after_keepalive_of_silence),
+        cmocka_unit_test(keepalive_across_clock_wrap),
         cmocka_unit_test(pingresp_timeout_is_lost_ekeepalive),
         cmocka_unit_test(keepalive_zero_never_pings),
         cmocka_unit_test(backoff_doubles_to_max_and_resets),

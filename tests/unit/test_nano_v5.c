@@ -281,6 +281,50 @@ static void connack_receive_maximum_bounds_inflight(void **state)
     assert_int_equal(kmqtt_nano_publish(&T.c, &m, 2, NULL), KMQTT_ELIMIT);
 }
 
+/* MQTT-3.3.4-7 holds for messages sent again too: three unacknowledged,
+ * the connection comes back with the session and Receive Maximum 1: one
+ * PUBLISH at a time, each after the previous one's PUBACK, in order. */
+static void resend_obeys_the_new_receive_maximum(void **state)
+{
+    (void)state;
+    nt_setup(&T, KMQTT_V5);
+    T.cfg.clean_session = false;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_open(&T, 0);
+    nt_feed(&T, "20 03 00 00 00");
+    nt_poll(&T, 0);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    uint16_t id[3];
+    const char *pl[3] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        kmqtt_nano_msg_t m = nt_msg("t/1", pl[i], 1, false);
+        assert_int_equal(kmqtt_nano_publish(&T.c, &m, 1, &id[i]), KMQTT_OK);
+    }
+    nt_poll(&T, 1);
+    T.ns.recv_end = KMQTT_ECLOSED;
+    nt_poll(&T, 2);
+    nt_take(&T, KMQTT_NANO_EV_LOST);
+    nt_poll(&T, 1002);
+    nt_poll(&T, 1002);
+    ns_clear_out(&T.ns);
+    nt_feed(&T, "20 06 01 00 03 21 00 01");
+    nt_poll(&T, 1003);
+    nt_poll(&T, 1004);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    for (int i = 0; i < 3; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "3a 09 00 03 74 2f 31 %02x %02x 00 %02x", id[i] >> 8,
+                 id[i] & 0xff, (uint8_t)pl[i][0]);
+        nt_expect_sent(&T, want);
+        nt_feed(&T, nt_ack_hex(0x40, id[i]));
+        nt_poll(&T, 1005 + (uint32_t)i);
+        nt_poll(&T, 1005 + (uint32_t)i);
+        assert_int_equal(nt_take(&T, KMQTT_NANO_EV_PUBLISHED)->packet_id, id[i]);
+    }
+    nt_expect_nothing_sent(&T);
+    assert_int_equal(kmqtt_nano_inflight(&T.c), 0);
+}
+
 /* MQTT-3.2.2-11 (Maximum QoS), MQTT-3.2.2-14 (Retain Available 0). */
 static void connack_maximum_qos_and_retain_available(void **state)
 {
@@ -497,7 +541,6 @@ static void malformed_properties_disconnect_0x81_or_0x82(void **state)
     } cases[] = {
         {"30 09 00 03 74 2f 31 02 7f 00 78", 0x81},          /* unknown property */
         {"30 0a 00 03 74 2f 31 05 02 00 00 78", 0x81},       /* property length overruns */
-        {"30 0a 00 03 74 2f 31 04 01 00 01 00", 0x82},       /* Payload Format twice */
         {"30 0c 00 03 74 2f 31 05 11 00 00 00 01 78", 0x81}, /* not a PUBLISH property */
         {"30 0a 00 03 74 2f 31 03 08 00 01 78", 0x81},       /* response topic past the end */
         {NULL, 0x81},                                        /* PUBACK props overrun */
@@ -520,6 +563,32 @@ static void malformed_properties_disconnect_0x81_or_0x82(void **state)
         nt_poll(&T, 3);
         expect_disconnect_then_lost(cases[i].reason, 0, pkt);
     }
+}
+
+/* A packet over the Maximum Packet Size we advertised (rx): DISCONNECT 0x95
+ * Packet too large, LOST KMQTT_ETOOBIG (MQTT-3.1.2-24: the server must not
+ * send it). */
+static void inbound_over_maximum_packet_size_is_0x95(void **state)
+{
+    (void)state;
+    connected();
+    nt_feed(&T, "30 fe 01 00 03 74 2f 31 00");
+    nt_poll(&T, 1);
+    nt_poll(&T, 2);
+    expect_disconnect_then_lost(0x95, KMQTT_ETOOBIG, "257-byte PUBLISH");
+}
+
+/* A property that may appear once, twice: "It is a Protocol Error to
+ * include the Payload Format Indicator more than once" (3.3.2.3.2; the same
+ * for every single-valued property): DISCONNECT 0x82, not 0x81. */
+static void duplicate_property_is_protocol_error_0x82(void **state)
+{
+    (void)state;
+    connected();
+    nt_feed(&T, "30 0a 00 03 74 2f 31 04 01 00 01 00");
+    nt_poll(&T, 1);
+    nt_poll(&T, 2);
+    expect_disconnect_then_lost(0x82, 0, "Payload Format Indicator twice");
 }
 
 /* We advertised no Topic Alias Maximum (3.1.2.11.5): an alias from the
@@ -635,6 +704,7 @@ int main(void)
         cmocka_unit_test(connack_props_reach_the_connected_event),
         cmocka_unit_test(publish_bytes_with_and_without_properties),
         cmocka_unit_test(connack_receive_maximum_bounds_inflight),
+        cmocka_unit_test(resend_obeys_the_new_receive_maximum),
         cmocka_unit_test(connack_maximum_qos_and_retain_available),
         cmocka_unit_test(connack_maximum_packet_size_is_etoobig),
         cmocka_unit_test(connack_server_keep_alive_is_used),
@@ -643,6 +713,8 @@ int main(void)
         cmocka_unit_test(ack_reason_codes),
         cmocka_unit_test(inbound_properties_pass_through),
         cmocka_unit_test(malformed_properties_disconnect_0x81_or_0x82),
+        cmocka_unit_test(duplicate_property_is_protocol_error_0x82),
+        cmocka_unit_test(inbound_over_maximum_packet_size_is_0x95),
         cmocka_unit_test(inbound_topic_alias_is_0x94),
         cmocka_unit_test(inbound_over_receive_maximum_is_0x93),
         cmocka_unit_test(server_disconnect_is_lost_edisconnected),
