@@ -101,6 +101,8 @@ static int connack(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
     if (NANO_V5(c))
         nano_v5_connack(c, ev.props, ev.props_len);
 #endif
+    /* The resend goes first, so the callback finds room to publish. */
+    nano_resend(c);
     ev.session_present = sp;
     if (!nano_emit(c, &ev))
         return NANO_GONE;
@@ -231,10 +233,15 @@ static int ack(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_t *
             return KMQTT_EPROTOCOL;
         /* 5.0: a failure code ends the exchange (4.3.3: no PUBREL). */
         if (ev.reason_code < 0x80u) {
-            /* Not yet sent on this connection: the resend will send the
-             * PUBREL in its place. */
-            if (off < c->resend_off && !nano_send_ack(c, 0x62u, ev.packet_id, 0))
+            /* Not yet sent again on this connection: with a session the
+             * resend sends the PUBREL in its place; without one the server
+             * cannot know the id. */
+            if (off >= c->resend_off) {
+                if (!(c->flags & NANO_F_SESSION))
+                    return KMQTT_EPROTOCOL;
+            } else if (!nano_send_ack(c, 0x62u, ev.packet_id, 0)) {
                 return NANO_STALL;
+            }
             if (rec.kind == NANO_REC_QOS2)
                 nano_store_release(c, off, &rec);
             return NANO_DONE;
