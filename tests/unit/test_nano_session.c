@@ -181,6 +181,39 @@ static void resume_without_session_resends_without_dup(void **state)
     assert_int_equal(kmqtt_nano_inflight(&T.c), 3);
 }
 
+static void hook_publish_on_connected(nt_t *t, const kmqtt_nano_event_t *ev)
+{
+    if (ev->type == KMQTT_NANO_EV_CONNECTED) {
+        kmqtt_nano_msg_t m = nt_msg("t/1", "E", 1, false);
+        assert_int_equal(kmqtt_nano_publish(&t->c, &m, 1200, NULL), KMQTT_OK);
+    }
+}
+
+/* A message published from inside the CONNECTED event of a resumed session
+ * goes out after the ones sent again (MQTT-4.6.0-1: the order they were
+ * first published in). */
+static void publish_in_connected_event_comes_after_the_resend(void **state)
+{
+    (void)state;
+    four_in_flight_then_lost();
+    T.hook = hook_publish_on_connected;
+    nt_feed(&T, "20 02 01 00");
+    nt_poll(&T, 1200);
+    nt_poll(&T, 1200);
+    assert_int_equal(T.hook_calls, 1);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    sent_t s = {0};
+    kmqtt_packet_t p;
+    next_sent(&s, &p);
+    assert_int_equal(p.type, KMQTT_PUBREL);
+    sent_publish(&s, 0x3a, ids[1], "A");
+    sent_publish(&s, 0x3c, ids[2], "B");
+    sent_publish(&s, 0x3a, ids[3], "C");
+    sent_publish(&s, 0x32, 0, "E");
+    sent_end(&s);
+    assert_int_equal(kmqtt_nano_inflight(&T.c), 5);
+}
+
 /* kmqtt_nano_disconnect keeps the store: connect again with a session and
  * the message goes again with DUP. */
 static void disconnect_keeps_the_store_for_the_next_connect(void **state)
@@ -664,6 +697,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resume_with_session_resends_dup_in_order),
         cmocka_unit_test(resume_without_session_resends_without_dup),
+        cmocka_unit_test(publish_in_connected_event_comes_after_the_resend),
         cmocka_unit_test(disconnect_keeps_the_store_for_the_next_connect),
         cmocka_unit_test(inbound_qos2_ids_follow_the_session),
         cmocka_unit_test(resend_through_a_small_tx_in_order),
