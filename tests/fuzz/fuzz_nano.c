@@ -10,8 +10,9 @@
  * or touches memory outside its buffers (ASan: each buffer is its own
  * exactly-sized allocation), its state is one of the four, the transport is
  * open exactly when CONNECTING or CONNECTED, in-flight and store use stay
- * within their bounds, and every pointer an event hands out lies inside the
- * receive buffer.
+ * within their bounds, every pointer an event hands out lies inside the
+ * receive buffer, and what the client sends decodes as well-formed packets
+ * a client may send, CONNECT first and nothing after DISCONNECT.
  *
  * Input: byte 0 = options (bit 0: 5.0; bit 1: scripted CONNACK first; bits
  * 2-4: bytes per recv, 0 = all; bit 5: persistent session; bit 6: the
@@ -28,6 +29,7 @@
 #define RX_SIZE    128
 #define TX_SIZE    128
 #define STORE_SIZE 256
+#define OUT_CAP    16384
 
 static void check(int ok)
 {
@@ -42,6 +44,11 @@ typedef struct fz {
     size_t in_len;
     size_t chunk;
     bool blocked;
+    /* what the client sent on this connection, not yet decoded */
+    uint8_t out[OUT_CAP];
+    size_t out_len;
+    unsigned out_packets;
+    bool out_disconnected;
     kmqtt_nano_t c;
     kmqtt_nano_config_t cfg;
     uint8_t *rx, *tx, *store;
@@ -58,6 +65,9 @@ static kmqtt_err_t t_open(void *ctx, const char *host, uint16_t port, uint32_t t
     (void)timeout_ms;
     check(!f->open);
     f->open = true;
+    f->out_len = 0;
+    f->out_packets = 0;
+    f->out_disconnected = false;
     return KMQTT_OK;
 }
 
@@ -72,7 +82,54 @@ static long t_send(void *ctx, const void *buf, size_t len)
     (void)sum;
     if (f->blocked)
         return 0;
-    return (long)(len > 7 ? len - 3 : len); /* sometimes short */
+    size_t n = len > 7 ? len - 3 : len; /* sometimes short */
+    check(f->out_len + n <= OUT_CAP);   /* drained by check_output after each call */
+    memcpy(f->out + f->out_len, buf, n);
+    f->out_len += n;
+    return (long)n;
+}
+
+/* Decodes the complete packets the client sent since the last call. */
+static void check_output(fz_t *f)
+{
+    kmqtt_version_t v = f->cfg.version == KMQTT_V5 ? KMQTT_V5 : KMQTT_V311;
+    size_t off = 0;
+    while (off < f->out_len) {
+        kmqtt_packet_t p;
+        size_t used = 0;
+        kmqtt_err_t err = kmqtt_packet_decode(f->out + off, f->out_len - off, v, 0, &p, &used);
+        if (err == KMQTT_NEED_MORE)
+            break;
+        check(err == KMQTT_OK);
+        check(!f->out_disconnected);
+        check((f->out_packets == 0) == (p.type == KMQTT_CONNECT));
+        switch (p.type) {
+        case KMQTT_CONNECT:
+            check(p.u.connect.version == v);
+            break;
+        case KMQTT_PUBLISH:
+            check(p.u.publish.qos == 0 || p.u.publish.packet_id != 0);
+            break;
+        case KMQTT_PUBACK:
+        case KMQTT_PUBREC:
+        case KMQTT_PUBREL:
+        case KMQTT_PUBCOMP:
+        case KMQTT_SUBSCRIBE:
+        case KMQTT_UNSUBSCRIBE:
+        case KMQTT_PINGREQ:
+        case KMQTT_AUTH:
+            break;
+        case KMQTT_DISCONNECT:
+            f->out_disconnected = true;
+            break;
+        default:
+            check(0); /* a server's packet */
+        }
+        f->out_packets++;
+        off += used;
+    }
+    memmove(f->out, f->out + off, f->out_len - off);
+    f->out_len -= off;
 }
 
 static long t_recv(void *ctx, void *buf, size_t len)
@@ -105,9 +162,12 @@ static void t_wake(void *ctx)
     (void)ctx;
 }
 
+static void check_output(fz_t *f);
+
 static void t_close(void *ctx)
 {
     fz_t *f = ctx;
+    check_output(f); /* what this connection carried */
     f->open = false;
 }
 
@@ -250,6 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         f.chunk = 0;
         check(kmqtt_nano_poll(&f.c, now, NULL) == KMQTT_OK);
         check(kmqtt_nano_state(&f.c) == KMQTT_NANO_CONNECTED);
+        check_output(&f);
         f.chunk = chunk;
         f.in = rest;
         f.in_len = rest_len;
@@ -268,14 +329,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         f.now = now;
         check(kmqtt_nano_poll(&f.c, now, &next) == KMQTT_OK);
         check_client(&f);
+        check_output(&f);
         if (kmqtt_nano_state(&f.c) == KMQTT_NANO_IDLE)
             check(next == UINT32_MAX);
         if (round % 16 == 5)
             publish_some(&f, now, (uint8_t)(round % 3));
         now += (opt & 0x80) ? 1500u : 37u;
     }
+    f.blocked = false;
     kmqtt_err_t err = kmqtt_nano_disconnect(&f.c, 0, 0);
     check(err == KMQTT_OK || err == KMQTT_ETIMEDOUT);
+    check_output(&f);
     check(!f.open && kmqtt_nano_state(&f.c) == KMQTT_NANO_IDLE);
     check_client(&f);
     free(f.rx);
