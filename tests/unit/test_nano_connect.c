@@ -81,6 +81,12 @@ static void init_rejects_bad_arguments(void **state)
     T.cfg.will_topic = "w\xed\xa0\x80"; /* a surrogate */
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
 
+    /* 3.1.1: a password needs a user name (MQTT-3.1.2-22). */
+    nt_setup(&T, KMQTT_V311);
+    T.cfg.password = (const uint8_t *)"pw";
+    T.cfg.password_len = 2;
+    assert_int_equal(nt_init(&T), KMQTT_EINVAL);
+
     /* An empty client id needs a clean session (MQTT-3.1.3-7). */
     nt_setup(&T, KMQTT_V311);
     T.cfg.client_id = "";

@@ -158,6 +158,25 @@ static void connect_carries_the_callers_properties(void **state)
     assert_int_equal(p.u.connect.will.topic.len, 1);
 }
 
+/* 5.0 allows a password without a user name (3.1.2.9), unlike 3.1.1. */
+static void password_without_user_name(void **state)
+{
+    (void)state;
+    nt_setup(&T, KMQTT_V5);
+    T.cfg.password = (const uint8_t *)"pw";
+    T.cfg.password_len = 2;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_open(&T, 0);
+    assert_int_equal(T.ns.out[9], 0x42); /* password 0x40 | clean start 0x02 */
+    kmqtt_packet_t p;
+    size_t used = 0;
+    assert_int_equal(kmqtt_packet_decode(T.ns.out, T.ns.out_len, KMQTT_V5, 0, &p, &used), KMQTT_OK);
+    assert_false(p.u.connect.has_username);
+    assert_true(p.u.connect.has_password);
+    assert_int_equal(p.u.connect.password.len, 2);
+    assert_memory_equal(p.u.connect.password.ptr, "pw", 2);
+}
+
 /* What the client sets itself, or what cannot be in CONNECT, or not parsing. */
 static void bad_connect_properties_are_einval(void **state)
 {
@@ -201,6 +220,31 @@ static void connack_refused_reason_and_props(void **state)
     assert_int_equal(e->props_len, 5);
     assert_memory_equal(e->props, "\x1f\x00\x02no", 5);
     assert_false(T.ns.is_open);
+}
+
+/* CONNACK property values out of range (3.2.2.3: Receive Maximum 0, Maximum
+ * QoS 2, Maximum Packet Size 0, Retain Available 2 are Protocol Errors), a
+ * property CONNACK may not carry: the attempt fails, not connected. */
+static void connack_bad_properties_fail_the_attempt(void **state)
+{
+    (void)state;
+    static const char *bad[] = {"20 06 00 00 03 21 00 00",       "20 05 00 00 02 24 02",
+                                "20 08 00 00 05 27 00 00 00 00", "20 05 00 00 02 25 02",
+                                "20 06 00 00 03 23 00 01",       "20 05 00 00 02 7f 00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nt_start(&T, KMQTT_V5);
+        nt_open(&T, 0);
+        nt_feed(&T, bad[i]);
+        nt_poll(&T, 1);
+        nt_poll(&T, 2);
+        if (T.seen >= T.nev || T.ev[T.seen].type != KMQTT_NANO_EV_CONNECT_FAILED ||
+            T.ev[T.seen].err >= 0)
+            fail_msg("CONNACK %s: no CONNECT_FAILED with an error", bad[i]);
+        T.seen++;
+        nt_no_event(&T);
+        assert_false(T.ns.is_open);
+        assert_int_not_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
+    }
 }
 
 static void connack_props_reach_the_connected_event(void **state)
@@ -699,8 +743,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connect_carries_receive_maximum_and_packet_size),
         cmocka_unit_test(connect_carries_the_callers_properties),
+        cmocka_unit_test(password_without_user_name),
         cmocka_unit_test(bad_connect_properties_are_einval),
         cmocka_unit_test(connack_refused_reason_and_props),
+        cmocka_unit_test(connack_bad_properties_fail_the_attempt),
         cmocka_unit_test(connack_props_reach_the_connected_event),
         cmocka_unit_test(publish_bytes_with_and_without_properties),
         cmocka_unit_test(connack_receive_maximum_bounds_inflight),
