@@ -195,6 +195,45 @@ static void packet_split_byte_by_byte(void **state)
     nt_no_event(&T);
 }
 
+/* The smallest rx (16 bytes) and packets straddling every chunk boundary:
+ * the client makes room by moving what it has not used, never loses or
+ * repeats a byte. Packets of 9..16 bytes, recv chunks of 1..9 bytes. */
+static void small_rx_many_packets_every_split(void **state)
+{
+    (void)state;
+    for (size_t chunk = 1; chunk <= 9; chunk++) {
+        nt_setup(&T, KMQTT_V311);
+        T.bufs.rx_size = 16;
+        assert_int_equal(nt_init(&T), KMQTT_OK);
+        nt_connected(&T, 0, false);
+        T.ns.chunk = chunk;
+        for (int i = 0; i < 8; i++) {
+            /* QoS 1, topic "t/1", id i+1, payload of i bytes: 2 + 7 + i bytes */
+            uint8_t pkt[16] = {0x32, (uint8_t)(7 + i), 0, 3, 't', '/', '1', 0, (uint8_t)(i + 1)};
+            for (int k = 0; k < i; k++)
+                pkt[9 + k] = (uint8_t)('a' + k);
+            ns_feed(&T.ns, pkt, (size_t)(9 + i));
+        }
+        for (uint32_t now = 1; now < 200 && T.ns.in_len > 0; now++)
+            nt_poll(&T, now);
+        nt_poll(&T, 300);
+        char want[128] = "";
+        for (int i = 0; i < 8; i++) {
+            char p[8] = "";
+            for (int k = 0; k < i; k++)
+                p[k] = (char)('a' + k);
+            const nt_ev_t *e = expect_message(1, (uint16_t)(i + 1), p);
+            (void)e;
+            char ack[16];
+            snprintf(ack, sizeof ack, "40 02 00 %02x ", i + 1);
+            strcat(want, ack);
+        }
+        nt_no_event(&T);
+        nt_expect_sent(&T, want);
+        assert_true(nt_guards_ok(&T));
+    }
+}
+
 static void two_packets_in_one_recv(void **state)
 {
     (void)state;
@@ -434,6 +473,7 @@ int main(void)
         cmocka_unit_test(pubrel_for_an_unknown_id_gets_pubcomp),
         cmocka_unit_test(packet_split_byte_by_byte),
         cmocka_unit_test(two_packets_in_one_recv),
+        cmocka_unit_test(small_rx_many_packets_every_split),
         cmocka_unit_test(answer_deferred_while_tx_is_full),
         cmocka_unit_test(packet_larger_than_rx_is_etoobig),
         cmocka_unit_test(malformed_packets_end_the_connection),

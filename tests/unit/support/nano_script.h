@@ -141,7 +141,8 @@ void nt_no_event_at(nt_t *t, const char *file, int line);
 /* Drops all events not yet taken. */
 void nt_skip_events(nt_t *t);
 
-/* True if the guard bytes after rx, tx and store are untouched. */
+/* True if the fixture's rx, tx and store arrays are untouched past the sizes
+ * the client was given (bufs.*_size). */
 bool nt_guards_ok(const nt_t *t);
 
 /* A publish: topic "t/1", payload as given. */
