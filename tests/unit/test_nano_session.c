@@ -214,6 +214,51 @@ static void publish_in_connected_event_comes_after_the_resend(void **state)
     assert_int_equal(kmqtt_nano_inflight(&T.c), 5);
 }
 
+/* Acks out of order take records out of the middle of the store; what is
+ * left is intact: the right bytes, the right ids, in order, and the store
+ * shrinks by each record's size (packet + 8, rounded up to 4). */
+static void out_of_order_acks_leave_the_store_intact(void **state)
+{
+    (void)state;
+    start_persistent();
+    const char *pl[5] = {"1", "22", "333", "4444", "55555"};
+    uint16_t id[5];
+    for (int i = 0; i < 5; i++)
+        id[i] = publish(pl[i], 1, 10);
+    nt_poll(&T, 10);
+    ns_clear_out(&T.ns);
+    /* 3.1.1 QoS 1 "t/1": 2 + 7 + n bytes -> records of 20, 20, 20, 24, 24 */
+    assert_int_equal(kmqtt_nano_store_used(&T.c), 108);
+    nt_feed(&T, nt_ack_hex(0x40, id[3]));
+    nt_feed(&T, nt_ack_hex(0x40, id[1]));
+    nt_poll(&T, 11);
+    assert_int_equal(nt_take(&T, KMQTT_NANO_EV_PUBLISHED)->packet_id, id[3]);
+    assert_int_equal(nt_take(&T, KMQTT_NANO_EV_PUBLISHED)->packet_id, id[1]);
+    assert_int_equal(kmqtt_nano_store_used(&T.c), 64);
+    assert_int_equal(kmqtt_nano_inflight(&T.c), 3);
+    /* A new one goes at the end. */
+    uint16_t id5 = publish("666666", 1, 12);
+    nt_poll(&T, 12);
+    ns_clear_out(&T.ns);
+    T.ns.recv_end = KMQTT_ECLOSED;
+    nt_poll(&T, 20);
+    nt_take(&T, KMQTT_NANO_EV_LOST);
+    nt_poll(&T, 1020);
+    nt_poll(&T, 1020);
+    nt_expect_sent(&T, CONNECT_PERSISTENT);
+    nt_feed(&T, "20 02 01 00");
+    nt_poll(&T, 1030);
+    nt_poll(&T, 1030);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    char want[256];
+    snprintf(want, sizeof want, "%s %s %s %s", nt_publish_hex(0x3a, "t/1", id[0], pl[0], false),
+             nt_publish_hex(0x3a, "t/1", id[2], pl[2], false),
+             nt_publish_hex(0x3a, "t/1", id[4], pl[4], false),
+             nt_publish_hex(0x3a, "t/1", id5, "666666", false));
+    nt_expect_sent(&T, want);
+    assert_true(nt_guards_ok(&T));
+}
+
 /* kmqtt_nano_disconnect keeps the store: connect again with a session and
  * the message goes again with DUP. */
 static void disconnect_keeps_the_store_for_the_next_connect(void **state)
@@ -698,6 +743,7 @@ int main(void)
         cmocka_unit_test(resume_with_session_resends_dup_in_order),
         cmocka_unit_test(resume_without_session_resends_without_dup),
         cmocka_unit_test(publish_in_connected_event_comes_after_the_resend),
+        cmocka_unit_test(out_of_order_acks_leave_the_store_intact),
         cmocka_unit_test(disconnect_keeps_the_store_for_the_next_connect),
         cmocka_unit_test(inbound_qos2_ids_follow_the_session),
         cmocka_unit_test(resend_through_a_small_tx_in_order),
