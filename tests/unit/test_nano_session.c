@@ -703,6 +703,108 @@ static void callback_may_disconnect_on_connected_and_publish(void **state)
     }
 }
 
+static void hook_disconnect_on_lost(nt_t *t, const kmqtt_nano_event_t *ev)
+{
+    if (ev->type == KMQTT_NANO_EV_LOST)
+        assert_int_equal(kmqtt_nano_disconnect(&t->c, 0, 100), KMQTT_OK);
+}
+
+/* Giving up from inside LOST: IDLE, and no attempt ever follows. */
+static void disconnect_inside_lost_stops_reconnecting(void **state)
+{
+    (void)state;
+    nt_start(&T, KMQTT_V311);
+    nt_connected(&T, 0, false);
+    T.hook = hook_disconnect_on_lost;
+    T.ns.recv_end = KMQTT_ECLOSED;
+    nt_poll(&T, 10);
+    nt_take(&T, KMQTT_NANO_EV_LOST);
+    nt_no_event(&T);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_IDLE);
+    for (uint32_t now = 10; now < 200000u; now += 500)
+        nt_poll(&T, now);
+    assert_int_equal(T.ns.opens, 1);
+    nt_expect_nothing_sent(&T);
+}
+
+static void hook_publish_on_published(nt_t *t, const kmqtt_nano_event_t *ev)
+{
+    if (ev->type == KMQTT_NANO_EV_PUBLISHED && t->hook_calls < 4) {
+        kmqtt_nano_msg_t m = nt_msg("t/1", "next", 1, false);
+        assert_int_equal(kmqtt_nano_publish(&t->c, &m, 50, NULL), KMQTT_OK);
+    }
+}
+
+/* The usual firmware pattern: the next message from inside PUBLISHED. */
+static void publish_inside_published(void **state)
+{
+    (void)state;
+    nt_start(&T, KMQTT_V311);
+    nt_connected(&T, 0, false);
+    T.hook = hook_publish_on_published;
+    uint16_t id = publish("first", 1, 10);
+    for (int i = 0; i < 4; i++) {
+        nt_poll(&T, 20 + (uint32_t)i);
+        kmqtt_packet_t p;
+        size_t used = 0;
+        assert_int_equal(kmqtt_packet_decode(T.ns.out, T.ns.out_len, KMQTT_V311, 0, &p, &used),
+                         KMQTT_OK);
+        assert_int_equal(used, T.ns.out_len);
+        assert_int_equal(p.type, KMQTT_PUBLISH);
+        assert_int_equal(p.u.publish.packet_id, id);
+        ns_clear_out(&T.ns);
+        nt_feed(&T, nt_ack_hex(0x40, id));
+        nt_poll(&T, 30 + (uint32_t)i);
+        assert_int_equal(nt_take(&T, KMQTT_NANO_EV_PUBLISHED)->packet_id, id);
+        if (i < 3) {
+            assert_int_equal(kmqtt_nano_inflight(&T.c), 1);
+            nt_poll(&T, 40 + (uint32_t)i);
+            assert_true(T.ns.out_len > 0);
+            kmqtt_packet_t q;
+            assert_int_equal(kmqtt_packet_decode(T.ns.out, T.ns.out_len, KMQTT_V311, 0, &q, &used),
+                             KMQTT_OK);
+            id = q.u.publish.packet_id;
+            /* leave it in the capture for the next round's check */
+        }
+    }
+    assert_int_equal(kmqtt_nano_inflight(&T.c), 0);
+}
+
+/* A packet half sent when the connection drops is not continued on the
+ * next connection: that one starts with a whole CONNECT; a QoS 1 message
+ * that was half sent goes again whole, with DUP, after the CONNACK. */
+static void half_sent_packet_is_not_continued_after_a_loss(void **state)
+{
+    (void)state;
+    start_persistent();
+    T.ns.send_room = 5;
+    publish("a-payload-of-some-length", 0, 10);
+    uint16_t id = publish("the-qos1-one", 1, 10);
+    nt_poll(&T, 10);
+    assert_int_equal(T.ns.out_len, 5);
+    ns_clear_out(&T.ns);
+    T.ns.send_room = 0; /* the rest never leaves: the peer closes first */
+    T.ns.recv_end = KMQTT_ECLOSED;
+    nt_poll(&T, 11);
+    nt_take(&T, KMQTT_NANO_EV_LOST);
+    nt_expect_nothing_sent(&T);
+    T.ns.send_room = -1;
+    nt_poll(&T, 1011);
+    nt_poll(&T, 1011);
+    nt_expect_sent(&T, CONNECT_PERSISTENT);
+    nt_feed(&T, "20 02 01 00");
+    nt_poll(&T, 1012);
+    nt_poll(&T, 1012);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    /* MQTT-3.3.1-1 asks DUP for a re-delivery; this one never fully reached the
+     * server, so either flag is acceptable, the bytes otherwise exact. */
+    assert_true(T.ns.out_len > 0);
+    if (T.ns.out[0] == 0x3a)
+        nt_expect_sent(&T, nt_publish_hex(0x3a, "t/1", id, "the-qos1-one", false));
+    else
+        nt_expect_sent(&T, nt_publish_hex(0x32, "t/1", id, "the-qos1-one", false));
+}
+
 static void poll_next_ms_is_sane(void **state)
 {
     (void)state;
@@ -731,10 +833,23 @@ static void poll_next_ms_is_sane(void **state)
     nt_poll(&T, 50300);
     assert_false(kmqtt_nano_want_write(&T.c));
     nt_expect_sent(&T, "30 06 00 03 74 2f 31 78");
-    /* kmqtt_nano_step: poll plus a wait on the transport. */
+    /* kmqtt_nano_step: poll plus a wait on the transport for at most the
+     * smaller of next_ms and max_wait_ms, for reading. */
     int waits = T.ns.wait_calls;
     assert_int_equal(kmqtt_nano_step(&T.c, 50400, 10), KMQTT_OK);
-    assert_true(T.ns.wait_calls > waits);
+    assert_int_equal(T.ns.wait_calls, waits + 1);
+    assert_true(T.ns.wait_timeout_ms <= 10);
+    assert_true(T.ns.wait_events & KMQTT_WAIT_READ);
+    assert_int_equal(kmqtt_nano_step(&T.c, 50500, 600000), KMQTT_OK);
+    assert_true(T.ns.wait_timeout_ms <= 60000); /* the keepalive comes first */
+    assert_true(T.ns.wait_timeout_ms > 0);
+    /* With bytes waiting for the socket it waits for writing too. */
+    T.ns.send_room = 0;
+    kmqtt_nano_msg_t m2 = nt_msg("t/1", "y", 0, false);
+    assert_int_equal(kmqtt_nano_publish(&T.c, &m2, 50600, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_step(&T.c, 50600, 1000), KMQTT_OK);
+    assert_true(T.ns.wait_events & KMQTT_WAIT_WRITE);
+    assert_true(T.ns.wait_timeout_ms <= 1000);
 }
 
 int main(void)
@@ -757,6 +872,9 @@ int main(void)
         cmocka_unit_test(disconnect_with_a_full_socket_times_out_closed),
         cmocka_unit_test(disconnect_inside_the_callback_is_safe),
         cmocka_unit_test(callback_may_disconnect_on_connected_and_publish),
+        cmocka_unit_test(disconnect_inside_lost_stops_reconnecting),
+        cmocka_unit_test(publish_inside_published),
+        cmocka_unit_test(half_sent_packet_is_not_continued_after_a_loss),
         cmocka_unit_test(poll_next_ms_is_sane),
     };
     return cmocka_run_group_tests_name("nano session", tests, NULL, NULL);

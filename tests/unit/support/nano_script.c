@@ -78,8 +78,9 @@ static long s_recv(void *ctx, void *buf, size_t len)
 static kmqtt_err_t s_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
 {
     ns_t *s = ctx;
-    (void)timeout_ms;
     s->wait_calls++;
+    s->wait_events = events;
+    s->wait_timeout_ms = timeout_ms;
     unsigned r = 0;
     if (s->is_open) {
         if ((events & KMQTT_WAIT_READ) && (s->in_len > s->in_off || s->recv_end != 0))

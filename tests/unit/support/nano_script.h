@@ -44,7 +44,9 @@ typedef struct ns {
     size_t out_len;
     long send_room;
     int send_calls, recv_calls, wait_calls;
-    bool misuse; /* send/recv/wait on a closed transport */
+    unsigned wait_events;     /* of the last wait() */
+    uint32_t wait_timeout_ms; /* of the last wait() */
+    bool misuse;              /* send/recv/wait on a closed transport */
 } ns_t;
 
 void ns_init(ns_t *s);
