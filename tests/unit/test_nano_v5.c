@@ -39,7 +39,8 @@ static void connected(void)
 }
 
 /* The capture decodes as 5.0 packets; the last is a DISCONNECT with this
- * reason. The client then closed and reported LOST with an error. */
+ * reason. The client then closed and reported LOST with an error and that
+ * reason. */
 static void expect_disconnect_then_lost(uint8_t reason, kmqtt_err_t err, const char *what)
 {
     size_t off = 0;
@@ -64,6 +65,9 @@ static void expect_disconnect_then_lost(uint8_t reason, kmqtt_err_t err, const c
         fail_msg("%s: LOST with %d, expected %d", what, (int)e->err, (int)err);
     if (e->err >= 0)
         fail_msg("%s: LOST without an error", what);
+    /* The event names the reason the client gave the server. */
+    if (e->reason_code != reason)
+        fail_msg("%s: LOST reason 0x%02x, sent 0x%02x", what, e->reason_code, reason);
     nt_no_event(&T);
     assert_false(T.ns.is_open);
     assert_true(nt_guards_ok(&T));
