@@ -782,6 +782,21 @@ static void auth_without_a_method_is_a_protocol_error(void **state)
     const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_CONNECT_FAILED);
     assert_int_equal(e->err, KMQTT_EPROTOCOL);
     assert_false(T.ns.is_open);
+    /* Another method than the CONNECT's (MQTT-4.12.0-5: the same value). */
+    static const uint8_t method[] = {0x15, 0, 1, 'm'};
+    nt_setup(&T, KMQTT_V5);
+    T.cfg.connect_props = method;
+    T.cfg.connect_props_len = sizeof method;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_open(&T, 0);
+    ns_clear_out(&T.ns);
+    nt_feed(&T, "20 07 00 00 04 15 00 01 6d");
+    nt_poll(&T, 0);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    nt_feed(&T, "f0 06 18 04 15 00 01 78");
+    nt_poll(&T, 1);
+    nt_poll(&T, 2);
+    expect_disconnect_then_lost(0x82, KMQTT_EPROTOCOL, "AUTH with another method");
 }
 #endif
 
