@@ -456,6 +456,33 @@ static void keepalive_across_clock_wrap(void **state)
     assert_int_equal(nt_take(&T, KMQTT_NANO_EV_LOST)->err, KMQTT_EKEEPALIVE);
 }
 
+/* A peer that stops reading (the socket takes nothing): the keepalive
+ * still ends the connection, within keepalive + ping timeout of the last
+ * byte that left, with KMQTT_EKEEPALIVE. */
+static void stuck_socket_is_lost_by_keepalive(void **state)
+{
+    (void)state;
+    nt_setup(&T, KMQTT_V311);
+    T.cfg.keepalive_s = 10;
+    T.cfg.ping_timeout_ms = 2000;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_connected(&T, 0, false);
+    T.ns.send_room = 0;
+    kmqtt_nano_msg_t m = nt_msg("t/1", "x", 1, false);
+    assert_int_equal(kmqtt_nano_publish(&T.c, &m, 1000, NULL), KMQTT_OK);
+    uint32_t now;
+    for (now = 1000; now < 10000; now += 100) {
+        nt_poll(&T, now);
+        nt_no_event(&T);
+    }
+    for (; now <= 12100 && T.nev == T.seen; now += 100)
+        nt_poll(&T, now);
+    const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_LOST);
+    assert_int_equal(e->err, KMQTT_EKEEPALIVE);
+    assert_false(T.ns.is_open);
+    assert_int_equal(kmqtt_nano_inflight(&T.c), 1); /* kept for the next connection */
+}
+
 static void keepalive_zero_never_pings(void **state)
 {
     (void)state;
@@ -865,6 +892,7 @@ int main(void)
         cmocka_unit_test(pingreq_after_keepalive_of_silence),
         cmocka_unit_test(keepalive_across_clock_wrap),
         cmocka_unit_test(pingresp_timeout_is_lost_ekeepalive),
+        cmocka_unit_test(stuck_socket_is_lost_by_keepalive),
         cmocka_unit_test(keepalive_zero_never_pings),
         cmocka_unit_test(backoff_doubles_to_max_and_resets),
         cmocka_unit_test(reconnect_min_zero_means_idle),
