@@ -30,7 +30,8 @@ static kmqtt_nano_config_t config; /* referenced by the client: must stay alive 
 static kmqtt_mem_t mem;            /* the TCP transport's one allocation */
 static kmqtt_transport_t tcp;
 
-static volatile int published; /* set from the event callback */
+static volatile int connected; /* set from the event callback */
+static volatile int published;
 static volatile int failed;
 
 static uint32_t now(void)
@@ -44,6 +45,9 @@ static void on_event(void *user, const kmqtt_nano_event_t *ev)
 {
     (void)user;
     switch (ev->type) {
+    case KMQTT_NANO_EV_CONNECTED:
+        connected = 1;
+        break;
     case KMQTT_NANO_EV_PUBLISHED:
         published = ev->err == KMQTT_OK ? 1 : -1;
         break;
@@ -60,21 +64,30 @@ static void on_event(void *user, const kmqtt_nano_event_t *ev)
     }
 }
 
-/* Runs the client until done() or the deadline. kmqtt_nano_step polls and
- * then sleeps in the transport until data arrives or something is due:
- * the place where firmware would enter a low-power wait instead. */
+/* Runs the client until *flag is set (by the callback) or the deadline.
+ * Poll first, look at the result, and only then sleep: a loop of
+ * kmqtt_nano_step would sleep once more after the poll that delivered the
+ * event. The wait is where firmware would enter a low-power wait for the
+ * socket (or the next due time) instead. */
 static int run_until(volatile int *flag, uint32_t timeout_ms)
 {
     uint32_t start = now();
-    while (*flag == 0) {
-        if ((uint32_t)(now() - start) >= timeout_ms) {
+    uint32_t next;
+    unsigned ready;
+    for (;;) {
+        if (kmqtt_nano_poll(&client, now(), &next) != KMQTT_OK) {
             return -1;
         }
-        if (kmqtt_nano_step(&client, now(), 100) != KMQTT_OK) {
-            return -1;
+        if (*flag != 0) {
+            return *flag > 0 ? 0 : -1;
         }
+        if ((uint32_t)(now() - start) >= timeout_ms || failed > 3) {
+            return -1; /* give up for this wake; save the battery */
+        }
+        (void)tcp.wait(tcp.ctx,
+                       KMQTT_WAIT_READ | (kmqtt_nano_want_write(&client) ? KMQTT_WAIT_WRITE : 0u),
+                       next < 100u ? next : 100u, &ready);
     }
-    return *flag > 0 ? 0 : -1;
 }
 
 /* One wake of the device. */
@@ -85,22 +98,20 @@ static int wake(int cycle)
     uint16_t id;
     kmqtt_err_t err;
 
+    connected = 0;
     published = 0;
     err = kmqtt_nano_connect(&client, now());
     if (err != KMQTT_OK) {
         fprintf(stderr, "nano_sensor: connect: %s\n", kmqtt_strerror(err));
         return -1;
     }
-    /* The CONNACK is handled by poll; CONNECTED state means it came. */
-    {
-        uint32_t start = now();
-        while (kmqtt_nano_state(&client) != KMQTT_NANO_CONNECTED) {
-            if ((uint32_t)(now() - start) >= 10000u || failed > 3) {
-                (void)kmqtt_nano_disconnect(&client, 0, 0);
-                return -1;
-            }
-            (void)kmqtt_nano_step(&client, now(), 100);
-        }
+    /* The CONNACK is handled by poll. Failed attempts are retried by the
+     * client itself (reconnect_min_ms); after a few the device gives up and
+     * sleeps, its reading still in the store. */
+    failed = 0;
+    if (run_until(&connected, 10000u) != 0) {
+        (void)kmqtt_nano_disconnect(&client, 0, 0);
+        return -1;
     }
 
     /* A reading. The payload is copied into tx and the store at publish, so
@@ -166,7 +177,6 @@ int main(int argc, char **argv)
 
     cycles = argc > 3 ? atoi(argv[3]) : 3;
     for (i = 1; i <= cycles; i++) {
-        failed = 0;
         if (wake(i) != 0) {
             bad++;
         }

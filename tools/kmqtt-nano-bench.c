@@ -72,16 +72,44 @@ static void on_event(void *user, const kmqtt_nano_event_t *ev)
     }
 }
 
-/* Steps until published reaches want; dies on timeout or a lost connection. */
+/* Poll, then wait in the transport for what is due (at most max_ms).
+ * Polling and checking before waiting matters here: a loop of
+ * kmqtt_nano_step sleeps once more after the poll that delivered the
+ * event, up to its max_wait_ms per round trip. */
+static void poll_wait(uint32_t max_ms, int (*done)(void))
+{
+    uint32_t next;
+    unsigned ready;
+    kmqtt_nano_poll(&cli, ms(), &next);
+    if (done != NULL && done())
+        return;
+    tcp.wait(tcp.ctx, KMQTT_WAIT_READ | (kmqtt_nano_want_write(&cli) ? KMQTT_WAIT_WRITE : 0u),
+             next < max_ms ? next : max_ms, &ready);
+}
+
+static unsigned long want_published;
+
+static int published_reached(void)
+{
+    return published >= want_published;
+}
+
+static int is_connected(void)
+{
+    return kmqtt_nano_state(&cli) == KMQTT_NANO_CONNECTED;
+}
+
+/* Polls until published reaches want; dies on timeout or a lost connection. */
 static void wait_published(unsigned long want)
 {
     uint32_t start = ms();
+    want_published = want;
     while (published < want) {
         if (failures > 0)
             die("connection lost", KMQTT_ECLOSED);
         if ((uint32_t)(ms() - start) > TIMEOUT_MS)
             die("PUBLISHED", KMQTT_ETIMEDOUT);
-        kmqtt_nano_step(&cli, ms(), 50);
+        poll_wait(50, published_reached);
     }
 }
 
@@ -96,7 +124,7 @@ static void connect_now(void)
             die("CONNACK", KMQTT_EREFUSED);
         if ((uint32_t)(ms() - start) > TIMEOUT_MS)
             die("CONNACK", KMQTT_ETIMEDOUT);
-        kmqtt_nano_step(&cli, ms(), 50);
+        poll_wait(50, is_connected);
     }
 }
 
@@ -143,15 +171,17 @@ static void run_stream(unsigned long n, uint8_t qos)
             die("publish", e);
         if (failures > 0)
             die("connection lost", KMQTT_ECLOSED);
-        /* tx full or window full: let poll send and take acks. */
+        /* tx full or window full: poll sends and takes acks; wait only if
+         * that made no room. */
         kmqtt_nano_poll(&cli, ms(), NULL);
-        if (e == KMQTT_ELIMIT || kmqtt_nano_want_write(&cli))
-            kmqtt_nano_step(&cli, ms(), 5);
+        if ((e == KMQTT_ELIMIT && kmqtt_nano_inflight(&cli) >= WINDOW) ||
+            (e == KMQTT_ENOBUFS && kmqtt_nano_want_write(&cli)))
+            poll_wait(5, NULL);
     }
     if (qos == 0) {
         /* One QoS 1 behind them: its PUBACK means the broker read them all. */
         while ((e = pub(1)) == KMQTT_ENOBUFS)
-            kmqtt_nano_step(&cli, ms(), 5);
+            poll_wait(5, NULL);
         if (e != KMQTT_OK)
             die("publish", e);
         wait_published(base + 1);

@@ -264,6 +264,22 @@ static inline bool nit_msg_is(const nit_t *n, int i, const char *topic, const ch
            memcmp(m->payload, payload, m->len) == 0;
 }
 
+/* Prints the broker's log lines that mention needle (on a failure). */
+static inline void nit_print_log(const broker_t *br, const char *needle)
+{
+    char line[512];
+    FILE *f = fopen(broker_log_path(br), "r");
+    if (f == NULL) {
+        return;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strstr(line, needle) != NULL) {
+            print_message("broker: %s", line);
+        }
+    }
+    fclose(f);
+}
+
 /* Parses one "P:<hex>:<qos>:<retain>:<topic>" line of broker_sub_start's
  * output at *pos (advanced); the payload into out (NUL-terminated). */
 static inline bool nit_sub_line(const char **pos, char *out, size_t cap, int *qos, int *retain,
