@@ -358,11 +358,82 @@ static void test_nano_keepalive_against_paused_broker(void **state)
     it_expect_baseline(&parent, &base, "keepalive", 1);
 }
 
+/* The field device's bad wake: its readings go out but no PUBACK comes back
+ * (the path died), it disconnects and sleeps. Offline, publish says
+ * KMQTT_ENOTCONN and queues nothing. The store keeps the readings across
+ * kmqtt_nano_disconnect, so the next wake (clean_session false) sends them
+ * again, in order (MQTT-4.4.0-1), and each completes once. */
+static void test_nano_store_survives_disconnect_to_next_wake(void **state)
+{
+    it_baseline_t base;
+    fault_proxy_t *px;
+    int i, k;
+    uint16_t ids[3];
+    (void)state;
+
+    it_take_baseline(&parent, &base);
+    nit_setup(&sub, &parent, broker_port(broker), "nit-res-wake-obs");
+    nit_init(&sub);
+    nit_connect(&sub);
+    assert_int_equal(nit_subscribe(&sub, "nit/res/wake", 1), 1);
+
+    px = fault_proxy_start(broker_port(broker), 13);
+    assert_non_null(px);
+    nit_setup(&pub, &parent, fault_proxy_port(px), "nit-res-wake");
+    pub.cfg.clean_session = false;
+    pub.cfg.reconnect_min_ms = 0;
+    nit_init(&pub);
+    nit_connect(&pub);
+    fault_proxy_blackhole(px, true);
+    assert_int_equal(nit_publish(&pub, "nit/res/wake", "r0", 1, false, &ids[0]), KMQTT_OK);
+    assert_int_equal(nit_publish(&pub, "nit/res/wake", "r1", 1, false, &ids[1]), KMQTT_OK);
+    assert_int_equal(nit_publish(&pub, "nit/res/wake", "r2", 1, false, &ids[2]), KMQTT_OK);
+    nit_pump_for(&pub, 100);
+    assert_int_equal(pub.published, 0);
+    assert_int_equal(kmqtt_nano_disconnect(&pub.c, 0, 500), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_state(&pub.c), KMQTT_NANO_IDLE);
+    assert_int_equal(kmqtt_nano_inflight(&pub.c), 3);
+    assert_true(kmqtt_nano_store_used(&pub.c) > 0);
+    assert_int_equal(nit_publish(&pub, "nit/res/wake", "offline", 1, false, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_nano_inflight(&pub.c), 3);
+
+    /* Next wake: a path that works. */
+    fault_proxy_drop_now(px);
+    fault_proxy_blackhole(px, false);
+    nit_connect(&pub);
+    assert_true(nit_pump_until(&pub, &pub.published, 3, 10000));
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(pub.pub_ids[i], ids[i]);
+        assert_int_equal(pub.pub_errs[i], KMQTT_OK);
+    }
+    assert_int_equal(kmqtt_nano_inflight(&pub.c), 0);
+    assert_int_equal(kmqtt_nano_store_used(&pub.c), 0);
+    assert_true(nit_pump_until(&sub, &sub.nmsgs, 3, 10000));
+    nit_pump_for(&sub, 200);
+    /* Each once, in order; nothing else (the offline publish was refused). */
+    for (i = 0, k = 0; i < sub.nmsgs; i++) {
+        char want[4];
+        snprintf(want, sizeof(want), "r%d", k);
+        if (nit_msg_is(&sub, i, "nit/res/wake", want)) {
+            k++;
+        }
+    }
+    assert_int_equal(k, 3);
+    assert_int_equal(sub.nmsgs, 3);
+
+    assert_int_equal(kmqtt_nano_disconnect(&pub.c, 0, 2000), KMQTT_OK);
+    nit_teardown(&pub);
+    nit_teardown(&sub);
+    fault_proxy_stop(px);
+    it_expect_baseline(&parent, &base, "store across disconnect", 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nano_resends_inflight_after_cut),
         cmocka_unit_test(test_nano_gets_messages_published_while_away),
+        cmocka_unit_test(test_nano_store_survives_disconnect_to_next_wake),
         cmocka_unit_test(test_nano_keepalive_against_paused_broker),
         cmocka_unit_test(test_nano_reconnects_after_broker_restart),
     };

@@ -349,6 +349,33 @@ static void test_nano_v5_takeover_ends_first_connection(void **state)
     it_expect_baseline(&parent, &base, "v5 takeover", 1);
 }
 
+/* 5.0 DISCONNECT with reason 0x04 (Disconnect with Will Message): the
+ * broker publishes the will although the client disconnected
+ * (MQTT-3.14.4-3 keeps it only for other reasons); with 0x00 it does not. */
+static void test_nano_v5_disconnect_0x04_sends_the_will(void **state)
+{
+    it_baseline_t base;
+    proc_t *s;
+    static const uint8_t will[] = "bye";
+    (void)state;
+
+    it_take_baseline(&parent, &base);
+    s = broker_sub_start(broker, "nit/v5/will", 1, 10);
+    assert_non_null(s);
+    v5_setup(&a, broker_port(broker), "nit-v5-will");
+    a.cfg.will_topic = "nit/v5/will";
+    a.cfg.will_payload = will;
+    a.cfg.will_payload_len = 3;
+    nit_init(&a);
+    nit_connect(&a);
+    assert_int_equal(kmqtt_nano_disconnect(&a.c, 0x04, 2000), KMQTT_OK);
+    assert_int_equal(proc_wait(s, 10000), 0);
+    assert_non_null(strstr(proc_output(s), "P:627965:"));
+    proc_free(s);
+    nit_teardown(&a);
+    it_expect_baseline(&parent, &base, "v5 disconnect with will", 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_nano_v5_suback_codes_and_no_local),
         cmocka_unit_test(test_nano_v5_server_limits),
         cmocka_unit_test(test_nano_v5_takeover_ends_first_connection),
+        cmocka_unit_test(test_nano_v5_disconnect_0x04_sends_the_will),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
