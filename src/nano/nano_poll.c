@@ -39,6 +39,8 @@ void nano_close(kmqtt_nano_t *c)
     c->tx_start = 0;
     c->tx_len = 0;
     c->flags = 0;
+    c->acks_owed[0] = 0;
+    c->acks_owed[1] = 0;
 }
 
 /* The end of a connection or an attempt: close, choose what comes next,
@@ -206,8 +208,11 @@ static void io(kmqtt_nano_t *c)
 uint32_t nano_next_ms(const kmqtt_nano_t *c)
 {
     switch (c->state) {
-    case KMQTT_NANO_WAITING:
     case KMQTT_NANO_CONNECTING:
+        if (c->flags & NANO_F_ARM)
+            return 0; /* come back at once to start the CONNACK clock */
+        /* fall through */
+    case KMQTT_NANO_WAITING:
         return left(c, c->due_ms);
     case KMQTT_NANO_CONNECTED:
         if (c->keepalive_s == 0)

@@ -73,8 +73,8 @@ uint16_t nano_new_id(kmqtt_nano_t *c)
 /* Puts the records not yet sent on this connection into tx, in order, as
  * far as tx has room: PUBLISH with DUP when the session was found
  * (MQTT-3.3.1-1), as new otherwise; PUBREL for the released ones
- * (MQTT-4.4.0-1). Without a session those are skipped here and reported by
- * nano_store_fresh. */
+ * (MQTT-4.4.0-1). Without a session those are skipped, for
+ * nano_store_fresh to report. */
 void nano_resend(kmqtt_nano_t *c)
 {
     while (c->resend_off < c->store_used) {
