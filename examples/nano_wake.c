@@ -1,5 +1,6 @@
 /*
- * nano_sensor — the firmware loop of a battery sensor, on the nano client.
+ * nano_wake — the firmware loop of a battery sensor that sleeps between
+ * readings, on the nano client.
  *
  *   wake -> connect -> publish one reading at QoS 1 -> wait for PUBLISHED
  *        -> disconnect -> sleep
@@ -9,7 +10,7 @@
  * microcontroller the transport would be the port's lwIP TCP and the clock
  * the RTOS tick counter. Here it is the POSIX port, so it runs on a PC:
  *
- *   nano_sensor [host] [port] [cycles]      (default 127.0.0.1 1883 3)
+ *   nano_wake [host] [port] [cycles]      (default 127.0.0.1 1883 3)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ static void on_event(void *user, const kmqtt_nano_event_t *ev)
     case KMQTT_NANO_EV_LOST:
         /* The client retries by itself; a device would count these to decide
          * when to give up and sleep. */
-        fprintf(stderr, "nano_sensor: %s (reason %u)\n", kmqtt_strerror(ev->err),
+        fprintf(stderr, "nano_wake: %s (reason %u)\n", kmqtt_strerror(ev->err),
                 (unsigned)ev->reason_code);
         failed++;
         break;
@@ -102,7 +103,7 @@ static int wake(int cycle)
     published = 0;
     err = kmqtt_nano_connect(&client, now());
     if (err != KMQTT_OK) {
-        fprintf(stderr, "nano_sensor: connect: %s\n", kmqtt_strerror(err));
+        fprintf(stderr, "nano_wake: connect: %s\n", kmqtt_strerror(err));
         return -1;
     }
     /* The CONNACK is handled by poll. Failed attempts are retried by the
@@ -125,11 +126,11 @@ static int wake(int cycle)
     msg.payload_len = strlen(reading);
     err = kmqtt_nano_publish(&client, &msg, now(), &id);
     if (err != KMQTT_OK) {
-        fprintf(stderr, "nano_sensor: publish: %s\n", kmqtt_strerror(err));
+        fprintf(stderr, "nano_wake: publish: %s\n", kmqtt_strerror(err));
     } else if (run_until(&published, 10000u) != 0) {
         /* Not acknowledged: the reading stays in the store and is sent again
          * at the next wake (clean_session false keeps the session). */
-        fprintf(stderr, "nano_sensor: reading %d not acknowledged yet\n", cycle);
+        fprintf(stderr, "nano_wake: reading %d not acknowledged yet\n", cycle);
     } else {
         printf("cycle %d: reading %s acknowledged (packet id %u)\n", cycle, reading, (unsigned)id);
     }
@@ -147,7 +148,7 @@ int main(int argc, char **argv)
     kmqtt_err_t err;
 
     if (kmqtt_mem_init(&mem, NULL) != KMQTT_OK || kmqtt_port_tcp_create(&mem, &tcp) != KMQTT_OK) {
-        fprintf(stderr, "nano_sensor: no TCP transport\n");
+        fprintf(stderr, "nano_wake: no TCP transport\n");
         return 1;
     }
     kmqtt_nano_config_init(&config);
@@ -168,7 +169,7 @@ int main(int argc, char **argv)
     bufs.store_size = sizeof(store_buf);
     err = kmqtt_nano_init(&client, &config, &bufs);
     if (err != KMQTT_OK) {
-        fprintf(stderr, "nano_sensor: init: %s\n", kmqtt_strerror(err));
+        fprintf(stderr, "nano_wake: init: %s\n", kmqtt_strerror(err));
         tcp.destroy(tcp.ctx);
         return 1;
     }
