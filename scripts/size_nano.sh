@@ -63,12 +63,12 @@ build() {
     mkdir -p "$1/nano" "$1/core"
     for s in $NANO; do
         # shellcheck disable=SC2086
-        (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -Iinclude -Isrc \
+        (cd "$root" && arm-none-eabi-gcc $CFLAGS -fcallgraph-info=su -mcpu="$2" $3 -Iinclude -Isrc \
             -c "$s" -o "$1/nano/$(basename "$s" .c).o")
     done
     for s in $CORE; do
         # shellcheck disable=SC2086
-        (cd "$root" && arm-none-eabi-gcc $CFLAGS -mcpu="$2" $3 -Iinclude -Isrc \
+        (cd "$root" && arm-none-eabi-gcc $CFLAGS -fcallgraph-info=su -mcpu="$2" $3 -Iinclude -Isrc \
             -c "$s" -o "$1/core/$(basename "$s" .c).o")
     done
 }
@@ -112,6 +112,59 @@ link() {
         else if (NF >= 4 && $2 ~ /^0x/) add($3, $4)
     }
     END { printf "%d %d %d %d\n", t["nano"], t["core"], d, b }' "$1/app.map"
+}
+
+# stack <dir>: from gcc's -fcallgraph-info=su graphs of src/nano + codec +
+# common, the deepest chain of stack frames below any public kmqtt_nano_*
+# function ("deep"), and the deepest at a call through a function pointer,
+# where the application's event callback and the transport's functions run
+# on top ("cb"): "deep cb flags" (flags: recursive / dynamic frames seen).
+# libc calls (memcpy, strlen, ...) are not counted.
+stack() {
+    awk '
+    FNR == 1 { file = FILENAME }
+    /^node:/ && / bytes \(/ {
+        t = $0; sub(/^node: \{ title: "/, "", t); sub(/".*/, "", t)
+        b = $0; sub(/ bytes \(.*/, "", b); sub(/.*\\n/, "", b)
+        if ($0 ~ /bytes \(dynamic/) dyn = 1
+        frame[file, t] = b + 0; owner[t] = file; fns[file, t] = 1
+    }
+    /^edge:/ {
+        a = $0; sub(/.*sourcename: "/, "", a); sub(/".*/, "", a)
+        z = $0; sub(/.*targetname: "/, "", z); sub(/".*/, "", z)
+        ne[file, a]++; edge[file, a, ne[file, a]] = z
+    }
+    function resolve(f, t) { return ((f, t) in fns) ? f : ((t in owner) ? owner[t] : "") }
+    # depth(f, t): the deepest chain from t; sets cbd[f,t] = deepest at an indirect call
+    function depth(f, t,   i, z, g, d, best, cb) {
+        if ((f, t) in memo) return memo[f, t]
+        if ((f, t) in onpath) { rec = 1; return 0 }
+        onpath[f, t] = 1; best = 0; cb = -1
+        for (i = 1; i <= ne[f, t]; i++) {
+            z = edge[f, t, i]
+            if (z == "__indirect_call") { if (cb < 0) cb = 0; continue }
+            g = resolve(f, z)
+            if (g == "") continue
+            d = depth(g, z)
+            if (d > best) best = d
+            if (cbd[g, z] >= 0 && cbd[g, z] > cb) cb = cbd[g, z]
+        }
+        delete onpath[f, t]
+        memo[f, t] = frame[f, t] + best
+        cbd[f, t] = cb < 0 ? -1 : frame[f, t] + cb
+        return memo[f, t]
+    }
+    END {
+        for (k in fns) {
+            split(k, p, SUBSEP)
+            if (p[2] !~ /^kmqtt_nano_/ || p[1] !~ /\/nano\//) continue
+            d = depth(p[1], p[2])
+            if (d > deep) { deep = d; dn = p[2] }
+            if (cbd[p[1], p[2]] > cb) { cb = cbd[p[1], p[2]]; cn = p[2] }
+        }
+        printf "%d %s %d %s %s\n", deep, dn, cb, (cn == "" ? "-" : cn), \
+            (rec ? "recursion" : "") (dyn ? " dynamic-frames" : "")
+    }' "$1"/nano/*.ci "$1"/core/*.ci
 }
 
 # sizeof <cpu> <defines>: "name bytes" lines of tests/target/size/nano_probe.c
@@ -208,6 +261,19 @@ cf4=$(maxsz cortex-m4 nano_config)
 echo "RAM of a typical configuration: client + rx $RX + tx $TX + store $STORE (the caller's buffers)" \
     "= $((sz4 + RX + TX + STORE)) B on M4, $((sz0 + RX + TX + STORE)) B on M0+;"
 echo "  plus the config ($cf4 B, may be const in flash) and the stack of the calling task"
+
+echo
+echo "Stack (gcc -fcallgraph-info=su: the deepest chain of frames in src/nano + codec + common"
+echo "below a public function; the event callback and the transport run on top of the second number;"
+echo "libc not counted):"
+printf '  %-22s %7s %-24s %9s %s\n' "" "deepest" "(from)" "at a call" "(from)"
+for cpu in $CPUS; do
+    for cfg in $CFGS; do
+        # shellcheck disable=SC2046
+        set -- $(stack "$out/$cpu-$cfg")
+        printf '  %-22s %7s %-24s %9s %s %s\n' "$(cpulabel "$cpu") $(label "$cfg")" "$1 B" "($2)" "$3 B" "($4)" "${5:-}"
+    done
+done
 
 echo
 echo "Against issue #8's targets (1 KB = 1024 B; linked totals above):"
