@@ -190,7 +190,8 @@ typedef struct kmqtt_nano {
     uint32_t tx_size, tx_start, tx_len;
     uint32_t store_size, store_used;
     uint32_t resend_off;  /* next store record to send again after a reconnect */
-    uint32_t last_tx_ms, last_rx_ms, ping_sent_ms, due_ms;
+    uint32_t now_ms;      /* the time given to the running call */
+    uint32_t last_tx_ms, ping_sent_ms, due_ms;
     uint32_t backoff_ms;
     uint32_t server_max_packet; /* 5.0 CONNACK Maximum Packet Size, 0 = none */
     uint16_t keepalive_s;       /* in force (5.0: Server Keep Alive) */
@@ -198,11 +199,12 @@ typedef struct kmqtt_nano {
     uint16_t server_receive_max; /* 5.0, 65535 if absent */
     uint16_t inbound[KMQTT_NANO_INBOUND_QOS2];
     uint8_t inbound_count;
-    uint8_t inflight;
+    uint8_t inflight; /* store records */
+    uint8_t resent;   /* store records before resend_off */
     uint8_t state;
     uint8_t flags;
+    uint8_t gen; /* counts connection ends, so code after a callback sees one */
     uint8_t server_max_qos;
-    uint8_t server_retain;
 } kmqtt_nano_t;
 
 /* Fills c with the defaults noted in kmqtt_nano_config_t (everything else

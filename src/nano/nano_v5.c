@@ -1,0 +1,148 @@
+/*
+ * MQTT 5.0 for the nano client: property blocks (validated by the codec's
+ * own rules, kmqtt_props_validate_raw, so there is one copy of them), the
+ * server's CONNACK capabilities, and the DISCONNECT reason for an error.
+ * Built only with KMQTT_CFG_V5.
+ */
+#include "nano_internal.h"
+
+#if KMQTT_CFG_V5
+
+kmqtt_err_t nano_v5_check(const uint8_t *props, size_t len, unsigned where)
+{
+    if (len > 0 && props == NULL)
+        return KMQTT_EINVAL;
+    if (len > KMQTT_VARINT_MAX)
+        return KMQTT_ETOOBIG;
+    return kmqtt_props_validate_raw(props, len, where);
+}
+
+/* A property block with its length (2.2.2): *p moves past it. */
+int nano_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const uint8_t **props,
+                  size_t *props_len)
+{
+    rd_t r = {*p, end};
+    uint32_t n;
+    kmqtt_err_t err = rd_varint(&r, &n);
+    if (err != KMQTT_OK)
+        return err;
+    if (n > rd_left(&r))
+        return KMQTT_EPROP_LENGTH;
+    err = kmqtt_props_validate_raw(r.p, n, where);
+    if (err != KMQTT_OK)
+        return err;
+    *props = r.p;
+    *props_len = n;
+    *p = r.p + n;
+    return KMQTT_OK;
+}
+
+bool nano_v5_has(const uint8_t *props, size_t len, uint8_t id)
+{
+    kmqtt_props_t ps = {NULL, 0, props, len};
+    kmqtt_prop_t p;
+    return len > 0 && kmqtt_props_find(&ps, (kmqtt_prop_id_t)id, &p);
+}
+
+/* What the server allows (3.2.2.3), absent properties meaning the
+ * defaults: Receive Maximum 65,535 bounds our inflight (MQTT-3.3.4-7),
+ * Maximum QoS (MQTT-3.2.2-11), Retain Available (MQTT-3.2.2-14), Maximum
+ * Packet Size (MQTT-3.2.2-15), Server Keep Alive replaces ours
+ * (MQTT-3.2.2-21), and the subscription features. */
+void nano_v5_connack(kmqtt_nano_t *c, const uint8_t *props, size_t len)
+{
+    kmqtt_props_t ps = {NULL, 0, props, len};
+    kmqtt_prop_iter_t it;
+    kmqtt_prop_t p;
+    c->server_receive_max = 65535u;
+    c->server_max_qos = 2;
+    c->server_max_packet = 0;
+    kmqtt_prop_iter_init(&it, &ps);
+    while (kmqtt_prop_iter_next(&it, &p)) {
+        switch (p.id) {
+        case KMQTT_PROP_RECEIVE_MAXIMUM:
+            c->server_receive_max = (uint16_t)p.num;
+            break;
+        case KMQTT_PROP_MAXIMUM_QOS:
+            c->server_max_qos = (uint8_t)p.num;
+            break;
+        case KMQTT_PROP_MAXIMUM_PACKET_SIZE:
+            c->server_max_packet = p.num;
+            break;
+        case KMQTT_PROP_SERVER_KEEP_ALIVE:
+            c->keepalive_s = (uint16_t)p.num;
+            break;
+        case KMQTT_PROP_RETAIN_AVAILABLE:
+            if (p.num == 0)
+                c->flags |= NANO_F_NO_RETAIN;
+            break;
+        case KMQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE:
+            if (p.num == 0)
+                c->flags |= NANO_F_NO_WILD;
+            break;
+        case KMQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE:
+            if (p.num == 0)
+                c->flags |= NANO_F_NO_SUBID;
+            break;
+        case KMQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE:
+            if (p.num == 0)
+                c->flags |= NANO_F_NO_SHARED;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* The DISCONNECT reason for an error of the server's (4.13); 0 = send none
+ * (the connection itself failed). */
+uint8_t nano_v5_reason(kmqtt_err_t err)
+{
+    if (err == KMQTT_ETOOBIG)
+        return 0x95u; /* Packet too large */
+    if (err == KMQTT_ELIMIT)
+        return 0x93u; /* Receive Maximum exceeded */
+    if (err <= KMQTT_EREMLEN && err >= KMQTT_EPROP_LENGTH)
+        return 0x81u; /* Malformed Packet */
+    if (err == KMQTT_EPROTOCOL || err == KMQTT_EUNSUPPORTED)
+        return 0x82u; /* Protocol Error */
+    return 0;
+}
+
+kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props, size_t props_len,
+                            uint32_t now_ms)
+{
+    (void)now_ms;
+    if (c == NULL || c->cfg == NULL)
+        return KMQTT_EINVAL;
+    if (!NANO_V5(c))
+        return KMQTT_EUNSUPPORTED;
+    if ((reason != 0x18u && reason != 0x19u) ||
+        nano_v5_check(props, props_len, KMQTT_AUTH) != KMQTT_OK)
+        return KMQTT_EINVAL;
+    /* 0x18 also before the CONNACK: enhanced authentication (4.12). */
+    if (c->state < KMQTT_NANO_CONNECTING)
+        return KMQTT_ENOTCONN;
+    uint32_t rem = 1u + (uint32_t)kmqtt_varint_size((uint32_t)props_len) + (uint32_t)props_len;
+    uint8_t *p = nano_tx_begin(c, 0xF0u, rem);
+    if (p == NULL)
+        return KMQTT_ENOBUFS;
+    *p++ = reason;
+    p = nano_put_varint(p, (uint32_t)props_len);
+    if (props_len > 0)
+        memcpy(p, props, props_len);
+    return KMQTT_OK;
+}
+#else
+
+kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props, size_t props_len,
+                            uint32_t now_ms)
+{
+    (void)c;
+    (void)reason;
+    (void)props;
+    (void)props_len;
+    (void)now_ms;
+    return KMQTT_EUNSUPPORTED;
+}
+#endif
