@@ -43,7 +43,8 @@ kmqtt_err_t kmqtt_nano_init(kmqtt_nano_t *c, const kmqtt_nano_config_t *cfg,
                             const kmqtt_nano_buffers_t *b)
 {
     if (c == NULL || cfg == NULL || b == NULL || cfg->transport == NULL || cfg->host == NULL ||
-        cfg->will_qos > 2 || bad_buf(b->rx, b->rx_size) || bad_buf(b->tx, b->tx_size) ||
+        cfg->will_qos > 2 || (cfg->will_payload_len > 0 && cfg->will_payload == NULL) ||
+        bad_buf(b->rx, b->rx_size) || bad_buf(b->tx, b->tx_size) ||
         (b->store_size != 0 && bad_buf(b->store, b->store_size)))
         return KMQTT_EINVAL;
     if (cfg->version != KMQTT_V311 && cfg->version != KMQTT_V5)

@@ -150,7 +150,7 @@ static int publish(kmqtt_nano_t *c, uint8_t first, const uint8_t *b, const uint8
         if (r != KMQTT_OK)
             return r;
         /* The CONNECT set no Topic Alias Maximum, so any alias is over it
-         * (MQTT-3.3.2-10): Topic Alias invalid. */
+         * (MQTT-3.1.2-26, MQTT-3.1.2-27): Topic Alias invalid. */
         if (nano_v5_has(m.props, m.props_len, KMQTT_PROP_TOPIC_ALIAS)) {
             nano_fail(c, KMQTT_EPROTOCOL, 0x94u);
             return NANO_GONE;

@@ -206,8 +206,11 @@ static void io(kmqtt_nano_t *c)
 uint32_t nano_next_ms(const kmqtt_nano_t *c)
 {
     switch (c->state) {
-    case KMQTT_NANO_WAITING:
     case KMQTT_NANO_CONNECTING:
+        if (c->flags & NANO_F_ARM)
+            return 0; /* come back at once to start the CONNACK clock */
+        /* fall through */
+    case KMQTT_NANO_WAITING:
         return left(c, c->due_ms);
     case KMQTT_NANO_CONNECTED:
         if (c->keepalive_s == 0)
