@@ -204,6 +204,7 @@ typedef struct kmqtt_nano {
     uint8_t state;
     uint8_t flags;
     uint8_t gen; /* counts connection ends, so code after a callback sees one */
+    uint8_t acks_owed[2]; /* SUBACK, UNSUBACK the server owes on this connection */
     uint8_t server_max_qos;
 } kmqtt_nano_t;
 

@@ -54,6 +54,17 @@ static int id_tail(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8
     return tail(c, type, b + 2, end, ev);
 }
 
+#if KMQTT_CFG_QOS2
+/* Where id sits among the inbound QoS 2 ids held, inbound_count if absent. */
+static unsigned held_at(const kmqtt_nano_t *c, uint16_t id)
+{
+    unsigned i = 0;
+    while (i < c->inbound_count && c->inbound[i] != id)
+        i++;
+    return i;
+}
+#endif
+
 static int connack(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
 {
     kmqtt_nano_event_t ev;
@@ -101,6 +112,8 @@ static int connack(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
     if (NANO_V5(c))
         nano_v5_connack(c, ev.props, ev.props_len);
 #endif
+    /* The resend goes first, so the callback finds room to publish. */
+    nano_resend(c);
     ev.session_present = sp;
     if (!nano_emit(c, &ev))
         return NANO_GONE;
@@ -133,11 +146,6 @@ static int publish(kmqtt_nano_t *c, uint8_t first, const uint8_t *b, const uint8
         return KMQTT_ETRUNCATED;
     m.topic = (const char *)b;
     b += m.topic_len;
-    /* MQTT-3.3.2-2 (no wildcards), MQTT-1.5.3-1 (UTF-8), MQTT-4.7.3-1 (not
-     * empty: the client takes no Topic Alias that could stand for it) */
-    kmqtt_err_t err = kmqtt_topic_name_validate(m.topic, m.topic_len);
-    if (err != KMQTT_OK)
-        return err;
     if (m.qos != 0) {
         m.packet_id = get_u16(b);
         b += 2;
@@ -157,6 +165,11 @@ static int publish(kmqtt_nano_t *c, uint8_t first, const uint8_t *b, const uint8
         }
     }
 #endif
+    /* MQTT-3.3.2-2 (no wildcards), MQTT-1.5.3-1 (UTF-8), MQTT-4.7.3-1 (not
+     * empty, as no alias can stand for it) */
+    kmqtt_err_t err = kmqtt_topic_name_validate(m.topic, m.topic_len);
+    if (err != KMQTT_OK)
+        return err;
     m.payload = b;
     m.payload_len = (size_t)(end - b);
 
@@ -164,9 +177,7 @@ static int publish(kmqtt_nano_t *c, uint8_t first, const uint8_t *b, const uint8
         return NANO_STALL;
 #if KMQTT_CFG_QOS2
     if (m.qos == 2) {
-        unsigned i = 0;
-        while (i < c->inbound_count && c->inbound[i] != m.packet_id)
-            i++;
+        unsigned i = held_at(c, m.packet_id);
         bool held = i < c->inbound_count;
         if (!held && i == KMQTT_NANO_INBOUND_QOS2) {
             /* More than the Receive Maximum the CONNECT advertised
@@ -196,9 +207,7 @@ static int pubrel(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
     int r = id_tail(c, KMQTT_PUBREL, b, end, &ev);
     if (r != KMQTT_OK)
         return r;
-    unsigned i = 0;
-    while (i < c->inbound_count && c->inbound[i] != ev.packet_id)
-        i++;
+    unsigned i = held_at(c, ev.packet_id);
     bool held = i < c->inbound_count;
     if (!nano_send_ack(c, 0x70u, ev.packet_id, held ? 0u : 0x92u))
         return NANO_STALL;
@@ -231,10 +240,15 @@ static int ack(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_t *
             return KMQTT_EPROTOCOL;
         /* 5.0: a failure code ends the exchange (4.3.3: no PUBREL). */
         if (ev.reason_code < 0x80u) {
-            /* Not yet sent on this connection: the resend will send the
-             * PUBREL in its place. */
-            if (off < c->resend_off && !nano_send_ack(c, 0x62u, ev.packet_id, 0))
+            /* Not yet sent again on this connection: with a session the
+             * resend sends the PUBREL in its place; without one the server
+             * cannot know the id. */
+            if (off >= c->resend_off) {
+                if (!(c->flags & NANO_F_SESSION))
+                    return KMQTT_EPROTOCOL;
+            } else if (!nano_send_ack(c, 0x62u, ev.packet_id, 0)) {
                 return NANO_STALL;
+            }
             if (rec.kind == NANO_REC_QOS2)
                 nano_store_release(c, off, &rec);
             return NANO_DONE;
@@ -253,7 +267,9 @@ static int ack(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_t *
 }
 
 /* SUBACK (one code per filter, at least one: MQTT-3.9.3-1) and UNSUBACK
- * (3.1.1: nothing after the id; 5.0: one code per filter). */
+ * (3.1.1: nothing after the id; 5.0: one code per filter). Nothing is kept
+ * of a request but how many of each kind await their ack, so an ack with
+ * none awaited is a protocol error; its id is not checked. */
 static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_t *end)
 {
     kmqtt_nano_event_t ev;
@@ -273,10 +289,13 @@ static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_
 #endif
     ev.codes = b;
     ev.count = (size_t)(end - b);
-    if (type == KMQTT_UNSUBACK && !NANO_V5(c))
-        return ev.count == 0 ? done(c, &ev) : KMQTT_ETRAILING;
-    if (ev.count == 0)
+    uint8_t *owed = &c->acks_owed[type == KMQTT_SUBACK ? 0 : 1];
+    if (type == KMQTT_UNSUBACK && !NANO_V5(c)) {
+        if (ev.count != 0)
+            return KMQTT_ETRAILING;
+    } else if (ev.count == 0) {
         return KMQTT_ETRUNCATED;
+    }
     for (size_t i = 0; i < ev.count; i++) {
 #if KMQTT_CFG_V5
         if (NANO_V5(c) ? !kmqtt_reason_valid(type, KMQTT_V5, b[i]) : (b[i] > 2u && b[i] != 0x80u))
@@ -285,6 +304,9 @@ static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_
 #endif
             return KMQTT_EREASON_CODE;
     }
+    if (*owed == 0)
+        return KMQTT_EPROTOCOL;
+    --*owed;
     return done(c, &ev);
 }
 
@@ -338,10 +360,11 @@ int nano_input(kmqtt_nano_t *c, const uint8_t *p, size_t len)
             nano_lose(c, KMQTT_EDISCONNECTED, ev.reason_code, ev.props, ev.props_len);
             return NANO_GONE;
         }
-        return type == KMQTT_AUTH ? KMQTT_EPACKET_TYPE : KMQTT_EPROTOCOL;
+        break;
 #endif
     default:
-        /* server-bound packets; AUTH in 3.1.1 (reserved type 15) */
-        return type == KMQTT_AUTH ? KMQTT_EPACKET_TYPE : KMQTT_EPROTOCOL;
+        break;
     }
+    /* server-bound packets; AUTH in 3.1.1 (reserved type 15) */
+    return type == KMQTT_AUTH ? KMQTT_EPACKET_TYPE : KMQTT_EPROTOCOL;
 }

@@ -173,6 +173,9 @@ static kmqtt_err_t sub(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, const char
 #endif
     if (c->state != KMQTT_NANO_CONNECTED)
         return KMQTT_ENOTCONN;
+    uint8_t *owed = &c->acks_owed[s ? 0 : 1];
+    if (*owed == UINT8_MAX)
+        return KMQTT_ENOBUFS; /* 255 unanswered: wait for their acks */
     size_t n = nano_packet_size((uint32_t)rem);
     kmqtt_err_t err = room(c, n);
     /* SUBSCRIBE needs no place behind the resends. */
@@ -198,6 +201,7 @@ static kmqtt_err_t sub(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, const char
         if (s)
             *p++ = subs[i].options;
     }
+    ++*owed;
     if (packet_id != NULL)
         *packet_id = id;
     return KMQTT_OK;

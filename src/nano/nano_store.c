@@ -73,7 +73,8 @@ uint16_t nano_new_id(kmqtt_nano_t *c)
 /* Puts the records not yet sent on this connection into tx, in order, as
  * far as tx has room: PUBLISH with DUP when the session was found
  * (MQTT-3.3.1-1), as new otherwise; PUBREL for the released ones
- * (MQTT-4.4.0-1; without a session nano_store_fresh took those out first). */
+ * (MQTT-4.4.0-1). Without a session those are skipped, for
+ * nano_store_fresh to report. */
 void nano_resend(kmqtt_nano_t *c)
 {
     while (c->resend_off < c->store_used) {
@@ -84,7 +85,7 @@ void nano_resend(kmqtt_nano_t *c)
             return; /* MQTT-3.3.4-7 */
 #endif
         if (r.kind == NANO_REC_REL) {
-            if (!nano_send_ack(c, 0x62u, r.id, 0))
+            if ((c->flags & NANO_F_SESSION) && !nano_send_ack(c, 0x62u, r.id, 0))
                 return;
         } else {
             uint8_t *pkt = c->store + c->resend_off + NANO_REC_HDR;

@@ -102,10 +102,14 @@ uint8_t nano_v5_reason(kmqtt_err_t err)
         return 0x95u; /* Packet too large */
     if (err == KMQTT_ELIMIT)
         return 0x93u; /* Receive Maximum exceeded */
+    /* A repeated property or one out of range is a Protocol Error in its
+     * own section (e.g. 3.2.2.3.3), unlike one unknown or misplaced
+     * (2.2.2.2: Malformed Packet). */
+    if (err == KMQTT_EPROTOCOL || err == KMQTT_EUNSUPPORTED || err == KMQTT_EPROP_DUPLICATE ||
+        err == KMQTT_EPROP_VALUE)
+        return 0x82u; /* Protocol Error */
     if (err <= KMQTT_EREMLEN && err >= KMQTT_EPROP_LENGTH)
         return 0x81u; /* Malformed Packet */
-    if (err == KMQTT_EPROTOCOL || err == KMQTT_EUNSUPPORTED)
-        return 0x82u; /* Protocol Error */
     return 0;
 }
 
