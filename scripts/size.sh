@@ -4,7 +4,8 @@
 # Cortex-M4 and Cortex-M0+, as a full MQTT 5.0 client and as a 3.1.1-only
 # client; then sizeof the client structures, a minimal application linked
 # with --gc-sections (what a firmware image really pays) and, run under
-# qemu-system-arm, the heap a default client takes. Usage: size.sh [outdir]
+# qemu-system-arm, the heap a default client takes. Last, the nano client
+# (include/kmqtt/nano.h) through scripts/size_nano.sh. Usage: size.sh [outdir]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build/size}
@@ -173,3 +174,6 @@ if command -v qemu-system-arm >/dev/null; then
             -semihosting-config enable=on,target=native -kernel "$out/$cfg/app.elf" | sed 's/^/    /'
     done
 fi
+
+echo
+sh "$root/scripts/size_nano.sh" "$out/nano"

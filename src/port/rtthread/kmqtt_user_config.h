@@ -42,6 +42,12 @@
 /* A device is a client: the server half of the codec stays out. */
 #define KMQTT_CFG_SERVER_CODEC 0
 
+/* The nano client (PKG_KMQTT_NANO_CLIENT): its buffers are the caller's, so
+ * only the inbound QoS 2 table is a build option. */
+#ifdef PKG_KMQTT_NANO_INBOUND_QOS2
+#define KMQTT_NANO_INBOUND_QOS2 PKG_KMQTT_NANO_INBOUND_QOS2
+#endif
+
 #ifdef PKG_KMQTT_RX_BUFFER_SIZE
 #define KMQTT_CFG_RX_BUFFER_SIZE PKG_KMQTT_RX_BUFFER_SIZE
 #endif

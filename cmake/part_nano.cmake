@@ -1,0 +1,26 @@
+# The nano client (include/kmqtt/nano.h, src/nano/): nano.cross compiles it
+# for Cortex-M0+ and Cortex-M4 with arm-none-eabi-gcc -Werror -pedantic in the
+# 3.1.1, 3.1.1 QoS 0/1 and 5.0 configurations and links it into
+# tests/target/size/nano_app.c with codec + common alone
+# (scripts/nano_cross_check.sh). Sizes are measured by make size, never
+# asserted. Without arm-none-eabi-gcc the test reports SKIPPED (not passed).
+# The cross-compile does not depend on the host build's sanitizers, so it is
+# registered in the plain build only, like port.*.compile.
+if(KMQTT_BUILD_TESTS AND NOT KMQTT_CORE_ONLY AND NOT KMQTT_SANITIZE AND NOT KMQTT_SANITIZE_THREAD)
+  add_test(NAME nano.cross
+           COMMAND sh ${PROJECT_SOURCE_DIR}/scripts/nano_cross_check.sh ${PROJECT_SOURCE_DIR})
+  set_tests_properties(nano.cross PROPERTIES LABELS "nano;port" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
+
+# The RT-Thread package's SConscript, run with a stand-in for RT-Thread's
+# `building` module for the full and the nano choice of Kconfig: the sources
+# it lists exist and are the right ones for each client.
+if(KMQTT_BUILD_TESTS AND NOT KMQTT_CORE_ONLY AND NOT KMQTT_SANITIZE AND NOT KMQTT_SANITIZE_THREAD)
+  find_package(Python3 COMPONENTS Interpreter QUIET)
+  if(Python3_Interpreter_FOUND)
+    add_test(NAME port.rtthread.sconscript
+             COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/rtthread_sconscript_check.py
+                     ${PROJECT_SOURCE_DIR})
+    set_tests_properties(port.rtthread.sconscript PROPERTIES LABELS port TIMEOUT 60)
+  endif()
+endif()
