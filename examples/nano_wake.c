@@ -10,7 +10,7 @@
  * microcontroller the transport would be the port's lwIP TCP and the clock
  * the RTOS tick counter. Here it is the POSIX port, so it runs on a PC:
  *
- *   nano_wake [host] [port] [cycles]      (default 127.0.0.1 1883 3)
+ *   nano_wake [host] [port] [cycles] [sleep_ms]   (default 127.0.0.1 1883 3 1000)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +144,7 @@ static int wake(int cycle)
 int main(int argc, char **argv)
 {
     kmqtt_nano_buffers_t bufs;
-    int cycles, i, bad = 0;
+    int cycles, sleep_ms, i, bad = 0;
     kmqtt_err_t err;
 
     if (kmqtt_mem_init(&mem, NULL) != KMQTT_OK || kmqtt_port_tcp_create(&mem, &tcp) != KMQTT_OK) {
@@ -177,12 +177,15 @@ int main(int argc, char **argv)
            sizeof(rx_buf) + sizeof(tx_buf) + sizeof(store_buf));
 
     cycles = argc > 3 ? atoi(argv[3]) : 3;
+    sleep_ms = argc > 4 ? atoi(argv[4]) : 1000;
     for (i = 1; i <= cycles; i++) {
         if (wake(i) != 0) {
             bad++;
         }
-        /* Deep sleep until the next reading; a second here. */
-        kmqtt_port_sleep_ms(1000);
+        /* Deep sleep until the next reading; a second by default. */
+        if (sleep_ms > 0) {
+            kmqtt_port_sleep_ms((uint32_t)sleep_ms);
+        }
     }
     tcp.destroy(tcp.ctx);
     printf("%d of %d wakes delivered their reading\n", cycles - bad, cycles);

@@ -63,4 +63,15 @@ fi
 echo "demo: mosquitto $("$mosq" -h 2>/dev/null | sed -n 's/^mosquitto version //p') on 127.0.0.1:$port (pid $pid, config in $dir)"
 status=0
 "$demo" -h 127.0.0.1 -p "$port" || status=$?
+
+# The same device on the microcontroller client (include/kmqtt/nano.h): static
+# state and buffers, no allocation, no thread; one reading per wake.
+nano=$build/bin/nano_wake
+if [ -x "$nano" ]; then
+    echo
+    echo "demo: the same wake cycle on the nano client (20 wakes, no sleep between them; its state is 96 B on Cortex-M)"
+    "$nano" 127.0.0.1 "$port" 20 0 >"$dir/nano.log" 2>&1 || status=$?
+    head -n 1 "$dir/nano.log"
+    tail -n 2 "$dir/nano.log"
+fi
 exit $status
