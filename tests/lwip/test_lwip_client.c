@@ -545,6 +545,79 @@ static void test_thread_cycles_return_everything(void **state)
     }
 }
 
+/* A client in an arena of exactly kmqtt_client_memory_size bytes, with its
+ * background thread and three application threads blocked in
+ * kmqtt_publish_wait at once: every wait finds its record in the condition
+ * made at create, so nothing runs out (the condition once took a record from
+ * the client's memory per concurrent waiter, past what the size counted). */
+typedef struct waiter_arg {
+    kmqtt_client_t *c;
+    int n;
+    int ok;
+    char topic[32];
+} waiter_arg_t;
+
+static void *publish_and_wait(void *p)
+{
+    waiter_arg_t *a = p;
+    for (int i = 0; i < a->n; i++) {
+        uint16_t id = 0;
+        if (kmqtt_publish(a->c, a->topic, "x", 1, 1, false, &id) != KMQTT_OK ||
+            kmqtt_publish_wait(a->c, id, WAIT_MS, NULL) != KMQTT_OK) {
+            break;
+        }
+        a->ok++;
+    }
+    return NULL;
+}
+
+static void test_exact_arena_with_threads_waiting_at_once(void **state)
+{
+    static uint64_t arena[8 * 1024]; /* 64 KB, 8-byte aligned */
+    kmqtt_mem_stats_t st, after;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    waiter_arg_t args[3];
+    pthread_t th[3];
+    size_t need;
+    int i;
+    (void)state;
+
+    options(&o, "lwip-arena");
+    o.rx_buffer_size = 1024;
+    o.tx_buffer_size = 1024;
+    need = kmqtt_client_memory_size(&o);
+    assert_true(need > 0 && need <= sizeof arena);
+    o.memory = arena;
+    o.memory_size = need;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_start(c), KMQTT_OK);
+    kmqtt_mem_get_stats(kmqtt_client_mem(c), &st);
+    for (i = 0; i < 3; i++) {
+        args[i].c = c;
+        args[i].n = 50;
+        args[i].ok = 0;
+        snprintf(args[i].topic, sizeof args[i].topic, "lwip/arena/%d", i);
+        assert_int_equal(pthread_create(&th[i], NULL, publish_and_wait, &args[i]), 0);
+    }
+    for (i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+    }
+    for (i = 0; i < 3; i++) {
+        if (args[i].ok != 50) {
+            print_error("thread %d: %d of 50 publishes acknowledged\n", i, args[i].ok);
+        }
+        assert_int_equal(args[i].ok, 50);
+    }
+    /* Steady state took nothing (rule 5): no allocation, none refused. */
+    kmqtt_mem_get_stats(kmqtt_client_mem(c), &after);
+    assert_int_equal(after.allocs, st.allocs);
+    assert_int_equal(after.failed, 0);
+    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static int group_setup(void **state)
@@ -580,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_reconnect_after_the_broker_restarts),
         cmocka_unit_test(test_1000_cycles_return_heap_sockets_and_pcbs),
         cmocka_unit_test(test_thread_cycles_return_everything),
+        cmocka_unit_test(test_exact_arena_with_threads_waiting_at_once),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -58,6 +58,14 @@
  * DISCONNECT the broker closes first, so TIME_WAIT (2 * TCP_MSL, 2 minutes
  * by default) is spent in the broker's kernel, not in this device's PCB
  * pool. 0 = close at once (this side then holds TIME_WAIT). */
+/* Threads that can wait on one condition at once without polling: each has
+ * a record (a sys_sem) made with the condition. A client has its background
+ * thread and the application threads in blocking calls; past this many, a
+ * waiter re-checks every 10 ms instead of sleeping until signalled. */
+#ifndef KMQTT_LWIP_COND_WAITERS
+#define KMQTT_LWIP_COND_WAITERS 4
+#endif
+
 #ifndef KMQTT_LWIP_CLOSE_WAIT_MS
 #define KMQTT_LWIP_CLOSE_WAIT_MS 500u
 #endif

@@ -10,10 +10,11 @@
  * already taken off, a signal is on its way or there, and it consumes it so
  * the semaphore is clean for the next wait (a wake).
  *
- * Waiter records (a semaphore each) are made on first need and kept on a
- * spare list until the condition is destroyed, so after the first waits a
- * wait allocates nothing. They are allocated while the caller holds its
- * mutex, which is the lock that guards the caller's mem context.
+ * The waiter records (a semaphore each) are made with the condition, inside
+ * its one block: KMQTT_LWIP_COND_WAITERS of them, so a wait never allocates
+ * and kmqtt_port_cond_size is the whole cost (an exact no-malloc arena stays
+ * exact). A thread that finds every record taken waits by polling instead
+ * (see kmqtt_port_cond_wait).
  */
 #include "lwip_port.h"
 
@@ -28,10 +29,11 @@ typedef struct waiter {
 } waiter_t;
 
 struct kmqtt_port_cond {
-    kmqtt_mem_t *mem;
     sys_mutex_t guard; /* the lists and the queued flags */
     waiter_t *waiting;
     waiter_t *spare;
+    unsigned made; /* records whose semaphore exists */
+    waiter_t slots[KMQTT_LWIP_COND_WAITERS];
 };
 
 kmqtt_err_t kmqtt_port_mutex_create(kmqtt_mem_t *m, kmqtt_port_mutex_t **out)
@@ -73,6 +75,15 @@ void kmqtt_port_mutex_unlock(kmqtt_port_mutex_t *mx)
     sys_mutex_unlock(&mx->mx);
 }
 
+static void cond_free(kmqtt_mem_t *m, kmqtt_port_cond_t *cv)
+{
+    while (cv->made > 0) {
+        sys_sem_free(&cv->slots[--cv->made].sem);
+    }
+    sys_mutex_free(&cv->guard);
+    (void)kmqtt_mem_free(m, cv);
+}
+
 kmqtt_err_t kmqtt_port_cond_create(kmqtt_mem_t *m, kmqtt_port_cond_t **out)
 {
     kmqtt_port_cond_t *cv;
@@ -85,12 +96,23 @@ kmqtt_err_t kmqtt_port_cond_create(kmqtt_mem_t *m, kmqtt_port_cond_t **out)
     if (cv == NULL) {
         return KMQTT_ENOMEM;
     }
-    cv->mem = m;
     cv->waiting = NULL;
     cv->spare = NULL;
+    cv->made = 0;
     if (sys_mutex_new(&cv->guard) != ERR_OK) {
         (void)kmqtt_mem_free(m, cv);
         return KMQTT_ENOMEM;
+    }
+    while (cv->made < KMQTT_LWIP_COND_WAITERS) {
+        waiter_t *w = &cv->slots[cv->made];
+        if (sys_sem_new(&w->sem, 0) != ERR_OK) {
+            cond_free(m, cv); /* sys_arch objects come from the RTOS heap */
+            return KMQTT_ENOMEM;
+        }
+        cv->made++;
+        w->queued = false;
+        w->next = cv->spare;
+        cv->spare = w;
     }
     *out = cv;
     return KMQTT_OK;
@@ -101,19 +123,12 @@ void kmqtt_port_cond_destroy(kmqtt_mem_t *m, kmqtt_port_cond_t *cv)
     if (cv == NULL) {
         return;
     }
-    /* Nobody waits on a condition that is destroyed: only spares remain. */
-    while (cv->spare != NULL) {
-        waiter_t *w = cv->spare;
-        cv->spare = w->next;
-        sys_sem_free(&w->sem);
-        (void)kmqtt_mem_free(cv->mem, w);
-    }
-    sys_mutex_free(&cv->guard);
-    (void)kmqtt_mem_free(m, cv);
+    /* Nobody waits on a condition that is destroyed. */
+    cond_free(m, cv);
 }
 
-/* A spare waiter record, or a new one; NULL when memory is out. Called with
- * the caller's mutex held, guard not held. */
+/* A free waiter record, or NULL when as many threads as there are records
+ * wait already. Called with the caller's mutex held, guard not held. */
 static waiter_t *get_waiter(kmqtt_port_cond_t *cv)
 {
     waiter_t *w;
@@ -124,17 +139,6 @@ static waiter_t *get_waiter(kmqtt_port_cond_t *cv)
         cv->spare = w->next;
     }
     sys_mutex_unlock(&cv->guard);
-    if (w != NULL) {
-        return w;
-    }
-    w = kmqtt_mem_alloc(cv->mem, "condwait", sizeof *w);
-    if (w == NULL) {
-        return NULL;
-    }
-    if (sys_sem_new(&w->sem, 0) != ERR_OK) {
-        (void)kmqtt_mem_free(cv->mem, w);
-        return NULL;
-    }
     return w;
 }
 
@@ -149,7 +153,7 @@ kmqtt_err_t kmqtt_port_cond_wait(kmqtt_port_cond_t *cv, kmqtt_port_mutex_t *mx, 
     }
     w = get_waiter(cv);
     if (w == NULL) {
-        /* No record for this waiter: give the lock up for a moment and
+        /* More waiters than records: give the lock up for a moment and
          * report a (spurious) wake, so the caller re-checks and comes back,
          * neither spinning nor sleeping through a broadcast for long. */
         sys_mutex_unlock(&mx->mx);
@@ -210,8 +214,8 @@ size_t kmqtt_port_mutex_size(void)
     return sizeof(kmqtt_port_mutex_t);
 }
 
-/* The condition's own block; each wait also takes a small waiter record
- * (with its semaphore) for the length of the wait. */
+/* The condition's one block, its waiter records included: a wait takes
+ * nothing more. */
 size_t kmqtt_port_cond_size(void)
 {
     return sizeof(kmqtt_port_cond_t);
