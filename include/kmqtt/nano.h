@@ -206,6 +206,7 @@ typedef struct kmqtt_nano {
     uint8_t gen; /* counts connection ends, so code after a callback sees one */
     uint8_t acks_owed[2]; /* SUBACK, UNSUBACK the server owes on this connection */
     uint8_t server_max_qos;
+    uint8_t busy; /* the running poll received, sent, reported or changed state */
 } kmqtt_nano_t;
 
 /* Fills c with the defaults noted in kmqtt_nano_config_t (everything else
@@ -245,8 +246,13 @@ kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms)
  * wait for KMQTT_WAIT_WRITE too. */
 bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
 
-/* Convenience for a simple loop: kmqtt_nano_poll, then the transport's
- * wait() for at most the smaller of *next_ms and max_wait_ms. Blocks. */
+/* Convenience for a simple loop: kmqtt_nano_poll, then, only when that poll
+ * did nothing (received or sent no byte, reported no event, left the state
+ * as it was), the transport's wait() for at most the smaller of its next_ms
+ * and max_wait_ms. A poll that made progress returns at once, so a loop
+ * `while (!done) kmqtt_nano_step(c, now(), 50)` runs as fast as the
+ * exchange goes and sleeps only when idle. May block (in the wait, or in
+ * open() when a reconnect is due). */
 kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_ms);
 
 /* Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
