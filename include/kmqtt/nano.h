@@ -44,9 +44,17 @@
 extern "C" {
 #endif
 
-/* Inbound QoS 2 packet ids held between PUBLISH and PUBREL. More at once is a
- * broker error: 3.1.1 KMQTT_ELIMIT, 5.0 KMQTT_EPROTOCOL (the client
- * advertises this as its Receive Maximum, MQTT-3.3.4-9). */
+/* Inbound QoS 2 packet ids held between PUBLISH and PUBREL, for exactly once
+ * delivery (MQTT-4.3.3). In 5.0 the client advertises this as its Receive
+ * Maximum; a server must not send more at once (MQTT-3.3.4-9), but
+ * mosquitto 2.0 counts its quota back at PUBREC, not PUBCOMP, and does.
+ * When the table is full the client forgets the OLDEST id (its PUBREC went
+ * out first, so the server answers it with PUBREL, not with the PUBLISH
+ * again) and holds the new one, counting it (kmqtt_nano_qos2_evictions)
+ * instead of ending the connection. In 5.0 it sends no DISCONNECT 0x93
+ * either: 3.3.4 says the receiver "uses" DISCONNECT 0x93, a sentence with
+ * no normative id (MQTT-3.3.4-9 binds the sender), and tolerating it keeps
+ * the client working with mosquitto. */
 #ifndef KMQTT_NANO_INBOUND_QOS2
 #define KMQTT_NANO_INBOUND_QOS2 4
 #endif
@@ -206,6 +214,7 @@ typedef struct kmqtt_nano {
     uint8_t gen; /* counts connection ends, so code after a callback sees one */
     uint8_t acks_owed[2]; /* SUBACK, UNSUBACK the server owes on this connection */
     uint8_t server_max_qos;
+    uint32_t qos2_evictions;
     uint8_t busy; /* the running poll received, sent, reported or changed state */
 } kmqtt_nano_t;
 
@@ -322,6 +331,13 @@ size_t kmqtt_nano_inflight(const kmqtt_nano_t *c);
 
 /* Bytes of the store in use, for sizing it. */
 size_t kmqtt_nano_store_used(const kmqtt_nano_t *c);
+
+/* Inbound QoS 2 ids forgotten because more than KMQTT_NANO_INBOUND_QOS2
+ * awaited their PUBREL at once (see KMQTT_NANO_INBOUND_QOS2), since init.
+ * Exactly once holds for the newest KMQTT_NANO_INBOUND_QOS2 messages; an
+ * evicted one may be delivered twice only if the connection is lost before
+ * the broker received its PUBREC. 0 for NULL. Never blocks. */
+size_t kmqtt_nano_qos2_evictions(const kmqtt_nano_t *c);
 
 #ifdef __cplusplus
 }

@@ -179,18 +179,20 @@ static int publish(kmqtt_nano_t *c, uint8_t first, const uint8_t *b, const uint8
     if (m.qos == 2) {
         unsigned i = held_at(c, m.packet_id);
         bool held = i < c->inbound_count;
-        if (!held && i == KMQTT_NANO_INBOUND_QOS2) {
-            /* More than the Receive Maximum the CONNECT advertised
-             * (MQTT-3.3.4-9): 0x93 in 5.0. */
-            if (!NANO_V5(c))
-                return KMQTT_ELIMIT;
-            nano_fail(c, KMQTT_EPROTOCOL, 0x93u);
-            return NANO_GONE;
-        }
         if (!nano_send_ack(c, 0x50u, m.packet_id, 0))
             return NANO_STALL;
         if (held)
             return NANO_DONE;
+        if (i == KMQTT_NANO_INBOUND_QOS2) {
+            /* More than the Receive Maximum the CONNECT advertised
+             * (MQTT-3.3.4-9), which mosquitto 2.0 does as it counts its
+             * quota back at PUBREC: forget the oldest id, whose PUBREC went
+             * out first, so the server answers it with PUBREL, not a copy. */
+            memmove(c->inbound, c->inbound + 1,
+                    (KMQTT_NANO_INBOUND_QOS2 - 1u) * sizeof c->inbound[0]);
+            c->inbound_count--;
+            c->qos2_evictions++;
+        }
         c->inbound[c->inbound_count++] = m.packet_id;
     }
 #endif
@@ -211,8 +213,11 @@ static int pubrel(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
     bool held = i < c->inbound_count;
     if (!nano_send_ack(c, 0x70u, ev.packet_id, held ? 0u : 0x92u))
         return NANO_STALL;
-    if (held)
-        c->inbound[i] = c->inbound[--c->inbound_count];
+    if (held) {
+        /* Kept in arrival order, so the oldest is first. */
+        c->inbound_count--;
+        memmove(c->inbound + i, c->inbound + i + 1, (c->inbound_count - i) * sizeof c->inbound[0]);
+    }
     return NANO_DONE;
 }
 #endif
