@@ -59,6 +59,13 @@ extern "C" {
 #define KMQTT_NANO_INBOUND_QOS2 4
 #endif
 
+/* SUBSCRIBE / UNSUBSCRIBE requests awaiting their SUBACK / UNSUBACK at once
+ * (each kept as id, kind and number of filters, 4 bytes); one more gives
+ * KMQTT_ELIMIT. */
+#ifndef KMQTT_NANO_MAX_REQUESTS
+#define KMQTT_NANO_MAX_REQUESTS 2
+#endif
+
 typedef enum kmqtt_nano_state {
     KMQTT_NANO_IDLE = 0,   /* not connected and not trying (init, or after disconnect) */
     KMQTT_NANO_WAITING,    /* connection lost; the next attempt is due at a set time */
@@ -212,7 +219,11 @@ typedef struct kmqtt_nano {
     uint8_t state;
     uint8_t flags;
     uint8_t gen; /* counts connection ends, so code after a callback sees one */
-    uint8_t acks_owed[2]; /* SUBACK, UNSUBACK the server owes on this connection */
+    struct {
+        uint16_t id;   /* 0 = free */
+        uint8_t unsub; /* 1 for UNSUBSCRIBE */
+        uint8_t count; /* filters sent: the ack has one code each */
+    } req[KMQTT_NANO_MAX_REQUESTS]; /* awaiting SUBACK / UNSUBACK on this connection */
     uint8_t server_max_qos;
     uint32_t qos2_evictions;
     uint8_t busy; /* the running poll received, sent, reported or changed state */
@@ -293,10 +304,18 @@ typedef struct kmqtt_nano_sub {
 /* Queues a SUBSCRIBE of count filters (5.0: with the raw property block
  * props, e.g. a Subscription Identifier; NULL/0 = none). The SUBACK comes as
  * KMQTT_NANO_EV_SUBACK with *packet_id. Returns KMQTT_OK, KMQTT_ENOTCONN,
- * KMQTT_EINVAL (no filter, an invalid filter: MQTT-4.7.1-2/-3, options with
- * reserved bits or, in 3.1.1, anything but QoS), KMQTT_EUNSUPPORTED (5.0: a
- * wildcard, shared or identified subscription the server said it lacks),
- * KMQTT_ETOOBIG, KMQTT_ENOBUFS. Never blocks. */
+ * KMQTT_EINVAL (no filter or more than 255, an invalid filter:
+ * MQTT-4.7.1-2/-3, options with reserved bits or, in 3.1.1, anything but
+ * QoS), KMQTT_EUNSUPPORTED (5.0: a wildcard, shared or identified
+ * subscription the server said it lacks), KMQTT_ETOOBIG, KMQTT_ENOBUFS,
+ * KMQTT_ELIMIT (KMQTT_NANO_MAX_REQUESTS requests await their ack: retry
+ * after a SUBACK / UNSUBACK event).
+ * The ack is matched to the request: a SUBACK / UNSUBACK with an id not
+ * awaited, of the other kind, or with a number of reason codes other than
+ * the filters sent (MQTT-3.9.3-1, MQTT-3.11.3-1) ends the connection, LOST
+ * with KMQTT_EPROTOCOL (5.0: DISCONNECT 0x82 first). Requests awaiting their
+ * ack when the connection is lost are forgotten (no event): the caller
+ * subscribes again after the next CONNECTED event. Never blocks. */
 kmqtt_err_t kmqtt_nano_subscribe(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, size_t count,
                                  const uint8_t *props, size_t props_len, uint32_t now_ms,
                                  uint16_t *packet_id);

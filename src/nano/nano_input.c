@@ -271,10 +271,10 @@ static int ack(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_t *
     return done(c, &ev);
 }
 
-/* SUBACK (one code per filter, at least one: MQTT-3.9.3-1) and UNSUBACK
- * (3.1.1: nothing after the id; 5.0: one code per filter). Nothing is kept
- * of a request but how many of each kind await their ack, so an ack with
- * none awaited is a protocol error; its id is not checked. */
+/* SUBACK (one code per filter, in order: MQTT-3.9.3-1) and UNSUBACK (3.1.1:
+ * nothing after the id; 5.0: one code per filter, MQTT-3.11.3-1), each
+ * matched to the request with its id and kind (MQTT-3.9.2-1,
+ * MQTT-3.11.2-1); anything else is a protocol error. */
 static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_t *end)
 {
     kmqtt_nano_event_t ev;
@@ -294,7 +294,6 @@ static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_
 #endif
     ev.codes = b;
     ev.count = (size_t)(end - b);
-    uint8_t *owed = &c->acks_owed[type == KMQTT_SUBACK ? 0 : 1];
     if (type == KMQTT_UNSUBACK && !NANO_V5(c)) {
         if (ev.count != 0)
             return KMQTT_ETRAILING;
@@ -309,9 +308,13 @@ static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_
 #endif
             return KMQTT_EREASON_CODE;
     }
-    if (*owed == 0)
+    unsigned i = 0;
+    while (i < KMQTT_NANO_MAX_REQUESTS && c->req[i].id != ev.packet_id)
+        i++;
+    if (i == KMQTT_NANO_MAX_REQUESTS || c->req[i].unsub != (type == KMQTT_UNSUBACK) ||
+        (ev.count != 0 && ev.count != c->req[i].count))
         return KMQTT_EPROTOCOL;
-    --*owed;
+    c->req[i].id = 0;
     return done(c, &ev);
 }
 

@@ -40,8 +40,7 @@ void nano_close(kmqtt_nano_t *c)
     c->tx_start = 0;
     c->tx_len = 0;
     c->flags = 0;
-    c->acks_owed[0] = 0;
-    c->acks_owed[1] = 0;
+    memset(c->req, 0, sizeof c->req);
 }
 
 /* The end of a connection or an attempt: close, choose what comes next,

@@ -57,15 +57,22 @@ void nano_store_release(kmqtt_nano_t *c, uint32_t off, nano_rec_t *r)
     cut(c, off + NANO_REC_HDR, body);
 }
 
-/* A packet id no record holds (MQTT-2.3.1-2); SUBSCRIBE and UNSUBSCRIBE
- * draw from the same counter. The store holds far fewer than 65,535
- * records, so this ends. */
+static bool requested(const kmqtt_nano_t *c, uint16_t id)
+{
+    for (unsigned i = 0; i < KMQTT_NANO_MAX_REQUESTS; i++)
+        if (c->req[i].id == id)
+            return true;
+    return false;
+}
+
+/* A packet id no record and no SUBSCRIBE / UNSUBSCRIBE awaiting its ack
+ * holds (MQTT-2.3.1-2). They hold far fewer than 65,535, so this ends. */
 uint16_t nano_new_id(kmqtt_nano_t *c)
 {
     nano_rec_t r;
     for (;;) {
         uint16_t id = ++c->next_id;
-        if (id != 0 && nano_store_find(c, id, &r) == NANO_NONE)
+        if (id != 0 && !requested(c, id) && nano_store_find(c, id, &r) == NANO_NONE)
             return id;
     }
 }
