@@ -85,6 +85,8 @@ static int connack(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
             return r;
         if (!kmqtt_reason_valid(KMQTT_CONNACK, KMQTT_V5, rc))
             return KMQTT_EREASON_CODE;
+        if (rc == 0 && !nano_v5_method_ok(c, ev.props, ev.props_len, false))
+            return KMQTT_EPROTOCOL;
     } else
 #endif
         if (rc > 5)
@@ -362,8 +364,11 @@ int nano_input(kmqtt_nano_t *c, const uint8_t *p, size_t len)
             int r = tail(c, type, b, end, &ev);
             if (r != KMQTT_OK)
                 return r;
-            if (type == KMQTT_AUTH)
+            if (type == KMQTT_AUTH) {
+                if (!nano_v5_method_ok(c, ev.props, ev.props_len, true))
+                    return KMQTT_EPROTOCOL;
                 return done(c, &ev);
+            }
             /* 3.14: the server ends the connection and says why. */
             nano_lose(c, KMQTT_EDISCONNECTED, ev.reason_code, ev.props, ev.props_len);
             return NANO_GONE;

@@ -90,6 +90,7 @@ int nano_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const u
 void nano_v5_connack(kmqtt_nano_t *c, const uint8_t *props, size_t len);
 uint8_t nano_v5_reason(kmqtt_err_t err);
 bool nano_v5_has(const uint8_t *props, size_t len, uint8_t id);
+bool nano_v5_method_ok(const kmqtt_nano_t *c, const uint8_t *props, size_t len, bool need);
 #endif
 
 #endif

@@ -44,6 +44,22 @@ bool nano_v5_has(const uint8_t *props, size_t len, uint8_t id)
     return len > 0 && kmqtt_props_find(&ps, (kmqtt_prop_id_t)id, &p);
 }
 
+/* The Authentication Method of props is the CONNECT's (MQTT-4.12.0-5,
+ * 3.2.2.3.17: a CONNACK carries it only if the CONNECT did; 3.15: an AUTH
+ * without the CONNECT's method is a Protocol Error). need: props must carry
+ * one (AUTH). Read from the caller's raw blocks: no copy kept. */
+bool nano_v5_method_ok(const kmqtt_nano_t *c, const uint8_t *props, size_t len, bool need)
+{
+    kmqtt_props_t mine = {NULL, 0, c->cfg->connect_props, c->cfg->connect_props_len};
+    kmqtt_props_t theirs = {NULL, 0, props, len};
+    kmqtt_prop_t a, b;
+    bool has_a = mine.raw_len > 0 && kmqtt_props_find(&mine, KMQTT_PROP_AUTHENTICATION_METHOD, &a);
+    bool has_b = len > 0 && kmqtt_props_find(&theirs, KMQTT_PROP_AUTHENTICATION_METHOD, &b);
+    if (!has_b)
+        return !need;
+    return has_a && a.str.len == b.str.len && memcmp(a.str.ptr, b.str.ptr, a.str.len) == 0;
+}
+
 /* What the server allows (3.2.2.3), absent properties meaning the
  * defaults: Receive Maximum 65,535 bounds our inflight (MQTT-3.3.4-7),
  * Maximum QoS (MQTT-3.2.2-11), Retain Available (MQTT-3.2.2-14), Maximum

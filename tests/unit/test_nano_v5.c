@@ -17,11 +17,6 @@
 #include "hex.h"
 #include "nano_script.h"
 
-/* 1 once nano refuses an AUTH when the CONNECT named no method (NOTES-nanounit.md). */
-#ifndef NANO_CHECKS_AUTH_METHOD
-#define NANO_CHECKS_AUTH_METHOD 0
-#endif
-
 static nt_t T;
 
 static void connected_with(const char *connack)
@@ -768,12 +763,9 @@ static void auth_in_and_out(void **state)
     nt_expect_nothing_sent(&T);
 }
 
-#if NANO_CHECKS_AUTH_METHOD
 /* "It is a Protocol Error for the Client or Server to send an AUTH packet if
  * the CONNECT packet did not contain the same Authentication Method" (3.15):
- * the CONNECT had none, the server sends AUTH -> DISCONNECT 0x82. Out of the
- * run (NOTES-nanounit.md, bug 5): nano reports it as an AUTH event. Build
- * with -DNANO_CHECKS_AUTH_METHOD=1 to run it. */
+ * the CONNECT had none, the server sends AUTH -> DISCONNECT 0x82. */
 static void auth_without_a_method_is_a_protocol_error(void **state)
 {
     (void)state;
@@ -808,7 +800,67 @@ static void auth_without_a_method_is_a_protocol_error(void **state)
     nt_poll(&T, 2);
     expect_disconnect_then_lost(0x82, KMQTT_EPROTOCOL, "AUTH with another method");
 }
-#endif
+
+/* The CONNACK's Authentication Method must be the CONNECT's, and absent when
+ * the CONNECT had none (3.2.2.3.17, MQTT-4.12.0-5): else CONNECT_FAILED
+ * with KMQTT_EPROTOCOL. */
+static void connack_auth_method_must_match(void **state)
+{
+    (void)state;
+    nt_start(&T, KMQTT_V5);
+    nt_open(&T, 0);
+    ns_clear_out(&T.ns);
+    nt_feed(&T, "20 07 00 00 04 15 00 01 6d");
+    nt_poll(&T, 1);
+    const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_CONNECT_FAILED);
+    assert_int_equal(e->err, KMQTT_EPROTOCOL);
+    assert_false(T.ns.is_open);
+    static const uint8_t method[] = {0x15, 0, 1, 'm'};
+    nt_setup(&T, KMQTT_V5);
+    T.cfg.connect_props = method;
+    T.cfg.connect_props_len = sizeof method;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_open(&T, 0);
+    ns_clear_out(&T.ns);
+    nt_feed(&T, "20 07 00 00 04 15 00 01 78");
+    nt_poll(&T, 1);
+    e = nt_take(&T, KMQTT_NANO_EV_CONNECT_FAILED);
+    assert_int_equal(e->err, KMQTT_EPROTOCOL);
+    /* None is accepted (the reconnect is due after the backoff). */
+    nt_poll(&T, 5000);
+    ns_clear_out(&T.ns);
+    nt_feed(&T, "20 03 00 00 00");
+    nt_poll(&T, 5001);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+}
+
+/* 5.0 UNSUBACK: one reason code per filter (MQTT-3.11.3-1), matched by id
+ * and kind; a mismatch is DISCONNECT 0x82. */
+static void unsuback_code_count_must_match(void **state)
+{
+    (void)state;
+    connected();
+    const char *filters[2] = {"a", "b"};
+    uint16_t id = 0;
+    assert_int_equal(kmqtt_nano_unsubscribe(&T.c, filters, 2, 0, &id), KMQTT_OK);
+    nt_poll(&T, 0);
+    ns_clear_out(&T.ns);
+    char ack[48];
+    snprintf(ack, sizeof ack, "b0 04 %02x %02x 00 00", id >> 8, id & 0xff);
+    nt_feed(&T, ack);
+    nt_poll(&T, 1);
+    nt_poll(&T, 2);
+    expect_disconnect_then_lost(0x82, KMQTT_EPROTOCOL, "UNSUBACK with one code for two filters");
+    connected();
+    assert_int_equal(kmqtt_nano_unsubscribe(&T.c, filters, 2, 0, &id), KMQTT_OK);
+    nt_poll(&T, 0);
+    ns_clear_out(&T.ns);
+    snprintf(ack, sizeof ack, "b0 05 %02x %02x 00 00 11", id >> 8, id & 0xff);
+    nt_feed(&T, ack);
+    nt_poll(&T, 1);
+    const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_UNSUBACK);
+    assert_int_equal(e->count, 2);
+}
 
 static void hook_auth_continue(nt_t *t, const kmqtt_nano_event_t *ev)
 {
@@ -882,9 +934,9 @@ int main(void)
         cmocka_unit_test(disconnect_sends_the_reason),
         cmocka_unit_test(auth_in_and_out),
         cmocka_unit_test(enhanced_auth_before_connack),
-#if NANO_CHECKS_AUTH_METHOD
         cmocka_unit_test(auth_without_a_method_is_a_protocol_error),
-#endif
+        cmocka_unit_test(connack_auth_method_must_match),
+        cmocka_unit_test(unsuback_code_count_must_match),
     };
     return cmocka_run_group_tests_name("nano v5", tests, NULL, NULL);
 }
