@@ -111,15 +111,17 @@ static int connack(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
     if (!sp)
         c->inbound_count = 0; /* the server forgot them too */
 #if KMQTT_CFG_V5
-    if (NANO_V5(c))
+    if (NANO_V5(c)) {
         nano_v5_connack(c, ev.props, ev.props_len);
+        nano_store_check(c);
+    }
 #endif
     /* The resend goes first, so the callback finds room to publish. */
     nano_resend(c);
     ev.session_present = sp;
     if (!nano_emit(c, &ev))
         return NANO_GONE;
-    return sp || nano_store_fresh(c) ? NANO_DONE : NANO_GONE;
+    return nano_store_fresh(c, sp) ? NANO_DONE : NANO_GONE;
 }
 
 /* An inbound application message. QoS 1: PUBACK. QoS 2 (MQTT-4.3.3):

@@ -36,7 +36,7 @@ typedef struct nano_rec {
     uint32_t len; /* packet bytes kept (0 once PUBREC dropped them) */
     uint16_t id;
     uint8_t kind; /* NANO_REC_* */
-    uint8_t pad;
+    uint8_t pad;  /* 5.0: 1, 2 = not to be sent: too big, QoS too high */
 } nano_rec_t;
 #define NANO_REC_HDR       8u
 #define NANO_REC_QOS1      1u /* PUBLISH awaiting PUBACK */
@@ -78,7 +78,8 @@ void nano_store_set(kmqtt_nano_t *c, uint32_t off, const nano_rec_t *r);
 uint16_t nano_new_id(kmqtt_nano_t *c);
 void nano_resend(kmqtt_nano_t *c);
 void nano_store_release(kmqtt_nano_t *c, uint32_t off, nano_rec_t *r);
-bool nano_store_fresh(kmqtt_nano_t *c);
+bool nano_store_fresh(kmqtt_nano_t *c, bool sp);
+void nano_store_check(kmqtt_nano_t *c);
 
 #if KMQTT_CFG_V5
 #include "../codec/codec_internal.h" /* kmqtt_reason_valid, kmqtt_props_validate_raw */

@@ -862,6 +862,56 @@ static void unsuback_code_count_must_match(void **state)
     assert_int_equal(e->count, 2);
 }
 
+/* After a reconnect, a stored message larger than the new server's Maximum
+ * Packet Size (MQTT-3.2.2-15) or above its Maximum QoS (MQTT-3.2.2-11) is not
+ * sent: PUBLISHED with KMQTT_ETOOBIG / KMQTT_EUNSUPPORTED, dropped from the
+ * store; the others go out in order. */
+static void stored_messages_meet_the_new_servers_limits(void **state)
+{
+    (void)state;
+    nt_setup(&T, KMQTT_V5);
+    T.cfg.clean_session = false;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_connected(&T, 0, false);
+    kmqtt_nano_msg_t big = nt_msg("t/1", "0123456789012345678901234567890123456789", 1, false);
+    kmqtt_nano_msg_t q2 = nt_msg("t/1", "x", 2, false);
+    kmqtt_nano_msg_t q1 = nt_msg("t/1", "y", 1, false);
+    uint16_t id_big, id_q2, id_q1;
+    assert_int_equal(kmqtt_nano_publish(&T.c, &big, 1, &id_big), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_publish(&T.c, &q2, 1, &id_q2), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_publish(&T.c, &q1, 1, &id_q1), KMQTT_OK);
+    nt_poll(&T, 1);
+    T.ns.recv_end = KMQTT_ECLOSED;
+    nt_poll(&T, 2);
+    nt_take(&T, KMQTT_NANO_EV_LOST);
+    T.ns.recv_end = 0;
+    assert_int_equal(kmqtt_nano_inflight(&T.c), 3);
+    nt_poll(&T, 5000);
+    ns_clear_out(&T.ns);
+    /* Maximum QoS 1, Maximum Packet Size 30. */
+    nt_feed(&T, "20 0a 00 00 07 24 01 27 00 00 00 1e");
+    nt_poll(&T, 5001);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_PUBLISHED);
+    assert_int_equal(e->packet_id, id_big);
+    assert_int_equal(e->err, KMQTT_ETOOBIG);
+    e = nt_take(&T, KMQTT_NANO_EV_PUBLISHED);
+    assert_int_equal(e->packet_id, id_q2);
+    assert_int_equal(e->err, KMQTT_EUNSUPPORTED);
+    nt_no_event(&T);
+    char want[64];
+    snprintf(want, sizeof want, "32 09 00 03 74 2f 31 %02x %02x 00 79", id_q1 >> 8, id_q1 & 0xff);
+    nt_expect_sent(&T, want);
+    assert_int_equal(kmqtt_nano_inflight(&T.c), 1);
+    nt_feed(&T, nt_ack_hex(0x40, id_q1));
+    nt_poll(&T, 5002);
+    e = nt_take(&T, KMQTT_NANO_EV_PUBLISHED);
+    assert_int_equal(e->packet_id, id_q1);
+    assert_int_equal(e->err, KMQTT_OK);
+    assert_int_equal(kmqtt_nano_inflight(&T.c), 0);
+    assert_int_equal(kmqtt_nano_store_used(&T.c), 0);
+}
+
 static void hook_auth_continue(nt_t *t, const kmqtt_nano_event_t *ev)
 {
     if (ev->type == KMQTT_NANO_EV_AUTH) {
@@ -936,6 +986,7 @@ int main(void)
         cmocka_unit_test(enhanced_auth_before_connack),
         cmocka_unit_test(auth_without_a_method_is_a_protocol_error),
         cmocka_unit_test(connack_auth_method_must_match),
+        cmocka_unit_test(stored_messages_meet_the_new_servers_limits),
         cmocka_unit_test(unsuback_code_count_must_match),
     };
     return cmocka_run_group_tests_name("nano v5", tests, NULL, NULL);
