@@ -170,7 +170,10 @@ typedef struct kmqtt_nano_config {
      * connection is lost with KMQTT_EKEEPALIVE (default 10000). */
     uint32_t ping_timeout_ms;
     /* Outbound QoS 1/2 messages at once (also bounded by the store and, in
-     * 5.0, the server's Receive Maximum). Default 8. */
+     * 5.0, the server's Receive Maximum). Default 8. Keep it at or below the
+     * broker's own in-flight limit (mosquitto: max_inflight_messages,
+     * default 20): mosquitto 2.0.11 answers PUBREC but silently drops 3.1.1
+     * QoS 2 publishes above that limit, so they would never arrive. */
     uint8_t max_inflight;
 
     kmqtt_nano_event_fn on_event; /* may be NULL */
