@@ -85,10 +85,18 @@ typedef enum kmqtt_nano_event_type {
     KMQTT_NANO_EV_PUBLISHED, /* an outbound QoS 1/2 message completed (PUBACK, PUBCOMP, or a
                                 5.0 PUBREC with a failure reason): packet_id, reason_code,
                                 props; or was dropped with err set (5.0: its PUBREL was
-                                answered 0x92; 3.1.1 never drops) */
+                                answered 0x92, KMQTT_ENOTFOUND; or, after a reconnect, it
+                                is larger than the new server's Maximum Packet Size,
+                                KMQTT_ETOOBIG, MQTT-3.2.2-15, or above its Maximum QoS,
+                                KMQTT_EUNSUPPORTED, MQTT-3.2.2-11, and was not sent;
+                                3.1.1 never drops) */
     KMQTT_NANO_EV_SUBACK,    /* packet_id; codes/count: one reason code per filter */
     KMQTT_NANO_EV_UNSUBACK,  /* packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
-    KMQTT_NANO_EV_AUTH       /* 5.0 AUTH from the server: reason_code, props */
+    KMQTT_NANO_EV_AUTH       /* 5.0 AUTH from the server: reason_code, props. Its
+                                Authentication Method must be the CONNECT's (in
+                                connect_props): else DISCONNECT 0x82 and LOST /
+                                CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
+                                3.15); a CONNACK likewise may carry only that method */
 } kmqtt_nano_event_type_t;
 
 /* A message, outbound (the caller's) or inbound (views into the receive
