@@ -414,7 +414,7 @@ static void test_nano_store_survives_disconnect_to_next_wake(void **state)
     nit_pump_for(&sub, 200);
     /* Each once, in order; nothing else (the offline publish was refused). */
     for (i = 0, k = 0; i < sub.nmsgs; i++) {
-        char want[4];
+        char want[16];
         snprintf(want, sizeof(want), "r%d", k);
         if (nit_msg_is(&sub, i, "nit/res/wake", want)) {
             k++;
