@@ -50,14 +50,15 @@ bool nano_v5_has(const uint8_t *props, size_t len, uint8_t id)
  * one (AUTH). Read from the caller's raw blocks: no copy kept. */
 bool nano_v5_method_ok(const kmqtt_nano_t *c, const uint8_t *props, size_t len, bool need)
 {
-    kmqtt_props_t mine = {NULL, 0, c->cfg->connect_props, c->cfg->connect_props_len};
-    kmqtt_props_t theirs = {NULL, 0, props, len};
-    kmqtt_prop_t a, b;
-    bool has_a = mine.raw_len > 0 && kmqtt_props_find(&mine, KMQTT_PROP_AUTHENTICATION_METHOD, &a);
-    bool has_b = len > 0 && kmqtt_props_find(&theirs, KMQTT_PROP_AUTHENTICATION_METHOD, &b);
-    if (!has_b)
+    kmqtt_props_t ps = {NULL, 0, props, len};
+    kmqtt_prop_t p;
+    if (len == 0 || !kmqtt_props_find(&ps, KMQTT_PROP_AUTHENTICATION_METHOD, &p))
         return !need;
-    return has_a && a.str.len == b.str.len && memcmp(a.str.ptr, b.str.ptr, a.str.len) == 0;
+    kmqtt_str_t theirs = p.str;
+    ps.raw = c->cfg->connect_props;
+    ps.raw_len = c->cfg->connect_props_len;
+    return ps.raw_len > 0 && kmqtt_props_find(&ps, KMQTT_PROP_AUTHENTICATION_METHOD, &p) &&
+           p.str.len == theirs.len && memcmp(p.str.ptr, theirs.ptr, theirs.len) == 0;
 }
 
 /* What the server allows (3.2.2.3), absent properties meaning the
