@@ -44,11 +44,26 @@
 extern "C" {
 #endif
 
-/* Inbound QoS 2 packet ids held between PUBLISH and PUBREL. More at once is a
- * broker error: 3.1.1 KMQTT_ELIMIT, 5.0 KMQTT_EPROTOCOL (the client
- * advertises this as its Receive Maximum, MQTT-3.3.4-9). */
+/* Inbound QoS 2 packet ids held between PUBLISH and PUBREL, for exactly once
+ * delivery (MQTT-4.3.3). In 5.0 the client advertises this as its Receive
+ * Maximum; a server must not send more at once (MQTT-3.3.4-9), but
+ * mosquitto 2.0 counts its quota back at PUBREC, not PUBCOMP, and does.
+ * When the table is full the client forgets the OLDEST id (its PUBREC went
+ * out first, so the server answers it with PUBREL, not with the PUBLISH
+ * again) and holds the new one, counting it (kmqtt_nano_qos2_evictions)
+ * instead of ending the connection. In 5.0 it sends no DISCONNECT 0x93
+ * either: 3.3.4 says the receiver "uses" DISCONNECT 0x93, a sentence with
+ * no normative id (MQTT-3.3.4-9 binds the sender), and tolerating it keeps
+ * the client working with mosquitto. */
 #ifndef KMQTT_NANO_INBOUND_QOS2
 #define KMQTT_NANO_INBOUND_QOS2 4
+#endif
+
+/* SUBSCRIBE / UNSUBSCRIBE requests awaiting their SUBACK / UNSUBACK at once
+ * (each kept as id, kind and number of filters, 4 bytes); one more gives
+ * KMQTT_ELIMIT. */
+#ifndef KMQTT_NANO_MAX_REQUESTS
+#define KMQTT_NANO_MAX_REQUESTS 2
 #endif
 
 typedef enum kmqtt_nano_state {
@@ -70,10 +85,18 @@ typedef enum kmqtt_nano_event_type {
     KMQTT_NANO_EV_PUBLISHED, /* an outbound QoS 1/2 message completed (PUBACK, PUBCOMP, or a
                                 5.0 PUBREC with a failure reason): packet_id, reason_code,
                                 props; or was dropped with err set (5.0: its PUBREL was
-                                answered 0x92; 3.1.1 never drops) */
+                                answered 0x92, KMQTT_ENOTFOUND; or, after a reconnect, it
+                                is larger than the new server's Maximum Packet Size,
+                                KMQTT_ETOOBIG, MQTT-3.2.2-15, or above its Maximum QoS,
+                                KMQTT_EUNSUPPORTED, MQTT-3.2.2-11, and was not sent;
+                                3.1.1 never drops) */
     KMQTT_NANO_EV_SUBACK,    /* packet_id; codes/count: one reason code per filter */
     KMQTT_NANO_EV_UNSUBACK,  /* packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
-    KMQTT_NANO_EV_AUTH       /* 5.0 AUTH from the server: reason_code, props */
+    KMQTT_NANO_EV_AUTH       /* 5.0 AUTH from the server: reason_code, props. Its
+                                Authentication Method must be the CONNECT's (in
+                                connect_props): else DISCONNECT 0x82 and LOST /
+                                CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
+                                3.15); a CONNACK likewise may carry only that method */
 } kmqtt_nano_event_type_t;
 
 /* A message, outbound (the caller's) or inbound (views into the receive
@@ -155,7 +178,10 @@ typedef struct kmqtt_nano_config {
      * connection is lost with KMQTT_EKEEPALIVE (default 10000). */
     uint32_t ping_timeout_ms;
     /* Outbound QoS 1/2 messages at once (also bounded by the store and, in
-     * 5.0, the server's Receive Maximum). Default 8. */
+     * 5.0, the server's Receive Maximum). Default 8. Keep it at or below the
+     * broker's own in-flight limit (mosquitto: max_inflight_messages,
+     * default 20): mosquitto 2.0.11 answers PUBREC but silently drops 3.1.1
+     * QoS 2 publishes above that limit, so they would never arrive. */
     uint8_t max_inflight;
 
     kmqtt_nano_event_fn on_event; /* may be NULL */
@@ -204,8 +230,14 @@ typedef struct kmqtt_nano {
     uint8_t state;
     uint8_t flags;
     uint8_t gen; /* counts connection ends, so code after a callback sees one */
-    uint8_t acks_owed[2]; /* SUBACK, UNSUBACK the server owes on this connection */
+    struct {
+        uint16_t id;   /* 0 = free */
+        uint8_t unsub; /* 1 for UNSUBSCRIBE */
+        uint8_t count; /* filters sent: the ack has one code each */
+    } req[KMQTT_NANO_MAX_REQUESTS]; /* awaiting SUBACK / UNSUBACK on this connection */
     uint8_t server_max_qos;
+    uint32_t qos2_evictions;
+    uint8_t busy; /* the running poll received, sent, reported or changed state */
 } kmqtt_nano_t;
 
 /* Fills c with the defaults noted in kmqtt_nano_config_t (everything else
@@ -245,8 +277,13 @@ kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms)
  * wait for KMQTT_WAIT_WRITE too. */
 bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
 
-/* Convenience for a simple loop: kmqtt_nano_poll, then the transport's
- * wait() for at most the smaller of *next_ms and max_wait_ms. Blocks. */
+/* Convenience for a simple loop: kmqtt_nano_poll, then, only when that poll
+ * did nothing (received or sent no byte, reported no event, left the state
+ * as it was), the transport's wait() for at most the smaller of its next_ms
+ * and max_wait_ms. A poll that made progress returns at once, so a loop
+ * `while (!done) kmqtt_nano_step(c, now(), 50)` runs as fast as the
+ * exchange goes and sleeps only when idle. May block (in the wait, or in
+ * open() when a reconnect is due). */
 kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_ms);
 
 /* Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
@@ -278,10 +315,18 @@ typedef struct kmqtt_nano_sub {
 /* Queues a SUBSCRIBE of count filters (5.0: with the raw property block
  * props, e.g. a Subscription Identifier; NULL/0 = none). The SUBACK comes as
  * KMQTT_NANO_EV_SUBACK with *packet_id. Returns KMQTT_OK, KMQTT_ENOTCONN,
- * KMQTT_EINVAL (no filter, an invalid filter: MQTT-4.7.1-2/-3, options with
- * reserved bits or, in 3.1.1, anything but QoS), KMQTT_EUNSUPPORTED (5.0: a
- * wildcard, shared or identified subscription the server said it lacks),
- * KMQTT_ETOOBIG, KMQTT_ENOBUFS. Never blocks. */
+ * KMQTT_EINVAL (no filter or more than 255, an invalid filter:
+ * MQTT-4.7.1-2/-3, options with reserved bits or, in 3.1.1, anything but
+ * QoS), KMQTT_EUNSUPPORTED (5.0: a wildcard, shared or identified
+ * subscription the server said it lacks), KMQTT_ETOOBIG, KMQTT_ENOBUFS,
+ * KMQTT_ELIMIT (KMQTT_NANO_MAX_REQUESTS requests await their ack: retry
+ * after a SUBACK / UNSUBACK event).
+ * The ack is matched to the request: a SUBACK / UNSUBACK with an id not
+ * awaited, of the other kind, or with a number of reason codes other than
+ * the filters sent (MQTT-3.9.3-1, MQTT-3.11.3-1) ends the connection, LOST
+ * with KMQTT_EPROTOCOL (5.0: DISCONNECT 0x82 first). Requests awaiting their
+ * ack when the connection is lost are forgotten (no event): the caller
+ * subscribes again after the next CONNECTED event. Never blocks. */
 kmqtt_err_t kmqtt_nano_subscribe(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, size_t count,
                                  const uint8_t *props, size_t props_len, uint32_t now_ms,
                                  uint16_t *packet_id);
@@ -316,6 +361,13 @@ size_t kmqtt_nano_inflight(const kmqtt_nano_t *c);
 
 /* Bytes of the store in use, for sizing it. */
 size_t kmqtt_nano_store_used(const kmqtt_nano_t *c);
+
+/* Inbound QoS 2 ids forgotten because more than KMQTT_NANO_INBOUND_QOS2
+ * awaited their PUBREL at once (see KMQTT_NANO_INBOUND_QOS2), since init.
+ * Exactly once holds for the newest KMQTT_NANO_INBOUND_QOS2 messages; an
+ * evicted one may be delivered twice only if the connection is lost before
+ * the broker received its PUBREC. 0 for NULL. Never blocks. */
+size_t kmqtt_nano_qos2_evictions(const kmqtt_nano_t *c);
 
 #ifdef __cplusplus
 }

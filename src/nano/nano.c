@@ -154,3 +154,8 @@ size_t kmqtt_nano_store_used(const kmqtt_nano_t *c)
 {
     return c != NULL ? c->store_used : 0u;
 }
+
+size_t kmqtt_nano_qos2_evictions(const kmqtt_nano_t *c)
+{
+    return c != NULL ? c->qos2_evictions : 0u;
+}

@@ -85,6 +85,8 @@ static int connack(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
             return r;
         if (!kmqtt_reason_valid(KMQTT_CONNACK, KMQTT_V5, rc))
             return KMQTT_EREASON_CODE;
+        if (rc == 0 && !nano_v5_method_ok(c, ev.props, ev.props_len, false))
+            return KMQTT_EPROTOCOL;
     } else
 #endif
         if (rc > 5)
@@ -109,15 +111,17 @@ static int connack(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
     if (!sp)
         c->inbound_count = 0; /* the server forgot them too */
 #if KMQTT_CFG_V5
-    if (NANO_V5(c))
+    if (NANO_V5(c)) {
         nano_v5_connack(c, ev.props, ev.props_len);
+        nano_store_check(c);
+    }
 #endif
     /* The resend goes first, so the callback finds room to publish. */
     nano_resend(c);
     ev.session_present = sp;
     if (!nano_emit(c, &ev))
         return NANO_GONE;
-    return sp || nano_store_fresh(c) ? NANO_DONE : NANO_GONE;
+    return nano_store_fresh(c, sp) ? NANO_DONE : NANO_GONE;
 }
 
 /* An inbound application message. QoS 1: PUBACK. QoS 2 (MQTT-4.3.3):
@@ -179,18 +183,20 @@ static int publish(kmqtt_nano_t *c, uint8_t first, const uint8_t *b, const uint8
     if (m.qos == 2) {
         unsigned i = held_at(c, m.packet_id);
         bool held = i < c->inbound_count;
-        if (!held && i == KMQTT_NANO_INBOUND_QOS2) {
-            /* More than the Receive Maximum the CONNECT advertised
-             * (MQTT-3.3.4-9): 0x93 in 5.0. */
-            if (!NANO_V5(c))
-                return KMQTT_ELIMIT;
-            nano_fail(c, KMQTT_EPROTOCOL, 0x93u);
-            return NANO_GONE;
-        }
         if (!nano_send_ack(c, 0x50u, m.packet_id, 0))
             return NANO_STALL;
         if (held)
             return NANO_DONE;
+        if (i == KMQTT_NANO_INBOUND_QOS2) {
+            /* More than the Receive Maximum the CONNECT advertised
+             * (MQTT-3.3.4-9), which mosquitto 2.0 does as it counts its
+             * quota back at PUBREC: forget the oldest id, whose PUBREC went
+             * out first, so the server answers it with PUBREL, not a copy. */
+            memmove(c->inbound, c->inbound + 1,
+                    (KMQTT_NANO_INBOUND_QOS2 - 1u) * sizeof c->inbound[0]);
+            c->inbound_count--;
+            c->qos2_evictions++;
+        }
         c->inbound[c->inbound_count++] = m.packet_id;
     }
 #endif
@@ -211,8 +217,11 @@ static int pubrel(kmqtt_nano_t *c, const uint8_t *b, const uint8_t *end)
     bool held = i < c->inbound_count;
     if (!nano_send_ack(c, 0x70u, ev.packet_id, held ? 0u : 0x92u))
         return NANO_STALL;
-    if (held)
-        c->inbound[i] = c->inbound[--c->inbound_count];
+    if (held) {
+        /* Kept in arrival order, so the oldest is first. */
+        c->inbound_count--;
+        memmove(c->inbound + i, c->inbound + i + 1, (c->inbound_count - i) * sizeof c->inbound[0]);
+    }
     return NANO_DONE;
 }
 #endif
@@ -266,10 +275,10 @@ static int ack(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_t *
     return done(c, &ev);
 }
 
-/* SUBACK (one code per filter, at least one: MQTT-3.9.3-1) and UNSUBACK
- * (3.1.1: nothing after the id; 5.0: one code per filter). Nothing is kept
- * of a request but how many of each kind await their ack, so an ack with
- * none awaited is a protocol error; its id is not checked. */
+/* SUBACK (one code per filter, in order: MQTT-3.9.3-1) and UNSUBACK (3.1.1:
+ * nothing after the id; 5.0: one code per filter, MQTT-3.11.3-1), each
+ * matched to the request with its id and kind (MQTT-3.9.2-1,
+ * MQTT-3.11.2-1); anything else is a protocol error. */
 static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_t *end)
 {
     kmqtt_nano_event_t ev;
@@ -289,7 +298,6 @@ static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_
 #endif
     ev.codes = b;
     ev.count = (size_t)(end - b);
-    uint8_t *owed = &c->acks_owed[type == KMQTT_SUBACK ? 0 : 1];
     if (type == KMQTT_UNSUBACK && !NANO_V5(c)) {
         if (ev.count != 0)
             return KMQTT_ETRAILING;
@@ -304,9 +312,13 @@ static int suback(kmqtt_nano_t *c, unsigned type, const uint8_t *b, const uint8_
 #endif
             return KMQTT_EREASON_CODE;
     }
-    if (*owed == 0)
+    unsigned i = 0;
+    while (i < KMQTT_NANO_MAX_REQUESTS && c->req[i].id != ev.packet_id)
+        i++;
+    if (i == KMQTT_NANO_MAX_REQUESTS || c->req[i].unsub != (type == KMQTT_UNSUBACK) ||
+        (ev.count != 0 && ev.count != c->req[i].count))
         return KMQTT_EPROTOCOL;
-    --*owed;
+    c->req[i].id = 0;
     return done(c, &ev);
 }
 
@@ -354,8 +366,11 @@ int nano_input(kmqtt_nano_t *c, const uint8_t *p, size_t len)
             int r = tail(c, type, b, end, &ev);
             if (r != KMQTT_OK)
                 return r;
-            if (type == KMQTT_AUTH)
+            if (type == KMQTT_AUTH) {
+                if (!nano_v5_method_ok(c, ev.props, ev.props_len, true))
+                    return KMQTT_EPROTOCOL;
                 return done(c, &ev);
+            }
             /* 3.14: the server ends the connection and says why. */
             nano_lose(c, KMQTT_EDISCONNECTED, ev.reason_code, ev.props, ev.props_len);
             return NANO_GONE;

@@ -36,7 +36,7 @@ typedef struct nano_rec {
     uint32_t len; /* packet bytes kept (0 once PUBREC dropped them) */
     uint16_t id;
     uint8_t kind; /* NANO_REC_* */
-    uint8_t pad;
+    uint8_t pad;  /* 5.0: 1, 2 = not to be sent: too big, QoS too high */
 } nano_rec_t;
 #define NANO_REC_HDR       8u
 #define NANO_REC_QOS1      1u /* PUBLISH awaiting PUBACK */
@@ -78,7 +78,8 @@ void nano_store_set(kmqtt_nano_t *c, uint32_t off, const nano_rec_t *r);
 uint16_t nano_new_id(kmqtt_nano_t *c);
 void nano_resend(kmqtt_nano_t *c);
 void nano_store_release(kmqtt_nano_t *c, uint32_t off, nano_rec_t *r);
-bool nano_store_fresh(kmqtt_nano_t *c);
+bool nano_store_fresh(kmqtt_nano_t *c, bool sp);
+void nano_store_check(kmqtt_nano_t *c);
 
 #if KMQTT_CFG_V5
 #include "../codec/codec_internal.h" /* kmqtt_reason_valid, kmqtt_props_validate_raw */
@@ -90,6 +91,7 @@ int nano_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const u
 void nano_v5_connack(kmqtt_nano_t *c, const uint8_t *props, size_t len);
 uint8_t nano_v5_reason(kmqtt_err_t err);
 bool nano_v5_has(const uint8_t *props, size_t len, uint8_t id);
+bool nano_v5_method_ok(const kmqtt_nano_t *c, const uint8_t *props, size_t len, bool need);
 #endif
 
 #endif

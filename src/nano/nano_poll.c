@@ -26,6 +26,7 @@ void nano_ev(kmqtt_nano_event_t *ev, kmqtt_nano_event_type_t type)
 bool nano_emit(kmqtt_nano_t *c, kmqtt_nano_event_t *ev)
 {
     uint8_t gen = c->gen;
+    c->busy = 1;
     if (c->cfg->on_event != NULL)
         c->cfg->on_event(c->cfg->user, ev);
     return c->gen == gen;
@@ -39,8 +40,7 @@ void nano_close(kmqtt_nano_t *c)
     c->tx_start = 0;
     c->tx_len = 0;
     c->flags = 0;
-    c->acks_owed[0] = 0;
-    c->acks_owed[1] = 0;
+    memset(c->req, 0, sizeof c->req);
 }
 
 /* The end of a connection or an attempt: close, choose what comes next,
@@ -95,6 +95,7 @@ kmqtt_err_t nano_flush(kmqtt_nano_t *c)
             break;
         c->tx_start += (uint32_t)n;
         c->last_tx_ms = c->now_ms;
+        c->busy = 1;
     }
     if (c->tx_start == c->tx_len) {
         c->tx_start = 0;
@@ -195,6 +196,7 @@ static void io(kmqtt_nano_t *c)
         if (n == 0)
             break;
         c->rx_len += (uint32_t)n;
+        c->busy = 1;
     }
     if (!timers(c))
         return;
@@ -230,6 +232,8 @@ kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms)
     if (c == NULL || c->cfg == NULL)
         return KMQTT_EINVAL;
     c->now_ms = now_ms;
+    c->busy = 0;
+    uint8_t state = c->state;
     if (c->flags & NANO_F_ARM) {
         c->flags &= (uint8_t)~NANO_F_ARM;
         c->due_ms = now_ms + c->cfg->connect_timeout_ms;
@@ -241,6 +245,8 @@ kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms)
     }
     if (c->state >= KMQTT_NANO_CONNECTING)
         io(c);
+    if (c->state != state)
+        c->busy = 1;
     if (next_ms != NULL)
         *next_ms = nano_next_ms(c);
     return KMQTT_OK;
@@ -252,6 +258,10 @@ kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_
     kmqtt_err_t err = kmqtt_nano_poll(c, now_ms, &next);
     if (err != KMQTT_OK)
         return err;
+    /* A poll that moved something may find more at once: the wait is for
+     * when there is nothing to do. */
+    if (c->busy)
+        return KMQTT_OK;
     const kmqtt_transport_t *t = c->cfg->transport;
     unsigned ready;
     return t->wait(t->ctx, KMQTT_WAIT_READ | (kmqtt_nano_want_write(c) ? KMQTT_WAIT_WRITE : 0u),

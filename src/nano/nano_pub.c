@@ -132,7 +132,7 @@ static kmqtt_err_t sub(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, const char
                        size_t count, const uint8_t *props, size_t props_len, uint16_t *packet_id)
 {
     bool s = subs != NULL;
-    if (c == NULL || c->cfg == NULL || count == 0 || (!s && filters == NULL))
+    if (c == NULL || c->cfg == NULL || count == 0 || count > UINT8_MAX || (!s && filters == NULL))
         return KMQTT_EINVAL; /* MQTT-3.8.3-3, MQTT-3.10.3-2 */
     size_t rem = 2;
     for (size_t i = 0; i < count; i++) {
@@ -173,9 +173,11 @@ static kmqtt_err_t sub(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, const char
 #endif
     if (c->state != KMQTT_NANO_CONNECTED)
         return KMQTT_ENOTCONN;
-    uint8_t *owed = &c->acks_owed[s ? 0 : 1];
-    if (*owed == UINT8_MAX)
-        return KMQTT_ENOBUFS; /* 255 unanswered: wait for their acks */
+    unsigned slot = 0;
+    while (slot < KMQTT_NANO_MAX_REQUESTS && c->req[slot].id != 0)
+        slot++;
+    if (slot == KMQTT_NANO_MAX_REQUESTS)
+        return KMQTT_ELIMIT; /* wait for an ack */
     size_t n = nano_packet_size((uint32_t)rem);
     kmqtt_err_t err = room(c, n);
     /* SUBSCRIBE needs no place behind the resends. */
@@ -201,7 +203,9 @@ static kmqtt_err_t sub(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, const char
         if (s)
             *p++ = subs[i].options;
     }
-    ++*owed;
+    c->req[slot].id = id;
+    c->req[slot].unsub = s ? 0u : 1u;
+    c->req[slot].count = (uint8_t)count;
     if (packet_id != NULL)
         *packet_id = id;
     return KMQTT_OK;

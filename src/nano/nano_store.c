@@ -57,15 +57,22 @@ void nano_store_release(kmqtt_nano_t *c, uint32_t off, nano_rec_t *r)
     cut(c, off + NANO_REC_HDR, body);
 }
 
-/* A packet id no record holds (MQTT-2.3.1-2); SUBSCRIBE and UNSUBSCRIBE
- * draw from the same counter. The store holds far fewer than 65,535
- * records, so this ends. */
+static bool requested(const kmqtt_nano_t *c, uint16_t id)
+{
+    for (unsigned i = 0; i < KMQTT_NANO_MAX_REQUESTS; i++)
+        if (c->req[i].id == id)
+            return true;
+    return false;
+}
+
+/* A packet id no record and no SUBSCRIBE / UNSUBSCRIBE awaiting its ack
+ * holds (MQTT-2.3.1-2). They hold far fewer than 65,535, so this ends. */
 uint16_t nano_new_id(kmqtt_nano_t *c)
 {
     nano_rec_t r;
     for (;;) {
         uint16_t id = ++c->next_id;
-        if (id != 0 && nano_store_find(c, id, &r) == NANO_NONE)
+        if (id != 0 && !requested(c, id) && nano_store_find(c, id, &r) == NANO_NONE)
             return id;
     }
 }
@@ -84,7 +91,12 @@ void nano_resend(kmqtt_nano_t *c)
         if (NANO_V5(c) && c->resent >= c->server_receive_max)
             return; /* MQTT-3.3.4-7 */
 #endif
-        if (r.kind == NANO_REC_REL) {
+#if KMQTT_CFG_V5
+        if (r.pad != 0) {
+            /* marked by nano_store_check: never sent, dropped after the CONNACK */
+        } else
+#endif
+            if (r.kind == NANO_REC_REL) {
             if ((c->flags & NANO_F_SESSION) && !nano_send_ack(c, 0x62u, r.id, 0))
                 return;
         } else {
@@ -100,16 +112,44 @@ void nano_resend(kmqtt_nano_t *c)
     }
 }
 
-/* After a CONNACK without session: a message whose PUBREL was pending has
- * been released by the server, which kept nothing of it; report it
- * complete. False when a callback ended the connection. */
-bool nano_store_fresh(kmqtt_nano_t *c)
+#if KMQTT_CFG_V5
+/* 5.0, at a CONNACK, before the resend: a stored PUBLISH larger than this
+ * server's Maximum Packet Size (MQTT-3.2.2-15) or above its Maximum QoS
+ * (MQTT-3.2.2-11) must not be sent; mark it for nano_store_fresh. */
+void nano_store_check(kmqtt_nano_t *c)
+{
+    nano_rec_t r;
+    for (uint32_t off = 0; off < c->store_used; off += NANO_REC_SIZE(r.len)) {
+        get(c, off, &r);
+        r.pad = 0;
+        if (r.kind != NANO_REC_REL) {
+            if (c->server_max_packet != 0 && r.len > c->server_max_packet)
+                r.pad = 1;
+            else if (r.kind > c->server_max_qos)
+                r.pad = 2;
+        }
+        nano_store_set(c, off, &r);
+    }
+}
+#endif
+
+/* After a CONNACK: report complete, and drop, a message whose PUBREL was
+ * pending when the session was not found (the server released it and kept
+ * nothing of it), and (5.0) one nano_store_check marked, with its error.
+ * False when a callback ended the connection. */
+bool nano_store_fresh(kmqtt_nano_t *c, bool sp)
 {
     uint32_t off = 0;
     while (off < c->store_used) {
         nano_rec_t r;
         get(c, off, &r);
-        if (r.kind != NANO_REC_REL) {
+        kmqtt_err_t err = KMQTT_OK;
+#if KMQTT_CFG_V5
+        if (r.pad != 0)
+            err = r.pad == 1 ? KMQTT_ETOOBIG : KMQTT_EUNSUPPORTED;
+        else
+#endif
+            if (r.kind != NANO_REC_REL || sp) {
             off += NANO_REC_SIZE(r.len);
             continue;
         }
@@ -117,6 +157,7 @@ bool nano_store_fresh(kmqtt_nano_t *c)
         kmqtt_nano_event_t ev;
         nano_ev(&ev, KMQTT_NANO_EV_PUBLISHED);
         ev.packet_id = r.id;
+        ev.err = err;
         if (!nano_emit(c, &ev))
             return false;
     }

@@ -44,6 +44,23 @@ bool nano_v5_has(const uint8_t *props, size_t len, uint8_t id)
     return len > 0 && kmqtt_props_find(&ps, (kmqtt_prop_id_t)id, &p);
 }
 
+/* The Authentication Method of props is the CONNECT's (MQTT-4.12.0-5,
+ * 3.2.2.3.17: a CONNACK carries it only if the CONNECT did; 3.15: an AUTH
+ * without the CONNECT's method is a Protocol Error). need: props must carry
+ * one (AUTH). Read from the caller's raw blocks: no copy kept. */
+bool nano_v5_method_ok(const kmqtt_nano_t *c, const uint8_t *props, size_t len, bool need)
+{
+    kmqtt_props_t ps = {NULL, 0, props, len};
+    kmqtt_prop_t p;
+    if (len == 0 || !kmqtt_props_find(&ps, KMQTT_PROP_AUTHENTICATION_METHOD, &p))
+        return !need;
+    kmqtt_str_t theirs = p.str;
+    ps.raw = c->cfg->connect_props;
+    ps.raw_len = c->cfg->connect_props_len;
+    return ps.raw_len > 0 && kmqtt_props_find(&ps, KMQTT_PROP_AUTHENTICATION_METHOD, &p) &&
+           p.str.len == theirs.len && memcmp(p.str.ptr, theirs.ptr, theirs.len) == 0;
+}
+
 /* What the server allows (3.2.2.3), absent properties meaning the
  * defaults: Receive Maximum 65,535 bounds our inflight (MQTT-3.3.4-7),
  * Maximum QoS (MQTT-3.2.2-11), Retain Available (MQTT-3.2.2-14), Maximum

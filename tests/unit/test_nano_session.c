@@ -879,6 +879,49 @@ static void poll_next_ms_is_sane(void **state)
     assert_true(T.ns.wait_timeout_ms <= 1000);
 }
 
+/* A step whose poll made progress (bytes in, an event, a state change, bytes
+ * out) returns without waiting, so a loop of steps runs at the exchange's
+ * pace; one that found nothing waits as before. */
+static void step_skips_the_wait_after_progress(void **state)
+{
+    (void)state;
+    nt_start(&T, KMQTT_V311);
+    assert_int_equal(kmqtt_nano_connect(&T.c, 0), KMQTT_OK);
+    int waits = T.ns.wait_calls;
+    /* CONNECT goes out: progress. */
+    assert_int_equal(kmqtt_nano_step(&T.c, 0, 50), KMQTT_OK);
+    assert_int_equal(T.ns.wait_calls, waits);
+    ns_clear_out(&T.ns);
+    /* Nothing arrived: the wait runs. */
+    assert_int_equal(kmqtt_nano_step(&T.c, 1, 50), KMQTT_OK);
+    assert_int_equal(T.ns.wait_calls, waits + 1);
+    assert_true(T.ns.wait_timeout_ms <= 50);
+    /* The CONNACK is handled by the poll: no wait after it. */
+    nt_feed(&T, "20 02 00 00");
+    assert_int_equal(kmqtt_nano_step(&T.c, 2, 50), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
+    nt_take(&T, KMQTT_NANO_EV_CONNECTED);
+    assert_int_equal(T.ns.wait_calls, waits + 1);
+    /* A QoS 1 publish and its PUBACK: each step that moves it skips the wait. */
+    kmqtt_nano_msg_t m = nt_msg("t/1", "x", 1, false);
+    uint16_t id;
+    assert_int_equal(kmqtt_nano_publish(&T.c, &m, 3, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_step(&T.c, 3, 50), KMQTT_OK); /* sent */
+    assert_int_equal(T.ns.wait_calls, waits + 1);
+    nt_feed(&T, nt_ack_hex(0x40, id));
+    assert_int_equal(kmqtt_nano_step(&T.c, 4, 50), KMQTT_OK); /* PUBACK */
+    assert_int_equal(T.ns.wait_calls, waits + 1);
+    nt_take(&T, KMQTT_NANO_EV_PUBLISHED);
+    /* Idle again: it waits. */
+    assert_int_equal(kmqtt_nano_step(&T.c, 5, 50), KMQTT_OK);
+    assert_int_equal(T.ns.wait_calls, waits + 2);
+    /* A lost connection is a state change: no wait. */
+    T.ns.recv_end = KMQTT_ECLOSED;
+    assert_int_equal(kmqtt_nano_step(&T.c, 6, 50), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_WAITING);
+    assert_int_equal(T.ns.wait_calls, waits + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -904,6 +947,7 @@ int main(void)
         cmocka_unit_test(publish_inside_published),
         cmocka_unit_test(half_sent_packet_is_not_continued_after_a_loss),
         cmocka_unit_test(poll_next_ms_is_sane),
+        cmocka_unit_test(step_skips_the_wait_after_progress),
     };
     return cmocka_run_group_tests_name("nano session", tests, NULL, NULL);
 }
