@@ -171,13 +171,17 @@ typedef struct seen {
 static void on_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t reason, void *ctx)
 {
     seen_t *s = ctx;
-    kmqtt_str_t rs = {NULL, 0};
+    /* static: gcc 12 -O3 takes a pointer read out of a local that was passed
+     * by address for one to the local itself (-Wdangling-pointer). */
+    static kmqtt_str_t rs;
 
     (void)id;
     (void)err;
     if (s->n >= 2)
         return;
     s->code[s->n] = reason;
+    rs.ptr = NULL;
+    rs.len = 0;
     if (kmqtt_client_reason_string(c, &rs)) {
         size_t n = rs.len < sizeof s->why[0] - 1 ? rs.len : sizeof s->why[0] - 1;
         memcpy(s->why[s->n], rs.ptr, n);
