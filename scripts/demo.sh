@@ -69,7 +69,7 @@ status=0
 nano=$build/bin/nano_wake
 if [ -x "$nano" ]; then
     echo
-    echo "demo: the same wake cycle on the nano client (20 wakes, no sleep between them; its state is 96 B on Cortex-M)"
+    echo "demo: the same wake cycle on the nano client (20 wakes, no sleep between them; its state is 112 B on Cortex-M)"
     "$nano" 127.0.0.1 "$port" 20 0 >"$dir/nano.log" 2>&1 || status=$?
     head -n 1 "$dir/nano.log"
     tail -n 2 "$dir/nano.log"
