@@ -5,9 +5,11 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
-WS=$(kt_random_port)
 # mosquitto 2.0.11 needs a plain listener beside the websockets one (broker_start writes it).
-broker_start "allow_anonymous true" "listener $WS 127.0.0.1" "protocol websockets"
+# The websockets port is picked by broker_start, anew on each attempt: one
+# picked here once failed all 20 attempts when something held it.
+broker_start "allow_anonymous true" "listener @PORT2@ 127.0.0.1" "protocol websockets"
+WS=$BROKER_PORT2
 H=127.0.0.1
 
 # A publish over ws:// reaches a subscriber over ws://, at each QoS.

@@ -82,12 +82,15 @@ kt_wait_grep() {
 
 # broker_start [config line...]: with no arguments the broker allows
 # anonymous clients. A port another process holds makes mosquitto exit at
-# once; then another random port is tried.
+# once; then other random ports are tried. "@PORT2@" in a config line is a
+# second port (say, a websockets listener), chosen anew with each attempt
+# like the first and left in BROKER_PORT2.
 broker_start() {
     _kt_attempt=0
     while [ $_kt_attempt -lt 20 ]; do
         _kt_attempt=$((_kt_attempt + 1))
         _kt_port=$(kt_random_port)
+        _kt_port2=$(kt_random_port)
         _kt_dir=$KT_TMP/broker.$_kt_port
         mkdir -p "$_kt_dir"
         {
@@ -103,7 +106,7 @@ broker_start() {
                 echo "allow_anonymous true"
             else
                 for _kt_line in "$@"; do
-                    echo "$_kt_line"
+                    echo "$_kt_line" | sed "s/@PORT2@/$_kt_port2/g"
                 done
             fi
         } >"$_kt_dir/mosquitto.conf"
@@ -118,6 +121,7 @@ broker_start() {
                 kt_track "$_kt_pid"
                 BROKER_PID=$_kt_pid
                 BROKER_PORT=$_kt_port
+                BROKER_PORT2=$_kt_port2
                 BROKER_LOG=$_kt_dir/mosquitto.log
                 return 0
             fi
