@@ -7,7 +7,8 @@
 # Test port.lwip_cortex_m compiles the port for a device (arm-none-eabi-gcc).
 # Test port.lwip: tests/lwip/run_lwip_test.sh makes a network namespace with a
 # tap device and a mosquitto reachable only through it, and runs the client
-# over lwIP inside it. Needs root, ip(8) and /dev/net/tun; fails if missing.
+# over lwIP inside it; port.lwip_nano runs the nano client the same way.
+# Needs root, ip(8) and /dev/net/tun; fails if missing.
 
 find_package(PkgConfig QUIET)
 if(PkgConfig_FOUND)
@@ -63,6 +64,20 @@ if(KMQTT_BUILD_TESTS)
   add_test(NAME port.lwip COMMAND sh ${PROJECT_SOURCE_DIR}/tests/lwip/run_lwip_test.sh
                                   $<TARGET_FILE:test_lwip_client>)
   set_tests_properties(port.lwip PROPERTIES LABELS "integration;lwip" TIMEOUT 300)
+  # The nano client (src/nano, in KMQTT_CORE_SOURCES) over the same stage.
+  add_executable(test_lwip_nano ${PROJECT_SOURCE_DIR}/tests/lwip/test_lwip_nano.c
+                                ${PROJECT_SOURCE_DIR}/tests/lwip/lwip_env.c
+                                ${PROJECT_SOURCE_DIR}/tests/lwip/tapnetif.c)
+  target_include_directories(test_lwip_nano PRIVATE ${KMQTT_LWIP_CMOCKA_INCLUDE}
+                             ${PROJECT_SOURCE_DIR}/tests/lwip)
+  target_link_libraries(test_lwip_nano PRIVATE kmqtt_lwip ${KMQTT_LWIP_CMOCKA_LIBRARY})
+  target_compile_options(test_lwip_nano PRIVATE -Wall -Wextra -Werror)
+  target_compile_definitions(test_lwip_nano PRIVATE _DEFAULT_SOURCE)
+  set_target_properties(test_lwip_nano PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                        ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME port.lwip_nano COMMAND sh ${PROJECT_SOURCE_DIR}/tests/lwip/run_lwip_test.sh
+                                       $<TARGET_FILE:test_lwip_nano>)
+  set_tests_properties(port.lwip_nano PROPERTIES LABELS "integration;lwip" TIMEOUT 300)
   # The same port sources for a Cortex-M4 against lwIP's own socket headers
   # (a device's lwipopts.h), compile only.
   add_test(NAME port.lwip_cortex_m COMMAND sh ${PROJECT_SOURCE_DIR}/tests/lwip/device_compile.sh
