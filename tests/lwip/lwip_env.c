@@ -326,3 +326,73 @@ int lwip_env_run(char *const argv[], unsigned timeout_ms)
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+static const char *env_ip;
+static const char *env_broker_ip;
+
+int lwip_env_group_setup(const char *prog, uint16_t port)
+{
+    env_ip = getenv("KMQTT_LWIP_IP");
+    env_broker_ip = getenv("KMQTT_LWIP_BROKER");
+    if (env_ip == NULL || env_broker_ip == NULL) {
+        fprintf(stderr, "%s: run it through tests/lwip/run_lwip_test.sh\n", prog);
+        return -1;
+    }
+    if (lwip_env_up(env_ip, env_broker_ip) != 0) {
+        return -1;
+    }
+    return lwip_env_broker_start(env_broker_ip, port);
+}
+
+int lwip_env_group_teardown(void)
+{
+    lwip_env_broker_stop();
+    lwip_env_down();
+    return 0;
+}
+
+const char *lwip_env_ip(void)
+{
+    return env_ip;
+}
+
+const char *lwip_env_broker_ip(void)
+{
+    return env_broker_ip;
+}
+
+void lwip_env_take_baseline(kmqtt_mem_t *m, lwip_env_baseline_t *b)
+{
+    kmqtt_mem_stats_t st;
+    lwip_pcbs_t p;
+    kmqtt_mem_get_stats(m, &st);
+    b->bytes = st.bytes;
+    b->blocks = st.blocks;
+    b->sockets = lwip_env_sockets();
+    /* No connection outlives a test, but the last one's PCB may still be in
+     * LAST_ACK for a moment. */
+    (void)lwip_env_wait_tcp_active(0, 5000u);
+    lwip_env_pcbs(&p);
+    b->tcp_active = p.tcp_active;
+    b->threads = lwip_env_threads();
+}
+
+bool lwip_env_at_baseline(kmqtt_mem_t *m, const lwip_env_baseline_t *b, bool check_threads,
+                          const char *what, int cycle)
+{
+    kmqtt_mem_stats_t st;
+    int sockets = lwip_env_sockets();
+    int active = lwip_env_wait_tcp_active(b->tcp_active, 5000u);
+    int threads = check_threads ? lwip_env_threads() : b->threads;
+    kmqtt_mem_get_stats(m, &st);
+    if (st.bytes == b->bytes && st.blocks == b->blocks && sockets == b->sockets &&
+        active == b->tcp_active && threads == b->threads) {
+        return true;
+    }
+    fprintf(stderr,
+            "%s, cycle %d: heap %zu bytes in %zu blocks (baseline %zu in %zu), lwIP sockets %d "
+            "(baseline %d), active TCP PCBs %d (baseline %d), threads %d (baseline %d)\n",
+            what, cycle, st.bytes, st.blocks, b->bytes, b->blocks, sockets, b->sockets, active,
+            b->tcp_active, threads, b->threads);
+    return false;
+}

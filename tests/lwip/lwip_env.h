@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kmqtt/mem.h"
+
 /* Brings lwIP up: tcpip_init, a netif over the tap named by the environment
  * (PRECONFIGURED_TAPIF; driver in tapnetif.c) with address ip/24 and
  * gateway gw, made the default. 0, or -1 with a message on stderr. */
@@ -55,5 +57,30 @@ uint64_t lwip_env_now_ms(void);
 void lwip_env_sleep_ms(unsigned ms);
 /* Threads of this process (/proc/self/task). */
 int lwip_env_threads(void);
+
+/* The cmocka group fixtures of every lwIP test program: read the addresses
+ * run_lwip_test.sh exports, bring lwIP up and start the broker on port; and
+ * the reverse. The addresses are lwip_env_ip() and lwip_env_broker_ip(). */
+int lwip_env_group_setup(const char *prog, uint16_t port);
+int lwip_env_group_teardown(void);
+const char *lwip_env_ip(void);
+const char *lwip_env_broker_ip(void);
+
+/* What a connection cycle must return to: m's bytes and blocks, lwIP
+ * sockets, active TCP PCBs and this process's threads. */
+typedef struct lwip_env_baseline {
+    size_t bytes;
+    size_t blocks;
+    int sockets;
+    int tcp_active;
+    int threads;
+} lwip_env_baseline_t;
+
+void lwip_env_take_baseline(kmqtt_mem_t *m, lwip_env_baseline_t *b);
+/* True when everything is back at b (threads compared only with
+ * check_threads: a joined thread leaves /proc a moment late); else prints
+ * what differs, with what and cycle, to stderr. */
+bool lwip_env_at_baseline(kmqtt_mem_t *m, const lwip_env_baseline_t *b, bool check_threads,
+                          const char *what, int cycle);
 
 #endif

@@ -117,45 +117,6 @@ static void options(kmqtt_client_options_t *o, const char *id)
     o->client_id = id;
 }
 
-/* What a cycle must return to. */
-typedef struct baseline {
-    size_t bytes;
-    size_t blocks;
-    int sockets;
-    int tcp_active;
-} baseline_t;
-
-static void take_baseline(kmqtt_mem_t *m, baseline_t *b)
-{
-    kmqtt_mem_stats_t st;
-    lwip_pcbs_t p;
-    kmqtt_mem_get_stats(m, &st);
-    b->bytes = st.bytes;
-    b->blocks = st.blocks;
-    b->sockets = lwip_env_sockets();
-    /* No connection outlives a test, but the last one's PCB may still be in
-     * LAST_ACK for a moment. */
-    (void)lwip_env_wait_tcp_active(0, 5000u);
-    lwip_env_pcbs(&p);
-    b->tcp_active = p.tcp_active;
-}
-
-static void expect_baseline(kmqtt_mem_t *m, const baseline_t *b, const char *what, int cycle)
-{
-    kmqtt_mem_stats_t st;
-    int sockets = lwip_env_sockets();
-    int active = lwip_env_wait_tcp_active(b->tcp_active, 5000u);
-    kmqtt_mem_get_stats(m, &st);
-    if (st.bytes != b->bytes || st.blocks != b->blocks || sockets != b->sockets ||
-        active != b->tcp_active) {
-        print_error("%s, cycle %d: heap %zu bytes in %zu blocks (baseline %zu in %zu), "
-                    "lwIP sockets %d (baseline %d), active TCP PCBs %d (baseline %d)\n",
-                    what, cycle, st.bytes, st.blocks, b->bytes, b->blocks, sockets, b->sockets,
-                    active, b->tcp_active);
-        fail();
-    }
-}
-
 /* ------------------------------------------------------------------ tests */
 
 /* The client reaches the broker through lwIP and the tap: the broker sees
@@ -266,12 +227,12 @@ static void test_transport_errors_leave_nothing_open(void **state)
 {
     kmqtt_mem_t m;
     kmqtt_transport_t t;
-    baseline_t base;
+    lwip_env_baseline_t base;
     uint64_t t0;
     (void)state;
 
     assert_int_equal(kmqtt_mem_init(&m, NULL), KMQTT_OK);
-    take_baseline(&m, &base);
+    lwip_env_take_baseline(&m, &base);
     assert_int_equal(kmqtt_port_tcp_create(&m, &t), KMQTT_OK);
 
     /* Nothing listens on 1884: the broker's kernel answers with a RST. */
@@ -294,7 +255,7 @@ static void test_transport_errors_leave_nothing_open(void **state)
     assert_int_equal(t.send(t.ctx, "x", 1), KMQTT_ENOTCONN);
     assert_int_equal(t.recv(t.ctx, (char[4]){0}, 4), KMQTT_ENOTCONN);
     t.destroy(t.ctx);
-    expect_baseline(&m, &base, "transport errors", 0);
+    assert_true(lwip_env_at_baseline(&m, &base, false, "transport errors", 0));
 }
 
 typedef struct waiter {
@@ -465,7 +426,7 @@ static void test_1000_cycles_return_heap_sockets_and_pcbs(void **state)
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_mem_stats_t st;
-    baseline_t base;
+    lwip_env_baseline_t base;
     lwip_pcbs_t before, after;
     uint64_t t0, ms;
     int i;
@@ -479,12 +440,12 @@ static void test_1000_cycles_return_heap_sockets_and_pcbs(void **state)
     lwip_env_pcbs(&before);
     cycle(c, 1, false);
     (void)lwip_env_wait_tcp_active(before.tcp_active, 5000u);
-    take_baseline(kmqtt_client_mem(c), &base);
+    lwip_env_take_baseline(kmqtt_client_mem(c), &base);
 
     t0 = lwip_env_now_ms();
     for (i = 2; i <= CYCLES; i++) {
         cycle(c, i, false);
-        expect_baseline(kmqtt_client_mem(c), &base, "reused client", i);
+        assert_true(lwip_env_at_baseline(kmqtt_client_mem(c), &base, false, "reused client", i));
     }
     ms = lwip_env_now_ms() - t0;
     lwip_env_pcbs(&after);
@@ -518,13 +479,13 @@ static void test_1000_cycles_return_heap_sockets_and_pcbs(void **state)
 static void test_thread_cycles_return_everything(void **state)
 {
     kmqtt_mem_t parent;
-    baseline_t base;
+    lwip_env_baseline_t base;
     int threads;
     int i;
     (void)state;
 
     assert_int_equal(kmqtt_mem_init(&parent, NULL), KMQTT_OK);
-    take_baseline(&parent, &base);
+    lwip_env_take_baseline(&parent, &base);
     threads = lwip_env_threads();
     for (i = 1; i <= THREAD_RUNS; i++) {
         kmqtt_client_options_t o;
@@ -535,7 +496,7 @@ static void test_thread_cycles_return_everything(void **state)
         assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
         cycle(c, i, true);
         kmqtt_client_destroy(c);
-        expect_baseline(&parent, &base, "fresh client with thread", i);
+        assert_true(lwip_env_at_baseline(&parent, &base, false, "fresh client with thread", i));
         /* A joined thread leaves /proc a moment after it signalled. */
         deadline = lwip_env_now_ms() + 5000u;
         while (lwip_env_threads() > threads && lwip_env_now_ms() < deadline) {
@@ -623,24 +584,18 @@ static void test_exact_arena_with_threads_waiting_at_once(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    lwip_ip = getenv("KMQTT_LWIP_IP");
-    broker_ip = getenv("KMQTT_LWIP_BROKER");
-    if (lwip_ip == NULL || broker_ip == NULL) {
-        fprintf(stderr, "test_lwip_client: run it through tests/lwip/run_lwip_test.sh\n");
+    if (lwip_env_group_setup("test_lwip_client", PORT) != 0) {
         return -1;
     }
-    if (lwip_env_up(lwip_ip, broker_ip) != 0) {
-        return -1;
-    }
-    return lwip_env_broker_start(broker_ip, PORT);
+    lwip_ip = lwip_env_ip();
+    broker_ip = lwip_env_broker_ip();
+    return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    lwip_env_broker_stop();
-    lwip_env_down();
-    return 0;
+    return lwip_env_group_teardown();
 }
 
 int main(void)

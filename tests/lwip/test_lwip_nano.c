@@ -130,47 +130,6 @@ static bool step_until(kmqtt_nano_t *c, const int *counter, int n, uint32_t time
     return true;
 }
 
-/* What a cycle must return to. */
-typedef struct baseline {
-    size_t bytes;
-    size_t blocks;
-    int sockets;
-    int tcp_active;
-    int threads;
-} baseline_t;
-
-static void take_baseline(kmqtt_mem_t *m, baseline_t *b)
-{
-    kmqtt_mem_stats_t st;
-    lwip_pcbs_t p;
-    kmqtt_mem_get_stats(m, &st);
-    b->bytes = st.bytes;
-    b->blocks = st.blocks;
-    b->sockets = lwip_env_sockets();
-    (void)lwip_env_wait_tcp_active(0, 5000u);
-    lwip_env_pcbs(&p);
-    b->tcp_active = p.tcp_active;
-    b->threads = lwip_env_threads();
-}
-
-static void expect_baseline(kmqtt_mem_t *m, const baseline_t *b, int cycle)
-{
-    kmqtt_mem_stats_t st;
-    int sockets = lwip_env_sockets();
-    int active = lwip_env_wait_tcp_active(b->tcp_active, 5000u);
-    int threads = lwip_env_threads();
-    kmqtt_mem_get_stats(m, &st);
-    if (st.bytes != b->bytes || st.blocks != b->blocks || sockets != b->sockets ||
-        active != b->tcp_active || threads != b->threads) {
-        print_error("cycle %d: transport heap %zu bytes in %zu blocks (baseline %zu in %zu), "
-                    "lwIP sockets %d (baseline %d), active TCP PCBs %d (baseline %d), "
-                    "threads %d (baseline %d)\n",
-                    cycle, st.bytes, st.blocks, b->bytes, b->blocks, sockets, b->sockets, active,
-                    b->tcp_active, threads, b->threads);
-        fail();
-    }
-}
-
 /* ------------------------------------------------------------------ tests */
 
 /* Nano subscribes at QoS 2 and publishes QoS 0, 1 and 2 (one payload larger
@@ -419,7 +378,7 @@ static void test_nano_1000_wake_cycles_return_everything(void **state)
     kmqtt_nano_config_t cfg;
     kmqtt_nano_buffers_t b;
     kmqtt_nano_t c;
-    baseline_t base;
+    lwip_env_baseline_t base;
     lwip_pcbs_t before, after;
     uint64_t t0, ms;
     int i;
@@ -432,7 +391,7 @@ static void test_nano_1000_wake_cycles_return_everything(void **state)
     lwip_env_pcbs(&before);
     wake_cycle(&c, &rec, 1);
     (void)lwip_env_wait_tcp_active(before.tcp_active, 5000u);
-    take_baseline(&m, &base);
+    lwip_env_take_baseline(&m, &base);
     print_message("transport: %zu bytes in %zu blocks between cycles; nano: %zu bytes of "
                   "state, %zu of buffers\n",
                   base.bytes, base.blocks, sizeof c,
@@ -441,7 +400,7 @@ static void test_nano_1000_wake_cycles_return_everything(void **state)
     t0 = lwip_env_now_ms();
     for (i = 2; i <= CYCLES; i++) {
         wake_cycle(&c, &rec, i);
-        expect_baseline(&m, &base, i);
+        assert_true(lwip_env_at_baseline(&m, &base, true, "nano wake", i));
     }
     ms = lwip_env_now_ms() - t0;
     lwip_env_pcbs(&after);
@@ -472,24 +431,18 @@ static void test_nano_1000_wake_cycles_return_everything(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    lwip_ip = getenv("KMQTT_LWIP_IP");
-    broker_ip = getenv("KMQTT_LWIP_BROKER");
-    if (lwip_ip == NULL || broker_ip == NULL) {
-        fprintf(stderr, "test_lwip_nano: run it through tests/lwip/run_lwip_test.sh\n");
+    if (lwip_env_group_setup("test_lwip_nano", PORT) != 0) {
         return -1;
     }
-    if (lwip_env_up(lwip_ip, broker_ip) != 0) {
-        return -1;
-    }
-    return lwip_env_broker_start(broker_ip, PORT);
+    lwip_ip = lwip_env_ip();
+    broker_ip = lwip_env_broker_ip();
+    return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    lwip_env_broker_stop();
-    lwip_env_down();
-    return 0;
+    return lwip_env_group_teardown();
 }
 
 int main(void)
