@@ -16,12 +16,14 @@ if(KMQTT_BUILD_TESTS)
 
   # Unit tests (a scripted fake lower transport): tests/unit/ws/test_*.c. They
   # live in a subfolder because tests/unit/CMakeLists.txt links only kmqtt_static.
+  # send_contract.c: the gate that checks the send contract from below.
   file(GLOB KMQTT_WS_UNIT CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/ws/test_*.c)
   foreach(src ${KMQTT_WS_UNIT})
     get_filename_component(name ${src} NAME_WE)
-    add_executable(${name} ${src})
+    add_executable(${name} ${src} ${PROJECT_SOURCE_DIR}/tests/unit/support/send_contract.c)
     target_include_directories(${name} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
-                               ${PROJECT_SOURCE_DIR}/src/transport)
+                               ${PROJECT_SOURCE_DIR}/src/transport
+                               ${PROJECT_SOURCE_DIR}/tests/unit/support)
     target_link_libraries(${name} PRIVATE kmqtt_ws kmqtt_static ${CMOCKA_LIBRARY})
     target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
