@@ -38,6 +38,8 @@ struct tsrv {
     uint8_t mask[4];
     unsigned mi;
     bool in_payload, broken;
+    bool ctrl;      /* the frame being parsed is a close frame: not the stream */
+    bool ws_closed; /* the client's close frame came: nothing may follow */
     bool hello_sent;
     char why[256];
 };
@@ -88,7 +90,8 @@ static void ws_bytes(tsrv_t *s, const uint8_t *p, size_t n)
     for (i = 0; i < n && !s->broken; i++) {
         if (s->in_payload) {
             uint8_t b = (uint8_t)(p[i] ^ s->mask[s->mi++ & 3u]);
-            stream_bytes(s, &b, 1);
+            if (!s->ctrl)
+                stream_bytes(s, &b, 1);
             if (--s->left == 0)
                 s->in_payload = false;
             continue;
@@ -96,7 +99,10 @@ static void ws_bytes(tsrv_t *s, const uint8_t *p, size_t n)
         s->hdr[s->hlen++] = p[i];
         if (s->hlen == 2) {
             unsigned l7 = s->hdr[1] & 0x7Fu;
-            if (s->hdr[0] != 0x82 || (s->hdr[1] & 0x80u) == 0) {
+            /* A close frame (RFC 6455 5.5.1) ends the stream: the client's
+             * close() sends one when no frame is half written. */
+            s->ctrl = s->hdr[0] == 0x88 && l7 <= 125;
+            if ((s->hdr[0] != 0x82 && !s->ctrl) || (s->hdr[1] & 0x80u) == 0 || s->ws_closed) {
                 snprintf(s->why, sizeof(s->why),
                          "frame %u: header %02x %02x is no masked final binary frame "
                          "(after %llu stream bytes)",
@@ -123,6 +129,8 @@ static void ws_bytes(tsrv_t *s, const uint8_t *p, size_t n)
             s->in_payload = len > 0;
             s->hlen = 0;
             s->frames++;
+            if (s->ctrl)
+                s->ws_closed = true;
         }
     }
 }

@@ -2075,8 +2075,8 @@ static void test_flush_keeps_the_send_contract(void **state)
         kmqtt_err_t err;
         memset(payload, 'x', sizeof payload);
         payload[snprintf(payload, 16, "%d", i)] = ' ';
-        while ((err = kmqtt_publish(e.c, "seq", payload, sizeof payload, i % 3 == 2 ? 1 : 0,
-                                    false, NULL)) != KMQTT_OK) {
+        while ((err = kmqtt_publish(e.c, "seq", payload, sizeof payload, i % 3 == 2 ? 1 : 0, false,
+                                    NULL)) != KMQTT_OK) {
             assert_true(err == KMQTT_ELIMIT || err == KMQTT_ENOBUFS || err == KMQTT_ETIMEDOUT);
             assert_int_equal(kmqtt_run(e.c, 1), KMQTT_OK);
         }
@@ -2084,8 +2084,7 @@ static void test_flush_keeps_the_send_contract(void **state)
     assert_int_equal(kmqtt_publish_wait_all(e.c, 10000), KMQTT_OK);
     pthread_mutex_lock(&e.fake->mx);
     if (!sc_gate_ok(&gate))
-        fail_msg("the client broke the send contract: %s (%d times)", gate.first,
-                 gate.violations);
+        fail_msg("the client broke the send contract: %s (%d times)", gate.first, gate.violations);
     assert_true(gate.refusals > 0);
     assert_int_equal(e.fake->seq_next, 1000);
     assert_int_equal(e.fake->seq_bad, 0);
