@@ -71,8 +71,8 @@ typedef struct mtls {
     bool verified;
     bool ip_mismatch;
     kmqtt_err_t lower_err;
-    kmqtt_err_t fatal; /* first fatal error of the connection, kept (see tls_openssl.c) */
-    tls_io_t io;       /* wanted directions, bytes owed by the caller */
+    kmqtt_err_t fatal;  /* first fatal error of the connection, kept (see tls_openssl.c) */
+    tls_io_t io;        /* wanted directions, bytes owed by the caller */
     size_t rec_pending; /* our bytes in the record waiting in mbed TLS's output buffer */
     uint64_t bytes_in, bytes_out;
     kmqtt_tls_stats_t stats;
