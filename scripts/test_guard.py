@@ -43,9 +43,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COUNT_HEADER = os.path.join(ROOT, "tests", "guard", "count_cases.h")
-# Text a source needs before it can register a case (cheap filter before the
-# preprocessor runs): the array type, or the registration macros themselves.
-REGISTERS = re.compile(r"CMUnitTest|cmocka_unit_test|cmocka_run_group_tests")
+# Text of a test source that registers cases (for finding sources no program
+# is built from; the counts themselves come from the preprocessor).
+REGISTERS = re.compile(r"cmocka_run_group_tests")
 RUN_LINE = re.compile(r"^\[ RUN      \] ", re.M)
 OK_LINE = re.compile(r"^\[       OK \] ", re.M)
 SHELL_DONE = re.compile(r"^all (\d+) checks passed", re.M)
@@ -82,8 +82,15 @@ class Build:
                 target, out, bindir = line.split("\t")
                 self.targets.setdefault(os.path.realpath(out), []).append((target, bindir))
         with open(os.path.join(self.build, "compile_commands.json"), encoding="utf-8") as f:
-            self.commands = json.load(f)
-        self._counts = {}
+            commands = json.load(f)
+        self.objects = []  # (object file, directory, source, arguments)
+        for e in commands:
+            args = e["arguments"] if "arguments" in e else shlex.split(e["command"])
+            obj = e.get("output") or args[args.index("-o") + 1]
+            self.objects.append((os.path.join(e["directory"], obj), e["directory"],
+                                 os.path.join(e["directory"], e["file"]), args))
+        self._sources = {}  # output file -> [(source, cases)]
+        self._preprocessed = {}  # preprocessing command -> cases
 
     def collisions(self):
         return [f"{rel(out)} is written by {len(owners)} targets: "
@@ -91,37 +98,31 @@ class Build:
                 for out, owners in sorted(self.targets.items()) if len(owners) > 1]
 
     def count_all(self, outs):
-        """Counts the cases of OUTS, preprocessing in parallel."""
-        outs = [o for o in outs if os.path.realpath(o) not in self._counts]
+        """Counts the cases of the programs OUTS, preprocessing in parallel."""
+        jobs = {}
+        for out in outs:
+            for _, directory, src, args in self.compiled(out):
+                jobs.setdefault(tuple(preprocess_command(args)), (directory, src))
+        todo = [c for c in jobs if c not in self._preprocessed]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            list(pool.map(self.sources, outs))
+            for cmd, n in zip(todo, pool.map(lambda c: count_cases(jobs[c][0], c, jobs[c][1]),
+                                             todo)):
+                self._preprocessed[cmd] = n
 
-    def compile_entries(self, target, bindir):
-        """compile_commands.json entries of the objects TARGET compiles itself."""
+    def compiled(self, out):
+        """The objects the program written to OUT compiles itself (not its libraries')."""
+        (target, bindir), = self.targets[os.path.realpath(out)]
         objdir = os.path.join(bindir, "CMakeFiles", target + ".dir") + os.sep
-        found = []
-        for e in self.commands:
-            args = e["arguments"] if "arguments" in e else shlex.split(e["command"])
-            out = e.get("output")
-            if out is None and "-o" in args:
-                out = args[args.index("-o") + 1]
-            if out is not None and os.path.join(e["directory"], out).startswith(objdir):
-                found.append((e, args))
-        return found
+        return [o for o in self.objects if o[0].startswith(objdir)]
 
     def sources(self, out):
         """[(source, cases)] of the program written to OUT."""
         out = os.path.realpath(out)
-        if out in self._counts:
-            return self._counts[out]
-        (target, bindir), = self.targets[out]
-        result = []
-        for e, args in self.compile_entries(target, bindir):
-            src = os.path.join(e["directory"], e["file"])
-            n = count_cases(e["directory"], args, src) if REGISTERS.search(read_text(src)) else 0
-            result.append((src, n))
-        self._counts[out] = result
-        return result
+        if out not in self._sources:
+            self.count_all([out])
+            self._sources[out] = [(src, self._preprocessed[tuple(preprocess_command(args))])
+                                  for _, _, src, args in self.compiled(out)]
+        return self._sources[out]
 
     def cases(self, out):
         return sum(n for _, n in self.sources(out))
@@ -133,21 +134,24 @@ class Build:
         return f"{rel(out)} (target {target}, from {', '.join(srcs)})"
 
 
-def count_cases(directory, args, src):
-    """Case registrations the compiler sees in SRC compiled with ARGS."""
+def preprocess_command(args):
+    """ARGS, a compile command, turned into one that preprocesses the source to
+    stdout with tests/guard/count_cases.h forced in (no object, no depfile)."""
     cmd = []
     skip = False
     for a in args:
         if skip:
             skip = False
-            continue
-        if a in ("-o", "-MF", "-MT", "-MQ"):
+        elif a in ("-o", "-MF", "-MT", "-MQ"):
             skip = True
-            continue
-        if a in ("-c", "-MD", "-MMD") or a.startswith(("-o", "-MF", "-MT", "-MQ")) and len(a) > 3:
-            continue
-        cmd.append(a)
+        elif a not in ("-c", "-MD", "-MMD") and not a.startswith(("-MF", "-MT", "-MQ")):
+            cmd.append(a)
     cmd[1:1] = ["-E", "-P", "-w", "-include", COUNT_HEADER]
+    return cmd
+
+
+def count_cases(directory, cmd, src):
+    """Case registrations the compiler sees in SRC, preprocessed by CMD."""
     p = subprocess.run(cmd, cwd=directory, capture_output=True, text=True, errors="replace")
     if p.returncode != 0:
         sys.exit(f"test-guard: preprocessing {rel(src)} failed ({' '.join(cmd)}):\n{p.stderr}")
@@ -270,8 +274,7 @@ def check_ctest(build_dir, junit, partial, verbose):
         built = {os.path.realpath(s) for out in programs_run for s, n in b.sources(out) if n}
         src_root = source_root(b.build)
         for src in repo_files(src_root, r".*\.c"):
-            if REGISTERS.search(read_text(src)) and "cmocka_run_group_tests" in read_text(src) \
-                    and src not in built:
+            if REGISTERS.search(read_text(src)) and src not in built:
                 problems.append(f"{rel(src)} registers cases but no program a CTest entry runs "
                                 "is built from it")
         for script in repo_files(src_root, r"test_.*\.sh"):
