@@ -93,16 +93,30 @@ class Build:
         self._preprocessed = {}  # preprocessing command -> cases
 
     def collisions(self):
-        return [f"{rel(out)} is written by {len(owners)} targets: "
-                f"{', '.join(t for t, _ in owners)}"
-                for out, owners in sorted(self.targets.items()) if len(owners) > 1]
+        """One line per file two targets write, with what each would put there."""
+        lines = []
+        for out, owners in sorted(self.targets.items()):
+            if len(owners) > 1:
+                each = []
+                for target, bindir in owners:
+                    objs = self.compiled_target(target, bindir)
+                    self.count_objects(objs)
+                    n = sum(self._preprocessed[tuple(preprocess_command(o[3]))] for o in objs)
+                    srcs = ", ".join(rel(o[2]) for o in objs
+                                     if self._preprocessed[tuple(preprocess_command(o[3]))])
+                    each.append(f"{target} ({srcs or 'no cases'}: {n} case(s))")
+                lines.append(f"{rel(out)} is written by {len(owners)} targets, {' and '.join(each)}"
+                             "; it holds whichever was linked last")
+        return lines
 
     def count_all(self, outs):
         """Counts the cases of the programs OUTS, preprocessing in parallel."""
+        self.count_objects([o for out in outs for o in self.compiled(out)])
+
+    def count_objects(self, objects):
         jobs = {}
-        for out in outs:
-            for _, directory, src, args in self.compiled(out):
-                jobs.setdefault(tuple(preprocess_command(args)), (directory, src))
+        for _, directory, src, args in objects:
+            jobs.setdefault(tuple(preprocess_command(args)), (directory, src))
         todo = [c for c in jobs if c not in self._preprocessed]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             for cmd, n in zip(todo, pool.map(lambda c: count_cases(jobs[c][0], c, jobs[c][1]),
@@ -112,6 +126,9 @@ class Build:
     def compiled(self, out):
         """The objects the program written to OUT compiles itself (not its libraries')."""
         (target, bindir), = self.targets[os.path.realpath(out)]
+        return self.compiled_target(target, bindir)
+
+    def compiled_target(self, target, bindir):
         objdir = os.path.join(bindir, "CMakeFiles", target + ".dir") + os.sep
         return [o for o in self.objects if o[0].startswith(objdir)]
 
