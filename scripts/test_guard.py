@@ -50,6 +50,8 @@ RUN_LINE = re.compile(r"^\[ RUN      \] ", re.M)
 OK_LINE = re.compile(r"^\[       OK \] ", re.M)
 SHELL_DONE = re.compile(r"^all (\d+) checks passed", re.M)
 SHELL_PLAN = re.compile(r"^\s*kt_plan\s+(\d+)\s*$", re.M)
+# What CTest puts in place of output past --test-output-size-passed/-failed.
+TRUNCATED = "This part of the test output was removed since it exceeds the threshold"
 # Folders whose sources are not host test programs: the target runtime and
 # its self-test (scripts/test-target.sh), the guard's own fixtures (built by
 # tests/guard/selftest.sh in a project of their own), the fuzz harnesses.
@@ -254,6 +256,10 @@ def check_ctest(build_dir, junit, partial, verbose):
         status, output = results[name]
         if status != "run":
             not_passed.append(f"{name} ({status})")
+            continue
+        if TRUNCATED in output:
+            problems.append(f"{name}: CTest cut its output short, nothing can be counted (run ctest "
+                            "with --test-output-size-passed and -failed as the Makefile does)")
             continue
         programs_run.update(progs)
         expected = sum(b.cases(p) for p in progs)

@@ -61,7 +61,8 @@ configure() {
 build_and_guard() {
     cmake --build "$work/$1" >"$work/$1.build.log" 2>&1 || fail "the $1 fixture does not build" \
         "$work/$1.build.log"
-    ctest --test-dir "$work/$1" --output-junit junit.xml >"$work/$1.ctest.log" 2>&1 ||
+    ctest --test-dir "$work/$1" --output-junit junit.xml --test-output-size-passed 1048576 \
+        >"$work/$1.ctest.log" 2>&1 ||
         fail "the $1 fixture's CTest entries must all pass (only the guard may see the gap)" \
             "$work/$1.ctest.log"
     ok "$1: every CTest entry passes"
