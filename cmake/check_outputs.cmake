@@ -175,7 +175,7 @@ function(kmqtt_check_unique_outputs)
   endforeach()
   if(problems)
     string(JOIN "\n  " text ${problems})
-    message(WARNING "kmqtt: two writers for one output file (the one built last would "
+    message(FATAL_ERROR "kmqtt: two writers for one output file (the one built last would "
             "silently replace the other; give each target its own name):\n  ${text}")
   endif()
   list(LENGTH seen_files n)
