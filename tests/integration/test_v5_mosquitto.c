@@ -1012,7 +1012,7 @@ int main(void)
         cmocka_unit_test(test_resubscribe_keeps_5_0_options),
     };
     int rc = cmocka_run_group_tests_name("v5 against mosquitto", tests, setup, teardown);
-    (void)limited;
-    (void)setup_limited;
+    rc += cmocka_run_group_tests_name("v5 against a limited mosquitto", limited, setup_limited,
+                                      teardown);
     return rc;
 }
