@@ -28,6 +28,8 @@ they compile. Which program a CTest entry runs comes from the command line
 CTest shows (`ctest --show-only=json-v1`) and <build>/test-guard/programs.tsv
 (target, output file; written by cmake/check_outputs.cmake), not from names.
 
+With -v each CTest entry's or program's numbers are printed too.
+
 Exit status 0 when everything matches; 1 with one line per mismatch naming
 the CTest entry or program, its sources and both numbers.
 """
@@ -52,7 +54,8 @@ SHELL_DONE = re.compile(r"^all (\d+) checks passed", re.M)
 SHELL_PLAN = re.compile(r"^\s*kt_plan\s+(\d+)\s*$", re.M)
 # What CTest puts in place of output past --test-output-size-passed/-failed.
 TRUNCATED = "This part of the test output was removed since it exceeds the threshold"
-# Folders whose sources are not host test programs: the target runtime and
+# Folders (under the source directory) whose sources are not host test
+# programs: the target runtime and
 # its self-test (scripts/test-target.sh), the guard's own fixtures (built by
 # tests/guard/selftest.sh in a project of their own), the fuzz harnesses.
 NOT_HOST_TESTS = ("tests/target/", "tests/guard/", "tests/fuzz/")
@@ -174,7 +177,7 @@ def count_cases(directory, cmd, src):
     p = subprocess.run(cmd, cwd=directory, capture_output=True, text=True, errors="replace")
     if p.returncode != 0:
         sys.exit(f"test-guard: preprocessing {rel(src)} failed ({' '.join(cmd)}):\n{p.stderr}")
-    return len(re.findall(r"\b__kmqtt_guard_case__\b", p.stdout))
+    return len(re.findall(r"\bKMQTT_GUARD_CASE_MARKER\b", p.stdout))
 
 
 def cmocka_counts(output):
@@ -280,7 +283,8 @@ def check_ctest(build_dir, junit, partial, verbose):
                 problems.append(f"{name}: {rel(s)} must declare its checks once with 'kt_plan N' "
                                 f"(found {len(plans)})")
             elif len(done) != 1 or int(done[0]) != int(plans[0]):
-                got = done[-1] if done else "no 'all N checks passed' line"
+                got = (" and ".join(f"{n} checks passed" for n in done) if done
+                       else "no 'all N checks passed' line")
                 problems.append(f"{name}: {rel(s)} plans {plans[0]} checks; the run reported "
                                 f"{got}")
             else:

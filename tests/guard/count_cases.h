@@ -10,11 +10,11 @@
 #define CMOCKA_H_
 #define KMQTT_TARGET_CMOCKA_SHIM_H
 
-#define cmocka_unit_test(...) __kmqtt_guard_case__
-#define cmocka_unit_test_setup(...) __kmqtt_guard_case__
-#define cmocka_unit_test_teardown(...) __kmqtt_guard_case__
-#define cmocka_unit_test_setup_teardown(...) __kmqtt_guard_case__
-#define cmocka_unit_test_prestate(...) __kmqtt_guard_case__
-#define cmocka_unit_test_prestate_setup_teardown(...) __kmqtt_guard_case__
-#define cmocka_run_group_tests(...) __kmqtt_guard_group__
-#define cmocka_run_group_tests_name(...) __kmqtt_guard_group__
+#define cmocka_unit_test(...)                         KMQTT_GUARD_CASE_MARKER
+#define cmocka_unit_test_setup(...)                   KMQTT_GUARD_CASE_MARKER
+#define cmocka_unit_test_teardown(...)                KMQTT_GUARD_CASE_MARKER
+#define cmocka_unit_test_setup_teardown(...)          KMQTT_GUARD_CASE_MARKER
+#define cmocka_unit_test_prestate(...)                KMQTT_GUARD_CASE_MARKER
+#define cmocka_unit_test_prestate_setup_teardown(...) KMQTT_GUARD_CASE_MARKER
+#define cmocka_run_group_tests(...)                   KMQTT_GUARD_GROUP_MARKER
+#define cmocka_run_group_tests_name(...)              KMQTT_GUARD_GROUP_MARKER
