@@ -55,9 +55,9 @@ SHELL_PLAN = re.compile(r"^\s*kt_plan\s+(\d+)\s*$", re.M)
 # What CTest puts in place of output past --test-output-size-passed/-failed.
 TRUNCATED = "This part of the test output was removed since it exceeds the threshold"
 # Folders (under the source directory) whose sources are not host test
-# programs: the target runtime and
-# its self-test (scripts/test-target.sh), the guard's own fixtures (built by
-# tests/guard/selftest.sh in a project of their own), the fuzz harnesses.
+# programs: the target runtime and its self-test (scripts/test-target.sh),
+# the guard's own fixtures (built by tests/guard/selftest.sh in projects of
+# their own), the fuzz harnesses.
 NOT_HOST_TESTS = ("tests/target/", "tests/guard/", "tests/fuzz/")
 
 
