@@ -14,7 +14,8 @@ void kmqtt_tls_options_init(kmqtt_tls_options_t *o)
     }
     memset(o, 0, sizeof(*o));
     o->min_version = KMQTT_TLS_1_2;
-    o->insecure = false;
+    o->skip_host_name_check = false;
+    o->no_verification_at_all = false;
     o->session_resumption = true;
 }
 
@@ -74,7 +75,8 @@ kmqtt_err_t tls_conf_copy(kmqtt_mem_t *m, const kmqtt_tls_options_t *o, tls_conf
         return KMQTT_EINVAL;
     }
     c->min_version = o->min_version;
-    c->insecure = o->insecure;
+    c->skip_host_name_check = o->skip_host_name_check;
+    c->no_verification_at_all = o->no_verification_at_all;
     c->session_resumption = o->session_resumption;
     if (err == KMQTT_OK)
         err = tls_strdup(m, o->ca_file, &c->ca_file);

@@ -25,8 +25,9 @@
 #define WAIT_MS 10000u
 #define CYCLES  200
 
-enum { L_OK, L_MTLS, L_EXPIRED, L_OTHER, L_SELF, L_COUNT };
-static const char *const cert_of[L_COUNT] = {"server", "server", "expired", "other", "self"};
+enum { L_OK, L_MTLS, L_EXPIRED, L_OTHER, L_SELF, L_FOREIGN, L_COUNT };
+static const char *const cert_of[L_COUNT] = {"server", "server", "expired",
+                                             "other",  "self",   "foreign"};
 
 static char dir[256];
 static char path_buf[L_COUNT + 8][320];
@@ -301,9 +302,48 @@ static void test_no_client_cert(void **state)
     expect_refused(L_MTLS, &t, KMQTT_ECERT_REJECTED, "rejected our client certificate");
 }
 
-/* insecure turns both checks off: the self-signed and the wrong-host
- * listeners are accepted. */
-static void test_insecure(void **state)
+/* skip_host_name_check (mosquitto's --insecure) leaves out the host name
+ * only: a certificate of our CA for another host is accepted; one of
+ * another CA, a self-signed one or an expired one is still refused. */
+static void test_skip_host_name_check(void **state)
+{
+    kmqtt_tls_options_t t;
+    kmqtt_transport_t tr;
+    kmqtt_client_t *c;
+    it_baseline_t base;
+    (void)state;
+    tls_defaults(&t);
+    t.skip_host_name_check = true;
+    expect_refused(L_FOREIGN, &t, KMQTT_ECERT_UNTRUSTED, "trusted");
+    expect_refused(L_SELF, &t, KMQTT_ECERT_UNTRUSTED, "trusted");
+    expect_refused(L_EXPIRED, &t, KMQTT_ECERT_EXPIRED, "expired");
+    it_take_baseline(&parent, &base);
+    assert_int_equal(make_client(L_OTHER, &t, "tls-nohost", NULL, &tr, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+    /* With a server name that is not the certificate's either. */
+    t.server_name = "wrong.example.org";
+    assert_int_equal(make_client(L_OK, &t, "tls-nohost", NULL, &tr, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+    it_expect_baseline(&parent, &base, "skip host name check", 0);
+}
+
+/* A certificate with the right names from a CA we do not trust is refused:
+ * the names alone prove nothing. */
+static void test_foreign_ca(void **state)
+{
+    kmqtt_tls_options_t t;
+    (void)state;
+    tls_defaults(&t);
+    expect_refused(L_FOREIGN, &t, KMQTT_ECERT_UNTRUSTED, "trusted");
+}
+
+/* no_verification_at_all accepts every certificate: self-signed, another
+ * CA, another host, expired; with no trust given at all (mbedTLS too). */
+static void test_no_verification_at_all(void **state)
 {
     kmqtt_tls_options_t t;
     kmqtt_transport_t tr;
@@ -313,14 +353,14 @@ static void test_insecure(void **state)
     (void)state;
     it_take_baseline(&parent, &base);
     kmqtt_tls_options_init(&t);
-    t.insecure = true;
-    for (l = L_OTHER; l <= L_SELF; l++) {
-        assert_int_equal(make_client(l, &t, "tls-insecure", NULL, &tr, &c), KMQTT_OK);
+    t.no_verification_at_all = true;
+    for (l = L_EXPIRED; l <= L_FOREIGN; l++) {
+        assert_int_equal(make_client(l, &t, "tls-noverify", NULL, &tr, &c), KMQTT_OK);
         assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
         assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
         kmqtt_client_destroy(c);
     }
-    it_expect_baseline(&parent, &base, "insecure", 0);
+    it_expect_baseline(&parent, &base, "no verification at all", 0);
 }
 
 /* A file that cannot be loaded is reported by create, which gives back
@@ -520,7 +560,8 @@ int main(void)
         cmocka_unit_test(test_pubsub),         cmocka_unit_test(test_pubsub_tls13_only),
         cmocka_unit_test(test_mutual_tls),     cmocka_unit_test(test_expired),
         cmocka_unit_test(test_wrong_host),     cmocka_unit_test(test_self_signed),
-        cmocka_unit_test(test_no_client_cert), cmocka_unit_test(test_insecure),
+        cmocka_unit_test(test_no_client_cert), cmocka_unit_test(test_skip_host_name_check),
+        cmocka_unit_test(test_foreign_ca),     cmocka_unit_test(test_no_verification_at_all),
         cmocka_unit_test(test_bad_config),     cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_cycles),         cmocka_unit_test(test_handshake_timeout_and_wake),
         cmocka_unit_test(test_alpn_offered),
