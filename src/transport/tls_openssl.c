@@ -203,8 +203,7 @@ static kmqtt_err_t make_ctx(ossl_t *t)
     SSL_CTX_set_min_proto_version(t->ctx, c->min_version == KMQTT_TLS_1_3 ? TLS1_3_VERSION
                                                                           : TLS1_2_VERSION);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_verify(t->ctx, c->no_verification_at_all ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
-                       NULL);
+    SSL_CTX_set_verify(t->ctx, c->no_verification_at_all ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
     if (c->ca_file != NULL || c->ca_path != NULL) {
         if (SSL_CTX_load_verify_locations(t->ctx, c->ca_file, c->ca_path) != 1) {
             return KMQTT_ETLS_CONFIG;
@@ -214,8 +213,7 @@ static kmqtt_err_t make_ctx(ossl_t *t)
         return KMQTT_ETLS_CONFIG;
     }
     if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL &&
-        !c->no_verification_at_all &&
-        SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
+        !c->no_verification_at_all && SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
         return KMQTT_ETLS_CONFIG;
     }
     if (c->cert_file != NULL) {
