@@ -345,10 +345,11 @@ typedef struct kmqtt_client_options {
      *  - max_inflight bounds our unacknowledged QoS 1/2 publishes
      *    (kmqtt_publish: KMQTT_ELIMIT, or waits publish_block_ms), and
      *    max_subscriptions the handlers kept (kmqtt_subscribe: KMQTT_ELIMIT).
-     *  - Credentials: username and password are copied at create and wiped
-     *    (through a volatile pointer, so the compiler keeps the stores)
-     *    when the client is destroyed, as is the session buffer that held
-     *    the CONNECT packet. */
+     *  - Credentials: username, password and (5.0) the Authentication
+     *    Data are copied at create and wiped (kmqtt_mem_wipe, which the
+     *    compiler cannot drop) when the client is destroyed, as are the
+     *    session buffers the CONNECT and AUTH packets went through; the
+     *    buffer on_auth writes its answer into is wiped after each call. */
     size_t max_topic_len; /* default KMQTT_CFG_MAX_TOPIC_LEN (config.h); 0 = that */
 } kmqtt_client_options_t;
 

@@ -39,10 +39,7 @@ void tls_strfree(kmqtt_mem_t *m, char **s)
 {
     if (*s != NULL) {
         /* Key material may sit in key_pem: clear before returning it. */
-        volatile char *p = *s;
-        while (*p != '\0') {
-            *p++ = '\0';
-        }
+        kmqtt_mem_wipe(*s, strlen(*s));
         (void)kmqtt_mem_free(m, *s);
         *s = NULL;
     }

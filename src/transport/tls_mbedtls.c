@@ -530,7 +530,13 @@ static void free_all(mtls_t *t)
     mbedtls_x509_crt_free(&t->own);
     mbedtls_pk_free(&t->key);
     tls_conf_free(t->mem, &t->conf);
-    (void)kmqtt_mem_free(t->mem, t);
+    /* The DRBG state and the kept session (its master secret) sit in t;
+     * mbed TLS zeroes what it frees, this covers what it keeps inline. */
+    {
+        kmqtt_mem_t *m = t->mem;
+        kmqtt_mem_wipe(t, sizeof(*t));
+        (void)kmqtt_mem_free(m, t);
+    }
 }
 
 static void mtls_destroy(void *ctx)

@@ -510,6 +510,26 @@ int tool_parse_url(tool_opts_t *o, const char *raw)
     return TOOL_CONTINUE;
 }
 
+/* True if s points into o's URL buffer (a credential taken from -L). */
+static bool in_url_buf(const tool_opts_t *o, const char *s)
+{
+    return s != NULL && s >= o->url_buf && s < o->url_buf + sizeof o->url_buf;
+}
+
+void tool_forget_credentials(tool_opts_t *o)
+{
+    /* Only what the parser copied out of -L is ours to wipe; -u/-P point
+     * into argv. */
+    if (in_url_buf(o, o->password)) {
+        kmqtt_mem_wipe(o->url_buf + (o->password - o->url_buf), strlen(o->password));
+        o->password = NULL;
+    }
+    if (in_url_buf(o, o->username)) {
+        kmqtt_mem_wipe(o->url_buf + (o->username - o->url_buf), strlen(o->username));
+        o->username = NULL;
+    }
+}
+
 static int parse_version(tool_opts_t *o, const char *opt, const char *v)
 {
     if (strcmp(v, "311") == 0 || strcmp(v, "mqttv311") == 0) {
