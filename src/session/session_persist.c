@@ -26,7 +26,7 @@ void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id, co
  * after it (the store's CRC only says the bytes are the ones written, not
  * who wrote them): anything else could put a packet the application never
  * made on the wire. In 5.0 the topic must be in full (an alias belongs to
- * the connection that set it up, MQTT-3.3.2-10) and there must be no
+ * the connection that set it up, MQTT-3.3.2-7) and there must be no
  * Subscription Identifier (the server's to send, MQTT-3.3.4-6). */
 static bool restored_publish_ok(const kmqtt_session_t *s, uint16_t packet_id, const uint8_t *bytes,
                                 size_t len)

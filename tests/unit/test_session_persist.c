@@ -184,8 +184,8 @@ static void test_restore_decodes_every_record(void **state)
     assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 62 00 08 68 69"), KMQTT_ESTORE);
     /* Truncated: the remaining length says 9, 8 bytes follow. */
     assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 62 00 07 68"), KMQTT_ESTORE);
-    /* The remaining length cuts through the topic (MQTT-1.5.3: the string
-     * runs past the packet). */
+    /* The remaining length cuts through the topic (the string runs past
+     * the end of the packet). */
     assert_int_equal(restore_hex(t, "32 04 00 03 61 2f"), KMQTT_ESTORE);
     /* A wildcard in the topic name (MQTT-3.3.2-2), a bad remaining length. */
     assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 23 00 07 68 69"), KMQTT_ESTORE);
@@ -205,7 +205,7 @@ static void test_restore_decodes_every_record(void **state)
 /* In 5.0 the record is decoded as 5.0: a 3.1.1 PUBLISH (whose payload
  * would be read as a property length) is refused, and so is a PUBLISH that
  * names its topic by an alias: an alias belongs to the connection that set
- * it up (MQTT-3.3.2-10), the store keeps full topics. */
+ * it up (MQTT-3.3.2-7), the store keeps full topics. */
 static void test_restore_decodes_in_the_session_version(void **state)
 {
     ts_t *t = ts_new(KMQTT_V5);
