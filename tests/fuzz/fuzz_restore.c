@@ -259,6 +259,12 @@ static void clear_dir(void)
     closedir(d);
 }
 
+static void remove_dir(void)
+{
+    clear_dir();
+    (void)rmdir(g_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -269,6 +275,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         snprintf(g_dir, sizeof g_dir, "/tmp/kmqtt-fuzz-restore-XXXXXX");
         check(mkdtemp(g_dir) != NULL);
     }
+    atexit(remove_dir);
     return 0;
 }
 
