@@ -12,8 +12,8 @@
  * OpenSSL one also runs the stacks without TLS. One line per cell (BP ...),
  * then "bp: N passed, N failed".
  *
- *   bp_matrix_openssl [--stack tcp|ws|tls-openssl|wss-openssl] [--client threaded|nano]
- *                     [--buf 512|16384|65536] [--peer stall|slow] [--qos 0|1]
+ *   backpressure_matrix_openssl [--stack tcp|ws|tls-openssl|wss-openssl] [--client threaded|nano]
+ *                               [--buf 512|16384|65536] [--peer stall|slow] [--qos 0|1]
  *   KMQTT_BP_SEED=n   the stall points of a run (printed at its start)
  *   KMQTT_BP_COUNT=n  messages per cell (default 3000)
  */
@@ -250,7 +250,7 @@ static int usage(void)
 {
     size_t i;
     fprintf(stderr,
-            "usage: bp_matrix_%s [--stack NAME] [--client threaded|nano] "
+            "usage: backpressure_matrix_%s [--stack NAME] [--client threaded|nano] "
             "[--buf 512|16384|65536] [--peer stall|slow] [--qos 0|1]\nstacks:",
             BP_TLS_NAME);
     for (i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++)
