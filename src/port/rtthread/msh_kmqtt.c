@@ -26,6 +26,7 @@
 #include "kmqtt_rtthread.h"
 
 #ifdef RT_USING_NETDEV
+#include <netdev_ipaddr.h> /* netdev.h uses ip_addr_t without including it */
 #include <netdev.h>
 #endif
 
