@@ -79,13 +79,13 @@
 #endif
 
 /* The port: the background thread, and the registry behind msh `kmqtt`. */
-#ifdef PKG_KMQTT_THREAD_STACK_SIZE
+#if defined(PKG_KMQTT_THREAD_STACK_SIZE) && !defined(KMQTT_RTT_THREAD_STACK)
 #define KMQTT_RTT_THREAD_STACK PKG_KMQTT_THREAD_STACK_SIZE
 #endif
-#ifdef PKG_KMQTT_THREAD_PRIORITY
+#if defined(PKG_KMQTT_THREAD_PRIORITY) && !defined(KMQTT_RTT_THREAD_PRIO)
 #define KMQTT_RTT_THREAD_PRIO PKG_KMQTT_THREAD_PRIORITY
 #endif
-#ifdef PKG_KMQTT_MAX_CONTEXTS
+#if defined(PKG_KMQTT_MAX_CONTEXTS) && !defined(KMQTT_RTT_MAX_CONTEXTS)
 #define KMQTT_RTT_MAX_CONTEXTS PKG_KMQTT_MAX_CONTEXTS
 #endif
 
