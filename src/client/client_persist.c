@@ -357,7 +357,8 @@ size_t kc_persist_memory_size(const kmqtt_client_options_t *o)
     if (o == NULL || o->store == NULL)
         return 0;
     /* The same default as the client's options. */
-    return (o->tx_buffer_size != 0 ? o->tx_buffer_size : (size_t)KMQTT_CFG_TX_BUFFER_SIZE) + OUT_HDR;
+    return (o->tx_buffer_size != 0 ? o->tx_buffer_size : (size_t)KMQTT_CFG_TX_BUFFER_SIZE) +
+           OUT_HDR;
 }
 
 kmqtt_err_t kc_persist_setup(kmqtt_client_t *c)

@@ -142,7 +142,8 @@ static void test_cycle_line_reports_kmqtt_back_to_zero(void **state)
     (void)state;
     memset(&mc, 0, sizeof mc);
     assert_int_equal(kmqtt_mem_init(&parent, &mc), KMQTT_OK);
-    printf("--- msh />kmqtt_cycle 3 127.0.0.1 <port> (the kmqtt part; heap figures are the OS's)\n");
+    printf(
+        "--- msh />kmqtt_cycle 3 127.0.0.1 <port> (the kmqtt part; heap figures are the OS's)\n");
     for (i = 1; i <= 3; i++) {
         kmqtt_client_options_t o;
         kmqtt_client_t *c = NULL;

@@ -64,11 +64,11 @@ typedef enum kb_test_mode { KB_TEST_LWIP = 0, KB_TEST_AT5, KB_TEST_AT41 } kb_tes
 
 /* What the stand-in saw, for the test's assertions. */
 typedef struct kb_test_stats {
-    unsigned polls;             /* poll() calls */
-    unsigned empty_dontwait;    /* MSG_DONTWAIT recv with nothing to read (AT: a false error) */
-    unsigned sockets_open;      /* stream sockets open now */
-    unsigned chans_open;        /* wake pipes open now */
-    int last_blocking;          /* the transport's last note: 1 blocking, 0 not, -1 none */
+    unsigned polls;          /* poll() calls */
+    unsigned empty_dontwait; /* MSG_DONTWAIT recv with nothing to read (AT: a false error) */
+    unsigned sockets_open;   /* stream sockets open now */
+    unsigned chans_open;     /* wake pipes open now */
+    int last_blocking;       /* the transport's last note: 1 blocking, 0 not, -1 none */
 } kb_test_stats_t;
 
 extern kb_test_mode_t kb_test_mode;

@@ -55,8 +55,8 @@ static int readiness(int fd, unsigned want, int chan, uint32_t ms, unsigned *got
     *got = 0;
     if (fd >= 0) {
         p[count].fd = fd;
-        p[count].events = (short)(((want & EV_READ) != 0 ? POLLIN : 0) |
-                                  ((want & EV_WRITE) != 0 ? POLLOUT : 0));
+        p[count].events =
+            (short)(((want & EV_READ) != 0 ? POLLIN : 0) | ((want & EV_WRITE) != 0 ? POLLOUT : 0));
         p[count].revents = 0;
         count++;
     }

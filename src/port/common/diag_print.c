@@ -145,13 +145,14 @@ void kmqtt_diag_print_blocks(kmqtt_mem_t *m, kmqtt_diag_print_fn print, void *ct
     (void)kmqtt_mem_walk(m, one_block, &s);
 }
 
-void kmqtt_diag_cycle_line(char *out, size_t cap, unsigned cycle, unsigned cycles, const char *result,
-                           size_t heap_used, size_t heap_base, size_t heap_max, size_t kmqtt_bytes,
-                           size_t kmqtt_blocks)
+void kmqtt_diag_cycle_line(char *out, size_t cap, unsigned cycle, unsigned cycles,
+                           const char *result, size_t heap_used, size_t heap_base, size_t heap_max,
+                           size_t kmqtt_bytes, size_t kmqtt_blocks)
 {
     long delta = (long)heap_used - (long)heap_base;
 
-    snprintf(out, cap, "cycle %u/%u %s: heap used %lu B (%+ld B from before cycle 1), max %lu B; "
+    snprintf(out, cap,
+             "cycle %u/%u %s: heap used %lu B (%+ld B from before cycle 1), max %lu B; "
              "kmqtt %lu B in %lu blocks",
              cycle, cycles, result, (unsigned long)heap_used, delta, (unsigned long)heap_max,
              (unsigned long)kmqtt_bytes, (unsigned long)kmqtt_blocks);

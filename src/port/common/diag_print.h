@@ -27,17 +27,17 @@ typedef struct kmqtt_diag_os_line {
 
 typedef struct kmqtt_diag {
     unsigned index;
-    bool is_client;            /* client is filled (else a registered context) */
+    bool is_client; /* client is filled (else a registered context) */
     kmqtt_client_info_t client;
-    int socket;                /* -1: none open */
-    int wake_fd;               /* -1: none */
-    bool blocking;             /* the socket is blocking (AT socket) */
-    const char *server;        /* host:port of the open socket; NULL or "": none */
-    const char *thread;        /* NULL or "": none */
-    const char *os_name;       /* whose heap os[] is: "RT-Thread" */
+    int socket;          /* -1: none open */
+    int wake_fd;         /* -1: none */
+    bool blocking;       /* the socket is blocking (AT socket) */
+    const char *server;  /* host:port of the open socket; NULL or "": none */
+    const char *thread;  /* NULL or "": none */
+    const char *os_name; /* whose heap os[] is: "RT-Thread" */
     kmqtt_diag_os_line_t os[KMQTT_DIAG_OS_LINES];
     size_t os_count;
-    size_t os_peak;            /* highest sum of os[] */
+    size_t os_peak; /* highest sum of os[] */
     /* from kmqtt_diag_snapshot_mem */
     kmqtt_mem_stats_t mem;
     kmqtt_mem_tag_stats_t tags[KMQTT_MEM_MAX_TAGS];
@@ -62,9 +62,9 @@ void kmqtt_diag_print_blocks(kmqtt_mem_t *m, kmqtt_diag_print_fn print, void *ct
  * and its difference from heap_base (before the first cycle), its highest
  * use, and kmqtt's bytes and blocks in the context the cycles' clients took
  * their memory from (0 and 0 once every client is gone). */
-void kmqtt_diag_cycle_line(char *out, size_t cap, unsigned cycle, unsigned cycles, const char *result,
-                           size_t heap_used, size_t heap_base, size_t heap_max, size_t kmqtt_bytes,
-                           size_t kmqtt_blocks);
+void kmqtt_diag_cycle_line(char *out, size_t cap, unsigned cycle, unsigned cycles,
+                           const char *result, size_t heap_used, size_t heap_base, size_t heap_max,
+                           size_t kmqtt_bytes, size_t kmqtt_blocks);
 
 const char *kmqtt_diag_state_name(kmqtt_conn_state_t s);
 

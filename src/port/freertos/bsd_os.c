@@ -78,7 +78,8 @@ int kb_chan_open(kmqtt_bsd_os_t *os, kmqtt_mem_t *m)
     os->wake_rx = lwip_socket(AF_INET, SOCK_DGRAM, 0);
     os->wake_tx = lwip_socket(AF_INET, SOCK_DGRAM, 0);
     if (os->wake_rx < 0 || os->wake_tx < 0 ||
-        lwip_bind(os->wake_rx, (const struct sockaddr *)&os->wake_addr, sizeof os->wake_addr) != 0 ||
+        lwip_bind(os->wake_rx, (const struct sockaddr *)&os->wake_addr, sizeof os->wake_addr) !=
+            0 ||
         lwip_getsockname(os->wake_rx, (struct sockaddr *)&os->wake_addr, &len) != 0 ||
         set_nonblock(os->wake_rx) != 0 || set_nonblock(os->wake_tx) != 0) {
         kb_chan_close(os, m);

@@ -46,8 +46,8 @@ bool kb_flag_take(kmqtt_bsd_os_t *os, uint32_t ms)
 {
     rt_uint32_t got = 0;
 
-    return rt_event_recv(&os->flag, 1u, RT_EVENT_FLAG_OR | RT_EVENT_FLAG_CLEAR,
-                         kmqtt_rtt_ticks(ms), &got) == RT_EOK;
+    return rt_event_recv(&os->flag, 1u, RT_EVENT_FLAG_OR | RT_EVENT_FLAG_CLEAR, kmqtt_rtt_ticks(ms),
+                         &got) == RT_EOK;
 }
 
 void kb_lock(kmqtt_bsd_os_t *os)
@@ -65,7 +65,8 @@ void kb_unlock(kmqtt_bsd_os_t *os)
 /* What RT-Thread's heap holds for one pipe: the device and its ring buffer
  * (the DFS descriptors come from DFS's own table). */
 #define PIPE_HEAP_BYTES                                                                            \
-    (sizeof(rt_pipe_t) + sizeof(struct rt_ringbuffer) + RT_ALIGN_DOWN(KMQTT_RTT_PIPE_SIZE, RT_ALIGN_SIZE))
+    (sizeof(rt_pipe_t) + sizeof(struct rt_ringbuffer) +                                            \
+     RT_ALIGN_DOWN(KMQTT_RTT_PIPE_SIZE, RT_ALIGN_SIZE))
 
 /* A device name no other device has, within RT_NAME_MAX: "kq" and a
  * counter in hex, skipping names in use. */

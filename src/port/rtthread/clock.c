@@ -23,14 +23,17 @@ static uint64_t total_ticks; /* since boot (last_tick starts at 0); never wraps 
 
 #if (defined(RT_VERSION_MAJOR) && RT_VERSION_MAJOR >= 5) || defined(RT_USING_SMP)
 #ifndef RT_SPINLOCK_INIT
-#define RT_SPINLOCK_INIT {0}
+#define RT_SPINLOCK_INIT                                                                           \
+    {                                                                                              \
+        0                                                                                          \
+    }
 #endif
 static struct rt_spinlock clock_lock = RT_SPINLOCK_INIT;
-#define CLOCK_LOCK()       rt_spin_lock_irqsave(&clock_lock)
-#define CLOCK_UNLOCK(lvl)  rt_spin_unlock_irqrestore(&clock_lock, (lvl))
+#define CLOCK_LOCK()      rt_spin_lock_irqsave(&clock_lock)
+#define CLOCK_UNLOCK(lvl) rt_spin_unlock_irqrestore(&clock_lock, (lvl))
 #else
-#define CLOCK_LOCK()       rt_hw_interrupt_disable()
-#define CLOCK_UNLOCK(lvl)  rt_hw_interrupt_enable(lvl)
+#define CLOCK_LOCK()      rt_hw_interrupt_disable()
+#define CLOCK_UNLOCK(lvl) rt_hw_interrupt_enable(lvl)
 #endif
 
 uint64_t kmqtt_port_now_ms(void)

@@ -88,8 +88,7 @@ typedef struct kmqtt_rtthread_info {
  * context is listed too once the application registers it:
  * kmqtt_port_mem_register(&mem, NULL) after kmqtt_mem_init and
  * kmqtt_port_mem_unregister(&mem) before the context goes. */
-size_t kmqtt_rtthread_foreach(void (*fn)(void *ctx, const kmqtt_rtthread_info_t *info),
-                              void *ctx);
+size_t kmqtt_rtthread_foreach(void (*fn)(void *ctx, const kmqtt_rtthread_info_t *info), void *ctx);
 
 /* Optional: watches a netdev's status (RT_USING_NETDEV) and calls fn(arg,
  * up) from the netdev's callback when it goes up (internet up) or down, so

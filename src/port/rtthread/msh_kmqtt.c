@@ -162,8 +162,8 @@ static const char *cycle_once(kmqtt_mem_t *parent, const char *host, uint16_t po
 
 static int kmqtt_cycle(int argc, char **argv)
 {
-    static const kmqtt_mem_config_t mc = {&kmqtt_rtthread_heap, false, RT_NULL, RT_NULL,
-                                          RT_NULL, RT_NULL, RT_NULL};
+    static const kmqtt_mem_config_t mc = {
+        &kmqtt_rtthread_heap, false, RT_NULL, RT_NULL, RT_NULL, RT_NULL, RT_NULL};
     kmqtt_mem_t parent;
     kmqtt_mem_stats_t st;
     rt_size_t total = 0, used = 0, max_used = 0, base = 0;
@@ -218,8 +218,10 @@ static int kmqtt_cycle(int argc, char **argv)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-function-type"
 #endif
-MSH_CMD_EXPORT_ALIAS(kmqtt_cmd, kmqtt, kmqtt clients: state socket thread heap by tag; -v live blocks);
-MSH_CMD_EXPORT(kmqtt_cycle, kmqtt_cycle N host [port [netdev]]: connect publish disconnect cycles);
+MSH_CMD_EXPORT_ALIAS(kmqtt_cmd, kmqtt, kmqtt clients
+                     : state socket thread heap by tag;
+                     - v live blocks);
+MSH_CMD_EXPORT(kmqtt_cycle, kmqtt_cycle N host[port[netdev]] : connect publish disconnect cycles);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif

@@ -91,8 +91,7 @@ void kmqtt_port_mem_unregister(kmqtt_mem_t *m)
     reg_give();
 }
 
-size_t kmqtt_rtthread_foreach(void (*fn)(void *ctx, const kmqtt_rtthread_info_t *info),
-                              void *ctx)
+size_t kmqtt_rtthread_foreach(void (*fn)(void *ctx, const kmqtt_rtthread_info_t *info), void *ctx)
 {
     size_t i, n = 0;
 
@@ -140,8 +139,8 @@ void kmqtt_rtt_registry_heap(kmqtt_mem_t *m, kmqtt_rtthread_heap_kind_t kind, lo
     reg_give();
 }
 
-void kmqtt_rtt_registry_socket(kmqtt_mem_t *m, int fd, int chan, const char *host,
-                               uint16_t port, bool blocking)
+void kmqtt_rtt_registry_socket(kmqtt_mem_t *m, int fd, int chan, const char *host, uint16_t port,
+                               bool blocking)
 {
     reg_entry_t *e;
 

@@ -18,8 +18,8 @@ rt_int32_t kmqtt_rtt_ticks(uint32_t ms);
 void kmqtt_rtt_registry_heap(kmqtt_mem_t *m, kmqtt_rtthread_heap_kind_t kind, long delta);
 /* The transport of m opened fd (and the wake channel chan) to host:port, or
  * closed it (fd -1). */
-void kmqtt_rtt_registry_socket(kmqtt_mem_t *m, int fd, int chan, const char *host,
-                               uint16_t port, bool blocking);
+void kmqtt_rtt_registry_socket(kmqtt_mem_t *m, int fd, int chan, const char *host, uint16_t port,
+                               bool blocking);
 /* The background thread of m is called name (NULL: it ended). */
 void kmqtt_rtt_registry_thread(kmqtt_mem_t *m, const char *name);
 
