@@ -64,8 +64,9 @@ void kmqtt_diag_print(const kmqtt_diag_t *d, kmqtt_diag_print_fn print, void *ct
         if (any_server)
             snprintf(line, sizeof line, "  server  %s", d->server);
         else
-            snprintf(line, sizeof line, "  server  %s:%u (not connected)",
-                     d->client.host != NULL ? d->client.host : "?", (unsigned)d->client.port);
+            snprintf(line, sizeof line, "  server  %s:%u%s",
+                     d->client.host != NULL ? d->client.host : "?", (unsigned)d->client.port,
+                     d->client.state == KMQTT_STATE_CONNECTED ? "" : " (not connected)");
         print(ctx, line);
     } else {
         snprintf(line, sizeof line, "kmqtt %u: memory context (nano client or application)%s%s",

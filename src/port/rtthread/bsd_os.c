@@ -80,9 +80,11 @@ static bool pipe_name(char *out)
     if (digits > 8)
         digits = 8;
     for (tries = 0; tries < 16; tries++) {
+        rt_base_t level = kmqtt_rtt_spin_take();
         rt_uint32_t n = next++;
         size_t i;
 
+        kmqtt_rtt_spin_give(level);
         out[0] = 'k';
         out[1] = 'q';
         for (i = 0; i < digits; i++)

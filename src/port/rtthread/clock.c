@@ -17,6 +17,7 @@
 
 #include "kmqtt/port.h"
 #include "kmqtt_rtthread.h"
+#include "rtt_internal.h"
 
 static rt_tick_t last_tick;
 static uint64_t total_ticks; /* since boot (last_tick starts at 0); never wraps */
@@ -35,6 +36,16 @@ static struct rt_spinlock clock_lock = RT_SPINLOCK_INIT;
 #define CLOCK_LOCK()      rt_hw_interrupt_disable()
 #define CLOCK_UNLOCK(lvl) rt_hw_interrupt_enable(lvl)
 #endif
+
+rt_base_t kmqtt_rtt_spin_take(void)
+{
+    return CLOCK_LOCK();
+}
+
+void kmqtt_rtt_spin_give(rt_base_t level)
+{
+    CLOCK_UNLOCK(level);
+}
 
 uint64_t kmqtt_port_now_ms(void)
 {

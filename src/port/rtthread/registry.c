@@ -26,14 +26,14 @@ static volatile bool reg_ready;
 static void reg_take(void)
 {
     if (!reg_ready) {
-        /* The scheduler lock makes the first use single: two first
-         * clients cannot both initialise the mutex. */
-        rt_enter_critical();
+        /* The port's spinlock makes the first use single, on every core:
+         * two first clients cannot both initialise the mutex. */
+        rt_base_t level = kmqtt_rtt_spin_take();
         if (!reg_ready) {
             (void)rt_mutex_init(&reg_lock, "kmqttr", RT_IPC_FLAG_PRIO);
             reg_ready = true;
         }
-        rt_exit_critical();
+        kmqtt_rtt_spin_give(level);
     }
     (void)rt_mutex_take(&reg_lock, RT_WAITING_FOREVER);
 }

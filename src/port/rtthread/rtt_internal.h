@@ -13,6 +13,11 @@
  * least one tick otherwise, capped below the kernel's "forever". */
 rt_int32_t kmqtt_rtt_ticks(uint32_t ms);
 
+/* The port's spinlock with interrupts off (clock.c): short sections only,
+ * SMP-safe where rt_enter_critical is not. */
+rt_base_t kmqtt_rtt_spin_take(void);
+void kmqtt_rtt_spin_give(rt_base_t level);
+
 /* RT-Thread heap spent for the context m (registered or not: then nothing
  * is recorded) changes by delta bytes of the given kind. */
 void kmqtt_rtt_registry_heap(kmqtt_mem_t *m, kmqtt_rtthread_heap_kind_t kind, long delta);

@@ -55,10 +55,10 @@ static void thread_name(char *out)
     for (tries = 0; tries < 16; tries++) {
         rt_uint32_t n;
         size_t i;
+        rt_base_t level = kmqtt_rtt_spin_take();
 
-        rt_enter_critical();
         n = next++;
-        rt_exit_critical();
+        kmqtt_rtt_spin_give(level);
         memcpy(out, "kmq", 3);
         for (i = 0; i < digits; i++)
             out[3 + digits - 1 - i] = hex[(n >> (4 * i)) & 15u];
