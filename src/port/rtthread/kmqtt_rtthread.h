@@ -87,7 +87,8 @@ typedef struct kmqtt_rtthread_info {
  * context. Returns the number of contexts. Blocks briefly. A nano client's
  * context is listed too once the application registers it:
  * kmqtt_port_mem_register(&mem, NULL) after kmqtt_mem_init and
- * kmqtt_port_mem_unregister(&mem) before the context goes. */
+ * kmqtt_port_mem_unregister(&mem) before the context goes. The guard must be
+ * NULL there: a guard marks the context as a full client's. */
 size_t kmqtt_rtthread_foreach(void (*fn)(void *ctx, const kmqtt_rtthread_info_t *info), void *ctx);
 
 /* Optional: watches a netdev's status (RT_USING_NETDEV) and calls fn(arg,
