@@ -162,8 +162,7 @@ static const char *cycle_once(kmqtt_mem_t *parent, const char *host, uint16_t po
 
 static int kmqtt_cycle(int argc, char **argv)
 {
-    static const kmqtt_mem_config_t mc = {
-        &kmqtt_rtthread_heap, false, RT_NULL, RT_NULL, RT_NULL, RT_NULL, RT_NULL};
+    static const kmqtt_mem_config_t mc = {.backend = &kmqtt_rtthread_heap};
     kmqtt_mem_t parent;
     kmqtt_mem_stats_t st;
     rt_size_t total = 0, used = 0, max_used = 0, base = 0;
