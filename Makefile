@@ -12,12 +12,17 @@
 #   make size     cross-compile the core for Cortex-M4/M0+ (5.0 and 3.1.1-only) and print its
 #                 footprint, a minimal linked app, sizeof the client and its default heap
 #   make install  install headers and libraries under PREFIX
+#   make check-rtthread RTT_ROOT=<rt-thread tree> [MBEDTLS_ROOT=<mbedtls package>]
+#                 compile the RT-Thread package in every configuration (full/nano,
+#                 lwIP/AT sockets, with/without TLS) against a real RT-Thread tree
+#                 with -Werror (docs/port-rtthread.md says where to get the trees)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install clean
+.PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install clean \
+	check-rtthread
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -80,6 +85,11 @@ fuzz: deps
 
 size: deps
 	@sh scripts/size.sh build/size
+
+check-rtthread:
+	@if [ -z "$(RTT_ROOT)" ]; then echo "usage: make check-rtthread RTT_ROOT=<rt-thread tree> [MBEDTLS_ROOT=<mbedtls package>]" >&2; exit 2; fi
+	@sh scripts/deps.sh rtthread
+	/usr/bin/python3 scripts/rtthread_tree_check.py "$(RTT_ROOT)" "$(MBEDTLS_ROOT)"
 
 install: all
 	cmake --install build --prefix $(PREFIX)

@@ -192,11 +192,14 @@ typedef struct kmqtt_client_options {
     uint8_t will_qos;
     bool will_retain;
 
-    size_t rx_buffer_size;       /* largest incoming packet; default 4096 */
-    size_t tx_buffer_size;       /* default 4096 */
-    size_t store_size;           /* bytes kept for unacked QoS 1/2 messages; default 8192 */
-    uint16_t max_inflight;       /* default 20 */
-    uint16_t max_subscriptions;  /* handlers kept; default 32 */
+    /* The defaults of these five are KMQTT_CFG_RX_BUFFER_SIZE, _TX_BUFFER_SIZE,
+     * _STORE_SIZE, _MAX_INFLIGHT and _MAX_SUBSCRIPTIONS (kmqtt/config.h: 4096,
+     * 4096, 8192, 20, 32 unless the firmware's configuration says otherwise). */
+    size_t rx_buffer_size;       /* largest incoming packet */
+    size_t tx_buffer_size;
+    size_t store_size;           /* bytes kept for unacked QoS 1/2 messages */
+    uint16_t max_inflight;
+    uint16_t max_subscriptions;  /* handlers kept */
     uint32_t connect_timeout_ms; /* TCP connect + CONNACK; default 10000 */
     uint32_t publish_block_ms;   /* how long kmqtt_publish waits for room in a full
                                     window (0 = return KMQTT_ELIMIT at once); default 0 */
@@ -503,6 +506,26 @@ kmqtt_err_t kmqtt_start(kmqtt_client_t *c);
 
 /* The client's own accounting context (statistics, live blocks). */
 kmqtt_mem_t *kmqtt_client_mem(kmqtt_client_t *c);
+
+/* What a console command shows of a client (RT-Thread msh `kmqtt`). The
+ * strings point into the client and stay valid until it is destroyed. */
+typedef struct kmqtt_client_info {
+    const char *client_id; /* as sent in CONNECT (generated when none was given) */
+    kmqtt_conn_state_t state;
+    const char *host; /* the broker of the current, or else the next, attempt */
+    uint16_t port;
+    kmqtt_version_t version;
+    bool background; /* the kmqtt_start thread runs */
+} kmqtt_client_info_t;
+
+/* Fills *out under the client's lock. Returns KMQTT_OK or KMQTT_EINVAL.
+ * Blocks while another thread holds the lock. */
+kmqtt_err_t kmqtt_client_info(kmqtt_client_t *c, kmqtt_client_info_t *out);
+
+/* The client whose own context is m: m must be one the client announced
+ * through kmqtt_port_mem_register (the port's diagnostics registry); any
+ * other m gives an invalid pointer. Never blocks. */
+kmqtt_client_t *kmqtt_client_from_mem(kmqtt_mem_t *m);
 
 /* Store and forward: like kmqtt_publish, and *seq (may be NULL) gets the
  * queue sequence number when the message was queued (0 when it went

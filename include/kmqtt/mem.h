@@ -155,6 +155,11 @@ kmqtt_err_t kmqtt_mem_get_tag_stats(const kmqtt_mem_t *m, const char *tag,
                                     kmqtt_mem_tag_stats_t *out);
 
 /* Restarts the peak at the current use, e.g. after start-up. */
+/* Copies the statistics of every tag (at most cap, in the order the tags
+ * first appeared) into out; returns how many tags the context has. For a
+ * console's table. Never blocks beyond the context's lock. */
+size_t kmqtt_mem_get_all_tag_stats(const kmqtt_mem_t *m, kmqtt_mem_tag_stats_t *out, size_t cap);
+
 void kmqtt_mem_reset_peak(kmqtt_mem_t *m);
 
 /* Debug mode: calls fn for each live block, oldest first, and returns the

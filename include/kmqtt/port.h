@@ -85,7 +85,7 @@ size_t kmqtt_port_tcp_size(void);
 /* The client announces its accounting context at create (guard: the mutex
  * under which the client uses it) and withdraws it at destroy, so a port's
  * console command can list every client's memory (RT-Thread: msh
- * `kmqtt_mem`). Neither may allocate; a port without such a command makes
+ * `kmqtt`). Neither may allocate; a port without such a command makes
  * both do nothing. */
 void kmqtt_port_mem_register(kmqtt_mem_t *m, kmqtt_port_mutex_t *guard);
 void kmqtt_port_mem_unregister(kmqtt_mem_t *m);

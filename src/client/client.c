@@ -42,11 +42,11 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->version = KMQTT_V311;
     o->keepalive_s = 60;
     o->clean_session = true;
-    o->rx_buffer_size = 4096;
-    o->tx_buffer_size = 4096;
-    o->store_size = 8192;
-    o->max_inflight = 20;
-    o->max_subscriptions = 32;
+    o->rx_buffer_size = KMQTT_CFG_RX_BUFFER_SIZE;
+    o->tx_buffer_size = KMQTT_CFG_TX_BUFFER_SIZE;
+    o->store_size = KMQTT_CFG_STORE_SIZE;
+    o->max_inflight = KMQTT_CFG_MAX_INFLIGHT;
+    o->max_subscriptions = KMQTT_CFG_MAX_SUBSCRIPTIONS;
     o->max_filter_len = KMQTT_CFG_MAX_FILTER_LEN;
     o->connect_timeout_ms = 10000;
     o->reconnect_min_ms = 500;
@@ -65,15 +65,15 @@ static void options_resolve(const kmqtt_client_options_t *in, kmqtt_client_optio
     if ((int)o->version == 0)
         o->version = KMQTT_V311;
     if (o->rx_buffer_size == 0)
-        o->rx_buffer_size = 4096;
+        o->rx_buffer_size = KMQTT_CFG_RX_BUFFER_SIZE;
     if (o->tx_buffer_size == 0)
-        o->tx_buffer_size = 4096;
+        o->tx_buffer_size = KMQTT_CFG_TX_BUFFER_SIZE;
     if (o->store_size == 0)
-        o->store_size = 8192;
+        o->store_size = KMQTT_CFG_STORE_SIZE;
     if (o->max_inflight == 0)
-        o->max_inflight = 20;
+        o->max_inflight = KMQTT_CFG_MAX_INFLIGHT;
     if (o->max_subscriptions == 0)
-        o->max_subscriptions = 32;
+        o->max_subscriptions = KMQTT_CFG_MAX_SUBSCRIPTIONS;
     if (o->max_topic_len == 0)
         o->max_topic_len = KMQTT_CFG_MAX_TOPIC_LEN;
     if (o->connect_timeout_ms == 0)

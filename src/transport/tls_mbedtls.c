@@ -602,6 +602,19 @@ static long mtls_recv(void *ctx, void *buf, size_t len)
     return t->fatal != KMQTT_OK ? t->fatal : sticky(t, recv_raw(ctx, buf, len));
 }
 
+/* Decrypted or buffered bytes the socket will not announce again.
+ * mbedtls_ssl_check_pending came with mbedTLS 2.10 (RT-Thread's mbedtls
+ * package is 2.7.10); before it, only decrypted bytes can be asked for, and
+ * 2.7 reads no further from the socket than the record it decrypts. */
+static bool pending(mtls_t *t)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x020A0000
+    return mbedtls_ssl_check_pending(&t->ssl) != 0;
+#else
+    return mbedtls_ssl_get_bytes_avail(&t->ssl) > 0;
+#endif
+}
+
 static kmqtt_err_t mtls_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
 {
     mtls_t *t = ctx;
@@ -609,7 +622,7 @@ static kmqtt_err_t mtls_wait(void *ctx, unsigned events, uint32_t timeout_ms, un
         return t->lower.wait(t->lower.ctx, events, timeout_ms, ready);
     }
     /* Records read but not processed would never wake the socket. */
-    if ((events & KMQTT_WAIT_READ) && mbedtls_ssl_check_pending(&t->ssl)) {
+    if ((events & KMQTT_WAIT_READ) && pending(t)) {
         *ready = KMQTT_WAIT_READ;
         return KMQTT_OK;
     }
