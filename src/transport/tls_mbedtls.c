@@ -496,6 +496,21 @@ static int flush_own(mtls_t *t)
     return mbedtls_ssl_write(&t->ssl, none, 0);
 }
 
+/* The most plaintext one record of ours may carry. The function came with
+ * mbedTLS 2.13; RT-Thread's mbedtls package (2.7) caps a write at the
+ * negotiated maximum fragment length, else MBEDTLS_SSL_MAX_CONTENT_LEN. */
+static int max_payload(const mtls_t *t)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x020D0000
+    return mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+#elif defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+    return (int)mbedtls_ssl_get_max_frag_len(&t->ssl);
+#else
+    (void)t;
+    return MBEDTLS_SSL_MAX_CONTENT_LEN;
+#endif
+}
+
 static long send_raw(void *ctx, const void *buf, size_t len)
 {
     mtls_t *t = ctx;
@@ -525,7 +540,7 @@ static long send_raw(void *ctx, const void *buf, size_t len)
     } else {
         ret = flush_own(t);
         if (ret == 0) {
-            ret = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+            ret = max_payload(t);
             if (ret <= 0) {
                 return KMQTT_ETLS;
             }
