@@ -10,13 +10,19 @@
 #   make fuzz     run the libFuzzer harnesses, FUZZ_SECONDS in all split between them (clang)
 #   make size     cross-compile the core for Cortex-M4/M0+ (5.0 and 3.1.1-only) and print its
 #                 footprint, a minimal linked app, sizeof the client and its default heap
-#   make install  install headers and libraries under PREFIX
+#   make install  install the library, headers, tools, man pages, kmqtt.pc and the CMake
+#                 package under PREFIX (default /usr/local)
+#   make docs     the HTML API reference from include/kmqtt/*.h in build/docs/html; fails on
+#                 any undocumented public symbol
+#   make deb      Debian packages libkmqtt0, libkmqtt-dev, kmqtt-clients in build/deb, checked
+#                 with lintian and installed into an empty root (needs root)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install clean
+.PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install \
+	docs deb clean
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -70,6 +76,15 @@ size: deps
 
 install: all
 	cmake --install build --prefix $(PREFIX)
+
+docs:
+	@sh scripts/deps.sh docs
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build build --target docs
+
+deb:
+	@sh scripts/deps.sh deb
+	@JOBS=$(JOBS) sh scripts/deb.sh build/deb
 
 clean:
 	rm -rf build

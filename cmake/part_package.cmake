@@ -25,7 +25,8 @@ set_tests_properties(package.install PROPERTIES LABELS "package;integration" TIM
 if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
   add_test(NAME package.abi
            COMMAND sh ${PROJECT_SOURCE_DIR}/scripts/check_abi.sh ${CMAKE_C_COMPILER}
-                   $<TARGET_FILE:kmqtt_shared> ${PROJECT_SOURCE_DIR}/include ${KMQTT_ABI})
+                   $<TARGET_FILE:kmqtt_shared> ${PROJECT_SOURCE_DIR}/include ${KMQTT_ABI}
+                   ${PROJECT_SOURCE_DIR}/debian/libkmqtt${KMQTT_ABI}.symbols)
   set_tests_properties(package.abi PROPERTIES LABELS package TIMEOUT 60)
 endif()
 

@@ -4,15 +4,18 @@
 #   - it exports exactly the functions include/kmqtt/*.h declare (as gcc sees
 #     them, -aux-info), except port_lwip.h's, which an lwIP application
 #     defines; nothing internal leaks, nothing declared is missing, and it
-#     exports no data.
+#     exports no data;
+#   - debian/libkmqtt<abi>.symbols (the Debian package's record of the ABI)
+#     lists exactly the exported functions, under libkmqtt.so.<abi>.
 # A failure here means a change to src/libkmqtt.map, to the headers, or a
 # function declared and never built. docs/versioning.md says when <abi> must
-# change. Run as: sh check_abi.sh <gcc> <libkmqtt.so> <include dir> <abi>
+# change. Run as: sh check_abi.sh <gcc> <libkmqtt.so> <include dir> <abi> [symbols file]
 set -u
 CC=$1
 LIB=$2
 INC=$(cd "$3" && pwd)
 ABI=$4
+SYMBOLS=${5:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kmqtt-abi.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -62,5 +65,29 @@ if [ -s "$tmp/data" ]; then
     fails=$((fails + 1))
 else
     echo "ok - no data symbols exported"
+fi
+if [ -n "$SYMBOLS" ]; then
+    if [ ! -f "$SYMBOLS" ]; then
+        echo "FAIL - $SYMBOLS is missing: KMQTT_ABI $ABI needs debian/libkmqtt$ABI.symbols"
+        fails=$((fails + 1))
+    else
+        head=$(grep -v '^#' "$SYMBOLS" | head -1)
+        if [ "$head" = "libkmqtt.so.$ABI libkmqtt$ABI #MINVER#" ]; then
+            echo "ok - $(basename "$SYMBOLS") is for libkmqtt.so.$ABI, package libkmqtt$ABI"
+        else
+            echo "FAIL - $(basename "$SYMBOLS") starts '$head'"
+            fails=$((fails + 1))
+        fi
+        sed -n 's/^ \(kmqtt_[a-z0-9_]*\)@Base .*/\1/p' "$SYMBOLS" | sort -u >"$tmp/symbols"
+        gone=$(comm -13 "$tmp/exported" "$tmp/symbols" | tr '\n' ' ')
+        new=$(comm -23 "$tmp/exported" "$tmp/symbols" | tr '\n' ' ')
+        if [ -z "$gone$new" ]; then
+            echo "ok - $(basename "$SYMBOLS") lists exactly the exported functions"
+        else
+            [ -n "$gone" ] && echo "FAIL - in $(basename "$SYMBOLS") but no longer exported: $gone(an ABI break: docs/versioning.md)"
+            [ -n "$new" ] && echo "FAIL - exported but not in $(basename "$SYMBOLS"): $new(add ' NAME@Base VERSION' lines)"
+            fails=$((fails + 1))
+        fi
+    fi
 fi
 exit $fails
