@@ -77,10 +77,13 @@ size: deps
 install: all
 	cmake --install build --prefix $(PREFIX)
 
+# Its own small configuration (no tests, no tools: only doxygen is needed); the
+# reference lands in build/docs/html, where make test's docs.api test puts it too.
 docs:
 	@sh scripts/deps.sh docs
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
-	cmake --build build --target docs
+	cmake -S . -B build/docs-config -DKMQTT_BUILD_TESTS=OFF -DKMQTT_BUILD_TOOLS=OFF \
+		-DKMQTT_DOCS_DIR=$(CURDIR)/build/docs
+	cmake --build build/docs-config --target docs
 
 deb:
 	@sh scripts/deps.sh deb
