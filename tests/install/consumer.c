@@ -111,8 +111,8 @@ int main(int argc, char **argv)
         fail("connect", e);
     } else if ((e = kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL)) != KMQTT_OK) {
         fail("subscribe", e);
-    } else if ((e = kmqtt_publish(c, sub.filter, url, strlen(url) < 60 ? strlen(url) : 60, 1,
-                                  false, &id)) != KMQTT_OK) {
+    } else if ((e = kmqtt_publish(c, sub.filter, url, strlen(url) < 60 ? strlen(url) : 60, 1, false,
+                                  &id)) != KMQTT_OK) {
         fail("publish", e);
     } else if ((e = kmqtt_publish_wait(c, id, WAIT_MS, NULL)) != KMQTT_OK) {
         fail("PUBACK", e);
