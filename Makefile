@@ -74,8 +74,14 @@ fuzz: deps
 size: deps
 	@sh scripts/size.sh build/size
 
-install: all
-	cmake --install build --prefix $(PREFIX)
+# A configuration of its own without the tests, so a user needs only a compiler,
+# CMake and libssl-dev (deps.sh install), not the test suite's packages.
+install:
+	@sh scripts/deps.sh install
+	cmake -S . -B build/release -DKMQTT_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build build/release -j$(JOBS)
+	cmake --install build/release --prefix $(PREFIX)
 
 # Its own small configuration (no tests, no tools: only doxygen is needed); the
 # reference lands in build/docs/html, where make test's docs.api test puts it too.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Checks for the Debian packages kmqtt needs to build and test (and, with the
-# argument "bench", to benchmark; "docs" for make docs; "deb" for make deb).
+# argument "bench", to benchmark; "docs", "install", "deb" for those targets).
 # Installs the
 # missing ones when run as root with apt; otherwise prints the one command
 # that does and fails.
@@ -15,6 +15,8 @@ case "${1:-}" in
 # make bench also builds the peers it compares against.
 bench) PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev" ;;
 docs) PACKAGES="cmake make gcc doxygen" ;;
+# make install: the library with TLS over OpenSSL, and the tools.
+install) PACKAGES="cmake make gcc libssl-dev" ;;
 # make deb: the package build (debhelper), lintian, and what its test of the
 # packages in an empty root runs (a TLS broker, a compiler, pkg-config).
 deb) PACKAGES="cmake make gcc dpkg-dev debhelper lintian libssl-dev openssl mosquitto pkg-config" ;;
