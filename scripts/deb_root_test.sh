@@ -79,6 +79,7 @@ if ! dpkg --root="$R" --log="$tmp/dpkg.log" -i "$DEBS"/libkmqtt0_*.deb \
     exit 1
 fi
 kt_init "$R/usr/bin" # the tools must be where kmqtt-clients put them
+kt_plan 15
 rm -rf "$KT_TMP"
 KT_TMP=$tmp # removed by kt_cleanup
 KT_OUT_FILE=$tmp/out

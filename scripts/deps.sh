@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="cmake make gcc clang libclang-rt-14-dev libcmocka-dev mosquitto mosquitto-clients \
 gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev iproute2 qemu-system-arm \
-libssl-dev libmbedtls-dev openssl pkg-config doxygen man-db"
+libssl-dev libmbedtls-dev openssl libxml2-utils python3 pkg-config doxygen man-db"
 # pkg-config, doxygen and man-db are for make test's package.install,
 # docs.api and man.* tests (doxygen is also all make docs needs).
 case "${1:-}" in

@@ -41,7 +41,8 @@ typedef struct kmqtt_tls_options {
     /** Trust: ca_file (PEM bundle), ca_path (directory of hashed PEMs) or
      * ca_pem (PEM text in memory, for devices without a file system). All
      * NULL: the system store on Linux (OpenSSL); with mbedTLS, which has no
-     * system store, create fails with KMQTT_ETLS_CONFIG (unless insecure). */
+     * system store, create fails with KMQTT_ETLS_CONFIG (unless
+     * no_verification_at_all). */
     const char *ca_file;
     const char *ca_path; /**< directory of hashed PEM CA certificates (see ca_file) */
     const char *ca_pem;  /**< CA certificates as PEM text (see ca_file) */
@@ -59,16 +60,24 @@ typedef struct kmqtt_tls_options {
     /** KMQTT_TLS_1_3 with mbedTLS 2.28 (no TLS 1.3 client): create fails
      * with KMQTT_EUNSUPPORTED. */
     kmqtt_tls_version_t min_version;
-    /** true skips certificate and host name verification. Never the default;
-     * the tools print a warning when it is on. */
-    bool insecure;
+    /** true skips only the host name check (the certificate may name another
+     * host); the chain is still verified against the trust above, and its
+     * dates. What mosquitto_pub's --insecure and mosquitto_tls_insecure_set
+     * do, and what the tools' --insecure does. Never the default. */
+    bool skip_host_name_check;
+    /** true verifies nothing: any certificate from anyone is accepted (chain,
+     * dates and host name unchecked), so anyone on the path can read and
+     * change the traffic. For a throwaway test broker only; the tools turn
+     * it on only with --tls-no-verify-at-all, and warn. Never the default. */
+    bool no_verification_at_all;
     /** Keep the TLS session of the last connection and offer it on the next
      * open(), so a device that reconnects often skips the full handshake.
      * Default true (set by kmqtt_tls_options_init). */
     bool session_resumption;
 } kmqtt_tls_options_t;
 
-/** Fills o with the defaults: verify on, TLS 1.2 minimum, resumption on. */
+/** Fills o with the defaults: chain and host name verified, TLS 1.2
+ * minimum, resumption on. */
 void kmqtt_tls_options_init(kmqtt_tls_options_t *o);
 
 /** Handshake statistics of the last open(), for measurements and logs. */

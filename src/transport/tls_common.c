@@ -14,7 +14,8 @@ void kmqtt_tls_options_init(kmqtt_tls_options_t *o)
     }
     memset(o, 0, sizeof(*o));
     o->min_version = KMQTT_TLS_1_2;
-    o->insecure = false;
+    o->skip_host_name_check = false;
+    o->no_verification_at_all = false;
     o->session_resumption = true;
 }
 
@@ -38,10 +39,7 @@ void tls_strfree(kmqtt_mem_t *m, char **s)
 {
     if (*s != NULL) {
         /* Key material may sit in key_pem: clear before returning it. */
-        volatile char *p = *s;
-        while (*p != '\0') {
-            *p++ = '\0';
-        }
+        kmqtt_mem_wipe(*s, strlen(*s));
         (void)kmqtt_mem_free(m, *s);
         *s = NULL;
     }
@@ -74,7 +72,8 @@ kmqtt_err_t tls_conf_copy(kmqtt_mem_t *m, const kmqtt_tls_options_t *o, tls_conf
         return KMQTT_EINVAL;
     }
     c->min_version = o->min_version;
-    c->insecure = o->insecure;
+    c->skip_host_name_check = o->skip_host_name_check;
+    c->no_verification_at_all = o->no_verification_at_all;
     c->session_resumption = o->session_resumption;
     if (err == KMQTT_OK)
         err = tls_strdup(m, o->ca_file, &c->ca_file);

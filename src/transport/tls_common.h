@@ -15,7 +15,8 @@ typedef struct tls_conf {
     char *cert_file, *key_file, *cert_pem, *key_pem;
     char *server_name, *alpn;
     kmqtt_tls_version_t min_version;
-    bool insecure;
+    bool skip_host_name_check;
+    bool no_verification_at_all;
     bool session_resumption;
 } tls_conf_t;
 

@@ -156,8 +156,15 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 {
     mtls_t *t = ctx;
     t->verified = true;
-    if (t->conf.insecure) {
+    if (t->conf.no_verification_at_all) {
         *flags = 0;
+        return 0;
+    }
+    if (t->conf.skip_host_name_check) {
+        /* mbed TLS merges its name check into the end entity's flags before
+         * calling us: clear that one flag, keep every chain and date flag. */
+        if (depth == 0)
+            *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
         return 0;
     }
     if (depth == 0 && t->ip_len > 0 && !san_has_ip(crt, t->ip, t->ip_len)) {
@@ -267,14 +274,15 @@ static kmqtt_err_t make_config(mtls_t *t)
                                                     strlen(c->ca_pem) + 1) != 0) {
         return KMQTT_ETLS_CONFIG;
     }
-    if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL && !c->insecure) {
+    if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL &&
+        !c->no_verification_at_all) {
         /* mbed TLS has no system store: trust must be given. */
         return KMQTT_ETLS_CONFIG;
     }
-    /* OPTIONAL when insecure, so the verify callback still runs (it clears
-     * the flags) and tells a full handshake from a resumed one. */
-    mbedtls_ssl_conf_authmode(&t->cfg, c->insecure ? MBEDTLS_SSL_VERIFY_OPTIONAL
-                                                   : MBEDTLS_SSL_VERIFY_REQUIRED);
+    /* OPTIONAL without verification, so the verify callback still runs (it
+     * clears the flags) and tells a full handshake from a resumed one. */
+    mbedtls_ssl_conf_authmode(&t->cfg, c->no_verification_at_all ? MBEDTLS_SSL_VERIFY_OPTIONAL
+                                                                 : MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&t->cfg, &t->ca, NULL);
     mbedtls_ssl_conf_verify(&t->cfg, verify_cb, t);
     if (c->cert_file != NULL || c->cert_pem != NULL) {
@@ -522,7 +530,13 @@ static void free_all(mtls_t *t)
     mbedtls_x509_crt_free(&t->own);
     mbedtls_pk_free(&t->key);
     tls_conf_free(t->mem, &t->conf);
-    (void)kmqtt_mem_free(t->mem, t);
+    /* The DRBG state and the kept session (its master secret) sit in t;
+     * mbed TLS zeroes what it frees, this covers what it keeps inline. */
+    {
+        kmqtt_mem_t *m = t->mem;
+        kmqtt_mem_wipe(t, sizeof(*t));
+        (void)kmqtt_mem_free(m, t);
+    }
 }
 
 static void mtls_destroy(void *ctx)

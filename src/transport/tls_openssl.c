@@ -203,7 +203,7 @@ static kmqtt_err_t make_ctx(ossl_t *t)
     SSL_CTX_set_min_proto_version(t->ctx, c->min_version == KMQTT_TLS_1_3 ? TLS1_3_VERSION
                                                                           : TLS1_2_VERSION);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_verify(t->ctx, c->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_verify(t->ctx, c->no_verification_at_all ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
     if (c->ca_file != NULL || c->ca_path != NULL) {
         if (SSL_CTX_load_verify_locations(t->ctx, c->ca_file, c->ca_path) != 1) {
             return KMQTT_ETLS_CONFIG;
@@ -212,8 +212,8 @@ static kmqtt_err_t make_ctx(ossl_t *t)
     if (c->ca_pem != NULL && load_pem_ca(t->ctx, c->ca_pem) != 0) {
         return KMQTT_ETLS_CONFIG;
     }
-    if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL && !c->insecure &&
-        SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
+    if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL &&
+        !c->no_verification_at_all && SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
         return KMQTT_ETLS_CONFIG;
     }
     if (c->cert_file != NULL) {
@@ -289,7 +289,9 @@ static kmqtt_err_t setup_ssl(ossl_t *t, const char *host)
             return KMQTT_ETLS_CONFIG;
         }
     }
-    if (!t->conf.insecure && name != NULL) {
+    /* skip_host_name_check leaves the name out of the verification only:
+     * SSL_VERIFY_PEER still checks the chain and its dates. */
+    if (!t->conf.no_verification_at_all && !t->conf.skip_host_name_check && name != NULL) {
         X509_VERIFY_PARAM *p = SSL_get0_param(t->ssl);
         if (is_ip ? X509_VERIFY_PARAM_set1_ip(p, ip, ip_len) != 1
                   : X509_VERIFY_PARAM_set1_host(p, name, 0) != 1) {

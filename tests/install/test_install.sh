@@ -7,12 +7,15 @@
 #   3. add_subdirectory(<source tree>): kmqtt::kmqtt, over mqtt://
 # plus the installed files themselves (SONAME, symlinks, headers, man pages,
 # tools) and the example of kmqtt(3), compiled against the installed headers.
+# In a sanitizer build, KMQTT_TEST_CFLAGS holds its flags: the programs are
+# built with them (the installed library is instrumented) and run under it.
 # Run as: sh test_install.sh <build dir> <source dir>
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 CC=${CC:-cc}
 JOBS=${JOBS:-2}
+SAN=${KMQTT_TEST_CFLAGS:-}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kmqtt-install.XXXXXX") || exit 1
 P=$tmp/prefix
@@ -24,6 +27,7 @@ fi
 
 . "$SRC/tests/integration/support/broker.sh"
 kt_init "$P/bin" # the installed tools must be there
+kt_plan 33
 rm -rf "$KT_TMP"
 KT_TMP=$tmp # one temp dir, removed by kt_cleanup
 KT_OUT_FILE=$tmp/out
@@ -112,7 +116,7 @@ case $static_libs in
 *) kt_fail "pkg-config --static --libs kmqtt: no -pthread: $static_libs" ;;
 esac
 # shellcheck disable=SC2086
-if $CC -std=c99 -Wall -Wextra -pedantic -Werror -o "$tmp/pc/consumer" "$tmp/pc/consumer.c" \
+if $CC $SAN -std=c99 -Wall -Wextra -pedantic -Werror -o "$tmp/pc/consumer" "$tmp/pc/consumer.c" \
     $flags -Wl,-rpath,"$LIBDIR" 2>"$tmp/pc/cc.log"; then
     kt_pass "pkg-config: consumer.c compiles and links"
     run_consumer "pkg-config program over mqtts://" "mqtts://127.0.0.1:$TLS" "$C/ca.crt" \
@@ -129,7 +133,7 @@ fi
 sed -n '/^\.SH EXAMPLE/,/^\.SH/p' "$P/share/man/man3/kmqtt.3" |
     sed -n '/^\.EX/,/^\.EE/p' | sed '/^\.E[XE]/d; s/\\e/\\/g' >"$tmp/pc/example.c"
 # shellcheck disable=SC2086
-if [ -s "$tmp/pc/example.c" ] && $CC -std=c99 -Wall -Wextra -pedantic -Werror \
+if [ -s "$tmp/pc/example.c" ] && $CC $SAN -std=c99 -Wall -Wextra -pedantic -Werror \
     -o "$tmp/pc/example" "$tmp/pc/example.c" $flags 2>"$tmp/pc/example.log"; then
     kt_pass "the example of kmqtt(3) builds with pkg-config"
 else
@@ -141,8 +145,8 @@ unset PKG_CONFIG_PATH
 major=$(sed -n 's/^#define KMQTT_VERSION_MAJOR //p' "$P/include/kmqtt/version.h")
 minor=$(sed -n 's/^#define KMQTT_VERSION_MINOR //p' "$P/include/kmqtt/version.h")
 if cmake -S "$tmp/find_package" -B "$tmp/find_package/build" -DCMAKE_PREFIX_PATH="$P" \
-    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_C_COMPILER="$CC" \
-    -DKMQTT_EXPECT_MAJOR="$major" -DKMQTT_EXPECT_MINOR="$minor" \
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$SAN" \
+    -DCMAKE_EXE_LINKER_FLAGS="$SAN" -DKMQTT_EXPECT_MAJOR="$major" -DKMQTT_EXPECT_MINOR="$minor" \
     -DKMQTT_EXPECT_NEXT_MINOR=$((minor + 1)) >"$tmp/find_package/cmake.log" 2>&1 &&
     cmake --build "$tmp/find_package/build" -j"$JOBS" >>"$tmp/find_package/cmake.log" 2>&1; then
     if grep -q "from $LIBDIR/cmake/kmqtt, TLS openssl" "$tmp/find_package/cmake.log"; then
@@ -165,7 +169,8 @@ fi
 
 # --- 3. add_subdirectory ---
 if cmake -S "$tmp/subdirectory" -B "$tmp/subdirectory/build" -DKMQTT_SOURCE_DIR="$SRC" \
-    -DCMAKE_C_COMPILER="$CC" >"$tmp/subdirectory/cmake.log" 2>&1 &&
+    -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="$SAN" \
+    >"$tmp/subdirectory/cmake.log" 2>&1 &&
     cmake --build "$tmp/subdirectory/build" -j"$JOBS" >>"$tmp/subdirectory/cmake.log" 2>&1; then
     kt_pass "add_subdirectory(kmqtt) project builds"
     run_consumer "add_subdirectory, kmqtt::kmqtt over mqtt://" "mqtt://127.0.0.1:$TCP" "" \

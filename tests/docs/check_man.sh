@@ -7,7 +7,10 @@
 #     (an unknown option, a wrong argument count or a refused value fails
 #     before that); options under "Not supported" must be refused, exit 1;
 #   - every option the tool's --help names is documented in the page.
-# Run as: sh test_man.sh <tool> <page>     (<tool> a path, <page> its .1 file)
+# How many checks it makes follows from the page (one per documented
+# option), so it is a check script, not a planned test_*.sh; it fails when
+# the page documents no option at all or --help names none.
+# Run as: sh check_man.sh <tool> <page>     (<tool> a path, <page> its .1 file)
 set -u
 TOOL=$1
 PAGE=$2
