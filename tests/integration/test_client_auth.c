@@ -40,6 +40,7 @@ static int stop_broker(void **state)
 static kmqtt_err_t try_connect(broker_t *b, kmqtt_version_t v, const char *user, const char *pass,
                                uint8_t *rc, kmqtt_conn_state_t *after)
 {
+    kmqtt_publish_result_t pr;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_connack_info_t info;
@@ -58,7 +59,8 @@ static kmqtt_err_t try_connect(broker_t *b, kmqtt_version_t v, const char *user,
     *after = kmqtt_client_state(c);
     if (e == KMQTT_OK) {
         uint16_t id = 0;
-        assert_int_equal(kmqtt_publish(c, "it/auth", "ok", 2, 1, false, &id), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "it/auth", "ok", 2, 1, false, NULL, &pr), KMQTT_OK);
+        id = pr.packet_id;
         assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     }
     kmqtt_client_destroy(c);

@@ -244,7 +244,7 @@ static void failure_cycles(failure_t f, bool thread)
         } else {
             it_expect_baseline(&parent, &idle, failure_name[f], i);
         }
-        e = kmqtt_disconnect(c);
+        e = kmqtt_disconnect(c, NULL);
         assert_true(e == KMQTT_OK || e == KMQTT_ENOTCONN);
         it_expect_baseline(&parent, &idle, failure_name[f], i);
 

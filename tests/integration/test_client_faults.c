@@ -315,7 +315,7 @@ static kmqtt_client_t *subscriber(uint16_t port, const char *id, const char *top
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_sub_request_t sub;
-    uint8_t granted = 0xff;
+    kmqtt_subscribe_result_t granted;
     persistent_options(&o, port, id);
     o.on_state = tally_state;
     o.ctx = t;
@@ -325,8 +325,8 @@ static kmqtt_client_t *subscriber(uint16_t port, const char *id, const char *top
     sub.qos = qos;
     sub.handler = tally_handler;
     sub.ctx = t;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, qos);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], qos);
     assert_int_equal(kmqtt_start(c), KMQTT_OK);
     return c;
 }
@@ -360,7 +360,7 @@ static bool publish_range(kmqtt_client_t *c, const char *topic, uint8_t qos, uin
                 sleep_ms(1);
                 continue;
             }
-            e = kmqtt_publish(c, topic, buf, len, qos, false, NULL);
+            e = kmqtt_publish(c, topic, buf, len, qos, false, NULL, NULL);
             if (e == KMQTT_OK) {
                 progress = now_ms();
                 break;
@@ -711,6 +711,7 @@ static void test_blackholed_link_is_noticed_within_keepalive_and_flow_resumes(vo
 
 static void test_slow_link_delivers_with_the_added_latency(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     const unsigned delay = 40;
     int fds0 = count_open_fds();
@@ -729,7 +730,8 @@ static void test_slow_link_delivers_with_the_added_latency(void **state)
     fault_proxy_delay(px, delay);
     for (i = 0; i < 5; i++) {
         t0 = now_ms();
-        assert_int_equal(kmqtt_publish(c, "fault/delay", "x", 1, 1, false, &id), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "fault/delay", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+        id = pr.packet_id;
         assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
         rtt = now_ms() - t0;
         if (rtt < 2u * delay - 2u) {
@@ -748,6 +750,7 @@ static void test_slow_link_delivers_with_the_added_latency(void **state)
 
 static void test_drop_after_n_bytes_cuts_the_connection_at_exactly_n(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     int fds0 = count_open_fds();
     fault_proxy_t *px = fault_proxy_start(broker_port(b), 1);
@@ -768,7 +771,8 @@ static void test_drop_after_n_bytes_cuts_the_connection_at_exactly_n(void **stat
     memset(payload, 'p', sizeof(payload));
     for (i = 0; i < 100 && e == KMQTT_OK; i++) {
         uint16_t id = 0;
-        e = kmqtt_publish(c, "fault/cut", payload, sizeof(payload), 1, false, &id);
+        e = kmqtt_publish(c, "fault/cut", payload, sizeof(payload), 1, false, NULL, &pr);
+        id = pr.packet_id;
         if (e == KMQTT_OK) {
             e = kmqtt_publish_wait(c, id, WAIT_MS, NULL);
         }

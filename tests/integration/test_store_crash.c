@@ -139,7 +139,7 @@ static void run_crash_test(void **state, bool offline)
     sub.qos = 2;
     sub.handler = on_msg;
     sub.ctx = &s;
-    assert_int_equal(kmqtt_subscribe(g_sub, &sub, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(g_sub, &sub, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_start(g_sub), KMQTT_OK);
 
     while (kills < N_KILLS) {

@@ -216,8 +216,8 @@ static void test_ack_reason_strings_during_publish_done(void **state)
     o.ctx = &seen;
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "acks/1", "x", 1, 1, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "acks/2", "y", 1, 2, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "acks/1", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "acks/2", "y", 1, 2, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(it_pump(c, WAIT_MS, two_done, &seen), KMQTT_OK);
     assert_int_equal(seen.n, 2);
     assert_int_equal(seen.code[0], 0x10);
@@ -226,7 +226,7 @@ static void test_ack_reason_strings_during_publish_done(void **state)
     assert_string_equal(seen.why[1], "quota used up");
     /* Outside the callback there is none. */
     assert_false(kmqtt_client_reason_string(c, &rs));
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     assert_true(acker_stop(a));
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "ack reason strings", 0);

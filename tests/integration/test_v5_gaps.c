@@ -361,9 +361,8 @@ static void test_suback_unsuback_reason_string(void **state)
     srv_t s;
     kmqtt_sub_request_t r[2] = {{"gaps/a", 1, NULL, NULL}, {"gaps/b", 1, NULL, NULL}};
     const char *f[2] = {"gaps/a", "gaps/b"};
-    uint8_t granted[2], reasons[2];
     char why[64], tiny[8];
-    kmqtt_ack_info_t info;
+    kmqtt_ack_result_t info;
 
     (void)state;
     it_take_baseline(&parent, &base);
@@ -373,36 +372,36 @@ static void test_suback_unsuback_reason_string(void **state)
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
 
     memset(&info, 0, sizeof info);
-    info.reason_string = why;
-    info.cap = sizeof why;
-    assert_int_equal(kmqtt_subscribe_ex2(c, r, NULL, 2, NULL, WAIT_MS, granted, &info), KMQTT_OK);
-    assert_int_equal(granted[0], 1);
-    assert_int_equal(granted[1], 1);
+    info.reason_buf = why;
+    info.reason_cap = sizeof why;
+    assert_int_equal(kmqtt_subscribe(c, r, 2, WAIT_MS, NULL, &info), KMQTT_OK);
+    assert_int_equal(info.reason_codes[0], 1);
+    assert_int_equal(info.reason_codes[1], 1);
     assert_true(info.has_reason);
     assert_string_equal(why, "granted by policy 7");
-    assert_int_equal(info.len, strlen("granted by policy 7"));
+    assert_int_equal(info.reason_len, strlen("granted by policy 7"));
     assert_int_equal(info.user_prop_count, 2);
 
     /* 17 bytes do not fit in 8: the length says so, the buffer is empty. */
     memset(tiny, 'z', sizeof tiny);
-    info.reason_string = tiny;
-    info.cap = sizeof tiny;
-    assert_int_equal(kmqtt_unsubscribe_ex2(c, f, 2, NULL, WAIT_MS, reasons, &info), KMQTT_OK);
-    assert_int_equal(reasons[0], 0x11);
-    assert_int_equal(reasons[1], 0x11);
+    info.reason_buf = tiny;
+    info.reason_cap = sizeof tiny;
+    assert_int_equal(kmqtt_unsubscribe(c, f, 2, WAIT_MS, NULL, &info), KMQTT_OK);
+    assert_int_equal(info.reason_codes[0], 0x11);
+    assert_int_equal(info.reason_codes[1], 0x11);
     assert_true(info.has_reason);
-    assert_int_equal(info.len, strlen("nothing to remove"));
+    assert_int_equal(info.reason_len, strlen("nothing to remove"));
     assert_string_equal(tiny, "");
     assert_int_equal(info.user_prop_count, 2);
 
     /* Without a buffer only the facts are reported. */
-    info.reason_string = NULL;
-    info.cap = 0;
-    assert_int_equal(kmqtt_subscribe_ex2(c, r, NULL, 1, NULL, WAIT_MS, granted, &info), KMQTT_OK);
+    info.reason_buf = NULL;
+    info.reason_cap = 0;
+    assert_int_equal(kmqtt_subscribe(c, r, 1, WAIT_MS, NULL, &info), KMQTT_OK);
     assert_true(info.has_reason);
-    assert_int_equal(info.len, strlen("granted by policy 7"));
+    assert_int_equal(info.reason_len, strlen("granted by policy 7"));
 
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     srv_stop(&s);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "suback reason string", 0);
@@ -446,8 +445,8 @@ static void test_auth_reason_string_during_on_auth(void **state)
     it_baseline_t base;
     auth_seen_t seen;
     kmqtt_str_t rs;
-    kmqtt_user_prop_t up[KMQTT_PUB_USER_PROPS_MAX + 1] = {{"why", "rotate"}, {"key", "2"}};
-    kmqtt_packet_props_t pp;
+    kmqtt_user_prop_t up[KMQTT_USER_PROPS_MAX + 1] = {{"why", "rotate"}, {"key", "2"}};
+    kmqtt_auth_props_t pp;
     srv_t s;
     int i;
 
@@ -456,7 +455,7 @@ static void test_auth_reason_string_during_on_auth(void **state)
     srv_start(&s, 1, NULL);
     memset(&seen, 0, sizeof seen);
     memset(&pp, 0, sizeof pp);
-    for (i = 2; i <= (int)KMQTT_PUB_USER_PROPS_MAX; i++) {
+    for (i = 2; i <= (int)KMQTT_USER_PROPS_MAX; i++) {
         up[i].name = "n";
         up[i].value = "v";
     }
@@ -476,17 +475,17 @@ static void test_auth_reason_string_during_on_auth(void **state)
     pp.user_props = up;
     pp.user_prop_count = 2;
     pp.reason_string = "key rotation";
-    assert_int_equal(kmqtt_reauthenticate_ex(c, "k2", 2, &pp, WAIT_MS), KMQTT_OK);
+    assert_int_equal(kmqtt_reauthenticate(c, "k2", 2, WAIT_MS, &pp), KMQTT_OK);
     pthread_mutex_lock(&s.mu);
     assert_int_equal(s.reauths, 1);
     assert_string_equal(s.reauth_user, "why=rotate;key=2;");
     assert_string_equal(s.reauth_why, "key rotation");
     pthread_mutex_unlock(&s.mu);
     /* Too many user properties: refused, nothing sent. */
-    pp.user_prop_count = KMQTT_PUB_USER_PROPS_MAX + 1;
-    assert_int_equal(kmqtt_reauthenticate_ex(c, "k3", 2, &pp, WAIT_MS), KMQTT_ELIMIT);
+    pp.user_prop_count = KMQTT_USER_PROPS_MAX + 1;
+    assert_int_equal(kmqtt_reauthenticate(c, "k3", 2, WAIT_MS, &pp), KMQTT_ELIMIT);
     assert_int_equal(srv_int(&s, &s.reauths), 1);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     srv_stop(&s);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "auth reason string", 0);
@@ -519,15 +518,15 @@ static void test_pubrel_reason_reported(void **state)
     assert_int_equal(kmqtt_client_pubrel_failures(c, &rc), 0);
     assert_int_equal(rc, 0);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "kick", "k", 1, 0, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "kick", "k", 1, 0, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(it_pump(c, WAIT_MS, pubrel_seen, c), KMQTT_OK);
     assert_int_equal(kmqtt_client_pubrel_failures(c, &rc), 1);
     assert_int_equal(rc, 0x92);
     for (i = 0; i < 200 && srv_int(&s, &s.pubcomps) < 1; i++)
         (void)kmqtt_run(c, 25);
     assert_int_equal(srv_int(&s, &s.pubcomps), 1);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     srv_stop(&s);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "pubrel reason", 0);
@@ -564,7 +563,7 @@ static void test_assigned_id_reused_on_reconnect(void **state)
     assert_int_equal(kmqtt_start(c), KMQTT_OK);
 
     /* The server breaks the connection; the client comes back by itself. */
-    assert_int_equal(kmqtt_publish(c, "drop", "d", 1, 0, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "drop", "d", 1, 0, false, NULL, NULL), KMQTT_OK);
     for (i = 0; i < 400 && srv_int(&s, &s.conns) < 2; i++)
         sleep_ms(25);
     assert_int_equal(srv_int(&s, &s.conns), 2);
@@ -579,13 +578,13 @@ static void test_assigned_id_reused_on_reconnect(void **state)
     assert_true(ci.session_present);
 
     /* And on the application's next connect. */
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, &ci), KMQTT_OK);
     assert_true(ci.session_present);
     pthread_mutex_lock(&s.mu);
     assert_string_equal(s.ids[2], "srv-given-17");
     pthread_mutex_unlock(&s.mu);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     srv_stop(&s);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "assigned id reuse", 0);
@@ -615,7 +614,7 @@ static void test_assigned_id_too_long_refused(void **state)
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, &ci), KMQTT_OK);
     assert_string_equal(ci.assigned_client_id, longid); /* still reported */
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     srv_stop(&s); /* served its one connection: a second would hang */
     assert_int_equal(kmqtt_connect(c, 1000, NULL), KMQTT_ELIMIT);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_DISCONNECTED);
@@ -633,6 +632,7 @@ static void test_assigned_id_resumes_mosquitto_session(void **state)
     kmqtt_client_options_t o;
     kmqtt_client_t *c;
     kmqtt_connack_info_t ci;
+    kmqtt_disconnect_props_t dp;
     it_baseline_t base;
     kmqtt_sub_request_t r = {"gaps/m", 1, NULL, NULL};
 
@@ -652,12 +652,14 @@ static void test_assigned_id_resumes_mosquitto_session(void **state)
     assert_non_null(ci.assigned_client_id);
     assert_int_equal(strncmp(ci.assigned_client_id, "auto-", 5), 0);
     assert_false(ci.session_present);
-    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, &ci), KMQTT_OK);
     assert_true(ci.session_present);
     assert_null(ci.assigned_client_id);                             /* we sent it: none assigned */
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 0, NULL), KMQTT_OK); /* end the session */
+    memset(&dp, 0, sizeof dp);
+    dp.set_session_expiry = true; /* 0: end the session */
+    assert_int_equal(kmqtt_disconnect(c, &dp), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "assigned id mosquitto", 0);
     broker_stop(b);
