@@ -549,22 +549,23 @@ typedef struct kmqtt_unsubscribe_props {
     size_t user_prop_count;
 } kmqtt_unsubscribe_props_t;
 
+/* Bytes kept of a SUBACK / UNSUBACK Reason String in kmqtt_ack_result_t
+ * (with its NUL). */
+#define KMQTT_ACK_REASON_MAX 128u
+
 /* What a SUBACK or UNSUBACK said: the result of kmqtt_subscribe and
- * kmqtt_unsubscribe. reason_buf and reason_cap are the caller's (in: where
- * to copy the Reason String; NULL / 0 = not wanted); the call sets the rest
- * (out), clearing it when it begins. Nothing is kept after the call. */
+ * kmqtt_unsubscribe. Only written by the call (cleared when it begins, so
+ * it needs no initialising); nothing is kept after the call. */
 typedef struct kmqtt_ack_result {
-    char *reason_buf;  /* in: a buffer for the ack's Reason String, or NULL */
-    size_t reason_cap; /* in: its size in bytes */
-    /* out: one code per filter, in order. SUBACK: the granted QoS (0..2) or
-     * a failure (0x80 and above). UNSUBACK in 5.0: 0x00 success, 0x11 no
-     * subscription existed, 0x80 and above refused; 3.1.1 has no codes:
-     * all read 0. */
+    /* One code per filter, in order. SUBACK: the granted QoS (0..2) or a
+     * failure (0x80 and above). UNSUBACK in 5.0: 0x00 success, 0x11 no
+     * subscription existed, 0x80 and above refused; 3.1.1 has no codes: all
+     * read 0. */
     uint8_t reason_codes[KMQTT_SUB_FILTERS_MAX];
-    bool has_reason;        /* 5.0: the ack carried a Reason String */
-    size_t reason_len;      /* its length in bytes; copied NUL-terminated into reason_buf
-                               only if reason_len < reason_cap, else reason_buf is ""
-                               (never cut) */
+    bool has_reason;   /* 5.0: the ack carried a Reason String */
+    size_t reason_len; /* its length in bytes */
+    char reason_string[KMQTT_ACK_REASON_MAX]; /* a NUL-terminated copy if reason_len <
+                                                 KMQTT_ACK_REASON_MAX, else "" (never cut) */
     size_t user_prop_count; /* 5.0: how many User Properties the ack carried */
 } kmqtt_ack_result_t;
 typedef kmqtt_ack_result_t kmqtt_subscribe_result_t;

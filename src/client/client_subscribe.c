@@ -340,18 +340,11 @@ static kmqtt_err_t request_run(kmqtt_client_t *c, kc_request_t *proto, const kmq
     return err;
 }
 
-/* A result's outputs before the request goes; its buffer stays the
- * caller's. */
+/* A result before the request goes. */
 static void result_clear(kmqtt_ack_result_t *res)
 {
-    if (res == NULL)
-        return;
-    memset(res->reason_codes, 0, sizeof res->reason_codes);
-    res->has_reason = false;
-    res->reason_len = 0;
-    res->user_prop_count = 0;
-    if (res->reason_buf != NULL && res->reason_cap != 0)
-        res->reason_buf[0] = '\0';
+    if (res != NULL)
+        memset(res, 0, sizeof *res);
 }
 
 /* One filter of a SUBSCRIBE with its 5.0 options (o may be NULL),

@@ -45,7 +45,8 @@ void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev)
 }
 
 /* The Reason String and User Property count of a SUBACK / UNSUBACK into
- * the caller's result; the string only if it fits whole. mx held. */
+ * the caller's result (cleared before the request went); the string only
+ * if it fits whole. mx held. */
 void kc_v5_ack_info(kmqtt_ack_result_t *res, const kmqtt_props_t *props)
 {
     kmqtt_prop_iter_t it;
@@ -60,9 +61,9 @@ void kc_v5_ack_info(kmqtt_ack_result_t *res, const kmqtt_props_t *props)
         } else if (p.id == KMQTT_PROP_REASON_STRING) {
             res->has_reason = true;
             res->reason_len = p.str.len;
-            if (res->reason_buf != NULL && p.str.len < res->reason_cap) {
-                memcpy(res->reason_buf, p.str.ptr, p.str.len);
-                res->reason_buf[p.str.len] = '\0';
+            if (p.str.len < sizeof res->reason_string) {
+                memcpy(res->reason_string, p.str.ptr, p.str.len);
+                res->reason_string[p.str.len] = '\0';
             }
         }
     }
