@@ -562,8 +562,8 @@ typedef struct kmqtt_ack_result {
      * subscription existed, 0x80 and above refused; 3.1.1 has no codes: all
      * read 0. */
     uint8_t reason_codes[KMQTT_SUB_FILTERS_MAX];
-    bool has_reason;   /* 5.0: the ack carried a Reason String */
-    size_t reason_len; /* its length in bytes */
+    bool has_reason;                          /* 5.0: the ack carried a Reason String */
+    size_t reason_len;                        /* its length in bytes */
     char reason_string[KMQTT_ACK_REASON_MAX]; /* a NUL-terminated copy if reason_len <
                                                  KMQTT_ACK_REASON_MAX, else "" (never cut) */
     size_t user_prop_count; /* 5.0: how many User Properties the ack carried */

@@ -33,7 +33,7 @@ static kmqtt_mem_t parent;
 /* The UNSUBACK's Reason String: longer than a result keeps
  * (KMQTT_ACK_REASON_MAX), to show it is never cut. */
 #define LONG_REASON                                                                                \
-    "nothing to remove: no subscription matched any of the filters named in this UNSUBSCRIBE, "   \
+    "nothing to remove: no subscription matched any of the filters named in this UNSUBSCRIBE, "    \
     "so the server had no state to change for this client"
 
 /* ------------------------------------------------------ scripted server */
