@@ -16,6 +16,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
 
@@ -27,12 +28,6 @@ static int start_broker(void **state)
     o.password = "s3cret pass";
     *state = broker_start(&o);
     return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
 }
 
 /* Connects with the given credentials; returns the result, the CONNACK code
@@ -139,7 +134,7 @@ static void test_refused_connect_can_be_retried_and_is_refused_again(void **stat
     kmqtt_client_destroy(bad);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, it_broker_teardown)
 
 int main(void)
 {

@@ -20,17 +20,9 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
-
-static int start_broker(void **state)
-{
-    broker_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.log_all = true;
-    *state = broker_start(&o);
-    return *state != NULL ? 0 : -1;
-}
 
 static int start_broker_max_qos1(void **state)
 {
@@ -39,12 +31,6 @@ static int start_broker_max_qos1(void **state)
     o.max_qos = 1;
     *state = broker_start(&o);
     return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
 }
 
 /* A connected client whose unclaimed messages go to rec. */
@@ -594,7 +580,7 @@ static void test_mqtt5_publish_reports_the_brokers_reason_code(void **state)
     kmqtt_client_destroy(c);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, it_broker_setup_logged, it_broker_teardown)
 
 int main(void)
 {
@@ -618,7 +604,7 @@ int main(void)
         T(test_subscribe_to_three_filters_grants_each_its_qos),
         cmocka_unit_test_setup_teardown(
             test_subscribe_reports_the_qos_a_limited_broker_granted_per_filter,
-            start_broker_max_qos1, stop_broker),
+            start_broker_max_qos1, it_broker_teardown),
         T(test_mqtt5_publish_reports_the_brokers_reason_code),
     };
     /* A killed broker or peer must not kill the test with SIGPIPE. */

@@ -18,6 +18,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define CYCLES  1000
 #define WAIT_MS 5000u
@@ -29,11 +30,7 @@ static kmqtt_mem_t parent;
 static int group_setup(void **state)
 {
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
-    broker = broker_start(NULL);
+    broker = it_group_broker(&parent, NULL);
     return broker != NULL ? 0 : -1;
 }
 

@@ -18,6 +18,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define CYCLES            100
 #define ROUNDS            15
@@ -31,14 +32,10 @@ static int group_setup(void **state)
 {
     broker_opts_t bo;
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
     memset(&bo, 0, sizeof(bo));
     bo.username = "modem";
     bo.password = "right";
-    broker = broker_start(&bo);
+    broker = it_group_broker(&parent, &bo);
     silent = silent_start();
     return broker != NULL && silent != NULL ? 0 : -1;
 }

@@ -30,6 +30,7 @@
 #include "broker.h"
 #include "fault_proxy.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS   5000u
 #define SEQ_LEN   8u   /* decimal digits of the sequence number at the start of a payload */
@@ -37,18 +38,6 @@
 #define RECONN_LO 20u
 #define RECONN_HI 200u
 #define STALL_MS  10000u /* a publisher that got nothing out for this long is stuck */
-
-static int start_broker(void **state)
-{
-    *state = broker_start(NULL);
-    return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
-}
 
 static uint32_t fault_messages(void)
 {
@@ -847,7 +836,7 @@ static void test_stopping_the_proxy_releases_every_socket_and_its_thread(void **
     assert_int_equal(count_open_fds(), fds0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, it_broker_setup, it_broker_teardown)
 
 int main(void)
 {

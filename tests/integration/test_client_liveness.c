@@ -15,23 +15,9 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
-
-static int start_broker(void **state)
-{
-    broker_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.log_all = true;
-    *state = broker_start(&o);
-    return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
-}
 
 static kmqtt_client_t *client_with(broker_t *b, const char *id, uint16_t keepalive,
                                    it_states_t *states)
@@ -228,7 +214,7 @@ static void test_disconnect_returns_promptly_from_a_hung_broker(void **state)
     broker_resume(b);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, it_broker_setup_logged, it_broker_teardown)
 
 int main(void)
 {

@@ -19,20 +19,9 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
-
-static int start_broker(void **state)
-{
-    *state = broker_start(NULL);
-    return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
-}
 
 /* The configurations under test; id and server list are filled per test. */
 typedef struct mem_case {
@@ -323,14 +312,18 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_merges_back_to_one_block),
-        cmocka_unit_test_setup_teardown(test_exact_memory_defaults, start_broker, stop_broker),
-        cmocka_unit_test_setup_teardown(test_exact_memory_small_auth_will_servers, start_broker,
-                                        stop_broker),
-        cmocka_unit_test_setup_teardown(test_exact_memory_v5_debug_mode, start_broker, stop_broker),
-        cmocka_unit_test_setup_teardown(test_short_memory_fails_cleanly, start_broker, stop_broker),
-        cmocka_unit_test_setup_teardown(test_tiny_memory_is_enomem, start_broker, stop_broker),
-        cmocka_unit_test_setup_teardown(test_filter_longer_than_table_is_elimit, start_broker,
-                                        stop_broker),
+        cmocka_unit_test_setup_teardown(test_exact_memory_defaults, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_exact_memory_small_auth_will_servers, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_exact_memory_v5_debug_mode, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_short_memory_fails_cleanly, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_tiny_memory_is_enomem, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_filter_longer_than_table_is_elimit, it_broker_setup,
+                                        it_broker_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

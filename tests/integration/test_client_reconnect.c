@@ -17,17 +17,9 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
-
-static int start_broker(void **state)
-{
-    broker_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.log_all = true;
-    *state = broker_start(&o);
-    return *state != NULL ? 0 : -1;
-}
 
 /* The client of the running test, so a failed test still stops its
  * thread before its stack (the callbacks' context) is gone. */
@@ -37,8 +29,7 @@ static int stop_broker(void **state)
 {
     kmqtt_client_destroy(g_client);
     g_client = NULL;
-    broker_stop(*state);
-    return 0;
+    return it_broker_teardown(state);
 }
 
 /* Everything one test's client needs. Tests keep it static: after a failed
@@ -311,7 +302,7 @@ static void test_disconnect_during_an_attempt_on_a_silent_server_returns_promptl
     silent_stop(s);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, it_broker_setup_logged, stop_broker)
 
 int main(void)
 {

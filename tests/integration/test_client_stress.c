@@ -26,6 +26,7 @@
 #include "broker.h"
 #include "it_client.h"
 #include "watchdog.h"
+#include "it_group.h"
 
 #define PUBLISHERS          4
 #define DEFAULT_SECONDS     20u
@@ -249,11 +250,7 @@ static void stop_broker(void)
 static int group_setup(void **state)
 {
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
-    if (!watchdog_start(stop_broker)) {
+    if (it_group_init(&parent) != 0 || !watchdog_start(stop_broker)) {
         return -1;
     }
     broker = broker_start(NULL);

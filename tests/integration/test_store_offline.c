@@ -22,6 +22,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
 #define N_MSGS  5000
@@ -181,8 +182,7 @@ static void test_queued_while_broker_down_all_delivered_in_order(void **state)
     uint64_t t0;
     int i;
 
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     seen_init(&s, N_MSGS + N_TAIL);
 
@@ -302,8 +302,7 @@ static void test_drop_oldest_newest_survive(void **state)
     char payload[8];
     int i;
 
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     seen_init(&s, 64);
     memset(&d, 0, sizeof(d));
@@ -373,8 +372,7 @@ static void test_refuse_new_and_queue_off(void **state)
     it_baseline_t base;
     kmqtt_client_options_t o;
 
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     it_options(&o, b, "sf-pub3");
     o.mem = &mem;
@@ -424,8 +422,7 @@ static void test_uplink_cycles_no_heap_growth(void **state)
     int cycle, i;
     char payload[16];
 
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     it_options(&o, b, "sf-cycles");
     o.mem = &mem;

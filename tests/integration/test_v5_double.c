@@ -20,6 +20,7 @@
 #include "broker.h"
 #include "it_client.h"
 #include "v5_broker.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
 
@@ -28,8 +29,7 @@ static kmqtt_mem_t parent;
 static int setup(void **state)
 {
     (void)state;
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    return it_parent_init(&parent);
+    return it_group_init(&parent);
 }
 
 static void options(kmqtt_client_options_t *o, v5b_t *b, const char *id)

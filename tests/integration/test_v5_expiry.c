@@ -16,6 +16,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
 
@@ -25,11 +26,8 @@ static int setup(void **state)
 {
     broker_opts_t o;
 
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    if (it_parent_init(&parent) != 0)
-        return -1;
     memset(&o, 0, sizeof o);
-    *state = broker_start(&o);
+    *state = it_group_broker(&parent, &o);
     return *state != NULL ? 0 : -1;
 }
 

@@ -13,8 +13,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +22,8 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
+#include "raw_peer.h"
 
 #define WAIT_MS   5000u
 #define MAX_CONNS 4
@@ -54,57 +54,6 @@ typedef struct srv {
     char reauth_why[32];  /* its Reason String */
 } srv_t;
 
-static long read_packet(int fd, uint8_t *buf, size_t cap)
-{
-    size_t have = 0, need = 2, len = 0;
-
-    for (;;) {
-        struct pollfd pf = {fd, POLLIN, 0};
-        ssize_t n;
-        kmqtt_err_t e;
-
-        if (have >= need) {
-            e = kmqtt_packet_frame(buf, have, 0, &len);
-            if (e == KMQTT_OK)
-                return (long)len;
-            if (e != KMQTT_NEED_MORE || len > cap)
-                return -1;
-            need = len > need ? len : need + 1;
-        }
-        if (poll(&pf, 1, 10000) <= 0)
-            return -1;
-        n = recv(fd, buf + have, need - have, 0);
-        if (n <= 0)
-            return -1;
-        have += (size_t)n;
-    }
-}
-
-static int send_packet(int fd, const kmqtt_packet_t *p)
-{
-    uint8_t out[512];
-    size_t n = 0;
-
-    if (kmqtt_packet_encode(p, KMQTT_V5, out, sizeof out, &n) != KMQTT_OK)
-        return -1;
-    return send(fd, out, n, 0) == (ssize_t)n ? 0 : -1;
-}
-
-static void str_prop(kmqtt_prop_t *p, kmqtt_prop_id_t id, const char *s)
-{
-    memset(p, 0, sizeof *p);
-    p->id = id;
-    p->str.ptr = s;
-    p->str.len = strlen(s);
-}
-
-static void user_prop(kmqtt_prop_t *p, const char *name, const char *value)
-{
-    str_prop(p, KMQTT_PROP_USER_PROPERTY, name);
-    p->value.ptr = value;
-    p->value.len = strlen(value);
-}
-
 /* SUBACK (granted QoS 1 each) or UNSUBACK (0x11 each) with a Reason String
  * and two User Properties. */
 static int send_suback(int fd, const kmqtt_packet_t *req)
@@ -115,16 +64,16 @@ static int send_suback(int fd, const kmqtt_packet_t *req)
     bool sub = req->type == KMQTT_SUBSCRIBE;
 
     memset(&p, 0, sizeof p);
-    str_prop(&pr[0], KMQTT_PROP_REASON_STRING, sub ? "granted by policy 7" : LONG_REASON);
-    user_prop(&pr[1], "policy", "7");
-    user_prop(&pr[2], "zone", "eu");
+    raw_str_prop(&pr[0], KMQTT_PROP_REASON_STRING, sub ? "granted by policy 7" : LONG_REASON);
+    raw_user_prop(&pr[1], "policy", "7");
+    raw_user_prop(&pr[2], "zone", "eu");
     p.type = sub ? KMQTT_SUBACK : KMQTT_UNSUBACK;
     p.u.suback.packet_id = req->u.subscribe.packet_id;
     p.u.suback.props.items = pr;
     p.u.suback.props.count = 3;
     p.u.suback.reason_codes.ptr = sub ? granted : none;
     p.u.suback.reason_codes.len = req->u.subscribe.count;
-    return req->u.subscribe.count <= 4 ? send_packet(fd, &p) : -1;
+    return req->u.subscribe.count <= 4 ? raw_send_packet(fd, &p) : -1;
 }
 
 static int send_connack(srv_t *s, int fd, const kmqtt_packet_t *req)
@@ -135,14 +84,14 @@ static int send_connack(srv_t *s, int fd, const kmqtt_packet_t *req)
     memset(&p, 0, sizeof p);
     p.type = KMQTT_CONNACK;
     if (req->u.connect.client_id.len == 0 && s->assign != NULL) {
-        str_prop(&pr, KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, s->assign);
+        raw_str_prop(&pr, KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, s->assign);
         p.u.connack.props.items = &pr;
         p.u.connack.props.count = 1;
     } else if (s->assign != NULL && req->u.connect.client_id.len == strlen(s->assign) &&
                memcmp(req->u.connect.client_id.ptr, s->assign, strlen(s->assign)) == 0) {
         p.u.connack.session_present = true; /* the session the id names */
     }
-    return send_packet(fd, &p);
+    return raw_send_packet(fd, &p);
 }
 
 /* The CONNECT's Authentication Method gets one AUTH 0x18 step (with a
@@ -158,14 +107,14 @@ static int auth_step(int fd, const kmqtt_packet_t *req, uint8_t *buf, size_t cap
         return 0;
     memset(&p, 0, sizeof p);
     pr[0] = m;
-    str_prop(&pr[1], KMQTT_PROP_REASON_STRING, "prove it");
+    raw_str_prop(&pr[1], KMQTT_PROP_REASON_STRING, "prove it");
     p.type = KMQTT_AUTH;
     p.u.disconnect.reason_code = 0x18;
     p.u.disconnect.props.items = pr;
     p.u.disconnect.props.count = 2;
-    if (send_packet(fd, &p) != 0)
+    if (raw_send_packet(fd, &p) != 0)
         return -1;
-    n = read_packet(fd, buf, cap);
+    n = raw_read_packet(fd, buf, cap, 10000);
     if (n <= 0 || kmqtt_packet_decode(buf, (size_t)n, KMQTT_V5, 0, &p, &used) != KMQTT_OK ||
         p.type != KMQTT_AUTH || p.u.disconnect.reason_code != 0x18)
         return -1;
@@ -185,7 +134,7 @@ static int send_qos2(int fd)
     p.u.publish.payload.len = 1;
     p.u.publish.qos = 2;
     p.u.publish.packet_id = 9;
-    return send_packet(fd, &p);
+    return raw_send_packet(fd, &p);
 }
 
 static int send_pubrel(int fd, uint16_t id, uint8_t rc)
@@ -196,7 +145,7 @@ static int send_pubrel(int fd, uint16_t id, uint8_t rc)
     p.type = KMQTT_PUBREL;
     p.u.ack.packet_id = id;
     p.u.ack.reason_code = rc;
-    return send_packet(fd, &p);
+    return raw_send_packet(fd, &p);
 }
 
 /* A re-authentication (AUTH 0x19): what it carried is kept, and it
@@ -229,7 +178,7 @@ static int reauth(srv_t *s, int fd, const kmqtt_packet_t *req)
     p.u.disconnect.reason_code = 0;
     p.u.disconnect.props.items = &m;
     p.u.disconnect.props.count = 1;
-    return send_packet(fd, &p);
+    return raw_send_packet(fd, &p);
 }
 
 /* One connection; returns when the client leaves or breaks the script. */
@@ -241,7 +190,7 @@ static void serve(srv_t *s, int fd)
     long n;
     int r = 0;
 
-    while (r == 0 && (n = read_packet(fd, buf, sizeof buf)) > 0) {
+    while (r == 0 && (n = raw_read_packet(fd, buf, sizeof buf, 10000)) > 0) {
         if (kmqtt_packet_decode(buf, (size_t)n, KMQTT_V5, 0, &p, &used) != KMQTT_OK)
             break;
         switch (p.type) {
@@ -310,22 +259,12 @@ static void *srv_main(void *arg)
 
 static void srv_start(srv_t *s, int want_conns, const char *assign)
 {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-
     memset(s, 0, sizeof *s);
     s->want_conns = want_conns;
     s->assign = assign;
     pthread_mutex_init(&s->mu, NULL);
-    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    s->lfd = raw_listen(4, &s->port);
     assert_true(s->lfd >= 0);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(s->lfd, 4), 0);
-    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &sl), 0);
-    s->port = ntohs(sa.sin_port);
     assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
 }
 
@@ -669,8 +608,7 @@ static void test_assigned_id_resumes_mosquitto_session(void **state)
 static int setup(void **state)
 {
     (void)state;
-    warm_up_threads();
-    return it_parent_init(&parent);
+    return it_group_init(&parent);
 }
 
 int main(void)

@@ -23,6 +23,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
 #define MAXM    32
@@ -186,12 +187,9 @@ static int setup(void **state)
 {
     broker_opts_t o;
 
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    if (it_parent_init(&parent) != 0)
-        return -1;
     memset(&o, 0, sizeof o);
     o.log_all = true;
-    *state = broker_start(&o);
+    *state = it_group_broker(&parent, &o);
     return *state != NULL ? 0 : -1;
 }
 
@@ -919,14 +917,11 @@ static int setup_limited(void **state)
 {
     broker_opts_t o;
 
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    if (it_parent_init(&parent) != 0)
-        return -1;
     memset(&o, 0, sizeof o);
     o.log_all = true;
     o.max_qos = 1;
     o.extra_conf = "max_packet_size 300";
-    *state = broker_start(&o);
+    *state = it_group_broker(&parent, &o);
     return *state != NULL ? 0 : -1;
 }
 

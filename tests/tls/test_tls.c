@@ -20,6 +20,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 #include "kmqtt/transport.h"
 
 #define WAIT_MS 10000u
@@ -50,10 +51,9 @@ static int group_setup(void **state)
     broker_opts_t bo;
     int i, attempt;
     (void)state;
-    if (it_parent_init(&parent) != 0) {
+    if (it_group_init(&parent) != 0) {
         return -1;
     }
-    warm_up_threads();
     snprintf(dir, sizeof(dir), "/tmp/kmqtt-tls-XXXXXX");
     if (mkdtemp(dir) == NULL) {
         return -1;

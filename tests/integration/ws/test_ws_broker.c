@@ -21,6 +21,7 @@
 #include "it_client.h"
 #include "kmqtt/transport.h"
 #include "ws_env.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
 /* mosquitto 2.0.11 answers a WebSocket upgrade after about 200 ms (its
@@ -39,9 +40,6 @@ static int group_setup(void **state)
     broker_opts_t o;
     static char conf[128];
     (void)state;
-    if (it_parent_init(&parent) != 0)
-        return -1;
-    warm_up_threads();
     ws_port = unused_port();
     /* mosquitto 2.0.11 needs a plain listener besides the websockets one;
      * broker.c always writes it first. */
@@ -49,7 +47,7 @@ static int group_setup(void **state)
     memset(&o, 0, sizeof(o));
     o.extra_conf = conf;
     o.log_all = true;
-    broker = broker_start(&o);
+    broker = it_group_broker(&parent, &o);
     return broker != NULL ? 0 : -1;
 }
 

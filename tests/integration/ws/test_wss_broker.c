@@ -23,6 +23,7 @@
 #include "it_client.h"
 #include "kmqtt/transport.h"
 #include "ws_env.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
 #define CYCLES  20
@@ -127,9 +128,8 @@ static int group_setup(void **state)
     char crt[128], key[128];
     (void)state;
 
-    if (it_parent_init(&parent) != 0)
+    if (it_group_init(&parent) != 0)
         return -1;
-    warm_up_threads();
     snprintf(dir, sizeof(dir), "/tmp/kmqtt-wss-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
