@@ -347,9 +347,9 @@ void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
 
 /* The one way into the session for a publish (client_publish.c): props is
  * the encoded 5.0 property list (NULL = none). */
-kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
-                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
-                             uint16_t *packet_id, uint32_t *seq);
+kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                             uint8_t qos, bool retain, const kmqtt_props_t *props,
+                             kmqtt_publish_result_t *res);
 /* Sends DISCONNECT with reason and props (5.0; 0 and NULL otherwise) and
  * closes the connection (client_connect.c). */
 kmqtt_err_t kc_disconnect(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t *props);
@@ -396,7 +396,7 @@ kmqtt_err_t kc_auth_prop_list(const kmqtt_client_t *c, const kmqtt_auth_props_t 
  * list is built on these functions' stacks, not on the common path's. */
 kmqtt_err_t kc_v5_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
                           uint8_t qos, bool retain, const kmqtt_publish_props_t *p,
-                          uint16_t *packet_id, uint32_t *seq);
+                          kmqtt_publish_result_t *res);
 kmqtt_err_t kc_v5_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *p);
 #else
 #define kc_v5_setup(c, o) ((o)->version == KMQTT_V5 ? KMQTT_EUNSUPPORTED : KMQTT_OK)
@@ -413,7 +413,7 @@ kmqtt_err_t kc_v5_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *
 #define kc_v5_auth(c, ev) KMQTT_EPROTOCOL
 #define kc_subscribe_prop_list(c, p, list, cap, n) ((p) != NULL ? KMQTT_ENEEDV5 : KMQTT_OK)
 #define kc_unsubscribe_prop_list(c, p, list, cap, n) ((p) != NULL ? KMQTT_ENEEDV5 : KMQTT_OK)
-#define kc_v5_publish(c, topic, payload, len, qos, retain, p, packet_id, seq)                      \
+#define kc_v5_publish(c, topic, payload, len, qos, retain, p, res)                                 \
     ((c) == NULL ? KMQTT_EINVAL : KMQTT_ENEEDV5)
 #define kc_v5_disconnect(c, p) ((c) == NULL ? KMQTT_EINVAL : KMQTT_ENEEDV5)
 #endif

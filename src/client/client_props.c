@@ -121,13 +121,15 @@ static kmqtt_err_t publish_list(const kmqtt_publish_props_t *pp, const void *pay
 
 kmqtt_err_t kc_v5_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
                           uint8_t qos, bool retain, const kmqtt_publish_props_t *p,
-                          uint16_t *packet_id, uint32_t *seq)
+                          kmqtt_publish_result_t *res)
 {
     kmqtt_prop_t list[KC_PUB_PROPS_MAX];
     kmqtt_props_t pl;
     size_t n = 0;
     kmqtt_err_t err;
 
+    if (res != NULL)
+        memset(res, 0, sizeof *res);
     if (c == NULL)
         return KMQTT_EINVAL;
     err = version_check(c, p);
@@ -139,8 +141,7 @@ kmqtt_err_t kc_v5_publish(kmqtt_client_t *c, const char *topic, const void *payl
     pl.items = list;
     pl.count = n;
     /* Nothing asked for: the message may be queued like one without. */
-    return kc_publish_props(c, topic, payload, len, qos, retain, n != 0 ? &pl : NULL, packet_id,
-                            seq);
+    return kc_publish_props(c, topic, payload, len, qos, retain, n != 0 ? &pl : NULL, res);
 }
 
 /* ------------------------------------------- SUBSCRIBE, UNSUBSCRIBE, AUTH */
@@ -172,6 +173,15 @@ kmqtt_err_t kc_unsubscribe_prop_list(const kmqtt_client_t *c, const kmqtt_unsubs
     return add_users(list, cap, n, p->user_props, p->user_prop_count);
 }
 
+/* A Reason String (may be NULL) and user properties: AUTH and DISCONNECT. */
+static kmqtt_err_t add_reason_users(kmqtt_prop_t *list, size_t cap, size_t *n, const char *reason,
+                                    const kmqtt_user_prop_t *u, size_t count)
+{
+    kmqtt_err_t err = add_text(list, cap, n, KMQTT_PROP_REASON_STRING, reason);
+
+    return err != KMQTT_OK ? err : add_users(list, cap, n, u, count);
+}
+
 kmqtt_err_t kc_auth_prop_list(const kmqtt_client_t *c, const kmqtt_auth_props_t *p,
                               kmqtt_prop_t *list, size_t cap, size_t *n)
 {
@@ -179,10 +189,7 @@ kmqtt_err_t kc_auth_prop_list(const kmqtt_client_t *c, const kmqtt_auth_props_t 
 
     if (err != KMQTT_OK || p == NULL)
         return err;
-    err = add_text(list, cap, n, KMQTT_PROP_REASON_STRING, p->reason_string);
-    if (err != KMQTT_OK)
-        return err;
-    return add_users(list, cap, n, p->user_props, p->user_prop_count);
+    return add_reason_users(list, cap, n, p->reason_string, p->user_props, p->user_prop_count);
 }
 
 /* ------------------------------------------------------------ DISCONNECT */
@@ -208,9 +215,8 @@ kmqtt_err_t kc_v5_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *
             return KMQTT_EINVAL;
         (void)kc_prop_add(list, &n, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, p->session_expiry_s);
     }
-    err = add_text(list, KC_DISC_PROPS_MAX, &n, KMQTT_PROP_REASON_STRING, p->reason_string);
-    if (err == KMQTT_OK)
-        err = add_users(list, KC_DISC_PROPS_MAX, &n, p->user_props, p->user_prop_count);
+    err = add_reason_users(list, KC_DISC_PROPS_MAX, &n, p->reason_string, p->user_props,
+                           p->user_prop_count);
     if (err != KMQTT_OK)
         return err;
     memset(&props, 0, sizeof props);

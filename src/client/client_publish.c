@@ -70,16 +70,11 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
                           uint8_t qos, bool retain, const kmqtt_publish_props_t *props,
                           kmqtt_publish_result_t *res)
 {
-    uint16_t *id = res != NULL ? &res->packet_id : NULL;
-    uint32_t *seq = res != NULL ? &res->queue_seq : NULL;
-
-    if (res != NULL)
-        memset(res, 0, sizeof *res);
     /* Properties take the longer way (client_props.c), whose list lives
      * on its own stack: the common path does not pay for it. */
     if (props != NULL)
-        return kc_v5_publish(c, topic, payload, len, qos, retain, props, id, seq);
-    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, id, seq);
+        return kc_v5_publish(c, topic, payload, len, qos, retain, props, res);
+    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, res);
 }
 
 /* The message of a publish, checked as far as it can be without the
@@ -192,20 +187,19 @@ static bool publish_wait_room(kmqtt_client_t *c, uint64_t *deadline)
 
 /* kmqtt_publish with or without 5.0 properties (props: the encoded list,
  * may be NULL; it is encoded into the session before this returns). */
-kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
-                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
-                             uint16_t *packet_id, uint32_t *seq)
+kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                             uint8_t qos, bool retain, const kmqtt_props_t *props,
+                             kmqtt_publish_result_t *res)
 {
+    uint32_t *seq = res != NULL ? &res->queue_seq : NULL;
     kmqtt_publish_t msg;
     uint64_t deadline = 0;
     uint32_t cancel_seq;
     uint16_t id = 0;
     kmqtt_err_t err;
 
-    if (packet_id != NULL)
-        *packet_id = 0;
-    if (seq != NULL)
-        *seq = 0;
+    if (res != NULL)
+        memset(res, 0, sizeof *res);
     err = publish_msg(c, topic, payload, len, qos, retain, &msg);
     if (err != KMQTT_OK)
         return err;
@@ -227,8 +221,8 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
     if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && KC_QUEUE_ON(c) && props == NULL)
         err = kc_queue_add(c, &msg, &id, seq);
     kc_unlock(c);
-    if (err == KMQTT_OK && packet_id != NULL)
-        *packet_id = id;
+    if (err == KMQTT_OK && res != NULL)
+        res->packet_id = id;
     return err;
 }
 

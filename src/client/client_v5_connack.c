@@ -48,72 +48,6 @@ kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c)
     return c->v5.assigned_too_long ? KMQTT_ELIMIT : KMQTT_OK;
 }
 
-/* The strings of a CONNACK; false for a property that is not one. */
-static bool connack_string(kmqtt_client_t *c, const kmqtt_event_t *ev, size_t *used,
-                           const kmqtt_prop_t *p)
-{
-    kmqtt_connack_info_t *ci = &c->connack;
-
-    switch (p->id) {
-    case KMQTT_PROP_REASON_STRING:
-        ci->reason_string = keep(c, used, p);
-        return true;
-    case KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER:
-        ci->assigned_client_id = keep(c, used, p);
-        if (ev->reason_code < 0x80)
-            keep_assigned_id(c, p);
-        return true;
-    case KMQTT_PROP_RESPONSE_INFORMATION:
-        ci->response_information = keep(c, used, p);
-        return true;
-    case KMQTT_PROP_SERVER_REFERENCE:
-        ci->server_reference = keep(c, used, p);
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* The numbers of a CONNACK: the server's overrides and capabilities. */
-static void connack_number(kmqtt_connack_info_t *ci, const kmqtt_prop_t *p)
-{
-    switch (p->id) {
-    case KMQTT_PROP_SERVER_KEEP_ALIVE:
-        ci->server_keepalive_s = (uint16_t)p->num;
-        break;
-    case KMQTT_PROP_SESSION_EXPIRY_INTERVAL:
-        ci->has_session_expiry = true;
-        ci->session_expiry_s = p->num;
-        break;
-    case KMQTT_PROP_RECEIVE_MAXIMUM:
-        ci->receive_maximum = (uint16_t)p->num;
-        break;
-    case KMQTT_PROP_MAXIMUM_QOS:
-        ci->maximum_qos = (uint8_t)p->num;
-        break;
-    case KMQTT_PROP_RETAIN_AVAILABLE:
-        ci->retain_available = p->num != 0;
-        break;
-    case KMQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE:
-        ci->wildcard_available = p->num != 0;
-        break;
-    case KMQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE:
-        ci->subscription_id_available = p->num != 0;
-        break;
-    case KMQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE:
-        ci->shared_available = p->num != 0;
-        break;
-    case KMQTT_PROP_MAXIMUM_PACKET_SIZE:
-        ci->maximum_packet_size = p->num;
-        break;
-    case KMQTT_PROP_TOPIC_ALIAS_MAXIMUM:
-        ci->topic_alias_maximum = (uint16_t)p->num;
-        break;
-    default:
-        break;
-    }
-}
-
 void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
 {
     kmqtt_connack_info_t *ci = &c->connack;
@@ -133,8 +67,55 @@ void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
     ci->shared_available = true;
     kmqtt_prop_iter_init(&it, &ev->packet.u.connack.props);
     while (kmqtt_prop_iter_next(&it, &p)) {
-        if (!connack_string(c, ev, &used, &p))
-            connack_number(ci, &p);
+        switch (p.id) {
+        case KMQTT_PROP_REASON_STRING:
+            ci->reason_string = keep(c, &used, &p);
+            break;
+        case KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER:
+            ci->assigned_client_id = keep(c, &used, &p);
+            if (ev->reason_code < 0x80)
+                keep_assigned_id(c, &p);
+            break;
+        case KMQTT_PROP_RESPONSE_INFORMATION:
+            ci->response_information = keep(c, &used, &p);
+            break;
+        case KMQTT_PROP_SERVER_REFERENCE:
+            ci->server_reference = keep(c, &used, &p);
+            break;
+        case KMQTT_PROP_SERVER_KEEP_ALIVE:
+            ci->server_keepalive_s = (uint16_t)p.num;
+            break;
+        case KMQTT_PROP_SESSION_EXPIRY_INTERVAL:
+            ci->has_session_expiry = true;
+            ci->session_expiry_s = p.num;
+            break;
+        case KMQTT_PROP_RECEIVE_MAXIMUM:
+            ci->receive_maximum = (uint16_t)p.num;
+            break;
+        case KMQTT_PROP_MAXIMUM_QOS:
+            ci->maximum_qos = (uint8_t)p.num;
+            break;
+        case KMQTT_PROP_RETAIN_AVAILABLE:
+            ci->retain_available = p.num != 0;
+            break;
+        case KMQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE:
+            ci->wildcard_available = p.num != 0;
+            break;
+        case KMQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE:
+            ci->subscription_id_available = p.num != 0;
+            break;
+        case KMQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE:
+            ci->shared_available = p.num != 0;
+            break;
+        case KMQTT_PROP_MAXIMUM_PACKET_SIZE:
+            ci->maximum_packet_size = p.num;
+            break;
+        case KMQTT_PROP_TOPIC_ALIAS_MAXIMUM:
+            ci->topic_alias_maximum = (uint16_t)p.num;
+            break;
+        default:
+            break;
+        }
     }
     c->v5.max_qos = ci->maximum_qos;
     c->v5.retain_ok = ci->retain_available;

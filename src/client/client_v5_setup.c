@@ -61,13 +61,8 @@ static size_t will_bytes(const kmqtt_publish_props_t *w)
     return sum;
 }
 
-/* The will has 5.0 properties: its own, or a Will Delay Interval. */
-static bool has_will_list(const kmqtt_client_options_t *o)
-{
-    return o->has_will && (o->will_props != NULL || o->will_delay_s != 0);
-}
-
-/* Property slots: every fixed property a list may hold, and the user ones. */
+/* Property slots: every fixed property a list may hold, and the user ones.
+ * The will has a list when it has properties or a Will Delay Interval. */
 static size_t connect_slots(const kmqtt_client_options_t *o)
 {
     return 8 + o->user_prop_count;
@@ -75,9 +70,11 @@ static size_t connect_slots(const kmqtt_client_options_t *o)
 
 static size_t will_slots(const kmqtt_client_options_t *o)
 {
-    if (!has_will_list(o))
+    const kmqtt_publish_props_t *w = o->will_props;
+
+    if (!o->has_will || (w == NULL && o->will_delay_s == 0))
         return 0;
-    return 6 + (o->will_props != NULL ? o->will_props->user_prop_count : 0);
+    return 6 + (w != NULL ? w->user_prop_count : 0);
 }
 
 static kmqtt_str_t copy_str(char **at, const char *s)
@@ -186,7 +183,7 @@ static bool keeps_assigned_id(const kmqtt_client_options_t *o)
  * strings). kmqtt_client_memory_size counts both. */
 size_t kc_v5_block_size(const kmqtt_client_options_t *o)
 {
-    const kmqtt_publish_props_t *w = has_will_list(o) ? o->will_props : NULL;
+    const kmqtt_publish_props_t *w = o->has_will ? o->will_props : NULL;
 
     if (o->version != KMQTT_V5)
         return 0;
@@ -231,7 +228,7 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
     c->v5.will_props = c->v5.props + connect_slots(o);
     at = (char *)(c->v5.will_props + will_slots(o));
     connect_list(c, o, &at);
-    if (has_will_list(o))
+    if (will_slots(o) != 0)
         will_list(c, o, &at);
     if (keeps_assigned_id(o))
         c->v5.assigned_id = at; /* the block's last KMQTT_ASSIGNED_ID_MAX + 1 bytes */
