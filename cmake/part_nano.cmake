@@ -28,18 +28,20 @@ endif()
 # The 3.1.1-only nano (KMQTT_CFG_V5=0, the kmqtt_core_nov5 library of
 # part_target.cmake): the nano unit tests that need no 5.0 (those parts of
 # them sit under #if KMQTT_CFG_V5) run against it too, so the code the
-# 3.1.1 build leaves in is exercised on the host.
+# 3.1.1 build leaves in is exercised on the host. Programs
+# <build>/tests/config_nov5_<name>.
 if(KMQTT_BUILD_TESTS AND TARGET kmqtt_core_nov5)
   file(GLOB KMQTT_NANO_UNIT_SUPPORT CONFIGURE_DEPENDS
        ${PROJECT_SOURCE_DIR}/tests/unit/support/*.c)
   foreach(t test_nano_connect test_nano_publish test_nano_inbound test_nano_session)
-    add_executable(${t}_nov5 ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c ${KMQTT_NANO_UNIT_SUPPORT})
-    target_include_directories(${t}_nov5 PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+    set(target config_nov5_${t})
+    add_executable(${target} ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c ${KMQTT_NANO_UNIT_SUPPORT})
+    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
                                ${PROJECT_SOURCE_DIR}/tests/unit/support)
-    target_link_libraries(${t}_nov5 PRIVATE kmqtt_core_nov5 ${CMOCKA_LIBRARY})
-    target_compile_options(${t}_nov5 PRIVATE -Wall -Wextra -Werror)
-    set_target_properties(${t}_nov5 PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-    add_test(NAME config.nov5.${t} COMMAND ${t}_nov5)
+    target_link_libraries(${target} PRIVATE kmqtt_core_nov5 ${CMOCKA_LIBRARY})
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME config.nov5.${t} COMMAND ${target})
     set_tests_properties(config.nov5.${t} PROPERTIES LABELS "config;nano" TIMEOUT 120)
   endforeach()
 endif()

@@ -6,6 +6,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../integration/support/broker.sh"
 kt_init "$1"
+kt_plan 13
 PUB=$KT_BIN/kmqtt-pub
 SUB=$KT_BIN/kmqtt-sub
 SOAK=$KT_BIN/kmqtt-soak
@@ -90,5 +91,7 @@ if [ -x "$SOAK" ]; then
     kt_expect_rc "kmqtt-soak over TLS, 100 cycles" 0
     kt_expect_eq "kmqtt-soak over TLS: zero growth" \
         "soak: cycles=100 heap_growth=0 fd_growth=0 thread_growth=0" "$(tail -n 1 "$KT_OUT_FILE")"
+else
+    kt_fail "$SOAK is not built: kmqtt-soak over TLS did not run"
 fi
 kt_done
