@@ -38,7 +38,9 @@
  * in silence (as libmosquitto's mosquitto_publish_v5 answers
  * MOSQ_ERR_NOT_SUPPORTED to a client of an older protocol).
  * res is what came back (packet id, reason codes, reason string): a struct
- * the call fills, NULL when not wanted. Why this shape rather than the
+ * the call fills (it needs no initialising), NULL when not wanted. The
+ * offline queue is the client's option (offline_queue_max_msgs): with it
+ * on, kmqtt_publish queues what cannot go now and res says so. Why this shape rather than the
  * usual _v5 twin of each call (libmosquitto's mosquitto_publish_v5,
  * coreMQTT's MQTT_PublishV5): one name per operation whatever the protocol
  * version, a new 5.0 field is a new struct member rather than a new
