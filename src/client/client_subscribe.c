@@ -46,7 +46,6 @@ static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r,
                                const kmqtt_sub_options_t *o, uint32_t subid)
 {
     static const kmqtt_sub_options_t none;
-
     size_t len = strlen(r->filter);
     kc_handler_t *h = handler_find(c, r->filter, len);
     uint16_t i;

@@ -800,6 +800,7 @@ static void test_v311_client_refuses_5_0_calls(void **state)
     kmqtt_publish_props_t pp;
     kmqtt_sub_options_t so;
     kmqtt_subscribe_props_t sp;
+    kmqtt_unsubscribe_props_t unp;
     kmqtt_disconnect_props_t dp;
     kmqtt_sub_request_t r;
     char reply[8];
@@ -818,11 +819,14 @@ static void test_v311_client_refuses_5_0_calls(void **state)
     assert_int_equal(kmqtt_publish(c, "v5/311", "x", 1, 0, false, &pp, NULL), KMQTT_ENEEDV5);
     memset(&so, 0, sizeof so);
     memset(&sp, 0, sizeof sp);
+    memset(&unp, 0, sizeof unp);
     so.no_local = true;
     sp.options = &so;
     memset(&r, 0, sizeof r);
     r.filter = "v5/311";
     assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, &sp, NULL), KMQTT_ENEEDV5);
+    assert_int_equal(kmqtt_unsubscribe(c, &r.filter, 1, WAIT_MS, &unp, NULL), KMQTT_ENEEDV5);
+    assert_non_null(strstr(kmqtt_strerror(KMQTT_ENEEDV5), "5.0"));
     assert_int_equal(
         kmqtt_request(c, "v5/311", "x", 1, 0, "v5/311/r", 100, reply, sizeof reply, NULL),
         KMQTT_ENEEDV5);

@@ -2045,6 +2045,42 @@ static void test_publish_batch_sends_when_the_buffer_fills(void **state)
     env_done(&e);
 }
 
+/* Store and forward and the publish result: a message that cannot go now
+ * is queued and the result says so (queue_seq, no packet id yet). The
+ * queue keeps topic and payload only, so a publish with 5.0 properties is
+ * refused instead (KMQTT_ENOTCONN while the queue is empty, KMQTT_ELIMIT
+ * behind queued messages); a zeroed props struct asks for nothing and is
+ * queued like NULL. */
+static void test_publish_result_reports_the_queue_and_props_are_never_queued(void **state)
+{
+    env_t e;
+    kmqtt_publish_props_t pp;
+    kmqtt_publish_result_t r;
+    (void)state;
+    env_init(&e, KMQTT_V5);
+    e.o.offline_queue_max_msgs = 4;
+    e.o.offline_queue_max_bytes = 1024;
+    env_create(&e);
+    memset(&pp, 0, sizeof pp);
+    pp.content_type = "text/plain";
+    memset(&r, 0xA5, sizeof r);
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "p", 1, 1, false, &pp, &r), KMQTT_ENOTCONN);
+    assert_int_equal(r.packet_id, 0);
+    assert_int_equal(r.queue_seq, 0);
+    memset(&r, 0xA5, sizeof r);
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "x", 1, 1, false, NULL, &r), KMQTT_OK);
+    assert_int_equal(r.packet_id, 0);
+    assert_int_equal(r.queue_seq, 1);
+    memset(&pp, 0, sizeof pp);
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "y", 1, 1, false, &pp, &r), KMQTT_OK);
+    assert_int_equal(r.queue_seq, 2);
+    pp.message_expiry_s = 60;
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "z", 1, 1, false, &pp, &r), KMQTT_ELIMIT);
+    assert_int_equal(r.queue_seq, 0);
+    assert_int_equal(kmqtt_queue_count(e.c), 2);
+    env_done(&e);
+}
+
 static void test_publish_batch_wait_sends_the_queue(void **state)
 {
     env_t e;
@@ -2194,6 +2230,7 @@ int main(void)
         cmocka_unit_test(test_publish_batch_refills_a_full_window_only_after_half_drained),
         cmocka_unit_test(test_without_batch_a_freed_slot_is_used_at_once),
         cmocka_unit_test(test_publish_batch_sends_when_the_buffer_fills),
+        cmocka_unit_test(test_publish_result_reports_the_queue_and_props_are_never_queued),
         cmocka_unit_test(test_publish_batch_wait_sends_the_queue),
         cmocka_unit_test(test_publish_batch_disconnect_sends_the_queue_then_disconnect),
         cmocka_unit_test(test_background_thread_is_woken_once_for_many_publishes),
