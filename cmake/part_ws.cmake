@@ -17,13 +17,15 @@ if(KMQTT_BUILD_TESTS)
   # Unit tests (a scripted fake lower transport): tests/unit/ws/test_*.c. They
   # live in a subfolder because tests/unit/CMakeLists.txt links only kmqtt_static.
   # Programs <build>/tests/unit_ws_<name> and integration_ws_<name> (folder prefix).
+  # send_contract.c: the gate that checks the send contract from below.
   file(GLOB KMQTT_WS_UNIT CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/ws/test_*.c)
   foreach(src ${KMQTT_WS_UNIT})
     get_filename_component(name ${src} NAME_WE)
     set(target unit_ws_${name})
-    add_executable(${target} ${src})
+    add_executable(${target} ${src} ${PROJECT_SOURCE_DIR}/tests/unit/support/send_contract.c)
     target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
-                               ${PROJECT_SOURCE_DIR}/src/transport)
+                               ${PROJECT_SOURCE_DIR}/src/transport
+                               ${PROJECT_SOURCE_DIR}/tests/unit/support)
     target_link_libraries(${target} PRIVATE kmqtt_ws kmqtt_static ${CMOCKA_LIBRARY})
     target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
     set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

@@ -212,6 +212,7 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
 
 kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
 {
+    size_t bytes;
     char *at;
     kmqtt_err_t err;
 
@@ -220,7 +221,9 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
     err = options_check(o);
     if (err != KMQTT_OK)
         return err;
-    c->v5.block = kmqtt_mem_alloc(&c->mem, "v5", kc_v5_block_size(o));
+    bytes = kc_v5_block_size(o);
+    c->v5.block = kmqtt_mem_alloc(&c->mem, "v5", bytes);
+    c->v5.block_size = c->v5.block != NULL ? bytes : 0;
     c->v5.connack_str = kmqtt_mem_alloc(&c->mem, "v5", KMQTT_CONNACK_STR_MAX);
     if (c->v5.block == NULL || c->v5.connack_str == NULL)
         return KMQTT_ENOMEM;
@@ -243,9 +246,17 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
 
 void kc_v5_free(kmqtt_client_t *c)
 {
+    /* The copy of the Authentication Data (and user properties, which may
+     * carry tokens) lives in block; the CONNACK's strings may carry the
+     * server's answer. Neither outlives the client. */
+    if (c->v5.block != NULL)
+        kmqtt_mem_wipe(c->v5.block, c->v5.block_size);
+    if (c->v5.connack_str != NULL)
+        kmqtt_mem_wipe(c->v5.connack_str, KMQTT_CONNACK_STR_MAX);
     (void)kmqtt_mem_free(&c->mem, c->v5.block);
     (void)kmqtt_mem_free(&c->mem, c->v5.connack_str);
     c->v5.block = NULL;
+    c->v5.block_size = 0;
     c->v5.connack_str = NULL;
     c->v5.assigned_id = NULL;
 }
