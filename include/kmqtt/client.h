@@ -157,6 +157,8 @@ typedef struct kmqtt_publish_props {
     size_t correlation_len;
     const kmqtt_user_prop_t *user_props; /* user_prop_count entries, in order */
     size_t user_prop_count;
+    uint32_t will_delay_s; /* the will only: Will Delay Interval, 0 = not sent;
+                              KMQTT_EINVAL on kmqtt_publish */
 } kmqtt_publish_props_t;
 
 /* What a server-sent DISCONNECT said (5.0). The strings are views into the
@@ -323,7 +325,6 @@ typedef struct kmqtt_client_options {
     const kmqtt_user_prop_t *user_props; /* sent on CONNECT; copied at create */
     size_t user_prop_count;
     const kmqtt_publish_props_t *will_props; /* NULL = none; copied at create (has_will) */
-    uint32_t will_delay_s;                   /* Will Delay Interval (has_will); 0 = not sent */
     kmqtt_disconnect_fn on_disconnect;   /* server DISCONNECT; ctx as above */
     /* Outbound topic aliases, chosen automatically: a topic repeated on a
      * connection goes as a 2-byte alias (least recently used slot reused),
@@ -486,9 +487,9 @@ typedef struct kmqtt_publish_result {
  * empty.
  *
  * Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL (bad topic, QoS;
- * payload_format 1 with a payload that is not UTF-8, a bad response topic),
- * KMQTT_ELIMIT (window full after publish_block_ms; more than
- * KMQTT_USER_PROPS_MAX user properties), KMQTT_ETOOBIG (never fits the
+ * payload_format 1 with a payload that is not UTF-8, a bad response topic,
+ * will_delay_s set), KMQTT_ELIMIT (window full after publish_block_ms; more
+ * than KMQTT_USER_PROPS_MAX user properties), KMQTT_ETOOBIG (never fits the
  * buffers; 5.0: larger than the server's Maximum Packet Size, nothing sent,
  * MQTT-3.2.2-15), KMQTT_EUNSUPPORTED (5.0: QoS above the server's Maximum
  * QoS, MQTT-3.2.2-11; retain while Retain Available is 0, MQTT-3.2.2-14),

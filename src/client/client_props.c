@@ -91,7 +91,9 @@ static kmqtt_err_t publish_list(const kmqtt_publish_props_t *pp, const void *pay
 {
     kmqtt_err_t err;
 
-    if (pp->payload_format > 1 || (pp->correlation_data == NULL && pp->correlation_len != 0) ||
+    /* will_delay_s belongs to the will (options.will_props). */
+    if (pp->payload_format > 1 || pp->will_delay_s != 0 ||
+        (pp->correlation_data == NULL && pp->correlation_len != 0) ||
         pp->correlation_len > KMQTT_STRING_MAX)
         return KMQTT_EINVAL;
     if (pp->payload_format == 1) {

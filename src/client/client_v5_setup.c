@@ -61,20 +61,16 @@ static size_t will_bytes(const kmqtt_publish_props_t *w)
     return sum;
 }
 
-/* Property slots: every fixed property a list may hold, and the user ones.
- * The will has a list when it has properties or a Will Delay Interval. */
+/* Property slots: every fixed property a list may hold, and the user ones
+ * (w: the will's properties, NULL = none). */
 static size_t connect_slots(const kmqtt_client_options_t *o)
 {
     return 8 + o->user_prop_count;
 }
 
-static size_t will_slots(const kmqtt_client_options_t *o)
+static size_t will_slots(const kmqtt_publish_props_t *w)
 {
-    const kmqtt_publish_props_t *w = o->will_props;
-
-    if (!o->has_will || (w == NULL && o->will_delay_s == 0))
-        return 0;
-    return 6 + (w != NULL ? w->user_prop_count : 0);
+    return w == NULL ? 0 : 6 + w->user_prop_count;
 }
 
 static kmqtt_str_t copy_str(char **at, const char *s)
@@ -147,16 +143,13 @@ static void connect_list(kmqtt_client_t *c, const kmqtt_client_options_t *o, cha
     add_users(l, n, o->user_props, o->user_prop_count, at);
 }
 
-static void will_list(kmqtt_client_t *c, const kmqtt_client_options_t *o, char **at)
+static void will_list(kmqtt_client_t *c, const kmqtt_publish_props_t *w, char **at)
 {
-    const kmqtt_publish_props_t *w = o->will_props;
     kmqtt_prop_t *l = c->v5.will_props;
     size_t *n = &c->v5.nwill;
 
-    if (o->will_delay_s != 0)
-        (void)kc_prop_add(l, n, KMQTT_PROP_WILL_DELAY_INTERVAL, o->will_delay_s);
-    if (w == NULL)
-        return;
+    if (w->will_delay_s != 0)
+        (void)kc_prop_add(l, n, KMQTT_PROP_WILL_DELAY_INTERVAL, w->will_delay_s);
     if (w->payload_format != 0)
         (void)kc_prop_add(l, n, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, w->payload_format);
     if (w->message_expiry_s != 0)
@@ -187,7 +180,7 @@ size_t kc_v5_block_size(const kmqtt_client_options_t *o)
 
     if (o->version != KMQTT_V5)
         return 0;
-    return (connect_slots(o) + will_slots(o)) * sizeof(kmqtt_prop_t) +
+    return (connect_slots(o) + will_slots(w)) * sizeof(kmqtt_prop_t) +
            user_bytes(o->user_props, o->user_prop_count) + (w == NULL ? 0 : will_bytes(w)) +
            (o->auth_method == NULL ? 0 : strlen(o->auth_method) + 1 + o->auth_data_len) +
            (keeps_assigned_id(o) ? KMQTT_ASSIGNED_ID_MAX + 1 : 0);
@@ -212,6 +205,7 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
 
 kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
 {
+    const kmqtt_publish_props_t *w = o->has_will ? o->will_props : NULL;
     size_t bytes;
     char *at;
     kmqtt_err_t err;
@@ -229,10 +223,10 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
         return KMQTT_ENOMEM;
     c->v5.props = c->v5.block;
     c->v5.will_props = c->v5.props + connect_slots(o);
-    at = (char *)(c->v5.will_props + will_slots(o));
+    at = (char *)(c->v5.will_props + will_slots(w));
     connect_list(c, o, &at);
-    if (will_slots(o) != 0)
-        will_list(c, o, &at);
+    if (w != NULL)
+        will_list(c, w, &at);
     if (keeps_assigned_id(o))
         c->v5.assigned_id = at; /* the block's last KMQTT_ASSIGNED_ID_MAX + 1 bytes */
     /* The caller's arrays are not used after create. */

@@ -176,6 +176,7 @@ static void test_will_delay(void **state)
     sub1(obs, "v5/will/#");
 
     memset(&wp, 0, sizeof wp);
+    wp.will_delay_s = 2;
     wp.content_type = "text/plain";
     wp.user_props = &up;
     wp.user_prop_count = 1;
@@ -186,7 +187,6 @@ static void test_will_delay(void **state)
     o.will_payload_len = 4;
     o.will_qos = 1;
     o.will_props = &wp;
-    o.will_delay_s = 2;
     o.clean_session = false;
     o.session_expiry_s = 30;
     assert_int_equal(kmqtt_client_create(&o, &w), KMQTT_OK);

@@ -67,7 +67,6 @@ typedef struct tool_props {
     kmqtt_user_prop_t pub_user[TOOL_MAX_USER_PROPS];
     bool has_will;
     kmqtt_publish_props_t will;
-    uint32_t will_delay;
     kmqtt_user_prop_t will_user[TOOL_MAX_USER_PROPS];
     size_t nconnect_user;
     /* subscribe (kmqtt-sub) */

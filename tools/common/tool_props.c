@@ -160,7 +160,7 @@ static int apply(tool_opts_t *o, cmd_t cmd, const char *id, const char *v, const
             if (!num(v, UINT32_MAX, &n))
                 return bad(id, v, "seconds, 0..4294967295");
             p->has_will = true;
-            p->will_delay = (uint32_t)n;
+            p->will.will_delay_s = (uint32_t)n;
             return TOOL_CONTINUE;
         }
         p->has_will = true;
@@ -295,10 +295,8 @@ void tool_props_apply(const tool_opts_t *o, kmqtt_client_options_t *co)
     co->topic_alias_out = 16;
     co->user_props = p->connect_user;
     co->user_prop_count = p->nconnect_user;
-    if (p->has_will && co->has_will) {
+    if (p->has_will && co->has_will)
         co->will_props = &p->will;
-        co->will_delay_s = p->will_delay;
-    }
     /* The advertised maximum must fit the receive buffer. */
     if (co->rx_buffer_size < p->maximum_packet_size)
         co->rx_buffer_size = p->maximum_packet_size;
