@@ -22,6 +22,33 @@
  * Memory: the client allocates through its own kmqtt_mem_t (statistics with
  * kmqtt_client_mem); that context takes its bytes from options.mem if given
  * (so an application can watch every client in one place), else from malloc.
+ *
+ * One call per operation. Each takes the 3.1.1 arguments first, then two
+ * optional ones, NULL in the simple case:
+ *   kmqtt_publish(c, topic, payload, len, qos, retain, props, res)
+ *   kmqtt_subscribe(c, subs, n, timeout_ms, props, res)
+ *   kmqtt_unsubscribe(c, filters, n, timeout_ms, props, res)
+ *   kmqtt_disconnect(c, props)
+ *   kmqtt_reauthenticate(c, data, len, timeout_ms, props)
+ * props is the 5.0 part of the packet sent (properties, a reason code): a
+ * struct of named fields, one type per operation, zeroed = nothing. It is
+ * the caller's memory, encoded before the call returns and never kept, so
+ * nothing is allocated for it. A 3.1.1 client takes NULL only: any props
+ * is KMQTT_ENEEDV5 and nothing is sent, so a 5.0 request is never dropped
+ * in silence (as libmosquitto's mosquitto_publish_v5 answers
+ * MOSQ_ERR_NOT_SUPPORTED to a client of an older protocol).
+ * res is what came back (packet id, reason codes, reason string): a struct
+ * the call fills (it needs no initialising), NULL when not wanted. The
+ * offline queue is the client's option (offline_queue_max_msgs): with it
+ * on, kmqtt_publish queues what cannot go now and res says so. Why this shape rather than the
+ * usual _v5 twin of each call (libmosquitto's mosquitto_publish_v5,
+ * coreMQTT's MQTT_PublishV5): one name per operation whatever the protocol
+ * version, a new 5.0 field is a new struct member rather than a new
+ * function, and named fields (unlike a property list built by id, as with
+ * mosquitto_property_add_* or coreMQTT's property builder) cannot put a
+ * property in a packet that does not allow it. The optional result struct
+ * follows paho's MQTTAsync_responseOptions, without its callbacks: these
+ * calls block until their answer or return at once.
  */
 #ifndef KMQTT_CLIENT_H
 #define KMQTT_CLIENT_H
@@ -88,7 +115,7 @@ typedef enum kmqtt_queue_policy {
 /** A queued message the queue policy dropped (err KMQTT_EDROPPED), or one
  * the session could never send (err KMQTT_ETOOBIG, e.g. larger than the
  * broker's maximum packet size). topic and payload are valid only during
- * the call. seq is the number kmqtt_publish_queued returned for it. */
+ * the call. seq is the kmqtt_publish_result_t.queue_seq it got. */
 typedef struct kmqtt_queue_drop {
     uint32_t seq;        /**< what kmqtt_publish_queued returned for the message */
     const char *topic;   /**< not NUL-terminated */
@@ -104,8 +131,8 @@ typedef struct kmqtt_queue_drop {
 typedef void (*kmqtt_queue_drop_fn)(kmqtt_client_t *c, const kmqtt_queue_drop_t *info, void *ctx);
 
 /* ---------------------------------------------------------- MQTT 5.0 types
- * (issue 5). Everything below is used only when options.version is
- * KMQTT_V5; a 3.1.1 client ignores it. */
+ * For clients with options.version KMQTT_V5 (see "One call per operation"
+ * above for what a 3.1.1 client does with them). */
 
 /** One user property (a name/value pair of UTF-8 strings, NUL-terminated
  * here; the same name may appear several times and order is kept). */
@@ -114,10 +141,14 @@ typedef struct kmqtt_user_prop {
     const char *value; /**< UTF-8, NUL-terminated */
 } kmqtt_user_prop_t;
 
-/** Properties of an outgoing PUBLISH (kmqtt_publish_ex) or of the will.
- * Zeroed = none. Nothing is allocated: kmqtt_publish_ex builds the property
- * list on its stack (at most KMQTT_PUB_USER_PROPS_MAX user properties). */
-typedef struct kmqtt_pub_props {
+/** User properties one packet the application sends may carry (PUBLISH,
+ * SUBSCRIBE, UNSUBSCRIBE, DISCONNECT, AUTH): the property list is built on
+ * the caller's stack. More is KMQTT_ELIMIT. */
+#define KMQTT_USER_PROPS_MAX 16u
+
+/** Properties of an outgoing PUBLISH (kmqtt_publish) or of the will
+ * (options.will_props). Zeroed = none. */
+typedef struct kmqtt_publish_props {
     uint8_t payload_format;              /**< 0 = bytes (property not sent), 1 = UTF-8: the payload
                                             is checked, KMQTT_EINVAL if it is not (3.3.2.3.2) */
     uint32_t message_expiry_s;           /**< 0 = does not expire (property not sent) */
@@ -127,22 +158,9 @@ typedef struct kmqtt_pub_props {
     size_t correlation_len;              /**< bytes of correlation_data */
     const kmqtt_user_prop_t *user_props; /**< user_prop_count entries, in order */
     size_t user_prop_count;              /**< entries in user_props */
-    uint32_t will_delay_s;               /**< will only: Will Delay Interval; 0 = not sent */
-} kmqtt_pub_props_t;
-
-/** User properties one kmqtt_publish_ex (or one SUBSCRIBE, UNSUBSCRIBE,
- * DISCONNECT) may carry: its property list lives on the caller's stack. */
-#define KMQTT_PUB_USER_PROPS_MAX 16u
-
-/** Properties of a SUBSCRIBE, UNSUBSCRIBE or DISCONNECT the application
- * sends (kmqtt_subscribe_ex, kmqtt_unsubscribe_ex, kmqtt_disconnect_ex).
- * Zeroed or NULL = none. Encoded before the call returns. */
-typedef struct kmqtt_packet_props {
-    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_PUB_USER_PROPS_MAX, in order */
-    size_t user_prop_count;              /**< entries in user_props */
-    const char *reason_string;           /**< DISCONNECT and AUTH only (KMQTT_EINVAL elsewhere);
-                                            NULL = none */
-} kmqtt_packet_props_t;
+    uint32_t will_delay_s;               /**< the will only: Will Delay Interval, 0 = not sent;
+                                            KMQTT_EINVAL on kmqtt_publish */
+} kmqtt_publish_props_t;
 
 /** What a server-sent DISCONNECT said (5.0). The strings are views into the
  * receive buffer, valid only during the callback (not NUL-terminated). */
@@ -197,9 +215,9 @@ typedef struct kmqtt_client_options {
     /* The defaults of these five are KMQTT_CFG_RX_BUFFER_SIZE, _TX_BUFFER_SIZE,
      * _STORE_SIZE, _MAX_INFLIGHT and _MAX_SUBSCRIPTIONS (kmqtt/config.h: 4096,
      * 4096, 8192, 20, 32 unless the firmware's configuration says otherwise). */
-    size_t rx_buffer_size;       /**< largest incoming packet; default KMQTT_CFG_RX_BUFFER_SIZE */
-    size_t tx_buffer_size;       /**< default KMQTT_CFG_TX_BUFFER_SIZE */
-    size_t store_size;           /**< bytes kept for unacked QoS 1/2 messages; default KMQTT_CFG_STORE_SIZE */
+    size_t rx_buffer_size; /**< largest incoming packet; default KMQTT_CFG_RX_BUFFER_SIZE */
+    size_t tx_buffer_size; /**< default KMQTT_CFG_TX_BUFFER_SIZE */
+    size_t store_size; /**< bytes kept for unacked QoS 1/2 messages; default KMQTT_CFG_STORE_SIZE */
     uint16_t max_inflight;       /**< default KMQTT_CFG_MAX_INFLIGHT */
     uint16_t max_subscriptions;  /**< handlers kept; default KMQTT_CFG_MAX_SUBSCRIPTIONS */
     uint32_t connect_timeout_ms; /**< TCP connect + CONNACK; default 10000 */
@@ -257,7 +275,7 @@ typedef struct kmqtt_client_options {
                                            end); if create fails the caller still owns it */
 
     /* store and forward */
-    /* The offline queue: while the client is not connected (before the
+    /** The offline queue: while the client is not connected (before the
      * first connect, after a loss, while reconnecting, after a disconnect)
      * and while messages wait in it, kmqtt_publish copies the message into
      * the queue instead of failing with KMQTT_ENOTCONN; a QoS 1/2 publish
@@ -285,7 +303,7 @@ typedef struct kmqtt_client_options {
      * client (destroy it after kmqtt_client_destroy). NULL = none. */
     const struct kmqtt_store *store;
 
-    /* no-malloc: all memory from the application */
+    /** no-malloc: all memory from the application */
     /** One buffer the client takes every block from (an arena over it:
      * kmqtt_mem_arena_t), instead of malloc or mem, which are then not
      * used; memory_size bytes, at least kmqtt_client_memory_size(options).
@@ -298,7 +316,7 @@ typedef struct kmqtt_client_options {
     size_t memory_size;      /**< bytes at memory */
     uint16_t max_filter_len; /**< default KMQTT_CFG_MAX_FILTER_LEN (128) */
 
-    /* ---- MQTT 5.0 (issue 5): used only when version is KMQTT_V5 ---- */
+    /* ---- MQTT 5.0: used only when version is KMQTT_V5 ---- */
     uint32_t session_expiry_s;    /**< Session Expiry Interval; 0 = the session ends with the
                                      connection, 0xFFFFFFFF = never */
     uint16_t receive_maximum;     /**< QoS 1/2 the server may leave unacknowledged towards us;
@@ -310,10 +328,10 @@ typedef struct kmqtt_client_options {
     bool no_problem_info;         /**< Request Problem Information 0: no reason strings or
                                      user properties on anything but PUBLISH, CONNACK and
                                      DISCONNECT (MQTT-3.1.2-29) */
-    const kmqtt_user_prop_t *user_props; /**< sent on CONNECT; copied at create */
-    size_t user_prop_count;              /**< entries in user_props */
-    const kmqtt_pub_props_t *will_props; /**< NULL = none; copied at create (has_will) */
-    kmqtt_disconnect_fn on_disconnect;   /**< server DISCONNECT; ctx as above */
+    const kmqtt_user_prop_t *user_props;     /**< sent on CONNECT; copied at create */
+    size_t user_prop_count;                  /**< entries in user_props */
+    const kmqtt_publish_props_t *will_props; /**< NULL = none; copied at create (has_will) */
+    kmqtt_disconnect_fn on_disconnect;       /**< server DISCONNECT; ctx as above */
     /** Outbound topic aliases, chosen automatically: a topic repeated on a
      * connection goes as a 2-byte alias (least recently used slot reused),
      * up to the smaller of topic_alias_out and the server's Topic Alias
@@ -337,7 +355,7 @@ typedef struct kmqtt_client_options {
      * KMQTT_ELIMIT. With session_expiry_s 0 every connection asks anew. */
     bool server_assigned_id;
 
-    /* security limits
+    /** security limits
      * Every bound on what the broker can make the client hold, and what a
      * violation does (each ends the connection; on_state gets the error):
      *  - rx_buffer_size is the largest incoming packet: a larger one is
@@ -423,25 +441,71 @@ typedef struct kmqtt_connack_info {
  * KMQTT_ESTATE (already connected). On failure the socket is closed. Blocks. */
 kmqtt_err_t kmqtt_connect(kmqtt_client_t *c, uint32_t timeout_ms, kmqtt_connack_info_t *info);
 
+/* ------------------------------------------------------------ DISCONNECT */
+
+/** The 5.0 part of the DISCONNECT kmqtt_disconnect sends. Zeroed or NULL =
+ * a normal disconnect without properties. */
+typedef struct kmqtt_disconnect_props {
+    uint8_t reason_code;       /**< 0 = normal; 0x04 = disconnect with will message */
+    bool set_session_expiry;   /**< send session_expiry_s: a new Session Expiry Interval */
+    uint32_t session_expiry_s; /**< 0 = the session ends now; non-zero when the CONNECT
+                                  said 0 is KMQTT_EINVAL (3.14.2.2.2) */
+    const char *reason_string; /**< NULL = none */
+    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_USER_PROPS_MAX, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+} kmqtt_disconnect_props_t;
+
 /** Sends DISCONNECT (best effort, briefly), closes the socket, stops the
  * background thread (unless called from it: it then ends as soon as the
  * handler returns), and wakes every blocked call with KMQTT_ECANCELED.
- * Returns KMQTT_OK or KMQTT_ENOTCONN. Blocks until the socket is closed. */
-kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c);
+ * props: NULL for a normal disconnect, or the 5.0 reason code and
+ * properties (checked first: on KMQTT_EINVAL, KMQTT_ELIMIT or
+ * KMQTT_ENEEDV5 nothing is done and the connection stays). Returns KMQTT_OK
+ * or KMQTT_ENOTCONN (there was no connection to end; the client is
+ * disconnected all the same). Blocks until the socket is closed. */
+kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *props);
 
 /** The connection state now. Never blocks (takes the client's lock briefly). */
 kmqtt_conn_state_t kmqtt_client_state(kmqtt_client_t *c);
 
-/** Publishes. QoS 1/2 set *packet_id (may be NULL); completion comes by
- * on_publish_done and kmqtt_publish_wait. With the offline queue on
- * (offline_queue_max_msgs), a message that cannot be sent now is queued
- * instead: KMQTT_OK with *packet_id 0 (see kmqtt_publish_queued), or
- * KMQTT_EQUEUE_FULL. Returns KMQTT_OK, KMQTT_ENOTCONN,
- * KMQTT_EINVAL (bad topic, QoS), KMQTT_ELIMIT (window full after
- * publish_block_ms), KMQTT_ETOOBIG (never fits the buffers). Does not
- * allocate. Blocks at most publish_block_ms. */
+/* --------------------------------------------------------------- PUBLISH */
+
+/** What kmqtt_publish did with the message. */
+typedef struct kmqtt_publish_result {
+    uint16_t packet_id; /**< QoS 1/2 handed to the session: its id, for kmqtt_publish_wait
+                           and on_publish_done; 0 for QoS 0 and for a queued message
+                           (it gets its id when it leaves the queue) */
+    uint32_t queue_seq; /**< store and forward: the message's number in the offline queue
+                           (kmqtt_queue_drop_t.seq), 0 = not queued */
+} kmqtt_publish_result_t;
+
+/** Publishes. props: NULL, or the PUBLISH's 5.0 properties (topic aliases
+ * are never set here: options.topic_alias_out chooses them). res (may be
+ * NULL) gets the packet id of a QoS 1/2 message; its completion comes by
+ * on_publish_done and kmqtt_publish_wait.
+ *
+ * Store and forward: with the offline queue on (offline_queue_max_msgs), a
+ * message that cannot be sent now (not connected, the window full, or
+ * messages already waiting) is copied into the queue and sent in order
+ * later: KMQTT_OK with res->queue_seq set, or KMQTT_EQUEUE_FULL (the queue
+ * is full and its policy refuses new messages; nothing was queued) or
+ * KMQTT_ETOOBIG (larger than the whole queue). The queue keeps topic and
+ * payload only, so a message with properties is never queued: it gets
+ * KMQTT_ENOTCONN while offline and KMQTT_ELIMIT while the queue is not
+ * empty.
+ *
+ * Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL (bad topic, QoS;
+ * payload_format 1 with a payload that is not UTF-8, a bad response topic,
+ * will_delay_s set), KMQTT_ELIMIT (window full after publish_block_ms; more
+ * than KMQTT_USER_PROPS_MAX user properties), KMQTT_ETOOBIG (never fits the
+ * buffers; 5.0: larger than the server's Maximum Packet Size, nothing sent,
+ * MQTT-3.2.2-15), KMQTT_EUNSUPPORTED (5.0: QoS above the server's Maximum
+ * QoS, MQTT-3.2.2-11; retain while Retain Available is 0, MQTT-3.2.2-14),
+ * KMQTT_ENEEDV5 (props on a 3.1.1 client). Does not allocate. Blocks
+ * at most publish_block_ms. */
 kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
-                          uint8_t qos, bool retain, uint16_t *packet_id);
+                          uint8_t qos, bool retain, const kmqtt_publish_props_t *props,
+                          kmqtt_publish_result_t *res);
 
 /** Waits until the QoS 1/2 publish packet_id completes, up to timeout_ms.
  * The last 64 completions are remembered, so a publish acknowledged before
@@ -455,6 +519,12 @@ kmqtt_err_t kmqtt_publish_wait(kmqtt_client_t *c, uint16_t packet_id, uint32_t t
  * returns as kmqtt_publish_wait. Blocks. */
 kmqtt_err_t kmqtt_publish_wait_all(kmqtt_client_t *c, uint32_t timeout_ms);
 
+/* ------------------------------------------------ SUBSCRIBE / UNSUBSCRIBE */
+
+/** Filters in one kmqtt_subscribe or kmqtt_unsubscribe (one packet; the
+ * packet's filter array lives on the caller's stack). */
+#define KMQTT_SUB_FILTERS_MAX 16u
+
 /** One filter of kmqtt_subscribe. */
 typedef struct kmqtt_sub_request {
     const char *filter;       /**< topic filter, NUL-terminated */
@@ -463,35 +533,92 @@ typedef struct kmqtt_sub_request {
     void *ctx;                /**< for handler */
 } kmqtt_sub_request_t;
 
-/** 5.0 options of one filter of kmqtt_subscribe_ex (a separate array, so
- * kmqtt_sub_request_t initializers written for 3.1.1 stay valid). Zeroed =
- * the protocol defaults. */
+/** The 5.0 subscription options of one filter. Zeroed = the protocol
+ * defaults. (Not in kmqtt_sub_request_t, so that a positional
+ * {filter, qos, handler, ctx} initializer stays complete under
+ * -Wmissing-field-initializers.) */
 typedef struct kmqtt_sub_options {
     bool no_local;            /**< our own publishes are not sent back (MQTT-3.8.3-3);
                                  not allowed on a shared subscription (MQTT-3.8.3-4) */
     bool retain_as_published; /**< keep the RETAIN flag as published (MQTT-3.3.1-13) */
     uint8_t retain_handling;  /**< 0 = send retained at subscribe, 1 = only if the
                                  subscription is new, 2 = never */
-    uint32_t subscription_id; /**< 1..268435455, 0 = none; every filter of one call must
-                                 have the same (one per SUBSCRIBE) */
 } kmqtt_sub_options_t;
 
-/** Subscribes to n filters in one SUBSCRIBE and waits for SUBACK up to
- * timeout_ms. granted (n entries, may be NULL) receives the granted QoS or
- * the failure code (0x80 or above) per filter. Handlers are registered for
- * the granted filters; a message matching several subscriptions goes to each
- * matching handler once, and to on_message only when no handler matched.
- * Returns KMQTT_OK (all granted), KMQTT_ESUBFAIL (some refused; see granted),
- * KMQTT_EINVAL (bad filter), KMQTT_ELIMIT (max_subscriptions),
- * KMQTT_ETIMEDOUT, KMQTT_ENOTCONN, KMQTT_ECANCELED, KMQTT_ENOMEM. Blocks. */
-kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, size_t n,
-                            uint32_t timeout_ms, uint8_t *granted);
+/** The 5.0 part of a SUBSCRIBE. Zeroed or NULL = none. */
+typedef struct kmqtt_subscribe_props {
+    const kmqtt_sub_options_t *options;  /**< one per filter, in the order of subs;
+                                            NULL = the defaults for all */
+    uint32_t subscription_id;            /**< 1..268435455, 0 = none; carried by the messages that
+                                            match these filters (kmqtt_next_subscription_id) */
+    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_USER_PROPS_MAX, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+} kmqtt_subscribe_props_t;
 
-/** Unsubscribes n filters, waits for UNSUBACK, and removes their handlers.
- * Returns KMQTT_OK, KMQTT_EINVAL, KMQTT_ETIMEDOUT, KMQTT_ENOTCONN,
+/** The properties of an UNSUBSCRIBE. Zeroed or NULL = none. */
+typedef struct kmqtt_unsubscribe_props {
+    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_USER_PROPS_MAX, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+} kmqtt_unsubscribe_props_t;
+
+/** Bytes kept of a SUBACK / UNSUBACK Reason String in kmqtt_ack_result_t
+ * (with its NUL). */
+#define KMQTT_ACK_REASON_MAX 128u
+
+/** What a SUBACK or UNSUBACK said: the result of kmqtt_subscribe and
+ * kmqtt_unsubscribe. Only written by the call (cleared when it begins, so
+ * it needs no initialising); nothing is kept after the call. */
+typedef struct kmqtt_ack_result {
+    /** One code per filter, in order. SUBACK: the granted QoS (0..2) or a
+     * failure (0x80 and above). UNSUBACK in 5.0: 0x00 success, 0x11 no
+     * subscription existed, 0x80 and above refused; 3.1.1 has no codes: all
+     * read 0. */
+    uint8_t reason_codes[KMQTT_SUB_FILTERS_MAX];
+    bool has_reason;                          /**< 5.0: the ack carried a Reason String */
+    size_t reason_len;                        /**< its length in bytes */
+    char reason_string[KMQTT_ACK_REASON_MAX]; /**< a NUL-terminated copy if reason_len <
+                                                 KMQTT_ACK_REASON_MAX, else "" (never cut) */
+    size_t user_prop_count;                   /**< 5.0: how many User Properties the ack carried */
+} kmqtt_ack_result_t;
+/** What kmqtt_subscribe reports: one reason code per filter. */
+typedef kmqtt_ack_result_t kmqtt_subscribe_result_t;
+/** What kmqtt_unsubscribe reports: one reason code per filter (5.0). */
+typedef kmqtt_ack_result_t kmqtt_unsubscribe_result_t;
+
+/** Subscribes to n filters (at most KMQTT_SUB_FILTERS_MAX) in one SUBSCRIBE
+ * and waits for SUBACK up to timeout_ms. res (may be NULL) gets the code of
+ * each filter. Handlers are registered for the granted filters; a message
+ * matching several subscriptions goes to each matching handler once, and to
+ * on_message only when no handler matched. Shared subscriptions
+ * ("$share/group/filter", 5.0) need no option: their messages go to the
+ * handler whose filter part matches. The subscription options and the
+ * Subscription Identifier are kept for subscribing again after a reconnect
+ * the broker kept no session for; user properties are not.
+ * Returns KMQTT_OK (all granted), KMQTT_ESUBFAIL (some refused; see
+ * res->reason_codes), KMQTT_EINVAL (bad filter; retain_handling over 2,
+ * no_local on a shared subscription, subscription_id out of range),
+ * KMQTT_ELIMIT (max_subscriptions, more than KMQTT_SUB_FILTERS_MAX filters
+ * or KMQTT_USER_PROPS_MAX user properties), KMQTT_EUNSUPPORTED (5.0: the
+ * server's CONNACK said Wildcard, Shared or Subscription Identifier not
+ * available: nothing is sent), KMQTT_ENEEDV5 (props on a 3.1.1 client),
+ * KMQTT_ETIMEDOUT, KMQTT_ENOTCONN,
+ * KMQTT_ECANCELED, KMQTT_ENOMEM. Blocks. */
+kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, size_t n,
+                            uint32_t timeout_ms, const kmqtt_subscribe_props_t *props,
+                            kmqtt_subscribe_result_t *res);
+
+/** Unsubscribes n filters (at most KMQTT_SUB_FILTERS_MAX), waits for
+ * UNSUBACK, and removes their handlers (in 5.0 only those the UNSUBACK did
+ * not refuse). res (may be NULL) gets the code of each filter. Returns
+ * KMQTT_OK, KMQTT_ESUBFAIL (5.0: some code is 0x80 or above; those handlers
+ * are kept), KMQTT_EINVAL, KMQTT_ELIMIT (user properties), KMQTT_ENEEDV5
+ * (props on a 3.1.1 client), KMQTT_ETIMEDOUT, KMQTT_ENOTCONN,
  * KMQTT_ECANCELED. Blocks. */
 kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, size_t n,
-                              uint32_t timeout_ms);
+                              uint32_t timeout_ms, const kmqtt_unsubscribe_props_t *props,
+                              kmqtt_unsubscribe_result_t *res);
+
+/* ----------------------------------------------------------------- loop */
 
 /** One turn of the loop for callers that run it themselves: waits up to
  * timeout_ms for the network (0 = do not wait), then reads, handles packets
@@ -514,12 +641,12 @@ kmqtt_mem_t *kmqtt_client_mem(kmqtt_client_t *c);
 /** What a console command shows of a client (RT-Thread msh `kmqtt`). The
  * strings point into the client and stay valid until it is destroyed. */
 typedef struct kmqtt_client_info {
-    const char *client_id; /**< as sent in CONNECT (generated when none was given) */
+    const char *client_id;    /**< as sent in CONNECT (generated when none was given) */
     kmqtt_conn_state_t state; /**< the connection state */
-    const char *host; /**< the broker of the current, or else the next, attempt */
-    uint16_t port;    /**< its port */
-    kmqtt_version_t version; /**< the protocol version */
-    bool background; /**< the kmqtt_start thread runs */
+    const char *host;         /**< the broker of the current, or else the next, attempt */
+    uint16_t port;            /**< its port */
+    kmqtt_version_t version;  /**< the protocol version */
+    bool background;          /**< the kmqtt_start thread runs */
 } kmqtt_client_info_t;
 
 /** Fills *out under the client's lock. Returns KMQTT_OK or KMQTT_EINVAL.
@@ -531,17 +658,7 @@ kmqtt_err_t kmqtt_client_info(kmqtt_client_t *c, kmqtt_client_info_t *out);
  * other m gives an invalid pointer. Never blocks. */
 kmqtt_client_t *kmqtt_client_from_mem(kmqtt_mem_t *m);
 
-/** Store and forward: like kmqtt_publish, and *seq (may be NULL) gets the
- * queue sequence number when the message was queued (0 when it went
- * straight to the session; *packet_id is then set as by kmqtt_publish).
- * A queued message gets its packet id only when it leaves the queue.
- * Returns what kmqtt_publish returns, and KMQTT_EQUEUE_FULL (the queue is
- * full and its policy refuses new messages; nothing was queued) or
- * KMQTT_ETOOBIG (larger than the whole queue). With the queue off, the
- * same as kmqtt_publish. Does not allocate. */
-kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const void *payload,
-                                 size_t len, uint8_t qos, bool retain, uint16_t *packet_id,
-                                 uint32_t *seq);
+/* ------------------------------------------------------ store and forward */
 
 /** Messages in the offline queue now (not yet handed to the session). */
 size_t kmqtt_queue_count(kmqtt_client_t *c);
@@ -581,7 +698,7 @@ void kmqtt_persist_stats(kmqtt_client_t *c, kmqtt_persist_stats_t *out);
  * Blocks up to timeout_ms. */
 kmqtt_err_t kmqtt_flush(kmqtt_client_t *c, uint32_t timeout_ms);
 
-/* ------------------------------------------------------- MQTT 5.0 (issue 5) */
+/* ------------------------------------------------------------- MQTT 5.0 */
 
 /** Bytes kept for the CONNACK strings of kmqtt_connack_info_t (allocated at
  * create, 5.0 clients only). */
@@ -590,77 +707,11 @@ kmqtt_err_t kmqtt_flush(kmqtt_client_t *c, uint32_t timeout_ms);
  * at create by 5.0 clients with server_assigned_id and session_expiry_s). */
 #define KMQTT_ASSIGNED_ID_MAX 128u
 
-/** kmqtt_publish with 5.0 properties (props may be NULL: same as
- * kmqtt_publish). Topic aliases are not chosen here. Beyond kmqtt_publish's
- * returns: KMQTT_EUNSUPPORTED (3.1.1 client with properties; QoS above the
- * server's Maximum QoS, MQTT-3.2.2-11; retain while Retain Available is 0,
- * MQTT-3.2.2-14), KMQTT_ETOOBIG (larger than the server's Maximum Packet
- * Size: nothing sent, MQTT-3.2.2-15), KMQTT_ELIMIT (more than
- * KMQTT_PUB_USER_PROPS_MAX user properties), KMQTT_EINVAL (payload_format 1
- * with a payload that is not UTF-8, a bad response topic, will_delay_s set).
- * Does not allocate; props are encoded before it returns (the caller's
- * memory is not kept). Blocks at most publish_block_ms. */
-kmqtt_err_t kmqtt_publish_ex(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
-                             uint8_t qos, bool retain, const kmqtt_pub_props_t *props,
-                             uint16_t *packet_id);
-
 /** The CONNACK of the current (or last) connection, including one made by
  * automatic reconnect. Returns KMQTT_OK, or KMQTT_ENOTCONN if no CONNACK has
  * arrived since create. Strings stay valid until the next connect attempt or
  * destroy. Does not block. */
 kmqtt_err_t kmqtt_client_connack(kmqtt_client_t *c, kmqtt_connack_info_t *info);
-
-/** kmqtt_subscribe with 5.0 subscription options: opts has n entries (NULL
- * = defaults). Shared subscriptions ("$share/group/filter") need no option:
- * their messages go to the handler whose filter part matches. Beyond
- * kmqtt_subscribe's returns: KMQTT_EINVAL (options in 3.1.1, retain_handling
- * over 2, no_local on a shared subscription, different subscription ids),
- * KMQTT_EUNSUPPORTED (the server's CONNACK said Wildcard, Shared or
- * Subscription Identifier not available: nothing is sent). Options are
- * kept for subscribing again after a reconnect; props (user properties of
- * this SUBSCRIBE, may be NULL) are not. Blocks. */
-kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                               const kmqtt_sub_options_t *opts, size_t n,
-                               const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                               uint8_t *granted);
-
-/** kmqtt_unsubscribe that also reports the UNSUBACK reason code of each
- * filter into reasons (n entries; 5.0: 0x00 success, 0x11 no subscription
- * existed, 0x80 and above refused; 3.1.1 has none: all read 0). Returns
- * KMQTT_ESUBFAIL if some code is 0x80 or above (handlers of refused filters
- * are kept), else as kmqtt_unsubscribe. props: user properties of this
- * UNSUBSCRIBE (may be NULL). Blocks. */
-kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, size_t n,
-                                 const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                 uint8_t *reasons);
-
-/** What a SUBACK or UNSUBACK said beyond its reason codes (5.0), for
- * kmqtt_subscribe_ex2 / kmqtt_unsubscribe_ex2. The caller owns the struct
- * and the buffer; nothing is kept after the call returns. */
-typedef struct kmqtt_ack_info {
-    char *reason_string; /**< in: a buffer for the Reason String (may be NULL) */
-    size_t cap;          /**< in: its size in bytes */
-    /* out: set when the ack arrived (cleared when the call begins) */
-    bool has_reason;        /**< the ack carried a Reason String */
-    size_t len;             /**< its length in bytes; copied NUL-terminated only if
-                               len < cap, else reason_string is "" (never cut) */
-    size_t user_prop_count; /**< how many User Properties the ack carried */
-} kmqtt_ack_info_t;
-
-/** kmqtt_subscribe_ex that also reports the SUBACK's Reason String and User
- * Property count into *info (may be NULL: the same as kmqtt_subscribe_ex).
- * Same returns as kmqtt_subscribe_ex. Blocks. */
-kmqtt_err_t kmqtt_subscribe_ex2(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                                const kmqtt_sub_options_t *opts, size_t n,
-                                const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                uint8_t *granted, kmqtt_ack_info_t *info);
-
-/** kmqtt_unsubscribe_ex that also reports the UNSUBACK's Reason String and
- * User Property count into *info (may be NULL). Same returns as
- * kmqtt_unsubscribe_ex. Blocks. */
-kmqtt_err_t kmqtt_unsubscribe_ex2(kmqtt_client_t *c, const char *const *filters, size_t n,
-                                  const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                  uint8_t *reasons, kmqtt_ack_info_t *info);
 
 /** 5.0: how many PUBRELs the server sent with a failure reason code since
  * create (0x92 Packet Identifier not found: the server no longer knew the
@@ -669,39 +720,32 @@ kmqtt_err_t kmqtt_unsubscribe_ex2(kmqtt_client_t *c, const char *const *filters,
  * (MQTT-4.3.3-2). Does not block. */
 uint32_t kmqtt_client_pubrel_failures(kmqtt_client_t *c, uint8_t *last_reason);
 
-/** kmqtt_disconnect with a 5.0 reason code (0 = normal; 0x04 = disconnect
- * with will message) and a Session Expiry Interval, sent only when it
- * differs from options.session_expiry_s. A non-zero value when the CONNECT
- * said 0 is KMQTT_EINVAL (3.14.2.2.2) and nothing is done. In 3.1.1
- * reason_code and session_expiry_s must be 0 and options.session_expiry_s
- * (KMQTT_EINVAL otherwise). props: a Reason String and user properties
- * (may be NULL; 5.0 only). Blocks as kmqtt_disconnect. */
-kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s,
-                                const kmqtt_packet_props_t *props);
-
 /** During on_publish_done or on_auth (on the loop's thread) only: the
  * Reason String of the PUBACK / PUBREC / PUBCOMP or AUTH being reported, as
  * a view. Returns false when there is none (or when called from anywhere
  * else). */
 bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out);
 
-/** Re-authentication (5.0, a CONNECT with auth_method): sends AUTH 0x19 with
- * data and waits up to timeout_ms for the server's AUTH 0x00 (the steps
- * between go through on_auth). Returns KMQTT_OK, KMQTT_ESTATE (3.1.1, no
- * auth_method, one already under way), KMQTT_ENOTCONN, KMQTT_ETIMEDOUT,
- * KMQTT_EDISCONNECTED / KMQTT_ECLOSED (the server ended the connection:
- * re-authentication failed), KMQTT_ECANCELED. Blocks. */
-kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
-                                 uint32_t timeout_ms);
+/** The properties of the AUTH 0x19 kmqtt_reauthenticate sends. Zeroed or
+ * NULL = none. */
+typedef struct kmqtt_auth_props {
+    const char *reason_string;           /**< NULL = none */
+    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_USER_PROPS_MAX, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+} kmqtt_auth_props_t;
 
-/** kmqtt_reauthenticate whose AUTH 0x19 also carries props: a Reason String
- * and User Properties (may be NULL; caller's memory, encoded before the
- * AUTH is queued, not kept). Beyond kmqtt_reauthenticate's returns:
- * KMQTT_ELIMIT (more than KMQTT_PUB_USER_PROPS_MAX user properties),
- * KMQTT_EINVAL (a string that is not UTF-8), KMQTT_ETOOBIG (larger than
- * the server's Maximum Packet Size or the send buffer). Blocks. */
-kmqtt_err_t kmqtt_reauthenticate_ex(kmqtt_client_t *c, const void *data, size_t len,
-                                    const kmqtt_packet_props_t *props, uint32_t timeout_ms);
+/** Re-authentication (5.0, a CONNECT with auth_method): sends AUTH 0x19 with
+ * data and props (may be NULL) and waits up to timeout_ms for the server's
+ * AUTH 0x00 (the steps between go through on_auth). Returns KMQTT_OK,
+ * KMQTT_ENEEDV5 (a 3.1.1 client), KMQTT_ESTATE (no auth_method, one already
+ * under way), KMQTT_ENOTCONN, KMQTT_ELIMIT (more than KMQTT_USER_PROPS_MAX
+ * user properties), KMQTT_EINVAL (a string that is not UTF-8),
+ * KMQTT_ETOOBIG (larger than the server's Maximum Packet Size or the send
+ * buffer), KMQTT_ETIMEDOUT, KMQTT_EDISCONNECTED / KMQTT_ECLOSED (the server
+ * ended the connection: re-authentication failed), KMQTT_ECANCELED.
+ * Blocks. */
+kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
+                                 uint32_t timeout_ms, const kmqtt_auth_props_t *props);
 
 /* ---- reading a received message's 5.0 properties (views into msg, valid
  * as long as msg is: during the handler). None allocate or block. */
@@ -712,7 +756,7 @@ bool kmqtt_next_user_prop(kmqtt_prop_iter_t *it, kmqtt_str_t *name, kmqtt_str_t 
 /** Same for the Subscription Identifiers (one per matching subscription
  * that had one). */
 bool kmqtt_next_subscription_id(kmqtt_prop_iter_t *it, uint32_t *id);
-/** Content Type: true and its value if the property is present. */
+/** Each returns true and the value if the property is present. */
 bool kmqtt_msg_content_type(const kmqtt_publish_t *msg, kmqtt_str_t *out);
 /** Response Topic: true and its value if the property is present. */
 bool kmqtt_msg_response_topic(const kmqtt_publish_t *msg, kmqtt_str_t *out);
@@ -720,7 +764,6 @@ bool kmqtt_msg_response_topic(const kmqtt_publish_t *msg, kmqtt_str_t *out);
 bool kmqtt_msg_correlation_data(const kmqtt_publish_t *msg, kmqtt_bin_t *out);
 /** Message Expiry Interval: true and its seconds if the property is present. */
 bool kmqtt_msg_message_expiry(const kmqtt_publish_t *msg, uint32_t *seconds);
-
 /** Payload Format Indicator: 1 = UTF-8 (the payload was checked), 0 = bytes
  * or absent. */
 uint8_t kmqtt_msg_payload_format(const kmqtt_publish_t *msg);
@@ -737,8 +780,8 @@ uint8_t kmqtt_msg_payload_format(const kmqtt_publish_t *msg);
  * request's, and the next request subscribes it again). Returns KMQTT_OK,
  * KMQTT_ETIMEDOUT, KMQTT_ENOBUFS (the reply is larger than reply_cap:
  * *reply_len says how large), KMQTT_ELIMIT (another request is waiting),
- * KMQTT_EUNSUPPORTED (3.1.1), kmqtt_subscribe's and kmqtt_publish's errors.
- * Must not be called from a handler. Blocks. */
+ * KMQTT_ENEEDV5 (a 3.1.1 client), kmqtt_subscribe's and kmqtt_publish's
+ * errors. Must not be called from a handler. Blocks. */
 kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
                           uint8_t qos, const char *response_topic, uint32_t timeout_ms, void *reply,
                           size_t reply_cap, size_t *reply_len);

@@ -30,6 +30,7 @@ typedef enum kmqtt_err {
     KMQTT_EIO = -7,       /**< transport failure */
     KMQTT_ECLOSED = -8,   /**< the connection was closed */
     KMQTT_ENOTFOUND = -9, /**< no such item (tag, packet id, record) */
+    KMQTT_ENEEDV5 = -10,  /**< an MQTT 5.0 property, option or call on a 3.1.1 client */
 
     /* codec: framing (fixed header) */
     KMQTT_EREMLEN = -20,      /**< remaining length longer than 4 bytes (MQTT-1.5.5) */

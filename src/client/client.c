@@ -489,7 +489,7 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->resub_next = opt.max_subscriptions;
     err = client_setup(c, &opt, &cfg, storage_size);
     if (err == KMQTT_OK)
-        err = kc_v5_setup(c, &opt); /* 5.0 property lists (client_v5.c) */
+        err = kc_v5_setup(c, &opt); /* 5.0 property lists (client_v5_setup.c) */
     if (err != KMQTT_OK) {
         client_free(c);
         return err;
@@ -573,7 +573,7 @@ void kmqtt_client_destroy(kmqtt_client_t *c)
 {
     if (c == NULL)
         return;
-    (void)kmqtt_disconnect(c);
+    (void)kmqtt_disconnect(c, NULL);
     /* A thread told to stop by a handler's disconnect is joined here. */
     kc_lock(c);
     kc_bg_reap(c);

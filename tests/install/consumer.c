@@ -53,7 +53,7 @@ int main(int argc, char **argv)
     kmqtt_mem_stats_t st;
     kmqtt_client_t *c = NULL;
     kmqtt_err_t e;
-    uint16_t id = 0;
+    kmqtt_publish_result_t r;
     int i;
 
     if (sep == NULL || (colon = strrchr(sep + 3, ':')) == NULL ||
@@ -109,12 +109,12 @@ int main(int argc, char **argv)
     sub.handler = on_message;
     if ((e = kmqtt_connect(c, WAIT_MS, NULL)) != KMQTT_OK) {
         fail("connect", e);
-    } else if ((e = kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL)) != KMQTT_OK) {
+    } else if ((e = kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL)) != KMQTT_OK) {
         fail("subscribe", e);
     } else if ((e = kmqtt_publish(c, sub.filter, url, strlen(url) < 60 ? strlen(url) : 60, 1, false,
-                                  &id)) != KMQTT_OK) {
+                                  NULL, &r)) != KMQTT_OK) {
         fail("publish", e);
-    } else if ((e = kmqtt_publish_wait(c, id, WAIT_MS, NULL)) != KMQTT_OK) {
+    } else if ((e = kmqtt_publish_wait(c, r.packet_id, WAIT_MS, NULL)) != KMQTT_OK) {
         fail("PUBACK", e);
     } else {
         for (i = 0; i < (int)(WAIT_MS / 100u) && !got; i++) {

@@ -107,11 +107,11 @@ static void round_trip(kb_test_mode_t mode, int want_blocking)
     req.qos = 1;
     req.handler = on_msg;
     req.ctx = &in;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     for (i = 0; i < MSGS; i++) {
-        uint16_t id = 0;
-        assert_int_equal(kmqtt_publish(c, "bsd/t", "x", 1, 1, false, &id), KMQTT_OK);
-        assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
+        kmqtt_publish_result_t r;
+        assert_int_equal(kmqtt_publish(c, "bsd/t", "x", 1, 1, false, NULL, &r), KMQTT_OK);
+        assert_int_equal(kmqtt_publish_wait(c, r.packet_id, WAIT_MS, NULL), KMQTT_OK);
     }
     until = t_now() + WAIT_MS;
     while (in.got < MSGS && t_now() < until)
@@ -123,7 +123,7 @@ static void round_trip(kb_test_mode_t mode, int want_blocking)
         assert_int_equal(kb_test_stats.empty_dontwait, 0);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
 
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     /* Socket and wake pipe go with the connection. */
     assert_int_equal(kb_test_stats.sockets_open, 0);
     assert_int_equal(kb_test_stats.chans_open, 0);

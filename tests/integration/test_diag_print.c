@@ -77,7 +77,7 @@ static void test_kmqtt_shows_a_connected_client_by_tag(void **state)
     kmqtt_client_t *c = NULL;
     capture_t cap;
     char server[64];
-    uint16_t id = 0;
+    kmqtt_publish_result_t r;
 
     (void)state;
     memset(&cap, 0, sizeof cap);
@@ -88,8 +88,8 @@ static void test_kmqtt_shows_a_connected_client_by_tag(void **state)
     o.mem_debug = true;
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "sensors/t1", "21.5", 4, 1, false, &id), KMQTT_OK);
-    assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "sensors/t1", "21.5", 4, 1, false, NULL, &r), KMQTT_OK);
+    assert_int_equal(kmqtt_publish_wait(c, r.packet_id, WAIT_MS, NULL), KMQTT_OK);
 
     printf("--- msh />kmqtt\n");
     report(c, 1, false, &cap);
@@ -148,7 +148,7 @@ static void test_cycle_line_reports_kmqtt_back_to_zero(void **state)
     for (i = 1; i <= 3; i++) {
         kmqtt_client_options_t o;
         kmqtt_client_t *c = NULL;
-        uint16_t id = 0;
+        kmqtt_publish_result_t r;
 
         kmqtt_client_options_init(&o);
         o.host = "127.0.0.1";
@@ -156,8 +156,8 @@ static void test_cycle_line_reports_kmqtt_back_to_zero(void **state)
         o.mem = &parent;
         assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
         assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_publish(c, "kmqtt/cycle", "cycle", 5, 1, false, &id), KMQTT_OK);
-        assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "kmqtt/cycle", "cycle", 5, 1, false, NULL, &r), KMQTT_OK);
+        assert_int_equal(kmqtt_publish_wait(c, r.packet_id, WAIT_MS, NULL), KMQTT_OK);
         kmqtt_client_destroy(c);
         kmqtt_mem_get_stats(&parent, &st);
         kmqtt_diag_cycle_line(line, sizeof line, i, 3, "ok", 0, 0, 0, st.bytes, st.blocks);

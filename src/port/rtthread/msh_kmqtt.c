@@ -137,7 +137,7 @@ static const char *cycle_once(kmqtt_mem_t *parent, const char *host, uint16_t po
 {
     kmqtt_client_options_t o;
     kmqtt_client_t *c = RT_NULL;
-    uint16_t id = 0;
+    kmqtt_publish_result_t r;
     char payload[24];
     const char *result = "ok";
 
@@ -151,8 +151,8 @@ static const char *cycle_once(kmqtt_mem_t *parent, const char *host, uint16_t po
         return "create failed";
     if (kmqtt_connect(c, 20000, RT_NULL) != KMQTT_OK)
         result = "connect failed";
-    else if (kmqtt_publish(c, "kmqtt/cycle", payload, strlen(payload), 1, false, &id) != KMQTT_OK ||
-             kmqtt_publish_wait(c, id, 20000, RT_NULL) != KMQTT_OK)
+    else if (kmqtt_publish(c, "kmqtt/cycle", payload, strlen(payload), 1, false, RT_NULL, &r) != KMQTT_OK ||
+             kmqtt_publish_wait(c, r.packet_id, 20000, RT_NULL) != KMQTT_OK)
         result = "publish failed";
     if (show)
         show_all(false);
