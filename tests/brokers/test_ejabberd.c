@@ -1,0 +1,36 @@
+/*
+ * The broker suite against an ejabberd cluster (Debian 23.01, mod_mqtt):
+ * two nodes, the second joined to the first's cluster, once for the
+ * program; the core (3.1.1 and 5.0, publish on the first node, subscribe on
+ * the second) and failover across the nodes.
+ *
+ * ejabberd wants a user name on CONNECT (anonymous login here: any name,
+ * any password), which every client of this program sends.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "bk_core.h"
+#include "bk_failover.h"
+#include "bk_target.h"
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return bk_group_setup(BK_EJABBERD, 2);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return bk_group_teardown();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {BK_CORE_CASES, BK_FAILOVER_CASES};
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
