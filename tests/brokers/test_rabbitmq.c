@@ -29,6 +29,7 @@ static int group_setup(void **state)
         return -1;
     bk.max_qos = 1;
     bk.retained_cluster_wide = false;
+    bk.session_cluster_wide = true;
     return 0;
 }
 

@@ -33,6 +33,12 @@ typedef struct bk_target {
     /* A retained message published on one node is sent to a subscriber on
      * another (RabbitMQ 3.10 keeps retained messages per node). */
     bool retained_cluster_wide;
+    /* A persistent session made on one node is found when the client comes
+     * back through another (RabbitMQ: a durable queue). */
+    bool session_cluster_wide;
+    /* A session lives in the memory of the node the client is connected to
+     * and dies with it (ejabberd's mod_mqtt). */
+    bool sessions_node_local;
     char run_id[24]; /* "<pid>": client ids and topics of this run */
 } bk_target_t;
 
