@@ -117,7 +117,7 @@ typedef enum kmqtt_queue_policy {
  * broker's maximum packet size). topic and payload are valid only during
  * the call. seq is the kmqtt_publish_result_t.queue_seq it got. */
 typedef struct kmqtt_queue_drop {
-    uint32_t seq;        /**< what kmqtt_publish_queued returned for the message */
+    uint32_t seq;        /**< kmqtt_publish_result_t.queue_seq of the message */
     const char *topic;   /**< not NUL-terminated */
     size_t topic_len;    /**< bytes of topic */
     const void *payload; /**< the message */
