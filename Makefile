@@ -6,6 +6,12 @@
 #   make test     install missing packages, build, run the suite as built, under ASan+UBSan
 #                 and under ThreadSanitizer; after each pass scripts/test_guard.py checks
 #                 that every program ran every case its source registers
+#   make test-brokers  the integration core, the brokers' departures from the spec and
+#                 failover across a cluster against mosquitto, aedes (npm), a 3-node RabbitMQ
+#                 3.10 and a 2-node ejabberd 23.01 cluster, all private (docs/brokers.md);
+#                 build/brokers; a few minutes; run by .ci/run, not by make test
+#   make bench-storm  1,000 clients (nano in one thread, threaded) against a broker
+#                 cluster with a jittered connect storm (not a test; docs/brokers.md)
 #   make test-target  the core's unit tests cross-compiled and run on emulated Cortex-M0+/M4
 #                 (qemu-system-arm, semihosting); also the last step of make test
 #   make fuzz     run the libFuzzer harnesses, FUZZ_SECONDS in all split between them (clang)
@@ -27,7 +33,7 @@ PREFIX ?= /usr/local
 BUILD_TYPE ?= RelWithDebInfo
 
 .PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install \
-	docs deb clean check-rtthread
+	docs deb clean check-rtthread test-brokers brokers-build bench-storm
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -81,6 +87,29 @@ test-tsan:
 
 test-target:
 	@JOBS=$(JOBS) sh scripts/test-target.sh build/target
+
+# The broker suite (issue 22): its own configuration (no unit or integration
+# tests), aedes from npm into build/aedes (package.json of tests/brokers/support).
+# One program at a time (-j1): each starts its own private cluster.
+BROKERS_BUILD = build/brokers
+brokers-build:
+	@sh scripts/deps.sh brokers
+	@if [ ! -f build/aedes/node_modules/aedes/aedes.js ]; then \
+		mkdir -p build/aedes && cp tests/brokers/support/package.json build/aedes/ && \
+		npm install --prefix build/aedes --no-audit --no-fund >build/aedes/npm.log 2>&1 || \
+		{ cat build/aedes/npm.log; exit 1; }; fi
+	cmake -S . -B $(BROKERS_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DKMQTT_BUILD_TESTS=OFF \
+		-DKMQTT_BROKER_TESTS=ON -DKMQTT_AEDES_DIR=$(CURDIR)/build/aedes
+	cmake --build $(BROKERS_BUILD) -j$(JOBS)
+
+test-brokers: brokers-build
+	rm -f $(BROKERS_BUILD)/test-guard/junit.xml
+	ctest --test-dir $(BROKERS_BUILD) --output-on-failure -j1 $(CTEST_GUARD)
+	python3 scripts/test_guard.py ctest $(BROKERS_BUILD) $(BROKERS_BUILD)/test-guard/junit.xml \
+		--only tests/brokers/
+
+bench-storm: brokers-build
+	$(BROKERS_BUILD)/bin/kmqtt-storm $(STORM_ARGS)
 
 fuzz: deps
 	cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DKMQTT_FUZZ=ON -DKMQTT_BUILD_TESTS=OFF \

@@ -20,6 +20,9 @@ docs) PACKAGES="cmake make gcc doxygen" ;;
 install) PACKAGES="cmake make gcc libssl-dev" ;;
 # make deb: the package build (debhelper), lintian, and what its test of the
 # packages in an empty root runs (a TLS broker, a compiler, pkg-config).
+# make test-brokers: the brokers of the broker suite (started privately by
+# the tests, never as services; aedes comes from npm, which nodejs brings).
+brokers) PACKAGES="cmake make gcc libcmocka-dev mosquitto mosquitto-clients rabbitmq-server ejabberd nodejs" ;;
 deb) PACKAGES="cmake make gcc dpkg-dev debhelper lintian libssl-dev openssl mosquitto pkg-config" ;;
 esac
 

@@ -14,7 +14,9 @@ registers, and that each shell test ran exactly the checks it plans:
       `kt_plan N`. Unless --partial (a ctest -R subset): every cmocka program
       built must be run by a CTest entry, every tests/**/*.c that registers
       cases must be built into one, every tests/**/test_*.sh must be run, and
-      every CTest entry must have run.
+      every CTest entry must have run. With --only DIR (a folder of the
+      source tree, e.g. tests/brokers/ for make test-brokers' own build),
+      the sources and shell tests that must run are those under DIR.
   target BUILD [--not-run NAME]...
       BUILD is one tests/target build of scripts/test-target.sh; the run of
       program P is in BUILD/<P without .elf>.log. NAME is a program the
@@ -57,8 +59,9 @@ TRUNCATED = "This part of the test output was removed since it exceeds the thres
 # Folders (under the source directory) whose sources are not host test
 # programs: the target runtime and its self-test (scripts/test-target.sh),
 # the guard's own fixtures (built by tests/guard/selftest.sh in projects of
-# their own), the fuzz harnesses.
-NOT_HOST_TESTS = ("tests/target/", "tests/guard/", "tests/fuzz/")
+# their own), the fuzz harnesses, and the broker suite (its own build,
+# make test-brokers, checked with --only tests/brokers/).
+NOT_HOST_TESTS = ("tests/target/", "tests/guard/", "tests/fuzz/", "tests/brokers/")
 
 
 def rel(path):
@@ -201,8 +204,9 @@ def source_root(build):
     sys.exit(f"test-guard: no CMAKE_HOME_DIRECTORY in {build}/CMakeCache.txt")
 
 
-def repo_files(src, pattern):
-    """Files named PATTERN under SRC's tests/ (or SRC), build trees and NOT_HOST_TESTS left out."""
+def repo_files(src, pattern, only=None):
+    """Files named PATTERN under SRC's tests/ (or SRC), build trees and NOT_HOST_TESTS left out;
+    with ONLY (a folder under SRC), the files under it alone."""
     top = os.path.join(src, "tests") if os.path.isdir(os.path.join(src, "tests")) else src
     out = []
     for dirpath, dirs, files in os.walk(top):
@@ -210,13 +214,14 @@ def repo_files(src, pattern):
                    if not os.path.exists(os.path.join(dirpath, d, "CMakeCache.txt"))]
         for f in files:
             path = os.path.join(dirpath, f)
-            if re.fullmatch(pattern, f) and \
-                    not os.path.relpath(path, src).startswith(NOT_HOST_TESTS):
+            where = os.path.relpath(path, src)
+            wanted = where.startswith(only) if only else not where.startswith(NOT_HOST_TESTS)
+            if re.fullmatch(pattern, f) and wanted:
                 out.append(os.path.realpath(path))
     return sorted(out)
 
 
-def check_ctest(build_dir, junit, partial, verbose):
+def check_ctest(build_dir, junit, partial, verbose, only=None):
     b = Build(build_dir)
     problems = b.collisions()
     if problems:
@@ -300,11 +305,11 @@ def check_ctest(build_dir, junit, partial, verbose):
                                 "CTest entry runs it")
         built = {os.path.realpath(s) for out in programs_run for s, n in b.sources(out) if n}
         src_root = source_root(b.build)
-        for src in repo_files(src_root, r".*\.c"):
+        for src in repo_files(src_root, r".*\.c", only):
             if REGISTERS.search(read_text(src)) and src not in built:
                 problems.append(f"{rel(src)} registers cases but no program a CTest entry runs "
                                 "is built from it")
-        for script in repo_files(src_root, r"test_.*\.sh"):
+        for script in repo_files(src_root, r"test_.*\.sh", only):
             if shell_test(script) and script not in scripts_listed:
                 problems.append(f"{rel(script)} is a shell test no CTest entry runs")
     ncmocka = len({p for p in programs_run if b.cases(p)})
@@ -347,7 +352,10 @@ def main(argv):
     verbose = "-v" in argv
     argv = [a for a in argv if a != "-v"]
     if len(argv) >= 3 and argv[0] == "ctest":
-        problems, summary = check_ctest(argv[1], argv[2], "--partial" in argv[3:], verbose)
+        rest = argv[3:]
+        only = next((rest[i + 1] for i, a in enumerate(rest) if a == "--only" and i + 1 < len(rest)),
+                    None)
+        problems, summary = check_ctest(argv[1], argv[2], "--partial" in rest, verbose, only)
     elif len(argv) >= 2 and argv[0] == "target":
         rest = argv[2:]
         not_run = {rest[i + 1] for i, a in enumerate(rest) if a == "--not-run" and i + 1 < len(rest)}

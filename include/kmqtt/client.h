@@ -354,6 +354,19 @@ typedef struct kmqtt_client_options {
      * resumes (3.2.2.3.7); a longer one makes those connects fail with
      * KMQTT_ELIMIT. With session_expiry_s 0 every connection asks anew. */
     bool server_assigned_id;
+    /** Follow a Server Reference (4.11): when a CONNACK or a server
+     * DISCONNECT says Use Another Server (0x9C) or Server Moved (0x9D) and
+     * names one, the next attempt goes to the first server it names
+     * ("host", "host:port" or "[v6]:port"; no port = the port of the server
+     * that sent it), once; later attempts go back to the server list. This
+     * many redirects are followed in a row (an accepted CONNACK starts the
+     * count again); beyond it, or with a reference that does not parse or
+     * is longer than KMQTT_REDIRECT_HOST_MAX, the refusal or the loss is
+     * reported as without the option. kmqtt_connect follows a refusing
+     * CONNACK within its timeout; automatic reconnect after its backoff.
+     * kmqtt_client_info names the referenced server while it is used.
+     * 0 = off (default): the reference is only reported. */
+    uint8_t redirect_max_hops;
 
     /** security limits
      * Every bound on what the broker can make the client hold, and what a
@@ -706,6 +719,9 @@ kmqtt_err_t kmqtt_flush(kmqtt_client_t *c, uint32_t timeout_ms);
 /** Longest server-assigned Client Identifier kept for reuse (bytes; reserved
  * at create by 5.0 clients with server_assigned_id and session_expiry_s). */
 #define KMQTT_ASSIGNED_ID_MAX 128u
+/** Longest host of a Server Reference followed (options.redirect_max_hops;
+ * bytes, reserved at create by 5.0 clients with the option). */
+#define KMQTT_REDIRECT_HOST_MAX 255u
 
 /** The CONNACK of the current (or last) connection, including one made by
  * automatic reconnect. Returns KMQTT_OK, or KMQTT_ENOTCONN if no CONNACK has

@@ -54,7 +54,7 @@ void kc_attempt_failed(kmqtt_client_t *c, kmqtt_err_t err)
     if (c->connect_result == KMQTT_NEED_MORE)
         c->connect_result = err;
     if (!canceled)
-        c->server_idx = (c->server_idx + 1) % c->nservers;
+        kc_server_failed(c);
     kc_broadcast(c);
     if (!canceled && c->rc_attempt && c->rc_armed) {
         kc_reconnect_arm(c, err);
@@ -107,7 +107,7 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
      * and would cancel open(): a zero wait with nothing open consumes it.
      * A disconnect racing this connect is seen through cancel_seq. */
     (void)c->tr.wait(c->tr.ctx, 0, 0, &ready);
-    sv = &c->servers[c->server_idx]; /* the list never changes after create */
+    sv = kc_server_take(c); /* the list never changes after create */
     c->io_busy = true;
     kc_unlock(c);
     err = c->tr.open(c->tr.ctx, sv->host, sv->port, kc_remaining(deadline));
@@ -201,7 +201,7 @@ kmqtt_err_t kmqtt_connect(kmqtt_client_t *c, uint32_t timeout_ms, kmqtt_connack_
     deadline = kc_deadline(timeout_ms != 0 ? timeout_ms : c->opt.connect_timeout_ms);
     c->backoff_ms = c->opt.reconnect_min_ms;
     kc_resubscribe_stop(c, true);
-    err = kc_connect_run(c, deadline, false);
+    err = kc_redirect_connect(c, deadline);
     if (info != NULL && (err == KMQTT_OK || err == KMQTT_EREFUSED))
         *info = c->connack;
     kc_unlock(c);

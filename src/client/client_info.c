@@ -12,7 +12,7 @@ kmqtt_err_t kmqtt_client_info(kmqtt_client_t *c, kmqtt_client_info_t *out)
     if (c == NULL || out == NULL)
         return KMQTT_EINVAL;
     kc_lock(c);
-    s = c->nservers > 0 ? &c->servers[c->server_idx % c->nservers] : &c->one;
+    s = kc_server_now(c);
     out->client_id = c->opt.client_id;
     out->state = c->state;
     out->host = s->host;

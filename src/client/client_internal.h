@@ -139,6 +139,14 @@ typedef struct kc_v5 {
     char *assigned_id;
     size_t assigned_len;    /* 0 = none yet */
     bool assigned_too_long; /* the last one assigned did not fit */
+    /* Server Reference redirection (client_redirect.c): redir_host is
+     * KMQTT_REDIRECT_HOST_MAX + 1 bytes in block (NULL = option off),
+     * redir names it */
+    char *redir_host;
+    kc_server_t redir;
+    bool redir_pending; /* the next attempt goes to redir */
+    bool redir_current; /* the current (or last) attempt went to redir */
+    uint8_t redir_hops; /* redirects followed since the last accepted CONNACK */
 } kc_v5_t;
 #endif
 
@@ -287,6 +295,17 @@ bool kc_reconnect_due(const kmqtt_client_t *c);
 void kc_reconnect_step(kmqtt_client_t *c, uint64_t until);
 kmqtt_err_t kc_servers_parse(kmqtt_client_t *c, const char *list);
 size_t kc_servers_size(const char *list); /* kc_servers_parse's block; 0 = malformed */
+/* Which server an attempt goes to (client_redirect.c): kc_server_take
+ * for the next attempt (a pending 5.0 redirect, once; else the list's),
+ * kc_server_now for the current or last one; kc_server_failed moves the
+ * list on after a failed attempt (not after a redirected one: the list's
+ * server already moved on when it sent the client away). mx held. */
+const kc_server_t *kc_server_take(kmqtt_client_t *c);
+const kc_server_t *kc_server_now(const kmqtt_client_t *c);
+void kc_server_failed(kmqtt_client_t *c);
+/* kmqtt_connect's attempts: one, then each redirect a refusal names while
+ * the deadline allows. mx held. */
+kmqtt_err_t kc_redirect_connect(kmqtt_client_t *c, uint64_t deadline);
 
 /* events (client_events.c) */
 kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen);
@@ -376,6 +395,9 @@ kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c);
 kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retain);
 kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
                                   size_t n, uint32_t subid);
+/* Server Reference redirection (client_redirect.c) */
+void kc_redirect_note(kmqtt_client_t *c, uint8_t reason, const kmqtt_str_t *ref);
+void kc_redirect_accepted(kmqtt_client_t *c);
 /* what else the server says (client_v5_server.c, client_auth.c) */
 void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev);
 void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev);
@@ -409,6 +431,8 @@ kmqtt_err_t kc_v5_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *
 #define kc_v5_publish_check(c, qos, retain) KMQTT_OK
 #define kc_v5_subscribe_check(c, subs, n, subid) KMQTT_OK
 #define kc_v5_server_disconnect(c, ev) ((void)0)
+#define kc_redirect_note(c, reason, ref) ((void)0)
+#define kc_redirect_accepted(c) ((void)0)
 #define kc_v5_publish_done(c, ev) kc_publish_done(c, (ev)->packet_id, (ev)->err, (ev)->reason_code)
 #define kc_v5_ack_info(res, props) ((void)0)
 #define kc_v5_auth(c, ev) KMQTT_EPROTOCOL

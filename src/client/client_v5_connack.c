@@ -53,6 +53,7 @@ void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
     kmqtt_connack_info_t *ci = &c->connack;
     kmqtt_prop_iter_t it;
     kmqtt_prop_t p;
+    kmqtt_str_t ref = {NULL, 0};
     size_t used = 0;
 
     c->v5.have_connack = true;
@@ -81,6 +82,7 @@ void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
             break;
         case KMQTT_PROP_SERVER_REFERENCE:
             ci->server_reference = keep(c, &used, &p);
+            ref = p.str;
             break;
         case KMQTT_PROP_SERVER_KEEP_ALIVE:
             ci->server_keepalive_s = (uint16_t)p.num;
@@ -122,6 +124,10 @@ void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
     c->v5.wildcard_ok = ci->wildcard_available;
     c->v5.subid_ok = ci->subscription_id_available;
     c->v5.shared_ok = ci->shared_available;
+    if (ev->reason_code < 0x80)
+        kc_redirect_accepted(c);
+    else
+        kc_redirect_note(c, ev->reason_code, &ref);
 }
 
 /* ---------------------------------------------- checked before sending */

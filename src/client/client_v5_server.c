@@ -17,6 +17,8 @@ void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev)
     kmqtt_disconnect_info_t info;
     kmqtt_prop_t p;
 
+    if (kmqtt_props_find(&ev->packet.u.disconnect.props, KMQTT_PROP_SERVER_REFERENCE, &p))
+        kc_redirect_note(c, ev->packet.u.disconnect.reason_code, &p.str);
     if (fn == NULL)
         return;
     memset(&info, 0, sizeof info);

@@ -183,6 +183,7 @@ size_t kc_v5_block_size(const kmqtt_client_options_t *o)
     return (connect_slots(o) + will_slots(w)) * sizeof(kmqtt_prop_t) +
            user_bytes(o->user_props, o->user_prop_count) + (w == NULL ? 0 : will_bytes(w)) +
            (o->auth_method == NULL ? 0 : strlen(o->auth_method) + 1 + o->auth_data_len) +
+           (o->redirect_max_hops != 0 ? KMQTT_REDIRECT_HOST_MAX + 1 : 0) +
            (keeps_assigned_id(o) ? KMQTT_ASSIGNED_ID_MAX + 1 : 0);
 }
 
@@ -227,6 +228,10 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
     connect_list(c, o, &at);
     if (w != NULL)
         will_list(c, w, &at);
+    if (o->redirect_max_hops != 0) {
+        c->v5.redir_host = at; /* client_redirect.c */
+        at += KMQTT_REDIRECT_HOST_MAX + 1;
+    }
     if (keeps_assigned_id(o))
         c->v5.assigned_id = at; /* the block's last KMQTT_ASSIGNED_ID_MAX + 1 bytes */
     /* The caller's arrays are not used after create. */
@@ -253,6 +258,7 @@ void kc_v5_free(kmqtt_client_t *c)
     c->v5.block_size = 0;
     c->v5.connack_str = NULL;
     c->v5.assigned_id = NULL;
+    c->v5.redir_host = NULL;
 }
 
 void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p)

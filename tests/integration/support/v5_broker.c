@@ -49,6 +49,8 @@ typedef struct shared {
     uint8_t req_reason;
     char req_string[128];
     bool req_has_string;
+    char req_ref[128];
+    bool req_has_ref;
 } shared_t;
 
 struct v5b {
@@ -203,7 +205,7 @@ static int send_connack(conn_t *c, uint8_t reason, bool assigned)
                          c->o.assigned_id != NULL ? c->o.assigned_id : "v5b-1");
         if (c->o.enhanced_auth)
             p[n++] = str(KMQTT_PROP_AUTHENTICATION_METHOD, V5B_AUTH_METHOD);
-    } else if (reason == 0x9C && c->o.server_reference != NULL) {
+    } else if ((reason == 0x9C || reason == 0x9D) && c->o.server_reference != NULL) {
         p[n++] = str(KMQTT_PROP_SERVER_REFERENCE, c->o.server_reference);
     }
     memset(&k, 0, sizeof k);
@@ -211,6 +213,10 @@ static int send_connack(conn_t *c, uint8_t reason, bool assigned)
     k.u.connack.reason_code = reason;
     k.u.connack.props.items = p;
     k.u.connack.props.count = n;
+    /* Counted before it leaves: the test reads the count once the client
+     * has the CONNACK. */
+    if (reason != 0)
+        c->sh->stats.refusals++;
     if (send_packet(c, &k) != 0)
         return -1;
     if (reason != 0)
@@ -250,7 +256,7 @@ static int on_connect(conn_t *c, const kmqtt_connect_t *k)
     if (kmqtt_props_find(&k->props, KMQTT_PROP_MAXIMUM_PACKET_SIZE, &p))
         c->client_max_packet = p.num;
     if (c->o.server_reference != NULL)
-        return send_connack(c, 0x9C, false);
+        return send_connack(c, c->o.reference_reason != 0 ? c->o.reference_reason : 0x9C, false);
     if (c->o.enhanced_auth) {
         if (!has_method)
             return send_connack(c, 0x87, false);
@@ -528,9 +534,13 @@ static void serve_conn(conn_t *c, pid_t parent)
         if (getppid() != parent)
             return;
         if (c->sh->req != c->sh->done) {
-            kmqtt_prop_t rs = str(KMQTT_PROP_REASON_STRING, c->sh->req_string);
-            (void)send_simple(c, KMQTT_DISCONNECT, c->sh->req_reason, &rs,
-                              c->sh->req_has_string ? 1 : 0);
+            kmqtt_prop_t rs[2];
+            size_t nrs = 0;
+            if (c->sh->req_has_string)
+                rs[nrs++] = str(KMQTT_PROP_REASON_STRING, c->sh->req_string);
+            if (c->sh->req_has_ref)
+                rs[nrs++] = str(KMQTT_PROP_SERVER_REFERENCE, c->sh->req_ref);
+            (void)send_simple(c, KMQTT_DISCONNECT, c->sh->req_reason, rs, nrs);
             c->sh->req_ok = 0;
             __sync_synchronize();
             c->sh->done = c->sh->req;
@@ -660,9 +670,20 @@ void v5b_get_stats(v5b_t *b, v5b_stats_t *out)
 
 int v5b_disconnect(v5b_t *b, uint8_t reason, const char *reason_string)
 {
+    return v5b_disconnect_ref(b, reason, reason_string, NULL);
+}
+
+int v5b_disconnect_ref(v5b_t *b, uint8_t reason, const char *reason_string,
+                       const char *server_reference)
+{
     uint64_t until = now_ms() + 5000;
     shared_t *sh = b->sh;
     sh->req_reason = reason;
+    sh->req_has_ref = server_reference != NULL;
+    if (server_reference != NULL) {
+        strncpy(sh->req_ref, server_reference, sizeof sh->req_ref - 1);
+        sh->req_ref[sizeof sh->req_ref - 1] = '\0';
+    }
     sh->req_has_string = reason_string != NULL;
     if (reason_string != NULL) {
         strncpy(sh->req_string, reason_string, sizeof sh->req_string - 1);

@@ -34,6 +34,7 @@ typedef struct v5b_opts {
     bool enhanced_auth;           /* see v5_broker.c: challenge "challenge", response
                                      "response" */
     const char *server_reference; /* non-NULL: CONNACK 0x9C with this Server Reference */
+    uint8_t reference_reason;     /* that CONNACK's reason instead of 0x9C (e.g. 0x9D) */
     const char *assigned_id;      /* for an empty client id (NULL: "v5b-1") */
     uint16_t server_keepalive;    /* CONNACK Server Keep Alive; 0 = absent */
     uint32_t ack_delay_ms;        /* acks to client PUBLISHes held this long (0: 20 ms) */
@@ -50,6 +51,7 @@ typedef struct v5b_stats {
     unsigned reauths;               /* re-authentications completed */
     uint8_t last_disconnect_reason; /* of the client's last DISCONNECT; 0xFF: none */
     unsigned aliases_sent;          /* forwards sent with an empty topic and an alias */
+    unsigned refusals;              /* CONNACKs with a failure sent */
 } v5b_stats_t;
 
 /* Starts the broker; NULL on failure. */
@@ -60,6 +62,9 @@ void v5b_get_stats(v5b_t *b, v5b_stats_t *out);
  * connected client and closes it. 0 when done, -1 if no client or no answer
  * from the broker within 5 s. */
 int v5b_disconnect(v5b_t *b, uint8_t reason, const char *reason_string);
+/* v5b_disconnect with a Server Reference too (server_reference not NULL). */
+int v5b_disconnect_ref(v5b_t *b, uint8_t reason, const char *reason_string,
+                       const char *server_reference);
 /* Kills and reaps the broker, frees b. NULL is a no-op. */
 void v5b_stop(v5b_t *b);
 
