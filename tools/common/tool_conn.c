@@ -23,9 +23,19 @@ const char *tool_prog(void)
     return g_prog;
 }
 
+static bool g_quiet = false;
+
+void tool_set_quiet(bool quiet)
+{
+    g_quiet = quiet;
+}
+
 void tool_error(const char *fmt, ...)
 {
     va_list ap;
+    if (g_quiet) {
+        return;
+    }
     fprintf(stderr, "%s: ", g_prog);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -210,6 +220,17 @@ void tool_client_options(const tool_opts_t *o, kmqtt_client_options_t *co)
         co->will_retain = o->will_retain;
     }
     tool_props_apply(o, co); /* 5.0: -D connect and -D will (tool_props.c) */
+    if (o->version == KMQTT_V5) {
+        /* -x; without it, as mosquitto: -c keeps the session for ever. */
+        if (o->has_session_expiry) {
+            co->session_expiry_s = o->session_expiry;
+        } else if (!o->clean && co->session_expiry_s == 0) {
+            co->session_expiry_s = 0xFFFFFFFFu;
+        }
+    }
+    if (o->max_inflight > 0) {
+        co->max_inflight = o->max_inflight;
+    }
 }
 
 int tool_client_create(const tool_opts_t *o, kmqtt_client_options_t *co, kmqtt_client_t **c)
