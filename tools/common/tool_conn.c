@@ -321,7 +321,11 @@ int tool_lost(const char *what, kmqtt_err_t err)
         what = "connection lost";
         err = g_lost_err;
     }
-    if (err == KMQTT_EDISCONNECTED && g_disc_reason >= 0) {
+    if (err == KMQTT_ETOOBIG) {
+        /* Our receive buffer (--max-size) was too small: no broker fault. */
+        tool_error("%s: the broker sent a packet larger than this tool accepts (raise --max-size)",
+                   what);
+    } else if (err == KMQTT_EDISCONNECTED && g_disc_reason >= 0) {
         tool_error("%s: the broker sent DISCONNECT: %s (reason code 0x%02x)%s", what,
                    tool_reason_text((uint8_t)g_disc_reason), (unsigned)g_disc_reason, g_disc_text);
     } else if (is_protocol_error(err)) {

@@ -239,6 +239,7 @@ static void usage(tool_kind_t k)
            "  - -k 0 turns keepalive off, as MQTT allows (mosquitto wants 5..65535).\n"
            "  - MQTT 3.1 is not supported (-V 31): 3.1.1 or 5.0.\n"
            "  - -D after -V 311 is refused: properties are never dropped silently.\n"
+           "  - --max-size is kmqtt's own (mosquitto has no limit to set).\n"
            "%s",
            k == TOOL_PUB ? "mosquitto_pub" : "mosquitto_sub",
            k == TOOL_PUB
