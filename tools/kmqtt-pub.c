@@ -12,9 +12,6 @@
 
 #include "tool.h"
 
-/* A whole-file or whole-stdin message is read into memory; past this the
- * user gets an error instead of an unbounded allocation. */
-#define PUB_MAX_PAYLOAD (16u * 1024u * 1024u)
 /* The longest line -l accepts. */
 #define PUB_LINE_MAX (256u * 1024u)
 /* How long to wait for the broker to acknowledge QoS 1/2 messages. */
@@ -48,8 +45,8 @@ static void on_publish_done(kmqtt_client_t *c, uint16_t packet_id, kmqtt_err_t e
     }
 }
 
-/* Reads all of f (at most PUB_MAX_PAYLOAD bytes) into a malloc'd buffer. */
-static int read_all(FILE *f, const char *name, char **out, size_t *out_len)
+/* Reads all of f (at most max bytes: --max-size) into a malloc'd buffer. */
+static int read_all(FILE *f, const char *name, size_t max, char **out, size_t *out_len)
 {
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
@@ -61,9 +58,9 @@ static int read_all(FILE *f, const char *name, char **out, size_t *out_len)
         size_t n;
         if (len == cap) {
             char *nb;
-            if (cap >= PUB_MAX_PAYLOAD + 1u) {
+            if (cap > max) {
                 free(buf);
-                tool_error("%s: larger than %u bytes", name, PUB_MAX_PAYLOAD);
+                tool_error("%s: larger than %lu bytes (--max-size)", name, (unsigned long)max);
                 return TOOL_EXIT_USAGE;
             }
             cap *= 2;
@@ -86,9 +83,9 @@ static int read_all(FILE *f, const char *name, char **out, size_t *out_len)
         tool_error("%s: read error: %s", name, strerror(errno));
         return TOOL_EXIT_USAGE;
     }
-    if (len > PUB_MAX_PAYLOAD) {
+    if (len > max) {
         free(buf);
-        tool_error("%s: larger than %u bytes", name, PUB_MAX_PAYLOAD);
+        tool_error("%s: larger than %lu bytes (--max-size)", name, (unsigned long)max);
         return TOOL_EXIT_USAGE;
     }
     *out = buf;
@@ -111,14 +108,22 @@ static int load_message(const tool_opts_t *o, char **owned, const char **msg, si
             tool_error("-f %s: %s", o->file, strerror(errno));
             return TOOL_EXIT_USAGE;
         }
-        rc = read_all(f, o->file, owned, len);
+        rc = read_all(f, o->file, o->max_size, owned, len);
         fclose(f);
         *msg = *owned;
         break;
     }
     case TOOL_MSG_STDIN:
-        rc = read_all(stdin, "stdin", owned, len);
+        rc = read_all(stdin, "stdin", o->max_size, owned, len);
         *msg = *owned;
+        if (rc == TOOL_CONTINUE && *len == 0) {
+            /* As mosquitto_pub: -s with nothing on stdin is an error, not an
+             * empty message (which, retained, would clear the topic). */
+            free(*owned);
+            *owned = NULL;
+            tool_error("stdin: zero length input (use -n for an empty message)");
+            return TOOL_EXIT_USAGE;
+        }
         break;
     case TOOL_MSG_NULL:
     case TOOL_MSG_LINES:

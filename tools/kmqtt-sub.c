@@ -6,13 +6,15 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
-/* Largest incoming packet: mosquitto_sub takes anything, and a tool on a
- * gateway can afford a megabyte where an embedded client could not. */
-#define SUB_RX_BUFFER      (1024u * 1024u)
+/* Room in the receive buffer beyond --max-size for the PUBLISH header: the
+ * fixed header, a topic of up to 64 KiB and 5.0 properties. */
+#define SUB_RX_HEADROOM    (128u * 1024u)
 #define SUB_ACK_TIMEOUT_MS 10000u
 #define SUB_TICK_MS        100u
 
@@ -29,6 +31,9 @@ static void print_message(sub_t *s, const kmqtt_publish_t *m)
     if (o->v5.format != NULL) {
         /* As mosquitto_sub -F: no newline unless the format has one. */
         tool_format_message(stdout, o->v5.format, m);
+        if (!o->no_newline) {
+            fputc('\n', stdout); /* as mosquitto_sub: -F lines end unless -N */
+        }
         if (fflush(stdout) != 0 || ferror(stdout)) {
             s->out_errno = errno != 0 ? errno : EIO;
         }
@@ -59,12 +64,26 @@ static void on_message(kmqtt_client_t *c, const kmqtt_publish_t *m, void *ctx)
 {
     sub_t *s = ctx;
     (void)c;
-    if (s->done) {
-        return; /* -C reached: the rest of this read is not printed */
+    size_t i;
+    if (s->done || s->o.exit_after_sub) {
+        return; /* -C reached, or -E: the rest of this read is not printed */
     }
     tool_debug(&s->o, "PUBLISH received: '%.*s' qos %u retain %d, %lu bytes", (int)m->topic.len,
                m->topic.ptr, (unsigned)m->qos, m->retain ? 1 : 0, (unsigned long)m->payload.len);
     if (s->o.no_stale && m->retain) {
+        return;
+    }
+    for (i = 0; i < s->o.nfilter_out; i++) {
+        if (kmqtt_topic_match(s->o.filter_out[i], strlen(s->o.filter_out[i]), m->topic.ptr,
+                              m->topic.len)) {
+            return; /* -T */
+        }
+    }
+    if (s->o.retained_only && !m->retain) {
+        s->done = true; /* as mosquitto_sub: the first live message ends it */
+        return;
+    }
+    if (s->o.random_filter > 0.0 && (double)(rand() % 10000) >= s->o.random_filter * 100.0) {
         return;
     }
     print_message(s, m);
@@ -129,6 +148,16 @@ static int subscribe_all(sub_t *s, kmqtt_client_t *c)
         tool_debug(&s->o, "subscribed to '%s', granted QoS %u", s->o.topics[i],
                    (unsigned)granted[i]);
     }
+    if (s->o.nunsub > 0) {
+        /* -U: as mosquitto_sub, unsubscribed right after subscribing (to
+         * drop a session's older subscriptions). */
+        kmqtt_unsubscribe_result_t u;
+        memset(&u, 0, sizeof u);
+        e = kmqtt_unsubscribe(c, s->o.unsub, s->o.nunsub, SUB_ACK_TIMEOUT_MS, NULL, &u);
+        if (e != KMQTT_OK && !(e == KMQTT_ECANCELED && tool_stop_requested())) {
+            return tool_lost("unsubscribe", e);
+        }
+    }
     return TOOL_CONTINUE;
 }
 
@@ -173,9 +202,14 @@ int main(int argc, char **argv)
     }
     tool_signals_install();
     tool_client_options(&s.o, &co);
-    if (co.rx_buffer_size < SUB_RX_BUFFER) {
-        co.rx_buffer_size = SUB_RX_BUFFER;
+    /* The receive buffer is set at create: the largest message --max-size
+     * allows (default: any MQTT allows, as mosquitto_sub) plus its header,
+     * within the largest packet MQTT allows. */
+    co.rx_buffer_size = s.o.max_size + SUB_RX_HEADROOM;
+    if (co.rx_buffer_size > KMQTT_PACKET_MAX) {
+        co.rx_buffer_size = KMQTT_PACKET_MAX;
     }
+    srand((unsigned)getpid());
     co.on_message = on_message;
     co.ctx = &s;
 

@@ -64,13 +64,14 @@ for tool in kmqtt-pub kmqtt-sub; do
         --cafile /dev/null --cert "$KT_TMP/none.crt"
     # shellcheck disable=SC2086
     usage_error "$tool -L ws:// without WebSocket or bad port" "port" "$T" $M -L wss://h:0/t
-    usage_error "$tool -D" "properties are not supported" "$T" -t a -D publish user-property a b
+    usage_error "$tool -V 311 -D" "properties are not supported" "$T" -t a -V 311 -D publish \
+        user-property a b
 done
 
 usage_error "kmqtt-pub without topic" "no topic" "$PUB" -m x
 usage_error "kmqtt-pub without message" "no message" "$PUB" -t x
 usage_error "kmqtt-pub with two message sources" "only one of" "$PUB" -t x -m a -n
-usage_error "kmqtt-pub with two topics" "only one topic" "$PUB" -t x -t y -m a
+usage_error "kmqtt-pub -s with -l" "only one of" "$PUB" -t x -s -l
 usage_error "kmqtt-pub wildcard topic" "invalid topic name" "$PUB" -t 'a/#' -m x
 usage_error "kmqtt-pub -v is a kmqtt-sub option" "kmqtt-sub option" "$PUB" -t x -m a -v
 usage_error "kmqtt-pub -f missing file" "$KT_TMP/none" "$PUB" -t x -f "$KT_TMP/none"

@@ -6,7 +6,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
-kt_plan 38
+kt_plan 46
 broker_start
 
 SUB=$KT_BIN/kmqtt-sub
@@ -57,6 +57,32 @@ expect_ksub_rc() {
         kt_fail "$1: expected exit $2, got $KSUB_RC; stderr: $(cat "$KT_TMP/$KSUB_NAME.err")"
     fi
 }
+
+# Message sizes (issue 19): the default takes a 1 MiB payload plus its
+# header, which the old 1 MiB receive buffer refused mid-packet; a larger
+# one needs --max-size, and one over it ends with one line naming it.
+head -c 1048676 /dev/urandom >"$KT_TMP/1mib.bin"
+for v in 311 5; do
+    ksub "big$v" -t sub/big -C 1 -N -V $v
+    mpub -t sub/big -f "$KT_TMP/1mib.bin" -V $v
+    ksub_wait 20
+    expect_ksub_rc "kmqtt-sub -V $v receives 1 MiB + 100 bytes by default" 0
+    kt_expect_same_file "the 1 MiB payload arrives intact (-V $v)" "$KT_TMP/1mib.bin" \
+        "$KT_TMP/big$v.out"
+done
+head -c 17000000 /dev/urandom >"$KT_TMP/17mb.bin"
+ksub big17 -t sub/big -C 1 -N --max-size 17000000
+mpub -t sub/big -f "$KT_TMP/17mb.bin"
+ksub_wait 30
+expect_ksub_rc "kmqtt-sub --max-size 17000000 receives 17,000,000 bytes" 0
+kt_expect_same_file "the 17 MB payload arrives intact" "$KT_TMP/17mb.bin" "$KT_TMP/big17.out"
+ksub small -t sub/big -C 1 -N --max-size 1000
+mpub -t sub/big -f "$KT_TMP/1mib.bin"
+ksub_wait 20
+expect_ksub_rc "a message over --max-size ends kmqtt-sub" 5
+kt_run 1 cat "$KT_TMP/small.err"
+cp "$KT_TMP/small.err" "$KT_ERR_FILE"
+kt_expect_one_error_line "over --max-size" "raise --max-size"
 
 # -C 1 -v: "topic payload".
 ksub basic -t sub/basic -C 1 -v

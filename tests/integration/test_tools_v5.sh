@@ -121,9 +121,11 @@ kt_expect_rc "-D publish topic-alias is accepted" 0
 kt_expect_one_error_line "-D publish topic-alias" "chooses topic aliases"
 
 # 7. Mistakes: one line, exit 1.
-kt_run 5 "$PUB" -h $H -p "$P" -t x -m y -D publish content-type a
-kt_expect_rc "-D without -V 5" 1
-kt_expect_one_error_line "-D without -V 5" "add -V 5"
+# -D means 5.0 without -V (as mosquitto_pub), but is never dropped
+# silently: with -V 311 it is refused.
+kt_run 5 "$PUB" -h $H -p "$P" -t x -m y -V 311 -D publish content-type a
+kt_expect_rc "-D with -V 311" 1
+kt_expect_one_error_line "-D with -V 311" "not supported in MQTT 3.1.1"
 kt_run 5 "$PUB" -h $H -p "$P" -V 5 -t x -m y -D publish receive-maximum 5
 kt_expect_rc "-D publish receive-maximum" 1
 kt_expect_one_error_line "a connect property on publish" "not a property of publish"

@@ -33,8 +33,17 @@ enum {
 #define TOOL_CONTINUE (-1)
 
 #define TOOL_MAX_TOPICS 64
-#define TOOL_URL_MAX    1024
-#define TOOL_ID_MAX     128
+/* The largest payload MQTT allows: a Remaining Length of 268,435,455 less
+ * the smallest PUBLISH header (a 2-byte topic length and a 1-byte topic). */
+#define TOOL_MAX_PAYLOAD 268435452ul
+/* kmqtt-sub's default --max-size. mosquitto_sub takes any size, but the
+ * client's receive buffer is allocated whole at create and wiped at destroy
+ * (include/kmqtt/client.h), so a 256 MiB default would cost 256 MiB of
+ * memory on every run; until the client streams large messages (issue 19),
+ * 16 MiB is the default and --max-size raises it. */
+#define TOOL_SUB_DEFAULT_MAX (16ul * 1024ul * 1024ul)
+#define TOOL_URL_MAX         1024
+#define TOOL_ID_MAX          128
 
 typedef enum tool_kind { TOOL_PUB, TOOL_SUB } tool_kind_t;
 
@@ -113,9 +122,20 @@ typedef struct tool_opts {
     bool will_retain;
     unsigned long repeat; /* --repeat; 1 = send once */
     uint32_t repeat_delay_ms;
+    bool has_session_expiry; /* -x given */
+    uint32_t session_expiry; /* -x (5.0) */
+    uint16_t max_inflight;   /* -M; 0 = the library's default */
+    size_t max_size;         /* --max-size: the largest message payload */
+    /* kmqtt-sub */
+    const char *filter_out[TOOL_MAX_TOPICS]; /* -T */
+    size_t nfilter_out;
+    const char *unsub[TOOL_MAX_TOPICS]; /* -U */
+    size_t nunsub;
+    bool retained_only;   /* --retained-only */
+    double random_filter; /* --random-filter percent; 0 = print all */
 
     tool_props_t v5; /* -D, --nl, --rap, -F */
-    tool_tls_t tls; /* TLS options, mqtts:// / ws:// / wss:// */
+    tool_tls_t tls;  /* TLS options, mqtts:// / ws:// / wss:// */
 
     /* Storage the parser owns: the split -L URL and the -I client id. */
     char url_buf[TOOL_URL_MAX];
@@ -136,12 +156,18 @@ void tool_props_apply(const tool_opts_t *o, kmqtt_client_options_t *co);
 void tool_disconnect(const tool_opts_t *o, kmqtt_client_t *c);
 /* Prints m as the -F format says (tool_format.c); no newline added. */
 void tool_format_message(FILE *out, const char *format, const kmqtt_publish_t *m);
+/* Checks an -F format as mosquitto_sub does; TOOL_CONTINUE or
+ * TOOL_EXIT_USAGE after one line. */
+int tool_format_check(const char *format);
 
 /* The program name used in every message ("kmqtt-pub"). */
 void tool_set_prog(const char *prog);
 const char *tool_prog(void);
 
-/* Prints "<prog>: <message>\n" to stderr. */
+/* --quiet: no error lines from now on. */
+void tool_set_quiet(bool quiet);
+
+/* Prints "<prog>: <message>\n" to stderr (nothing after tool_set_quiet). */
 void tool_error(const char *fmt, ...);
 /* Prints "<prog>: debug: <message>\n" to stderr when debugging is on. */
 void tool_debug(const tool_opts_t *o, const char *fmt, ...);

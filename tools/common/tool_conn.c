@@ -23,9 +23,19 @@ const char *tool_prog(void)
     return g_prog;
 }
 
+static bool g_quiet = false;
+
+void tool_set_quiet(bool quiet)
+{
+    g_quiet = quiet;
+}
+
 void tool_error(const char *fmt, ...)
 {
     va_list ap;
+    if (g_quiet) {
+        return;
+    }
     fprintf(stderr, "%s: ", g_prog);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -210,6 +220,17 @@ void tool_client_options(const tool_opts_t *o, kmqtt_client_options_t *co)
         co->will_retain = o->will_retain;
     }
     tool_props_apply(o, co); /* 5.0: -D connect and -D will (tool_props.c) */
+    if (o->version == KMQTT_V5) {
+        /* -x; without it, as mosquitto: -c keeps the session for ever. */
+        if (o->has_session_expiry) {
+            co->session_expiry_s = o->session_expiry;
+        } else if (!o->clean && co->session_expiry_s == 0) {
+            co->session_expiry_s = 0xFFFFFFFFu;
+        }
+    }
+    if (o->max_inflight > 0) {
+        co->max_inflight = o->max_inflight;
+    }
 }
 
 int tool_client_create(const tool_opts_t *o, kmqtt_client_options_t *co, kmqtt_client_t **c)
@@ -300,7 +321,11 @@ int tool_lost(const char *what, kmqtt_err_t err)
         what = "connection lost";
         err = g_lost_err;
     }
-    if (err == KMQTT_EDISCONNECTED && g_disc_reason >= 0) {
+    if (err == KMQTT_ETOOBIG) {
+        /* Our receive buffer (--max-size) was too small: no broker fault. */
+        tool_error("%s: the broker sent a packet larger than this tool accepts (raise --max-size)",
+                   what);
+    } else if (err == KMQTT_EDISCONNECTED && g_disc_reason >= 0) {
         tool_error("%s: the broker sent DISCONNECT: %s (reason code 0x%02x)%s", what,
                    tool_reason_text((uint8_t)g_disc_reason), (unsigned)g_disc_reason, g_disc_text);
     } else if (is_protocol_error(err)) {

@@ -43,10 +43,22 @@ typedef enum opt_id {
     O_REPEAT,
     O_REPEAT_DELAY,
     O_HELP,
-    O_PROPS,  /* -D command identifier value [value] (tool_props.c) */
-    O_NL,     /* --nl: no local (5.0) */
-    O_RAP,    /* --rap: retain as published (5.0) */
-    O_FORMAT, /* -F format */
+    O_PROPS,              /* -D command identifier value [value] (tool_props.c) */
+    O_NL,                 /* --nl: no local (5.0) */
+    O_RAP,                /* --rap: retain as published (5.0) */
+    O_FORMAT,             /* -F format */
+    O_SESSION_EXPIRY,     /* -x (5.0) */
+    O_MAX_INFLIGHT,       /* -M */
+    O_NODELAY,            /* --nodelay: the TCP transport always sets TCP_NODELAY */
+    O_QUIET,              /* --quiet */
+    O_MAX_SIZE,           /* --max-size */
+    O_FILTER_OUT,         /* -T */
+    O_UNSUB,              /* -U */
+    O_RETAINED_ONLY,      /* --retained-only */
+    O_NO_REMOVE_RETAINED, /* --remove-retained: refused */
+    O_RANDOM_FILTER,      /* --random-filter */
+    O_PRETTY,             /* --pretty: only changes JSON output, which -F refuses */
+    O_NO_BIND,            /* -A */
     /* Known but refused: silently ignoring them would send credentials in
      * clear text or drop properties the user asked for. */
     O_NO_TLS,
@@ -108,6 +120,18 @@ static const opt_def_t OPTS[] = {
     {O_FORMAT, "-F", NULL, true, FOR_SUB},
     {O_NO_PROXY, NULL, "--proxy", true, FOR_BOTH},
     {O_NO_UNIX, NULL, "--unix", true, FOR_BOTH},
+    {O_NO_BIND, "-A", NULL, true, FOR_BOTH},
+    {O_SESSION_EXPIRY, "-x", NULL, true, FOR_BOTH},
+    {O_MAX_INFLIGHT, "-M", NULL, true, FOR_PUB},
+    {O_NODELAY, NULL, "--nodelay", false, FOR_BOTH},
+    {O_QUIET, NULL, "--quiet", false, FOR_BOTH},
+    {O_MAX_SIZE, NULL, "--max-size", true, FOR_BOTH},
+    {O_FILTER_OUT, "-T", NULL, true, FOR_SUB},
+    {O_UNSUB, "-U", NULL, true, FOR_SUB},
+    {O_RETAINED_ONLY, NULL, "--retained-only", false, FOR_SUB},
+    {O_NO_REMOVE_RETAINED, NULL, "--remove-retained", false, FOR_SUB},
+    {O_RANDOM_FILTER, NULL, "--random-filter", true, FOR_SUB},
+    {O_PRETTY, NULL, "--pretty", false, FOR_SUB},
 };
 
 static const char *kind_name(tool_kind_t k)
@@ -146,9 +170,16 @@ static void usage(tool_kind_t k)
            "                   request-response-information, request-problem-information,\n"
            "                   will-delay-interval, subscription-identifier, topic-alias\n"
            "                   (accepted; kmqtt chooses aliases itself)\n"
+           "  -x SECONDS       5.0 session expiry (-1 = never; default: never with -c, else 0)\n"
            "  --will-topic T, --will-payload P, --will-qos Q, --will-retain\n"
+           "  --max-size BYTES the largest message (default: %s)\n"
+           "  --nodelay        accepted (kmqtt always sets TCP_NODELAY)\n"
+           "  --quiet          no error messages\n"
            "  -d               debug lines on stderr\n",
-           k == TOOL_PUB ? "publish," : "subscribe, unsubscribe,");
+           k == TOOL_PUB ? "publish," : "subscribe, unsubscribe,",
+           k == TOOL_PUB ? "268435452, any size MQTT allows, as mosquitto_pub"
+                         : "16777216: kmqtt-sub's receive buffer is allocated\n"
+                           "                   whole (mosquitto_sub takes any size)");
     if (k == TOOL_PUB) {
         printf("Message:\n"
                "  -t TOPIC         topic to publish to\n"
@@ -159,33 +190,71 @@ static void usage(tool_kind_t k)
                "  -n               a zero-length message\n"
                "  -q QOS           0 (default), 1 or 2\n"
                "  -r               retain the message\n"
+               "  -M COUNT         at most COUNT QoS 1/2 messages unacknowledged\n"
                "  --repeat N       publish the message N times\n"
                "  --repeat-delay S seconds between repeats (may be fractional)\n");
     } else {
-        printf("Subscription and output:\n"
-               "  -t FILTER        topic filter (may be repeated)\n"
-               "  -q QOS           maximum QoS 0 (default), 1 or 2\n"
-               "  -C COUNT         exit after COUNT messages\n"
-               "  -W SECONDS       exit after SECONDS (exit code 27)\n"
-               "  -R               skip retained (stale) messages\n"
-               "  -E               exit once subscribed\n"
-               "  -v               print \"topic payload\"\n"
-               "  -N               no newline after the payload\n"
-               "  -F FORMAT        print each message as FORMAT: %%t topic, %%p payload, %%x\n"
-               "                   payload in hex, %%q QoS, %%r retain, %%l length, and (5.0)\n"
-               "                   %%P user properties, %%C content type, %%D correlation data,\n"
-               "                   %%E message expiry, %%R response topic, %%S subscription\n"
-               "                   ids, %%%% a %%; \\n \\t \\\\ escapes (no newline\n"
-               "                   is added: end FORMAT with \\n)\n"
-               "  --nl, --rap      5.0 no local, retain as published\n");
+        printf(
+            "Subscription and output:\n"
+            "  -t FILTER        topic filter (may be repeated)\n"
+            "  -q QOS           maximum QoS 0 (default), 1 or 2\n"
+            "  -C COUNT         exit after COUNT messages\n"
+            "  -W SECONDS       exit after SECONDS (exit code 27)\n"
+            "  -R               skip retained (stale) messages\n"
+            "  -T FILTER        do not print messages matching FILTER (may be repeated)\n"
+            "  -U FILTER        unsubscribe from FILTER once subscribed (may be repeated)\n"
+            "  --retained-only  print only retained messages; exit at the first live one\n"
+            "  --random-filter PERCENT  print only this share of the messages\n"
+            "  --pretty         accepted (it formats JSON output, which kmqtt has not)\n"
+            "  -E               exit once subscribed\n"
+            "  -v               print \"topic payload\"\n"
+            "  -N               no newline after the payload\n"
+            "  -F FORMAT        print each message as FORMAT: %%t topic, %%p payload, %%x\n"
+            "                   payload in hex, %%q QoS, %%r retain, %%l length, and (5.0)\n"
+            "                   %%P user properties, %%C content type, %%D correlation data,\n"
+            "                   %%E message expiry, %%R response topic, %%S subscription\n"
+            "                   ids, %%F payload format, %%m message id, %%X hex in upper\n"
+            "                   case, %%I ISO 8601 time, %%U Unix time, %%%% a %%; flags - and 0,\n"
+            "                   width and .max as mosquitto_sub; @X strftime's %%X, @N\n"
+            "                   nanoseconds, @@ an @; escapes \\\\ \\0 \\a \\e \\n \\r \\t \\v;\n"
+            "                   a newline follows unless -N\n"
+            "  --nl, --rap      5.0 no local, retain as published\n");
     }
     printf("%s", tool_tls_help());
     printf("  --help           this text\n\n"
            "Not supported (refused with exit code 1): --psk, --ciphers, --keyform, TLS engines,\n"
-           "--proxy, --unix.\n\n"
+           "--proxy, --unix, -A (binding to a local address)%s.\n\n"
            "Exit codes: 0 success, 1 bad arguments, 2 broker not reached, 3 connection\n"
            "refused by the broker, 4 subscription refused, 5 protocol error or connection\n"
-           "lost, 27 -W timeout.\n");
+           "lost, 27 -W timeout.\n\n",
+           k == TOOL_SUB ? ", --remove-retained, -F %j and %J (JSON output)" : "");
+    printf("Differences from %s 2.0, on purpose (tests/integration/tools_parity.corpus):\n"
+           "  - exit codes tell failures apart (above): mosquitto's tools exit 1 when the\n"
+           "    broker is not reached, kmqtt 2.\n"
+           "  - usage errors print one line on stderr: mosquitto also prints its usage on\n"
+           "    stdout, which would mix with the messages.\n"
+           "  - --help exits 0 (mosquitto's exits 1): asking for help is no error.\n"
+           "  - -d writes to stderr, so stdout stays the messages (mosquitto: stdout).\n"
+           "  - bad numbers are refused: mosquitto reads -q x as 0 and sends.\n"
+           "  - -k 0 turns keepalive off, as MQTT allows (mosquitto wants 5..65535).\n"
+           "  - MQTT 3.1 is not supported (-V 31): 3.1.1 or 5.0.\n"
+           "  - -D after -V 311 is refused: properties are never dropped silently.\n"
+           "  - --max-size is kmqtt's own (mosquitto has no limit to set).\n"
+           "%s",
+           k == TOOL_PUB ? "mosquitto_pub" : "mosquitto_sub",
+           k == TOOL_PUB
+               ? "  - -L without a topic is accepted when -t gives one (mosquitto refuses the\n"
+                 "    URL before it reads -t).\n"
+                 "  - an invalid topic is refused with exit 1 (mosquitto_pub exits 0 without\n"
+                 "    publishing).\n"
+               : "  - -L without a topic is accepted when -t gives one (mosquitto refuses the\n"
+                 "    URL before it reads -t).\n"
+                 "  - --nl, --rap: 5.0 subscription options mosquitto_sub 2.0 does not have.\n"
+                 "  - -E always ends with DISCONNECT (mosquitto_sub 2.0.11 sometimes closes\n"
+                 "    the socket without it, which would publish a will).\n"
+                 "  - --random-filter 100 prints every message, N a random N% of them\n"
+                 "    (mosquitto_sub 2.0.11 prints far fewer than it is asked to).\n"
+                 "  - JSON output (-F %j, %J) is refused rather than printed wrong.\n");
 }
 
 static const opt_def_t *find_opt(const char *a)
@@ -236,11 +305,7 @@ static int set_message(tool_opts_t *o, tool_msg_src_t src, const char *opt)
 static int add_topic(tool_opts_t *o, const char *t, const char *opt)
 {
     kmqtt_err_t e;
-    if (o->kind == TOOL_PUB && o->ntopics > 0) {
-        tool_error("%s: only one topic may be given", opt);
-        return TOOL_EXIT_USAGE;
-    }
-    if (o->ntopics == TOOL_MAX_TOPICS) {
+    if (o->ntopics == TOOL_MAX_TOPICS && o->kind == TOOL_SUB) {
         tool_error("%s: at most %d topics may be given", opt, TOOL_MAX_TOPICS);
         return TOOL_EXIT_USAGE;
     }
@@ -251,7 +316,14 @@ static int add_topic(tool_opts_t *o, const char *t, const char *opt)
                    kmqtt_strerror(e));
         return TOOL_EXIT_USAGE;
     }
-    o->topics[o->ntopics++] = t;
+    if (o->kind == TOOL_PUB) {
+        /* As mosquitto_pub: of -t and the topic of -L, the last one given
+         * is the topic (so "-L mqtt://host/a -t b" publishes to b). */
+        o->topics[0] = t;
+        o->ntopics = 1;
+    } else {
+        o->topics[o->ntopics++] = t;
+    }
     return TOOL_CONTINUE;
 }
 
@@ -544,6 +616,48 @@ static int parse_version(tool_opts_t *o, const char *opt, const char *v)
     return TOOL_CONTINUE;
 }
 
+/* -x: 0..4294967294 seconds, or -1, 4294967295 or "∞" for never. */
+static int parse_session_expiry(tool_opts_t *o, const char *opt, const char *v)
+{
+    unsigned long n;
+    if (strcmp(v, "-1") == 0 || strcmp(v, "\xe2\x88\x9e") == 0) {
+        n = 0xFFFFFFFFul;
+    } else if (!parse_ulong(v, 0, 0xFFFFFFFFul, &n)) {
+        return bad_value(opt, v, "session expiry is 0..4294967295 seconds, or -1 for never");
+    }
+    o->has_session_expiry = true;
+    o->session_expiry = (uint32_t)n;
+    return TOOL_CONTINUE;
+}
+
+/* --random-filter: 0.1..100 percent. */
+static int parse_percent(tool_opts_t *o, const char *opt, const char *v)
+{
+    char *end = NULL;
+    double d;
+    errno = 0;
+    d = strtod(v, &end);
+    if (errno != 0 || end == v || *end != '\0' || !(d >= 0.1 && d <= 100.0)) {
+        return bad_value(opt, v, "a chance is 0.1..100.0 percent");
+    }
+    o->random_filter = d;
+    return TOOL_CONTINUE;
+}
+
+/* Adds t to a list of at most TOOL_MAX_TOPICS filters (-T, -U). */
+static int add_filter(const char **list, size_t *n, const char *t, const char *opt)
+{
+    if (*n == TOOL_MAX_TOPICS) {
+        tool_error("%s: at most %d may be given", opt, TOOL_MAX_TOPICS);
+        return TOOL_EXIT_USAGE;
+    }
+    if (kmqtt_topic_filter_validate(t, strlen(t)) != KMQTT_OK) {
+        return bad_value(opt, t, "invalid topic filter");
+    }
+    list[(*n)++] = t;
+    return TOOL_CONTINUE;
+}
+
 static int parse_delay(tool_opts_t *o, const char *opt, const char *v)
 {
     char *end = NULL;
@@ -704,6 +818,40 @@ static int apply(tool_opts_t *o, const opt_def_t *d, const char *opt, const char
         return refuse(opt, "SOCKS proxies are not supported");
     case O_NO_UNIX:
         return refuse(opt, "Unix domain sockets are not supported");
+    case O_NO_BIND:
+        return refuse(opt, "binding to a local address is not supported");
+    case O_SESSION_EXPIRY:
+        return parse_session_expiry(o, opt, val);
+    case O_MAX_INFLIGHT:
+        if (!parse_ulong(val, 1, 65535, &v)) {
+            return bad_value(opt, val, "maximum inflight messages is 1..65535");
+        }
+        o->max_inflight = (uint16_t)v;
+        break;
+    case O_NODELAY:
+    case O_PRETTY:
+        break;
+    case O_QUIET:
+        tool_set_quiet(true);
+        break;
+    case O_MAX_SIZE:
+        if (!parse_ulong(val, 1, TOOL_MAX_PAYLOAD, &v)) {
+            return bad_value(opt, val, "a message size is 1..268435455 bytes");
+        }
+        o->max_size = v;
+        break;
+    case O_FILTER_OUT:
+        return add_filter(o->filter_out, &o->nfilter_out, val, opt);
+    case O_UNSUB:
+        return add_filter(o->unsub, &o->nunsub, val, opt);
+    case O_RETAINED_ONLY:
+        o->retained_only = true;
+        break;
+    case O_NO_REMOVE_RETAINED:
+        return refuse(opt, "not supported (publish an empty retained message with kmqtt-pub "
+                           "-r -n)");
+    case O_RANDOM_FILTER:
+        return parse_percent(o, opt, val);
     }
     return TOOL_CONTINUE;
 }
@@ -735,6 +883,9 @@ static int check(tool_opts_t *o, bool id_given, bool prefix_given, bool will_ext
         tool_error("--repeat cannot be used with -l");
         return TOOL_EXIT_USAGE;
     }
+    if (o->v5.format != NULL && tool_format_check(o->v5.format) != TOOL_CONTINUE) {
+        return TOOL_EXIT_USAGE;
+    }
     if (tool_props_check(o) != TOOL_CONTINUE) {
         return TOOL_EXIT_USAGE;
     }
@@ -751,7 +902,7 @@ static int check(tool_opts_t *o, bool id_given, bool prefix_given, bool will_ext
 
 int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv)
 {
-    bool id_given = false, prefix_given = false, will_extra = false;
+    bool id_given = false, prefix_given = false, will_extra = false, version_given = false;
     int i;
 
     memset(o, 0, sizeof *o);
@@ -762,7 +913,14 @@ int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv)
     o->clean = true;
     o->version = KMQTT_V311;
     o->repeat = 1;
+    o->max_size = kind == TOOL_PUB ? TOOL_MAX_PAYLOAD : TOOL_SUB_DEFAULT_MAX;
     tool_set_prog(kind_name(kind));
+    /* --quiet anywhere silences the errors about the arguments before it too. */
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quiet") == 0) {
+            tool_set_quiet(true);
+        }
+    }
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -812,6 +970,7 @@ int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv)
             val = argv[++i];
         }
         id_given = id_given || d->id == O_ID;
+        version_given = version_given || d->id == O_VERSION;
         prefix_given = prefix_given || d->id == O_ID_PREFIX;
         will_extra =
             will_extra || d->id == O_WILL_PAYLOAD || d->id == O_WILL_QOS || d->id == O_WILL_RETAIN;
@@ -822,6 +981,9 @@ int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv)
     }
     if (!o->tls.port_given) {
         o->port = tool_tls_default_port(&o->tls);
+    }
+    if (o->v5.first != NULL && !version_given) {
+        o->version = KMQTT_V5; /* as mosquitto: -D without -V means 5.0 */
     }
     return check(o, id_given, prefix_given, will_extra);
 }

@@ -194,10 +194,11 @@ static int apply(tool_opts_t *o, cmd_t cmd, const char *id, const char *v, const
     return rc;
 }
 
-/* -V may come after -D: the last -V of the command line decides. */
+/* -V may come after -D: the last -V of the command line decides; without
+ * any -V, -D means 5.0 (as mosquitto_pub: tool_parse sets it). */
 static bool wants_v5(int argc, char **argv)
 {
-    bool v5 = false;
+    bool v5 = true;
     int i;
 
     for (i = 1; i + 1 < argc; i++) {
@@ -214,7 +215,7 @@ int tool_parse_property(tool_opts_t *o, int argc, char **argv, int *i)
     int need;
 
     if (!wants_v5(argc, argv)) {
-        tool_error("-D: MQTT 5.0 properties are not supported in MQTT 3.1.1 (add -V 5)");
+        tool_error("-D: MQTT 5.0 properties are not supported in MQTT 3.1.1 (-V 5, or no -V)");
         return TOOL_EXIT_USAGE;
     }
     if (*i + 3 >= argc) {
