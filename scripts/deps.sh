@@ -1,6 +1,6 @@
 #!/bin/sh
 # Checks for the Debian packages kmqtt needs to build and test (and, with the
-# argument "bench", to benchmark). Installs the
+# argument bench, coverage, prove or model, for that target). Installs the
 # missing ones when run as root with apt; otherwise prints the one command
 # that does and fails.
 set -eu
@@ -8,10 +8,15 @@ set -eu
 PACKAGES="cmake make gcc clang libclang-rt-14-dev libcmocka-dev mosquitto mosquitto-clients \
 gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev iproute2 qemu-system-arm \
 libssl-dev libmbedtls-dev openssl libxml2-utils python3"
-# make bench also builds the peers it compares against.
-if [ "${1:-}" = bench ]; then
-    PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev"
-fi
+# make bench also builds the peers it compares against; make coverage,
+# make prove and make model need their tools (docs/proof.md), make test none
+# of them.
+case "${1:-}" in
+bench) PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev" ;;
+coverage) PACKAGES="$PACKAGES gcovr" ;;
+prove) PACKAGES="$PACKAGES frama-c-base why3 z3 cvc4" ;;
+model) PACKAGES="$PACKAGES spin" ;;
+esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: not a Debian system; install these equivalents yourself: $PACKAGES" >&2
