@@ -139,6 +139,7 @@ inline tr_close()
 {
     assert(fd != 0);            /* USE: never closed twice */
     assert(in_transport == 0);  /* USE: never under a thread inside the transport */
+    printf("MSG: proc %d closes socket %d\n", _pid, fd);
     fd = 0;
     live--
 }
@@ -162,7 +163,8 @@ inline tr_open(res)
            next_fd++;
            fd = next_fd;
            live++;
-           res = OK
+           res = OK;
+           printf("MSG: proc %d opens socket %d (sockets open: %d)\n", _pid, fd, live)
        }
     :: res = ERR_IO             /* refused, unreachable, timed out, or woken */
     fi;
@@ -656,6 +658,7 @@ inline kmqtt_disconnect(was)
     close_req = true;
     state = DISCONNECTED;
     app_disc = true;
+    printf("MSG: proc %d kmqtt_disconnect returns, socket %d still open (the worker closes it later)\n", _pid, fd);
     unlock()
 }
 #endif
@@ -716,6 +719,7 @@ proctype bg_main()
           close_req = false
        :: state != CONNECTED && state != CONNECTING && !io_busy ->
           /* the reconnect logic: not connected, so connect */
+          printf("MSG: worker: state not connected: its reconnect logic opens a socket\n");
           state = CONNECTING;
           io_busy = true;
           unlock();
@@ -803,6 +807,7 @@ active proctype application()
 
     do
     :: cycle < 2 ->
+       printf("MSG: application: cycle %d\n", cycle);
 #ifndef FIELD_DESIGN
        if
        :: kmqtt_start()

@@ -22,9 +22,26 @@ static bool has_share_prefix(const char *filter, size_t len)
 
 /* Wildcard placement of a plain (non-shared) filter, which is non-empty
  * and valid UTF-8: '+' must be a whole level (MQTT-4.7.1-3) and '#' the
- * whole last level (MQTT-4.7.1-2). */
+ * whole last level (MQTT-4.7.1-2). The contract (proved by make prove)
+ * says exactly that of '#' and of '+', and that "#" alone is a filter. */
+/*@ requires len >= 1 && \valid_read(f + (0 .. len - 1));
+    assigns \nothing;
+    ensures \result ==> \forall integer j; 0 <= j < len && f[j] == '#' ==>
+        j == len - 1 && (j == 0 || f[j - 1] == '/');
+    ensures \result ==> \forall integer j; 0 <= j < len && f[j] == '+' ==>
+        (j == 0 || f[j - 1] == '/') && (j == len - 1 || f[j + 1] == '/');
+    ensures len == 1 && f[0] == '#' ==> \result;
+*/
 static bool wildcards_well_placed(const char *f, size_t len)
 {
+    /*@ loop invariant 0 <= i <= len;
+        loop invariant \forall integer j; 0 <= j < i && f[j] == '#' ==>
+            j == len - 1 && (j == 0 || f[j - 1] == '/');
+        loop invariant \forall integer j; 0 <= j < i && f[j] == '+' ==>
+            (j == 0 || f[j - 1] == '/') && (j == len - 1 || f[j + 1] == '/');
+        loop assigns i;
+        loop variant len - i;
+    */
     for (size_t i = 0; i < len; i++) {
         char c = f[i];
         if (c != '+' && c != '#')
