@@ -103,6 +103,13 @@ model:
 	@sh scripts/deps.sh model
 	@sh scripts/model.sh build/model
 
+MUTATE_FILES ?= src/codec/*.c src/codec/codec_internal.h
+MUTATE_TESTS ?= unit\.test_(decode|decode_frame|decode_reject|encode|props|reason|roundtrip|topic|utf8|varint)$$
+MUTATE_MAX ?= 200
+mutate:
+	python3 scripts/mutate.py --files $(MUTATE_FILES) --tests '$(MUTATE_TESTS)' --max $(MUTATE_MAX) \
+		--jobs $(JOBS) --out build/mutate
+
 size: deps
 	@sh scripts/size.sh build/size
 

@@ -129,12 +129,26 @@ def mutants_of(path, rel):
 
 
 def run(cmd, cwd, timeout):
+    # Its own process group, so a timeout ends the whole tree.
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
     try:
-        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, text=True)
-        return p.returncode, p.stdout
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out
     except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.communicate()
         return 124, "timeout"
+
+
+def run_tests(programs, cwd, timeout):
+    """Runs each test program; the first that fails (or hangs past timeout:
+    a mutant that loops) kills the mutant."""
+    for prog in programs:
+        rc, _ = run([prog], cwd, timeout)
+        if rc != 0:
+            return rc
+    return 0
 
 
 def main():
@@ -145,6 +159,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "mutate"))
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=int, default=20, help="seconds per test program")
     args = ap.parse_args()
 
     out = os.path.abspath(args.out)
@@ -176,12 +191,15 @@ def main():
         return 2
     targets = [n.replace(".", "_") for n in names]
     build_cmd = ["cmake", "--build", build, "-j%d" % args.jobs, "--target"] + targets
-    test_cmd = ["ctest", "--test-dir", build, "-R", args.tests, "-j%d" % args.jobs, "--timeout", "30"]
     rc, log = run(build_cmd, out, 1200)
     if rc != 0:
         print(log)
         return 2
-    rc, log = run(test_cmd, out, 600)
+    # The programs themselves, not CTest (whose per-test TIMEOUT of minutes
+    # would make every looping mutant cost that much): each gets --timeout
+    # seconds, ten times what the unmutated suite needs is plenty.
+    programs = [os.path.join(build, "tests", t) for t in targets]
+    rc, log = run(["ctest", "--test-dir", build, "-R", args.tests], out, 600)
     if rc != 0:
         print("mutate: the tests fail on the unmutated code:\n" + log)
         return 2
@@ -218,7 +236,7 @@ def main():
             broken += 1
             verdict = "does not compile"
         else:
-            rc, _ = run(test_cmd, out, 600)
+            rc = run_tests(programs, out, args.timeout)
             if rc != 0:
                 killed += 1
                 verdict = "killed"
