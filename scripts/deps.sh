@@ -14,7 +14,7 @@ libssl-dev libmbedtls-dev openssl libxml2-utils python3"
 case "${1:-}" in
 bench) PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev" ;;
 coverage) PACKAGES="$PACKAGES gcovr" ;;
-prove) PACKAGES="$PACKAGES frama-c-base why3 z3 cvc4" ;;
+prove) PACKAGES="$PACKAGES frama-c-base why3 cvc4" ;;
 model) PACKAGES="$PACKAGES spin" ;;
 esac
 

@@ -177,7 +177,9 @@ def main():
             continue
         dst = os.path.join(tree, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copy2(os.path.join(ROOT, rel), dst)
+        # copy, not copy2: a fresh mtime, so make rebuilds what a mutant of an
+        # earlier, interrupted run left built.
+        shutil.copy(os.path.join(ROOT, rel), dst)
 
     rc, log = run(["cmake", "-S", tree, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], out, 600)
     if rc != 0:

@@ -40,8 +40,7 @@ int main(void)
         if (rd_varint(&r, &back) != KMQTT_OK || back != v || r.p != r.end)
             failures++;
         b[0] = 0x30; /* PUBLISH, QoS 0 */
-        if (kmqtt_packet_frame(b, 1 + n, 0, &total) == KMQTT_ETOOBIG ||
-            total != 1 + n + (size_t)v)
+        if (kmqtt_packet_frame(b, 1 + n, 0, &total) == KMQTT_ETOOBIG || total != 1 + n + (size_t)v)
             failures++;
         if (failures != 0 && failures < 5)
             fprintf(stderr, "varint: round trip fails at %lu\n", (unsigned long)v);
