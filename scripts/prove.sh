@@ -27,7 +27,7 @@ start=$(date +%s)
 frama-c -cpp-extra-args="$cpp" -machdep x86_64 \
     "$root/src/codec/utf8.c" "$root/src/codec/topic.c" \
     -wp -wp-rte -wp-model Typed+cast -wp-prover cvc4 -wp-timeout 30 -wp-par 2 \
-    -wp-fct kmqtt_utf8_validate,kmqtt_varint_size,word_is_ascii_without_nul,wildcards_well_placed \
+    -wp-fct kmqtt_utf8_validate,kmqtt_varint_size,word_is_ascii_without_nul,wildcards_well_placed,has_share_prefix,kmqtt_topic_name_validate,kmqtt_topic_filter_validate,kmqtt_topic_match \
     >"$out/wp.log" 2>&1 || { echo "prove: frama-c -wp failed, see $out/wp.log" >&2; exit 1; }
 end=$(date +%s)
 proved=$(sed -n 's/.*Proved goals: *\([0-9]*\) \/ \([0-9]*\).*/\1/p' "$out/wp.log" | tail -n 1)
@@ -61,18 +61,26 @@ while [ "$len" -le "$n" ]; do
         { echo "prove: Eva failed at $len bytes, see $log" >&2; exit 1; }
     alarms=$(sed -n 's/^ *\([0-9]*\) alarms generated.*/\1/p' "$log")
     echo "prove: Eva: inputs of $len bytes: ${alarms:-0} alarms"
-    # Each alarm as "file:line kind", the file relative to the tree.
+    # Each alarm as "file:line kind", the file relative to the tree; a
+    # message Frama-C wraps over several lines is joined into one.
     awk -v root="$root/" '
-        /\[eva:alarm\]/ { site = $2; sub(":$", "", site); sub(root, "", site);
-                          kind = $0; sub(/.*Warning: */, "", kind);
-                          if (kind == "") { getline; kind = $0; sub(/^ */, "", kind) }
-                          sub(/\.( assert.*)?$/, "", kind);
-                          print site " " kind }' "$log" >>"$out/eva-alarms.txt"
+        function flush() {
+            if (site != "") {
+                gsub(/ +/, " ", kind); sub(/^ /, "", kind); sub(/\.( assert.*)?$/, "", kind)
+                print site " " kind
+            }
+            site = ""
+        }
+        /\[eva:alarm\]/ { flush(); site = $2; sub(":$", "", site); sub(root, "", site);
+                          kind = $0; sub(/.*Warning: */, "", kind); next }
+        site != "" && /^ / { kind = kind " " $0; next }
+        { flush() }
+        END { flush() }' "$log" >>"$out/eva-alarms.txt"
     len=$((len + 1))
 done
 end=$(date +%s)
 sort -u "$out/eva-alarms.txt" -o "$out/eva-alarms.txt"
-echo "prove: Eva: inputs of 0..$n bytes, both versions: $(wc -l <"$out/eva-alarms.txt") distinct alarm sites ($((end - start)) s)"
+echo "prove: Eva: inputs of 0..$n bytes, both versions: $(wc -l <"$out/eva-alarms.txt") distinct alarms at $(cut -d' ' -f1 "$out/eva-alarms.txt" | sort -u | wc -l) sites ($((end - start)) s)"
 while read -r site kind; do
     if ! grep -qF -- "- \`$site\` $kind" "$root/tests/prove/eva_decode.alarms.md"; then
         echo "prove: Eva: alarm at $site ($kind) is not explained in tests/prove/eva_decode.alarms.md" >&2
