@@ -1,5 +1,5 @@
-/*
- * kmqtt build configuration — one header of #ifndef defaults, the lwIP way.
+/** @file
+ * kmqtt build configuration — one header of `#ifndef` defaults, the lwIP way.
  *
  * A firmware project overrides any of these by defining it before this header
  * is seen: on the compiler command line (-DKMQTT_CFG_V5=0) or in its own
@@ -17,40 +17,40 @@
 
 /* ------------------------------------------------------------- features */
 
-/* MQTT 5.0 (properties, reason codes, AUTH, topic aliases). 0 = 3.1.1 only. */
+/** MQTT 5.0 (properties, reason codes, AUTH, topic aliases). 0 = 3.1.1 only. */
 #ifndef KMQTT_CFG_V5
 #define KMQTT_CFG_V5 1
 #endif
 
-/* QoS 2 (PUBREC/PUBREL/PUBCOMP both ways). 0 = QoS 0 and 1 only. */
+/** QoS 2 (PUBREC/PUBREL/PUBCOMP both ways). 0 = QoS 0 and 1 only. */
 #ifndef KMQTT_CFG_QOS2
 #define KMQTT_CFG_QOS2 1
 #endif
 
-/* The server direction of the codec (decoding CONNECT, SUBSCRIBE, ...;
+/** The server direction of the codec (decoding CONNECT, SUBSCRIBE, ...;
  * encoding CONNACK, SUBACK, ...), needed by test brokers and the fuzzer,
  * not by a client. */
 #ifndef KMQTT_CFG_SERVER_CODEC
 #define KMQTT_CFG_SERVER_CODEC 1
 #endif
 
-/* Human-readable kmqtt_strerror texts. 0 = every code but KMQTT_OK reads
+/** Human-readable kmqtt_strerror texts. 0 = every code but KMQTT_OK reads
  * one fixed text pointing at kmqtt/error.h (saves about 2.3 KB of flash). */
 #ifndef KMQTT_CFG_STRERROR
 #define KMQTT_CFG_STRERROR 1
 #endif
 
-/* Logging through the application's log hook. */
+/** Logging through the application's log hook. */
 #ifndef KMQTT_CFG_LOG
 #define KMQTT_CFG_LOG 1
 #endif
 
-/* TLS transport (a port or src/transport/ provides it). */
+/** TLS transport (a port or src/transport/ provides it). */
 #ifndef KMQTT_CFG_TLS
 #define KMQTT_CFG_TLS 1
 #endif
 
-/* The offline queue and persistence of store and forward. */
+/** The offline queue and persistence of store and forward. */
 #ifndef KMQTT_CFG_OFFLINE_QUEUE
 #define KMQTT_CFG_OFFLINE_QUEUE 1
 #endif
@@ -58,38 +58,45 @@
 /* ------------------------------------------- defaults of the client options */
 
 #ifndef KMQTT_CFG_RX_BUFFER_SIZE
+/** Default kmqtt_client_options_t.rx_buffer_size: the largest incoming packet. */
 #define KMQTT_CFG_RX_BUFFER_SIZE 4096
 #endif
 #ifndef KMQTT_CFG_TX_BUFFER_SIZE
+/** Default kmqtt_client_options_t.tx_buffer_size: the send buffer. */
 #define KMQTT_CFG_TX_BUFFER_SIZE 4096
 #endif
 #ifndef KMQTT_CFG_STORE_SIZE
+/** Default kmqtt_client_options_t.store_size: bytes for unacknowledged QoS 1/2. */
 #define KMQTT_CFG_STORE_SIZE 8192
 #endif
 #ifndef KMQTT_CFG_MAX_INFLIGHT
+/** Default kmqtt_client_options_t.max_inflight: QoS 1/2 publishes in flight. */
 #define KMQTT_CFG_MAX_INFLIGHT 20
 #endif
 #ifndef KMQTT_CFG_MAX_SUBSCRIPTIONS
+/** Default kmqtt_client_options_t.max_subscriptions: handlers kept. */
 #define KMQTT_CFG_MAX_SUBSCRIPTIONS 32
 #endif
-/* Longest subscription filter when the client runs from application memory
+/** Longest subscription filter when the client runs from application memory
  * (kmqtt_client_options_t.memory): the filter table is made at create. */
 #ifndef KMQTT_CFG_MAX_FILTER_LEN
 #define KMQTT_CFG_MAX_FILTER_LEN 128
 #endif
 #ifndef KMQTT_CFG_MAX_TOPIC_LEN
+/** Default kmqtt_client_options_t.max_topic_len: the longest topic accepted. */
 #define KMQTT_CFG_MAX_TOPIC_LEN 1024
+
 #endif
 
 /* ------------------------------------ tables inside the client structure */
 
-/* Results of completed QoS 1/2 publishes kept for kmqtt_publish_wait (4
+/** Results of completed QoS 1/2 publishes kept for kmqtt_publish_wait (4
  * bytes each): a wait for an id that fell out of this ring no longer finds
  * its result. Keep it at least max_inflight if you wait on every id. */
 #ifndef KMQTT_CFG_DONE_RING
 #define KMQTT_CFG_DONE_RING 64
 #endif
-/* SUBSCRIBE / UNSUBSCRIBE awaiting their ack at once (about 36 bytes each
+/** SUBSCRIBE / UNSUBSCRIBE awaiting their ack at once (about 36 bytes each
  * on a 32-bit target); one more waiting caller gets KMQTT_ELIMIT. */
 #ifndef KMQTT_CFG_MAX_REQUESTS
 #define KMQTT_CFG_MAX_REQUESTS 8

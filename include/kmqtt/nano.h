@@ -1,4 +1,4 @@
-/*
+/** @file
  * kmqtt nano — the microcontroller client.
  *
  * A second client beside kmqtt_client_t (client.h), for a device whose whole
@@ -44,7 +44,7 @@
 extern "C" {
 #endif
 
-/* Inbound QoS 2 packet ids held between PUBLISH and PUBREL, for exactly once
+/** Inbound QoS 2 packet ids held between PUBLISH and PUBREL, for exactly once
  * delivery (MQTT-4.3.3). In 5.0 the client advertises this as its Receive
  * Maximum; a server must not send more at once (MQTT-3.3.4-9), but
  * mosquitto 2.0 counts its quota back at PUBREC, not PUBCOMP, and does.
@@ -59,136 +59,143 @@ extern "C" {
 #define KMQTT_NANO_INBOUND_QOS2 4
 #endif
 
-/* SUBSCRIBE / UNSUBSCRIBE requests awaiting their SUBACK / UNSUBACK at once
+/** SUBSCRIBE / UNSUBSCRIBE requests awaiting their SUBACK / UNSUBACK at once
  * (each kept as id, kind and number of filters, 4 bytes); one more gives
  * KMQTT_ELIMIT. */
 #ifndef KMQTT_NANO_MAX_REQUESTS
 #define KMQTT_NANO_MAX_REQUESTS 2
 #endif
 
+/** Where a nano client is (kmqtt_nano_state). */
 typedef enum kmqtt_nano_state {
-    KMQTT_NANO_IDLE = 0,   /* not connected and not trying (init, or after disconnect) */
-    KMQTT_NANO_WAITING,    /* connection lost; the next attempt is due at a set time */
-    KMQTT_NANO_CONNECTING, /* CONNECT sent, waiting for CONNACK */
-    KMQTT_NANO_CONNECTED
+    KMQTT_NANO_IDLE = 0,   /**< not connected and not trying (init, or after disconnect) */
+    KMQTT_NANO_WAITING,    /**< connection lost; the next attempt is due at a set time */
+    KMQTT_NANO_CONNECTING, /**< CONNECT sent, waiting for CONNACK */
+    KMQTT_NANO_CONNECTED   /**< CONNACK accepted */
 } kmqtt_nano_state_t;
 
+/** What a kmqtt_nano_event_t reports, and which of its fields are set. */
 typedef enum kmqtt_nano_event_type {
-    KMQTT_NANO_EV_CONNECTED = 1, /* CONNACK accepted: session_present; props (5.0) */
-    KMQTT_NANO_EV_CONNECT_FAILED, /* an attempt failed: err (KMQTT_EREFUSED with
+    KMQTT_NANO_EV_CONNECTED = 1,  /**< CONNACK accepted: session_present; props (5.0) */
+    KMQTT_NANO_EV_CONNECT_FAILED, /**< an attempt failed: err (KMQTT_EREFUSED with
                                      reason_code = the CONNACK code, a transport error,
                                      KMQTT_ETIMEDOUT without CONNACK); reason_code, props */
-    KMQTT_NANO_EV_LOST,      /* an accepted connection ended: err (KMQTT_ECLOSED,
-                                KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, 5.0 KMQTT_EDISCONNECTED with
-                                the server's reason_code and props, ...) */
-    KMQTT_NANO_EV_MESSAGE,   /* an application message: msg */
-    KMQTT_NANO_EV_PUBLISHED, /* an outbound QoS 1/2 message completed (PUBACK, PUBCOMP, or a
-                                5.0 PUBREC with a failure reason): packet_id, reason_code,
-                                props; or was dropped with err set (5.0: its PUBREL was
-                                answered 0x92, KMQTT_ENOTFOUND; or, after a reconnect, it
-                                is larger than the new server's Maximum Packet Size,
-                                KMQTT_ETOOBIG, MQTT-3.2.2-15, or above its Maximum QoS,
-                                KMQTT_EUNSUPPORTED, MQTT-3.2.2-11, and was not sent;
-                                3.1.1 never drops) */
-    KMQTT_NANO_EV_SUBACK,    /* packet_id; codes/count: one reason code per filter */
-    KMQTT_NANO_EV_UNSUBACK,  /* packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
-    KMQTT_NANO_EV_AUTH       /* 5.0 AUTH from the server: reason_code, props. Its
-                                Authentication Method must be the CONNECT's (in
-                                connect_props): else DISCONNECT 0x82 and LOST /
-                                CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
-                                3.15); a CONNACK likewise may carry only that method */
+    KMQTT_NANO_EV_LOST,           /**< an accepted connection ended: err (KMQTT_ECLOSED,
+                                     KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, 5.0 KMQTT_EDISCONNECTED with
+                                     the server's reason_code and props, ...) */
+    KMQTT_NANO_EV_MESSAGE,        /**< an application message: msg */
+    KMQTT_NANO_EV_PUBLISHED,      /**< an outbound QoS 1/2 message completed (PUBACK, PUBCOMP, or a
+                                     5.0 PUBREC with a failure reason): packet_id, reason_code,
+                                     props; or was dropped with err set (5.0: its PUBREL was
+                                     answered 0x92, KMQTT_ENOTFOUND; or, after a reconnect, it
+                                     is larger than the new server's Maximum Packet Size,
+                                     KMQTT_ETOOBIG, MQTT-3.2.2-15, or above its Maximum QoS,
+                                     KMQTT_EUNSUPPORTED, MQTT-3.2.2-11, and was not sent;
+                                     3.1.1 never drops) */
+    KMQTT_NANO_EV_SUBACK,         /**< packet_id; codes/count: one reason code per filter */
+    KMQTT_NANO_EV_UNSUBACK,       /**< packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
+    KMQTT_NANO_EV_AUTH            /**< 5.0 AUTH from the server: reason_code, props. Its
+                                     Authentication Method must be the CONNECT's (in
+                                     connect_props): else DISCONNECT 0x82 and LOST /
+                                     CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
+                                     3.15); a CONNACK likewise may carry only that method */
 } kmqtt_nano_event_type_t;
 
-/* A message, outbound (the caller's) or inbound (views into the receive
+/** A message, outbound (the caller's) or inbound (views into the receive
  * buffer, valid during the callback only). */
 typedef struct kmqtt_nano_msg {
-    const char *topic;
-    uint16_t topic_len;
-    uint8_t qos;
-    bool retain;
-    bool dup;           /* inbound only */
-    uint16_t packet_id; /* inbound only (0 at QoS 0) */
-    const uint8_t *payload;
-    size_t payload_len;
-    /* 5.0: the PUBLISH property block, raw (without its length prefix):
+    const char *topic;      /**< topic name, not NUL-terminated */
+    uint16_t topic_len;     /**< its length in bytes */
+    uint8_t qos;            /**< 0..2 */
+    bool retain;            /**< RETAIN flag */
+    bool dup;               /**< inbound only */
+    uint16_t packet_id;     /**< inbound only (0 at QoS 0) */
+    const uint8_t *payload; /**< the message */
+    size_t payload_len;     /**< its length in bytes */
+    /** 5.0: the PUBLISH property block, raw (without its length prefix):
      * outbound, the caller's properties, checked before anything is sent;
      * inbound, validated by the client. Walk it with kmqtt_prop_iter (a
      * kmqtt_props_t with raw/raw_len set). NULL/0 = none; ignored in 3.1.1. */
     const uint8_t *props;
-    size_t props_len;
+    size_t props_len; /**< length of props */
 } kmqtt_nano_msg_t;
 
+/** One event, given to kmqtt_nano_config_t.on_event; valid during the call
+ * only. kmqtt_nano_event_type_t says which fields are set. */
 typedef struct kmqtt_nano_event {
-    kmqtt_nano_event_type_t type;
-    kmqtt_err_t err;
-    uint16_t packet_id;
-    uint8_t reason_code;
-    bool session_present;
-    const kmqtt_nano_msg_t *msg; /* KMQTT_NANO_EV_MESSAGE */
-    const uint8_t *codes;        /* SUBACK / UNSUBACK reason codes */
-    size_t count;
-    const uint8_t *props; /* 5.0 raw property block of the packet behind the event */
-    size_t props_len;
+    kmqtt_nano_event_type_t type; /**< what happened */
+    kmqtt_err_t err;              /**< why it failed or ended (see the type) */
+    uint16_t packet_id;           /**< PUBLISHED, SUBACK, UNSUBACK */
+    uint8_t reason_code;          /**< CONNACK, PUBACK/PUBREC/PUBCOMP, DISCONNECT or AUTH code */
+    bool session_present;         /**< CONNECTED: the broker kept the session */
+    const kmqtt_nano_msg_t *msg;  /**< KMQTT_NANO_EV_MESSAGE */
+    const uint8_t *codes;         /**< SUBACK / UNSUBACK reason codes */
+    size_t count;                 /**< number of codes */
+    const uint8_t *props;         /**< 5.0 raw property block of the packet behind the event */
+    size_t props_len;             /**< length of props */
 } kmqtt_nano_event_t;
 
+/** The event callback: user is kmqtt_nano_config_t.user. Runs inside
+ * kmqtt_nano_poll (or the call that caused the event) on the caller's
+ * thread; it may publish, subscribe or disconnect. */
 typedef void (*kmqtt_nano_event_fn)(void *user, const kmqtt_nano_event_t *ev);
 
-/* The configuration, referenced by the client (never copied): it must stay
+/** The configuration, referenced by the client (never copied): it must stay
  * valid and unchanged while the client is in use. Zero everything, then set
  * what you need; kmqtt_nano_config_init sets the defaults noted. */
 typedef struct kmqtt_nano_config {
-    /* Where: the transport (the client calls open/send/recv/wait/close on it,
+    /** Where: the transport (the client calls open/send/recv/wait/close on it,
      * never destroy) and the host and port given to its open(). */
     const kmqtt_transport_t *transport;
-    const char *host;
-    uint16_t port;
-    uint32_t connect_timeout_ms; /* open() and then CONNACK, each (default 10000) */
+    const char *host;            /**< broker host given to the transport's open() */
+    uint16_t port;               /**< broker port given to the transport's open() */
+    uint32_t connect_timeout_ms; /**< open() and then CONNACK, each (default 10000) */
 
     /* CONNECT */
-    uint8_t version;   /* KMQTT_V311 (default) or KMQTT_V5 */
-    bool clean_session; /* default true; false keeps the session for resumption */
-    uint16_t keepalive_s; /* default 60; 0 = off */
-    const char *client_id; /* NUL-terminated; "" only with clean_session (MQTT-3.1.3-7) */
-    const char *username;  /* NULL = none */
-    const uint8_t *password;
-    uint16_t password_len;   /* password NULL = none */
-    const char *will_topic;  /* NULL = no will */
-    const uint8_t *will_payload;
-    uint16_t will_payload_len;
-    uint8_t will_qos;
-    bool will_retain;
-    /* 5.0: raw property blocks (without length prefix) for the CONNECT and the
+    uint8_t version;             /**< KMQTT_V311 (default) or KMQTT_V5 */
+    bool clean_session;          /**< default true; false keeps the session for resumption */
+    uint16_t keepalive_s;        /**< default 60; 0 = off */
+    const char *client_id;       /**< NUL-terminated; "" only with clean_session (MQTT-3.1.3-7) */
+    const char *username;        /**< NULL = none */
+    const uint8_t *password;     /**< binary; NULL = none */
+    uint16_t password_len;       /**< password NULL = none */
+    const char *will_topic;      /**< NULL = no will */
+    const uint8_t *will_payload; /**< the will's payload */
+    uint16_t will_payload_len;   /**< its length in bytes */
+    uint8_t will_qos;            /**< the will's QoS 0..2 */
+    bool will_retain;            /**< retain the will */
+    /** 5.0: raw property blocks (without length prefix) for the CONNECT and the
      * will. The client adds Receive Maximum (KMQTT_NANO_INBOUND_QOS2) and
      * Maximum Packet Size (the receive buffer's size) itself, so the CONNECT
      * block must not carry those, nor a Topic Alias Maximum (the nano client
      * takes no inbound aliases): KMQTT_EINVAL from kmqtt_nano_init. */
     const uint8_t *connect_props;
-    size_t connect_props_len;
-    const uint8_t *will_props;
-    size_t will_props_len;
+    size_t connect_props_len;  /**< length of connect_props */
+    const uint8_t *will_props; /**< 5.0 will properties, raw (see connect_props) */
+    size_t will_props_len;     /**< length of will_props */
 
-    /* Reconnect: after a loss or a failed attempt the client waits
+    /** Reconnect: after a loss or a failed attempt the client waits
      * reconnect_min_ms, doubling each failure up to reconnect_max_ms, and
      * back to the minimum after a CONNACK. reconnect_min_ms 0 = never by
      * itself (the caller calls kmqtt_nano_connect again). Defaults 1000 and
      * 60000. */
     uint32_t reconnect_min_ms;
-    uint32_t reconnect_max_ms;
-    /* A PINGRESP must come within this long of its PINGREQ, else the
+    uint32_t reconnect_max_ms; /**< the longest wait between attempts (see reconnect_min_ms) */
+    /** A PINGRESP must come within this long of its PINGREQ, else the
      * connection is lost with KMQTT_EKEEPALIVE (default 10000). */
     uint32_t ping_timeout_ms;
-    /* Outbound QoS 1/2 messages at once (also bounded by the store and, in
+    /** Outbound QoS 1/2 messages at once (also bounded by the store and, in
      * 5.0, the server's Receive Maximum). Default 8. Keep it at or below the
      * broker's own in-flight limit (mosquitto: max_inflight_messages,
      * default 20): mosquitto 2.0.11 answers PUBREC but silently drops 3.1.1
      * QoS 2 publishes above that limit, so they would never arrive. */
     uint8_t max_inflight;
 
-    kmqtt_nano_event_fn on_event; /* may be NULL */
-    void *user;
+    kmqtt_nano_event_fn on_event; /**< may be NULL */
+    void *user;                   /**< passed to on_event */
 } kmqtt_nano_config_t;
 
-/* The caller's buffers, given to kmqtt_nano_init and used until the client
+/** The caller's buffers, given to kmqtt_nano_init and used until the client
  * is no longer used.
  *  rx:    the largest packet the client accepts (5.0: advertised as Maximum
  *         Packet Size; a larger one ends the connection with KMQTT_ETOOBIG).
@@ -197,17 +204,18 @@ typedef struct kmqtt_nano_config {
  *         size plus 8 bytes, rounded up to 4); NULL/0 for a QoS 0-only
  *         client (QoS 1/2 publish then gives KMQTT_ELIMIT). */
 typedef struct kmqtt_nano_buffers {
-    uint8_t *rx;
-    size_t rx_size;
-    uint8_t *tx;
-    size_t tx_size;
-    uint8_t *store;
-    size_t store_size;
+    uint8_t *rx;       /**< the receive buffer */
+    size_t rx_size;    /**< its size in bytes */
+    uint8_t *tx;       /**< the send buffer */
+    size_t tx_size;    /**< its size in bytes */
+    uint8_t *store;    /**< the store of unacknowledged QoS 1/2 messages; may be NULL */
+    size_t store_size; /**< its size in bytes; may be 0 */
 } kmqtt_nano_buffers_t;
 
-/* The client. Declared so it can be a static or stack object; every field is
+/** The client. Declared so it can be a static or stack object; every field is
  * private. sizeof is at most 256 bytes on a 32-bit target. */
 typedef struct kmqtt_nano {
+    /** @cond PRIVATE */
     const kmqtt_nano_config_t *cfg;
     uint8_t *rx;
     uint8_t *tx;
@@ -215,36 +223,37 @@ typedef struct kmqtt_nano {
     uint32_t rx_size, rx_len;
     uint32_t tx_size, tx_start, tx_len;
     uint32_t store_size, store_used;
-    uint32_t resend_off;  /* next store record to send again after a reconnect */
-    uint32_t now_ms;      /* the time given to the running call */
+    uint32_t resend_off; /**< next store record to send again after a reconnect */
+    uint32_t now_ms;     /**< the time given to the running call */
     uint32_t last_tx_ms, ping_sent_ms, due_ms;
     uint32_t backoff_ms;
-    uint32_t server_max_packet; /* 5.0 CONNACK Maximum Packet Size, 0 = none */
-    uint16_t keepalive_s;       /* in force (5.0: Server Keep Alive) */
+    uint32_t server_max_packet; /**< 5.0 CONNACK Maximum Packet Size, 0 = none */
+    uint16_t keepalive_s;       /**< in force (5.0: Server Keep Alive) */
     uint16_t next_id;
-    uint16_t server_receive_max; /* 5.0, 65535 if absent */
+    uint16_t server_receive_max; /**< 5.0, 65535 if absent */
     uint16_t inbound[KMQTT_NANO_INBOUND_QOS2];
     uint8_t inbound_count;
-    uint8_t inflight; /* store records */
-    uint8_t resent;   /* store records before resend_off */
+    uint8_t inflight; /**< store records */
+    uint8_t resent;   /**< store records before resend_off */
     uint8_t state;
     uint8_t flags;
-    uint8_t gen; /* counts connection ends, so code after a callback sees one */
+    uint8_t gen; /**< counts connection ends, so code after a callback sees one */
     struct {
-        uint16_t id;   /* 0 = free */
-        uint8_t unsub; /* 1 for UNSUBSCRIBE */
-        uint8_t count; /* filters sent: the ack has one code each */
-    } req[KMQTT_NANO_MAX_REQUESTS]; /* awaiting SUBACK / UNSUBACK on this connection */
+        uint16_t id;                /**< 0 = free */
+        uint8_t unsub;              /**< 1 for UNSUBSCRIBE */
+        uint8_t count;              /**< filters sent: the ack has one code each */
+    } req[KMQTT_NANO_MAX_REQUESTS]; /**< awaiting SUBACK / UNSUBACK on this connection */
     uint8_t server_max_qos;
     uint32_t qos2_evictions;
-    uint8_t busy; /* the running poll received, sent, reported or changed state */
+    uint8_t busy; /**< the running poll received, sent, reported or changed state */
+    /** @endcond */
 } kmqtt_nano_t;
 
-/* Fills c with the defaults noted in kmqtt_nano_config_t (everything else
+/** Fills c with the defaults noted in kmqtt_nano_config_t (everything else
  * zero: no transport, no client id). */
 void kmqtt_nano_config_init(kmqtt_nano_config_t *c);
 
-/* Sets up c (state IDLE) over the caller's configuration and buffers,
+/** Sets up c (state IDLE) over the caller's configuration and buffers,
  * checking them: KMQTT_EINVAL for a NULL, a missing transport or host, an
  * unknown version, a will QoS over 2, a client id / username / will topic
  * longer than 65,535 bytes or not valid UTF-8, an empty client id without
@@ -254,7 +263,7 @@ void kmqtt_nano_config_init(kmqtt_nano_config_t *c);
 kmqtt_err_t kmqtt_nano_init(kmqtt_nano_t *c, const kmqtt_nano_config_t *cfg,
                             const kmqtt_nano_buffers_t *b);
 
-/* Opens the transport (blocking in its open(), up to connect_timeout_ms) and
+/** Opens the transport (blocking in its open(), up to connect_timeout_ms) and
  * queues CONNECT; the CONNACK is handled by kmqtt_nano_poll, which reports
  * KMQTT_NANO_EV_CONNECTED or KMQTT_NANO_EV_CONNECT_FAILED. From then on the
  * client reconnects by itself (if reconnect_min_ms is set) until
@@ -262,7 +271,7 @@ kmqtt_err_t kmqtt_nano_init(kmqtt_nano_t *c, const kmqtt_nano_config_t *cfg,
  * transport's open() error (state stays IDLE, nothing is open). */
 kmqtt_err_t kmqtt_nano_connect(kmqtt_nano_t *c, uint32_t now_ms);
 
-/* Does everything due at now_ms: sends what is queued, receives and handles
+/** Does everything due at now_ms: sends what is queued, receives and handles
  * what arrived (answering acks, reporting events), keepalive, CONNACK and
  * PINGRESP timeouts, the next reconnect attempt (which blocks in open()).
  * Sets *next_ms (if not NULL) to how long the caller may wait for the
@@ -273,11 +282,11 @@ kmqtt_err_t kmqtt_nano_connect(kmqtt_nano_t *c, uint32_t now_ms);
  * the transport's open() when a reconnect is due. */
 kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms);
 
-/* True when bytes wait for the transport to take them: the caller should
+/** True when bytes wait for the transport to take them: the caller should
  * wait for KMQTT_WAIT_WRITE too. */
 bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
 
-/* Convenience for a simple loop: kmqtt_nano_poll, then, only when that poll
+/** Convenience for a simple loop: kmqtt_nano_poll, then, only when that poll
  * did nothing (received or sent no byte, reported no event, left the state
  * as it was), the transport's wait() for at most the smaller of its next_ms
  * and max_wait_ms. A poll that made progress returns at once, so a loop
@@ -286,7 +295,7 @@ bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
  * open() when a reconnect is due). */
 kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_ms);
 
-/* Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
+/** Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
  * in the store, and a KMQTT_NANO_EV_PUBLISHED later. Returns KMQTT_OK,
  * KMQTT_ENOTCONN (not CONNECTED: nothing is queued offline), KMQTT_EINVAL
  * (NULL, QoS over 2, topic empty, with '+' or '#', over 65,535 bytes or not
@@ -300,19 +309,23 @@ kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_
 kmqtt_err_t kmqtt_nano_publish(kmqtt_nano_t *c, const kmqtt_nano_msg_t *msg, uint32_t now_ms,
                                uint16_t *packet_id);
 
-/* One filter of a SUBSCRIBE: the filter (NUL-terminated) and its options
+/** One filter of a SUBSCRIBE: the filter (NUL-terminated) and its options
  * byte: QoS 0..2, and in 5.0 also KMQTT_NANO_NO_LOCAL,
  * KMQTT_NANO_RETAIN_AS_PUBLISHED, KMQTT_NANO_RETAIN_HANDLING(n). */
 typedef struct kmqtt_nano_sub {
-    const char *filter;
-    uint8_t options;
+    const char *filter; /**< topic filter, NUL-terminated */
+    uint8_t options;    /**< QoS, and in 5.0 the flags below */
 } kmqtt_nano_sub_t;
 
-#define KMQTT_NANO_NO_LOCAL            0x04u
+/** Subscription option (5.0): our own publishes are not sent back. */
+#define KMQTT_NANO_NO_LOCAL 0x04u
+/** Subscription option (5.0): the RETAIN flag is kept as published. */
 #define KMQTT_NANO_RETAIN_AS_PUBLISHED 0x08u
-#define KMQTT_NANO_RETAIN_HANDLING(n)  ((uint8_t)((n) << 4))
+/** Subscription option (5.0): retained messages at subscribe: n = 0 always,
+ * 1 only for a new subscription, 2 never. */
+#define KMQTT_NANO_RETAIN_HANDLING(n) ((uint8_t)((n) << 4))
 
-/* Queues a SUBSCRIBE of count filters (5.0: with the raw property block
+/** Queues a SUBSCRIBE of count filters (5.0: with the raw property block
  * props, e.g. a Subscription Identifier; NULL/0 = none). The SUBACK comes as
  * KMQTT_NANO_EV_SUBACK with *packet_id. Returns KMQTT_OK, KMQTT_ENOTCONN,
  * KMQTT_EINVAL (no filter or more than 255, an invalid filter:
@@ -331,19 +344,19 @@ kmqtt_err_t kmqtt_nano_subscribe(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, 
                                  const uint8_t *props, size_t props_len, uint32_t now_ms,
                                  uint16_t *packet_id);
 
-/* Queues an UNSUBSCRIBE of count filters; KMQTT_NANO_EV_UNSUBACK follows.
+/** Queues an UNSUBSCRIBE of count filters; KMQTT_NANO_EV_UNSUBACK follows.
  * Errors as kmqtt_nano_subscribe. Never blocks. */
 kmqtt_err_t kmqtt_nano_unsubscribe(kmqtt_nano_t *c, const char *const *filters, size_t count,
                                    uint32_t now_ms, uint16_t *packet_id);
 
-/* 5.0: sends AUTH (reason 0x18 continue or 0x19 re-authenticate) with the
+/** 5.0: sends AUTH (reason 0x18 continue or 0x19 re-authenticate) with the
  * raw property block props (Authentication Method and Data). Returns
  * KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL, KMQTT_ENOBUFS, or
  * KMQTT_EUNSUPPORTED in 3.1.1 or a build without 5.0. Never blocks. */
-kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props,
-                            size_t props_len, uint32_t now_ms);
+kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props, size_t props_len,
+                            uint32_t now_ms);
 
-/* Sends DISCONNECT (5.0: with reason; 0x04 keeps the will) and closes the
+/** Sends DISCONNECT (5.0: with reason; 0x04 keeps the will) and closes the
  * transport. It waits (transport wait(), blocking) up to timeout_ms for what
  * is queued, DISCONNECT included, to be sent. When it returns the transport
  * is closed and the client is IDLE: it never reconnects by itself until
@@ -354,15 +367,16 @@ kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *prop
  * becomes IDLE). */
 kmqtt_err_t kmqtt_nano_disconnect(kmqtt_nano_t *c, uint8_t reason, uint32_t timeout_ms);
 
+/** Where c is: IDLE, WAITING, CONNECTING or CONNECTED. Never blocks. */
 kmqtt_nano_state_t kmqtt_nano_state(const kmqtt_nano_t *c);
 
-/* Outbound QoS 1/2 messages not yet complete (in the store). */
+/** Outbound QoS 1/2 messages not yet complete (in the store). */
 size_t kmqtt_nano_inflight(const kmqtt_nano_t *c);
 
-/* Bytes of the store in use, for sizing it. */
+/** Bytes of the store in use, for sizing it. */
 size_t kmqtt_nano_store_used(const kmqtt_nano_t *c);
 
-/* Inbound QoS 2 ids forgotten because more than KMQTT_NANO_INBOUND_QOS2
+/** Inbound QoS 2 ids forgotten because more than KMQTT_NANO_INBOUND_QOS2
  * awaited their PUBREL at once (see KMQTT_NANO_INBOUND_QOS2), since init.
  * Exactly once holds for the newest KMQTT_NANO_INBOUND_QOS2 messages; an
  * evicted one may be delivered twice only if the connection is lost before

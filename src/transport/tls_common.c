@@ -4,6 +4,8 @@
  */
 #include "tls_common.h"
 
+#include <sys/socket.h> /* AF_INET: arpa/inet.h need not define it (RT-Thread's does not) */
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -137,6 +139,38 @@ kmqtt_err_t tls_wait(const kmqtt_transport_t *lower, unsigned events, uint64_t d
             return KMQTT_OK;
         }
     }
+}
+
+void tls_io_reset(tls_io_t *io)
+{
+    io->send_want = KMQTT_WAIT_WRITE;
+    io->recv_want = KMQTT_WAIT_READ;
+    io->owed = 0;
+}
+
+kmqtt_err_t tls_io_wait(const kmqtt_transport_t *lower, const tls_io_t *io, unsigned events,
+                        uint32_t timeout_ms, unsigned *ready)
+{
+    unsigned lev = 0, got = 0;
+    kmqtt_err_t err;
+
+    /* Each event the caller waits for becomes what the TLS library needs
+     * below for that call to progress, and back. */
+    if (events & KMQTT_WAIT_WRITE) {
+        lev |= io->send_want;
+    }
+    if (events & KMQTT_WAIT_READ) {
+        lev |= io->recv_want;
+    }
+    err = lower->wait(lower->ctx, lev, timeout_ms, &got);
+    *ready = got & KMQTT_WAIT_WOKEN;
+    if ((events & KMQTT_WAIT_WRITE) && (got & io->send_want)) {
+        *ready |= KMQTT_WAIT_WRITE;
+    }
+    if ((events & KMQTT_WAIT_READ) && (got & io->recv_want)) {
+        *ready |= KMQTT_WAIT_READ;
+    }
+    return err;
 }
 
 long tls_alpn_wire(const char *list, unsigned char *out, size_t cap)
