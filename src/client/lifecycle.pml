@@ -606,7 +606,7 @@ inline kc_bg_reap()
 }
 
 #ifndef FIELD_DESIGN
-/* disconnect_with (kmqtt_disconnect): synchronous */
+/* kc_disconnect (kmqtt_disconnect, client_connect.c): synchronous */
 inline kmqtt_disconnect(was)
 {
     lock();

@@ -132,13 +132,24 @@ static void test_stray_and_missing_continuation_bytes_are_rejected(void **state)
 {
     (void)state;
     static const utf8_case_t cases[] = {
-        {"80", KMQTT_EUTF8},                                     /* lone continuation */
-        {"bf", KMQTT_EUTF8},          {"61 80 62", KMQTT_EUTF8}, /* continuation between ASCII */
-        {"c3 a9 a9", KMQTT_EUTF8},                               /* one continuation too many */
-        {"c3 41", KMQTT_EUTF8},                                  /* lead then ASCII */
-        {"e2 82 41", KMQTT_EUTF8},                               /* third byte not a continuation */
+        {"80", KMQTT_EUTF8}, /* lone continuation */
+        {"bf", KMQTT_EUTF8},
+        {"61 80 62", KMQTT_EUTF8},    /* continuation between ASCII */
+        {"c3 a9 a9", KMQTT_EUTF8},    /* one continuation too many */
+        {"c3 41", KMQTT_EUTF8},       /* lead then ASCII */
+        {"e2 82 41", KMQTT_EUTF8},    /* third byte not a continuation */
         {"f0 9f 98 41", KMQTT_EUTF8}, /* fourth byte not a continuation */
         {"e2 c3 a9", KMQTT_EUTF8},    /* lead interrupted by another lead */
+        /* Just outside 80..BF, the range of a continuation byte (Table 3-7
+         * of Unicode, which MQTT-1.5.4-1 refers to): */
+        {"c2 7f", KMQTT_EUTF8},
+        {"c2 c0", KMQTT_EUTF8},
+        {"e1 7f 80", KMQTT_EUTF8},
+        {"e1 80 7f", KMQTT_EUTF8},
+        {"f1 7f 80 80", KMQTT_EUTF8},
+        {"f1 80 80 c0", KMQTT_EUTF8},
+        {"c2 80", KMQTT_OK},
+        {"df bf", KMQTT_OK}, /* the range's ends are valid */
     };
     CHECK(cases);
 }
