@@ -98,10 +98,17 @@ fuzz: deps
 # docs/proof.md: what each of these proves and its figures.
 coverage: deps
 	@sh scripts/deps.sh coverage
+	# From scratch: objects of a target or source that no longer exists
+	# (after a merge) keep .gcno files with old line numbers, which gcovr
+	# cannot merge with the new ones. CI starts from an empty build/ anyway.
+	rm -rf build/coverage
 	cmake -S . -B build/coverage -DKMQTT_COVERAGE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build build/coverage -j$(JOBS)
 	find build/coverage -name '*.gcda' -delete
-	ctest --test-dir build/coverage --output-on-failure -j$(JOBS)
+	# package.install builds programs against the installed library without
+	# --coverage, which an instrumented libkmqtt.a cannot link into (no
+	# libgcov); make test runs it on the real build.
+	ctest --test-dir build/coverage --output-on-failure -j$(JOBS) -E '^package\.install$$'
 	@sh scripts/coverage.sh build/coverage
 
 prove:
