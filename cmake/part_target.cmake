@@ -73,7 +73,7 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
     target_link_libraries(kmqtt_core_${cfg} PUBLIC Threads::Threads)
 
     add_executable(test_config_core_${cfg} ${PROJECT_SOURCE_DIR}/tests/config/test_config_core.c)
-    target_include_directories(test_config_core_${cfg} PRIVATE ${CMOCKA_INCLUDE_DIR})
+    target_include_directories(test_config_core_${cfg} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(test_config_core_${cfg} PRIVATE kmqtt_core_${cfg} ${CMOCKA_LIBRARY})
     target_compile_options(test_config_core_${cfg} PRIVATE -Wall -Wextra -Werror)
     set_target_properties(test_config_core_${cfg} PROPERTIES RUNTIME_OUTPUT_DIRECTORY

@@ -151,7 +151,7 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
     return KMQTT_OK;
 }
 
-static void session_config(const kmqtt_client_options_t *o, kmqtt_session_config_t *cfg)
+static void session_config(const kmqtt_client_options_t *o, legacy_session_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->version = o->version;
@@ -394,7 +394,7 @@ static kmqtt_err_t client_alloc(const kmqtt_client_options_t *o, kmqtt_client_t 
 }
 
 static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o,
-                                const kmqtt_session_config_t *cfg, size_t storage_size)
+                                const legacy_session_config_t *cfg, size_t storage_size)
 {
     kmqtt_err_t err;
     size_t subs = c->opt.max_subscriptions;
@@ -440,7 +440,7 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
     err = kc_queue_setup(c);
     if (err != KMQTT_OK)
         return err;
-    err = kmqtt_session_init(&c->s, cfg, c->storage, storage_size);
+    err = legacy_session_init(&c->s, cfg, c->storage, storage_size);
     if (err != KMQTT_OK)
         return err;
     err = kc_persist_setup(c); /* store and forward: reads back the store */
@@ -461,7 +461,7 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
 kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t **out)
 {
     kmqtt_client_options_t opt;
-    kmqtt_session_config_t cfg;
+    legacy_session_config_t cfg;
     size_t storage_size;
     kmqtt_client_t *c = NULL;
     kmqtt_err_t err;
@@ -480,7 +480,7 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
                                   opt.transport->destroy == NULL))
         return KMQTT_EINVAL;
     session_config(&opt, &cfg);
-    storage_size = kmqtt_session_storage_size(&cfg);
+    storage_size = legacy_session_storage_size(&cfg);
     if (storage_size == 0)
         return KMQTT_EINVAL;
 
@@ -528,7 +528,7 @@ static void need_add(size_t *total, bool debug, size_t n)
 size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
 {
     kmqtt_client_options_t o;
-    kmqtt_session_config_t cfg;
+    legacy_session_config_t cfg;
     size_t total = KC_ARENA_RECORD;
     size_t subs, storage;
     bool dbg;
@@ -540,7 +540,7 @@ size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
     if (options_check(&o) != KMQTT_OK)
         return 0;
     session_config(&o, &cfg);
-    storage = kmqtt_session_storage_size(&cfg);
+    storage = legacy_session_storage_size(&cfg);
     if (storage == 0)
         return 0;
     dbg = o.mem_debug;

@@ -101,7 +101,7 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
      * (each dropped publish is reported ECANCELED). An automatic reconnect
      * keeps it: those messages are owed and go again as new ones. */
     if (c->opt.clean_session && !c->rc_attempt)
-        (void)kmqtt_session_clear(&c->s);
+        (void)legacy_session_clear(&c->s);
 
     /* A wake() that came after the last wait() returned is still pending
      * and would cancel open(): a zero wait with nothing open consumes it.
@@ -124,7 +124,7 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
         return connect_fail(c, err);
 
     connect_packet(c, &pkt, &prop);
-    err = kmqtt_session_start(&c->s, &pkt, kc_now());
+    err = legacy_session_start(&c->s, &pkt, kc_now());
     if (err != KMQTT_OK) {
         c->tr.close(c->tr.ctx);
         return connect_fail(c, err);
@@ -217,7 +217,7 @@ static void flush_bounded(kmqtt_client_t *c)
     unsigned ready;
 
     for (;;) {
-        if (kc_flush(c) != KMQTT_OK || kmqtt_session_tx_peek(&c->s, &buf) == 0)
+        if (kc_flush(c) != KMQTT_OK || legacy_session_tx_peek(&c->s, &buf) == 0)
             return;
         if (kc_remaining(deadline) == 0)
             return;
@@ -248,13 +248,13 @@ static kmqtt_err_t disconnect_with(kmqtt_client_t *c, uint8_t reason, const kmqt
     kc_broadcast(c);
     kc_quiesce(c);
     if (c->open) {
-        if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED) {
-            kmqtt_err_t derr = kmqtt_session_disconnect(&c->s, reason, props);
+        if (legacy_session_state(&c->s) == LEGACY_SESSION_CONNECTED) {
+            kmqtt_err_t derr = legacy_session_disconnect(&c->s, reason, props);
             /* Queued packets (publish_batch) go first; DISCONNECT follows
              * them once there is room for it. */
             if (derr == KMQTT_ENOBUFS) {
                 flush_bounded(c);
-                derr = kmqtt_session_disconnect(&c->s, reason, props);
+                derr = legacy_session_disconnect(&c->s, reason, props);
             }
             if (derr == KMQTT_OK)
                 flush_bounded(c);

@@ -33,7 +33,7 @@
 
 #include "kmqtt/client.h"
 #include "kmqtt/config.h"
-#include "kmqtt/session.h"
+#include "legacy_session.h"
 #include "kmqtt/store.h"
 
 #include "client_queue.h"
@@ -167,7 +167,7 @@ struct kmqtt_client {
     size_t nservers;
     size_t server_idx; /* the next attempt's broker; moves on after a failure */
 
-    kmqtt_session_t s;
+    legacy_session_t s;
     void *storage;
     size_t storage_size; /* wiped at destroy: it held the CONNECT packet */
 
@@ -339,7 +339,7 @@ void kc_persist_done(kmqtt_client_t *c, uint16_t id);
 #endif
 
 /* subscriptions and dispatch (client_subscribe.c, client_dispatch.c) */
-void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev);
+void kc_request_answer(kmqtt_client_t *c, const legacy_event_t *ev);
 void kc_requests_fail(kmqtt_client_t *c, kmqtt_err_t err);
 void kc_dispatch(kmqtt_client_t *c, const kmqtt_publish_t *msg);
 void kc_handlers_free(kmqtt_client_t *c);
@@ -353,10 +353,10 @@ void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
 kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o);
 void kc_v5_free(kmqtt_client_t *c);
 void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p);
-void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev);
-void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev);
-void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev);
-kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kmqtt_event_t *ev);
+void kc_v5_connack(kmqtt_client_t *c, const legacy_event_t *ev);
+void kc_v5_server_disconnect(kmqtt_client_t *c, const legacy_event_t *ev);
+void kc_v5_publish_done(kmqtt_client_t *c, const legacy_event_t *ev);
+kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const legacy_event_t *ev);
 kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retain);
 kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
                                   const kmqtt_sub_options_t *opts, size_t n);

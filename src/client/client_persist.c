@@ -102,7 +102,7 @@ static kmqtt_err_t drop_inbound(void *arg, uint32_t key, size_t len)
 }
 
 /* The session's change hook (mx held: every session call is under it). */
-static void on_change(void *ctx, kmqtt_session_change_t what, uint16_t id, const uint8_t *bytes,
+static void on_change(void *ctx, legacy_session_change_t what, uint16_t id, const uint8_t *bytes,
                       size_t len)
 {
     kmqtt_client_t *c = ctx;
@@ -110,7 +110,7 @@ static void on_change(void *ctx, kmqtt_session_change_t what, uint16_t id, const
     size_t n = 0;
 
     switch (what) {
-    case KMQTT_SESSION_CH_PUBLISH:
+    case LEGACY_SESSION_CH_PUBLISH:
         if (OUT_HDR + len > c->persist_buf_size) {
             c->pstats.store_errors++;
             return;
@@ -121,7 +121,7 @@ static void on_change(void *ctx, kmqtt_session_change_t what, uint16_t id, const
         memcpy(b + OUT_HDR, bytes, len);
         st_put(c, KEY_OUT | id, b, OUT_HDR + len);
         break;
-    case KMQTT_SESSION_CH_PUBREL:
+    case LEGACY_SESSION_CH_PUBREL:
         /* Keeps its place in the send order; the PUBLISH is not needed
          * any more (only PUBREL is sent again, MQTT-4.3.3-1). */
         if (c->store.get(c->store.ctx, KEY_OUT | id, b, c->persist_buf_size, &n) != KMQTT_OK ||
@@ -132,13 +132,13 @@ static void on_change(void *ctx, kmqtt_session_change_t what, uint16_t id, const
         b[8] = 1;
         st_put(c, KEY_OUT | id, b, OUT_HDR);
         break;
-    case KMQTT_SESSION_CH_INBOUND:
+    case LEGACY_SESSION_CH_INBOUND:
         st_put(c, KEY_IN | id, NULL, 0);
         break;
-    case KMQTT_SESSION_CH_RELEASED:
+    case LEGACY_SESSION_CH_RELEASED:
         st_remove(c, KEY_IN | id);
         break;
-    case KMQTT_SESSION_CH_INBOUND_CLEAR:
+    case LEGACY_SESSION_CH_INBOUND_CLEAR:
         if (c->store.list(c->store.ctx, drop_inbound, c) != KMQTT_OK)
             c->pstats.store_errors++;
         break;
@@ -184,7 +184,7 @@ static kmqtt_err_t read_one(void *arg, uint32_t key, size_t len)
         return KMQTT_OK; /* a record that appeared between the two passes */
     if ((key & KEY_KIND) == KEY_IN) {
         if ((key & 0xffffu) != 0 &&
-            kmqtt_session_restore_inbound_qos2(&c->s, (uint16_t)key) == KMQTT_OK)
+            legacy_session_restore_inbound_qos2(&c->s, (uint16_t)key) == KMQTT_OK)
             c->pstats.restored_inbound++;
         else
             c->pstats.skipped++;
@@ -266,7 +266,7 @@ static void restore_out(kmqtt_client_t *c, const rec_t *r)
 
     if (c->store.get(c->store.ctx, r->key, b, c->persist_buf_size, &n) == KMQTT_OK &&
         n >= OUT_HDR &&
-        kmqtt_session_restore_publish(&c->s, (uint16_t)r->key, b[8] != 0, b + OUT_HDR,
+        legacy_session_restore_publish(&c->s, (uint16_t)r->key, b[8] != 0, b + OUT_HDR,
                                       n - OUT_HDR) == KMQTT_OK) {
         c->pstats.restored_inflight++;
         if (r->order >= c->persist_order)
@@ -375,7 +375,7 @@ kmqtt_err_t kc_persist_setup(kmqtt_client_t *c)
         return KMQTT_ENOMEM;
     c->persist_order = 1;
     c->persist = true;
-    kmqtt_session_set_change_hook(&c->s, on_change, c);
+    legacy_session_set_change_hook(&c->s, on_change, c);
     return restore(c);
 }
 

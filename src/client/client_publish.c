@@ -145,19 +145,19 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
         err = kc_v5_publish_check(c, qos, retain);
         if (err != KMQTT_OK)
             break;
-        was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
+        was_empty = legacy_session_tx_peek(&c->s, &buf) == 0;
         /* Batching: once the window was full, refill it only after it has
          * drained to half, so one wake-up sends many PUBLISHes instead of one
          * per PUBACK (each turn costs a poll, a recv and a send). */
         if (qos > 0 && c->window_refill) {
-            if (kmqtt_session_inflight(&c->s) > c->opt.max_inflight / 2u)
+            if (legacy_session_inflight(&c->s) > c->opt.max_inflight / 2u)
                 err = KMQTT_ELIMIT;
             else
                 c->window_refill = false;
         }
         /* QoS 0 keeps no time: the clock is read only for a stored copy. */
         if (!(qos > 0 && c->window_refill))
-            err = kmqtt_session_publish(&c->s, &msg, qos > 0 ? kc_now() : 0, &id);
+            err = legacy_session_publish(&c->s, &msg, qos > 0 ? kc_now() : 0, &id);
         if (err == KMQTT_ELIMIT && c->opt.publish_batch)
             c->window_refill = true;
         if (err == KMQTT_OK) {
@@ -173,9 +173,9 @@ kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *p
         }
         if (err == KMQTT_ENOBUFS && !c->io_busy) {
             /* The send buffer may just need to drain into the socket. */
-            size_t before = kmqtt_session_tx_peek(&c->s, &buf);
+            size_t before = legacy_session_tx_peek(&c->s, &buf);
             (void)kc_flush(c);
-            if (kmqtt_session_tx_peek(&c->s, &buf) < before)
+            if (legacy_session_tx_peek(&c->s, &buf) < before)
                 continue;
         }
         if (err != KMQTT_ENOBUFS && err != KMQTT_ELIMIT)

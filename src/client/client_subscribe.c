@@ -190,7 +190,7 @@ void kc_resubscribe(kmqtt_client_t *c)
         }
         for (;;) {
             pkt.count = n;
-            err = kmqtt_session_subscribe(&c->s, &pkt, true, kc_now(), &id);
+            err = legacy_session_subscribe(&c->s, &pkt, true, kc_now(), &id);
             if (err != KMQTT_ETOOBIG || n == 1)
                 break;
             n = (n + 1) / 2; /* long filters: fewer per packet */
@@ -244,7 +244,7 @@ static void suback(kmqtt_client_t *c, kc_request_t *r, const kmqtt_bin_t *codes)
     r->err = err;
 }
 
-void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
+void kc_request_answer(kmqtt_client_t *c, const legacy_event_t *ev)
 {
     kc_request_t *r = request_find(c, ev->packet_id);
     size_t i;
@@ -255,9 +255,9 @@ void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
         (void)resub_ack(c, ev->packet_id);
         return;
     }
-    if (ev->type == KMQTT_EV_SUBACK && r->is_subscribe) {
+    if (ev->type == LEGACY_EV_SUBACK && r->is_subscribe) {
         suback(c, r, &ev->packet.u.suback.reason_codes);
-    } else if (ev->type == KMQTT_EV_UNSUBACK && !r->is_subscribe) {
+    } else if (ev->type == LEGACY_EV_UNSUBACK && !r->is_subscribe) {
         /* 5.0 has a code per filter (MQTT-3.11.3-1): a refused one keeps
          * its subscription, and so its handler. 3.1.1 has none. */
         const kmqtt_bin_t *codes = &ev->packet.u.suback.reason_codes;
@@ -274,7 +274,7 @@ void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
     } else {
         r->err = ev->err != KMQTT_OK ? ev->err : KMQTT_ECLOSED;
     }
-    if (ev->type == KMQTT_EV_SUBACK || ev->type == KMQTT_EV_UNSUBACK)
+    if (ev->type == LEGACY_EV_SUBACK || ev->type == LEGACY_EV_UNSUBACK)
         kc_v5_ack_info(r->info, &ev->packet.u.suback.props);
     r->done = true;
     kc_broadcast(c);
@@ -310,7 +310,7 @@ static kmqtt_err_t request_run(kmqtt_client_t *c, kc_request_t *proto, const kmq
     }
     if (r == NULL)
         return KMQTT_ELIMIT;
-    err = kmqtt_session_subscribe(&c->s, pkt, proto->is_subscribe, kc_now(), &proto->packet_id);
+    err = legacy_session_subscribe(&c->s, pkt, proto->is_subscribe, kc_now(), &proto->packet_id);
     if (err != KMQTT_OK)
         return err == KMQTT_ENOBUFS ? KMQTT_ELIMIT : err;
     *r = *proto;

@@ -213,7 +213,7 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
         return KMQTT_EINVAL;
     if (o->auth_method != NULL &&
         (!text_ok(o->auth_method) || o->auth_data_len > KMQTT_STRING_MAX ||
-         strlen(o->auth_method) > KMQTT_SESSION_AUTH_METHOD_MAX ||
+         strlen(o->auth_method) > LEGACY_SESSION_AUTH_METHOD_MAX ||
          (o->auth_data == NULL && o->auth_data_len != 0)))
         return KMQTT_EINVAL;
     err = user_props_check(o->user_props, o->user_prop_count);
@@ -317,7 +317,7 @@ kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c)
     return c->v5.assigned_too_long ? KMQTT_ELIMIT : KMQTT_OK;
 }
 
-void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
+void kc_v5_connack(kmqtt_client_t *c, const legacy_event_t *ev)
 {
     kmqtt_connack_info_t *ci = &c->connack;
     kmqtt_prop_iter_t it;
@@ -417,7 +417,7 @@ kmqtt_err_t kmqtt_client_connack(kmqtt_client_t *c, kmqtt_connack_info_t *info)
 
 /* Reported before the loss (the caller reports CONNECTION_LOST next), with
  * mx released for the callback; the turn is held, so the views stay. */
-void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev)
+void kc_v5_server_disconnect(kmqtt_client_t *c, const legacy_event_t *ev)
 {
     kmqtt_disconnect_fn fn = c->opt.on_disconnect;
     kmqtt_disconnect_info_t info;
@@ -438,7 +438,7 @@ void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev)
 
 /* ------------------------------------------------------- publish results */
 
-void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev)
+void kc_v5_publish_done(kmqtt_client_t *c, const legacy_event_t *ev)
 {
     kmqtt_prop_t p;
     kmqtt_packet_type_t t = ev->packet.type;

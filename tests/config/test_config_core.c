@@ -17,36 +17,36 @@
 
 #include "kmqtt/client.h"
 #include "kmqtt/config.h"
-#include "kmqtt/session.h"
+#include "client/legacy_session.h"
 
 typedef struct fixture {
-    kmqtt_session_t s;
+    legacy_session_t s;
     void *storage;
 } fixture_t;
 
-static void feed(kmqtt_session_t *s, const uint8_t *b, size_t n)
+static void feed(legacy_session_t *s, const uint8_t *b, size_t n)
 {
     uint8_t *buf;
     size_t space;
 
-    kmqtt_session_rx_space(s, &buf, &space);
+    legacy_session_rx_space(s, &buf, &space);
     assert_true(space >= n);
     memcpy(buf, b, n);
-    kmqtt_session_rx_commit(s, n, 1);
+    legacy_session_rx_commit(s, n, 1);
 }
 
 /* The first byte of what the session wants to send, then all of it gone. */
-static uint8_t sent_type(kmqtt_session_t *s)
+static uint8_t sent_type(legacy_session_t *s)
 {
     const uint8_t *buf;
-    size_t n = kmqtt_session_tx_peek(s, &buf);
+    size_t n = legacy_session_tx_peek(s, &buf);
     uint8_t t = n == 0 ? 0 : (uint8_t)(buf[0] >> 4);
 
-    kmqtt_session_tx_consume(s, n, 1);
+    legacy_session_tx_consume(s, n, 1);
     return t;
 }
 
-static void config(kmqtt_session_config_t *cfg, kmqtt_version_t v)
+static void config(legacy_session_config_t *cfg, kmqtt_version_t v)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->version = v;
@@ -63,26 +63,26 @@ static int connected(void **state)
 {
     static const uint8_t connack[] = {0x20, 0x02, 0x00, 0x00};
     fixture_t *f = calloc(1, sizeof *f);
-    kmqtt_session_config_t cfg;
+    legacy_session_config_t cfg;
     kmqtt_connect_t c;
-    kmqtt_event_t ev;
+    legacy_event_t ev;
 
     assert_non_null(f);
     config(&cfg, KMQTT_V311);
-    f->storage = malloc(kmqtt_session_storage_size(&cfg));
+    f->storage = malloc(legacy_session_storage_size(&cfg));
     assert_non_null(f->storage);
-    assert_int_equal(kmqtt_session_init(&f->s, &cfg, f->storage, kmqtt_session_storage_size(&cfg)),
+    assert_int_equal(legacy_session_init(&f->s, &cfg, f->storage, legacy_session_storage_size(&cfg)),
                      KMQTT_OK);
     memset(&c, 0, sizeof c);
     c.clean_start = true;
     c.keepalive = 60;
     c.client_id.ptr = "c";
     c.client_id.len = 1;
-    assert_int_equal(kmqtt_session_start(&f->s, &c, 1), KMQTT_OK);
+    assert_int_equal(legacy_session_start(&f->s, &c, 1), KMQTT_OK);
     assert_int_equal(sent_type(&f->s), KMQTT_CONNECT);
     feed(&f->s, connack, sizeof connack);
-    assert_int_equal(kmqtt_session_next_event(&f->s, 1, &ev), KMQTT_OK);
-    assert_int_equal(ev.type, KMQTT_EV_CONNACK);
+    assert_int_equal(legacy_session_next_event(&f->s, 1, &ev), KMQTT_OK);
+    assert_int_equal(ev.type, LEGACY_EV_CONNACK);
     *state = f;
     return 0;
 }
@@ -101,11 +101,11 @@ static void test_qos1_in(void **state)
 {
     static const uint8_t pub[] = {0x32, 0x08, 0x00, 0x01, 't', 0x00, 0x07, 'h', 'i', '!'};
     fixture_t *f = *state;
-    kmqtt_event_t ev;
+    legacy_event_t ev;
 
     feed(&f->s, pub, sizeof pub);
-    assert_int_equal(kmqtt_session_next_event(&f->s, 1, &ev), KMQTT_OK);
-    assert_int_equal(ev.type, KMQTT_EV_MESSAGE);
+    assert_int_equal(legacy_session_next_event(&f->s, 1, &ev), KMQTT_OK);
+    assert_int_equal(ev.type, LEGACY_EV_MESSAGE);
     assert_int_equal(ev.packet.u.publish.qos, 1);
     assert_int_equal(sent_type(&f->s), KMQTT_PUBACK);
 }
@@ -117,14 +117,14 @@ static void test_qos2_in(void **state)
 {
     static const uint8_t pub[] = {0x34, 0x08, 0x00, 0x01, 't', 0x00, 0x09, 'h', 'i', '!'};
     fixture_t *f = *state;
-    kmqtt_event_t ev;
+    legacy_event_t ev;
     kmqtt_err_t err;
 
     feed(&f->s, pub, sizeof pub);
-    err = kmqtt_session_next_event(&f->s, 1, &ev);
+    err = legacy_session_next_event(&f->s, 1, &ev);
 #if KMQTT_CFG_QOS2
     assert_int_equal(err, KMQTT_OK);
-    assert_int_equal(ev.type, KMQTT_EV_MESSAGE);
+    assert_int_equal(ev.type, LEGACY_EV_MESSAGE);
     assert_int_equal(sent_type(&f->s), KMQTT_PUBREC);
 #else
     assert_int_equal(err, KMQTT_EPROTOCOL);
@@ -137,11 +137,11 @@ static void test_pubrec_in(void **state)
 {
     static const uint8_t pubrec[] = {0x50, 0x02, 0x00, 0x05};
     fixture_t *f = *state;
-    kmqtt_event_t ev;
+    legacy_event_t ev;
     kmqtt_err_t err;
 
     feed(&f->s, pubrec, sizeof pubrec);
-    err = kmqtt_session_next_event(&f->s, 1, &ev);
+    err = legacy_session_next_event(&f->s, 1, &ev);
 #if KMQTT_CFG_QOS2
     assert_true(err == KMQTT_OK || err == KMQTT_NEED_MORE);
 #else
@@ -162,10 +162,10 @@ static void test_qos2_out(void **state)
     m.topic.ptr = "t";
     m.topic.len = 1;
     m.qos = 2;
-    assert_int_equal(kmqtt_session_publish(&f->s, &m, 1, &id), want);
+    assert_int_equal(legacy_session_publish(&f->s, &m, 1, &id), want);
     assert_int_equal(id != 0, KMQTT_CFG_QOS2);
     m.qos = 1;
-    assert_int_equal(kmqtt_session_publish(&f->s, &m, 1, &id), KMQTT_OK);
+    assert_int_equal(legacy_session_publish(&f->s, &m, 1, &id), KMQTT_OK);
     assert_int_not_equal(id, 0);
 
     memset(&item, 0, sizeof item);
@@ -175,19 +175,19 @@ static void test_qos2_out(void **state)
     memset(&sub, 0, sizeof sub);
     sub.items = &item;
     sub.count = 1;
-    assert_int_equal(kmqtt_session_subscribe(&f->s, &sub, true, 1, &id), want);
+    assert_int_equal(legacy_session_subscribe(&f->s, &sub, true, 1, &id), want);
     item.qos = 1;
-    assert_int_equal(kmqtt_session_subscribe(&f->s, &sub, true, 1, &id), KMQTT_OK);
+    assert_int_equal(legacy_session_subscribe(&f->s, &sub, true, 1, &id), KMQTT_OK);
 }
 
 /* A 5.0 session needs the 5.0 code. */
 static void test_session_v5(void **state)
 {
-    kmqtt_session_config_t cfg;
+    legacy_session_config_t cfg;
 
     (void)state;
     config(&cfg, KMQTT_V5);
-    assert_int_equal(kmqtt_session_storage_size(&cfg) != 0, KMQTT_CFG_V5);
+    assert_int_equal(legacy_session_storage_size(&cfg) != 0, KMQTT_CFG_V5);
 }
 
 static kmqtt_err_t try_create(const kmqtt_client_options_t *o)

@@ -25,14 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kmqtt/session.h"
+#include "client/legacy_session.h"
 #include "v5_broker.h"
 
 #define STORAGE (64 * 1024)
 #define WAIT_MS 10000
 
 typedef struct drv {
-    kmqtt_session_t s;
+    legacy_session_t s;
     uint64_t storage[STORAGE / 8];
     int fd;
     /* what the session reported */
@@ -76,22 +76,22 @@ static void copy_str(char *dst, size_t cap, const kmqtt_props_t *props, kmqtt_pr
     }
 }
 
-static void record(drv_t *d, const kmqtt_event_t *ev)
+static void record(drv_t *d, const legacy_event_t *ev)
 {
     switch (ev->type) {
-    case KMQTT_EV_CONNACK:
+    case LEGACY_EV_CONNACK:
         d->connack = true;
         d->connack_rc = ev->reason_code;
         copy_str(d->reference, sizeof d->reference, &ev->packet.u.connack.props,
                  KMQTT_PROP_SERVER_REFERENCE);
         break;
-    case KMQTT_EV_PUBLISH_DONE:
+    case LEGACY_EV_PUBLISH_DONE:
         if (ev->err == KMQTT_OK && ev->reason_code < 0x80)
             d->done++;
         else
             d->done_fail++;
         break;
-    case KMQTT_EV_MESSAGE: {
+    case LEGACY_EV_MESSAGE: {
         const kmqtt_str_t *t = &ev->packet.u.publish.topic;
         size_t n = t->len < sizeof d->last_topic - 1 ? t->len : sizeof d->last_topic - 1;
         memcpy(d->last_topic, t->ptr, n);
@@ -100,7 +100,7 @@ static void record(drv_t *d, const kmqtt_event_t *ev)
         d->messages++;
         break;
     }
-    case KMQTT_EV_AUTH: {
+    case LEGACY_EV_AUTH: {
         kmqtt_prop_t p;
         d->auths++;
         d->last_auth_rc = ev->reason_code;
@@ -112,13 +112,13 @@ static void record(drv_t *d, const kmqtt_event_t *ev)
         }
         break;
     }
-    case KMQTT_EV_DISCONNECT:
+    case LEGACY_EV_DISCONNECT:
         d->disconnects++;
         d->last_disc_rc = ev->reason_code;
         copy_str(d->reason_string, sizeof d->reason_string, &ev->packet.u.disconnect.props,
                  KMQTT_PROP_REASON_STRING);
         break;
-    case KMQTT_EV_SUBACK:
+    case LEGACY_EV_SUBACK:
         d->subacks++;
         break;
     default:
@@ -132,32 +132,32 @@ static bool turn(drv_t *d, int wait)
 {
     const uint8_t *out;
     size_t n;
-    kmqtt_event_t ev;
+    legacy_event_t ev;
     kmqtt_err_t err;
     uint64_t next;
 
-    while ((n = kmqtt_session_tx_peek(&d->s, &out)) > 0) {
+    while ((n = legacy_session_tx_peek(&d->s, &out)) > 0) {
         ssize_t w = send(d->fd, out, n, MSG_NOSIGNAL);
         if (w <= 0)
             return false;
-        kmqtt_session_tx_consume(&d->s, (size_t)w, now_ms());
+        legacy_session_tx_consume(&d->s, (size_t)w, now_ms());
     }
     struct pollfd pf = {d->fd, POLLIN, 0};
     if (poll(&pf, 1, wait) > 0) {
         uint8_t *buf;
         size_t space;
-        kmqtt_session_rx_space(&d->s, &buf, &space);
+        legacy_session_rx_space(&d->s, &buf, &space);
         ssize_t r = recv(d->fd, buf, space, 0);
         if (r <= 0)
             return false;
-        kmqtt_session_rx_commit(&d->s, (size_t)r, now_ms());
+        legacy_session_rx_commit(&d->s, (size_t)r, now_ms());
     }
-    while ((err = kmqtt_session_next_event(&d->s, now_ms(), &ev)) == KMQTT_OK)
+    while ((err = legacy_session_next_event(&d->s, now_ms(), &ev)) == KMQTT_OK)
         record(d, &ev);
     if (err < 0)
         return false;
-    assert_int_equal(kmqtt_session_tick(&d->s, now_ms(), &next), KMQTT_OK);
-    return kmqtt_session_state(&d->s) != KMQTT_SESSION_IDLE;
+    assert_int_equal(legacy_session_tick(&d->s, now_ms(), &next), KMQTT_OK);
+    return legacy_session_state(&d->s) != LEGACY_SESSION_IDLE;
 }
 
 #define RUN_UNTIL(d, cond)                                                                         \
@@ -172,7 +172,7 @@ static bool turn(drv_t *d, int wait)
 static drv_t *drv_new(uint16_t port)
 {
     drv_t *d = calloc(1, sizeof *d);
-    kmqtt_session_config_t c;
+    legacy_session_config_t c;
     assert_non_null(d);
     memset(&c, 0, sizeof c);
     c.version = KMQTT_V5;
@@ -186,8 +186,8 @@ static drv_t *drv_new(uint16_t port)
     c.topic_alias_max = 2;
     c.topic_alias_out = 4;
     c.alias_topic_len = 32;
-    assert_true(kmqtt_session_storage_size(&c) <= sizeof d->storage);
-    assert_int_equal(kmqtt_session_init(&d->s, &c, d->storage, sizeof d->storage), KMQTT_OK);
+    assert_true(legacy_session_storage_size(&c) <= sizeof d->storage);
+    assert_int_equal(legacy_session_init(&d->s, &c, d->storage, sizeof d->storage), KMQTT_OK);
     d->fd = dial(port);
     return d;
 }
@@ -202,7 +202,7 @@ static void drv_free(drv_t *d)
 static void drv_start(drv_t *d, const kmqtt_prop_t *extra, size_t n_extra, const char *id)
 {
     kmqtt_prop_t props[8];
-    size_t n = kmqtt_session_advertise(&d->s, props, 3);
+    size_t n = legacy_session_advertise(&d->s, props, 3);
     kmqtt_connect_t c;
     for (size_t i = 0; i < n_extra; i++)
         props[n++] = extra[i];
@@ -212,7 +212,7 @@ static void drv_start(drv_t *d, const kmqtt_prop_t *extra, size_t n_extra, const
     c.client_id.len = strlen(id);
     c.props.items = props;
     c.props.count = n;
-    assert_int_equal(kmqtt_session_start(&d->s, &c, now_ms()), KMQTT_OK);
+    assert_int_equal(legacy_session_start(&d->s, &c, now_ms()), KMQTT_OK);
 }
 
 static void subscribe(drv_t *d, const char *filter, uint8_t qos)
@@ -227,7 +227,7 @@ static void subscribe(drv_t *d, const char *filter, uint8_t qos)
     s.items = &f;
     s.count = 1;
     int before = d->subacks;
-    assert_int_equal(kmqtt_session_subscribe(&d->s, &s, true, now_ms(), NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_subscribe(&d->s, &s, true, now_ms(), NULL), KMQTT_OK);
     RUN_UNTIL(d, d->subacks > before);
 }
 
@@ -242,7 +242,7 @@ static kmqtt_err_t publish(drv_t *d, const char *topic, uint8_t qos, size_t len)
     m.qos = qos;
     m.payload.ptr = payload;
     m.payload.len = len;
-    return kmqtt_session_publish(&d->s, &m, now_ms(), NULL);
+    return legacy_session_publish(&d->s, &m, now_ms(), NULL);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -262,7 +262,7 @@ static void strict_limits_hold_on_the_wire(void **state)
     drv_start(d, NULL, 0, "limits");
     RUN_UNTIL(d, d->connack);
     assert_int_equal(d->connack_rc, 0);
-    const kmqtt_server_caps_t *k = kmqtt_session_server_caps(&d->s);
+    const legacy_server_caps_t *k = legacy_session_server_caps(&d->s);
     assert_int_equal(k->receive_max, 2);
     assert_int_equal(k->max_packet_size, 256);
     assert_int_equal(k->topic_alias_max, 2);
@@ -302,7 +302,7 @@ static void strict_limits_hold_on_the_wire(void **state)
     assert_true(st.aliases_sent > 0);
     assert_int_equal(st.publishes, 13);
 
-    assert_int_equal(kmqtt_session_disconnect(&d->s, 0, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_disconnect(&d->s, 0, NULL), KMQTT_OK);
     (void)turn(d, 0);
     uint64_t t_end = now_ms() + WAIT_MS;
     do {
@@ -339,15 +339,15 @@ static void enhanced_auth_and_reauth(void **state)
     RUN_UNTIL(d, d->auths == 1);
     assert_int_equal(d->last_auth_rc, 0x18);
     assert_string_equal(d->auth_data, "challenge");
-    assert_int_equal(kmqtt_session_auth(&d->s, 0x18, &rp), KMQTT_OK);
+    assert_int_equal(legacy_session_auth(&d->s, 0x18, &rp), KMQTT_OK);
     RUN_UNTIL(d, d->connack);
     assert_int_equal(d->connack_rc, 0);
 
     kmqtt_props_t mp = {&m, 1, NULL, 0};
-    assert_int_equal(kmqtt_session_auth(&d->s, 0x19, &mp), KMQTT_OK);
+    assert_int_equal(legacy_session_auth(&d->s, 0x19, &mp), KMQTT_OK);
     RUN_UNTIL(d, d->auths == 2);
     assert_string_equal(d->auth_data, "challenge");
-    assert_int_equal(kmqtt_session_auth(&d->s, 0x18, &rp), KMQTT_OK);
+    assert_int_equal(legacy_session_auth(&d->s, 0x18, &rp), KMQTT_OK);
     RUN_UNTIL(d, d->auths == 3);
     assert_int_equal(d->last_auth_rc, 0x00);
     v5b_stats_t st;
@@ -375,7 +375,7 @@ static void server_reference_connack(void **state)
     assert_true(d->connack);
     assert_int_equal(d->connack_rc, 0x9C);
     assert_string_equal(d->reference, "127.0.0.1:1");
-    assert_int_equal(kmqtt_session_state(&d->s), KMQTT_SESSION_IDLE);
+    assert_int_equal(legacy_session_state(&d->s), LEGACY_SESSION_IDLE);
     drv_free(d);
     v5b_stop(b);
 }
@@ -392,7 +392,7 @@ static void server_disconnect_assigned_id_and_keepalive(void **state)
     drv_t *d = drv_new(v5b_port(b));
     drv_start(d, NULL, 0, "");
     RUN_UNTIL(d, d->connack);
-    const kmqtt_server_caps_t *k = kmqtt_session_server_caps(&d->s);
+    const legacy_server_caps_t *k = legacy_session_server_caps(&d->s);
     assert_true(k->assigned_client_id);
     assert_true(k->server_keepalive);
     assert_int_equal(k->keepalive_s, 7);

@@ -16,8 +16,8 @@
 static void invalid_configs_need_no_storage_and_do_not_init(void **state)
 {
     (void)state;
-    kmqtt_session_config_t good = ts_config(KMQTT_V311);
-    kmqtt_session_config_t bad[5];
+    legacy_session_config_t good = ts_config(KMQTT_V311);
+    legacy_session_config_t bad[5];
     for (int i = 0; i < 5; i++)
         bad[i] = good;
     bad[0].version = (kmqtt_version_t)3;
@@ -26,16 +26,16 @@ static void invalid_configs_need_no_storage_and_do_not_init(void **state)
     bad[3].rx_buffer_size = 15;
     bad[4].tx_buffer_size = 0;
     static uint64_t storage[2048];
-    kmqtt_session_t s;
+    legacy_session_t s;
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(kmqtt_session_storage_size(&bad[i]), 0);
-        assert_int_equal(kmqtt_session_init(&s, &bad[i], storage, sizeof storage), KMQTT_EINVAL);
+        assert_int_equal(legacy_session_storage_size(&bad[i]), 0);
+        assert_int_equal(legacy_session_init(&s, &bad[i], storage, sizeof storage), KMQTT_EINVAL);
     }
-    size_t need = kmqtt_session_storage_size(&good);
+    size_t need = legacy_session_storage_size(&good);
     assert_true(need >= 256 + 256 + 512);
-    assert_int_equal(kmqtt_session_init(&s, &good, storage, need - 1), KMQTT_ENOBUFS);
-    assert_int_equal(kmqtt_session_init(&s, &good, storage, need), KMQTT_OK);
-    assert_int_equal(kmqtt_session_state(&s), KMQTT_SESSION_IDLE);
+    assert_int_equal(legacy_session_init(&s, &good, storage, need - 1), KMQTT_ENOBUFS);
+    assert_int_equal(legacy_session_init(&s, &good, storage, need), KMQTT_OK);
+    assert_int_equal(legacy_session_state(&s), LEGACY_SESSION_IDLE);
 }
 
 static void storage_regions_do_not_overlap(void **state)
@@ -43,7 +43,7 @@ static void storage_regions_do_not_overlap(void **state)
     (void)state;
     /* Odd sizes everywhere: every region must still start aligned and end
      * before the next one. */
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.max_inflight = 3;
     c.max_pending = 1;
     c.max_inbound_qos2 = 3;
@@ -51,9 +51,9 @@ static void storage_regions_do_not_overlap(void **state)
     c.tx_buffer_size = 19;
     c.store_size = 23;
     static uint64_t storage[256];
-    kmqtt_session_t s;
-    size_t need = kmqtt_session_storage_size(&c);
-    assert_int_equal(kmqtt_session_init(&s, &c, storage, need), KMQTT_OK);
+    legacy_session_t s;
+    size_t need = legacy_session_storage_size(&c);
+    assert_int_equal(legacy_session_init(&s, &c, storage, need), KMQTT_OK);
     const uint8_t *base = (const uint8_t *)storage;
     assert_true((const uint8_t *)(s.inflight + 3) <= (const uint8_t *)s.pending);
     assert_true((const uint8_t *)(s.pending + 1) <= (const uint8_t *)s.inbound_qos2);
@@ -70,29 +70,29 @@ static void storage_regions_do_not_overlap(void **state)
 static void start_queues_connect_with_configured_keepalive(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.keepalive_s = 60;
     ts_t *t = ts_new_cfg(&c);
     kmqtt_connect_t m = ts_connect_msg(true);
     m.keepalive = 5; /* the session announces what it enforces */
-    assert_int_equal(kmqtt_session_start(&t->s, &m, t->now), KMQTT_OK);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CONNECTING);
+    assert_int_equal(legacy_session_start(&t->s, &m, t->now), KMQTT_OK);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_CONNECTING);
     ts_expect_sent(t, "10 0d 00 04 4d 51 54 54 04 02 00 3c 00 01 63");
-    assert_int_equal(kmqtt_session_start(&t->s, &m, t->now), KMQTT_ESTATE);
+    assert_int_equal(legacy_session_start(&t->s, &m, t->now), KMQTT_ESTATE);
     free(t);
 }
 
 static void start_reports_enobufs_when_connect_does_not_fit(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.tx_buffer_size = 16;
     ts_t *t = ts_new_cfg(&c);
     kmqtt_connect_t m = ts_connect_msg(true);
     m.client_id.ptr = "a-long-client-id";
     m.client_id.len = 16;
-    assert_int_equal(kmqtt_session_start(&t->s, &m, t->now), KMQTT_ENOBUFS);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_IDLE);
+    assert_int_equal(legacy_session_start(&t->s, &m, t->now), KMQTT_ENOBUFS);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_IDLE);
     ts_expect_nothing_sent(t);
     free(t);
 }
@@ -112,14 +112,14 @@ static void connack_refused_reports_code_and_goes_idle(void **state)
     (void)state;
     ts_t *t = ts_new(KMQTT_V311);
     kmqtt_connect_t m = ts_connect_msg(true);
-    assert_int_equal(kmqtt_session_start(&t->s, &m, t->now), KMQTT_OK);
+    assert_int_equal(legacy_session_start(&t->s, &m, t->now), KMQTT_OK);
     ts_take(t);
     ts_feed_hex(t, "20 02 00 05"); /* not authorized */
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_CONNACK);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_CONNACK);
     assert_int_equal(ev.reason_code, 5);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_IDLE);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_IDLE);
     kmqtt_publish_t p = ts_msg(0);
-    assert_int_equal(kmqtt_session_publish(&t->s, &p, t->now, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(legacy_session_publish(&t->s, &p, t->now, NULL), KMQTT_ENOTCONN);
     free(t);
 }
 
@@ -130,10 +130,10 @@ static void publish_before_connack_is_not_connected(void **state)
     kmqtt_connect_t m = ts_connect_msg(true);
     kmqtt_publish_t p = ts_msg(1);
     uint16_t id = 7;
-    assert_int_equal(kmqtt_session_publish(&t->s, &p, t->now, &id), KMQTT_ENOTCONN);
+    assert_int_equal(legacy_session_publish(&t->s, &p, t->now, &id), KMQTT_ENOTCONN);
     assert_int_equal(id, 0);
-    assert_int_equal(kmqtt_session_start(&t->s, &m, t->now), KMQTT_OK);
-    assert_int_equal(kmqtt_session_publish(&t->s, &p, t->now, &id), KMQTT_ENOTCONN);
+    assert_int_equal(legacy_session_start(&t->s, &m, t->now), KMQTT_OK);
+    assert_int_equal(legacy_session_publish(&t->s, &p, t->now, &id), KMQTT_ENOTCONN);
     free(t);
 }
 
@@ -141,15 +141,15 @@ static void disconnect_queues_disconnect_and_closes(void **state)
 {
     (void)state;
     ts_t *t = ts_new(KMQTT_V311);
-    assert_int_equal(kmqtt_session_disconnect(&t->s, 0, NULL), KMQTT_ESTATE);
+    assert_int_equal(legacy_session_disconnect(&t->s, 0, NULL), KMQTT_ESTATE);
     ts_connect(t, true, false);
-    assert_int_equal(kmqtt_session_disconnect(&t->s, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CLOSING);
+    assert_int_equal(legacy_session_disconnect(&t->s, 0, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_CLOSING);
     ts_expect_sent(t, "e0 00");
     kmqtt_publish_t p = ts_msg(0);
-    assert_int_equal(kmqtt_session_publish(&t->s, &p, t->now, NULL), KMQTT_ENOTCONN);
-    kmqtt_session_lost(&t->s, t->now);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_IDLE);
+    assert_int_equal(legacy_session_publish(&t->s, &p, t->now, NULL), KMQTT_ENOTCONN);
+    legacy_session_lost(&t->s, t->now);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_IDLE);
     free(t);
 }
 
@@ -161,7 +161,7 @@ static void qos0_publish_is_sent_at_once_without_id(void **state)
     ts_t *t = ts_new(KMQTT_V311);
     ts_connect(t, true, false);
     assert_int_equal(ts_publish(t, 0), 0);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
     ts_expect_sent(t, "30 07 00 03 61 2f 62 68 69");
     assert_int_equal(t->s.store_used, 0);
     free(t);
@@ -175,14 +175,14 @@ static void qos1_publish_completes_on_puback(void **state)
     assert_int_equal(ts_publish(t, 1), 1);
     /* MQTT-4.3.2-1: DUP 0 on the first send, kept until PUBACK. */
     ts_expect_sent(t, "32 09 00 03 61 2f 62 00 01 68 69");
-    assert_int_equal(kmqtt_session_inflight(&t->s), 1);
+    assert_int_equal(legacy_session_inflight(&t->s), 1);
     assert_int_equal(t->s.store_used, 11);
     ts_feed_hex(t, "40 02 00 01");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_PUBLISH_DONE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_PUBLISH_DONE);
     assert_int_equal(ev.packet_id, 1);
     assert_int_equal(ev.err, KMQTT_OK);
     assert_int_equal(ev.reason_code, 0);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
     assert_int_equal(t->s.store_used, 0);
     ts_expect_nothing_sent(t);
     free(t);
@@ -200,11 +200,11 @@ static void qos2_publish_releases_on_pubrec_and_completes_on_pubcomp(void **stat
     /* MQTT-4.3.3-1: PUBREL answers PUBREC; the PUBLISH copy is dropped. */
     ts_expect_sent(t, "62 02 00 01");
     assert_int_equal(t->s.store_used, 0);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 1);
+    assert_int_equal(legacy_session_inflight(&t->s), 1);
     ts_feed_hex(t, "70 02 00 01");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_PUBLISH_DONE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_PUBLISH_DONE);
     assert_int_equal(ev.packet_id, 1);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
     free(t);
 }
 
@@ -235,21 +235,21 @@ static void subscribe_sends_request_and_reports_suback(void **state)
     sub.items = &f;
     sub.count = 1;
     uint16_t id = 0;
-    assert_int_equal(kmqtt_session_subscribe(&t->s, &sub, true, t->now, &id), KMQTT_OK);
+    assert_int_equal(legacy_session_subscribe(&t->s, &sub, true, t->now, &id), KMQTT_OK);
     assert_int_equal(id, 1);
     ts_expect_sent(t, "82 08 00 01 00 03 61 2f 23 01");
     ts_feed_hex(t, "90 03 00 01 01");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_SUBACK);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_SUBACK);
     assert_int_equal(ev.packet_id, 1);
     assert_int_equal(ev.packet.u.suback.reason_codes.len, 1);
     assert_int_equal(ev.packet.u.suback.reason_codes.ptr[0], 1);
     assert_int_equal(t->s.pending_count, 0);
 
-    assert_int_equal(kmqtt_session_subscribe(&t->s, &sub, false, t->now, &id), KMQTT_OK);
+    assert_int_equal(legacy_session_subscribe(&t->s, &sub, false, t->now, &id), KMQTT_OK);
     assert_int_equal(id, 2);
     ts_expect_sent(t, "a2 07 00 02 00 03 61 2f 23");
     ts_feed_hex(t, "b0 02 00 02");
-    ev = ts_event(t, KMQTT_EV_UNSUBACK);
+    ev = ts_event(t, LEGACY_EV_UNSUBACK);
     assert_int_equal(ev.packet_id, 2);
     free(t);
 }
@@ -265,8 +265,8 @@ static void pending_requests_are_bounded(void **state)
     sub.items = &f;
     sub.count = 1;
     for (int i = 0; i < 4; i++)
-        assert_int_equal(kmqtt_session_subscribe(&t->s, &sub, true, t->now, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_session_subscribe(&t->s, &sub, true, t->now, NULL), KMQTT_ELIMIT);
+        assert_int_equal(legacy_session_subscribe(&t->s, &sub, true, t->now, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_subscribe(&t->s, &sub, true, t->now, NULL), KMQTT_ELIMIT);
     free(t);
 }
 
@@ -283,7 +283,7 @@ static void packet_ids_wrap_from_65535_to_1_never_0(void **state)
             fail_msg("id %u, expected %u", id, want);
         ts_take(t);
         ts_feed_ack(t, KMQTT_PUBACK, id, 0);
-        ts_event(t, KMQTT_EV_PUBLISH_DONE);
+        ts_event(t, LEGACY_EV_PUBLISH_DONE);
     }
     assert_int_equal(ts_publish(t, 1), 1); /* MQTT-2.3.1-1: never 0 */
     free(t);
@@ -301,7 +301,7 @@ static void packet_ids_skip_ids_still_in_flight(void **state)
     sub.items = &f;
     sub.count = 1;
     uint16_t sid;
-    assert_int_equal(kmqtt_session_subscribe(&t->s, &sub, true, t->now, &sid), KMQTT_OK);
+    assert_int_equal(legacy_session_subscribe(&t->s, &sub, true, t->now, &sid), KMQTT_OK);
     assert_int_equal(sid, 2); /* stays pending */
     ts_take(t);
     for (uint32_t want = 3; want <= 65535u; want++) {
@@ -310,7 +310,7 @@ static void packet_ids_skip_ids_still_in_flight(void **state)
             fail_msg("id %u, expected %u", id, want);
         ts_take(t);
         ts_feed_ack(t, KMQTT_PUBACK, id, 0);
-        ts_event(t, KMQTT_EV_PUBLISH_DONE);
+        ts_event(t, LEGACY_EV_PUBLISH_DONE);
     }
     /* MQTT-2.3.1-2: 1 and 2 are in use. */
     assert_int_equal(ts_publish(t, 1), 3);
@@ -329,23 +329,23 @@ static void window_full_is_elimit_until_an_ack_frees_a_slot(void **state)
     ts_take(t);
     kmqtt_publish_t m = ts_msg(1);
     uint16_t id = 9;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, &id), KMQTT_ELIMIT);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, &id), KMQTT_ELIMIT);
     assert_int_equal(id, 0);
     ts_expect_nothing_sent(t);
     assert_int_equal(ts_publish(t, 0), 0); /* QoS 0 takes no slot */
     ts_take(t);
     ts_feed_hex(t, "40 02 00 02");
-    ts_event(t, KMQTT_EV_PUBLISH_DONE);
+    ts_event(t, LEGACY_EV_PUBLISH_DONE);
     /* The refused attempt used no id (session.h). */
     assert_int_equal(ts_publish(t, 1), 5);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 4);
+    assert_int_equal(legacy_session_inflight(&t->s), 4);
     free(t);
 }
 
 static void store_is_compacted_when_acks_come_out_of_order(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.store_size = 33; /* three 11-byte QoS 1 packets */
     ts_t *t = ts_new_cfg(&c);
     ts_connect(t, false, false);
@@ -353,9 +353,9 @@ static void store_is_compacted_when_acks_come_out_of_order(void **state)
         ts_publish(t, 1);
     ts_take(t);
     kmqtt_publish_t m = ts_msg(1);
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOBUFS);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOBUFS);
     ts_feed_hex(t, "40 02 00 02"); /* the middle one */
-    ts_event(t, KMQTT_EV_PUBLISH_DONE);
+    ts_event(t, LEGACY_EV_PUBLISH_DONE);
     assert_int_equal(t->s.store_used, 22);
     /* 11 bytes free in total, none at the end: compaction makes room. */
     assert_int_equal(ts_publish(t, 1), 4);
@@ -363,7 +363,7 @@ static void store_is_compacted_when_acks_come_out_of_order(void **state)
     assert_int_equal(t->s.store_used, 33);
 
     /* The moved copies must still be the right packets. */
-    kmqtt_session_lost(&t->s, t->now);
+    legacy_session_lost(&t->s, t->now);
     ts_connect(t, false, true);
     ts_expect_sent(t, "3a 09 00 03 61 2f 62 00 01 68 69"
                       " 3a 09 00 03 61 2f 62 00 03 68 69"
@@ -374,7 +374,7 @@ static void store_is_compacted_when_acks_come_out_of_order(void **state)
 static void store_full_is_enobufs_and_too_large_is_etoobig(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.store_size = 20;
     ts_t *t = ts_new_cfg(&c);
     ts_connect(t, true, false);
@@ -384,31 +384,31 @@ static void store_full_is_enobufs_and_too_large_is_etoobig(void **state)
     m.payload.ptr = big;
     m.payload.len = sizeof big;
     /* could never be kept for resending */
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ETOOBIG);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ETOOBIG);
     m.qos = 0; /* nothing to keep */
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
     ts_take(t);
     ts_publish(t, 1); /* 11 of 20 bytes */
     m = ts_msg(1);
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOBUFS);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 1);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOBUFS);
+    assert_int_equal(legacy_session_inflight(&t->s), 1);
     free(t);
 }
 
 static void send_buffer_full_is_enobufs_and_too_large_is_etoobig(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.tx_buffer_size = 32;
     ts_t *t = ts_new_cfg(&c);
     ts_connect(t, true, false);
     for (int i = 0; i < 3; i++)
         ts_publish(t, 0); /* 27 of 32 bytes */
     kmqtt_publish_t m = ts_msg(0);
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOBUFS);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOBUFS);
     m.qos = 1;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOBUFS);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOBUFS);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
     assert_int_equal(t->s.store_used, 0);
     ts_take(t);
     assert_int_equal(ts_publish(t, 1), 1); /* no id was used by the refusal */
@@ -418,7 +418,7 @@ static void send_buffer_full_is_enobufs_and_too_large_is_etoobig(void **state)
     m = ts_msg(0);
     m.payload.ptr = big;
     m.payload.len = sizeof big;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ETOOBIG);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ETOOBIG);
     free(t);
 }
 
@@ -429,11 +429,11 @@ static void invalid_message_queues_nothing(void **state)
     ts_connect(t, true, false);
     kmqtt_publish_t m = ts_msg(1);
     m.topic.ptr = "a/+";
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ETOPIC_NAME);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ETOPIC_NAME);
     m = ts_msg(3);
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_EQOS);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_EQOS);
     ts_expect_nothing_sent(t);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
     assert_int_equal(t->s.store_used, 0);
     assert_int_equal(ts_publish(t, 1), 1);
     free(t);
@@ -450,16 +450,16 @@ static void ten_thousand_cycles_keep_storage_flat(void **state)
         ts_take(t);
         if (qos == 1) {
             ts_feed_ack(t, KMQTT_PUBACK, id, 0);
-            ts_event(t, KMQTT_EV_PUBLISH_DONE);
+            ts_event(t, LEGACY_EV_PUBLISH_DONE);
         } else if (qos == 2) {
             ts_feed_ack(t, KMQTT_PUBREC, id, 0);
             ts_no_event(t);
             ts_take(t);
             ts_feed_ack(t, KMQTT_PUBCOMP, id, 0);
-            ts_event(t, KMQTT_EV_PUBLISH_DONE);
+            ts_event(t, LEGACY_EV_PUBLISH_DONE);
         }
         ts_feed_publish(t, qos, (uint16_t)(i % 1000 + 1), false);
-        ts_event(t, KMQTT_EV_MESSAGE);
+        ts_event(t, LEGACY_EV_MESSAGE);
         if (qos == 2) {
             ts_feed_ack(t, KMQTT_PUBREL, (uint16_t)(i % 1000 + 1), 0);
             ts_no_event(t);
@@ -468,11 +468,11 @@ static void ten_thousand_cycles_keep_storage_flat(void **state)
     }
     uint8_t *buf;
     size_t space;
-    kmqtt_session_rx_space(&t->s, &buf, &space);
+    legacy_session_rx_space(&t->s, &buf, &space);
     assert_int_equal(space, 256);
     assert_int_equal(t->s.store_used, 0);
     assert_int_equal(t->s.store_end, 0);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
     assert_int_equal(t->s.inflight_count, 0);
     assert_int_equal(t->s.inbound_count, 0);
     ts_expect_nothing_sent(t);
@@ -489,15 +489,15 @@ static void clear_cancels_every_outbound_message_once(void **state)
     ts_publish(t, 1);
     ts_publish(t, 2);
     ts_take(t);
-    assert_int_equal(kmqtt_session_clear(&t->s), KMQTT_ESTATE);
-    kmqtt_session_lost(&t->s, t->now);
-    assert_int_equal(kmqtt_session_clear(&t->s), KMQTT_OK);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    assert_int_equal(legacy_session_clear(&t->s), KMQTT_ESTATE);
+    legacy_session_lost(&t->s, t->now);
+    assert_int_equal(legacy_session_clear(&t->s), KMQTT_OK);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
     assert_int_equal(t->s.store_used, 0);
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_PUBLISH_DONE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_PUBLISH_DONE);
     assert_int_equal(ev.packet_id, 1);
     assert_int_equal(ev.err, KMQTT_ECANCELED);
-    ev = ts_event(t, KMQTT_EV_PUBLISH_DONE);
+    ev = ts_event(t, LEGACY_EV_PUBLISH_DONE);
     assert_int_equal(ev.packet_id, 2);
     assert_int_equal(ev.err, KMQTT_ECANCELED);
     ts_no_event(t);

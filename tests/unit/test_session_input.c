@@ -25,7 +25,7 @@ static void first_packet_other_than_connack_is_a_protocol_error(void **state)
     (void)state;
     ts_t *t = ts_new(KMQTT_V311);
     kmqtt_connect_t m = ts_connect_msg(true);
-    assert_int_equal(kmqtt_session_start(&t->s, &m, t->now), KMQTT_OK);
+    assert_int_equal(legacy_session_start(&t->s, &m, t->now), KMQTT_OK);
     ts_take(t);
     ts_feed_hex(t, "30 07 00 03 61 2f 62 68 69");
     /* MQTT-3.2.0-1 */
@@ -47,7 +47,7 @@ static void session_present_after_clean_start_is_a_protocol_error(void **state)
     (void)state;
     ts_t *t = ts_new(KMQTT_V311);
     kmqtt_connect_t m = ts_connect_msg(true);
-    assert_int_equal(kmqtt_session_start(&t->s, &m, t->now), KMQTT_OK);
+    assert_int_equal(legacy_session_start(&t->s, &m, t->now), KMQTT_OK);
     ts_take(t);
     ts_feed_hex(t, "20 02 01 00"); /* MQTT-3.2.2-1 */
     assert_int_equal(ts_next_err(t), KMQTT_EPROTOCOL);
@@ -70,7 +70,7 @@ static void inbound_qos0_is_delivered_without_answer(void **state)
     (void)state;
     ts_t *t = connected();
     ts_feed_hex(t, "30 07 00 03 61 2f 62 68 69");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_MESSAGE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_MESSAGE);
     assert_int_equal(ev.packet.u.publish.qos, 0);
     assert_memory_equal(ev.packet.u.publish.topic.ptr, "a/b", 3);
     assert_int_equal(ev.packet.u.publish.payload.len, 2);
@@ -84,14 +84,14 @@ static void inbound_qos1_is_delivered_and_acknowledged(void **state)
     (void)state;
     ts_t *t = connected();
     ts_feed_hex(t, "32 09 00 03 61 2f 62 00 07 68 69");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_MESSAGE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_MESSAGE);
     assert_int_equal(ev.packet_id, 7);
     assert_int_equal(ev.packet.u.publish.qos, 1);
     /* MQTT-4.3.2-2 */
     ts_expect_sent(t, "40 02 00 07");
     /* at least once: a repeat is delivered (and acknowledged) again */
     ts_feed_hex(t, "3a 09 00 03 61 2f 62 00 07 68 69");
-    ev = ts_event(t, KMQTT_EV_MESSAGE);
+    ev = ts_event(t, LEGACY_EV_MESSAGE);
     assert_true(ev.packet.u.publish.dup);
     ts_expect_sent(t, "40 02 00 07");
     free(t);
@@ -102,7 +102,7 @@ static void inbound_qos2_is_delivered_exactly_once(void **state)
     (void)state;
     ts_t *t = connected();
     ts_feed_hex(t, "34 09 00 03 61 2f 62 00 09 68 69");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_MESSAGE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_MESSAGE);
     assert_int_equal(ev.packet_id, 9);
     ts_expect_sent(t, "50 02 00 09");
     /* MQTT-4.3.3-2: the resend before PUBREL is answered, not delivered */
@@ -115,7 +115,7 @@ static void inbound_qos2_is_delivered_exactly_once(void **state)
     assert_int_equal(t->s.inbound_count, 0);
     /* after PUBREL the id is free: the same id is a new message */
     ts_feed_hex(t, "34 09 00 03 61 2f 62 00 09 68 69");
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     free(t);
 }
 
@@ -127,7 +127,7 @@ static void inbound_qos2_beyond_a_311_table_is_our_limit_not_a_protocol_error(vo
     ts_t *t = connected();
     for (uint16_t id = 1; id <= 4; id++) {
         ts_feed_publish(t, 2, id, false);
-        ts_event(t, KMQTT_EV_MESSAGE);
+        ts_event(t, LEGACY_EV_MESSAGE);
     }
     ts_feed_publish(t, 2, 5, false);
     assert_int_equal(ts_next_err(t), KMQTT_ELIMIT);
@@ -142,7 +142,7 @@ static void inbound_qos2_beyond_our_receive_maximum_is_a_v5_protocol_error(void 
     ts_connect(t, false, false);
     for (uint16_t id = 1; id <= 4; id++) {
         ts_feed_publish(t, 2, id, false);
-        ts_event(t, KMQTT_EV_MESSAGE);
+        ts_event(t, LEGACY_EV_MESSAGE);
     }
     ts_feed_publish(t, 2, 5, false);
     assert_int_equal(ts_next_err(t), KMQTT_EPROTOCOL);
@@ -154,13 +154,13 @@ static void inbound_qos2_bitmap_tracks_every_id_exactly_once(void **state)
     (void)state;
     /* max_inbound_qos2 0: one bit per packet id, so a 3.1.1 broker may leave
      * any number unreleased and each is still delivered once (MQTT-4.3.3-2). */
-    kmqtt_session_config_t cfg = ts_config(KMQTT_V311);
+    legacy_session_config_t cfg = ts_config(KMQTT_V311);
     cfg.max_inbound_qos2 = 0;
     ts_t *t = ts_new_cfg(&cfg);
     ts_connect(t, false, false);
     for (uint32_t id = 1; id <= 300; id++) {
         ts_feed_publish(t, 2, (uint16_t)id, false);
-        ts_event(t, KMQTT_EV_MESSAGE);
+        ts_event(t, LEGACY_EV_MESSAGE);
         ts_take(t);
     }
     assert_int_equal(t->s.inbound_count, 300);
@@ -174,10 +174,10 @@ static void inbound_qos2_bitmap_tracks_every_id_exactly_once(void **state)
     ts_expect_sent(t, "70 02 00 96");
     assert_int_equal(t->s.inbound_count, 299);
     ts_feed_publish(t, 2, 150, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     /* ids at both ends of the range */
     ts_feed_publish(t, 2, 65535, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_feed_publish(t, 2, 65535, true);
     ts_no_event(t);
     free(t);
@@ -207,7 +207,7 @@ static void puback_and_pubcomp_for_unknown_ids_are_ignored(void **state)
     /* a PUBCOMP for a QoS 1 message is not its completion */
     ts_feed_hex(t, "70 02 00 01");
     ts_no_event(t);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 1);
+    assert_int_equal(legacy_session_inflight(&t->s), 1);
     free(t);
 }
 
@@ -240,7 +240,7 @@ static uint16_t subscribe_two(ts_t *t, bool is_subscribe)
     sub.items = f;
     sub.count = 2;
     uint16_t id = 0;
-    assert_int_equal(kmqtt_session_subscribe(&t->s, &sub, is_subscribe, t->now, &id), KMQTT_OK);
+    assert_int_equal(legacy_session_subscribe(&t->s, &sub, is_subscribe, t->now, &id), KMQTT_OK);
     ts_take(t);
     return id;
 }
@@ -281,7 +281,7 @@ static void suback_reports_one_code_per_filter(void **state)
     ts_t *t = connected();
     subscribe_two(t, true);
     ts_feed_hex(t, "90 04 00 01 00 80");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_SUBACK);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_SUBACK);
     assert_int_equal(ev.packet.u.suback.reason_codes.len, 2);
     assert_int_equal(ev.packet.u.suback.reason_codes.ptr[1], 0x80);
     free(t);
@@ -346,11 +346,11 @@ static void packet_exactly_filling_rx_buffer_is_accepted(void **state)
     ts_feed(t, p, sizeof p);
     uint8_t *buf;
     size_t space;
-    kmqtt_session_rx_space(&t->s, &buf, &space);
+    legacy_session_rx_space(&t->s, &buf, &space);
     assert_int_equal(space, 0); /* allowed: a packet waits */
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_MESSAGE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_MESSAGE);
     assert_int_equal(ev.packet.u.publish.payload.len, 248);
-    kmqtt_session_rx_space(&t->s, &buf, &space);
+    legacy_session_rx_space(&t->s, &buf, &space);
     assert_int_equal(space, 256);
     free(t);
 }
@@ -366,7 +366,7 @@ static const char script[] = "32 09 00 03 61 2f 62 00 05 68 69"  /* QoS 1 id 5 *
                              " 30 07 00 03 61 2f 62 68 69";      /* QoS 0 */
 
 typedef struct run {
-    kmqtt_event_type_t types[16];
+    legacy_event_type_t types[16];
     uint16_t ids[16];
     size_t n;
     uint8_t sent[256];
@@ -375,19 +375,19 @@ typedef struct run {
 
 static void drain_events(ts_t *t, run_t *r)
 {
-    kmqtt_event_t ev;
+    legacy_event_t ev;
     kmqtt_err_t err;
-    while ((err = kmqtt_session_next_event(&t->s, t->now, &ev)) == KMQTT_OK) {
+    while ((err = legacy_session_next_event(&t->s, t->now, &ev)) == KMQTT_OK) {
         assert_true(r->n < 16);
         r->types[r->n] = ev.type;
         r->ids[r->n++] = ev.packet_id;
     }
     assert_int_equal(err, KMQTT_NEED_MORE);
     const uint8_t *buf;
-    size_t n = kmqtt_session_tx_peek(&t->s, &buf);
+    size_t n = legacy_session_tx_peek(&t->s, &buf);
     memcpy(r->sent + r->sent_len, buf, n);
     r->sent_len += n;
-    kmqtt_session_tx_consume(&t->s, n, t->now);
+    legacy_session_tx_consume(&t->s, n, t->now);
 }
 
 static void play(bool bytewise, run_t *r)
@@ -417,14 +417,14 @@ static void bytes_fed_one_at_a_time_give_the_same_events_and_answers(void **stat
     play(false, &whole);
     play(true, &single);
     assert_int_equal(whole.n, 5);
-    assert_int_equal(whole.types[0], KMQTT_EV_MESSAGE);
+    assert_int_equal(whole.types[0], LEGACY_EV_MESSAGE);
     assert_int_equal(whole.ids[0], 5);
-    assert_int_equal(whole.types[1], KMQTT_EV_MESSAGE);
+    assert_int_equal(whole.types[1], LEGACY_EV_MESSAGE);
     assert_int_equal(whole.ids[1], 6);
-    assert_int_equal(whole.types[2], KMQTT_EV_PUBLISH_DONE);
+    assert_int_equal(whole.types[2], LEGACY_EV_PUBLISH_DONE);
     assert_int_equal(whole.ids[2], 1);
-    assert_int_equal(whole.types[3], KMQTT_EV_PINGRESP);
-    assert_int_equal(whole.types[4], KMQTT_EV_MESSAGE);
+    assert_int_equal(whole.types[3], LEGACY_EV_PINGRESP);
+    assert_int_equal(whole.types[4], LEGACY_EV_MESSAGE);
     uint8_t want[32];
     size_t wn = hex_decode("40 02 00 05 50 02 00 06 50 02 00 06 70 02 00 06", want, sizeof want);
     assert_int_equal(whole.sent_len, wn);
@@ -440,7 +440,7 @@ static void bytes_fed_one_at_a_time_give_the_same_events_and_answers(void **stat
 static void answers_wait_for_room_in_a_full_send_buffer_in_order(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.tx_buffer_size = 16;
     c.rx_buffer_size = 512;
     ts_t *t = ts_new_cfg(&c);
@@ -448,13 +448,13 @@ static void answers_wait_for_room_in_a_full_send_buffer_in_order(void **state)
     kmqtt_publish_t m = ts_msg(0);
     m.payload.ptr = (const uint8_t *)"123456";
     m.payload.len = 6;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK); /* 13 bytes */
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK); /* 13 bytes */
 
     /* nine QoS 1 messages while only 3 bytes are free */
     for (uint16_t id = 1; id <= 9; id++)
         ts_feed_publish(t, 1, id, false);
-    for (uint16_t id = 1; id <= KMQTT_SESSION_OWED_MAX; id++)
-        assert_int_equal(ts_event(t, KMQTT_EV_MESSAGE).packet_id, id);
+    for (uint16_t id = 1; id <= LEGACY_SESSION_OWED_MAX; id++)
+        assert_int_equal(ts_event(t, LEGACY_EV_MESSAGE).packet_id, id);
     /* the ninth answer has no place yet: the packet waits, unhandled */
     ts_no_event(t);
 
@@ -462,7 +462,7 @@ static void answers_wait_for_room_in_a_full_send_buffer_in_order(void **state)
     size_t total = 0;
     ts_take(t); /* the 13-byte PUBLISH; owed answers move in */
     assert_int_equal(t->sent_len, 13);
-    assert_int_equal(ts_event(t, KMQTT_EV_MESSAGE).packet_id, 9);
+    assert_int_equal(ts_event(t, LEGACY_EV_MESSAGE).packet_id, 9);
     ts_no_event(t);
     for (int round = 0; round < 4 && ts_take(t) > 0; round++) {
         memcpy(all + total, t->sent, t->sent_len);
@@ -480,27 +480,27 @@ static void answers_wait_for_room_in_a_full_send_buffer_in_order(void **state)
 static void blocked_packet_makes_tick_due_at_once_when_room_returns(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.tx_buffer_size = 16;
     ts_t *t = ts_new_cfg(&c);
     ts_connect(t, false, false);
     kmqtt_publish_t m = ts_msg(0);
     m.payload.ptr = (const uint8_t *)"123456";
     m.payload.len = 6;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
-    for (uint16_t id = 1; id <= KMQTT_SESSION_OWED_MAX + 1; id++)
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
+    for (uint16_t id = 1; id <= LEGACY_SESSION_OWED_MAX + 1; id++)
         ts_feed_publish(t, 1, id, false);
-    for (uint16_t id = 1; id <= KMQTT_SESSION_OWED_MAX; id++)
-        ts_event(t, KMQTT_EV_MESSAGE);
+    for (uint16_t id = 1; id <= LEGACY_SESSION_OWED_MAX; id++)
+        ts_event(t, LEGACY_EV_MESSAGE);
     ts_no_event(t);
     uint64_t next = 0;
-    assert_int_equal(kmqtt_session_tick(&t->s, t->now, &next), KMQTT_OK);
+    assert_int_equal(legacy_session_tick(&t->s, t->now, &next), KMQTT_OK);
     assert_true(next == UINT64_MAX); /* still no room: nothing to do yet */
     ts_take(t);
     /* a client loop that flushes, then ticks, must not sleep on the packet */
-    assert_int_equal(kmqtt_session_tick(&t->s, t->now, &next), KMQTT_OK);
+    assert_int_equal(legacy_session_tick(&t->s, t->now, &next), KMQTT_OK);
     assert_int_equal(next, t->now);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     free(t);
 }
 
@@ -508,19 +508,19 @@ static void nothing_is_answered_after_disconnect(void **state)
 {
     (void)state;
     ts_t *t = connected();
-    assert_int_equal(kmqtt_session_disconnect(&t->s, 0, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_disconnect(&t->s, 0, NULL), KMQTT_OK);
     ts_expect_sent(t, "e0 00");
     /* MQTT-3.14.4-1: no packet after DISCONNECT; the broker resends */
     ts_feed_publish(t, 2, 4, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_feed_publish(t, 1, 5, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_feed_hex(t, "62 02 00 04");
     ts_no_event(t);
     ts_expect_nothing_sent(t);
     /* the QoS 2 id is kept: its resend on the next connection is not
      * delivered twice */
-    kmqtt_session_lost(&t->s, t->now);
+    legacy_session_lost(&t->s, t->now);
     ts_connect(t, false, true);
     ts_feed_publish(t, 2, 4, true);
     ts_no_event(t);
@@ -536,19 +536,19 @@ static void lost_reports_pending_requests_failed_and_keeps_messages(void **state
     uint16_t uid = subscribe_two(t, false);
     uint16_t pid = ts_publish(t, 1);
     ts_feed_hex(t, "30 07 00 03"); /* half a packet, and unsent bytes */
-    kmqtt_session_lost(&t->s, t->now);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_IDLE);
+    legacy_session_lost(&t->s, t->now);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_IDLE);
     ts_expect_nothing_sent(t);
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_REQUEST_FAILED);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_REQUEST_FAILED);
     assert_int_equal(ev.packet_id, sid);
     assert_int_equal(ev.err, KMQTT_ECLOSED);
-    ev = ts_event(t, KMQTT_EV_REQUEST_FAILED);
+    ev = ts_event(t, LEGACY_EV_REQUEST_FAILED);
     assert_int_equal(ev.packet_id, uid);
     ts_no_event(t);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 1);
+    assert_int_equal(legacy_session_inflight(&t->s), 1);
     uint8_t *buf;
     size_t space;
-    kmqtt_session_rx_space(&t->s, &buf, &space);
+    legacy_session_rx_space(&t->s, &buf, &space);
     assert_int_equal(space, 256);
     /* the message goes out again on the next connection */
     ts_connect(t, false, true);
@@ -564,9 +564,9 @@ static void several_packets_in_one_read_come_out_in_order(void **state)
     (void)state;
     ts_t *t = connected();
     ts_feed_hex(t, "30 07 00 03 61 2f 62 68 69 30 07 00 03 61 2f 62 68 69 d0 00");
-    ts_event(t, KMQTT_EV_MESSAGE);
-    ts_event(t, KMQTT_EV_MESSAGE);
-    ts_event(t, KMQTT_EV_PINGRESP);
+    ts_event(t, LEGACY_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_PINGRESP);
     ts_no_event(t);
     free(t);
 }

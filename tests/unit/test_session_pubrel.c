@@ -27,7 +27,7 @@ static void pubrel_0x92_is_counted_and_completed(void **state)
     ts_t *t = connected();
     assert_int_equal(t->s.pubrel_failures, 0);
     ts_feed_publish(t, 2, 5, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_expect_sent(t, "50 02 00 05"); /* PUBREC */
     ts_feed_hex(t, "62 03 00 05 92");
     ts_no_event(t);
@@ -42,7 +42,7 @@ static void pubrel_success_is_not_counted(void **state)
     (void)state;
     ts_t *t = connected();
     ts_feed_publish(t, 2, 6, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_expect_sent(t, "50 02 00 06");
     ts_feed_hex(t, "62 03 00 06 00");
     ts_no_event(t);

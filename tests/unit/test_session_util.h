@@ -19,22 +19,22 @@
 #include <string.h>
 
 #include "hex.h"
-#include "kmqtt/session.h"
+#include "client/legacy_session.h"
 
 #define TS_STORAGE 16384
 
 typedef struct ts {
-    kmqtt_session_t s;
-    kmqtt_session_config_t cfg;
+    legacy_session_t s;
+    legacy_session_config_t cfg;
     uint64_t now;
     uint64_t storage[TS_STORAGE / 8];
     uint8_t sent[4096]; /* last bytes taken from tx */
     size_t sent_len;
 } ts_t;
 
-static inline kmqtt_session_config_t ts_config(kmqtt_version_t v)
+static inline legacy_session_config_t ts_config(kmqtt_version_t v)
 {
-    kmqtt_session_config_t c;
+    legacy_session_config_t c;
     memset(&c, 0, sizeof c);
     c.version = v;
     c.keepalive_s = 0;
@@ -48,20 +48,20 @@ static inline kmqtt_session_config_t ts_config(kmqtt_version_t v)
     return c;
 }
 
-static inline ts_t *ts_new_cfg(const kmqtt_session_config_t *cfg)
+static inline ts_t *ts_new_cfg(const legacy_session_config_t *cfg)
 {
     ts_t *t = calloc(1, sizeof *t);
     assert_non_null(t);
     t->cfg = *cfg;
     t->now = 1000;
-    assert_true(kmqtt_session_storage_size(cfg) <= sizeof t->storage);
-    assert_int_equal(kmqtt_session_init(&t->s, cfg, t->storage, sizeof t->storage), KMQTT_OK);
+    assert_true(legacy_session_storage_size(cfg) <= sizeof t->storage);
+    assert_int_equal(legacy_session_init(&t->s, cfg, t->storage, sizeof t->storage), KMQTT_OK);
     return t;
 }
 
 static inline ts_t *ts_new(kmqtt_version_t v)
 {
-    kmqtt_session_config_t c = ts_config(v);
+    legacy_session_config_t c = ts_config(v);
     return ts_new_cfg(&c);
 }
 
@@ -72,11 +72,11 @@ static inline void ts_feed(ts_t *t, const uint8_t *bytes, size_t n)
     while (n > 0) {
         uint8_t *buf;
         size_t space;
-        kmqtt_session_rx_space(&t->s, &buf, &space);
+        legacy_session_rx_space(&t->s, &buf, &space);
         assert_true(space > 0);
         size_t k = n < space ? n : space;
         memcpy(buf, bytes, k);
-        kmqtt_session_rx_commit(&t->s, k, t->now);
+        legacy_session_rx_commit(&t->s, k, t->now);
         bytes += k;
         n -= k;
     }
@@ -97,10 +97,10 @@ static inline void ts_feed_packet(ts_t *t, const kmqtt_packet_t *p)
     ts_feed(t, b, n);
 }
 
-static inline kmqtt_event_t ts_event(ts_t *t, kmqtt_event_type_t want)
+static inline legacy_event_t ts_event(ts_t *t, legacy_event_type_t want)
 {
-    kmqtt_event_t ev;
-    assert_int_equal(kmqtt_session_next_event(&t->s, t->now, &ev), KMQTT_OK);
+    legacy_event_t ev;
+    assert_int_equal(legacy_session_next_event(&t->s, t->now, &ev), KMQTT_OK);
     if (ev.type != want)
         fail_msg("event %d, expected %d", (int)ev.type, (int)want);
     return ev;
@@ -108,14 +108,14 @@ static inline kmqtt_event_t ts_event(ts_t *t, kmqtt_event_type_t want)
 
 static inline void ts_no_event(ts_t *t)
 {
-    kmqtt_event_t ev;
-    assert_int_equal(kmqtt_session_next_event(&t->s, t->now, &ev), KMQTT_NEED_MORE);
+    legacy_event_t ev;
+    assert_int_equal(legacy_session_next_event(&t->s, t->now, &ev), KMQTT_NEED_MORE);
 }
 
 static inline kmqtt_err_t ts_next_err(ts_t *t)
 {
-    kmqtt_event_t ev;
-    return kmqtt_session_next_event(&t->s, t->now, &ev);
+    legacy_event_t ev;
+    return legacy_session_next_event(&t->s, t->now, &ev);
 }
 
 /* ---------------------------------------------------------------- sending */
@@ -124,11 +124,11 @@ static inline kmqtt_err_t ts_next_err(ts_t *t)
 static inline size_t ts_take(ts_t *t)
 {
     const uint8_t *buf;
-    size_t n = kmqtt_session_tx_peek(&t->s, &buf);
+    size_t n = legacy_session_tx_peek(&t->s, &buf);
     assert_true(n <= sizeof t->sent);
     memcpy(t->sent, buf, n);
     t->sent_len = n;
-    kmqtt_session_tx_consume(&t->s, n, t->now);
+    legacy_session_tx_consume(&t->s, n, t->now);
     return n;
 }
 
@@ -148,7 +148,7 @@ static inline void ts_expect_sent(ts_t *t, const char *hex)
 static inline void ts_expect_nothing_sent(ts_t *t)
 {
     const uint8_t *buf;
-    assert_int_equal(kmqtt_session_tx_peek(&t->s, &buf), 0);
+    assert_int_equal(legacy_session_tx_peek(&t->s, &buf), 0);
 }
 
 /* Decodes the packets taken by ts_take, in order; returns how many. */
@@ -183,16 +183,16 @@ static inline kmqtt_connect_t ts_connect_msg(bool clean)
 static inline void ts_connect(ts_t *t, bool clean, bool session_present)
 {
     kmqtt_connect_t c = ts_connect_msg(clean);
-    assert_int_equal(kmqtt_session_start(&t->s, &c, t->now), KMQTT_OK);
+    assert_int_equal(legacy_session_start(&t->s, &c, t->now), KMQTT_OK);
     ts_take(t);
     if (t->cfg.version == KMQTT_V5)
         ts_feed_hex(t, session_present ? "20 03 01 00 00" : "20 03 00 00 00");
     else
         ts_feed_hex(t, session_present ? "20 02 01 00" : "20 02 00 00");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_CONNACK);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_CONNACK);
     assert_int_equal(ev.reason_code, 0);
     assert_int_equal(ev.session_present, session_present);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CONNECTED);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_CONNECTED);
 }
 
 static inline kmqtt_publish_t ts_msg(uint8_t qos)
@@ -211,7 +211,7 @@ static inline uint16_t ts_publish(ts_t *t, uint8_t qos)
 {
     kmqtt_publish_t m = ts_msg(qos);
     uint16_t id = 0xFFFF;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, &id), KMQTT_OK);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, &id), KMQTT_OK);
     return id;
 }
 

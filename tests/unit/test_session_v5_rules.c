@@ -35,9 +35,9 @@ static kmqtt_prop_t pstr(kmqtt_prop_id_t id, const char *s)
     return p;
 }
 
-static kmqtt_session_config_t cfg5(void)
+static legacy_session_config_t cfg5(void)
 {
-    kmqtt_session_config_t c = ts_config(KMQTT_V5);
+    legacy_session_config_t c = ts_config(KMQTT_V5);
     c.topic_alias_max = 2;
     c.topic_alias_out = 2;
     c.alias_topic_len = 8;
@@ -50,7 +50,7 @@ static kmqtt_err_t start_with(ts_t *t, const kmqtt_prop_t *props, size_t n)
     kmqtt_connect_t c = ts_connect_msg(false);
     c.props.items = props;
     c.props.count = n;
-    kmqtt_err_t err = kmqtt_session_start(&t->s, &c, t->now);
+    kmqtt_err_t err = legacy_session_start(&t->s, &c, t->now);
     ts_take(t);
     return err;
 }
@@ -69,12 +69,12 @@ static void feed_connack(ts_t *t, uint8_t rc, const kmqtt_prop_t *props, size_t 
 /* A v5 session (cfg5) connected with CONNECT props cp and CONNACK props ap. */
 static ts_t *up(const kmqtt_prop_t *cp, size_t cn, const kmqtt_prop_t *ap, size_t an)
 {
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     ts_t *t = ts_new_cfg(&c);
     assert_int_equal(start_with(t, cp, cn), KMQTT_OK);
     feed_connack(t, 0, ap, an);
-    ts_event(t, KMQTT_EV_CONNACK);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CONNECTED);
+    ts_event(t, LEGACY_EV_CONNACK);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_CONNECTED);
     return t;
 }
 
@@ -83,8 +83,8 @@ static void expect_close(ts_t *t, kmqtt_err_t err, uint8_t reason)
 {
     kmqtt_packet_t sent[4];
     assert_int_equal(ts_next_err(t), err);
-    assert_int_equal(kmqtt_session_close_reason(&t->s), reason);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CLOSING);
+    assert_int_equal(legacy_session_close_reason(&t->s), reason);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_CLOSING);
     ts_take(t);
     size_t n = ts_sent_packets(t, sent, 4);
     assert_true(n >= 1);
@@ -131,9 +131,9 @@ static void caps_defaults_then_connack_values(void **state)
                          pnum(KMQTT_PROP_SERVER_KEEP_ALIVE, 9),
                          pstr(KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, "auto-1"),
                          pnum(KMQTT_PROP_SESSION_EXPIRY_INTERVAL, 60)};
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     ts_t *t = ts_new_cfg(&c);
-    const kmqtt_server_caps_t *k = kmqtt_session_server_caps(&t->s);
+    const legacy_server_caps_t *k = legacy_session_server_caps(&t->s);
     /* Absent properties mean their defaults (5.0 3.2.2.3). */
     assert_int_equal(k->receive_max, 65535);
     assert_int_equal(k->max_qos, 2);
@@ -144,7 +144,7 @@ static void caps_defaults_then_connack_values(void **state)
 
     assert_int_equal(start_with(t, NULL, 0), KMQTT_OK);
     feed_connack(t, 0, ap, sizeof ap / sizeof ap[0]);
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_CONNACK);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_CONNACK);
     kmqtt_prop_t id;
     assert_true(
         kmqtt_props_find(&ev.packet.u.connack.props, KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, &id));
@@ -169,9 +169,9 @@ static void publish_above_maximum_qos_is_unsupported_MQTT_3_2_2_11(void **state)
     kmqtt_prop_t ap[] = {pnum(KMQTT_PROP_MAXIMUM_QOS, 0)};
     ts_t *t = up(NULL, 0, ap, 1);
     kmqtt_publish_t m = ts_msg(1);
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_EUNSUPPORTED);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_EUNSUPPORTED);
     m.qos = 2;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_EUNSUPPORTED);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_EUNSUPPORTED);
     ts_expect_nothing_sent(t);
     assert_int_equal(ts_publish(t, 0), 0);
     free(t);
@@ -184,7 +184,7 @@ static void retain_when_unavailable_is_unsupported_MQTT_3_2_2_14(void **state)
     ts_t *t = up(NULL, 0, ap, 1);
     kmqtt_publish_t m = ts_msg(0);
     m.retain = true;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_EUNSUPPORTED);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_EUNSUPPORTED);
     ts_expect_nothing_sent(t);
     free(t);
 }
@@ -201,7 +201,7 @@ static kmqtt_err_t sub1(ts_t *t, const char *filter, const kmqtt_prop_t *props, 
     sub.count = 1;
     sub.props.items = props;
     sub.props.count = n;
-    return kmqtt_session_subscribe(&t->s, &sub, true, t->now, NULL);
+    return legacy_session_subscribe(&t->s, &sub, true, t->now, NULL);
 }
 
 static void unavailable_subscription_features_are_unsupported(void **state)
@@ -245,12 +245,12 @@ static void receive_maximum_full_delays_only_publishes_MQTT_3_3_4_8(void **state
     ts_take(t);
     kmqtt_publish_t m = ts_msg(2);
     /* MQTT-3.3.4-7: one unacknowledged QoS 1/2 PUBLISH is the limit */
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ELIMIT);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ELIMIT);
     /* MQTT-3.3.4-8: everything else still flows: QoS 0, SUBSCRIBE, answers */
     assert_int_equal(ts_publish(t, 0), 0);
     assert_int_equal(sub1(t, "x", NULL, 0), KMQTT_OK);
     ts_feed_publish(t, 1, 9, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     kmqtt_packet_t sent[4];
     ts_take(t);
     assert_int_equal(ts_sent_packets(t, sent, 4), 3);
@@ -268,9 +268,9 @@ static void server_exceeding_our_receive_maximum_gets_0x93(void **state)
     kmqtt_prop_t cp[] = {pnum(KMQTT_PROP_RECEIVE_MAXIMUM, 2)};
     ts_t *t = up(cp, 1, NULL, 0);
     ts_feed_publish(t, 2, 1, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_feed_publish(t, 2, 2, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_feed_publish(t, 2, 3, false);
     expect_close(t, KMQTT_EPROTOCOL, 0x93);
     free(t);
@@ -282,11 +282,11 @@ static void receive_maximum_released_by_pubrel_allows_more(void **state)
     kmqtt_prop_t cp[] = {pnum(KMQTT_PROP_RECEIVE_MAXIMUM, 1)};
     ts_t *t = up(cp, 1, NULL, 0);
     ts_feed_publish(t, 2, 1, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_feed_hex(t, "62 02 00 01");
     ts_no_event(t);
     ts_feed_publish(t, 2, 2, false);
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_expect_sent(t, "50 02 00 01 70 02 00 01 50 02 00 02");
     free(t);
 }
@@ -294,7 +294,7 @@ static void receive_maximum_released_by_pubrel_allows_more(void **state)
 static void advertising_more_than_the_config_holds_is_einval(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     ts_t *t = ts_new_cfg(&c);
     kmqtt_prop_t rm = pnum(KMQTT_PROP_RECEIVE_MAXIMUM, 5);       /* table holds 4 */
     kmqtt_prop_t ta = pnum(KMQTT_PROP_TOPIC_ALIAS_MAXIMUM, 3);   /* 2 slots */
@@ -302,10 +302,10 @@ static void advertising_more_than_the_config_holds_is_einval(void **state)
     assert_int_equal(start_with(t, &rm, 1), KMQTT_EINVAL);
     assert_int_equal(start_with(t, &ta, 1), KMQTT_EINVAL);
     assert_int_equal(start_with(t, &mp, 1), KMQTT_EINVAL);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_IDLE);
-    /* what kmqtt_session_advertise gives is always accepted */
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_IDLE);
+    /* what legacy_session_advertise gives is always accepted */
     kmqtt_prop_t adv[3];
-    assert_int_equal(kmqtt_session_advertise(&t->s, adv, 3), 3);
+    assert_int_equal(legacy_session_advertise(&t->s, adv, 3), 3);
     assert_int_equal(adv[0].id, KMQTT_PROP_RECEIVE_MAXIMUM);
     assert_int_equal(adv[0].num, 4);
     assert_int_equal(adv[1].id, KMQTT_PROP_TOPIC_ALIAS_MAXIMUM);
@@ -339,15 +339,15 @@ static void oversized_outbound_is_refused_and_never_sent_MQTT_3_2_2_15(void **st
     kmqtt_prop_t reason = pstr(KMQTT_PROP_REASON_STRING, "a reason that is too long");
     ts_t *t = up(&method, 1, ap, 1);
     kmqtt_props_t rp = {&reason, 1, NULL, 0};
-    assert_int_equal(kmqtt_session_disconnect(&t->s, 0, &rp), KMQTT_ETOOBIG);
+    assert_int_equal(legacy_session_disconnect(&t->s, 0, &rp), KMQTT_ETOOBIG);
     kmqtt_prop_t auth[] = {method, pstr(KMQTT_PROP_AUTHENTICATION_DATA, "")};
     auth[1].bin.ptr = (const uint8_t *)"0123456789";
     auth[1].bin.len = 10;
     kmqtt_props_t ap2 = {auth, 2, NULL, 0};
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &ap2), KMQTT_ETOOBIG);
+    assert_int_equal(legacy_session_auth(&t->s, 0x19, &ap2), KMQTT_ETOOBIG);
     ts_expect_nothing_sent(t);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CONNECTED);
-    assert_int_equal(kmqtt_session_disconnect(&t->s, 0, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_CONNECTED);
+    assert_int_equal(legacy_session_disconnect(&t->s, 0, NULL), KMQTT_OK);
     free(t);
 }
 
@@ -360,17 +360,17 @@ static void inbound_alias_gives_the_full_topic_MQTT_3_3_2_10(void **state)
     ts_t *t = up(cp, 1, NULL, 0);
     kmqtt_prop_t a2 = pnum(KMQTT_PROP_TOPIC_ALIAS, 2);
     feed_publish_props(t, "x/y", 0, 0, &a2, 1, "1");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_MESSAGE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_MESSAGE);
     assert_int_equal(ev.packet.u.publish.topic.len, 3);
     feed_publish_props(t, "", 1, 5, &a2, 1, "2");
-    ev = ts_event(t, KMQTT_EV_MESSAGE);
+    ev = ts_event(t, LEGACY_EV_MESSAGE);
     assert_int_equal(ev.packet.u.publish.topic.len, 3);
     assert_memory_equal(ev.packet.u.publish.topic.ptr, "x/y", 3);
     /* a new topic for the same alias replaces the mapping (3.3.2.3.4) */
     feed_publish_props(t, "z", 0, 0, &a2, 1, "3");
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     feed_publish_props(t, "", 0, 0, &a2, 1, "4");
-    ev = ts_event(t, KMQTT_EV_MESSAGE);
+    ev = ts_event(t, LEGACY_EV_MESSAGE);
     assert_int_equal(ev.packet.u.publish.topic.len, 1);
     assert_memory_equal(ev.packet.u.publish.topic.ptr, "z", 1);
     free(t);
@@ -437,11 +437,11 @@ static void inbound_aliases_end_with_the_connection_MQTT_3_3_2_7(void **state)
     ts_t *t = up(cp, 1, NULL, 0);
     kmqtt_prop_t a1 = pnum(KMQTT_PROP_TOPIC_ALIAS, 1);
     feed_publish_props(t, "x", 0, 0, &a1, 1, "1");
-    ts_event(t, KMQTT_EV_MESSAGE);
-    kmqtt_session_lost(&t->s, t->now);
+    ts_event(t, LEGACY_EV_MESSAGE);
+    legacy_session_lost(&t->s, t->now);
     assert_int_equal(start_with(t, cp, 1), KMQTT_OK);
     feed_connack(t, 0, NULL, 0);
-    ts_event(t, KMQTT_EV_CONNACK);
+    ts_event(t, LEGACY_EV_CONNACK);
     feed_publish_props(t, "", 0, 0, &a1, 1, "2");
     expect_close(t, KMQTT_EPROTOCOL, 0x82);
     free(t);
@@ -454,7 +454,7 @@ static void publish_topic(ts_t *t, const char *topic, uint8_t qos)
     kmqtt_publish_t m = ts_msg(qos);
     m.topic.ptr = topic;
     m.topic.len = strlen(topic);
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
 }
 
 /* Takes one sent PUBLISH; checks its topic (wire form) and alias. */
@@ -542,7 +542,7 @@ static void callers_topic_alias_is_refused(void **state)
     kmqtt_publish_t m = ts_msg(0);
     m.props.items = &a1;
     m.props.count = 1;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_EINVAL);
     ts_expect_nothing_sent(t);
     free(t);
 }
@@ -555,30 +555,30 @@ static void publish_with_a_subscription_identifier_is_refused_MQTT_3_3_4_6(void 
     kmqtt_publish_t m = ts_msg(1);
     m.props.items = &id;
     m.props.count = 1;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_EINVAL);
     ts_expect_nothing_sent(t);
-    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
     free(t);
 }
 
 static void only_auth_before_connack_with_a_method_MQTT_3_1_2_30(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     c.keepalive_s = 1;
     ts_t *t = ts_new_cfg(&c);
     assert_int_equal(start_with(t, method_prop(), 1), KMQTT_OK);
     kmqtt_publish_t m = ts_msg(0);
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_ENOTCONN);
     assert_int_equal(sub1(t, "a", NULL, 0), KMQTT_ENOTCONN);
     uint64_t next;
     t->now += 5000; /* keepalive long passed: still no PINGREQ */
-    assert_int_equal(kmqtt_session_tick(&t->s, t->now, &next), KMQTT_OK);
+    assert_int_equal(legacy_session_tick(&t->s, t->now, &next), KMQTT_OK);
     ts_expect_nothing_sent(t);
     feed_auth(t, 0x18, "KMQTT-TEST");
-    ts_event(t, KMQTT_EV_AUTH);
+    ts_event(t, LEGACY_EV_AUTH);
     kmqtt_props_t mp = {method_prop(), 1, NULL, 0};
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &mp), KMQTT_OK);
+    assert_int_equal(legacy_session_auth(&t->s, 0x18, &mp), KMQTT_OK);
     free(t);
 }
 
@@ -591,8 +591,8 @@ static void aliased_message_keeps_its_other_properties(void **state)
     kmqtt_publish_t m = ts_msg(1);
     m.props.items = &ct;
     m.props.count = 1;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
+    assert_int_equal(legacy_session_publish(&t->s, &m, t->now, NULL), KMQTT_OK);
     kmqtt_packet_t p[2];
     ts_take(t);
     assert_int_equal(ts_sent_packets(t, p, 2), 2);
@@ -614,13 +614,13 @@ static void resend_after_reconnect_carries_the_full_topic_MQTT_3_3_2_7(void **st
     publish_topic(t, "a/b", 1);
     publish_topic(t, "a/b", 1); /* sent as alias 1, empty topic */
     ts_take(t);
-    kmqtt_session_lost(&t->s, t->now);
+    legacy_session_lost(&t->s, t->now);
     assert_int_equal(start_with(t, NULL, 0), KMQTT_OK);
     feed_connack(t, 0, ap, 1);
     /* both again (here as new deliveries: no session present), with the
      * full topic and no alias from the old connection (MQTT-3.3.2-7) */
     kmqtt_packet_t p[2];
-    ts_event(t, KMQTT_EV_CONNACK);
+    ts_event(t, LEGACY_EV_CONNACK);
     ts_take(t);
     assert_int_equal(ts_sent_packets(t, p, 2), 2);
     for (int i = 0; i < 2; i++) {
@@ -642,10 +642,10 @@ static void resend_with_session_present_is_dup_and_unaliased_MQTT_3_3_1_1(void *
     publish_topic(t, "a/b", 2);
     publish_topic(t, "a/b", 1); /* alias only on the wire */
     ts_take(t);
-    kmqtt_session_lost(&t->s, t->now);
+    legacy_session_lost(&t->s, t->now);
     assert_int_equal(start_with(t, NULL, 0), KMQTT_OK);
     ts_feed_hex(t, "20 06 01 00 03 22 00 02"); /* session present, TAM 2 */
-    ts_event(t, KMQTT_EV_CONNACK);
+    ts_event(t, LEGACY_EV_CONNACK);
     kmqtt_packet_t p[2];
     ts_take(t);
     assert_int_equal(ts_sent_packets(t, p, 2), 2);
@@ -684,16 +684,16 @@ static void feed_auth(ts_t *t, uint8_t rc, const char *method)
 static void enhanced_auth_at_connect(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     ts_t *t = ts_new_cfg(&c);
     kmqtt_props_t mp = {method_prop(), 1, NULL, 0};
     assert_int_equal(start_with(t, method_prop(), 1), KMQTT_OK);
     /* 0x19 is for a connected session only (5.0 4.12.1) */
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &mp), KMQTT_ESTATE);
+    assert_int_equal(legacy_session_auth(&t->s, 0x19, &mp), KMQTT_ESTATE);
     feed_auth(t, 0x18, "KMQTT-TEST");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_AUTH);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_AUTH);
     assert_int_equal(ev.reason_code, 0x18);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &mp), KMQTT_OK);
+    assert_int_equal(legacy_session_auth(&t->s, 0x18, &mp), KMQTT_OK);
     kmqtt_packet_t p[1];
     ts_take(t);
     assert_int_equal(ts_sent_packets(t, p, 1), 1);
@@ -701,24 +701,24 @@ static void enhanced_auth_at_connect(void **state)
     assert_int_equal(p[0].u.disconnect.reason_code, 0x18);
     /* CONNACK with the same method completes it */
     feed_connack(t, 0, method_prop(), 1);
-    ts_event(t, KMQTT_EV_CONNACK);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CONNECTED);
+    ts_event(t, LEGACY_EV_CONNACK);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_CONNECTED);
     free(t);
 }
 
 static void auth_with_another_method_is_refused(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     ts_t *t = ts_new_cfg(&c);
     assert_int_equal(start_with(t, method_prop(), 1), KMQTT_OK);
     kmqtt_prop_t other = pstr(KMQTT_PROP_AUTHENTICATION_METHOD, "OTHER");
     kmqtt_props_t op = {&other, 1, NULL, 0};
     kmqtt_props_t none = {NULL, 0, NULL, 0};
     /* ours: the method must be the CONNECT's (5.0 3.15.2.2.2) */
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &op), KMQTT_EINVAL);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &none), KMQTT_EINVAL);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x00, &op), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_auth(&t->s, 0x18, &op), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_auth(&t->s, 0x18, &none), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_auth(&t->s, 0x00, &op), KMQTT_EINVAL);
     ts_expect_nothing_sent(t);
     /* theirs */
     feed_auth(t, 0x18, "OTHER");
@@ -729,7 +729,7 @@ static void auth_with_another_method_is_refused(void **state)
 static void connack_with_another_method_is_a_protocol_error(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     ts_t *t = ts_new_cfg(&c);
     assert_int_equal(start_with(t, method_prop(), 1), KMQTT_OK);
     kmqtt_prop_t other = pstr(KMQTT_PROP_AUTHENTICATION_METHOD, "OTHER");
@@ -753,11 +753,11 @@ static void auth_without_a_method_in_connect_is_a_protocol_error(void **state)
     feed_auth(t, 0x18, "KMQTT-TEST");
     expect_close(t, KMQTT_EPROTOCOL, 0x82);
     free(t);
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     t = ts_new_cfg(&c);
     kmqtt_props_t mp = {method_prop(), 1, NULL, 0};
     assert_int_equal(start_with(t, NULL, 0), KMQTT_OK);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &mp), KMQTT_ESTATE);
+    assert_int_equal(legacy_session_auth(&t->s, 0x18, &mp), KMQTT_ESTATE);
     free(t);
 }
 
@@ -769,24 +769,24 @@ static void reauthentication_exchange(void **state)
     kmqtt_prop_t other = pstr(KMQTT_PROP_AUTHENTICATION_METHOD, "OTHER");
     kmqtt_props_t op = {&other, 1, NULL, 0};
     /* MQTT-4.12.1-1: re-authentication uses the CONNECT's method */
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &op), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_auth(&t->s, 0x19, &op), KMQTT_EINVAL);
     /* MQTT-3.15.2-1: only AUTH reason codes a client may send (0x00 is the server's) */
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x00, &mp), KMQTT_EINVAL);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x87, &mp), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_auth(&t->s, 0x00, &mp), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_auth(&t->s, 0x87, &mp), KMQTT_EINVAL);
     /* no exchange in progress: nothing to continue */
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &mp), KMQTT_ESTATE);
+    assert_int_equal(legacy_session_auth(&t->s, 0x18, &mp), KMQTT_ESTATE);
     ts_expect_nothing_sent(t);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &mp), KMQTT_OK);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &mp), KMQTT_ESTATE); /* one at a time */
+    assert_int_equal(legacy_session_auth(&t->s, 0x19, &mp), KMQTT_OK);
+    assert_int_equal(legacy_session_auth(&t->s, 0x19, &mp), KMQTT_ESTATE); /* one at a time */
     ts_take(t);
     feed_auth(t, 0x18, "KMQTT-TEST");
-    assert_int_equal(ts_event(t, KMQTT_EV_AUTH).reason_code, 0x18);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x18, &mp), KMQTT_OK);
+    assert_int_equal(ts_event(t, LEGACY_EV_AUTH).reason_code, 0x18);
+    assert_int_equal(legacy_session_auth(&t->s, 0x18, &mp), KMQTT_OK);
     feed_auth(t, 0x00, "KMQTT-TEST");
-    assert_int_equal(ts_event(t, KMQTT_EV_AUTH).reason_code, 0x00);
+    assert_int_equal(ts_event(t, LEGACY_EV_AUTH).reason_code, 0x00);
     /* over: the next one may start, publishing never stopped */
     assert_int_equal(ts_publish(t, 1), 1);
-    assert_int_equal(kmqtt_session_auth(&t->s, 0x19, &mp), KMQTT_OK);
+    assert_int_equal(legacy_session_auth(&t->s, 0x19, &mp), KMQTT_OK);
     free(t);
 
     t = up(method_prop(), 1, NULL, 0);
@@ -810,7 +810,7 @@ static void server_disconnect_reports_reason_string_and_reference(void **state)
     p.u.disconnect.props.items = dp;
     p.u.disconnect.props.count = 2;
     ts_feed_packet(t, &p);
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_DISCONNECT);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_DISCONNECT);
     kmqtt_prop_t got;
     assert_int_equal(ev.reason_code, 0x9d);
     assert_true(kmqtt_props_find(&ev.packet.u.disconnect.props, KMQTT_PROP_REASON_STRING, &got));
@@ -839,17 +839,17 @@ static void server_disconnect_with_session_expiry_is_refused_MQTT_3_14_2_2(void 
 static void connack_use_another_server_is_reported_with_its_reference(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = cfg5();
+    legacy_session_config_t c = cfg5();
     ts_t *t = ts_new_cfg(&c);
     assert_int_equal(start_with(t, NULL, 0), KMQTT_OK);
     kmqtt_prop_t ref = pstr(KMQTT_PROP_SERVER_REFERENCE, "b:1884");
     feed_connack(t, 0x9c, &ref, 1);
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_CONNACK);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_CONNACK);
     kmqtt_prop_t got;
     assert_int_equal(ev.reason_code, 0x9c);
     assert_true(kmqtt_props_find(&ev.packet.u.connack.props, KMQTT_PROP_SERVER_REFERENCE, &got));
     assert_memory_equal(got.str.ptr, "b:1884", 6);
-    assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_IDLE);
+    assert_int_equal(legacy_session_state(&t->s), LEGACY_SESSION_IDLE);
     free(t);
 }
 
@@ -859,17 +859,17 @@ static void disconnect_cannot_revive_a_zero_expiry_3_14_2_2_2(void **state)
     kmqtt_prop_t e = pnum(KMQTT_PROP_SESSION_EXPIRY_INTERVAL, 30);
     kmqtt_props_t ep = {&e, 1, NULL, 0};
     ts_t *t = up(NULL, 0, NULL, 0); /* CONNECT without expiry: 0 */
-    assert_int_equal(kmqtt_session_disconnect(&t->s, 0, &ep), KMQTT_EINVAL);
+    assert_int_equal(legacy_session_disconnect(&t->s, 0, &ep), KMQTT_EINVAL);
     ts_expect_nothing_sent(t);
     e.num = 0;
-    assert_int_equal(kmqtt_session_disconnect(&t->s, 0, &ep), KMQTT_OK);
+    assert_int_equal(legacy_session_disconnect(&t->s, 0, &ep), KMQTT_OK);
     free(t);
 
     kmqtt_prop_t ce = pnum(KMQTT_PROP_SESSION_EXPIRY_INTERVAL, 10);
     t = up(&ce, 1, NULL, 0);
-    assert_int_equal(kmqtt_session_server_caps(&t->s)->session_expiry, 10);
+    assert_int_equal(legacy_session_server_caps(&t->s)->session_expiry, 10);
     e.num = 30; /* a non-zero one may change (3.14.2.2.2) */
-    assert_int_equal(kmqtt_session_disconnect(&t->s, 0x04, &ep), KMQTT_OK);
+    assert_int_equal(legacy_session_disconnect(&t->s, 0x04, &ep), KMQTT_OK);
     kmqtt_packet_t p[1];
     ts_take(t);
     assert_int_equal(ts_sent_packets(t, p, 1), 1);
@@ -896,7 +896,7 @@ static void payload_format_utf8_invalid_is_rejected_with_0x99(void **state)
     ts_t *t = up(NULL, 0, NULL, 0);
     kmqtt_prop_t pfi = pnum(KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, 1);
     feed_publish_props(t, "a", 1, 3, &pfi, 1, "ok \xc3\xa9");
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     ts_expect_sent(t, "40 02 00 03");
     feed_publish_props(t, "a", 1, 4, &pfi, 1, "bad \xc3");
     ts_no_event(t);
@@ -911,7 +911,7 @@ static void payload_format_utf8_invalid_is_rejected_with_0x99(void **state)
     /* indicator 0: bytes are bytes */
     kmqtt_prop_t pfi0 = pnum(KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, 0);
     feed_publish_props(t, "a", 0, 0, &pfi0, 1, "\xff");
-    ts_event(t, KMQTT_EV_MESSAGE);
+    ts_event(t, LEGACY_EV_MESSAGE);
     free(t);
 }
 
@@ -922,7 +922,7 @@ static void subscription_identifiers_reach_the_application(void **state)
     kmqtt_prop_t ids[] = {pnum(KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, 3),
                           pnum(KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, 300)};
     feed_publish_props(t, "a", 0, 0, ids, 2, "x");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_MESSAGE);
+    legacy_event_t ev = ts_event(t, LEGACY_EV_MESSAGE);
     kmqtt_prop_iter_t it;
     kmqtt_prop_t p;
     uint32_t seen[2];
@@ -940,14 +940,14 @@ static void subscription_identifiers_reach_the_application(void **state)
 static void v311_has_no_aliases_nor_caps_checks(void **state)
 {
     (void)state;
-    kmqtt_session_config_t c = ts_config(KMQTT_V311);
+    legacy_session_config_t c = ts_config(KMQTT_V311);
     c.topic_alias_max = 4; /* ignored in 3.1.1, carves nothing */
     c.alias_topic_len = 0;
-    kmqtt_session_config_t d = ts_config(KMQTT_V311);
-    assert_int_equal(kmqtt_session_storage_size(&c), kmqtt_session_storage_size(&d));
+    legacy_session_config_t d = ts_config(KMQTT_V311);
+    assert_int_equal(legacy_session_storage_size(&c), legacy_session_storage_size(&d));
     ts_t *t = ts_new_cfg(&c);
     kmqtt_prop_t adv[3];
-    assert_int_equal(kmqtt_session_advertise(&t->s, adv, 3), 0);
+    assert_int_equal(legacy_session_advertise(&t->s, adv, 3), 0);
     ts_connect(t, true, false);
     publish_topic(t, "a/b", 0);
     ts_expect_sent(t, "30 07 00 03 61 2f 62 68 69");
@@ -955,7 +955,7 @@ static void v311_has_no_aliases_nor_caps_checks(void **state)
     ts_expect_sent(t, "30 07 00 03 61 2f 62 68 69");
     ts_feed_hex(t, "f0 00"); /* AUTH does not exist in 3.1.1 */
     assert_true(ts_next_err(t) < 0);
-    assert_int_equal(kmqtt_session_close_reason(&t->s), 0);
+    assert_int_equal(legacy_session_close_reason(&t->s), 0);
     ts_expect_nothing_sent(t); /* no DISCONNECT with a reason in 3.1.1 */
     free(t);
 }

@@ -3,9 +3,9 @@
  * packet ids they take, the store that keeps QoS 1/2 copies for resending,
  * and the pump that (re)sends records in their original order.
  */
-#include "session_internal.h"
+#include "legacy_session_internal.h"
 
-uint16_t ks_window(const kmqtt_session_t *s)
+uint16_t kls_window(const legacy_session_t *s)
 {
     /* 5.0 MQTT-3.3.4-7: never more unacknowledged QoS 1/2 PUBLISH packets
      * than the server's Receive Maximum. */
@@ -13,17 +13,17 @@ uint16_t ks_window(const kmqtt_session_t *s)
     return s->server_receive_max < w ? s->server_receive_max : w;
 }
 
-size_t ks_inflight_live(const kmqtt_session_t *s)
+size_t kls_inflight_live(const legacy_session_t *s)
 {
     size_t n = 0;
     for (uint16_t i = 0; i < s->inflight_count; i++) {
-        if (s->inflight[i].kind != KS_REPORT_DONE)
+        if (s->inflight[i].kind != KLS_REPORT_DONE)
             n++;
     }
     return n;
 }
 
-kmqtt_session_record_t *ks_find_inflight(kmqtt_session_t *s, uint16_t id)
+legacy_session_record_t *kls_find_inflight(legacy_session_t *s, uint16_t id)
 {
     for (uint16_t i = 0; i < s->inflight_count; i++) {
         if (s->inflight[i].packet_id == id)
@@ -32,7 +32,7 @@ kmqtt_session_record_t *ks_find_inflight(kmqtt_session_t *s, uint16_t id)
     return NULL;
 }
 
-kmqtt_session_record_t *ks_find_pending(kmqtt_session_t *s, uint16_t id)
+legacy_session_record_t *kls_find_pending(legacy_session_t *s, uint16_t id)
 {
     for (uint16_t i = 0; i < s->pending_count; i++) {
         if (s->pending[i].packet_id == id)
@@ -44,12 +44,12 @@ kmqtt_session_record_t *ks_find_pending(kmqtt_session_t *s, uint16_t id)
 /* A new id, 1..65535 in turn, skipping any still held by a record
  * (MQTT-2.3.1-2); 0 when none is free (cannot happen while the windows are
  * smaller than 65535, which init checks). */
-static uint16_t take_id(kmqtt_session_t *s)
+static uint16_t take_id(legacy_session_t *s)
 {
     for (uint32_t tries = 0; tries < 65535u; tries++) {
         uint16_t id = s->next_packet_id != 0 ? s->next_packet_id : 1;
         s->next_packet_id = (uint16_t)(id == 65535u ? 1u : id + 1u);
-        if (ks_find_inflight(s, id) == NULL && ks_find_pending(s, id) == NULL)
+        if (kls_find_inflight(s, id) == NULL && kls_find_pending(s, id) == NULL)
             return id;
     }
     return 0;
@@ -58,11 +58,11 @@ static uint16_t take_id(kmqtt_session_t *s)
 /* ------------------------------------------------------------------ store */
 
 /* Copies sit in inflight order, so one forward pass closes every hole. */
-static void store_compact(kmqtt_session_t *s)
+static void store_compact(legacy_session_t *s)
 {
     size_t at = 0;
     for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
+        legacy_session_record_t *r = &s->inflight[i];
         if (r->store_len == 0)
             continue;
         if (r->store_off != at)
@@ -73,12 +73,12 @@ static void store_compact(kmqtt_session_t *s)
     s->store_end = at;
 }
 
-static bool store_fits(const kmqtt_session_t *s, size_t n)
+static bool store_fits(const legacy_session_t *s, size_t n)
 {
     return n <= s->cfg.store_size - s->store_used;
 }
 
-static size_t store_alloc(kmqtt_session_t *s, size_t n)
+static size_t store_alloc(legacy_session_t *s, size_t n)
 {
     size_t off;
     if (n > s->cfg.store_size - s->store_end)
@@ -89,17 +89,17 @@ static size_t store_alloc(kmqtt_session_t *s, size_t n)
     return off;
 }
 
-size_t ks_store_take(kmqtt_session_t *s, size_t n)
+size_t kls_store_take(legacy_session_t *s, size_t n)
 {
     return store_alloc(s, n);
 }
 
-bool ks_store_fits(const kmqtt_session_t *s, size_t n)
+bool kls_store_fits(const legacy_session_t *s, size_t n)
 {
     return store_fits(s, n);
 }
 
-void ks_store_release(kmqtt_session_t *s, kmqtt_session_record_t *r)
+void kls_store_release(legacy_session_t *s, legacy_session_record_t *r)
 {
     if (r->store_len == 0)
         return;
@@ -112,15 +112,15 @@ void ks_store_release(kmqtt_session_t *s, kmqtt_session_record_t *r)
     r->store_off = 0;
 }
 
-void ks_inflight_remove(kmqtt_session_t *s, kmqtt_session_record_t *r)
+void kls_inflight_remove(legacy_session_t *s, legacy_session_record_t *r)
 {
     size_t i = (size_t)(r - s->inflight);
-    ks_store_release(s, r);
+    kls_store_release(s, r);
     memmove(r, r + 1, (s->inflight_count - i - 1) * sizeof *r);
     s->inflight_count--;
 }
 
-void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r)
+void kls_pending_remove(legacy_session_t *s, legacy_session_record_t *r)
 {
     size_t i = (size_t)(r - s->pending);
     memmove(r, r + 1, (s->pending_count - i - 1) * sizeof *r);
@@ -129,36 +129,36 @@ void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r)
 
 /* ------------------------------------------------------------------- pump */
 
-static bool send_record(kmqtt_session_t *s, const kmqtt_session_record_t *r)
+static bool send_record(legacy_session_t *s, const legacy_session_record_t *r)
 {
-    if (r->kind == KS_AWAIT_PUBCOMP) {
+    if (r->kind == KLS_AWAIT_PUBCOMP) {
         kmqtt_packet_t p;
         memset(&p, 0, sizeof p);
         p.type = KMQTT_PUBREL;
         p.u.ack.packet_id = r->packet_id;
-        return ks_tx_packet(s, &p) == KMQTT_OK;
+        return kls_tx_packet(s, &p) == KMQTT_OK;
     }
-    uint8_t *at = ks_tx_alloc(s, r->store_len);
+    uint8_t *at = kls_tx_alloc(s, r->store_len);
     if (at == NULL)
         return false;
     memcpy(at, s->store + r->store_off, r->store_len);
     return true;
 }
 
-void ks_pump(kmqtt_session_t *s, uint64_t now_ms)
+void kls_pump(legacy_session_t *s, uint64_t now_ms)
 {
-    uint16_t window = ks_window(s);
+    uint16_t window = kls_window(s);
     size_t live = 0;
     bool left = false;
 
-    if (s->state != KMQTT_SESSION_CONNECTED)
+    if (s->state != LEGACY_SESSION_CONNECTED)
         return;
     for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind == KS_REPORT_DONE)
+        legacy_session_record_t *r = &s->inflight[i];
+        if (r->kind == KLS_REPORT_DONE)
             continue;
         live++;
-        if ((r->flags & KS_UNSENT) == 0)
+        if ((r->flags & KLS_UNSENT) == 0)
             continue;
         /* Strictly in the original order (MQTT-4.4.0-1, 4.6.0-1): stop at
          * the first that does not fit rather than send a later one first;
@@ -167,7 +167,7 @@ void ks_pump(kmqtt_session_t *s, uint64_t now_ms)
             left = true;
             break;
         }
-        r->flags &= (uint8_t)~KS_UNSENT;
+        r->flags &= (uint8_t)~KLS_UNSENT;
         r->sent_ms = now_ms;
     }
     s->resend_due = left;
@@ -200,7 +200,7 @@ static kmqtt_err_t plain_size(const kmqtt_publish_t *m, kmqtt_version_t v, size_
     err = kmqtt_topic_name_validate(m->topic.ptr, m->topic.len);
     if (err != KMQTT_OK)
         return err;
-    r = 2 + m->topic.len + (m->qos > 0 ? 2u : 0u) + (KS_IS_V5(v) ? 1u : 0u);
+    r = 2 + m->topic.len + (m->qos > 0 ? 2u : 0u) + (KLS_IS_V5(v) ? 1u : 0u);
     if (m->payload.len > KMQTT_VARINT_MAX - r)
         return KMQTT_ETOOBIG;
     r += m->payload.len;
@@ -226,7 +226,7 @@ static void plain_write(uint8_t *at, const kmqtt_publish_t *m, kmqtt_version_t v
         *at++ = (uint8_t)(m->packet_id >> 8);
         *at++ = (uint8_t)(m->packet_id & 0xFFu);
     }
-    if (KS_IS_V5(v))
+    if (KLS_IS_V5(v))
         *at++ = 0; /* no properties */
     if (m->payload.len > 0)
         memcpy(at, m->payload.ptr, m->payload.len);
@@ -245,9 +245,9 @@ static kmqtt_err_t publish_write(const kmqtt_publish_t *m, kmqtt_version_t v, bo
 }
 
 /* 5.0 checks against what the CONNACK allowed. */
-static kmqtt_err_t publish_allowed(const kmqtt_session_t *s, const kmqtt_publish_t *m)
+static kmqtt_err_t publish_allowed(const legacy_session_t *s, const kmqtt_publish_t *m)
 {
-    if (!KS_V5(s))
+    if (!KLS_V5(s))
         return KMQTT_OK;
     if (m->qos > s->caps.max_qos)
         return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11 */
@@ -266,21 +266,21 @@ static kmqtt_err_t publish_allowed(const kmqtt_session_t *s, const kmqtt_publish
 }
 
 /* Most property items an aliased PUBLISH may carry besides its alias. */
-#define KS_ALIAS_ITEMS 8u
+#define KLS_ALIAS_ITEMS 8u
 
 /* The aliased form of m, if one applies: m with the alias item added (and
  * the topic emptied when the server knows the mapping). items has room for
- * KS_ALIAS_ITEMS + 1. Returns the alias, 0 for none. */
-static uint16_t alias_form(const kmqtt_session_t *s, const kmqtt_publish_t *m, kmqtt_publish_t *a,
+ * KLS_ALIAS_ITEMS + 1. Returns the alias, 0 for none. */
+static uint16_t alias_form(const legacy_session_t *s, const kmqtt_publish_t *m, kmqtt_publish_t *a,
                            kmqtt_prop_t *items)
 {
     bool with_topic;
     uint16_t alias;
 
-    if (!KS_V5(s) || s->alias_out_max == 0 || m->props.raw != NULL ||
-        m->props.count > KS_ALIAS_ITEMS)
+    if (!KLS_V5(s) || s->alias_out_max == 0 || m->props.raw != NULL ||
+        m->props.count > KLS_ALIAS_ITEMS)
         return 0;
-    alias = ks_alias_pick(s, &m->topic, &with_topic);
+    alias = kls_alias_pick(s, &m->topic, &with_topic);
     if (alias == 0)
         return 0;
     *a = *m;
@@ -298,11 +298,11 @@ static uint16_t alias_form(const kmqtt_session_t *s, const kmqtt_publish_t *m, k
     return alias;
 }
 
-kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg, uint64_t now_ms,
+kmqtt_err_t legacy_session_publish(legacy_session_t *s, const kmqtt_publish_t *msg, uint64_t now_ms,
                                   uint16_t *packet_id)
 {
     kmqtt_publish_t m, am;
-    kmqtt_prop_t items[KS_ALIAS_ITEMS + 1];
+    kmqtt_prop_t items[KLS_ALIAS_ITEMS + 1];
     size_t n, an = 0, rem = 0;
     uint16_t alias;
     bool plain;
@@ -314,7 +314,7 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
         return KMQTT_EINVAL;
     if (!KMQTT_CFG_QOS2 && msg->qos == 2)
         return KMQTT_EUNSUPPORTED; /* compiled out */
-    if (s->state != KMQTT_SESSION_CONNECTED)
+    if (s->state != LEGACY_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
     if ((err = publish_allowed(s, msg)) != KMQTT_OK)
         return err;
@@ -338,26 +338,26 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
          (s->server_max_packet != 0 && an > s->server_max_packet)))
         alias = 0; /* the few bytes of the alias tipped it over: send it whole */
     if (m.qos > 0 &&
-        (ks_inflight_live(s) >= ks_window(s) || s->inflight_count >= s->cfg.max_inflight))
+        (kls_inflight_live(s) >= kls_window(s) || s->inflight_count >= s->cfg.max_inflight))
         return KMQTT_ELIMIT;
     /* Older records still waiting to be resent go first (MQTT-4.6.0-1). */
-    if (s->resend_due || !ks_tx_fits(s, alias != 0 ? an : n) || (m.qos > 0 && !store_fits(s, n)))
+    if (s->resend_due || !kls_tx_fits(s, alias != 0 ? an : n) || (m.qos > 0 && !store_fits(s, n)))
         return KMQTT_ENOBUFS;
 
     if (m.qos == 0) {
         /* Straight into the send buffer: a QoS 0 message is never stored. */
         if (alias != 0) {
             size_t written;
-            uint8_t *at = ks_tx_alloc(s, an);
+            uint8_t *at = kls_tx_alloc(s, an);
             err = kmqtt_publish_encode(&am, s->cfg.version, at, an, &written);
             if (err != KMQTT_OK) {
                 s->tx_end -= an; /* cannot happen after the size pass */
                 return err;
             }
-            ks_alias_commit(s, alias, &m.topic);
+            kls_alias_commit(s, alias, &m.topic);
             return KMQTT_OK;
         }
-        uint8_t *at = ks_tx_alloc(s, n);
+        uint8_t *at = kls_tx_alloc(s, n);
         err = publish_write(&m, s->cfg.version, plain, rem, at, n);
         if (err != KMQTT_OK)
             s->tx_end -= n; /* cannot happen after the size pass */
@@ -369,34 +369,34 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
         return KMQTT_ELIMIT;
     m.packet_id = id;
     size_t off = store_alloc(s, n);
-    kmqtt_session_record_t *r = &s->inflight[s->inflight_count++];
+    legacy_session_record_t *r = &s->inflight[s->inflight_count++];
     memset(r, 0, sizeof *r);
     r->packet_id = id;
-    r->kind = m.qos == 1 ? KS_AWAIT_PUBACK : KS_AWAIT_PUBREC;
+    r->kind = m.qos == 1 ? KLS_AWAIT_PUBACK : KLS_AWAIT_PUBREC;
     r->store_off = (uint32_t)off;
     r->store_len = (uint32_t)n;
     r->sent_ms = now_ms;
     err = publish_write(&m, s->cfg.version, plain, rem, s->store + off, n);
     if (err != KMQTT_OK) {
-        ks_inflight_remove(s, r); /* cannot happen after the size pass */
+        kls_inflight_remove(s, r); /* cannot happen after the size pass */
         return err;
     }
     /* Persisted (by the hook) before it can leave; the store keeps the full
      * topic, which is what a restart must resend. */
-    ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, s->store + off, n);
+    kls_changed(s, LEGACY_SESSION_CH_PUBLISH, id, s->store + off, n);
     if (alias != 0) {
         /* The wire gets the aliased form, the store keeps the full one. */
         size_t written;
         am.packet_id = id;
-        err = kmqtt_publish_encode(&am, s->cfg.version, ks_tx_alloc(s, an), an, &written);
+        err = kmqtt_publish_encode(&am, s->cfg.version, kls_tx_alloc(s, an), an, &written);
         if (err != KMQTT_OK) {
             s->tx_end -= an; /* cannot happen after the size pass */
-            ks_inflight_remove(s, r);
+            kls_inflight_remove(s, r);
             return err;
         }
-        ks_alias_commit(s, alias, &m.topic);
+        kls_alias_commit(s, alias, &m.topic);
     } else {
-        memcpy(ks_tx_alloc(s, n), s->store + off, n);
+        memcpy(kls_tx_alloc(s, n), s->store + off, n);
     }
     if (packet_id != NULL)
         *packet_id = id;
@@ -405,7 +405,7 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg
 
 /* 5.0: what the CONNACK said the server does not support (3.2.2.3.11..13;
  * the server would answer with DISCONNECT 0xA1, 0xA2 or 0x9E). */
-static kmqtt_err_t subscribe_allowed(const kmqtt_session_t *s, const kmqtt_subscribe_t *sub)
+static kmqtt_err_t subscribe_allowed(const legacy_session_t *s, const kmqtt_subscribe_t *sub)
 {
     kmqtt_sub_iter_t it;
     kmqtt_subscription_t f;
@@ -418,7 +418,7 @@ static kmqtt_err_t subscribe_allowed(const kmqtt_session_t *s, const kmqtt_subsc
             return KMQTT_EUNSUPPORTED;
     }
 #endif
-    if (!KS_V5(s))
+    if (!KLS_V5(s))
         return KMQTT_OK;
     if (!s->caps.subid_available &&
         kmqtt_props_find(&sub->props, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, NULL))
@@ -439,7 +439,7 @@ static kmqtt_err_t subscribe_allowed(const kmqtt_session_t *s, const kmqtt_subsc
     return KMQTT_OK;
 }
 
-kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t *sub,
+kmqtt_err_t legacy_session_subscribe(legacy_session_t *s, const kmqtt_subscribe_t *sub,
                                     bool is_subscribe, uint64_t now_ms, uint16_t *packet_id)
 {
     kmqtt_packet_t p;
@@ -450,7 +450,7 @@ kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t 
         *packet_id = 0;
     if (s == NULL || sub == NULL)
         return KMQTT_EINVAL;
-    if (s->state != KMQTT_SESSION_CONNECTED)
+    if (s->state != LEGACY_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
     if (is_subscribe && (err = subscribe_allowed(s, sub)) != KMQTT_OK)
         return err;
@@ -465,20 +465,20 @@ kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t 
         return KMQTT_ETOOBIG;
     if (s->pending_count >= s->cfg.max_pending)
         return KMQTT_ELIMIT;
-    if (!ks_tx_fits(s, n))
+    if (!kls_tx_fits(s, n))
         return KMQTT_ENOBUFS;
 
     uint16_t id = take_id(s);
     if (id == 0)
         return KMQTT_ELIMIT;
     p.u.subscribe.packet_id = id;
-    if ((err = ks_tx_packet(s, &p)) != KMQTT_OK)
+    if ((err = kls_tx_packet(s, &p)) != KMQTT_OK)
         return err;
 
-    kmqtt_session_record_t *r = &s->pending[s->pending_count++];
+    legacy_session_record_t *r = &s->pending[s->pending_count++];
     memset(r, 0, sizeof *r);
     r->packet_id = id;
-    r->kind = is_subscribe ? KS_AWAIT_SUBACK : KS_AWAIT_UNSUBACK;
+    r->kind = is_subscribe ? KLS_AWAIT_SUBACK : KLS_AWAIT_UNSUBACK;
     /* The ack must carry one code per filter (MQTT-3.9.3-1, 5.0 3.11.3). */
     r->store_len = (uint32_t)sub->count;
     r->sent_ms = now_ms;

@@ -2,7 +2,7 @@
  * Time: keepalive pings, the dead-broker check, and the 3.1.1 retry of
  * unacknowledged packets on the same connection.
  */
-#include "session_internal.h"
+#include "legacy_session_internal.h"
 
 static uint64_t earliest(uint64_t a, uint64_t b)
 {
@@ -16,13 +16,13 @@ static uint64_t add_ms(uint64_t t, uint64_t d)
 
 /* How long a PINGREQ may wait for its PINGRESP: half a keepalive, at
  * least a second, so a dead broker is noticed within 1.5 x keepalive. */
-static uint64_t ping_allowance(const kmqtt_session_t *s)
+static uint64_t ping_allowance(const legacy_session_t *s)
 {
     uint64_t half = s->keepalive_ms / 2u;
     return half < 1000u ? 1000u : half;
 }
 
-static kmqtt_err_t keepalive(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next)
+static kmqtt_err_t keepalive(legacy_session_t *s, uint64_t now_ms, uint64_t *next)
 {
     if (s->keepalive_ms == 0)
         return KMQTT_OK;
@@ -33,7 +33,7 @@ static kmqtt_err_t keepalive(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next
         *next = earliest(*next, deadline);
         return KMQTT_OK;
     }
-    if (s->state != KMQTT_SESSION_CONNECTED)
+    if (s->state != LEGACY_SESSION_CONNECTED)
         return KMQTT_OK; /* no PINGREQ before CONNACK or after DISCONNECT */
     /* MQTT-3.1.2-23: something must be sent within each keepalive; a ping
      * when nothing arrived either finds out whether the broker is alive. */
@@ -44,7 +44,7 @@ static kmqtt_err_t keepalive(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next
     }
     /* Owed if tx is full: the allowance then also covers a send buffer
      * that does not drain. */
-    if (ks_answer(s, KMQTT_PINGREQ, 0, 0)) {
+    if (kls_answer(s, KMQTT_PINGREQ, 0, 0)) {
         s->ping_outstanding = true;
         s->ping_sent_ms = now_ms;
         *next = earliest(*next, add_ms(now_ms, ping_allowance(s)));
@@ -56,39 +56,39 @@ static kmqtt_err_t keepalive(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next
     return KMQTT_OK;
 }
 
-static void retry(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next)
+static void retry(legacy_session_t *s, uint64_t now_ms, uint64_t *next)
 {
     /* 5.0 allows a resend only on a new connection (MQTT-4.4.0-1). */
-    if (s->cfg.version != KMQTT_V311 || s->cfg.retry_ms == 0 || s->state != KMQTT_SESSION_CONNECTED)
+    if (s->cfg.version != KMQTT_V311 || s->cfg.retry_ms == 0 || s->state != LEGACY_SESSION_CONNECTED)
         return;
     for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind == KS_REPORT_DONE || (r->flags & KS_UNSENT) != 0)
+        legacy_session_record_t *r = &s->inflight[i];
+        if (r->kind == KLS_REPORT_DONE || (r->flags & KLS_UNSENT) != 0)
             continue;
-        if (ks_elapsed(now_ms, r->sent_ms) < s->cfg.retry_ms)
+        if (kls_elapsed(now_ms, r->sent_ms) < s->cfg.retry_ms)
             continue;
         /* MQTT-3.3.1-1: a PUBLISH sent again carries DUP. */
-        if (r->kind != KS_AWAIT_PUBCOMP)
-            s->store[r->store_off] |= KS_DUP_BIT;
-        r->flags |= KS_UNSENT;
+        if (r->kind != KLS_AWAIT_PUBCOMP)
+            s->store[r->store_off] |= KLS_DUP_BIT;
+        r->flags |= KLS_UNSENT;
     }
-    ks_pump(s, now_ms);
+    kls_pump(s, now_ms);
     for (uint16_t i = 0; i < s->inflight_count; i++) {
-        const kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind != KS_REPORT_DONE && (r->flags & KS_UNSENT) == 0)
+        const legacy_session_record_t *r = &s->inflight[i];
+        if (r->kind != KLS_REPORT_DONE && (r->flags & KLS_UNSENT) == 0)
             *next = earliest(*next, add_ms(r->sent_ms, s->cfg.retry_ms));
     }
 }
 
-kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next_ms)
+kmqtt_err_t legacy_session_tick(legacy_session_t *s, uint64_t now_ms, uint64_t *next_ms)
 {
     uint64_t next = UINT64_MAX;
     kmqtt_err_t err;
 
     if (s == NULL || next_ms == NULL)
         return KMQTT_EINVAL;
-    if (s->state == KMQTT_SESSION_CONNECTED)
-        ks_owed_drain(s);
+    if (s->state == LEGACY_SESSION_CONNECTED)
+        kls_owed_drain(s);
     err = keepalive(s, now_ms, &next);
     if (err != KMQTT_OK) {
         *next_ms = now_ms;
@@ -97,7 +97,7 @@ kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint64_t now_ms, uint64_t *ne
     retry(s, now_ms, &next);
     /* A received packet waits only for room for its answer: once there is
      * some, next_event can go on at once. */
-    if (s->rx_blocked && s->owed_count < KMQTT_SESSION_OWED_MAX)
+    if (s->rx_blocked && s->owed_count < LEGACY_SESSION_OWED_MAX)
         next = now_ms;
     *next_ms = next;
     return KMQTT_OK;

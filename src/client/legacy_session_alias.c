@@ -12,9 +12,9 @@
  * Outbound policy: a topic already in a slot is sent as an empty topic with
  * its alias; a new topic takes a free slot, else the least recently used
  * one, and is sent in full with the alias (which re-maps it at the server).
- * Both tables are emptied at every kmqtt_session_start (MQTT-3.3.2-7).
+ * Both tables are emptied at every legacy_session_start (MQTT-3.3.2-7).
  */
-#include "session_internal.h"
+#include "legacy_session_internal.h"
 
 #if KMQTT_CFG_V5
 
@@ -40,19 +40,19 @@ static void put32(uint8_t *p, uint32_t v)
     put16(p + 2, (uint16_t)(v & 0xFFFFu));
 }
 
-static uint8_t *in_slot(const kmqtt_session_t *s, uint16_t alias)
+static uint8_t *in_slot(const legacy_session_t *s, uint16_t alias)
 {
-    return s->alias_in + (size_t)(alias - 1u) * KS_ALIAS_IN_SLOT(&s->cfg);
+    return s->alias_in + (size_t)(alias - 1u) * KLS_ALIAS_IN_SLOT(&s->cfg);
 }
 
-static uint8_t *out_slot(const kmqtt_session_t *s, uint16_t alias)
+static uint8_t *out_slot(const legacy_session_t *s, uint16_t alias)
 {
-    return s->alias_out + (size_t)(alias - 1u) * KS_ALIAS_OUT_SLOT(&s->cfg);
+    return s->alias_out + (size_t)(alias - 1u) * KLS_ALIAS_OUT_SLOT(&s->cfg);
 }
 
-void ks_alias_reset(kmqtt_session_t *s)
+void kls_alias_reset(legacy_session_t *s)
 {
-    if (!KS_V5(s))
+    if (!KLS_V5(s))
         return;
     for (uint16_t a = 1; a <= s->cfg.topic_alias_max; a++)
         put16(in_slot(s, a), 0);
@@ -64,7 +64,7 @@ void ks_alias_reset(kmqtt_session_t *s)
     s->alias_clock = 0;
 }
 
-kmqtt_err_t ks_alias_inbound(kmqtt_session_t *s, kmqtt_publish_t *m, uint8_t *reason)
+kmqtt_err_t kls_alias_inbound(legacy_session_t *s, kmqtt_publish_t *m, uint8_t *reason)
 {
     kmqtt_prop_t p;
     uint8_t *slot;
@@ -75,14 +75,14 @@ kmqtt_err_t ks_alias_inbound(kmqtt_session_t *s, kmqtt_publish_t *m, uint8_t *re
      * what our CONNECT advertised, none if it advertised none);
      * MQTT-3.3.2-10: every value in 1..that maximum is accepted. */
     if (p.num == 0 || p.num > s->adv_alias_max) {
-        *reason = KS_RC_ALIAS_INVALID;
+        *reason = KLS_RC_ALIAS_INVALID;
         return KMQTT_EPROTOCOL;
     }
     slot = in_slot(s, (uint16_t)p.num);
     if (m->topic.len > 0) {
         if (m->topic.len > s->cfg.alias_topic_len) {
             /* Valid, but more than this client keeps per alias. */
-            *reason = KS_RC_QUOTA;
+            *reason = KLS_RC_QUOTA;
             return KMQTT_ELIMIT;
         }
         put16(slot, (uint16_t)m->topic.len);
@@ -91,7 +91,7 @@ kmqtt_err_t ks_alias_inbound(kmqtt_session_t *s, kmqtt_publish_t *m, uint8_t *re
     }
     if (get16(slot) == 0) {
         /* 5.0 3.3.2.3.4: an alias with no mapping on this connection. */
-        *reason = KS_RC_PROTOCOL;
+        *reason = KLS_RC_PROTOCOL;
         return KMQTT_EPROTOCOL;
     }
     /* The application always sees the full topic. */
@@ -100,7 +100,7 @@ kmqtt_err_t ks_alias_inbound(kmqtt_session_t *s, kmqtt_publish_t *m, uint8_t *re
     return KMQTT_OK;
 }
 
-uint16_t ks_alias_pick(const kmqtt_session_t *s, const kmqtt_str_t *topic, bool *with_topic)
+uint16_t kls_alias_pick(const legacy_session_t *s, const kmqtt_str_t *topic, bool *with_topic)
 {
     uint16_t free_slot = 0, oldest = 0;
     uint32_t oldest_stamp = UINT32_MAX;
@@ -128,7 +128,7 @@ uint16_t ks_alias_pick(const kmqtt_session_t *s, const kmqtt_str_t *topic, bool 
     return free_slot != 0 ? free_slot : oldest;
 }
 
-void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const kmqtt_str_t *topic)
+void kls_alias_commit(legacy_session_t *s, uint16_t alias, const kmqtt_str_t *topic)
 {
     uint8_t *slot = out_slot(s, alias);
     if (s->alias_clock == UINT32_MAX) {
@@ -145,7 +145,7 @@ void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const kmqtt_str_t *topi
 
 /* ------------------------------------------------------------------- AUTH */
 
-bool ks_auth_method_is(const kmqtt_session_t *s, const kmqtt_props_t *props, bool required)
+bool kls_auth_method_is(const legacy_session_t *s, const kmqtt_props_t *props, bool required)
 {
     kmqtt_prop_t p;
     if (!kmqtt_props_find(props, KMQTT_PROP_AUTHENTICATION_METHOD, &p))
@@ -153,7 +153,7 @@ bool ks_auth_method_is(const kmqtt_session_t *s, const kmqtt_props_t *props, boo
     return p.str.len == s->auth_method_len && memcmp(p.str.ptr, s->auth_method, p.str.len) == 0;
 }
 
-kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_props_t *props)
+kmqtt_err_t legacy_session_auth(legacy_session_t *s, uint8_t reason, const kmqtt_props_t *props)
 {
     kmqtt_packet_t p;
     size_t n;
@@ -161,21 +161,21 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_p
 
     if (s == NULL || props == NULL)
         return KMQTT_EINVAL;
-    if (!KS_V5(s) || s->auth_method_len == 0)
+    if (!KLS_V5(s) || s->auth_method_len == 0)
         return KMQTT_ESTATE;
-    if (reason == KS_RC_CONTINUE_AUTH) {
-        if (s->state != KMQTT_SESSION_CONNECTING &&
-            !(s->state == KMQTT_SESSION_CONNECTED && s->auth_state == KS_AUTH_REAUTH))
+    if (reason == KLS_RC_CONTINUE_AUTH) {
+        if (s->state != LEGACY_SESSION_CONNECTING &&
+            !(s->state == LEGACY_SESSION_CONNECTED && s->auth_state == KLS_AUTH_REAUTH))
             return KMQTT_ESTATE;
-    } else if (reason == KS_RC_REAUTHENTICATE) {
+    } else if (reason == KLS_RC_REAUTHENTICATE) {
         /* 5.0 4.12.1: only after a successful connect, one at a time. */
-        if (s->state != KMQTT_SESSION_CONNECTED || s->auth_state == KS_AUTH_REAUTH)
+        if (s->state != LEGACY_SESSION_CONNECTED || s->auth_state == KLS_AUTH_REAUTH)
             return KMQTT_ESTATE;
     } else {
         return KMQTT_EINVAL;
     }
     /* 5.0 3.15.2.2.2, 4.12: the method of the CONNECT, every time. */
-    if (!ks_auth_method_is(s, props, true))
+    if (!kls_auth_method_is(s, props, true))
         return KMQTT_EINVAL;
 
     memset(&p, 0, sizeof p);
@@ -188,16 +188,16 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_p
         return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
     if (n > s->cfg.tx_buffer_size)
         return KMQTT_ETOOBIG;
-    if ((err = ks_tx_packet(s, &p)) != KMQTT_OK)
+    if ((err = kls_tx_packet(s, &p)) != KMQTT_OK)
         return err;
-    if (reason == KS_RC_REAUTHENTICATE)
-        s->auth_state = KS_AUTH_REAUTH;
+    if (reason == KLS_RC_REAUTHENTICATE)
+        s->auth_state = KLS_AUTH_REAUTH;
     return KMQTT_OK;
 }
 
 #else /* !KMQTT_CFG_V5: no aliases, no AUTH in 3.1.1 */
 
-kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_props_t *props)
+kmqtt_err_t legacy_session_auth(legacy_session_t *s, uint8_t reason, const kmqtt_props_t *props)
 {
     (void)s;
     (void)reason;

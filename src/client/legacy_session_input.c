@@ -2,18 +2,18 @@
  * Received packets: framing out of the receive buffer, the protocol rules
  * for each packet a server may send, and the events the application sees.
  */
-#include "session_internal.h"
+#include "legacy_session_internal.h"
 
 /* What handling one packet gave. */
-typedef enum handled { KS_SKIP, KS_REPORT } handled_t;
+typedef enum handled { KLS_SKIP, KLS_REPORT } handled_t;
 
-static uint32_t rx_limit(const kmqtt_session_t *s)
+static uint32_t rx_limit(const legacy_session_t *s)
 {
     uint32_t lim = s->cfg.rx_buffer_size > KMQTT_PACKET_MAX ? (uint32_t)KMQTT_PACKET_MAX
                                                             : (uint32_t)s->cfg.rx_buffer_size;
     /* 5.0: the Maximum Packet Size our CONNECT advertised (MQTT-3.1.2-24
      * binds the server to it). */
-    if (KS_V5(s) && s->adv_max_packet != 0 && s->adv_max_packet < lim)
+    if (KLS_V5(s) && s->adv_max_packet != 0 && s->adv_max_packet < lim)
         lim = s->adv_max_packet;
     return lim;
 }
@@ -21,16 +21,16 @@ static uint32_t rx_limit(const kmqtt_session_t *s)
 /* Events that come from the session itself rather than from a packet:
  * requests ended by a lost connection, messages ended by clear() or by a
  * reconnect without session state. */
-static bool report_internal(kmqtt_session_t *s, kmqtt_event_t *ev)
+static bool report_internal(legacy_session_t *s, legacy_event_t *ev)
 {
     if (s->failed_pending > 0) {
         for (uint16_t i = 0; i < s->pending_count; i++) {
-            kmqtt_session_record_t *r = &s->pending[i];
-            if (r->kind == KS_REPORT_FAILED) {
-                ev->type = KMQTT_EV_REQUEST_FAILED;
+            legacy_session_record_t *r = &s->pending[i];
+            if (r->kind == KLS_REPORT_FAILED) {
+                ev->type = LEGACY_EV_REQUEST_FAILED;
                 ev->packet_id = r->packet_id;
                 ev->err = KMQTT_ECLOSED;
-                ks_pending_remove(s, r);
+                kls_pending_remove(s, r);
                 s->failed_pending--;
                 return true;
             }
@@ -38,12 +38,12 @@ static bool report_internal(kmqtt_session_t *s, kmqtt_event_t *ev)
         s->failed_pending = 0; /* unreachable: the count follows the records */
     }
     for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind == KS_REPORT_DONE) {
-            ev->type = KMQTT_EV_PUBLISH_DONE;
+        legacy_session_record_t *r = &s->inflight[i];
+        if (r->kind == KLS_REPORT_DONE) {
+            ev->type = LEGACY_EV_PUBLISH_DONE;
             ev->packet_id = r->packet_id;
-            ev->err = (r->flags & KS_CANCELED) != 0 ? KMQTT_ECANCELED : KMQTT_OK;
-            ks_inflight_remove(s, r);
+            ev->err = (r->flags & KLS_CANCELED) != 0 ? KMQTT_ECANCELED : KMQTT_OK;
+            kls_inflight_remove(s, r);
             return true;
         }
     }
@@ -52,15 +52,15 @@ static bool report_internal(kmqtt_session_t *s, kmqtt_event_t *ev)
 
 /* ---------------------------------------------------------------- CONNACK */
 
-static void apply_connack_props(kmqtt_session_t *s, const kmqtt_connack_t *c)
+static void apply_connack_props(legacy_session_t *s, const kmqtt_connack_t *c)
 {
-    kmqtt_server_caps_t *k = &s->caps;
+    legacy_server_caps_t *k = &s->caps;
     kmqtt_prop_iter_t it;
     kmqtt_prop_t p;
 
-    if (!KS_V5(s))
+    if (!KLS_V5(s))
         return;
-    /* Absent means the default, filled by ks_caps_reset (5.0 3.2.2.3). */
+    /* Absent means the default, filled by kls_caps_reset (5.0 3.2.2.3). */
     kmqtt_prop_iter_init(&it, &c->props);
     while (kmqtt_prop_iter_next(&it, &p)) {
         switch (p.id) {
@@ -114,27 +114,27 @@ static void apply_connack_props(kmqtt_session_t *s, const kmqtt_connack_t *c)
 
 /* Decides what each unfinished outbound message becomes on the new
  * connection (see session.h). */
-static void plan_resend(kmqtt_session_t *s, bool session_present)
+static void plan_resend(legacy_session_t *s, bool session_present)
 {
     for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
+        legacy_session_record_t *r = &s->inflight[i];
         switch (r->kind) {
-        case KS_AWAIT_PUBACK:
-        case KS_AWAIT_PUBREC:
+        case KLS_AWAIT_PUBACK:
+        case KLS_AWAIT_PUBREC:
             /* MQTT-4.4.0-1 / MQTT-3.3.1-1: the same message again, marked
              * as a duplicate only if the server may have seen it. */
             if (session_present)
-                s->store[r->store_off] |= KS_DUP_BIT;
+                s->store[r->store_off] |= KLS_DUP_BIT;
             else
-                s->store[r->store_off] &= (uint8_t)~KS_DUP_BIT;
-            r->flags |= KS_UNSENT;
+                s->store[r->store_off] &= (uint8_t)~KLS_DUP_BIT;
+            r->flags |= KLS_UNSENT;
             break;
-        case KS_AWAIT_PUBCOMP:
+        case KLS_AWAIT_PUBCOMP:
             if (session_present) {
-                r->flags |= KS_UNSENT; /* PUBREL again (MQTT-4.4.0-1) */
+                r->flags |= KLS_UNSENT; /* PUBREL again (MQTT-4.4.0-1) */
             } else {
                 /* The server released it before it forgot the session. */
-                r->kind = KS_REPORT_DONE;
+                r->kind = KLS_REPORT_DONE;
                 r->flags = 0;
             }
             break;
@@ -143,39 +143,39 @@ static void plan_resend(kmqtt_session_t *s, bool session_present)
         }
     }
     if (!session_present)
-        ks_inbound_clear(s);
+        kls_inbound_clear(s);
 }
 
-static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
-                              kmqtt_event_t *ev)
+static kmqtt_err_t on_connack(legacy_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
+                              legacy_event_t *ev)
 {
     const kmqtt_connack_t *c = &p->u.connack;
 
     /* MQTT-3.2.0-1: one CONNACK, as the first packet. */
-    if (s->state != KMQTT_SESSION_CONNECTING)
+    if (s->state != LEGACY_SESSION_CONNECTING)
         return KMQTT_EPROTOCOL;
-    ev->type = KMQTT_EV_CONNACK;
+    ev->type = LEGACY_EV_CONNACK;
     ev->reason_code = c->reason_code;
     ev->session_present = c->session_present;
     ev->packet = *p;
     /* 5.0 3.2.2.3.17: the method of our CONNECT, or none if it had none. */
-    if (KS_V5(s) && !(s->auth_method_len != 0
-                          ? ks_auth_method_is(s, &c->props, false)
+    if (KLS_V5(s) && !(s->auth_method_len != 0
+                          ? kls_auth_method_is(s, &c->props, false)
                           : !kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, NULL)))
         return KMQTT_EPROTOCOL;
     if (c->reason_code != 0) {
         apply_connack_props(s, c);     /* e.g. a Server Reference with 0x9C is in the event */
-        s->state = KMQTT_SESSION_IDLE; /* the server closes the connection */
+        s->state = LEGACY_SESSION_IDLE; /* the server closes the connection */
         return KMQTT_OK;
     }
     /* MQTT-3.2.2-1 (3.1.1), MQTT-3.2.2-2 (5.0): a clean start never comes
      * back with a session. */
     if (s->clean_start && c->session_present)
         return KMQTT_EPROTOCOL;
-    s->state = KMQTT_SESSION_CONNECTED;
+    s->state = LEGACY_SESSION_CONNECTED;
     apply_connack_props(s, c);
     plan_resend(s, c->session_present);
-    ks_pump(s, now_ms);
+    kls_pump(s, now_ms);
     return KMQTT_OK;
 }
 
@@ -184,36 +184,36 @@ static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint6
 /* 5.0 3.3.2.3.2: a payload that says it is UTF-8 and is not. The receiver
  * MAY check; this one does and rejects the message (PUBACK / PUBREC 0x99, not
  * delivered), so the application never has to. */
-static bool payload_format_invalid(const kmqtt_session_t *s, const kmqtt_publish_t *m)
+static bool payload_format_invalid(const legacy_session_t *s, const kmqtt_publish_t *m)
 {
     kmqtt_prop_t p;
-    if (!KS_V5(s) || (m->props.count == 0 && m->props.raw_len == 0))
+    if (!KLS_V5(s) || (m->props.count == 0 && m->props.raw_len == 0))
         return false;
     if (!kmqtt_props_find(&m->props, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &p) || p.num != 1)
         return false;
     return kmqtt_utf8_validate((const char *)m->payload.ptr, m->payload.len) != KMQTT_OK;
 }
 
-static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev,
+static kmqtt_err_t on_publish(legacy_session_t *s, const kmqtt_packet_t *p, legacy_event_t *ev,
                               handled_t *h)
 {
     kmqtt_publish_t *m = &ev->packet.u.publish;
 
-    ev->type = KMQTT_EV_MESSAGE;
+    ev->type = LEGACY_EV_MESSAGE;
     ev->packet = *p;
     ev->packet_id = m->packet_id;
-    *h = KS_REPORT;
-    if (KS_V5(s)) {
-        kmqtt_err_t err = ks_alias_inbound(s, m, &s->close_reason);
+    *h = KLS_REPORT;
+    if (KLS_V5(s)) {
+        kmqtt_err_t err = kls_alias_inbound(s, m, &s->close_reason);
         if (err != KMQTT_OK)
             return err;
         if (payload_format_invalid(s, m)) {
-            *h = KS_SKIP;
+            *h = KLS_SKIP;
             if (m->qos == 0)
                 return KMQTT_OK;
             /* A failure code ends a QoS 2 flow at PUBREC: no id to keep. */
-            return ks_answer(s, m->qos == 1 ? KMQTT_PUBACK : KMQTT_PUBREC, m->packet_id,
-                             KS_RC_PAYLOAD_FORMAT)
+            return kls_answer(s, m->qos == 1 ? KMQTT_PUBACK : KMQTT_PUBREC, m->packet_id,
+                             KLS_RC_PAYLOAD_FORMAT)
                        ? KMQTT_OK
                        : KMQTT_NEED_MORE;
         }
@@ -224,45 +224,45 @@ static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt
     case 1:
         /* MQTT-4.3.2-2: answered with a PUBACK; delivered every time it
          * comes (at least once). */
-        return ks_answer(s, KMQTT_PUBACK, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
+        return kls_answer(s, KMQTT_PUBACK, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
     default:
         if (!KMQTT_CFG_QOS2) {
             /* Compiled out; we never subscribe at QoS 2 (MQTT-3.8.4-6
              * bounds the broker by the granted QoS). */
-            s->close_reason = KS_RC_QOS_UNSUPPORTED;
+            s->close_reason = KLS_RC_QOS_UNSUPPORTED;
             return KMQTT_EPROTOCOL;
         }
-        if (ks_inbound_has(s, m->packet_id)) {
+        if (kls_inbound_has(s, m->packet_id)) {
             /* Already delivered: answer again, deliver nothing
              * (MQTT-4.3.3-2, exactly once). */
-            *h = KS_SKIP;
-            return ks_answer(s, KMQTT_PUBREC, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
+            *h = KLS_SKIP;
+            return kls_answer(s, KMQTT_PUBREC, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
         }
         /* More unreleased QoS 2 messages than we advertised (5.0: the
          * server broke MQTT-3.3.4-9's counterpart of MQTT-3.3.4-7, DISCONNECT
          * 0x93) or than the table holds; in 3.1.1 there is no such rule,
          * only our configured bound (0 = track every id). */
-        if (KS_V5(s) &&
+        if (KLS_V5(s) &&
             (s->inbound_count >= s->adv_receive_max ||
              (s->cfg.max_inbound_qos2 != 0 && s->inbound_count >= s->cfg.max_inbound_qos2))) {
-            s->close_reason = KS_RC_RECEIVE_MAX;
+            s->close_reason = KLS_RC_RECEIVE_MAX;
             return KMQTT_EPROTOCOL;
         }
         if (s->cfg.max_inbound_qos2 != 0 && s->inbound_count >= s->cfg.max_inbound_qos2)
             return KMQTT_ELIMIT;
-        if (!ks_answer(s, KMQTT_PUBREC, m->packet_id, 0))
+        if (!kls_answer(s, KMQTT_PUBREC, m->packet_id, 0))
             return KMQTT_NEED_MORE;
-        (void)ks_inbound_add(s, m->packet_id);
+        (void)kls_inbound_add(s, m->packet_id);
         /* Persisted before the message is delivered. */
-        ks_changed(s, KMQTT_SESSION_CH_INBOUND, m->packet_id, NULL, 0);
+        kls_changed(s, LEGACY_SESSION_CH_INBOUND, m->packet_id, NULL, 0);
         return KMQTT_OK;
     }
 }
 
 #if KMQTT_CFG_QOS2
-static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
+static kmqtt_err_t on_pubrel(legacy_session_t *s, const kmqtt_ack_t *a)
 {
-    bool known = ks_inbound_has(s, a->packet_id);
+    bool known = kls_inbound_has(s, a->packet_id);
 
     /* 5.0: the server says it lost the flow (0x92); the caller reports it. */
     if (a->reason_code != 0) {
@@ -271,15 +271,15 @@ static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
     }
     /* No PUBCOMP may follow our DISCONNECT: keep the id, the broker
      * releases it again on the next connection. */
-    if (s->state == KMQTT_SESSION_CLOSING)
+    if (s->state == LEGACY_SESSION_CLOSING)
         return KMQTT_OK;
     /* MQTT-4.3.3-2: PUBCOMP even for an id we no longer hold (it may be a
      * resend after our PUBCOMP was lost); 5.0 says so with 0x92. */
-    if (!ks_answer(s, KMQTT_PUBCOMP, a->packet_id, known ? 0 : KS_RC_ID_NOT_FOUND))
+    if (!kls_answer(s, KMQTT_PUBCOMP, a->packet_id, known ? 0 : KLS_RC_ID_NOT_FOUND))
         return KMQTT_NEED_MORE;
     if (known) {
-        ks_inbound_remove(s, a->packet_id);
-        ks_changed(s, KMQTT_SESSION_CH_RELEASED, a->packet_id, NULL, 0);
+        kls_inbound_remove(s, a->packet_id);
+        kls_changed(s, LEGACY_SESSION_CH_RELEASED, a->packet_id, NULL, 0);
     }
     return KMQTT_OK;
 }
@@ -288,84 +288,84 @@ static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
 
 #endif
 
-static void publish_done(kmqtt_session_t *s, kmqtt_session_record_t *r, const kmqtt_packet_t *p,
-                         uint64_t now_ms, kmqtt_event_t *ev)
+static void publish_done(legacy_session_t *s, legacy_session_record_t *r, const kmqtt_packet_t *p,
+                         uint64_t now_ms, legacy_event_t *ev)
 {
-    ev->type = KMQTT_EV_PUBLISH_DONE;
+    ev->type = LEGACY_EV_PUBLISH_DONE;
     ev->packet_id = r->packet_id;
     ev->reason_code = p->u.ack.reason_code;
     ev->packet = *p;
-    ks_inflight_remove(s, r);
+    kls_inflight_remove(s, r);
     /* A resend held back by the Receive Maximum may go now. */
     if (s->resend_due)
-        ks_pump(s, now_ms);
+        kls_pump(s, now_ms);
 }
 
 #if KMQTT_CFG_QOS2
-static kmqtt_err_t on_pubrec(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
-                             kmqtt_event_t *ev, handled_t *h)
+static kmqtt_err_t on_pubrec(legacy_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
+                             legacy_event_t *ev, handled_t *h)
 {
     const kmqtt_ack_t *a = &p->u.ack;
-    kmqtt_session_record_t *r = ks_find_inflight(s, a->packet_id);
+    legacy_session_record_t *r = kls_find_inflight(s, a->packet_id);
 
-    if (r == NULL || r->kind == KS_REPORT_DONE) {
+    if (r == NULL || r->kind == KLS_REPORT_DONE) {
         /* Not ours (any more): release it so the server can finish. */
-        return ks_answer(s, KMQTT_PUBREL, a->packet_id, KS_RC_ID_NOT_FOUND) ? KMQTT_OK
+        return kls_answer(s, KMQTT_PUBREL, a->packet_id, KLS_RC_ID_NOT_FOUND) ? KMQTT_OK
                                                                             : KMQTT_NEED_MORE;
     }
-    if (r->kind == KS_AWAIT_PUBACK)
+    if (r->kind == KLS_AWAIT_PUBACK)
         return KMQTT_EPROTOCOL; /* PUBREC for a QoS 1 message */
-    if (r->kind == KS_AWAIT_PUBREC && KS_V5(s) && a->reason_code >= 0x80) {
+    if (r->kind == KLS_AWAIT_PUBREC && KLS_V5(s) && a->reason_code >= 0x80) {
         /* 5.0 4.3.3: a failure code ends the flow, no PUBREL. */
         publish_done(s, r, p, now_ms, ev);
-        *h = KS_REPORT;
+        *h = KLS_REPORT;
         return KMQTT_OK;
     }
     /* MQTT-4.3.3-1: from here on only the PUBREL is sent again, so the copy
      * of the PUBLISH is no longer needed. A repeated PUBREC gets the PUBREL
      * again. */
-    ks_store_release(s, r);
-    r->kind = KS_AWAIT_PUBCOMP;
-    r->flags |= KS_UNSENT;
-    ks_changed(s, KMQTT_SESSION_CH_PUBREL, r->packet_id, NULL, 0);
-    ks_pump(s, now_ms);
+    kls_store_release(s, r);
+    r->kind = KLS_AWAIT_PUBCOMP;
+    r->flags |= KLS_UNSENT;
+    kls_changed(s, LEGACY_SESSION_CH_PUBREL, r->packet_id, NULL, 0);
+    kls_pump(s, now_ms);
     return KMQTT_OK;
 }
 
 #endif
 
-static kmqtt_err_t on_puback_pubcomp(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
-                                     kmqtt_event_t *ev, handled_t *h)
+static kmqtt_err_t on_puback_pubcomp(legacy_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
+                                     legacy_event_t *ev, handled_t *h)
 {
-    unsigned want = p->type == KMQTT_PUBACK ? KS_AWAIT_PUBACK : KS_AWAIT_PUBCOMP;
-    kmqtt_session_record_t *r = ks_find_inflight(s, p->u.ack.packet_id);
+    unsigned want = p->type == KMQTT_PUBACK ? KLS_AWAIT_PUBACK : KLS_AWAIT_PUBCOMP;
+    legacy_session_record_t *r = kls_find_inflight(s, p->u.ack.packet_id);
     /* Anything else may be the answer to a copy sent twice (a resend
      * crossing the first answer): nothing to do. */
     if (r != NULL && r->kind == want) {
         publish_done(s, r, p, now_ms, ev);
-        *h = KS_REPORT;
+        *h = KLS_REPORT;
     }
     return KMQTT_OK;
 }
 
 /* -------------------------------------------------------- SUBACK, UNSUBACK */
 
-static kmqtt_err_t on_suback(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev)
+static kmqtt_err_t on_suback(legacy_session_t *s, const kmqtt_packet_t *p, legacy_event_t *ev)
 {
     const kmqtt_suback_t *a = &p->u.suback;
     bool sub = p->type == KMQTT_SUBACK;
-    kmqtt_session_record_t *r = ks_find_pending(s, a->packet_id);
+    legacy_session_record_t *r = kls_find_pending(s, a->packet_id);
 
-    if (r == NULL || r->kind != (sub ? KS_AWAIT_SUBACK : KS_AWAIT_UNSUBACK))
+    if (r == NULL || r->kind != (sub ? KLS_AWAIT_SUBACK : KLS_AWAIT_UNSUBACK))
         return KMQTT_EPROTOCOL; /* an ack for nothing we asked */
     /* One code per filter (MQTT-3.9.3-1; 5.0 3.11.3); 3.1.1 UNSUBACK has
      * none. */
-    if ((sub || KS_V5(s)) && a->reason_codes.len != r->store_len)
+    if ((sub || KLS_V5(s)) && a->reason_codes.len != r->store_len)
         return KMQTT_EPROTOCOL;
-    ev->type = sub ? KMQTT_EV_SUBACK : KMQTT_EV_UNSUBACK;
+    ev->type = sub ? LEGACY_EV_SUBACK : LEGACY_EV_UNSUBACK;
     ev->packet_id = a->packet_id;
     ev->packet = *p;
-    ks_pending_remove(s, r);
+    kls_pending_remove(s, r);
     return KMQTT_OK;
 }
 
@@ -375,24 +375,24 @@ static kmqtt_err_t on_suback(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_
  * with an Authentication Method (3.1.2.11.9), with that same method
  * (3.15.2.2.2); 0x18 while connecting or re-authenticating, 0x00 to end a
  * re-authentication (a connect ends with CONNACK). */
-static kmqtt_err_t on_auth(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev)
+static kmqtt_err_t on_auth(legacy_session_t *s, const kmqtt_packet_t *p, legacy_event_t *ev)
 {
     uint8_t rc = p->u.disconnect.reason_code;
 
-    if (s->auth_method_len == 0 || !ks_auth_method_is(s, &p->u.disconnect.props, rc != 0))
+    if (s->auth_method_len == 0 || !kls_auth_method_is(s, &p->u.disconnect.props, rc != 0))
         return KMQTT_EPROTOCOL;
-    if (s->state == KMQTT_SESSION_CONNECTING) {
-        if (rc != KS_RC_CONTINUE_AUTH)
+    if (s->state == LEGACY_SESSION_CONNECTING) {
+        if (rc != KLS_RC_CONTINUE_AUTH)
             return KMQTT_EPROTOCOL;
-    } else if (s->state == KMQTT_SESSION_CONNECTED && s->auth_state == KS_AUTH_REAUTH) {
+    } else if (s->state == LEGACY_SESSION_CONNECTED && s->auth_state == KLS_AUTH_REAUTH) {
         if (rc == 0)
-            s->auth_state = KS_AUTH_NONE;
-        else if (rc != KS_RC_CONTINUE_AUTH)
+            s->auth_state = KLS_AUTH_NONE;
+        else if (rc != KLS_RC_CONTINUE_AUTH)
             return KMQTT_EPROTOCOL;
-    } else if (s->state == KMQTT_SESSION_CONNECTED) {
+    } else if (s->state == LEGACY_SESSION_CONNECTED) {
         return KMQTT_EPROTOCOL; /* no exchange in progress */
     }
-    ev->type = KMQTT_EV_AUTH;
+    ev->type = LEGACY_EV_AUTH;
     ev->reason_code = rc;
     ev->packet = *p;
     return KMQTT_OK;
@@ -400,20 +400,20 @@ static kmqtt_err_t on_auth(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_ev
 
 /* --------------------------------------------------------------- dispatch */
 
-static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
-                          kmqtt_event_t *ev, handled_t *h)
+static kmqtt_err_t handle(legacy_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
+                          legacy_event_t *ev, handled_t *h)
 {
-    bool v5 = KS_V5(s);
+    bool v5 = KLS_V5(s);
 
-    *h = KS_SKIP;
+    *h = KLS_SKIP;
     /* MQTT-3.2.0-1: nothing but CONNACK (or 5.0 AUTH) before CONNACK. */
-    if (s->state == KMQTT_SESSION_CONNECTING && p->type != KMQTT_CONNACK &&
+    if (s->state == LEGACY_SESSION_CONNECTING && p->type != KMQTT_CONNACK &&
         !(v5 && p->type == KMQTT_AUTH))
         return KMQTT_EPROTOCOL;
 
     switch (p->type) {
     case KMQTT_CONNACK:
-        *h = KS_REPORT;
+        *h = KLS_REPORT;
         return on_connack(s, p, now_ms, ev);
     case KMQTT_PUBLISH:
         return on_publish(s, p, ev, h);
@@ -430,12 +430,12 @@ static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t 
 #endif
     case KMQTT_SUBACK:
     case KMQTT_UNSUBACK:
-        *h = KS_REPORT;
+        *h = KLS_REPORT;
         return on_suback(s, p, ev);
     case KMQTT_PINGRESP:
         s->ping_outstanding = false;
-        ev->type = KMQTT_EV_PINGRESP;
-        *h = KS_REPORT;
+        ev->type = LEGACY_EV_PINGRESP;
+        *h = KLS_REPORT;
         return KMQTT_OK;
     case KMQTT_DISCONNECT:
         /* A 3.1.1 server never sends DISCONNECT. */
@@ -444,15 +444,15 @@ static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t 
         /* MQTT-3.14.2-2: never from the server. */
         if (kmqtt_props_find(&p->u.disconnect.props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, NULL))
             return KMQTT_EPROTOCOL;
-        ev->type = KMQTT_EV_DISCONNECT;
+        ev->type = LEGACY_EV_DISCONNECT;
         ev->reason_code = p->u.disconnect.reason_code;
         ev->packet = *p;
-        *h = KS_REPORT;
+        *h = KLS_REPORT;
         return KMQTT_OK;
     case KMQTT_AUTH:
         if (!v5)
             return KMQTT_EPROTOCOL; /* does not decode in 3.1.1 */
-        *h = KS_REPORT;
+        *h = KLS_REPORT;
         return on_auth(s, p, ev);
     default:
         /* CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ go to servers only. */
@@ -460,15 +460,15 @@ static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t 
     }
 }
 
-static kmqtt_err_t take_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev)
+static kmqtt_err_t take_event(legacy_session_t *s, uint64_t now_ms, legacy_event_t *ev)
 {
     if (report_internal(s, ev))
         return KMQTT_OK;
     /* Bytes from a connection that is over mean nothing. */
-    if (s->state == KMQTT_SESSION_IDLE)
+    if (s->state == LEGACY_SESSION_IDLE)
         return KMQTT_NEED_MORE;
-    if (s->state == KMQTT_SESSION_CONNECTED)
-        ks_owed_drain(s);
+    if (s->state == LEGACY_SESSION_CONNECTED)
+        kls_owed_drain(s);
 
     for (;;) {
         const uint8_t *at = s->rx + s->rx_consumed;
@@ -500,7 +500,7 @@ static kmqtt_err_t take_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t
             return err;
         s->rx_blocked = false;
         s->rx_consumed += len;
-        if (h == KS_REPORT)
+        if (h == KLS_REPORT)
             return KMQTT_OK;
         memset(ev, 0, sizeof *ev);
     }
@@ -509,37 +509,37 @@ static kmqtt_err_t take_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t
 /* 5.0 4.13: a client that finds a Malformed Packet or Protocol Error says
  * why in a DISCONNECT before it closes. Best effort: with no room in tx the
  * connection just closes. */
-static void close_with_reason(kmqtt_session_t *s, kmqtt_err_t err)
+static void close_with_reason(legacy_session_t *s, kmqtt_err_t err)
 {
     kmqtt_packet_t p;
 
     if (s->close_reason == 0) {
         if (err == KMQTT_ETOOBIG)
-            s->close_reason = KS_RC_TOO_LARGE; /* 5.0 3.1.2.11.4 */
+            s->close_reason = KLS_RC_TOO_LARGE; /* 5.0 3.1.2.11.4 */
         else if (err == KMQTT_EPROTOCOL || err == KMQTT_EPROP_VALUE)
             /* 5.0 calls a property out of its range (Receive Maximum 0,
              * Topic Alias 0, ...) a Protocol Error. */
-            s->close_reason = KS_RC_PROTOCOL;
+            s->close_reason = KLS_RC_PROTOCOL;
         else
-            s->close_reason = KS_RC_MALFORMED;
+            s->close_reason = KLS_RC_MALFORMED;
     }
     memset(&p, 0, sizeof p);
     p.type = KMQTT_DISCONNECT;
     p.u.disconnect.reason_code = s->close_reason;
     s->owed_count = 0; /* DISCONNECT is the last packet (MQTT-3.14.4-1) */
-    (void)ks_tx_packet(s, &p);
-    s->state = KMQTT_SESSION_CLOSING;
+    (void)kls_tx_packet(s, &p);
+    s->state = LEGACY_SESSION_CLOSING;
 }
 
-kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev)
+kmqtt_err_t legacy_session_next_event(legacy_session_t *s, uint64_t now_ms, legacy_event_t *ev)
 {
     kmqtt_err_t err;
     if (s == NULL || ev == NULL)
         return KMQTT_EINVAL;
     memset(ev, 0, sizeof *ev);
     err = take_event(s, now_ms, ev);
-    if (err < 0 && KS_V5(s) &&
-        (s->state == KMQTT_SESSION_CONNECTING || s->state == KMQTT_SESSION_CONNECTED))
+    if (err < 0 && KLS_V5(s) &&
+        (s->state == LEGACY_SESSION_CONNECTING || s->state == LEGACY_SESSION_CONNECTED))
         close_with_reason(s, err);
     return err;
 }

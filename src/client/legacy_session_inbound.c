@@ -8,16 +8,16 @@
  * messages unreleased on one connection), so cfg.max_inbound_qos2 == 0
  * keeps one bit per possible id: 8 KB that can never overflow, and O(1).
  */
-#include "session_internal.h"
+#include "legacy_session_internal.h"
 
 #if KMQTT_CFG_QOS2
 
-static uint8_t *bitmap(const kmqtt_session_t *s)
+static uint8_t *bitmap(const legacy_session_t *s)
 {
     return (uint8_t *)(void *)s->inbound_qos2;
 }
 
-bool ks_inbound_has(const kmqtt_session_t *s, uint16_t id)
+bool kls_inbound_has(const legacy_session_t *s, uint16_t id)
 {
     if (s->cfg.max_inbound_qos2 == 0)
         return (bitmap(s)[id >> 3] & (1u << (id & 7u))) != 0;
@@ -28,7 +28,7 @@ bool ks_inbound_has(const kmqtt_session_t *s, uint16_t id)
     return false;
 }
 
-bool ks_inbound_add(kmqtt_session_t *s, uint16_t id)
+bool kls_inbound_add(legacy_session_t *s, uint16_t id)
 {
     if (s->cfg.max_inbound_qos2 == 0) {
         bitmap(s)[id >> 3] |= (uint8_t)(1u << (id & 7u));
@@ -41,10 +41,10 @@ bool ks_inbound_add(kmqtt_session_t *s, uint16_t id)
     return true;
 }
 
-void ks_inbound_remove(kmqtt_session_t *s, uint16_t id)
+void kls_inbound_remove(legacy_session_t *s, uint16_t id)
 {
     if (s->cfg.max_inbound_qos2 == 0) {
-        if (ks_inbound_has(s, id)) {
+        if (kls_inbound_has(s, id)) {
             bitmap(s)[id >> 3] &= (uint8_t) ~(1u << (id & 7u));
             s->inbound_count--;
         }
@@ -58,25 +58,25 @@ void ks_inbound_remove(kmqtt_session_t *s, uint16_t id)
     }
 }
 
-void ks_inbound_clear(kmqtt_session_t *s)
+void kls_inbound_clear(legacy_session_t *s)
 {
     /* inbound_count is the number of set bits: an empty bitmap needs no
      * 8 KB memset (it was 17% of a short connection's instructions). */
     if (s->cfg.max_inbound_qos2 == 0 && s->inbound_count != 0)
-        memset(bitmap(s), 0, KS_INBOUND_BITMAP_BYTES);
+        memset(bitmap(s), 0, KLS_INBOUND_BITMAP_BYTES);
     if (s->inbound_count != 0)
-        ks_changed(s, KMQTT_SESSION_CH_INBOUND_CLEAR, 0, NULL, 0);
+        kls_changed(s, LEGACY_SESSION_CH_INBOUND_CLEAR, 0, NULL, 0);
     s->inbound_count = 0;
 }
 
-void ks_inbound_init(kmqtt_session_t *s)
+void kls_inbound_init(legacy_session_t *s)
 {
     if (s->cfg.max_inbound_qos2 == 0)
-        memset(bitmap(s), 0, KS_INBOUND_BITMAP_BYTES);
+        memset(bitmap(s), 0, KLS_INBOUND_BITMAP_BYTES);
     s->inbound_count = 0;
 }
 
 #else
 /* Nothing here: a C translation unit must not be empty. */
-typedef int ks_inbound_compiled_out_t;
+typedef int kls_inbound_compiled_out_t;
 #endif /* KMQTT_CFG_QOS2 */

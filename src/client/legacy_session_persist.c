@@ -3,9 +3,9 @@
  * records an earlier process persisted. The session itself never touches a
  * store; the client does, from the hook.
  */
-#include "session_internal.h"
+#include "legacy_session_internal.h"
 
-void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx)
+void legacy_session_set_change_hook(legacy_session_t *s, legacy_session_change_fn fn, void *ctx)
 {
     if (s == NULL)
         return;
@@ -13,24 +13,24 @@ void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn f
     s->change_ctx = ctx;
 }
 
-void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id, const uint8_t *bytes,
+void kls_changed(legacy_session_t *s, legacy_session_change_t what, uint16_t id, const uint8_t *bytes,
                 size_t len)
 {
     if (s->change_fn != NULL)
         s->change_fn(s->change_ctx, what, id, bytes, len);
 }
 
-kmqtt_err_t kmqtt_session_restore_publish(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
+kmqtt_err_t legacy_session_restore_publish(legacy_session_t *s, uint16_t packet_id, bool pubrel,
                                           const uint8_t *bytes, size_t len)
 {
-    kmqtt_session_record_t *r;
+    legacy_session_record_t *r;
     unsigned qos;
 
     if (s == NULL || packet_id == 0)
         return KMQTT_EINVAL;
-    if (s->state != KMQTT_SESSION_IDLE)
+    if (s->state != LEGACY_SESSION_IDLE)
         return KMQTT_ESTATE;
-    if (ks_find_inflight(s, packet_id) != NULL || ks_find_pending(s, packet_id) != NULL)
+    if (kls_find_inflight(s, packet_id) != NULL || kls_find_pending(s, packet_id) != NULL)
         return KMQTT_EINVAL;
     if (!KMQTT_CFG_QOS2 && pubrel)
         return KMQTT_EUNSUPPORTED;
@@ -49,21 +49,21 @@ kmqtt_err_t kmqtt_session_restore_publish(kmqtt_session_t *s, uint16_t packet_id
     }
     if (s->inflight_count >= s->cfg.max_inflight)
         return KMQTT_ELIMIT;
-    if (!pubrel && !ks_store_fits(s, len))
+    if (!pubrel && !kls_store_fits(s, len))
         return KMQTT_ENOBUFS;
     r = &s->inflight[s->inflight_count++];
     memset(r, 0, sizeof *r);
     r->packet_id = packet_id;
-    r->flags = KS_UNSENT;
+    r->flags = KLS_UNSENT;
     if (pubrel) {
-        r->kind = KS_AWAIT_PUBCOMP;
+        r->kind = KLS_AWAIT_PUBCOMP;
     } else {
-        size_t off = ks_store_take(s, len);
+        size_t off = kls_store_take(s, len);
         memcpy(s->store + off, bytes, len);
         /* The broker may have it: a duplicate (MQTT-3.3.1-1); the CONNACK
          * clears the bit again if the broker kept no session. */
-        s->store[off] |= KS_DUP_BIT;
-        r->kind = ((bytes[0] >> 1) & 3u) == 1 ? KS_AWAIT_PUBACK : KS_AWAIT_PUBREC;
+        s->store[off] |= KLS_DUP_BIT;
+        r->kind = ((bytes[0] >> 1) & 3u) == 1 ? KLS_AWAIT_PUBACK : KLS_AWAIT_PUBREC;
         r->store_off = (uint32_t)off;
         r->store_len = (uint32_t)len;
     }
@@ -72,13 +72,13 @@ kmqtt_err_t kmqtt_session_restore_publish(kmqtt_session_t *s, uint16_t packet_id
     return KMQTT_OK;
 }
 
-kmqtt_err_t kmqtt_session_restore_inbound_qos2(kmqtt_session_t *s, uint16_t packet_id)
+kmqtt_err_t legacy_session_restore_inbound_qos2(legacy_session_t *s, uint16_t packet_id)
 {
     if (s == NULL || packet_id == 0)
         return KMQTT_EINVAL;
     if (!KMQTT_CFG_QOS2)
         return KMQTT_EUNSUPPORTED;
-    if (ks_inbound_has(s, packet_id))
+    if (kls_inbound_has(s, packet_id))
         return KMQTT_OK;
-    return ks_inbound_add(s, packet_id) ? KMQTT_OK : KMQTT_ELIMIT;
+    return kls_inbound_add(s, packet_id) ? KMQTT_OK : KMQTT_ELIMIT;
 }
