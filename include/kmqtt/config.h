@@ -55,6 +55,36 @@
 #define KMQTT_CFG_OFFLINE_QUEUE 1
 #endif
 
+/* The 3.1.1 inbound QoS 2 table of one bit per packet id (8 KB of the
+ * caller's, kmqtt_session_buffers_t.inbound_bits): never full, never forgets
+ * an id. 0 = the engine has no code for it (the nano build). */
+#ifndef KMQTT_CFG_INBOUND_BITS
+#define KMQTT_CFG_INBOUND_BITS 1
+#endif
+
+/* ------------------------------- defaults of both clients (nano and threaded) */
+
+#ifndef KMQTT_CFG_KEEPALIVE_S
+#define KMQTT_CFG_KEEPALIVE_S 60
+#endif
+/* A PINGRESP must follow its PINGREQ within this long; 0 = half the
+ * keepalive in force (docs/architecture.md, decision 7). */
+#ifndef KMQTT_CFG_PING_TIMEOUT_MS
+#define KMQTT_CFG_PING_TIMEOUT_MS 0
+#endif
+/* opening the transport, and then the CONNACK, each */
+#ifndef KMQTT_CFG_CONNECT_TIMEOUT_MS
+#define KMQTT_CFG_CONNECT_TIMEOUT_MS 10000
+#endif
+/* reconnect backoff: a random wait in [d/2, d], d doubling from the minimum
+ * to the maximum */
+#ifndef KMQTT_CFG_RECONNECT_MIN_MS
+#define KMQTT_CFG_RECONNECT_MIN_MS 1000
+#endif
+#ifndef KMQTT_CFG_RECONNECT_MAX_MS
+#define KMQTT_CFG_RECONNECT_MAX_MS 60000
+#endif
+
 /* ------------------------------------------- defaults of the client options */
 
 #ifndef KMQTT_CFG_RX_BUFFER_SIZE

@@ -524,7 +524,7 @@ kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retai
 
 static bool is_shared(const char *f)
 {
-    return strncmp(f, "$share/", 7) == 0;
+    return kmqtt_topic_is_shared(f, strlen(f));
 }
 
 kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,

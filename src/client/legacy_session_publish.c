@@ -432,8 +432,7 @@ static kmqtt_err_t subscribe_allowed(const legacy_session_t *s, const kmqtt_subs
         if (!s->caps.wildcard_available && (memchr(f.filter.ptr, '+', f.filter.len) != NULL ||
                                             memchr(f.filter.ptr, '#', f.filter.len) != NULL))
             return KMQTT_EUNSUPPORTED;
-        if (!s->caps.shared_available && f.filter.len >= 7 &&
-            memcmp(f.filter.ptr, "$share/", 7) == 0)
+        if (!s->caps.shared_available && kmqtt_topic_is_shared(f.filter.ptr, f.filter.len))
             return KMQTT_EUNSUPPORTED;
     }
     return KMQTT_OK;

@@ -15,9 +15,10 @@
 #define SHARE_PREFIX     "$share/"
 #define SHARE_PREFIX_LEN (sizeof(SHARE_PREFIX) - 1)
 
-static bool has_share_prefix(const char *filter, size_t len)
+bool kmqtt_topic_is_shared(const char *filter, size_t len)
 {
-    return len >= SHARE_PREFIX_LEN && memcmp(filter, SHARE_PREFIX, SHARE_PREFIX_LEN) == 0;
+    return filter != NULL && len >= SHARE_PREFIX_LEN &&
+           memcmp(filter, SHARE_PREFIX, SHARE_PREFIX_LEN) == 0;
 }
 
 /* Wildcard placement of a plain (non-shared) filter, which is non-empty
@@ -65,7 +66,7 @@ kmqtt_err_t kmqtt_topic_filter_validate(const char *filter, size_t len)
     if (err != KMQTT_OK)
         return err;
 
-    if (has_share_prefix(filter, len)) {
+    if (kmqtt_topic_is_shared(filter, len)) {
         /* "$share/{ShareName}/{filter}": the ShareName is at least one
          * character (MQTT-4.8.2-1) with no '/', '+' or '#', and is followed
          * by '/' and a non-empty filter (MQTT-4.8.2-2). A '/' ends the
@@ -99,7 +100,7 @@ bool kmqtt_topic_match(const char *filter, size_t filter_len, const char *topic,
         kmqtt_topic_name_validate(topic, topic_len) != KMQTT_OK)
         return false;
 
-    if (has_share_prefix(filter, filter_len)) {
+    if (kmqtt_topic_is_shared(filter, filter_len)) {
         const char *name = filter + SHARE_PREFIX_LEN;
         const char *slash = memchr(name, '/', filter_len - SHARE_PREFIX_LEN);
         filter_len -= (size_t)(slash + 1 - filter);

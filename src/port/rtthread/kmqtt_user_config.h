@@ -47,6 +47,10 @@
 #ifdef PKG_KMQTT_NANO_INBOUND_QOS2
 #define KMQTT_NANO_INBOUND_QOS2 PKG_KMQTT_NANO_INBOUND_QOS2
 #endif
+/* nano never gives the engine the 3.1.1 one-bit-per-id table: leave its code out. */
+#ifdef PKG_KMQTT_NANO_CLIENT
+#define KMQTT_CFG_INBOUND_BITS 0
+#endif
 
 #ifdef PKG_KMQTT_RX_BUFFER_SIZE
 #define KMQTT_CFG_RX_BUFFER_SIZE PKG_KMQTT_RX_BUFFER_SIZE

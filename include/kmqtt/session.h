@@ -1,0 +1,399 @@
+/*
+ * kmqtt session — the one MQTT protocol engine, without I/O.
+ *
+ * Every protocol rule of the library lives here once: what a CONNECT
+ * carries and advertises, which ack answers which packet, the store of
+ * unacknowledged QoS 1/2 messages and their resend with DUP after a
+ * reconnect, packet ids, inbound QoS 2 (exactly once), keepalive, the 5.0
+ * server capabilities and the DISCONNECT reason of an error. The clients
+ * are drivers over it: kmqtt_nano_t (nano.h, non-blocking, one task) and,
+ * in time, kmqtt_client_t (client.h, blocking and threaded).
+ *
+ * Sans-IO: bytes in (kmqtt_session_rx_space / _rx_commit), bytes out
+ * (_tx_peek / _tx_consume), events out (_next_event, pull style), the next
+ * deadline out (_tick). It never reads a clock (time is now_ms, a
+ * free-running millisecond counter that may wrap at 2^32, compared
+ * wrap-safely), never allocates (the caller gives every buffer and table)
+ * and never blocks. The configuration is referenced, not copied: it may live
+ * in flash and must outlive the session.
+ *
+ * The wire: inbound packets are parsed in place in rx with exact lengths
+ * (strict: one error per violation, never a crash); outbound ones are
+ * written field by field into tx, a byte queue, or for a QoS 1/2 PUBLISH into
+ * its store record first. 5.0 property blocks travel raw (without their
+ * length prefix), validated with the codec's rules.
+ *
+ * A packet whose answer does not fit tx stays in rx until tx drained, so
+ * answers keep the order of what they answer (MQTT-4.6.0-2, MQTT-4.6.0-3).
+ *
+ * Not thread-safe: one thread (or the holder of one lock) calls it.
+ */
+#ifndef KMQTT_SESSION_H
+#define KMQTT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmqtt/codec.h"
+#include "kmqtt/config.h"
+#include "kmqtt/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the engine needs to speak MQTT on a connection. Referenced by the
+ * session (never copied): it must stay valid and unchanged while the
+ * session is in use. kmqtt_session_config_init sets the defaults noted. */
+typedef struct kmqtt_session_config {
+    /* CONNECT */
+    uint8_t version;       /* KMQTT_V311 (default) or KMQTT_V5 */
+    bool clean_session;    /* default true; false keeps the session for resumption */
+    uint16_t keepalive_s;  /* default KMQTT_CFG_KEEPALIVE_S; 0 = off */
+    const char *client_id; /* NUL-terminated; "" only with clean_session (MQTT-3.1.3-7) */
+    const char *username;  /* NULL = none */
+    const uint8_t *password;
+    uint16_t password_len;  /* password NULL = none */
+    const char *will_topic; /* NULL = no will */
+    const uint8_t *will_payload;
+    uint16_t will_payload_len;
+    uint8_t will_qos;
+    bool will_retain;
+    /* 5.0: raw property blocks (without length prefix) for the CONNECT and
+     * the will. The engine adds Receive Maximum (the inbound QoS 2 table's
+     * size, unless the 3.1.1 bitmap is used) and Maximum Packet Size (rx's
+     * size) itself, so the CONNECT block must not carry those, nor a Topic
+     * Alias Maximum (the engine takes no inbound aliases yet). */
+    const uint8_t *connect_props;
+    size_t connect_props_len;
+    const uint8_t *will_props;
+    size_t will_props_len;
+
+    /* A PINGRESP must come within this long of its PINGREQ, else
+     * kmqtt_session_tick gives KMQTT_EKEEPALIVE. 0 = half the keepalive in
+     * force (default KMQTT_CFG_PING_TIMEOUT_MS). */
+    uint32_t ping_timeout_ms;
+    /* Outbound QoS 1/2 messages at once (also bounded by the store and, in
+     * 5.0, the server's Receive Maximum). Default KMQTT_CFG_MAX_INFLIGHT. */
+    uint8_t max_inflight;
+} kmqtt_session_config_t;
+
+/* One SUBSCRIBE / UNSUBSCRIBE awaiting its ack. Private. */
+typedef struct kmqtt_session_request {
+    uint16_t id;   /* 0 = free */
+    uint8_t unsub; /* 1 for UNSUBSCRIBE */
+    uint8_t count; /* filters sent: the ack has one code each */
+} kmqtt_session_request_t;
+
+/* Bytes of the optional 3.1.1 inbound QoS 2 table: one bit per packet id. */
+#define KMQTT_SESSION_INBOUND_BITS_SIZE 8192u
+
+/* The caller's buffers and tables, used until the session is no longer used.
+ *  rx:       the largest packet accepted (5.0: advertised as Maximum Packet
+ *            Size; a larger one is KMQTT_ETOOBIG).
+ *  tx:       bytes waiting to be sent; the largest packet sent.
+ *  store:    copies of unacknowledged QoS 1/2 PUBLISH packets (each its
+ *            encoded size plus 8 bytes, rounded up to 4); NULL/0 for QoS 0 only.
+ *  inbound:  inbound QoS 2 ids awaiting PUBREL (inbound_max of them; 5.0:
+ *            advertised as Receive Maximum). NULL/0 with KMQTT_CFG_QOS2 off.
+ *  inbound_bits: optional (KMQTT_CFG_INBOUND_BITS), 3.1.1 only:
+ *            KMQTT_SESSION_INBOUND_BITS_SIZE bytes, one bit per packet id,
+ *            used instead of inbound: never full, never forgets an id.
+ *  requests: SUBSCRIBE / UNSUBSCRIBE awaiting their ack (max_requests >= 1). */
+typedef struct kmqtt_session_buffers {
+    uint8_t *rx;
+    size_t rx_size;
+    uint8_t *tx;
+    size_t tx_size;
+    uint8_t *store;
+    size_t store_size;
+    uint16_t *inbound;
+    uint16_t inbound_max;
+    uint8_t *inbound_bits;
+    kmqtt_session_request_t *requests;
+    uint8_t max_requests;
+} kmqtt_session_buffers_t;
+
+typedef enum kmqtt_session_state {
+    KMQTT_SESSION_IDLE = 0,   /* no connection */
+    KMQTT_SESSION_CONNECTING, /* CONNECT queued, waiting for CONNACK */
+    KMQTT_SESSION_CONNECTED,
+    KMQTT_SESSION_ENDED /* the connection is over (refused, server DISCONNECT, error):
+                           send what tx holds if you like, close, kmqtt_session_lost */
+} kmqtt_session_state_t;
+
+typedef enum kmqtt_session_event_type {
+    KMQTT_SESSION_EV_CONNACK = 1, /* reason_code (0: accepted, now CONNECTED; else refused,
+                                     ENDED), session_present, props (5.0) */
+    KMQTT_SESSION_EV_MESSAGE,     /* msg: an application message */
+    KMQTT_SESSION_EV_PUBLISHED,   /* an outbound QoS 1/2 message completed (PUBACK, PUBCOMP,
+                                     or a 5.0 PUBREC with a failure reason): packet_id,
+                                     reason_code, props; or was dropped with err set (see
+                                     kmqtt_session_next_event) */
+    KMQTT_SESSION_EV_SUBACK,      /* packet_id; codes/count: one reason code per filter */
+    KMQTT_SESSION_EV_UNSUBACK,    /* packet_id; codes/count (5.0 only; 0 in 3.1.1) */
+    KMQTT_SESSION_EV_AUTH,        /* 5.0 AUTH: reason_code, props */
+    KMQTT_SESSION_EV_DISCONNECT   /* 5.0 DISCONNECT from the server: reason_code, props;
+                                     the session is ENDED */
+} kmqtt_session_event_type_t;
+
+/* A message, outbound (the caller's) or inbound (views into rx). */
+typedef struct kmqtt_session_msg {
+    const char *topic;
+    uint16_t topic_len;
+    uint8_t qos;
+    bool retain;
+    bool dup;           /* inbound only */
+    uint16_t packet_id; /* inbound only (0 at QoS 0) */
+    const uint8_t *payload;
+    size_t payload_len;
+    /* 5.0: the PUBLISH property block, raw (without its length prefix).
+     * NULL/0 = none; ignored in 3.1.1. */
+    const uint8_t *props;
+    size_t props_len;
+} kmqtt_session_msg_t;
+
+/* One SUBSCRIBE filter: NUL-terminated, and its options byte (QoS 0..2; 5.0
+ * also No Local 0x04, Retain As Published 0x08, Retain Handling << 4). */
+typedef struct kmqtt_session_sub {
+    const char *filter;
+    uint8_t options;
+} kmqtt_session_sub_t;
+
+/* An event; its views point into rx and stay valid until the next call of
+ * kmqtt_session_next_event or kmqtt_session_rx_space. */
+typedef struct kmqtt_session_event {
+    kmqtt_session_event_type_t type;
+    kmqtt_err_t err;
+    uint16_t packet_id;
+    uint8_t reason_code;
+    bool session_present;
+    kmqtt_session_msg_t msg; /* KMQTT_SESSION_EV_MESSAGE */
+    const uint8_t *codes;    /* SUBACK / UNSUBACK reason codes */
+    size_t count;
+    const uint8_t *props; /* 5.0 raw property block of the packet behind the event */
+    size_t props_len;
+} kmqtt_session_event_t;
+
+/* Store and forward: a change worth persisting, reported to the change hook
+ * as it happens (before the packet concerned can be sent). */
+typedef enum kmqtt_session_change {
+    KMQTT_SESSION_CH_PUBLISH = 1, /* a QoS 1/2 PUBLISH took packet_id; bytes, len: the
+                                     encoded packet (DUP clear) */
+    KMQTT_SESSION_CH_PUBREL,      /* PUBREC came for packet_id: only PUBREL from now on */
+    KMQTT_SESSION_CH_DONE         /* packet_id completed or dropped: forget it */
+} kmqtt_session_change_t;
+
+typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what,
+                                        uint16_t packet_id, const uint8_t *bytes, size_t len);
+
+/* The session. Declared so a driver can embed it; every field is private. */
+typedef struct kmqtt_session {
+    const kmqtt_session_config_t *cfg;
+    uint8_t *rx;
+    uint8_t *tx;
+    uint8_t *store;
+    uint16_t *inbound;
+    uint8_t *inbound_bits;
+    kmqtt_session_request_t *req;
+    kmqtt_session_change_fn change_fn;
+    void *change_ctx;
+    uint32_t rx_size, rx_len, rx_done; /* rx_done: the packet last reported, dropped next */
+    uint32_t tx_size, tx_start, tx_len;
+    uint32_t store_size, store_used;
+    uint32_t resend_off; /* next store record to send again on this connection */
+    uint32_t last_tx_ms, last_rx_ms, ping_sent_ms;
+    uint32_t server_max_packet; /* 5.0 CONNACK Maximum Packet Size, 0 = none */
+    uint32_t qos2_evictions;
+    uint32_t unknown_acks;
+    uint16_t keepalive_s; /* in force (5.0: Server Keep Alive) */
+    uint16_t next_id;
+    uint16_t server_receive_max; /* 5.0, 65535 if absent */
+    uint16_t inbound_max, inbound_count;
+    uint8_t max_requests;
+    uint8_t inflight; /* store records */
+    uint8_t resent;   /* store records before resend_off */
+    uint8_t state;
+    uint8_t flags;
+    uint8_t server_max_qos;
+    uint8_t close_reason; /* 5.0 DISCONNECT reason queued by the last protocol error */
+} kmqtt_session_t;
+
+/* Fills c with the defaults noted in kmqtt_session_config_t. */
+void kmqtt_session_config_init(kmqtt_session_config_t *c);
+
+/* Sets up s (IDLE) over the caller's configuration and buffers, checking
+ * them so nothing later fails on them: KMQTT_EINVAL for a NULL, an unknown
+ * version, a will QoS over 2, a client id / username / will topic longer
+ * than 65,535 bytes or not valid UTF-8, an empty client id without
+ * clean_session, a 3.1.1 password without user name (MQTT-3.1.2-22), rx or
+ * tx under 16 bytes, no request slot, 5.0 property blocks that are malformed
+ * or carry what the engine sets itself; KMQTT_EUNSUPPORTED for 5.0 in a
+ * build without it; KMQTT_ENOBUFS when the CONNECT does not fit tx. */
+kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg,
+                               const kmqtt_session_buffers_t *b);
+
+/* Begins a connection on a freshly opened transport: drops any received or
+ * unsent bytes and queues CONNECT. Returns KMQTT_OK or KMQTT_ESTATE (not
+ * IDLE). */
+kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms);
+
+/* The connection is over, whatever the reason: back to IDLE, unsent and
+ * unread bytes dropped (rx keeps its contents, so views of the last event
+ * stay readable until bytes are received again), requests awaiting their
+ * ack forgotten. Unacknowledged QoS 1/2 messages stay in the store for the
+ * next connection. */
+void kmqtt_session_lost(kmqtt_session_t *s);
+
+/* ------------------------------------------------------------------ bytes */
+
+/* Where received bytes go: returns the place and sets *space (0 when rx is
+ * full of a packet still waiting for room in tx). Drops the packet of the
+ * last event, so its views end. */
+uint8_t *kmqtt_session_rx_space(kmqtt_session_t *s, size_t *space);
+
+/* n bytes were written at the place kmqtt_session_rx_space gave. */
+void kmqtt_session_rx_commit(kmqtt_session_t *s, size_t n, uint32_t now_ms);
+
+/* The bytes waiting to be sent, contiguous: returns their number, sets *buf. */
+size_t kmqtt_session_tx_peek(const kmqtt_session_t *s, const uint8_t **buf);
+
+/* n of them were taken by the transport. Queues stored messages still owed
+ * to this connection as room appears. */
+void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms);
+
+/* Takes the next whole packet in rx, applies the protocol rules, queues its
+ * answer and reports what the application should know. Returns:
+ *  KMQTT_OK         *ev is filled (views valid until the next call here or
+ *                   of kmqtt_session_rx_space);
+ *  KMQTT_NEED_MORE  nothing to report until more bytes arrive, or until tx
+ *                   drains (a packet whose answer does not fit waits);
+ *  < 0              the server broke the protocol or sent a malformed packet:
+ *                   the error names the rule; in 5.0 a DISCONNECT with its
+ *                   reason (0x81, 0x82, 0x93, 0x94, 0x95) was queued when tx
+ *                   had room. The session is ENDED.
+ * Besides the packets' own events it reports, after a CONNACK, each stored
+ * message the new connection will not carry, as KMQTT_SESSION_EV_PUBLISHED
+ * with err: a QoS 2 message whose PUBREL was due when the session was not
+ * found (KMQTT_OK: the server released it and kept nothing), and in 5.0 a
+ * PUBLISH larger than the server's Maximum Packet Size (KMQTT_ETOOBIG,
+ * MQTT-3.2.2-15) or above its Maximum QoS (KMQTT_EUNSUPPORTED,
+ * MQTT-3.2.2-11), never sent. A PUBREL answered 0x92 gives KMQTT_ENOTFOUND. */
+kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms,
+                                     kmqtt_session_event_t *ev);
+
+/* ------------------------------------------------------------------- time */
+
+/* Does what is due at now_ms: a PINGREQ when nothing was sent or nothing
+ * received for the keepalive; queues stored messages owed to the connection.
+ * Sets *next_ms (if not NULL) to how long until tick has something to do
+ * (UINT32_MAX: nothing). Returns KMQTT_OK, or KMQTT_EKEEPALIVE when a
+ * PINGREQ got no PINGRESP within the ping timeout (the session is ENDED). */
+kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *next_ms);
+
+/* --------------------------------------------------------------- requests */
+
+/* Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
+ * in the store and a KMQTT_SESSION_EV_PUBLISHED later. Returns KMQTT_OK,
+ * KMQTT_ENOTCONN (not CONNECTED), KMQTT_EINVAL (NULL, QoS over 2, topic
+ * empty, with wildcards, over 65,535 bytes or not UTF-8: MQTT-3.3.2-2,
+ * MQTT-1.5.3-1; malformed 5.0 props, a Topic Alias or a Subscription
+ * Identifier in them: MQTT-3.3.4-6), KMQTT_EUNSUPPORTED (QoS 2 built out;
+ * 5.0: over the server's Maximum QoS, MQTT-3.2.2-11, retain when Retain
+ * Available is 0, MQTT-3.2.2-14), KMQTT_ETOOBIG (bigger than tx, or 5.0 than
+ * the server's Maximum Packet Size, MQTT-3.2.2-15), KMQTT_ELIMIT
+ * (max_inflight or the server's Receive Maximum reached, MQTT-3.3.4-7, or no
+ * room in the store: retry after a PUBLISHED event), KMQTT_ENOBUFS (no room
+ * in tx now, or stored messages still wait to be sent again: retry after tx
+ * drained). Nothing is queued on any error. */
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                                  uint16_t *packet_id);
+
+/* Queues a SUBSCRIBE of count filters (5.0: with the raw property block
+ * props; NULL/0 = none). KMQTT_SESSION_EV_SUBACK follows with *packet_id.
+ * Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL (no filter or more than 255,
+ * an invalid filter: MQTT-4.7.1-2/-3; options with reserved bits or, in
+ * 3.1.1, anything but QoS; No Local on a shared subscription, MQTT-3.8.3-4),
+ * KMQTT_EUNSUPPORTED (QoS 2 built out; 5.0: a wildcard, shared or identified
+ * subscription the server said it lacks), KMQTT_ETOOBIG, KMQTT_ENOBUFS,
+ * KMQTT_ELIMIT (every request slot awaits its ack). The ack must match the
+ * request (id, kind, one code per filter: MQTT-3.9.3-1, MQTT-3.11.3-1), else
+ * it is KMQTT_EPROTOCOL. */
+kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
+                                    size_t count, const uint8_t *props, size_t props_len,
+                                    uint16_t *packet_id);
+
+/* Queues an UNSUBSCRIBE of count filters; KMQTT_SESSION_EV_UNSUBACK follows.
+ * Errors as kmqtt_session_subscribe. */
+kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *filters,
+                                      size_t count, const uint8_t *props, size_t props_len,
+                                      uint16_t *packet_id);
+
+/* 5.0: queues AUTH (reason 0x18 continue, also while CONNECTING, or 0x19
+ * re-authenticate) with the raw property block props. Returns KMQTT_OK,
+ * KMQTT_ENOTCONN, KMQTT_EINVAL, KMQTT_ENOBUFS, or KMQTT_EUNSUPPORTED in 3.1.1
+ * or a build without 5.0. */
+kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
+                               size_t props_len);
+
+/* Queues DISCONNECT (5.0: with reason, 0x04 keeps the will, and the raw
+ * property block props; both ignored in 3.1.1). Returns KMQTT_OK,
+ * KMQTT_ENOTCONN (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed
+ * props) or KMQTT_ENOBUFS (no room in tx now). The driver sends what tx
+ * holds, closes and calls kmqtt_session_lost. */
+kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
+                                     size_t props_len);
+
+/* ------------------------------------------------------ store and forward */
+
+/* Sets (fn NULL: clears) the hook that hears of every change worth
+ * persisting. fn runs inside the session call that made the change and
+ * must not call back into s. */
+void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx);
+
+/* Puts back an outbound QoS 1/2 message persisted earlier, after the records
+ * already held (call in the order they were made): packet_id as before,
+ * bytes/len the encoded PUBLISH (with pubrel, NULL/0: its PUBREC had come, so
+ * only PUBREL is sent again). Only while IDLE. The PUBLISH is checked as any
+ * received packet is (DESIGN rule 7). Returns KMQTT_OK, KMQTT_ESTATE,
+ * KMQTT_EINVAL (id 0 or in use, not a valid QoS 1/2 PUBLISH of this version
+ * with this id), KMQTT_ELIMIT (max_inflight records) or KMQTT_ENOBUFS (the
+ * store is full). */
+kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
+                                  const uint8_t *bytes, size_t len);
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Reconnect backoff with jitter, for the drivers: returns the wait before
+ * the next attempt, in [d/2, d] where d is *ceiling_ms, chosen by random (any
+ * 32 random bits), and doubles *ceiling_ms up to max_ms. The driver resets
+ * *ceiling_ms to its minimum when a connection succeeds. */
+uint32_t kmqtt_session_backoff(uint32_t *ceiling_ms, uint32_t max_ms, uint32_t random);
+
+/* ---------------------------------------------------------------- getters */
+
+kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
+
+/* Outbound QoS 1/2 messages not yet complete (in the store). */
+size_t kmqtt_session_inflight(const kmqtt_session_t *s);
+
+/* Bytes of the store in use. */
+size_t kmqtt_session_store_used(const kmqtt_session_t *s);
+
+/* Inbound QoS 2 ids forgotten because more than inbound_max awaited their
+ * PUBREL at once (the oldest goes), since init. */
+size_t kmqtt_session_qos2_evictions(const kmqtt_session_t *s);
+
+/* 5.0: the reason of the DISCONNECT the session queued when
+ * kmqtt_session_next_event last failed (0x81, 0x82, 0x93, 0x94, 0x95), or 0. */
+uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s);
+
+/* PUBACK / PUBREC / PUBCOMP received for a packet id no record holds
+ * (ignored), since init. */
+size_t kmqtt_session_unknown_acks(const kmqtt_session_t *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

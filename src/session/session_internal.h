@@ -1,0 +1,98 @@
+/*
+ * Shared by the engine's files only. The engine keeps no tables but the
+ * caller's: tx is a byte queue, rx holds whole packets then at most one
+ * partial one, the store is a list of records in send order.
+ */
+#ifndef KMQTT_SESSION_INTERNAL_H
+#define KMQTT_SESSION_INTERNAL_H
+
+#include <string.h>
+
+#include "kmqtt/session.h"
+
+#if KMQTT_CFG_V5
+#define KS_V5(s) ((s)->cfg->version == KMQTT_V5)
+#else
+#define KS_V5(s) ((void)(s), 0)
+#endif
+
+/* s->flags */
+#define KS_F_PING      0x01u /* PINGREQ sent, PINGRESP not yet */
+#define KS_F_SESSION   0x02u /* the CONNACK found the session: resend with DUP */
+#define KS_F_NO_RETAIN 0x04u /* 5.0 CONNACK caps */
+#define KS_F_NO_WILD   0x08u
+#define KS_F_NO_SUBID  0x10u
+#define KS_F_NO_SHARED 0x20u
+#define KS_F_FRESH     0x40u /* after a CONNACK: report the records it will not carry */
+
+/* Results of handling one inbound packet, beside a kmqtt_err_t < 0. */
+#define KS_DONE   0 /* handled, nothing to report: drop it from rx */
+#define KS_REPORT 1 /* handled, *ev filled: drop it at the next call */
+#define KS_STALL  2 /* its answer does not fit tx yet: keep it, retry later */
+
+/* A store record: this header (host order, copied with memcpy because the
+ * caller's store need not be aligned) then the packet, padded to 4. */
+typedef struct ks_rec {
+    uint32_t len; /* packet bytes kept (0 once PUBREC dropped them) */
+    uint16_t id;
+    uint8_t kind; /* KS_REC_* */
+    uint8_t pad;  /* 5.0: 1, 2 = not to be sent: too big, QoS too high */
+} ks_rec_t;
+#define KS_REC_HDR       8u
+#define KS_REC_QOS1      1u /* PUBLISH awaiting PUBACK */
+#define KS_REC_QOS2      2u /* PUBLISH awaiting PUBREC */
+#define KS_REC_REL       3u /* PUBREL sent, awaiting PUBCOMP */
+#define KS_REC_SIZE(len) (KS_REC_HDR + (((len) + 3u) & ~3u))
+#define KS_NONE          0xFFFFFFFFu
+
+static inline uint16_t ks_get_u16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+/* session_wire.c: packets written straight into tx */
+uint8_t *ks_put_u16(uint8_t *p, uint32_t v);
+uint8_t *ks_put_bin(uint8_t *p, const void *src, size_t n);
+size_t ks_packet_size(uint32_t rem);
+uint8_t *ks_put_head(uint8_t *p, uint8_t first, uint32_t rem);
+uint8_t *ks_tx_reserve(kmqtt_session_t *s, size_t n);
+uint8_t *ks_tx_begin(kmqtt_session_t *s, uint8_t first, uint32_t rem);
+bool ks_send_ack(kmqtt_session_t *s, uint8_t first, uint16_t id, uint8_t reason);
+size_t ks_connect_size(const kmqtt_session_t *s);
+void ks_write_connect(kmqtt_session_t *s);
+void ks_ev(kmqtt_session_event_t *ev, kmqtt_session_event_type_t type);
+
+/* session_input.c */
+int ks_input(kmqtt_session_t *s, const uint8_t *p, size_t len, kmqtt_session_event_t *ev);
+/* Ends the connection for err: in 5.0 a DISCONNECT with reason (0: the one
+ * err calls for) is queued first when tx has room (4.13). Returns err. */
+kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason);
+
+/* session_store.c */
+uint32_t ks_store_find(const kmqtt_session_t *s, uint16_t id, ks_rec_t *r);
+void ks_store_get(const kmqtt_session_t *s, uint32_t off, ks_rec_t *r);
+void ks_store_set(kmqtt_session_t *s, uint32_t off, const ks_rec_t *r);
+void ks_store_remove(kmqtt_session_t *s, uint32_t off);
+void ks_store_release(kmqtt_session_t *s, uint32_t off, ks_rec_t *r);
+uint16_t ks_new_id(kmqtt_session_t *s);
+void ks_resend(kmqtt_session_t *s);
+bool ks_store_fresh(kmqtt_session_t *s, kmqtt_session_event_t *ev);
+void ks_store_check(kmqtt_session_t *s);
+void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id,
+                const uint8_t *bytes, size_t len);
+
+#if KMQTT_CFG_V5
+#include "../codec/codec_internal.h" /* kmqtt_reason_valid, kmqtt_props_validate_raw */
+
+/* session_v5.c */
+kmqtt_err_t ks_v5_check(const uint8_t *props, size_t len, unsigned where);
+int ks_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const uint8_t **props,
+                size_t *props_len);
+void ks_v5_connack(kmqtt_session_t *s, const uint8_t *props, size_t len);
+uint8_t ks_v5_reason(kmqtt_err_t err);
+bool ks_v5_has(const uint8_t *props, size_t len, uint8_t id);
+bool ks_v5_method_ok(const kmqtt_session_t *s, const uint8_t *props, size_t len, bool need);
+uint8_t *ks_put_props(uint8_t *p, const uint8_t *blk, size_t len);
+#endif
+
+#endif

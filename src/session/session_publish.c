@@ -1,0 +1,253 @@
+/*
+ * What the application sends: PUBLISH (QoS 1/2 encoded once into a store
+ * record, then copied to tx), SUBSCRIBE, UNSUBSCRIBE and DISCONNECT.
+ * Everything is checked before anything is written, so an error queues
+ * nothing.
+ */
+#include "session_internal.h"
+
+/* Room for a packet of n bytes in tx now, behind any resend still due (a
+ * new message must not overtake an old one: MQTT-4.6.0-1). */
+static kmqtt_err_t room(const kmqtt_session_t *s, size_t n)
+{
+    if (n > s->tx_size)
+        return KMQTT_ETOOBIG;
+#if KMQTT_CFG_V5
+    if (KS_V5(s) && s->server_max_packet != 0 && n > s->server_max_packet)
+        return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
+#endif
+    if (s->resend_off != s->store_used || n > s->tx_size - (s->tx_len - s->tx_start))
+        return KMQTT_ENOBUFS;
+    return KMQTT_OK;
+}
+
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                                  uint16_t *packet_id)
+{
+    if (s == NULL || s->cfg == NULL || msg == NULL || msg->qos > 2 ||
+        (msg->payload_len > 0 && msg->payload == NULL) ||
+        kmqtt_topic_name_validate(msg->topic, msg->topic_len) != KMQTT_OK)
+        return KMQTT_EINVAL;
+    unsigned qos = msg->qos;
+    size_t rem = 2u + msg->topic_len + (qos != 0 ? 2u : 0u);
+#if KMQTT_CFG_V5
+    if (KS_V5(s)) {
+        /* No alias (the engine keeps no alias table yet) and no Subscription
+         * Identifier from a client (MQTT-3.3.4-6). */
+        if (ks_v5_check(msg->props, msg->props_len, KMQTT_PUBLISH) != KMQTT_OK ||
+            ks_v5_has(msg->props, msg->props_len, KMQTT_PROP_TOPIC_ALIAS) ||
+            ks_v5_has(msg->props, msg->props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER))
+            return KMQTT_EINVAL;
+        rem += kmqtt_varint_size((uint32_t)msg->props_len) + msg->props_len;
+    }
+#endif
+#if !KMQTT_CFG_QOS2
+    if (qos == 2)
+        return KMQTT_EUNSUPPORTED;
+#endif
+    if (s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ENOTCONN;
+#if KMQTT_CFG_V5
+    if (KS_V5(s) && (qos > s->server_max_qos || (msg->retain && (s->flags & KS_F_NO_RETAIN))))
+        return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11, MQTT-3.2.2-14 */
+#endif
+    if (msg->payload_len > KMQTT_VARINT_MAX - rem)
+        return KMQTT_ETOOBIG;
+    rem += msg->payload_len;
+    size_t n = ks_packet_size((uint32_t)rem);
+    if (qos != 0) {
+        if (s->inflight >= s->cfg->max_inflight ||
+#if KMQTT_CFG_V5
+            (KS_V5(s) && s->inflight >= s->server_receive_max) || /* MQTT-3.3.4-7 */
+#endif
+            KS_REC_SIZE(n) > s->store_size - s->store_used)
+            return n > s->tx_size ? KMQTT_ETOOBIG : KMQTT_ELIMIT;
+    }
+    kmqtt_err_t err = room(s, n);
+    if (err != KMQTT_OK)
+        return err;
+
+    uint16_t id = 0;
+    uint8_t *dst;
+    if (qos != 0) {
+        id = ks_new_id(s);
+        ks_rec_t r = {(uint32_t)n, id, (uint8_t)qos, 0};
+        ks_store_set(s, s->store_used, &r);
+        dst = s->store + s->store_used + KS_REC_HDR;
+    } else {
+        dst = ks_tx_reserve(s, n);
+    }
+    uint8_t *p =
+        ks_put_head(dst, (uint8_t)(0x30u | (qos << 1) | (msg->retain ? 1u : 0u)), (uint32_t)rem);
+    p = ks_put_bin(p, msg->topic, msg->topic_len);
+    if (qos != 0)
+        p = ks_put_u16(p, id);
+#if KMQTT_CFG_V5
+    if (KS_V5(s))
+        p = ks_put_props(p, msg->props, msg->props_len);
+#endif
+    if (msg->payload_len > 0)
+        memcpy(p, msg->payload, msg->payload_len);
+    if (qos != 0) {
+        /* Store and forward: recorded before it can leave. */
+        ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, dst, n);
+        memcpy(ks_tx_reserve(s, n), dst, n);
+        s->store_used += KS_REC_SIZE(n);
+        s->resend_off = s->store_used;
+        s->inflight++;
+        s->resent++;
+    }
+    if (packet_id != NULL)
+        *packet_id = id;
+    return KMQTT_OK;
+}
+
+/* Subscription options (3.8.3.1): 3.1.1 has only the QoS; 5.0 adds No
+ * Local, Retain As Published and Retain Handling 0..2, bits 6-7 reserved
+ * (MQTT-3.8.3-5). */
+static kmqtt_err_t check_options(const kmqtt_session_t *s, uint8_t o, const char *f, size_t n)
+{
+    if ((o & 3u) == 3u || (KS_V5(s) ? ((o & 0xC0u) || (o & 0x30u) == 0x30u) : o > 2u))
+        return KMQTT_EINVAL;
+#if KMQTT_CFG_V5
+    /* No Local on a shared subscription is a protocol error (MQTT-3.8.3-4). */
+    if ((o & 0x04u) && kmqtt_topic_is_shared(f, n))
+        return KMQTT_EINVAL;
+#else
+    (void)f;
+    (void)n;
+#endif
+#if !KMQTT_CFG_QOS2
+    if ((o & 3u) == 2u)
+        return KMQTT_EUNSUPPORTED;
+#endif
+    return KMQTT_OK;
+}
+
+/* SUBSCRIBE (subs) or UNSUBSCRIBE (filters): one pass to check and size,
+ * one to write. */
+static kmqtt_err_t sub(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
+                       const char *const *filters, size_t count, const uint8_t *props,
+                       size_t props_len, uint16_t *packet_id)
+{
+    bool is_sub = subs != NULL;
+    if (s == NULL || s->cfg == NULL || count == 0 || count > UINT8_MAX ||
+        (!is_sub && filters == NULL))
+        return KMQTT_EINVAL; /* MQTT-3.8.3-3, MQTT-3.10.3-2 */
+    size_t rem = 2;
+    for (size_t i = 0; i < count; i++) {
+        const char *f = is_sub ? subs[i].filter : filters[i];
+        size_t n = f != NULL ? strlen(f) : 0u;
+        if (kmqtt_topic_filter_validate(f, n) != KMQTT_OK)
+            return KMQTT_EINVAL; /* MQTT-4.7.1-2, MQTT-4.7.1-3 */
+        if (is_sub) {
+            kmqtt_err_t err = check_options(s, subs[i].options, f, n);
+            if (err != KMQTT_OK)
+                return err;
+        }
+#if KMQTT_CFG_V5
+        /* What the CONNACK said the server lacks (3.2.2.3.12-14). */
+        if (is_sub && KS_V5(s) &&
+            (((s->flags & KS_F_NO_WILD) && strpbrk(f, "+#") != NULL) ||
+             ((s->flags & KS_F_NO_SHARED) && kmqtt_topic_is_shared(f, n))))
+            return KMQTT_EUNSUPPORTED;
+#endif
+        rem += 2u + n + (is_sub ? 1u : 0u);
+        if (rem > KMQTT_VARINT_MAX)
+            return KMQTT_ETOOBIG;
+    }
+#if KMQTT_CFG_V5
+    if (KS_V5(s)) {
+        if (ks_v5_check(props, props_len, is_sub ? KMQTT_SUBSCRIBE : KMQTT_UNSUBSCRIBE) !=
+            KMQTT_OK)
+            return KMQTT_EINVAL;
+        if ((s->flags & KS_F_NO_SUBID) &&
+            ks_v5_has(props, props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER))
+            return KMQTT_EUNSUPPORTED;
+        rem += kmqtt_varint_size((uint32_t)props_len) + props_len;
+        if (rem > KMQTT_VARINT_MAX)
+            return KMQTT_ETOOBIG;
+    }
+#else
+    (void)props;
+    (void)props_len;
+#endif
+    if (s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ENOTCONN;
+    unsigned slot = 0;
+    while (slot < s->max_requests && s->req[slot].id != 0)
+        slot++;
+    if (slot == s->max_requests)
+        return KMQTT_ELIMIT; /* wait for an ack */
+    size_t n = ks_packet_size((uint32_t)rem);
+    kmqtt_err_t err = room(s, n);
+    /* SUBSCRIBE needs no place behind the resends. */
+    if (err == KMQTT_ENOBUFS && n <= s->tx_size - (s->tx_len - s->tx_start))
+        err = KMQTT_OK;
+    if (err != KMQTT_OK)
+        return err;
+
+    uint16_t id = ks_new_id(s);
+    uint8_t *p = ks_tx_begin(s, is_sub ? 0x82u : 0xA2u, (uint32_t)rem);
+    p = ks_put_u16(p, id);
+#if KMQTT_CFG_V5
+    if (KS_V5(s))
+        p = ks_put_props(p, props, props_len);
+#endif
+    for (size_t i = 0; i < count; i++) {
+        const char *f = is_sub ? subs[i].filter : filters[i];
+        p = ks_put_bin(p, f, strlen(f));
+        if (is_sub)
+            *p++ = subs[i].options;
+    }
+    s->req[slot].id = id;
+    s->req[slot].unsub = is_sub ? 0u : 1u;
+    s->req[slot].count = (uint8_t)count;
+    if (packet_id != NULL)
+        *packet_id = id;
+    return KMQTT_OK;
+}
+
+kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
+                                    size_t count, const uint8_t *props, size_t props_len,
+                                    uint16_t *packet_id)
+{
+    if (subs == NULL)
+        return KMQTT_EINVAL;
+    return sub(s, subs, NULL, count, props, props_len, packet_id);
+}
+
+kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *filters,
+                                      size_t count, const uint8_t *props, size_t props_len,
+                                      uint16_t *packet_id)
+{
+    if (filters == NULL)
+        return KMQTT_EINVAL;
+    return sub(s, NULL, filters, count, props, props_len, packet_id);
+}
+
+kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
+                                     size_t props_len)
+{
+    if (s == NULL || s->cfg == NULL)
+        return KMQTT_EINVAL;
+    if (s->state != KMQTT_SESSION_CONNECTING && s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ENOTCONN;
+#if KMQTT_CFG_V5
+    if (KS_V5(s) && props_len > 0) {
+        if (ks_v5_check(props, props_len, KMQTT_DISCONNECT) != KMQTT_OK)
+            return KMQTT_EINVAL;
+        uint32_t rem = 1u + (uint32_t)kmqtt_varint_size((uint32_t)props_len) + (uint32_t)props_len;
+        uint8_t *p = ks_tx_begin(s, 0xE0u, rem);
+        if (p == NULL)
+            return KMQTT_ENOBUFS;
+        *p++ = reason;
+        ks_put_props(p, props, props_len);
+        return KMQTT_OK;
+    }
+#else
+    (void)props;
+    (void)props_len;
+#endif
+    return ks_send_ack(s, 0xE0u, 0, reason) ? KMQTT_OK : KMQTT_ENOBUFS;
+}
