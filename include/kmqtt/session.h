@@ -338,10 +338,11 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t
                                size_t props_len);
 
 /* Queues DISCONNECT (5.0: with reason, 0x04 keeps the will, and the raw
- * property block props; both ignored in 3.1.1). Returns KMQTT_OK,
- * KMQTT_ENOTCONN (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed
- * props) or KMQTT_ENOBUFS (no room in tx now). The driver sends what tx
- * holds, closes and calls kmqtt_session_lost. */
+ * property block props; both ignored in 3.1.1); the session is then ENDED:
+ * nothing more is queued (MQTT-3.14.4-1). Returns KMQTT_OK, KMQTT_ENOTCONN
+ * (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed props) or
+ * KMQTT_ENOBUFS (no room in tx now). The driver sends what tx holds, closes
+ * and calls kmqtt_session_lost. */
 kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
                                      size_t props_len);
 

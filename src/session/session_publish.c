@@ -243,11 +243,15 @@ kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const u
             return KMQTT_ENOBUFS;
         *p++ = reason;
         ks_put_props(p, props, props_len);
-        return KMQTT_OK;
-    }
+    } else
 #else
     (void)props;
     (void)props_len;
 #endif
-    return ks_send_ack(s, 0xE0u, 0, reason) ? KMQTT_OK : KMQTT_ENOBUFS;
+        if (!ks_send_ack(s, 0xE0u, 0, reason))
+        return KMQTT_ENOBUFS;
+    /* Nothing may follow the DISCONNECT (MQTT-3.14.4-1, -2: the client
+     * closes and sends no more). */
+    s->state = KMQTT_SESSION_ENDED;
+    return KMQTT_OK;
 }

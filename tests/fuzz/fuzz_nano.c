@@ -194,9 +194,10 @@ static void check_client(const fz_t *f)
     check(f->open == (s == KMQTT_NANO_CONNECTING || s == KMQTT_NANO_CONNECTED));
     check(kmqtt_nano_inflight(c) <= f->cfg.mqtt.max_inflight);
     check(kmqtt_nano_store_used(c) <= STORE_SIZE);
-    check(c->rx_len <= c->rx_size && c->rx_size == RX_SIZE);
-    check(c->tx_start <= c->tx_size && c->tx_len <= c->tx_size - c->tx_start);
-    check(c->inbound_count <= KMQTT_NANO_INBOUND_QOS2);
+    check(c->s.rx_len <= c->s.rx_size && c->s.rx_size == RX_SIZE);
+    check(c->s.tx_start <= c->s.tx_size && c->s.tx_len <= c->s.tx_size);
+    check(c->s.tx_start <= c->s.tx_len);
+    check(c->s.inbound_count <= KMQTT_NANO_INBOUND_QOS2);
     if (kmqtt_nano_inflight(c) == 0)
         check(kmqtt_nano_store_used(c) == 0);
 }
@@ -220,7 +221,8 @@ static void on_event(void *user, const kmqtt_nano_event_t *ev)
     fz_t *f = user;
     check(ev != NULL && f->depth == 0);
     f->depth++;
-    check(ev->type >= KMQTT_NANO_EV_CONNECTED && ev->type <= KMQTT_NANO_EV_AUTH);
+    check((ev->type >= KMQTT_NANO_EV_CONNECTED && ev->type <= KMQTT_NANO_EV_AUTH) ||
+          ev->type == KMQTT_NANO_EV_CONNECT_FAILED || ev->type == KMQTT_NANO_EV_LOST);
     check(in_rx(f, ev->props, ev->props_len));
     switch (ev->type) {
     case KMQTT_NANO_EV_CONNECT_FAILED:
