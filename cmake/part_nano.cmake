@@ -32,7 +32,8 @@ endif()
 if(KMQTT_BUILD_TESTS AND TARGET kmqtt_core_nov5)
   file(GLOB KMQTT_NANO_UNIT_SUPPORT CONFIGURE_DEPENDS
        ${PROJECT_SOURCE_DIR}/tests/unit/support/*.c)
-  foreach(t test_nano_connect test_nano_publish test_nano_inbound test_nano_session test_engine)
+  foreach(t test_nano_connect test_nano_publish test_nano_inbound test_nano_session test_engine
+            test_engine_flow)
     add_executable(${t}_nov5 ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c ${KMQTT_NANO_UNIT_SUPPORT})
     target_include_directories(${t}_nov5 PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
                                ${PROJECT_SOURCE_DIR}/tests/unit/support)

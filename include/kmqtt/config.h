@@ -55,6 +55,13 @@
 #define KMQTT_CFG_OFFLINE_QUEUE 1
 #endif
 
+/* 3.1.1: the resend of unacknowledged messages on the same connection after
+ * kmqtt_session_config_t.retry_ms (the threaded client's option retry_ms).
+ * 0 = only the resend after a reconnect (the only one 5.0 allows). */
+#ifndef KMQTT_CFG_RETRY
+#define KMQTT_CFG_RETRY 1
+#endif
+
 /* The 3.1.1 inbound QoS 2 table of one bit per packet id (8 KB of the
  * caller's, kmqtt_session_buffers_t.inbound_bits): never full, never forgets
  * an id. 0 = the engine has no code for it (the nano build). */

@@ -72,8 +72,13 @@ typedef struct kmqtt_session_config {
 
     /* A PINGRESP must come within this long of its PINGREQ, else
      * kmqtt_session_tick gives KMQTT_EKEEPALIVE. 0 = half the keepalive in
-     * force (default KMQTT_CFG_PING_TIMEOUT_MS). */
+     * force, at least a second (default KMQTT_CFG_PING_TIMEOUT_MS). */
     uint32_t ping_timeout_ms;
+    /* 3.1.1 only (and KMQTT_CFG_RETRY): when nothing was acknowledged for
+     * this long while messages are in flight, they are sent again on the
+     * same connection, with DUP. 0 (default) = only after a reconnect, the
+     * only resend 5.0 allows. */
+    uint32_t retry_ms;
     /* Outbound QoS 1/2 messages at once (also bounded by the store and, in
      * 5.0, the server's Receive Maximum). Default KMQTT_CFG_MAX_INFLIGHT. */
     uint8_t max_inflight;
@@ -182,7 +187,11 @@ typedef enum kmqtt_session_change {
     KMQTT_SESSION_CH_PUBLISH = 1, /* a QoS 1/2 PUBLISH took packet_id; bytes, len: the
                                      encoded packet (DUP clear) */
     KMQTT_SESSION_CH_PUBREL,      /* PUBREC came for packet_id: only PUBREL from now on */
-    KMQTT_SESSION_CH_DONE         /* packet_id completed or dropped: forget it */
+    KMQTT_SESSION_CH_DONE,        /* packet_id completed or dropped: forget it */
+    KMQTT_SESSION_CH_INBOUND,     /* inbound QoS 2 packet_id held until its PUBREL */
+    KMQTT_SESSION_CH_RELEASED,    /* inbound QoS 2 packet_id released (PUBREL, or forgotten
+                                     as the oldest beyond the table: decision 6) */
+    KMQTT_SESSION_CH_INBOUND_CLEAR /* every inbound QoS 2 id forgotten (a new session) */
 } kmqtt_session_change_t;
 
 typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what,
@@ -204,6 +213,7 @@ typedef struct kmqtt_session {
     uint32_t store_size, store_used;
     uint32_t resend_off; /* next store record to send again on this connection */
     uint32_t last_tx_ms, last_rx_ms, ping_sent_ms;
+    uint32_t last_ack_ms; /* 3.1.1 retry: the last ack, or when the clock started */
     uint32_t server_max_packet; /* 5.0 CONNACK Maximum Packet Size, 0 = none */
     uint32_t qos2_evictions;
     uint32_t unknown_acks;
@@ -218,6 +228,7 @@ typedef struct kmqtt_session {
     uint8_t flags;
     uint8_t server_max_qos;
     uint8_t close_reason; /* 5.0 DISCONNECT reason queued by the last protocol error */
+    uint8_t retry_armed;  /* 3.1.1 retry: last_ack_ms counts */
 } kmqtt_session_t;
 
 /* Fills c with the defaults noted in kmqtt_session_config_t. */
@@ -331,17 +342,21 @@ kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *fil
                                       uint16_t *packet_id);
 
 /* 5.0: queues AUTH (reason 0x18 continue, also while CONNECTING, or 0x19
- * re-authenticate) with the raw property block props. Returns KMQTT_OK,
- * KMQTT_ENOTCONN, KMQTT_EINVAL, KMQTT_ENOBUFS, or KMQTT_EUNSUPPORTED in 3.1.1
- * or a build without 5.0. */
+ * re-authenticate) with the raw property block props, which must carry the
+ * CONNECT's Authentication Method (MQTT-4.12.0-5, 3.15). Returns KMQTT_OK,
+ * KMQTT_ENOTCONN, KMQTT_ESTATE (the CONNECT had no Authentication Method:
+ * MQTT-3.1.2-30 allows no AUTH then), KMQTT_EINVAL (other reason, malformed
+ * props, another or no method), KMQTT_ENOBUFS, or KMQTT_EUNSUPPORTED in
+ * 3.1.1 or a build without 5.0. */
 kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
                                size_t props_len);
 
 /* Queues DISCONNECT (5.0: with reason, 0x04 keeps the will, and the raw
  * property block props; both ignored in 3.1.1); the session is then ENDED:
  * nothing more is queued (MQTT-3.14.4-1). Returns KMQTT_OK, KMQTT_ENOTCONN
- * (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed props) or
- * KMQTT_ENOBUFS (no room in tx now). The driver sends what tx holds, closes
+ * (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed props; a non-zero
+ * Session Expiry Interval when the CONNECT's was 0 or absent, a Protocol
+ * Error by 3.14.2.2.2) or KMQTT_ENOBUFS (no room in tx now). The driver sends what tx holds, closes
  * and calls kmqtt_session_lost. */
 kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
                                      size_t props_len);
@@ -350,7 +365,9 @@ kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const u
 
 /* Sets (fn NULL: clears) the hook that hears of every change worth
  * persisting. fn runs inside the session call that made the change and
- * must not call back into s. */
+ * must not call back into s. Store and forward is KMQTT_CFG_OFFLINE_QUEUE:
+ * without it the hook is never called and the restores below give
+ * KMQTT_EUNSUPPORTED. */
 void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx);
 
 /* Puts back an outbound QoS 1/2 message persisted earlier, after the records
@@ -364,6 +381,18 @@ void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn f
 kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
                                   const uint8_t *bytes, size_t len);
 
+/* Puts back an inbound QoS 2 packet id that awaited its PUBREL when it was
+ * persisted, so a PUBLISH sent again with it is answered but not delivered
+ * again (MQTT-4.3.3-2). Only while IDLE. Returns KMQTT_OK, KMQTT_ESTATE,
+ * KMQTT_EINVAL (id 0; QoS 2 built out) or KMQTT_ELIMIT (the table is full). */
+kmqtt_err_t kmqtt_session_restore_inbound(kmqtt_session_t *s, uint16_t packet_id);
+
+/* Forgets every outbound message and inbound QoS 2 id (a clean session the
+ * application asked for). Each forgotten outbound message is reported by
+ * kmqtt_session_next_event as KMQTT_SESSION_EV_PUBLISHED with err
+ * KMQTT_ECANCELED. Only while IDLE: KMQTT_ESTATE otherwise. */
+kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s);
+
 /* ---------------------------------------------------------------- helpers */
 
 /* Reconnect backoff with jitter, for the drivers: returns the wait before
@@ -373,6 +402,22 @@ kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool p
 uint32_t kmqtt_session_backoff(uint32_t *ceiling_ms, uint32_t max_ms, uint32_t random);
 
 /* ---------------------------------------------------------------- getters */
+
+/* What the server's CONNACK allows (5.0; the defaults of absent properties,
+ * and in 3.1.1 the defaults). */
+typedef struct kmqtt_session_caps {
+    uint16_t receive_max;     /* 65535 if absent */
+    uint8_t max_qos;          /* 2 if absent */
+    bool retain_available;    /* true if absent, like the three below */
+    bool wildcard_available;  /* Wildcard Subscription Available */
+    bool subid_available;     /* Subscription Identifiers Available */
+    bool shared_available;    /* Shared Subscription Available */
+    uint32_t max_packet_size; /* 0 = no limit */
+    uint16_t keepalive_s;     /* the keepalive in force (MQTT-3.2.2-21) */
+} kmqtt_session_caps_t;
+
+/* Fills *out with what the last CONNACK said (defaults before one came). */
+void kmqtt_session_server_caps(const kmqtt_session_t *s, kmqtt_session_caps_t *out);
 
 kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
 

@@ -180,7 +180,10 @@ void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms)
         s->tx_start = 0;
         s->tx_len = 0;
     }
-    ks_resend(s);
+    if (s->state == KMQTT_SESSION_CONNECTED) {
+        ks_ping_owed(s, now_ms);
+        ks_resend(s);
+    }
 }
 
 kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms,
@@ -188,13 +191,13 @@ kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms,
 {
     (void)now_ms;
     drop_done(s);
-    if (s->state == KMQTT_SESSION_ENDED || s->state == KMQTT_SESSION_IDLE)
-        return KMQTT_NEED_MORE;
     if (s->flags & KS_F_FRESH) {
         if (ks_store_fresh(s, ev))
             return KMQTT_OK;
         s->flags &= (uint8_t)~KS_F_FRESH;
     }
+    if (s->state == KMQTT_SESSION_ENDED || s->state == KMQTT_SESSION_IDLE)
+        return KMQTT_NEED_MORE;
     while (s->rx_len > 0) {
         size_t len;
         kmqtt_err_t err = kmqtt_packet_frame(s->rx, s->rx_len, s->rx_size, &len);
@@ -233,6 +236,28 @@ size_t kmqtt_session_store_used(const kmqtt_session_t *s)
 size_t kmqtt_session_qos2_evictions(const kmqtt_session_t *s)
 {
     return s != NULL ? s->qos2_evictions : 0u;
+}
+
+void kmqtt_session_server_caps(const kmqtt_session_t *s, kmqtt_session_caps_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->receive_max = 65535u;
+    out->max_qos = 2;
+    out->retain_available = out->wildcard_available = true;
+    out->subid_available = out->shared_available = true;
+    if (s == NULL || s->cfg == NULL)
+        return;
+    out->keepalive_s = s->cfg->keepalive_s;
+    if (s->server_receive_max == 0)
+        return; /* no CONNACK yet */
+    out->receive_max = s->server_receive_max;
+    out->max_qos = s->server_max_qos;
+    out->retain_available = !(s->flags & KS_F_NO_RETAIN);
+    out->wildcard_available = !(s->flags & KS_F_NO_WILD);
+    out->subid_available = !(s->flags & KS_F_NO_SUBID);
+    out->shared_available = !(s->flags & KS_F_NO_SHARED);
+    out->max_packet_size = s->server_max_packet;
+    out->keepalive_s = s->keepalive_s;
 }
 
 uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s)

@@ -87,28 +87,31 @@ static bool is_held(const kmqtt_session_t *s, unsigned at)
     return BITS(s) ? at == 0 : at < s->inbound_count;
 }
 
-static void hold(kmqtt_session_t *s, uint16_t id)
+void ks_hold(kmqtt_session_t *s, uint16_t id)
 {
 #if KMQTT_CFG_INBOUND_BITS
-    if (BITS(s)) {
+    if (BITS(s))
         s->inbound_bits[id >> 3] |= (uint8_t)(1u << (id & 7u));
-        return;
-    }
+    else
 #endif
-    if (s->inbound_count == s->inbound_max) {
+        if (s->inbound_count == s->inbound_max) {
         /* More than the Receive Maximum the CONNECT advertised
          * (MQTT-3.3.4-9), which mosquitto 2.0 does as it counts its quota
          * back at PUBREC: forget the oldest id, whose PUBREC went out first,
          * so the server answers it with PUBREL, not a copy (decision 6). */
+        ks_changed(s, KMQTT_SESSION_CH_RELEASED, s->inbound[0], NULL, 0);
         memmove(s->inbound, s->inbound + 1, (s->inbound_max - 1u) * sizeof s->inbound[0]);
         s->inbound_count--;
         s->qos2_evictions++;
     }
-    s->inbound[s->inbound_count++] = id;
+    if (!BITS(s))
+        s->inbound[s->inbound_count++] = id;
+    ks_changed(s, KMQTT_SESSION_CH_INBOUND, id, NULL, 0);
 }
 
 static void release(kmqtt_session_t *s, uint16_t id, unsigned at)
 {
+    ks_changed(s, KMQTT_SESSION_CH_RELEASED, id, NULL, 0);
 #if KMQTT_CFG_INBOUND_BITS
     if (BITS(s)) {
         s->inbound_bits[id >> 3] &= (uint8_t)~(1u << (id & 7u));
@@ -122,8 +125,9 @@ static void release(kmqtt_session_t *s, uint16_t id, unsigned at)
 }
 #endif
 
-static void forget_inbound(kmqtt_session_t *s)
+void ks_forget_inbound(kmqtt_session_t *s)
 {
+    ks_changed(s, KMQTT_SESSION_CH_INBOUND_CLEAR, 0, NULL, 0);
     s->inbound_count = 0;
 #if KMQTT_CFG_INBOUND_BITS
     if (s->inbound_bits != NULL)
@@ -174,11 +178,12 @@ static int connack(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
     s->keepalive_s = s->cfg->keepalive_s;
     s->resend_off = 0;
     s->resent = 0;
+    s->retry_armed = 0;
     s->server_receive_max = 65535u;
     s->server_max_qos = 2;
     s->server_max_packet = 0;
     if (!sp)
-        forget_inbound(s); /* the server forgot them too */
+        ks_forget_inbound(s); /* the server forgot them too */
 #if KMQTT_CFG_V5
     if (KS_V5(s)) {
         ks_v5_connack(s, ev->props, ev->props_len);
@@ -239,6 +244,18 @@ static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const ui
         return err;
     m->payload = b;
     m->payload_len = (size_t)(end - b);
+#if KMQTT_CFG_V5
+    /* A payload that says it is UTF-8 and is not (3.3.2.3.2): never
+     * delivered; QoS 1/2 answered 0x99 Payload format invalid, which ends a
+     * QoS 2 flow at PUBREC (4.3.3). */
+    uint32_t pfi;
+    if (KS_V5(s) && ks_v5_num(m->props, m->props_len, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &pfi) &&
+        pfi == 1 && kmqtt_utf8_validate((const char *)m->payload, m->payload_len) != KMQTT_OK) {
+        if (m->qos != 0 && !ks_send_ack(s, m->qos == 1 ? 0x40u : 0x50u, m->packet_id, 0x99u))
+            return KS_STALL;
+        return KS_DONE;
+    }
+#endif
 
     if (m->qos == 1 && !ks_send_ack(s, 0x40u, m->packet_id, 0))
         return KS_STALL;
@@ -249,7 +266,7 @@ static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const ui
             return KS_STALL;
         if (is_held(s, at))
             return KS_DONE; /* MQTT-4.3.3-2: not delivered again */
-        hold(s, m->packet_id);
+        ks_hold(s, m->packet_id);
     }
 #endif
     return KS_REPORT;
@@ -318,6 +335,7 @@ static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_
             }
             if (rec.kind == KS_REC_QOS2)
                 ks_store_release(s, off, &rec);
+            s->last_ack_ms = s->last_rx_ms;
             return KS_DONE;
         }
         if (rec.kind != KS_REC_QOS2)
@@ -330,6 +348,7 @@ static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_
     }
 #endif
     ks_store_remove(s, off);
+    s->last_ack_ms = s->last_rx_ms;
     /* A resend held back by the Receive Maximum may go now. */
     ks_resend(s);
     return KS_REPORT;
@@ -429,6 +448,9 @@ int ks_input(kmqtt_session_t *s, const uint8_t *p, size_t len, kmqtt_session_eve
                 if (!ks_v5_method_ok(s, ev->props, ev->props_len, true))
                     return KMQTT_EPROTOCOL;
             } else {
+                /* MQTT-3.14.2-2: a server never sends a Session Expiry Interval. */
+                if (ks_v5_has(ev->props, ev->props_len, KMQTT_PROP_SESSION_EXPIRY_INTERVAL))
+                    return KMQTT_EPROTOCOL;
                 s->state = KMQTT_SESSION_ENDED; /* 3.14: the server ends it and says why */
             }
             return KS_REPORT;

@@ -24,6 +24,7 @@
 #define KS_F_NO_SUBID  0x10u
 #define KS_F_NO_SHARED 0x20u
 #define KS_F_FRESH     0x40u /* after a CONNACK: report the records it will not carry */
+#define KS_F_PING_OWED 0x80u /* a PINGREQ is due but tx had no room */
 
 /* Results of handling one inbound packet, beside a kmqtt_err_t < 0. */
 #define KS_DONE   0 /* handled, nothing to report: drop it from rx */
@@ -36,7 +37,7 @@ typedef struct ks_rec {
     uint32_t len; /* packet bytes kept (0 once PUBREC dropped them) */
     uint16_t id;
     uint8_t kind; /* KS_REC_* */
-    uint8_t pad;  /* 5.0: 1, 2 = not to be sent: too big, QoS too high */
+    uint8_t pad;  /* not to be sent: KS_DROP_* */
 } ks_rec_t;
 #define KS_REC_HDR       8u
 #define KS_REC_QOS1      1u /* PUBLISH awaiting PUBACK */
@@ -44,6 +45,9 @@ typedef struct ks_rec {
 #define KS_REC_REL       3u /* PUBREL sent, awaiting PUBCOMP */
 #define KS_REC_SIZE(len) (KS_REC_HDR + (((len) + 3u) & ~3u))
 #define KS_NONE          0xFFFFFFFFu
+#define KS_DROP_TOOBIG   1u /* over the server's Maximum Packet Size (5.0) */
+#define KS_DROP_QOS      2u /* above the server's Maximum QoS (5.0) */
+#define KS_DROP_CLEARED  3u /* kmqtt_session_clear */
 
 static inline uint16_t ks_get_u16(const uint8_t *p)
 {
@@ -68,6 +72,13 @@ int ks_input(kmqtt_session_t *s, const uint8_t *p, size_t len, kmqtt_session_eve
  * err calls for) is queued first when tx has room (4.13). Returns err. */
 kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason);
 
+/* session_input.c: the inbound QoS 2 ids */
+void ks_hold(kmqtt_session_t *s, uint16_t id);
+void ks_forget_inbound(kmqtt_session_t *s);
+
+/* session_timer.c */
+void ks_ping_owed(kmqtt_session_t *s, uint32_t now_ms);
+
 /* session_store.c */
 uint32_t ks_store_find(const kmqtt_session_t *s, uint16_t id, ks_rec_t *r);
 void ks_store_get(const kmqtt_session_t *s, uint32_t off, ks_rec_t *r);
@@ -78,8 +89,13 @@ uint16_t ks_new_id(kmqtt_session_t *s);
 void ks_resend(kmqtt_session_t *s);
 bool ks_store_fresh(kmqtt_session_t *s, kmqtt_session_event_t *ev);
 void ks_store_check(kmqtt_session_t *s);
+#if KMQTT_CFG_OFFLINE_QUEUE
 void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id,
                 const uint8_t *bytes, size_t len);
+#else
+/* Store and forward compiled out: nobody hears of changes. */
+#define ks_changed(s, what, id, bytes, len) ((void)0)
+#endif
 
 #if KMQTT_CFG_V5
 #include "../codec/codec_internal.h" /* kmqtt_reason_valid, kmqtt_props_validate_raw */
@@ -91,6 +107,7 @@ int ks_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const uin
 void ks_v5_connack(kmqtt_session_t *s, const uint8_t *props, size_t len);
 uint8_t ks_v5_reason(kmqtt_err_t err);
 bool ks_v5_has(const uint8_t *props, size_t len, uint8_t id);
+bool ks_v5_num(const uint8_t *props, size_t len, uint8_t id, uint32_t *num);
 bool ks_v5_method_ok(const kmqtt_session_t *s, const uint8_t *props, size_t len, bool need);
 uint8_t *ks_put_props(uint8_t *p, const uint8_t *blk, size_t len);
 #endif

@@ -235,8 +235,13 @@ kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const u
         return KMQTT_ENOTCONN;
 #if KMQTT_CFG_V5
     if (KS_V5(s) && props_len > 0) {
-        if (ks_v5_check(props, props_len, KMQTT_DISCONNECT) != KMQTT_OK)
-            return KMQTT_EINVAL;
+        uint32_t mine = 0, theirs;
+        (void)ks_v5_num(s->cfg->connect_props, s->cfg->connect_props_len,
+                        KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &mine);
+        if (ks_v5_check(props, props_len, KMQTT_DISCONNECT) != KMQTT_OK ||
+            (mine == 0 && ks_v5_num(props, props_len, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &theirs) &&
+             theirs != 0))
+            return KMQTT_EINVAL; /* 3.14.2.2.2 */
         uint32_t rem = 1u + (uint32_t)kmqtt_varint_size((uint32_t)props_len) + (uint32_t)props_len;
         uint8_t *p = ks_tx_begin(s, 0xE0u, rem);
         if (p == NULL)

@@ -17,12 +17,14 @@ void ks_store_set(kmqtt_session_t *s, uint32_t off, const ks_rec_t *r)
     memcpy(s->store + off, r, sizeof *r);
 }
 
+#if KMQTT_CFG_OFFLINE_QUEUE
 void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id,
                 const uint8_t *bytes, size_t len)
 {
     if (s->change_fn != NULL)
         s->change_fn(s->change_ctx, what, id, bytes, len);
 }
+#endif
 
 uint32_t ks_store_find(const kmqtt_session_t *s, uint16_t id, ks_rec_t *r)
 {
@@ -101,10 +103,10 @@ void ks_resend(kmqtt_session_t *s)
 #if KMQTT_CFG_V5
         if (KS_V5(s) && s->resent >= s->server_receive_max)
             return; /* MQTT-3.3.4-7 */
+#endif
         if (r.pad != 0) {
             /* marked by ks_store_check: never sent, dropped after the CONNACK */
         } else
-#endif
             if (r.kind == KS_REC_REL) {
             if ((s->flags & KS_F_SESSION) && !ks_send_ack(s, 0x62u, r.id, 0))
                 return;
@@ -133,16 +135,16 @@ void ks_store_check(kmqtt_session_t *s)
         r.pad = 0;
         if (r.kind != KS_REC_REL) {
             if (s->server_max_packet != 0 && r.len > s->server_max_packet)
-                r.pad = 1;
+                r.pad = KS_DROP_TOOBIG;
             else if (r.kind > s->server_max_qos)
-                r.pad = 2;
+                r.pad = KS_DROP_QOS;
         }
         ks_store_set(s, off, &r);
     }
 }
 #endif
 
-/* After a CONNACK: the next record the connection will not carry, removed
+/* After a CONNACK (or kmqtt_session_clear): the next record the connection will not carry, removed
  * and reported in *ev: a message whose PUBREL was pending when the session
  * was not found (the server released it and kept nothing of it), and (5.0)
  * one ks_store_check marked, with its error. False when none is left. */
@@ -152,12 +154,11 @@ bool ks_store_fresh(kmqtt_session_t *s, kmqtt_session_event_t *ev)
         ks_rec_t r;
         ks_store_get(s, off, &r);
         kmqtt_err_t err = KMQTT_OK;
-#if KMQTT_CFG_V5
         if (r.pad != 0)
-            err = r.pad == 1 ? KMQTT_ETOOBIG : KMQTT_EUNSUPPORTED;
-        else
-#endif
-            if (r.kind != KS_REC_REL || (s->flags & KS_F_SESSION)) {
+            err = r.pad == KS_DROP_TOOBIG ? KMQTT_ETOOBIG
+                  : r.pad == KS_DROP_QOS  ? KMQTT_EUNSUPPORTED
+                                          : KMQTT_ECANCELED;
+        else if (r.kind != KS_REC_REL || (s->flags & KS_F_SESSION)) {
             off += KS_REC_SIZE(r.len);
             continue;
         }
@@ -170,6 +171,7 @@ bool ks_store_fresh(kmqtt_session_t *s, kmqtt_session_event_t *ev)
     return false;
 }
 
+#if KMQTT_CFG_OFFLINE_QUEUE
 /* The record's PUBLISH is checked as one received would be (DESIGN rule
  * 7): a whole packet of exactly len bytes, a QoS 1/2 PUBLISH of a valid
  * topic carrying packet_id. */
@@ -243,9 +245,65 @@ kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool p
     return KMQTT_OK;
 }
 
+kmqtt_err_t kmqtt_session_restore_inbound(kmqtt_session_t *s, uint16_t packet_id)
+{
+    if (s == NULL || s->cfg == NULL || packet_id == 0 || !KMQTT_CFG_QOS2)
+        return KMQTT_EINVAL;
+    if (s->state != KMQTT_SESSION_IDLE)
+        return KMQTT_ESTATE;
+#if KMQTT_CFG_QOS2
+    if (s->inbound_bits == NULL) {
+        for (unsigned i = 0; i < s->inbound_count; i++)
+            if (s->inbound[i] == packet_id)
+                return KMQTT_OK;
+        if (s->inbound_count == s->inbound_max)
+            return KMQTT_ELIMIT;
+    }
+    ks_hold(s, packet_id);
+#endif
+    return KMQTT_OK;
+}
+
+#else
+kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
+                                  const uint8_t *bytes, size_t len)
+{
+    (void)s;
+    (void)packet_id;
+    (void)pubrel;
+    (void)bytes;
+    (void)len;
+    return KMQTT_EUNSUPPORTED;
+}
+
+kmqtt_err_t kmqtt_session_restore_inbound(kmqtt_session_t *s, uint16_t packet_id)
+{
+    (void)s;
+    (void)packet_id;
+    return KMQTT_EUNSUPPORTED;
+}
+#endif
+
+kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s)
+{
+    ks_rec_t r;
+    if (s == NULL || s->cfg == NULL)
+        return KMQTT_EINVAL;
+    if (s->state != KMQTT_SESSION_IDLE)
+        return KMQTT_ESTATE;
+    for (uint32_t off = 0; off < s->store_used; off += KS_REC_SIZE(r.len)) {
+        ks_store_get(s, off, &r);
+        r.pad = KS_DROP_CLEARED;
+        ks_store_set(s, off, &r);
+    }
+    s->flags |= KS_F_FRESH;
+    ks_forget_inbound(s);
+    return KMQTT_OK;
+}
+
 void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx)
 {
-    if (s == NULL)
+    if (s == NULL || !KMQTT_CFG_OFFLINE_QUEUE)
         return;
     s->change_fn = fn;
     s->change_ctx = ctx;

@@ -48,9 +48,20 @@ uint8_t *ks_put_props(uint8_t *p, const uint8_t *blk, size_t len)
 
 bool ks_v5_has(const uint8_t *props, size_t len, uint8_t id)
 {
+    uint32_t num;
+    return ks_v5_num(props, len, id, &num);
+}
+
+/* The property id of a validated block: true, and its number (0 for a
+ * string or binary), when present. */
+bool ks_v5_num(const uint8_t *props, size_t len, uint8_t id, uint32_t *num)
+{
     kmqtt_props_t ps = {NULL, 0, props, len};
     kmqtt_prop_t p;
-    return len > 0 && kmqtt_props_find(&ps, (kmqtt_prop_id_t)id, &p);
+    if (len == 0 || !kmqtt_props_find(&ps, (kmqtt_prop_id_t)id, &p))
+        return false;
+    *num = p.num;
+    return true;
 }
 
 /* The Authentication Method of props is the CONNECT's (MQTT-4.12.0-5,
@@ -143,8 +154,12 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t
         return KMQTT_EINVAL;
     if (!KS_V5(s))
         return KMQTT_EUNSUPPORTED;
+    if (!ks_v5_has(s->cfg->connect_props, s->cfg->connect_props_len,
+                   KMQTT_PROP_AUTHENTICATION_METHOD))
+        return KMQTT_ESTATE; /* MQTT-3.1.2-30 */
     if ((reason != 0x18u && reason != 0x19u) ||
-        ks_v5_check(props, props_len, KMQTT_AUTH) != KMQTT_OK)
+        ks_v5_check(props, props_len, KMQTT_AUTH) != KMQTT_OK ||
+        !ks_v5_method_ok(s, props, props_len, true))
         return KMQTT_EINVAL;
     /* 0x18 also before the CONNACK: enhanced authentication (4.12). */
     if (s->state != KMQTT_SESSION_CONNECTING && s->state != KMQTT_SESSION_CONNECTED)

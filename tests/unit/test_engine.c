@@ -395,6 +395,10 @@ static void change_hook_reports_each_step_of_a_flow(void **state)
     (void)state;
     et_start(&T, KMQTT_V311);
     et_connect(&T, 0, false, "");
+    /* A new session: the inbound ids of any old one are gone. */
+    assert_int_equal(T.changes, 1);
+    assert_int_equal(T.change[0], KMQTT_SESSION_CH_INBOUND_CLEAR);
+    T.changes = 0;
     uint16_t id = publish("t/1", "x", 2);
     assert_int_equal(T.changes, 1);
     assert_int_equal(T.change[0], KMQTT_SESSION_CH_PUBLISH);

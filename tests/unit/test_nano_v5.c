@@ -947,12 +947,18 @@ static void enhanced_auth_before_connack(void **state)
     nt_poll(&T, 2);
     nt_take(&T, KMQTT_NANO_EV_CONNECTED);
     assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
-    /* Not connecting, not connected: no AUTH. */
-    nt_start(&T, KMQTT_V5);
-    assert_int_equal(kmqtt_nano_auth(&T.c, 0x18, method, 4, 0), KMQTT_ENOTCONN);
-    /* A reason AUTH may not carry from the client. */
-    connected();
+    /* A reason AUTH may not carry from the client; another method. */
+    static const uint8_t other[] = {0x15, 0, 1, 'x'};
     assert_int_equal(kmqtt_nano_auth(&T.c, 0x00, method, 4, 0), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_nano_auth(&T.c, 0x19, other, 4, 0), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_nano_auth(&T.c, 0x19, method, 4, 0), KMQTT_OK);
+    /* Not connecting, not connected: no AUTH. */
+    assert_int_equal(kmqtt_nano_disconnect(&T.c, 0, 10), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_auth(&T.c, 0x18, method, 4, 0), KMQTT_ENOTCONN);
+    /* MQTT-3.1.2-30: without an Authentication Method in the CONNECT the
+     * client sends no AUTH at all. */
+    connected();
+    assert_int_equal(kmqtt_nano_auth(&T.c, 0x19, method, 4, 0), KMQTT_ESTATE);
 }
 
 int main(void)

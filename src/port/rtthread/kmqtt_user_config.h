@@ -47,9 +47,11 @@
 #ifdef PKG_KMQTT_NANO_INBOUND_QOS2
 #define KMQTT_NANO_INBOUND_QOS2 PKG_KMQTT_NANO_INBOUND_QOS2
 #endif
-/* nano never gives the engine the 3.1.1 one-bit-per-id table: leave its code out. */
+/* What only the threaded client asks of the engine: the 3.1.1 one-bit-per-id
+ * table, the 3.1.1 resend on the same connection, store and forward. */
 #ifdef PKG_KMQTT_NANO_CLIENT
 #define KMQTT_CFG_INBOUND_BITS 0
+#define KMQTT_CFG_RETRY 0
 #endif
 
 #ifdef PKG_KMQTT_RX_BUFFER_SIZE
