@@ -29,7 +29,7 @@ trap 'rm -rf "$out"' EXIT
 t=$root/tests/target
 base="-std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror"
 inc="-I$root/include -I$root/src"
-client="-DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0 -DKMQTT_CFG_INBOUND_BITS=0 -DKMQTT_CFG_RETRY=0 -DKMQTT_CFG_OFFLINE_QUEUE=0"
+client="-DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0 -DKMQTT_CFG_INBOUND_BITS=0 -DKMQTT_CFG_RETRY=0 -DKMQTT_CFG_OFFLINE_QUEUE=0 -DKMQTT_CFG_TOPIC_ALIAS=0"
 n=0
 for cpu in cortex-m0plus cortex-m4; do
     for cfg in v311 q1 v5; do

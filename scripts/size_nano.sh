@@ -23,7 +23,7 @@ CORE=$(cd "$root" && ls src/codec/*.c src/common/*.c)
 CFLAGS="-std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -pedantic"
 # As the core's 3.1.1 column: a client needs neither the server half of the
 # codec nor logging nor the strerror texts.
-BASE="-DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0 -DKMQTT_CFG_INBOUND_BITS=0 -DKMQTT_CFG_RETRY=0 -DKMQTT_CFG_OFFLINE_QUEUE=0"
+BASE="-DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0 -DKMQTT_CFG_INBOUND_BITS=0 -DKMQTT_CFG_RETRY=0 -DKMQTT_CFG_OFFLINE_QUEUE=0 -DKMQTT_CFG_TOPIC_ALIAS=0"
 CPUS="cortex-m4 cortex-m0plus"
 CFGS="v311 q1 v5"
 # Targets of issue #8, in bytes (1 KB = 1024 B).

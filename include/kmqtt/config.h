@@ -62,6 +62,12 @@
 #define KMQTT_CFG_RETRY 1
 #endif
 
+/* 5.0 topic aliases in the engine, both ways (the caller's slots,
+ * kmqtt_session_buffers_t.alias_*). 0 = no code for them: the nano build. */
+#ifndef KMQTT_CFG_TOPIC_ALIAS
+#define KMQTT_CFG_TOPIC_ALIAS 1
+#endif
+
 /* The 3.1.1 inbound QoS 2 table of one bit per packet id (8 KB of the
  * caller's, kmqtt_session_buffers_t.inbound_bits): never full, never forgets
  * an id. 0 = the engine has no code for it (the nano build). */

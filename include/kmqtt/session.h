@@ -62,9 +62,9 @@ typedef struct kmqtt_session_config {
     bool will_retain;
     /* 5.0: raw property blocks (without length prefix) for the CONNECT and
      * the will. The engine adds Receive Maximum (the inbound QoS 2 table's
-     * size, unless the 3.1.1 bitmap is used) and Maximum Packet Size (rx's
-     * size) itself, so the CONNECT block must not carry those, nor a Topic
-     * Alias Maximum (the engine takes no inbound aliases yet). */
+     * size, unless the 3.1.1 bitmap is used), Maximum Packet Size (rx's
+     * size) and Topic Alias Maximum (the inbound alias slots, if any) itself,
+     * so the CONNECT block must not carry those. */
     const uint8_t *connect_props;
     size_t connect_props_len;
     const uint8_t *will_props;
@@ -105,7 +105,16 @@ typedef struct kmqtt_session_request {
  *  inbound_bits: optional (KMQTT_CFG_INBOUND_BITS), 3.1.1 only:
  *            KMQTT_SESSION_INBOUND_BITS_SIZE bytes, one bit per packet id,
  *            used instead of inbound: never full, never forgets an id.
- *  requests: SUBSCRIBE / UNSUBSCRIBE awaiting their ack (max_requests >= 1). */
+ *  requests: SUBSCRIBE / UNSUBSCRIBE awaiting their ack (max_requests >= 1).
+ *  alias_*:  optional, 5.0 and KMQTT_CFG_TOPIC_ALIAS: topic alias slots of
+ *            alias_topic_len topic bytes each. alias_in: alias_in_max slots of
+ *            KMQTT_SESSION_ALIAS_IN_SLOT(len) bytes, advertised as Topic Alias
+ *            Maximum; the application always sees the full topic. alias_out:
+ *            alias_out_max slots of KMQTT_SESSION_ALIAS_OUT_SLOT(len) bytes;
+ *            a topic sent again goes as its alias (up to the server's Topic
+ *            Alias Maximum; the least recently used slot is reused; a topic
+ *            longer than a slot goes without). Both start empty on every
+ *            connection (MQTT-3.3.2-7). */
 typedef struct kmqtt_session_buffers {
     uint8_t *rx;
     size_t rx_size;
@@ -118,7 +127,15 @@ typedef struct kmqtt_session_buffers {
     uint8_t *inbound_bits;
     kmqtt_session_request_t *requests;
     uint8_t max_requests;
+    uint8_t *alias_in;
+    uint16_t alias_in_max;
+    uint8_t *alias_out;
+    uint16_t alias_out_max;
+    uint16_t alias_topic_len;
 } kmqtt_session_buffers_t;
+
+#define KMQTT_SESSION_ALIAS_IN_SLOT(topic_len)  (2u + (size_t)(topic_len))
+#define KMQTT_SESSION_ALIAS_OUT_SLOT(topic_len) (6u + (size_t)(topic_len))
 
 typedef enum kmqtt_session_state {
     KMQTT_SESSION_IDLE = 0,   /* no connection */
@@ -227,6 +244,12 @@ typedef struct kmqtt_session {
     uint8_t state;
     uint8_t flags;
     uint8_t server_max_qos;
+#if KMQTT_CFG_V5 && KMQTT_CFG_TOPIC_ALIAS
+    uint8_t *alias_in, *alias_out;
+    uint16_t alias_in_max, alias_out_max, alias_topic_len;
+    uint16_t alias_out_active; /* the smaller of alias_out_max and the server's maximum */
+    uint32_t alias_clock;      /* last-use stamps of the outbound slots */
+#endif
     uint8_t close_reason; /* 5.0 DISCONNECT reason queued by the last protocol error */
     uint8_t retry_armed;  /* 3.1.1 retry: last_ack_ms counts */
 } kmqtt_session_t;

@@ -23,12 +23,20 @@ kmqtt_err_t kmqtt_nano_init(kmqtt_nano_t *c, const kmqtt_nano_config_t *cfg,
     if (c == NULL || cfg == NULL || b == NULL || cfg->transport == NULL || cfg->host == NULL)
         return KMQTT_EINVAL;
     memset(c, 0, sizeof *c);
-    kmqtt_session_buffers_t sb = {b->rx, b->rx_size, b->tx, b->tx_size, b->store, b->store_size,
-                                  c->inbound, KMQTT_NANO_INBOUND_QOS2, NULL, c->req,
-                                  KMQTT_NANO_MAX_REQUESTS};
-#if !KMQTT_CFG_QOS2
-    sb.inbound_max = 0;
+    kmqtt_session_buffers_t sb;
+    memset(&sb, 0, sizeof sb);
+    sb.rx = b->rx;
+    sb.rx_size = b->rx_size;
+    sb.tx = b->tx;
+    sb.tx_size = b->tx_size;
+    sb.store = b->store;
+    sb.store_size = b->store_size;
+#if KMQTT_CFG_QOS2
+    sb.inbound = c->inbound;
+    sb.inbound_max = KMQTT_NANO_INBOUND_QOS2;
 #endif
+    sb.requests = c->req;
+    sb.max_requests = KMQTT_NANO_MAX_REQUESTS;
     kmqtt_err_t err = kmqtt_session_init(&c->s, &cfg->mqtt, &sb);
     if (err != KMQTT_OK)
         return err;

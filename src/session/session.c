@@ -105,6 +105,21 @@ kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t 
     if (s->inbound_bits != NULL)
         memset(s->inbound_bits, 0, KMQTT_SESSION_INBOUND_BITS_SIZE);
 #endif
+#if KS_ALIASES
+    if (cfg->version == KMQTT_V5 && (b->alias_in_max > 0 || b->alias_out_max > 0)) {
+        if (b->alias_topic_len == 0 || (b->alias_in_max > 0 && b->alias_in == NULL) ||
+            (b->alias_out_max > 0 && b->alias_out == NULL))
+            return KMQTT_EINVAL;
+        s->alias_in = b->alias_in;
+        s->alias_in_max = b->alias_in_max;
+        s->alias_out = b->alias_out;
+        s->alias_out_max = b->alias_out_max;
+        s->alias_topic_len = b->alias_topic_len;
+    }
+#else
+    if (b->alias_in_max > 0 || b->alias_out_max > 0)
+        return KMQTT_EUNSUPPORTED;
+#endif
     if (ks_connect_size(s) > s->tx_size)
         return KMQTT_ENOBUFS;
     return KMQTT_OK;
@@ -119,6 +134,9 @@ kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms)
     s->rx_len = 0;
     s->rx_done = 0;
     s->flags = 0;
+#if KS_ALIASES
+    ks_alias_reset(s); /* MQTT-3.3.2-7: aliases last one connection */
+#endif
     ks_write_connect(s);
     s->state = KMQTT_SESSION_CONNECTING;
     s->last_tx_ms = now_ms;

@@ -231,10 +231,16 @@ static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const ui
         int r = ks_v5_props(&b, end, KMQTT_PUBLISH, &m->props, &m->props_len);
         if (r != KMQTT_OK)
             return r;
+#if KS_ALIASES
+        r = ks_alias_in(s, m);
+        if (r != KMQTT_OK)
+            return r;
+#else
         /* The CONNECT set no Topic Alias Maximum, so any alias is over it
          * (MQTT-3.1.2-26, MQTT-3.1.2-27): Topic Alias invalid. */
         if (ks_v5_has(m->props, m->props_len, KMQTT_PROP_TOPIC_ALIAS))
             return ks_fail(s, KMQTT_EPROTOCOL, 0x94u);
+#endif
     }
 #endif
     /* MQTT-3.3.2-2 (no wildcards), MQTT-1.5.3-1 (UTF-8), MQTT-4.7.3-1 (not

@@ -112,4 +112,15 @@ bool ks_v5_method_ok(const kmqtt_session_t *s, const uint8_t *props, size_t len,
 uint8_t *ks_put_props(uint8_t *p, const uint8_t *blk, size_t len);
 #endif
 
+#if KMQTT_CFG_V5 && KMQTT_CFG_TOPIC_ALIAS
+/* session_alias.c */
+void ks_alias_reset(kmqtt_session_t *s);
+int ks_alias_in(kmqtt_session_t *s, kmqtt_session_msg_t *m);
+uint16_t ks_alias_pick(const kmqtt_session_t *s, const char *topic, uint16_t len, bool *with_topic);
+void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const char *topic, uint16_t len);
+#define KS_ALIASES 1
+#else
+#define KS_ALIASES 0
+#endif
+
 #endif

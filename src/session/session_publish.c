@@ -21,40 +21,105 @@ static kmqtt_err_t room(const kmqtt_session_t *s, size_t n)
     return KMQTT_OK;
 }
 
-kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
-                                  uint16_t *packet_id)
+/* The remaining length of msg's PUBLISH with topic_len bytes of topic and
+ * extra bytes of properties after the caller's; 0 when over
+ * KMQTT_VARINT_MAX. */
+static size_t publish_rem(const kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                          uint16_t topic_len, size_t extra)
+{
+    size_t rem = 2u + topic_len + (msg->qos != 0 ? 2u : 0u);
+#if KMQTT_CFG_V5
+    if (KS_V5(s))
+        rem += kmqtt_varint_size((uint32_t)(msg->props_len + extra)) + msg->props_len + extra;
+#else
+    (void)s;
+    (void)extra;
+#endif
+    return msg->payload_len > KMQTT_VARINT_MAX - rem ? 0u : rem + msg->payload_len;
+}
+
+/* Writes msg's PUBLISH at dst (rem from publish_rem): its topic, or none
+ * when alias stands for it, and the Topic Alias after the caller's
+ * properties when alias is not 0. */
+static void put_publish(const kmqtt_session_t *s, uint8_t *dst, const kmqtt_session_msg_t *msg,
+                        uint16_t id, size_t rem, uint16_t alias, bool with_topic)
+{
+    uint8_t *p = ks_put_head(dst, (uint8_t)(0x30u | (msg->qos << 1) | (msg->retain ? 1u : 0u)),
+                             (uint32_t)rem);
+    p = ks_put_bin(p, msg->topic, with_topic ? msg->topic_len : 0u);
+    if (msg->qos != 0)
+        p = ks_put_u16(p, id);
+#if KMQTT_CFG_V5
+    if (KS_V5(s)) {
+        p = kmqtt_varint_write(p, (uint32_t)(msg->props_len + (alias != 0 ? 3u : 0u)));
+        if (msg->props_len > 0)
+            memcpy(p, msg->props, msg->props_len);
+        p += msg->props_len;
+        if (alias != 0) {
+            *p++ = KMQTT_PROP_TOPIC_ALIAS;
+            p = ks_put_u16(p, alias);
+        }
+    }
+#else
+    (void)s;
+    (void)alias;
+#endif
+    if (msg->payload_len > 0)
+        memcpy(p, msg->payload, msg->payload_len);
+}
+
+/* Everything about msg that does not depend on the connection. */
+static kmqtt_err_t check_msg(const kmqtt_session_t *s, const kmqtt_session_msg_t *msg)
 {
     if (s == NULL || s->cfg == NULL || msg == NULL || msg->qos > 2 ||
         (msg->payload_len > 0 && msg->payload == NULL) ||
         kmqtt_topic_name_validate(msg->topic, msg->topic_len) != KMQTT_OK)
         return KMQTT_EINVAL;
-    unsigned qos = msg->qos;
-    size_t rem = 2u + msg->topic_len + (qos != 0 ? 2u : 0u);
 #if KMQTT_CFG_V5
-    if (KS_V5(s)) {
-        /* No alias (the engine keeps no alias table yet) and no Subscription
-         * Identifier from a client (MQTT-3.3.4-6). */
-        if (ks_v5_check(msg->props, msg->props_len, KMQTT_PUBLISH) != KMQTT_OK ||
-            ks_v5_has(msg->props, msg->props_len, KMQTT_PROP_TOPIC_ALIAS) ||
-            ks_v5_has(msg->props, msg->props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER))
-            return KMQTT_EINVAL;
-        rem += kmqtt_varint_size((uint32_t)msg->props_len) + msg->props_len;
-    }
+    /* Aliases are the engine's, and a client sends no Subscription
+     * Identifier (MQTT-3.3.4-6). */
+    if (KS_V5(s) && (ks_v5_check(msg->props, msg->props_len, KMQTT_PUBLISH) != KMQTT_OK ||
+                     ks_v5_has(msg->props, msg->props_len, KMQTT_PROP_TOPIC_ALIAS) ||
+                     ks_v5_has(msg->props, msg->props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER)))
+        return KMQTT_EINVAL;
 #endif
 #if !KMQTT_CFG_QOS2
-    if (qos == 2)
+    if (msg->qos == 2)
         return KMQTT_EUNSUPPORTED;
 #endif
+    return KMQTT_OK;
+}
+
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                                  uint16_t *packet_id)
+{
+    kmqtt_err_t err = check_msg(s, msg);
+    if (err != KMQTT_OK)
+        return err;
+    unsigned qos = msg->qos;
     if (s->state != KMQTT_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
 #if KMQTT_CFG_V5
     if (KS_V5(s) && (qos > s->server_max_qos || (msg->retain && (s->flags & KS_F_NO_RETAIN))))
         return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11, MQTT-3.2.2-14 */
 #endif
-    if (msg->payload_len > KMQTT_VARINT_MAX - rem)
+    size_t rem = publish_rem(s, msg, msg->topic_len, 0);
+    if (rem == 0)
         return KMQTT_ETOOBIG;
-    rem += msg->payload_len;
-    size_t n = ks_packet_size((uint32_t)rem);
+    /* n: the PUBLISH as stored (full topic, no alias: a resend on a later
+     * connection never uses an old alias, MQTT-3.3.2-7); ntx: as it goes
+     * now, perhaps with an alias. */
+    size_t n = ks_packet_size((uint32_t)rem), ntx = n, rem_tx = rem;
+    uint16_t alias = 0;
+    bool with_topic = true;
+#if KS_ALIASES
+    if (KS_V5(s) && (alias = ks_alias_pick(s, msg->topic, msg->topic_len, &with_topic)) != 0) {
+        rem_tx = publish_rem(s, msg, with_topic ? msg->topic_len : 0u, 3u);
+        if (rem_tx == 0)
+            return KMQTT_ETOOBIG;
+        ntx = ks_packet_size((uint32_t)rem_tx);
+    }
+#endif
     if (qos != 0) {
         if (s->inflight >= s->cfg->max_inflight ||
 #if KMQTT_CFG_V5
@@ -63,40 +128,31 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
             KS_REC_SIZE(n) > s->store_size - s->store_used)
             return n > s->tx_size ? KMQTT_ETOOBIG : KMQTT_ELIMIT;
     }
-    kmqtt_err_t err = room(s, n);
-    if (err != KMQTT_OK)
+    if ((err = room(s, n)) != KMQTT_OK || (err = room(s, ntx)) != KMQTT_OK)
         return err;
 
     uint16_t id = 0;
-    uint8_t *dst;
     if (qos != 0) {
         id = ks_new_id(s);
         ks_rec_t r = {(uint32_t)n, id, (uint8_t)qos, 0};
         ks_store_set(s, s->store_used, &r);
-        dst = s->store + s->store_used + KS_REC_HDR;
-    } else {
-        dst = ks_tx_reserve(s, n);
-    }
-    uint8_t *p =
-        ks_put_head(dst, (uint8_t)(0x30u | (qos << 1) | (msg->retain ? 1u : 0u)), (uint32_t)rem);
-    p = ks_put_bin(p, msg->topic, msg->topic_len);
-    if (qos != 0)
-        p = ks_put_u16(p, id);
-#if KMQTT_CFG_V5
-    if (KS_V5(s))
-        p = ks_put_props(p, msg->props, msg->props_len);
-#endif
-    if (msg->payload_len > 0)
-        memcpy(p, msg->payload, msg->payload_len);
-    if (qos != 0) {
+        uint8_t *rec = s->store + s->store_used + KS_REC_HDR;
+        put_publish(s, rec, msg, id, rem, 0, true);
         /* Store and forward: recorded before it can leave. */
-        ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, dst, n);
-        memcpy(ks_tx_reserve(s, n), dst, n);
+        ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, rec, n);
+        if (alias == 0)
+            memcpy(ks_tx_reserve(s, n), rec, n);
         s->store_used += KS_REC_SIZE(n);
         s->resend_off = s->store_used;
         s->inflight++;
         s->resent++;
     }
+    if (qos == 0 || alias != 0)
+        put_publish(s, ks_tx_reserve(s, ntx), msg, id, rem_tx, alias, with_topic);
+#if KS_ALIASES
+    if (alias != 0)
+        ks_alias_commit(s, alias, msg->topic, msg->topic_len);
+#endif
     if (packet_id != NULL)
         *packet_id = id;
     return KMQTT_OK;

@@ -106,6 +106,11 @@ void ks_v5_connack(kmqtt_session_t *s, const uint8_t *props, size_t len)
         case KMQTT_PROP_SERVER_KEEP_ALIVE:
             s->keepalive_s = (uint16_t)p.num;
             break;
+#if KS_ALIASES
+        case KMQTT_PROP_TOPIC_ALIAS_MAXIMUM: /* MQTT-3.3.2-9: never above it */
+            s->alias_out_active = p.num < s->alias_out_max ? (uint16_t)p.num : s->alias_out_max;
+            break;
+#endif
         case KMQTT_PROP_RETAIN_AVAILABLE:
             if (p.num == 0)
                 s->flags |= KS_F_NO_RETAIN;

@@ -91,9 +91,14 @@ static size_t opt_len(const char *str)
 
 #if KMQTT_CFG_V5
 /* What the engine advertises in the CONNECT's property block, after the
- * caller's: Receive Maximum = the inbound QoS 2 ids it can hold (absent when
- * the 3.1.1 bitmap is used: never in 5.0), Maximum Packet Size = rx. */
-#define CONNECT_EXTRA 8u
+ * caller's: Receive Maximum = the inbound QoS 2 ids it can hold (65,535
+ * without a table: no QoS 2), Maximum Packet Size = rx, and Topic Alias
+ * Maximum = its inbound alias slots when it has any. */
+#if KS_ALIASES
+#define CONNECT_EXTRA(s) (8u + ((s)->alias_in_max > 0 ? 3u : 0u))
+#else
+#define CONNECT_EXTRA(s) 8u
+#endif
 
 static uint8_t *put_extra(uint8_t *p, const kmqtt_session_t *s)
 {
@@ -101,7 +106,14 @@ static uint8_t *put_extra(uint8_t *p, const kmqtt_session_t *s)
     p = ks_put_u16(p, s->inbound_max != 0 ? s->inbound_max : 65535u);
     *p++ = KMQTT_PROP_MAXIMUM_PACKET_SIZE;
     p = ks_put_u16(p, s->rx_size >> 16);
-    return ks_put_u16(p, s->rx_size);
+    p = ks_put_u16(p, s->rx_size);
+#if KS_ALIASES
+    if (s->alias_in_max > 0) {
+        *p++ = KMQTT_PROP_TOPIC_ALIAS_MAXIMUM;
+        p = ks_put_u16(p, s->alias_in_max);
+    }
+#endif
+    return p;
 }
 #endif
 
@@ -115,7 +127,7 @@ static size_t connect_body(const kmqtt_session_t *s, uint8_t *out)
     size_t n = sizeof proto + 4u + 2u + opt_len(f->client_id);
 #if KMQTT_CFG_V5
     if (KS_V5(s)) {
-        size_t pl = f->connect_props_len + CONNECT_EXTRA;
+        size_t pl = f->connect_props_len + CONNECT_EXTRA(s);
         n += kmqtt_varint_size((uint32_t)pl) + pl;
         if (f->will_topic != NULL)
             n += kmqtt_varint_size((uint32_t)f->will_props_len) + f->will_props_len;
@@ -144,7 +156,7 @@ static size_t connect_body(const kmqtt_session_t *s, uint8_t *out)
     p = ks_put_u16(p, f->keepalive_s);
 #if KMQTT_CFG_V5
     if (KS_V5(s)) {
-        p = kmqtt_varint_write(p, (uint32_t)(f->connect_props_len + CONNECT_EXTRA));
+        p = kmqtt_varint_write(p, (uint32_t)(f->connect_props_len + CONNECT_EXTRA(s)));
         if (f->connect_props_len > 0)
             memcpy(p, f->connect_props, f->connect_props_len);
         p = put_extra(p + f->connect_props_len, s);

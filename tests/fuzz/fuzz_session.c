@@ -15,7 +15,9 @@
  * DISCONNECT, QoS > 0 PUBLISH with a packet id.
  *
  * Input: byte 0 = options (bit 0: 5.0; bit 1: persistent session; bit 2:
- * the 3.1.1 one-bit inbound table; bit 3: keepalive 0), then operations:
+ * the 3.1.1 one-bit inbound table; bit 3: keepalive 0; bit 4: the 3.1.1
+ * resend after 500 ms on the same connection; bit 5: topic aliases both
+ * ways), then operations:
  * one byte each, op = b & 7, argument = b >> 3 (and for op 0 the bytes that
  * follow).
  */
@@ -32,6 +34,8 @@
 #define INBOUND    3
 #define REQUESTS   2
 #define OUT_CAP    4096
+#define ALIASES    2
+#define ALIAS_LEN  8
 
 static void check(int ok)
 {
@@ -45,6 +49,8 @@ typedef struct fz {
     uint8_t *rx, *tx, *store, *bits;
     uint16_t *inbound;
     kmqtt_session_request_t req[REQUESTS];
+    uint8_t alias_in[ALIASES * KMQTT_SESSION_ALIAS_IN_SLOT(ALIAS_LEN)];
+    uint8_t alias_out[ALIASES * KMQTT_SESSION_ALIAS_OUT_SLOT(ALIAS_LEN)];
     uint8_t out[OUT_CAP];
     size_t out_len;
     unsigned out_packets;
@@ -157,7 +163,11 @@ static void pull(fz_t *f, uint32_t now)
         check(ev.type >= KMQTT_SESSION_EV_CONNACK && ev.type <= KMQTT_SESSION_EV_DISCONNECT);
         check(in_rx(f, ev.props, ev.props_len));
         if (ev.type == KMQTT_SESSION_EV_MESSAGE) {
-            check(ev.msg.topic_len > 0 && in_rx(f, ev.msg.topic, ev.msg.topic_len));
+            /* the topic is in rx, or in an inbound alias slot */
+            const uint8_t *t = (const uint8_t *)ev.msg.topic;
+            check(ev.msg.topic_len > 0 &&
+                  (in_rx(f, t, ev.msg.topic_len) ||
+                   (t >= f->alias_in && t + ev.msg.topic_len <= f->alias_in + sizeof f->alias_in)));
             check(kmqtt_topic_name_validate(ev.msg.topic, ev.msg.topic_len) == KMQTT_OK);
             check(in_rx(f, ev.msg.payload, ev.msg.payload_len));
             check(in_rx(f, ev.msg.props, ev.msg.props_len));
@@ -196,10 +206,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.cfg.clean_session = !(opt & 2);
     f.cfg.keepalive_s = (opt & 8) ? 0 : 3;
     f.cfg.max_inflight = 4;
+    f.cfg.retry_ms = (opt & 16) ? 500u : 0u;
     bool bits = (opt & 4) && f.cfg.version == KMQTT_V311 && KMQTT_CFG_INBOUND_BITS;
-    kmqtt_session_buffers_t b = {f.rx,      RX_SIZE,  f.tx,      TX_SIZE,
-                                 f.store,   STORE_SIZE, f.inbound, INBOUND,
-                                 bits ? f.bits : NULL, f.req, REQUESTS};
+    kmqtt_session_buffers_t b;
+    memset(&b, 0, sizeof b);
+    b.rx = f.rx;
+    b.rx_size = RX_SIZE;
+    b.tx = f.tx;
+    b.tx_size = TX_SIZE;
+    b.store = f.store;
+    b.store_size = STORE_SIZE;
+    b.inbound = f.inbound;
+    b.inbound_max = INBOUND;
+    b.inbound_bits = bits ? f.bits : NULL;
+    b.requests = f.req;
+    b.max_requests = REQUESTS;
+#if KMQTT_CFG_V5 && KMQTT_CFG_TOPIC_ALIAS
+    if (opt & 32) { /* topic aliases both ways, slots of 8 topic bytes */
+        b.alias_in = f.alias_in;
+        b.alias_in_max = ALIASES;
+        b.alias_out = f.alias_out;
+        b.alias_out_max = ALIASES;
+        b.alias_topic_len = ALIAS_LEN;
+    }
+#endif
     check(kmqtt_session_init(&f.s, &f.cfg, &b) == KMQTT_OK);
 
     uint32_t now = 0xFFFFF000u; /* the clock wraps during the run */
@@ -232,8 +262,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: { /* publish */
             kmqtt_session_msg_t m;
             memset(&m, 0, sizeof m);
-            m.topic = "d/1";
-            m.topic_len = 3;
+            static const char *const topics[] = {"d/1", "d/22", "a-long-topic"};
+            m.topic = topics[arg % 3u];
+            m.topic_len = (uint16_t)strlen(m.topic);
             static const uint8_t payload[32] = {'p'};
             m.payload = payload;
             m.payload_len = arg;
@@ -270,6 +301,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6: /* the connection drops; a new one starts (or the old goes on) */
             if (arg & 1u)
                 lose(&f);
+            if ((arg & 2u) && kmqtt_session_state(&f.s) == KMQTT_SESSION_IDLE) {
+                check(kmqtt_session_clear(&f.s) == KMQTT_OK);
+                pull(&f, now); /* every record reported, cancelled */
+                check(kmqtt_session_inflight(&f.s) == 0);
+            }
             if (kmqtt_session_state(&f.s) == KMQTT_SESSION_IDLE)
                 check(kmqtt_session_start(&f.s, now) == KMQTT_OK);
             break;

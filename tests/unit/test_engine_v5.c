@@ -311,6 +311,140 @@ static void enhanced_auth_and_its_method(void **state)
     assert_int_equal(et_next(&T, 1), KMQTT_EPROTOCOL);
 }
 
+/* ---------------------------------------------------------- topic aliases */
+
+#if KMQTT_CFG_TOPIC_ALIAS
+#define ALEN 8
+static uint8_t alias_in[3 * KMQTT_SESSION_ALIAS_IN_SLOT(ALEN)];
+static uint8_t alias_out[3 * KMQTT_SESSION_ALIAS_OUT_SLOT(ALEN)];
+
+/* A 5.0 engine with 2 inbound and 3 outbound alias slots of 8 topic bytes,
+ * connected with the CONNACK's properties. */
+static void with_aliases(const char *connack_props, bool persistent)
+{
+    et_setup(&T, KMQTT_V5);
+    T.cfg.clean_session = !persistent;
+    T.bufs.alias_in = alias_in;
+    T.bufs.alias_in_max = 2;
+    T.bufs.alias_out = alias_out;
+    T.bufs.alias_out_max = 3;
+    T.bufs.alias_topic_len = ALEN;
+    assert_int_equal(et_init(&T), KMQTT_OK);
+    et_connect(&T, 0, false, connack_props);
+}
+
+/* MQTT-3.3.2-10, -11: an alias sent with a topic maps it; sent with an
+ * empty topic it stands for it. The application always sees the full topic.
+ * The CONNECT advertises the slots as Topic Alias Maximum. */
+static void inbound_alias_gives_the_full_topic(void **state)
+{
+    (void)state;
+    et_setup(&T, KMQTT_V5);
+    T.bufs.alias_in = alias_in;
+    T.bufs.alias_in_max = 2;
+    T.bufs.alias_topic_len = ALEN;
+    assert_int_equal(et_init(&T), KMQTT_OK);
+    assert_int_equal(kmqtt_session_start(&T.s, 0), KMQTT_OK);
+    et_expect_sent(&T, "10 1c 00 04 4d 51 54 54 05 02 00 3c 0b 21 00 04 27 00 00 01 00 22 00 02 "
+                       "00 04 64 65 76 31", 0);
+    et_feed(&T, "20 03 00 00 00", 0);
+    et_take(&T, KMQTT_SESSION_EV_CONNACK, 0);
+    et_feed(&T, "30 0a 00 03 61 2f 62 03 23 00 01 78", 1); /* "a/b" as alias 1 */
+    const kmqtt_session_event_t *ev = et_take(&T, KMQTT_SESSION_EV_MESSAGE, 1);
+    assert_int_equal(ev->msg.topic_len, 3);
+    assert_memory_equal(ev->msg.topic, "a/b", 3);
+    et_feed(&T, "30 0c 00 00 08 23 00 01 26 00 00 00 00 79", 2); /* alias 1 alone, more props */
+    ev = et_take(&T, KMQTT_SESSION_EV_MESSAGE, 2);
+    assert_int_equal(ev->msg.topic_len, 3);
+    assert_memory_equal(ev->msg.topic, "a/b", 3);
+    assert_int_equal(ev->msg.payload[0], 'y');
+    assert_int_equal(ev->msg.props_len, 8);
+}
+
+/* What the server may not do with aliases, and the reason we give. */
+static void inbound_alias_errors_and_their_reasons(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        uint8_t reason;
+    } cases[] = {
+        {"30 0a 00 03 61 2f 62 03 23 00 03 78", 0x94}, /* over our maximum: MQTT-3.1.2-26 */
+        {"30 0a 00 03 61 2f 62 03 23 00 00 78", 0x82}, /* 0: MQTT-3.3.2-8, out of range */
+        {"30 07 00 00 03 23 00 02 78", 0x82},          /* never mapped */
+        {"30 0f 00 09 61 2f 62 63 64 65 66 67 68 03 23 00 01", 0x97}, /* longer than a slot */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        with_aliases("", false);
+        et_feed(&T, cases[i].in, 1);
+        assert_true(et_next(&T, 1) < 0);
+        char want[16];
+        snprintf(want, sizeof want, "e0 01 %02x", cases[i].reason);
+        et_expect_sent(&T, want, 1);
+    }
+    /* No slots: we advertised no maximum, any alias is invalid (MQTT-3.1.2-27). */
+    connected("");
+    et_feed(&T, "30 0a 00 03 61 2f 62 03 23 00 01 78", 1);
+    assert_int_equal(et_next(&T, 1), KMQTT_EPROTOCOL);
+    et_expect_sent(&T, "e0 01 94", 1);
+}
+
+/* MQTT-3.3.2-7: aliases end with the connection. */
+static void inbound_aliases_end_with_the_connection(void **state)
+{
+    (void)state;
+    with_aliases("", true);
+    et_feed(&T, "30 0a 00 03 61 2f 62 03 23 00 01 78", 1);
+    et_take(&T, KMQTT_SESSION_EV_MESSAGE, 1);
+    kmqtt_session_lost(&T.s);
+    et_connect(&T, 2, true, "");
+    et_feed(&T, "30 07 00 00 03 23 00 01 78", 3);
+    assert_int_equal(et_next(&T, 3), KMQTT_EPROTOCOL);
+}
+
+/* Outbound: the first PUBLISH of a topic carries it and its alias, the next
+ * only the alias (empty topic); never more aliases than the server's Topic
+ * Alias Maximum (MQTT-3.3.2-9), the least recently used slot reused; none
+ * when the server allows none (MQTT-3.2.2-18); a topic longer than a slot
+ * goes without. The stored QoS 1 copy keeps the full topic, so a resend on
+ * the next connection never carries an old alias (MQTT-3.3.2-7). */
+static void outbound_aliases(void **state)
+{
+    (void)state;
+    static const uint8_t user[] = {0x26, 0, 1, 'k', 0, 1, 'v'};
+    with_aliases("22 00 02", true);
+    uint16_t id = 0;
+    assert_int_equal(try_publish("x", 0, false, NULL, 0, &id), KMQTT_OK);
+    et_expect_sent(&T, "30 0a 00 03 74 2f 31 03 23 00 01 78", 0);
+    assert_int_equal(try_publish("y", 1, false, user, sizeof user, &id), KMQTT_OK);
+    et_expect_sent(&T, "32 10 00 00 00 01 0a 26 00 01 6b 00 01 76 23 00 01 79", 0);
+    kmqtt_session_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.topic = "u/2";
+    m.topic_len = 3;
+    assert_int_equal(kmqtt_session_publish(&T.s, &m, NULL), KMQTT_OK);
+    et_expect_sent(&T, "30 09 00 03 75 2f 32 03 23 00 02", 0);
+    m.topic = "v/3"; /* the server allows 2: slot 1 ("t/1", used less recently) goes */
+    assert_int_equal(kmqtt_session_publish(&T.s, &m, NULL), KMQTT_OK);
+    et_expect_sent(&T, "30 09 00 03 76 2f 33 03 23 00 01", 0);
+    m.topic = "long/topic/9";
+    m.topic_len = 12;
+    assert_int_equal(kmqtt_session_publish(&T.s, &m, NULL), KMQTT_OK);
+    et_expect_sent(&T, "30 0f 00 0c 6c 6f 6e 67 2f 74 6f 70 69 63 2f 39 00", 0);
+    /* Reconnect: the QoS 1 message goes again with its full topic. */
+    kmqtt_session_lost(&T.s);
+    et_connect(&T, 1, true, "22 00 02");
+    et_expect_sent(&T, "3a 10 00 03 74 2f 31 00 01 07 26 00 01 6b 00 01 76 79", 1);
+    assert_int_equal(try_publish("z", 0, false, NULL, 0, &id), KMQTT_OK);
+    et_expect_sent(&T, "30 0a 00 03 74 2f 31 03 23 00 01 7a", 1);
+    /* The server allows none: no alias. */
+    with_aliases("", false);
+    assert_int_equal(try_publish("x", 0, false, NULL, 0, &id), KMQTT_OK);
+    assert_int_equal(try_publish("x", 0, false, NULL, 0, &id), KMQTT_OK);
+    et_expect_sent(&T, "30 07 00 03 74 2f 31 00 78 30 07 00 03 74 2f 31 00 78", 0);
+}
+#endif
+
 /* ------------------------------------------------------ what we send */
 
 /* A client's PUBLISH carries neither a Topic Alias (the engine keeps none)
@@ -352,6 +486,12 @@ int main(void)
         cmocka_unit_test(disconnect_carries_reason_and_props_but_cannot_revive_expiry),
         cmocka_unit_test(enhanced_auth_and_its_method),
         cmocka_unit_test(what_the_caller_may_not_put_in_properties),
+#if KMQTT_CFG_TOPIC_ALIAS
+        cmocka_unit_test(inbound_alias_gives_the_full_topic),
+        cmocka_unit_test(inbound_alias_errors_and_their_reasons),
+        cmocka_unit_test(inbound_aliases_end_with_the_connection),
+        cmocka_unit_test(outbound_aliases),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 #else

@@ -63,7 +63,9 @@ void et_connect(et_t *t, uint32_t now, bool sp, const char *props)
     et_drain(t, now);
     if (t->cfg.version == KMQTT_V5) {
         size_t n = (strlen(props) + 1) / 3; /* "aa bb" */
-        snprintf(hex, sizeof hex, "20 %02zx %02x 00 %02zx %s", 3 + n, sp ? 1 : 0, n, props);
+        /* (no %zx: the target's newlib printf lacks C99 size modifiers) */
+        snprintf(hex, sizeof hex, "20 %02x %02x 00 %02x %s", (unsigned)(3 + n), sp ? 1 : 0,
+                 (unsigned)n, props);
     } else {
         snprintf(hex, sizeof hex, "20 02 %02x 00", sp ? 1 : 0);
     }
@@ -80,7 +82,7 @@ void et_feed(et_t *t, const char *hex, uint32_t now)
     size_t n = hex_decode(hex, buf, sizeof buf), space;
     uint8_t *p = kmqtt_session_rx_space(&t->s, &space);
     if (n > space)
-        fail_msg("%zu bytes do not fit rx (%zu free)", n, space);
+        fail_msg("%u bytes do not fit rx (%u free)", (unsigned)n, (unsigned)space);
     memcpy(p, buf, n);
     kmqtt_session_rx_commit(&t->s, n, now);
 }
