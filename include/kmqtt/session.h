@@ -223,14 +223,18 @@ typedef struct kmqtt_session {
     uint16_t *inbound;
     uint8_t *inbound_bits;
     kmqtt_session_request_t *req;
+#if KMQTT_CFG_OFFLINE_QUEUE
     kmqtt_session_change_fn change_fn;
     void *change_ctx;
+#endif
     uint32_t rx_size, rx_len, rx_done; /* rx_done: the packet last reported, dropped next */
     uint32_t tx_size, tx_start, tx_len;
     uint32_t store_size, store_used;
     uint32_t resend_off; /* next store record to send again on this connection */
     uint32_t last_tx_ms, last_rx_ms, ping_sent_ms;
+#if KMQTT_CFG_RETRY
     uint32_t last_ack_ms; /* 3.1.1 retry: the last ack, or when the clock started */
+#endif
     uint32_t server_max_packet; /* 5.0 CONNACK Maximum Packet Size, 0 = none */
     uint32_t qos2_evictions;
     uint32_t unknown_acks;
@@ -251,7 +255,9 @@ typedef struct kmqtt_session {
     uint32_t alias_clock;      /* last-use stamps of the outbound slots */
 #endif
     uint8_t close_reason; /* 5.0 DISCONNECT reason queued by the last protocol error */
-    uint8_t retry_armed;  /* 3.1.1 retry: last_ack_ms counts */
+#if KMQTT_CFG_RETRY
+    uint8_t retry_armed; /* 3.1.1 retry: last_ack_ms counts */
+#endif
 } kmqtt_session_t;
 
 /* Fills c with the defaults noted in kmqtt_session_config_t. */

@@ -178,7 +178,9 @@ static int connack(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
     s->keepalive_s = s->cfg->keepalive_s;
     s->resend_off = 0;
     s->resent = 0;
+#if KMQTT_CFG_RETRY
     s->retry_armed = 0;
+#endif
     s->server_receive_max = 65535u;
     s->server_max_qos = 2;
     s->server_max_packet = 0;
@@ -341,7 +343,7 @@ static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_
             }
             if (rec.kind == KS_REC_QOS2)
                 ks_store_release(s, off, &rec);
-            s->last_ack_ms = s->last_rx_ms;
+            KS_ACKED(s);
             return KS_DONE;
         }
         if (rec.kind != KS_REC_QOS2)
@@ -354,7 +356,7 @@ static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_
     }
 #endif
     ks_store_remove(s, off);
-    s->last_ack_ms = s->last_rx_ms;
+    KS_ACKED(s);
     /* A resend held back by the Receive Maximum may go now. */
     ks_resend(s);
     return KS_REPORT;

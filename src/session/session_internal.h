@@ -76,6 +76,13 @@ kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason);
 void ks_hold(kmqtt_session_t *s, uint16_t id);
 void ks_forget_inbound(kmqtt_session_t *s);
 
+/* An ack came (with the bytes last received): the 3.1.1 retry waits again. */
+#if KMQTT_CFG_RETRY
+#define KS_ACKED(s) ((s)->last_ack_ms = (s)->last_rx_ms)
+#else
+#define KS_ACKED(s) ((void)0)
+#endif
+
 /* session_timer.c */
 void ks_ping_owed(kmqtt_session_t *s, uint32_t now_ms);
 

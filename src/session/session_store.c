@@ -303,8 +303,14 @@ kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s)
 
 void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx)
 {
-    if (s == NULL || !KMQTT_CFG_OFFLINE_QUEUE)
+#if KMQTT_CFG_OFFLINE_QUEUE
+    if (s == NULL)
         return;
     s->change_fn = fn;
     s->change_ctx = ctx;
+#else
+    (void)s;
+    (void)fn;
+    (void)ctx;
+#endif
 }
