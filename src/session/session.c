@@ -133,7 +133,7 @@ kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms)
         return KMQTT_ESTATE;
     s->rx_len = 0;
     s->rx_done = 0;
-    s->flags = 0;
+    s->flags &= KS_F_FRESH; /* records still to report stay so */
 #if KS_ALIASES
     ks_alias_reset(s); /* MQTT-3.3.2-7: aliases last one connection */
 #endif
@@ -153,7 +153,7 @@ void kmqtt_session_lost(kmqtt_session_t *s)
     s->rx_done = 0;
     s->tx_start = 0;
     s->tx_len = 0;
-    s->flags = 0;
+    s->flags &= KS_F_FRESH; /* records still to report stay so */
     memset(s->req, 0, s->max_requests * sizeof s->req[0]);
 }
 

@@ -132,6 +132,8 @@ void ks_store_check(kmqtt_session_t *s)
     ks_rec_t r;
     for (uint32_t off = 0; off < s->store_used; off += KS_REC_SIZE(r.len)) {
         ks_store_get(s, off, &r);
+        if (r.pad == KS_DROP_CLEARED)
+            continue; /* cleared: reported, never sent */
         r.pad = 0;
         if (r.kind != KS_REC_REL) {
             if (s->server_max_packet != 0 && r.len > s->server_max_packet)

@@ -311,6 +311,32 @@ static void enhanced_auth_and_its_method(void **state)
     assert_int_equal(et_next(&T, 1), KMQTT_EPROTOCOL);
 }
 
+/* kmqtt_session_clear, then a new connection before the events were
+ * pulled: the cleared messages are still reported (KMQTT_ECANCELED) and
+ * never sent, whatever the CONNACK says. */
+static void cleared_messages_are_never_sent(void **state)
+{
+    (void)state;
+    et_setup(&T, KMQTT_V5);
+    T.cfg.clean_session = false;
+    assert_int_equal(et_init(&T), KMQTT_OK);
+    et_connect(&T, 0, false, "");
+    uint16_t a = publish("a", 1);
+    et_drain(&T, 0);
+    kmqtt_session_lost(&T.s);
+    assert_int_equal(kmqtt_session_clear(&T.s), KMQTT_OK);
+    assert_int_equal(kmqtt_session_start(&T.s, 1), KMQTT_OK);
+    et_drain(&T, 1);
+    et_feed(&T, "20 03 01 00 00", 1);
+    const kmqtt_session_event_t *ev = et_take(&T, KMQTT_SESSION_EV_PUBLISHED, 1);
+    assert_int_equal(ev->packet_id, a);
+    assert_int_equal(ev->err, KMQTT_ECANCELED);
+    et_take(&T, KMQTT_SESSION_EV_CONNACK, 1);
+    et_none(&T, 1);
+    et_expect_sent(&T, "", 1);
+    assert_int_equal(kmqtt_session_inflight(&T.s), 0);
+}
+
 /* ---------------------------------------------------------- topic aliases */
 
 #if KMQTT_CFG_TOPIC_ALIAS
@@ -486,6 +512,7 @@ int main(void)
         cmocka_unit_test(disconnect_carries_reason_and_props_but_cannot_revive_expiry),
         cmocka_unit_test(enhanced_auth_and_its_method),
         cmocka_unit_test(what_the_caller_may_not_put_in_properties),
+        cmocka_unit_test(cleared_messages_are_never_sent),
 #if KMQTT_CFG_TOPIC_ALIAS
         cmocka_unit_test(inbound_alias_gives_the_full_topic),
         cmocka_unit_test(inbound_alias_errors_and_their_reasons),
