@@ -45,3 +45,30 @@ if(KMQTT_BUILD_TESTS AND TARGET kmqtt_core_nov5)
     set_tests_properties(config.nov5.${t} PROPERTIES LABELS "config;nano" TIMEOUT 120)
   endforeach()
 endif()
+
+# The engine as nano's builds have it (make size, nano.cross, the RT-Thread
+# nano package): without what only the threaded client asks of it (the 3.1.1
+# bitmap, topic aliases, the 3.1.1 resend, store and forward). The engine's
+# unit tests run against it too, so the code those builds keep is exercised
+# on the host.
+if(KMQTT_BUILD_TESTS AND TARGET kmqtt_core_nov5)
+  file(GLOB KMQTT_ENGINE_LEAN_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/codec/*.c
+       ${PROJECT_SOURCE_DIR}/src/common/*.c ${PROJECT_SOURCE_DIR}/src/session/*.c
+       ${PROJECT_SOURCE_DIR}/src/nano/*.c)
+  add_library(kmqtt_engine_lean STATIC ${KMQTT_ENGINE_LEAN_SOURCES})
+  target_include_directories(kmqtt_engine_lean PUBLIC ${PROJECT_SOURCE_DIR}/include)
+  target_include_directories(kmqtt_engine_lean PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_definitions(kmqtt_engine_lean PUBLIC KMQTT_CFG_INBOUND_BITS=0
+                             KMQTT_CFG_TOPIC_ALIAS=0 KMQTT_CFG_RETRY=0 KMQTT_CFG_OFFLINE_QUEUE=0)
+  target_compile_options(kmqtt_engine_lean PRIVATE ${KMQTT_WARNINGS})
+  foreach(t test_engine test_engine_flow test_engine_v5 test_nano_session test_nano_v5)
+    add_executable(${t}_lean ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c ${KMQTT_NANO_UNIT_SUPPORT})
+    target_include_directories(${t}_lean PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+                               ${PROJECT_SOURCE_DIR}/tests/unit/support)
+    target_link_libraries(${t}_lean PRIVATE kmqtt_engine_lean ${CMOCKA_LIBRARY})
+    target_compile_options(${t}_lean PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(${t}_lean PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME config.lean.${t} COMMAND ${t}_lean)
+    set_tests_properties(config.lean.${t} PROPERTIES LABELS "config;nano" TIMEOUT 120)
+  endforeach()
+endif()

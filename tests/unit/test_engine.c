@@ -389,7 +389,7 @@ static void partly_taken_bytes_stay_as_they_were(void **state)
 
 /* ------------------------------------------------ store and forward */
 
-#if KMQTT_CFG_QOS2
+#if KMQTT_CFG_QOS2 && KMQTT_CFG_OFFLINE_QUEUE
 static void change_hook_reports_each_step_of_a_flow(void **state)
 {
     (void)state;
@@ -416,6 +416,7 @@ static void change_hook_reports_each_step_of_a_flow(void **state)
 }
 #endif
 
+#if KMQTT_CFG_OFFLINE_QUEUE
 /* DESIGN rule 7: a restored record is checked like a received packet before
  * it is trusted; a good one goes on the next connection with DUP when the
  * session was found. */
@@ -444,6 +445,7 @@ static void restore_checks_the_record_then_resends_it(void **state)
     et_expect_sent(&T, "3a 06 00 01 74 00 09 78", 0);
     assert_int_equal(kmqtt_session_restore(&T.s, 10, false, good, sizeof good), KMQTT_ESTATE);
 }
+#endif
 
 /* ------------------------------------------------------------- 5.0 errors */
 
@@ -518,7 +520,9 @@ int main(void)
         cmocka_unit_test(inbound_bits_hold_every_id),
 #endif
         cmocka_unit_test(resend_after_reconnect_in_order),
+#if KMQTT_CFG_OFFLINE_QUEUE
         cmocka_unit_test(change_hook_reports_each_step_of_a_flow),
+#endif
 #endif
         cmocka_unit_test(keepalive_pings_when_nothing_was_received),
         cmocka_unit_test(keepalive_pings_when_nothing_was_sent_across_the_wrap),
@@ -529,7 +533,9 @@ int main(void)
 #endif
         cmocka_unit_test(answer_that_does_not_fit_waits_in_order),
         cmocka_unit_test(partly_taken_bytes_stay_as_they_were),
+#if KMQTT_CFG_OFFLINE_QUEUE
         cmocka_unit_test(restore_checks_the_record_then_resends_it),
+#endif
         cmocka_unit_test(backoff_is_random_within_half_to_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -316,6 +316,7 @@ static void nothing_is_answered_after_disconnect(void **state)
 
 /* --------------------------------------------------- 3.1.1 resend (retry) */
 
+#if KMQTT_CFG_RETRY
 /* retry_ms (3.1.1): nothing acknowledged for that long while messages are
  * in flight: they go again on the same connection, PUBLISH with DUP
  * (MQTT-3.3.1-1), a released one as PUBREL, in order. */
@@ -343,6 +344,7 @@ static void retry_resends_publish_with_dup_and_pubrel(void **state)
     et_expect_sent(&T, "62 02 00 01 3a 08 00 03 74 2f 31 00 02 62", 6000);
     (void)b;
 }
+#endif
 
 /* 5.0 resends only after a reconnect (MQTT-4.4.0-1): retry_ms does nothing. */
 static void retry_is_never_used_in_v5(void **state)
@@ -425,7 +427,7 @@ static void short_keepalive_allows_a_second_for_pingresp(void **state)
 
 /* ------------------------------------------------------ store and forward */
 
-#if KMQTT_CFG_QOS2
+#if KMQTT_CFG_QOS2 && KMQTT_CFG_OFFLINE_QUEUE
 /* Inbound QoS 2: the hook hears each id held and released, and of a new
  * session; a restored id makes a resent PUBLISH answered, not delivered
  * (MQTT-4.3.3-2). */
@@ -501,11 +503,13 @@ int main(void)
         cmocka_unit_test(suback_must_match_its_request),
         cmocka_unit_test(pending_requests_are_bounded),
         cmocka_unit_test(nothing_is_answered_after_disconnect),
+#if KMQTT_CFG_RETRY
         cmocka_unit_test(retry_resends_publish_with_dup_and_pubrel),
+#endif
         cmocka_unit_test(retry_is_never_used_in_v5),
         cmocka_unit_test(ping_waits_for_room_in_a_full_send_buffer),
         cmocka_unit_test(short_keepalive_allows_a_second_for_pingresp),
-#if KMQTT_CFG_QOS2
+#if KMQTT_CFG_QOS2 && KMQTT_CFG_OFFLINE_QUEUE
         cmocka_unit_test(hook_and_restore_of_inbound_ids),
 #endif
         cmocka_unit_test(clear_cancels_every_outbound_message_once),
