@@ -4,7 +4,8 @@
 #   make bench    benchmark against libmosquitto, paho and a raw socket (not part of make test);
 #                 report in build/bench/report.md, chart in build/bench/chart.svg
 #   make test     install missing packages, build, run the suite as built, under ASan+UBSan
-#                 and under ThreadSanitizer
+#                 and under ThreadSanitizer; after each pass scripts/test_guard.py checks
+#                 that every program ran every case its source registers
 #   make test-target  the core's unit tests cross-compiled and run on emulated Cortex-M0+/M4
 #                 (qemu-system-arm, semihosting); also the last step of make test
 #   make fuzz     run the libFuzzer harnesses, FUZZ_SECONDS in all split between them (clang)
@@ -39,22 +40,34 @@ test: deps
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-target
 
+# Each CTest pass writes every test's output to <build>/test-guard/junit.xml
+# (untruncated); the guard then compares what each program ran with what its
+# source registers (issue 23).
+CTEST_GUARD = --output-junit test-guard/junit.xml --test-output-size-passed 67108864 \
+	--test-output-size-failed 67108864
+
 test-default:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 	cmake --build build -j$(JOBS)
-	ctest --test-dir build --output-on-failure -j$(JOBS)
+	rm -f build/test-guard/junit.xml
+	ctest --test-dir build --output-on-failure -j$(JOBS) $(CTEST_GUARD)
+	python3 scripts/test_guard.py ctest build build/test-guard/junit.xml
 
 test-asan:
 	cmake -S . -B build/asan -DCMAKE_C_COMPILER=clang -DKMQTT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build build/asan -j$(JOBS)
+	rm -f build/asan/test-guard/junit.xml
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --test-dir build/asan --output-on-failure -j$(JOBS)
+		ctest --test-dir build/asan --output-on-failure -j$(JOBS) $(CTEST_GUARD)
+	python3 scripts/test_guard.py ctest build/asan build/asan/test-guard/junit.xml
 
 test-tsan:
 	cmake -S . -B build/tsan -DCMAKE_C_COMPILER=clang -DKMQTT_SANITIZE_THREAD=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build/tsan -j$(JOBS)
+	rm -f build/tsan/test-guard/junit.xml
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-		ctest --test-dir build/tsan --output-on-failure -j$(JOBS)
+		ctest --test-dir build/tsan --output-on-failure -j$(JOBS) $(CTEST_GUARD)
+	python3 scripts/test_guard.py ctest build/tsan build/tsan/test-guard/junit.xml
 
 test-target:
 	@JOBS=$(JOBS) sh scripts/test-target.sh build/target

@@ -51,32 +51,32 @@ set_source_files_properties(${KMQTT_LWIP_PORT_SOURCES}
 if(KMQTT_BUILD_TESTS)
   find_path(KMQTT_LWIP_CMOCKA_INCLUDE cmocka.h)
   find_library(KMQTT_LWIP_CMOCKA_LIBRARY cmocka)
-  add_executable(test_lwip_client ${PROJECT_SOURCE_DIR}/tests/lwip/test_lwip_client.c
+  add_executable(lwip_test_lwip_client ${PROJECT_SOURCE_DIR}/tests/lwip/test_lwip_client.c
                                   ${PROJECT_SOURCE_DIR}/tests/lwip/lwip_env.c
                                   ${PROJECT_SOURCE_DIR}/tests/lwip/tapnetif.c)
-  target_include_directories(test_lwip_client PRIVATE ${KMQTT_LWIP_CMOCKA_INCLUDE}
+  target_include_directories(lwip_test_lwip_client PRIVATE ${KMQTT_LWIP_CMOCKA_INCLUDE}
                              ${PROJECT_SOURCE_DIR}/tests/lwip)
-  target_link_libraries(test_lwip_client PRIVATE kmqtt_lwip ${KMQTT_LWIP_CMOCKA_LIBRARY})
-  target_compile_options(test_lwip_client PRIVATE -Wall -Wextra -Werror)
-  target_compile_definitions(test_lwip_client PRIVATE _DEFAULT_SOURCE)
-  set_target_properties(test_lwip_client PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+  target_link_libraries(lwip_test_lwip_client PRIVATE kmqtt_lwip ${KMQTT_LWIP_CMOCKA_LIBRARY})
+  target_compile_options(lwip_test_lwip_client PRIVATE -Wall -Wextra -Werror)
+  target_compile_definitions(lwip_test_lwip_client PRIVATE _DEFAULT_SOURCE)
+  set_target_properties(lwip_test_lwip_client PROPERTIES RUNTIME_OUTPUT_DIRECTORY
                         ${CMAKE_BINARY_DIR}/tests)
   add_test(NAME port.lwip COMMAND sh ${PROJECT_SOURCE_DIR}/tests/lwip/run_lwip_test.sh
-                                  $<TARGET_FILE:test_lwip_client>)
+                                  $<TARGET_FILE:lwip_test_lwip_client>)
   set_tests_properties(port.lwip PROPERTIES LABELS "integration;lwip" TIMEOUT 300)
   # The nano client (src/nano, in KMQTT_CORE_SOURCES) over the same stage.
-  add_executable(test_lwip_nano ${PROJECT_SOURCE_DIR}/tests/lwip/test_lwip_nano.c
+  add_executable(lwip_test_lwip_nano ${PROJECT_SOURCE_DIR}/tests/lwip/test_lwip_nano.c
                                 ${PROJECT_SOURCE_DIR}/tests/lwip/lwip_env.c
                                 ${PROJECT_SOURCE_DIR}/tests/lwip/tapnetif.c)
-  target_include_directories(test_lwip_nano PRIVATE ${KMQTT_LWIP_CMOCKA_INCLUDE}
+  target_include_directories(lwip_test_lwip_nano PRIVATE ${KMQTT_LWIP_CMOCKA_INCLUDE}
                              ${PROJECT_SOURCE_DIR}/tests/lwip)
-  target_link_libraries(test_lwip_nano PRIVATE kmqtt_lwip ${KMQTT_LWIP_CMOCKA_LIBRARY})
-  target_compile_options(test_lwip_nano PRIVATE -Wall -Wextra -Werror)
-  target_compile_definitions(test_lwip_nano PRIVATE _DEFAULT_SOURCE)
-  set_target_properties(test_lwip_nano PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+  target_link_libraries(lwip_test_lwip_nano PRIVATE kmqtt_lwip ${KMQTT_LWIP_CMOCKA_LIBRARY})
+  target_compile_options(lwip_test_lwip_nano PRIVATE -Wall -Wextra -Werror)
+  target_compile_definitions(lwip_test_lwip_nano PRIVATE _DEFAULT_SOURCE)
+  set_target_properties(lwip_test_lwip_nano PROPERTIES RUNTIME_OUTPUT_DIRECTORY
                         ${CMAKE_BINARY_DIR}/tests)
   add_test(NAME port.lwip_nano COMMAND sh ${PROJECT_SOURCE_DIR}/tests/lwip/run_lwip_test.sh
-                                       $<TARGET_FILE:test_lwip_nano>)
+                                       $<TARGET_FILE:lwip_test_lwip_nano>)
   set_tests_properties(port.lwip_nano PROPERTIES LABELS "integration;lwip" TIMEOUT 300)
   # The same port sources for a Cortex-M4 against lwIP's own socket headers
   # (a device's lwipopts.h), compile only.

@@ -1,4 +1,5 @@
-# The nano client (include/kmqtt/nano.h, src/nano/): nano.cross compiles it
+# The nano client (include/kmqtt/nano.h, src/nano/ over the engine in
+# src/session/): nano.cross compiles both
 # for Cortex-M0+ and Cortex-M4 with arm-none-eabi-gcc -Werror -pedantic in the
 # 3.1.1, 3.1.1 QoS 0/1 and 5.0 configurations and links it into
 # tests/target/size/nano_app.c with codec + common alone
@@ -22,26 +23,28 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_CORE_ONLY AND NOT KMQTT_SANITIZE AND NOT KMQT
              COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/rtthread_sconscript_check.py
                      ${PROJECT_SOURCE_DIR})
     # (it compiles every file of both choices, the engine in each: minutes on a loaded machine)
-    set_tests_properties(port.rtthread.sconscript PROPERTIES LABELS port TIMEOUT 240)
+  set_tests_properties(port.rtthread.sconscript PROPERTIES LABELS port TIMEOUT 240)
   endif()
 endif()
 
 # The 3.1.1-only nano (KMQTT_CFG_V5=0, the kmqtt_core_nov5 library of
 # part_target.cmake): the nano unit tests that need no 5.0 (those parts of
 # them sit under #if KMQTT_CFG_V5) run against it too, so the code the
-# 3.1.1 build leaves in is exercised on the host.
+# 3.1.1 build leaves in is exercised on the host. Programs
+# <build>/tests/config_nov5_<name>.
 if(KMQTT_BUILD_TESTS AND TARGET kmqtt_core_nov5)
   file(GLOB KMQTT_NANO_UNIT_SUPPORT CONFIGURE_DEPENDS
        ${PROJECT_SOURCE_DIR}/tests/unit/support/*.c)
   foreach(t test_nano_connect test_nano_publish test_nano_inbound test_nano_session test_engine
             test_engine_flow)
-    add_executable(${t}_nov5 ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c ${KMQTT_NANO_UNIT_SUPPORT})
-    target_include_directories(${t}_nov5 PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+    set(target config_nov5_${t})
+    add_executable(${target} ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c ${KMQTT_NANO_UNIT_SUPPORT})
+    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
                                ${PROJECT_SOURCE_DIR}/tests/unit/support)
-    target_link_libraries(${t}_nov5 PRIVATE kmqtt_core_nov5 ${CMOCKA_LIBRARY})
-    target_compile_options(${t}_nov5 PRIVATE -Wall -Wextra -Werror)
-    set_target_properties(${t}_nov5 PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-    add_test(NAME config.nov5.${t} COMMAND ${t}_nov5)
+    target_link_libraries(${target} PRIVATE kmqtt_core_nov5 ${CMOCKA_LIBRARY})
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME config.nov5.${t} COMMAND ${target})
     set_tests_properties(config.nov5.${t} PROPERTIES LABELS "config;nano" TIMEOUT 120)
   endforeach()
 endif()
@@ -49,8 +52,8 @@ endif()
 # The engine as nano's builds have it (make size, nano.cross, the RT-Thread
 # nano package): without what only the threaded client asks of it (the 3.1.1
 # bitmap, topic aliases, the 3.1.1 resend, store and forward). The engine's
-# unit tests run against it too, so the code those builds keep is exercised
-# on the host.
+# and nano's unit tests run against it too, so the code those builds keep is
+# exercised on the host.
 if(KMQTT_BUILD_TESTS AND TARGET kmqtt_core_nov5)
   file(GLOB KMQTT_ENGINE_LEAN_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/codec/*.c
        ${PROJECT_SOURCE_DIR}/src/common/*.c ${PROJECT_SOURCE_DIR}/src/session/*.c
@@ -62,13 +65,14 @@ if(KMQTT_BUILD_TESTS AND TARGET kmqtt_core_nov5)
                              KMQTT_CFG_TOPIC_ALIAS=0 KMQTT_CFG_RETRY=0 KMQTT_CFG_OFFLINE_QUEUE=0)
   target_compile_options(kmqtt_engine_lean PRIVATE ${KMQTT_WARNINGS})
   foreach(t test_engine test_engine_flow test_engine_v5 test_nano_session test_nano_v5)
-    add_executable(${t}_lean ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c ${KMQTT_NANO_UNIT_SUPPORT})
-    target_include_directories(${t}_lean PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+    set(target config_lean_${t})
+    add_executable(${target} ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c ${KMQTT_NANO_UNIT_SUPPORT})
+    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
                                ${PROJECT_SOURCE_DIR}/tests/unit/support)
-    target_link_libraries(${t}_lean PRIVATE kmqtt_engine_lean ${CMOCKA_LIBRARY})
-    target_compile_options(${t}_lean PRIVATE -Wall -Wextra -Werror)
-    set_target_properties(${t}_lean PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-    add_test(NAME config.lean.${t} COMMAND ${t}_lean)
+    target_link_libraries(${target} PRIVATE kmqtt_engine_lean ${CMOCKA_LIBRARY})
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME config.lean.${t} COMMAND ${target})
     set_tests_properties(config.lean.${t} PROPERTIES LABELS "config;nano" TIMEOUT 120)
   endforeach()
 endif()

@@ -37,22 +37,41 @@ target_compile_options(kmqtt_nomalloc_main PRIVATE ${KMQTT_WARNINGS})
 target_compile_definitions(kmqtt_nomalloc_main PRIVATE _POSIX_C_SOURCE=200809L KMQTT_NO_MALLOC)
 add_library(kmqtt_nomalloc_control OBJECT ${PROJECT_SOURCE_DIR}/tests/nomalloc/wrap_control.c)
 
-# Sanitizer runtimes come as shared libraries, so their malloc is not ours.
-set(KMQTT_NOMALLOC_SAN "")
-if(KMQTT_SANITIZE)
-  set(KMQTT_NOMALLOC_SAN -fsanitize=address,undefined)
-elseif(KMQTT_SANITIZE_THREAD)
-  set(KMQTT_NOMALLOC_SAN -fsanitize=thread)
-endif()
-# One argument for the script: the flags joined by spaces.
-string(JOIN " " KMQTT_NOMALLOC_LDFLAGS ${KMQTT_NOMALLOC_SAN} ${KMQTT_NOMALLOC_WRAP})
+# The test links as CMake links the build's programs: the build's C flags
+# (the objects were compiled with them: --coverage needs gcov's runtime at
+# link time), its link options (add_link_options: the sanitizer runtimes)
+# and its linker flags. The wrap goes to the script apart: it applies it to
+# our objects alone. One argument each: the flags joined by spaces.
+string(TOUPPER "${CMAKE_BUILD_TYPE}" _nomalloc_cfg)
+get_property(_nomalloc_link_options DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTY LINK_OPTIONS)
+set(_nomalloc_options "")
+foreach(opt ${_nomalloc_link_options})
+  if(opt MATCHES "\\$<")
+    message(FATAL_ERROR "kmqtt: nomalloc.link cannot pass the link option ${opt} (a generator "
+            "expression) to scripts/nomalloc_link.sh")
+  endif()
+  string(REGEX REPLACE "^SHELL:" "" opt "${opt}")
+  if(opt MATCHES "^LINKER:")
+    string(REGEX REPLACE "^LINKER:" "-Wl," opt "${opt}")
+  endif()
+  list(APPEND _nomalloc_options "${opt}")
+endforeach()
+string(JOIN " " KMQTT_NOMALLOC_LDFLAGS ${CMAKE_C_FLAGS} ${CMAKE_C_FLAGS_${_nomalloc_cfg}}
+       ${_nomalloc_options} ${CMAKE_EXE_LINKER_FLAGS} ${CMAKE_EXE_LINKER_FLAGS_${_nomalloc_cfg}})
+string(JOIN " " KMQTT_NOMALLOC_WRAP_FLAGS ${KMQTT_NOMALLOC_WRAP})
 set(KMQTT_NOMALLOC_EXE ${CMAKE_BINARY_DIR}/tests/nomalloc_client)
+kmqtt_register_output(${KMQTT_NOMALLOC_EXE} "the nomalloc.link test (scripts/nomalloc_link.sh)")
+kmqtt_register_output(${KMQTT_NOMALLOC_EXE}.wrapped.o "the nomalloc.link test")
+kmqtt_register_output(${CMAKE_BINARY_DIR}/tests/nomalloc_control
+                      "the nomalloc.wrap_control test (scripts/nomalloc_link.sh)")
+kmqtt_register_output(${CMAKE_BINARY_DIR}/tests/nomalloc_control.wrapped.o
+                      "the nomalloc.wrap_control test")
 add_custom_target(kmqtt_nomalloc_all ALL
   DEPENDS kmqtt_nomalloc_obj kmqtt_nomalloc_main kmqtt_nomalloc_broker kmqtt_nomalloc_control)
 
 add_test(NAME nomalloc.link
   COMMAND sh ${PROJECT_SOURCE_DIR}/scripts/nomalloc_link.sh ${CMAKE_C_COMPILER}
-          ${KMQTT_NOMALLOC_EXE} "${KMQTT_NOMALLOC_LDFLAGS}"
+          ${KMQTT_NOMALLOC_EXE} "${KMQTT_NOMALLOC_LDFLAGS}" "${KMQTT_NOMALLOC_WRAP_FLAGS}"
           $<TARGET_FILE:kmqtt_nomalloc_broker>
           $<TARGET_OBJECTS:kmqtt_nomalloc_main> $<TARGET_OBJECTS:kmqtt_nomalloc_obj>
   COMMAND_EXPAND_LISTS)
@@ -65,6 +84,7 @@ add_test(NAME nomalloc.symbols
 add_test(NAME nomalloc.wrap_control
   COMMAND sh ${PROJECT_SOURCE_DIR}/scripts/nomalloc_link.sh ${CMAKE_C_COMPILER}
           ${CMAKE_BINARY_DIR}/tests/nomalloc_control "${KMQTT_NOMALLOC_LDFLAGS}"
+          "${KMQTT_NOMALLOC_WRAP_FLAGS}"
           $<TARGET_FILE:kmqtt_nomalloc_broker> $<TARGET_OBJECTS:kmqtt_nomalloc_control>
   COMMAND_EXPAND_LISTS)
 set_tests_properties(nomalloc.link nomalloc.symbols PROPERTIES LABELS nomalloc TIMEOUT 120)

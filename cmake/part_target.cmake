@@ -5,6 +5,8 @@
 # that hold for a 3.1.1-only codec run against that build too.
 # (make test-target and make size are scripts: scripts/test-target.sh,
 # scripts/size.sh.)
+# Programs: <build>/tests/config_<what> (the folder is the prefix, so no
+# other folder's program can write the same file).
 if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
   find_path(CMOCKA_INCLUDE_DIR cmocka.h REQUIRED)
   find_library(CMOCKA_LIBRARY cmocka REQUIRED)
@@ -25,25 +27,25 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
     target_compile_definitions(kmqtt_codec_${cfg} PUBLIC ${KMQTT_CFG_${cfg}})
     target_compile_options(kmqtt_codec_${cfg} PRIVATE ${KMQTT_WARNINGS})
 
-    add_executable(test_config_${cfg} ${PROJECT_SOURCE_DIR}/tests/config/test_config.c)
-    target_include_directories(test_config_${cfg} PRIVATE ${CMOCKA_INCLUDE_DIR})
-    target_link_libraries(test_config_${cfg} PRIVATE kmqtt_codec_${cfg} ${CMOCKA_LIBRARY})
-    target_compile_options(test_config_${cfg} PRIVATE -Wall -Wextra -Werror)
-    set_target_properties(test_config_${cfg} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
-                          ${CMAKE_BINARY_DIR}/tests)
-    add_test(NAME config.${cfg} COMMAND test_config_${cfg})
+    set(target config_test_config_${cfg})
+    add_executable(${target} ${PROJECT_SOURCE_DIR}/tests/config/test_config.c)
+    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR})
+    target_link_libraries(${target} PRIVATE kmqtt_codec_${cfg} ${CMOCKA_LIBRARY})
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME config.${cfg} COMMAND ${target})
     set_tests_properties(config.${cfg} PROPERTIES LABELS config TIMEOUT 60)
 
     foreach(t ${KMQTT_CFG_UNIT_${cfg}})
-      add_executable(${t}_${cfg} ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c
+      set(target config_${cfg}_${t})
+      add_executable(${target} ${PROJECT_SOURCE_DIR}/tests/unit/${t}.c
                      ${PROJECT_SOURCE_DIR}/tests/unit/support/hex.c)
-      target_include_directories(${t}_${cfg} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+      target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
                                  ${PROJECT_SOURCE_DIR}/tests/unit/support)
-      target_link_libraries(${t}_${cfg} PRIVATE kmqtt_codec_${cfg} ${CMOCKA_LIBRARY})
-      target_compile_options(${t}_${cfg} PRIVATE -Wall -Wextra -Werror)
-      set_target_properties(${t}_${cfg} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
-                            ${CMAKE_BINARY_DIR}/tests)
-      add_test(NAME config.${cfg}.${t} COMMAND ${t}_${cfg})
+      target_link_libraries(${target} PRIVATE kmqtt_codec_${cfg} ${CMOCKA_LIBRARY})
+      target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+      set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+      add_test(NAME config.${cfg}.${t} COMMAND ${target})
       set_tests_properties(config.${cfg}.${t} PROPERTIES LABELS config TIMEOUT 60)
     endforeach()
   endforeach()
@@ -72,29 +74,29 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
     target_compile_options(kmqtt_core_${cfg} PRIVATE ${KMQTT_WARNINGS})
     target_link_libraries(kmqtt_core_${cfg} PUBLIC Threads::Threads)
 
-    add_executable(test_config_core_${cfg} ${PROJECT_SOURCE_DIR}/tests/config/test_config_core.c)
-    target_include_directories(test_config_core_${cfg} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src)
-    target_link_libraries(test_config_core_${cfg} PRIVATE kmqtt_core_${cfg} ${CMOCKA_LIBRARY})
-    target_compile_options(test_config_core_${cfg} PRIVATE -Wall -Wextra -Werror)
-    set_target_properties(test_config_core_${cfg} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
-                          ${CMAKE_BINARY_DIR}/tests)
-    add_test(NAME config.core.${cfg} COMMAND test_config_core_${cfg})
+    set(target config_test_config_core_${cfg})
+    add_executable(${target} ${PROJECT_SOURCE_DIR}/tests/config/test_config_core.c)
+    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} PRIVATE kmqtt_core_${cfg} ${CMOCKA_LIBRARY})
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME config.core.${cfg} COMMAND ${target})
     set_tests_properties(config.core.${cfg} PROPERTIES LABELS config TIMEOUT 60)
   endforeach()
 
   # The min build against a real mosquitto (tests/integration/support).
   file(GLOB KMQTT_CFG_IT_SUPPORT CONFIGURE_DEPENDS
        ${PROJECT_SOURCE_DIR}/tests/integration/support/*.c)
-  add_executable(it_config_min ${PROJECT_SOURCE_DIR}/tests/config/it_config_min.c
+  set(target config_it_config_min)
+  add_executable(${target} ${PROJECT_SOURCE_DIR}/tests/config/it_config_min.c
                  ${KMQTT_CFG_IT_SUPPORT})
-  target_include_directories(it_config_min PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+  target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
                              ${PROJECT_SOURCE_DIR}/tests/integration/support)
-  target_link_libraries(it_config_min PRIVATE kmqtt_core_min ${CMOCKA_LIBRARY} Threads::Threads)
-  target_compile_options(it_config_min PRIVATE -Wall -Wextra -Werror)
-  target_compile_definitions(it_config_min PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
+  target_link_libraries(${target} PRIVATE kmqtt_core_min ${CMOCKA_LIBRARY} Threads::Threads)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+  target_compile_definitions(${target} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
                              KMQTT_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
-  set_target_properties(it_config_min PROPERTIES RUNTIME_OUTPUT_DIRECTORY
-                        ${CMAKE_BINARY_DIR}/tests)
-  add_test(NAME integration.config_min COMMAND it_config_min)
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME integration.config_min COMMAND ${target})
   set_tests_properties(integration.config_min PROPERTIES LABELS "integration;config" TIMEOUT 300)
 endif()

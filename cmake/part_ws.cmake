@@ -16,16 +16,20 @@ if(KMQTT_BUILD_TESTS)
 
   # Unit tests (a scripted fake lower transport): tests/unit/ws/test_*.c. They
   # live in a subfolder because tests/unit/CMakeLists.txt links only kmqtt_static.
+  # Programs <build>/tests/unit_ws_<name> and integration_ws_<name> (folder prefix).
+  # send_contract.c: the gate that checks the send contract from below.
   file(GLOB KMQTT_WS_UNIT CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/ws/test_*.c)
   foreach(src ${KMQTT_WS_UNIT})
     get_filename_component(name ${src} NAME_WE)
-    add_executable(${name} ${src})
-    target_include_directories(${name} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
-                               ${PROJECT_SOURCE_DIR}/src/transport)
-    target_link_libraries(${name} PRIVATE kmqtt_ws kmqtt_static ${CMOCKA_LIBRARY})
-    target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
-    set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-    add_test(NAME unit.${name} COMMAND ${name})
+    set(target unit_ws_${name})
+    add_executable(${target} ${src} ${PROJECT_SOURCE_DIR}/tests/unit/support/send_contract.c)
+    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
+                               ${PROJECT_SOURCE_DIR}/src/transport
+                               ${PROJECT_SOURCE_DIR}/tests/unit/support)
+    target_link_libraries(${target} PRIVATE kmqtt_ws kmqtt_static ${CMOCKA_LIBRARY})
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME unit.${name} COMMAND ${target})
     set_tests_properties(unit.${name} PROPERTIES LABELS unit TIMEOUT 120)
   endforeach()
 
@@ -39,7 +43,7 @@ if(KMQTT_BUILD_TESTS)
     if(name MATCHES "^test_wss" AND NOT TARGET kmqtt_tls)
       continue()
     endif()
-    set(target it_${name})
+    set(target integration_ws_${name})
     add_executable(${target} ${src} ${KMQTT_WS_IT_SUPPORT})
     target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src
                                ${PROJECT_SOURCE_DIR}/tests/integration/support
@@ -49,8 +53,7 @@ if(KMQTT_BUILD_TESTS)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
     target_compile_definitions(${target} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
                                KMQTT_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
-    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests
-                          OUTPUT_NAME ${name})
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
     add_test(NAME integration.${name} COMMAND ${target})
     set_tests_properties(integration.${name} PROPERTIES LABELS integration TIMEOUT 600)
   endforeach()

@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="cmake make gcc clang libclang-rt-14-dev libcmocka-dev mosquitto mosquitto-clients \
 gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev iproute2 qemu-system-arm \
-libssl-dev libmbedtls-dev openssl"
+libssl-dev libmbedtls-dev openssl libxml2-utils python3"
 # make bench also builds the peers it compares against.
 if [ "${1:-}" = bench ]; then
     PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev"

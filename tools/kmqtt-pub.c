@@ -357,6 +357,7 @@ int main(int argc, char **argv)
     co.ctx = &p;
 
     rc = tool_client_create(&p.o, &co, &p.c);
+    tool_forget_credentials(&p.o); /* the client has its copy (or failed) */
     if (rc != TOOL_CONTINUE) {
         free(owned);
         return rc;

@@ -178,6 +178,7 @@ int main(int argc, char **argv)
     co.ctx = &s;
 
     rc = tool_client_create(&s.o, &co, &c);
+    tool_forget_credentials(&s.o); /* the client has its copy (or failed) */
     if (rc != TOOL_CONTINUE) {
         return rc;
     }

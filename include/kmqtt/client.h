@@ -345,10 +345,11 @@ typedef struct kmqtt_client_options {
      *  - max_inflight bounds our unacknowledged QoS 1/2 publishes
      *    (kmqtt_publish: KMQTT_ELIMIT, or waits publish_block_ms), and
      *    max_subscriptions the handlers kept (kmqtt_subscribe: KMQTT_ELIMIT).
-     *  - Credentials: username and password are copied at create and wiped
-     *    (through a volatile pointer, so the compiler keeps the stores)
-     *    when the client is destroyed, as is the session buffer that held
-     *    the CONNECT packet. */
+     *  - Credentials: username, password and (5.0) the Authentication
+     *    Data are copied at create and wiped (kmqtt_mem_wipe, which the
+     *    compiler cannot drop) when the client is destroyed, as are the
+     *    session buffers the CONNECT and AUTH packets went through; the
+     *    buffer on_auth writes its answer into is wiped after each call. */
     size_t max_topic_len; /* default KMQTT_CFG_MAX_TOPIC_LEN (config.h); 0 = that */
 } kmqtt_client_options_t;
 
@@ -520,12 +521,21 @@ size_t kmqtt_queue_count(kmqtt_client_t *c);
 
 /* Store and forward with options.store: what create read back from the
  * store, and how many store calls failed since (a failed write means that
- * record would not survive a restart; the message itself still goes). */
+ * record would not survive a restart; the message itself still goes).
+ * Every record is checked before it is trusted (DESIGN.md rule 7): a flow
+ * record's bytes must decode, with the codec, as exactly one QoS 1/2
+ * PUBLISH of the record's packet id, QoS and protocol version, nothing
+ * after it (or be the bare PUBREL state); a queued message must have a
+ * valid topic, QoS 1 or 2 and its key's sequence number. A record that
+ * fails is counted in rejected, removed from the store and never sent:
+ * a damaged or planted record cannot put a packet the application never
+ * made (a SUBSCRIBE, another packet id) on the wire. */
 typedef struct kmqtt_persist_stats {
     uint32_t restored_inflight; /* outbound QoS 1/2 flows put back in the session */
     uint32_t restored_queued;   /* messages put back in the offline queue */
     uint32_t restored_inbound;  /* inbound QoS 2 ids */
-    uint32_t skipped;           /* records unreadable, malformed or with no room */
+    uint32_t skipped;           /* valid records not restored: unreadable now, or no room */
+    uint32_t rejected;          /* records that failed the checks above: removed, never sent */
     uint32_t store_errors;      /* failed put/remove since create */
 } kmqtt_persist_stats_t;
 

@@ -61,6 +61,14 @@ typedef void (*kmqtt_mem_fault_fn)(void *ctx, kmqtt_mem_fault_t fault,
                                    const kmqtt_mem_block_t *block, const char *where_file,
                                    int where_line);
 
+/* Called for every block about to be freed, with its bytes still as the
+ * user of the block left them (before debug mode's poison, before the
+ * backend gets them): block->ptr and block->size are the user's bytes
+ * (file and line are those of the allocation in debug mode, else NULL and
+ * 0). For tests that check what freed memory held, such as that every
+ * secret was wiped. Runs with the context's lock held: it must not call m. */
+typedef void (*kmqtt_mem_free_fn)(void *ctx, const kmqtt_mem_block_t *block);
+
 typedef struct kmqtt_mem_config {
     const kmqtt_mem_backend_t *backend; /* NULL = malloc/free (not in KMQTT_NO_MALLOC builds) */
     bool debug;                         /* keep sites, guards, poison, live-block list */
@@ -69,6 +77,8 @@ typedef struct kmqtt_mem_config {
     void (*lock)(void *lock_ctx); /* optional, for a context shared by threads */
     void (*unlock)(void *lock_ctx);
     void *lock_ctx;
+    kmqtt_mem_free_fn on_free; /* optional: sees each block's bytes before it is freed */
+    void *free_ctx;
 } kmqtt_mem_config_t;
 
 typedef struct kmqtt_mem_tag_stats {
@@ -130,6 +140,12 @@ void *kmqtt_mem_calloc_at(kmqtt_mem_t *m, const char *tag, size_t size, const ch
  *                       from the accounting but leaked on purpose) */
 kmqtt_err_t kmqtt_mem_free_at(kmqtt_mem_t *m, void *ptr, const char *file, int line);
 #define kmqtt_mem_free(m, ptr) kmqtt_mem_free_at((m), (ptr), __FILE__, __LINE__)
+
+/* Overwrites n bytes at p with zeros in a way the compiler cannot drop as
+ * a dead store (a memset just before free may be removed): for passwords,
+ * keys and authentication data before their memory is freed or their stack
+ * buffer goes out of scope. p may be NULL when n is 0. Never blocks. */
+void kmqtt_mem_wipe(void *p, size_t n);
 
 /* Copies the totals. */
 void kmqtt_mem_get_stats(const kmqtt_mem_t *m, kmqtt_mem_stats_t *out);

@@ -97,10 +97,54 @@ void kmqtt_port_mem_unregister(kmqtt_mem_t *m);
 #define KMQTT_WAIT_WRITE 2u
 #define KMQTT_WAIT_WOKEN 4u /* wake() was called */
 
-/* A byte stream to the broker: TCP here, TLS or WebSocket later. The client
- * never knows what is behind it. All calls but wake() come from one thread at
- * a time; wake() may come from any thread at any time, also while another
- * thread is blocked in open() or wait(), and also when nothing is open. */
+/* A byte stream to the broker: the port's TCP, or TLS / WebSocket stacked on
+ * another transport (transport.h). The client never knows what is behind it.
+ * All calls but wake() come from one thread at a time; wake() may come from
+ * any thread at any time, also while another thread is blocked in open() or
+ * wait(), and also when nothing is open.
+ *
+ * The send contract (DESIGN.md rule 6: a byte offered to a transport is never
+ * rebuilt). Every transport and every caller of send() keeps it; the callers
+ * are the clients' send queues (session tx, nano tx), the WebSocket layer
+ * over its lower transport, and the TLS libraries' record layers over theirs.
+ *
+ * 1. send(buf, len) offers buf[0..len) as the stream's next bytes. It returns
+ *    n > 0 when the first n of them (n <= len) are taken: they will go out,
+ *    in order, and the caller forgets them. It returns 0 ("would block") when
+ *    none was taken, and < 0 on an error.
+ * 2. Bytes offered and not taken (all len after 0, the last len - n after n)
+ *    are already the stream's next bytes: a transport may hold them encoded
+ *    (an encrypted TLS record, a masked WebSocket frame) and will send them
+ *    as built. So the caller's next send() on this connection begins with
+ *    exactly those bytes, unchanged and in the same order; it may add new
+ *    bytes behind them (a send queue that grew meanwhile: a longer buffer
+ *    with the same prefix), but never offers fewer of them, never changes
+ *    one and never puts other bytes first. A transport that can tell
+ *    refuses a shorter offer with KMQTT_EINVAL, which ends the connection
+ *    (the stream cannot be repaired).
+ * 3. The same bytes may come from another address (a queue compacted with
+ *    memmove): a transport keeps no pointer into buf between calls.
+ * 4. A transport reports only bytes really taken: passed on to the layer
+ *    below and taken by it (the port's TCP: copied into the kernel's send
+ *    buffer). What it encoded but could not pass on is not reported; it
+ *    offers that to the layer below again, as built, before anything else.
+ *    Its own messages (TLS alerts, WebSocket pongs and close frames) go out
+ *    only between the caller's bytes, never inside something half sent.
+ * 5. After an error (< 0) the connection is lost: later send() and recv()
+ *    calls return an error too; bytes not reported taken are not delivered,
+ *    and bytes reported taken may or may not have reached the peer (MQTT's
+ *    resend rules decide what goes again). The caller calls close(), which
+ *    forgets everything held: the next open() starts a fresh stream, and
+ *    nothing is owed across it.
+ *
+ * wait() is the other half: after send() returned 0, KMQTT_WAIT_WRITE means
+ * a retry can now take bytes; after recv() returned 0, KMQTT_WAIT_READ means
+ * a retry can return bytes or the end of the stream. A transport that needs
+ * the other direction to get there (TLS must read to finish a write, or
+ * write to finish a read) waits for that direction on the transport below,
+ * so a caller's loop never spins on a socket that is ready for the wrong
+ * thing. A spurious wake-up is allowed (the retry returns 0 again); a
+ * transport that stays "ready" without progress is not. */
 typedef struct kmqtt_transport {
     void *ctx;
     /* Connects within timeout_ms (name resolution included where the stack
@@ -109,18 +153,22 @@ typedef struct kmqtt_transport {
      * open() began: a wake is remembered once), KMQTT_ESTATE (already open)
      * or KMQTT_EIO. On failure nothing stays open. Blocks. */
     kmqtt_err_t (*open)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms);
-    /* Sends up to len bytes without blocking: bytes sent, 0 = would block,
-     * < 0 = error (a kmqtt_err_t; KMQTT_ENOTCONN when nothing is open).
-     * Never raises SIGPIPE. */
+    /* Offers len bytes without blocking, under the send contract above:
+     * bytes taken, 0 = would block (nothing taken; offer them again), < 0 =
+     * error (a kmqtt_err_t; KMQTT_ENOTCONN when nothing is open,
+     * KMQTT_EINVAL when fewer bytes come back than were refused). len 0
+     * returns 0 when nothing is owed. Never raises SIGPIPE. */
     long (*send)(void *ctx, const void *buf, size_t len);
     /* Receives up to len bytes without blocking: bytes received, 0 = nothing
      * yet, < 0 = closed by the peer (KMQTT_ECLOSED) or error. */
     long (*recv)(void *ctx, void *buf, size_t len);
-    /* Waits until one of events (KMQTT_WAIT_READ / _WRITE) is ready, wake()
-     * is called, or timeout_ms passes; sets *ready to the events that are
-     * ready (0 on timeout). With nothing open it waits for wake() or the
-     * timeout only (events 0 and timeout 0 just clears a pending wake).
-     * Returns KMQTT_OK or an error. Blocks. */
+    /* Waits until one of events (KMQTT_WAIT_READ / _WRITE) is ready (in
+     * the sense of the contract above: the matching call can make progress,
+     * whatever this transport needs from the one below for that), wake() is
+     * called, or timeout_ms passes; sets *ready to the events that are ready
+     * (0 on timeout). With nothing open it waits for wake() or the timeout
+     * only (events 0 and timeout 0 just clears a pending wake). Returns
+     * KMQTT_OK or an error. Blocks. */
     kmqtt_err_t (*wait)(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready);
     /* Makes the current or next open()/wait() return at once. Any thread. */
     void (*wake)(void *ctx);

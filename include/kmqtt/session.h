@@ -402,11 +402,14 @@ void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn f
 /* Puts back an outbound QoS 1/2 message persisted earlier, after the records
  * already held (call in the order they were made): packet_id as before,
  * bytes/len the encoded PUBLISH (with pubrel, NULL/0: its PUBREC had come, so
- * only PUBREL is sent again). Only while IDLE. The PUBLISH is checked as any
- * received packet is (DESIGN rule 7). Returns KMQTT_OK, KMQTT_ESTATE,
- * KMQTT_EINVAL (id 0 or in use, not a valid QoS 1/2 PUBLISH of this version
- * with this id), KMQTT_ELIMIT (max_inflight records) or KMQTT_ENOBUFS (the
- * store is full). */
+ * only PUBREL is sent again). Only while IDLE. The PUBLISH is read as any
+ * received packet is before it is trusted (DESIGN rule 7): exactly one QoS
+ * 1/2 PUBLISH with packet_id, in the session's version, nothing after it, its
+ * topic in full (5.0: no Topic Alias, no Subscription Identifier). Returns
+ * KMQTT_OK, KMQTT_ESTATE, KMQTT_EINVAL (id 0 or in use), KMQTT_ESTORE (the
+ * bytes are not such a PUBLISH: nothing was taken), KMQTT_EUNSUPPORTED (QoS 2
+ * in a build without it), KMQTT_ELIMIT (max_inflight records) or
+ * KMQTT_ENOBUFS (the store is full). */
 kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
                                   const uint8_t *bytes, size_t len);
 

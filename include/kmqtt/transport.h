@@ -11,6 +11,10 @@
  *
  * The TLS backend (OpenSSL or mbedTLS) is chosen at build time
  * (-DKMQTT_TLS=openssl|mbedtls|none); both implement kmqtt_tls_create.
+ *
+ * Both kinds keep the send contract of port.h in both roles: as transports
+ * (what their callers must do, what they report) and as callers of the lower
+ * transport (what they offer it again after "would block").
  */
 #ifndef KMQTT_TRANSPORT_H
 #define KMQTT_TRANSPORT_H
@@ -38,7 +42,8 @@ typedef struct kmqtt_tls_options {
     /* Trust: ca_file (PEM bundle), ca_path (directory of hashed PEMs) or
      * ca_pem (PEM text in memory, for devices without a file system). All
      * NULL: the system store on Linux (OpenSSL); with mbedTLS, which has no
-     * system store, create fails with KMQTT_ETLS_CONFIG (unless insecure). */
+     * system store, create fails with KMQTT_ETLS_CONFIG (unless
+     * no_verification_at_all). */
     const char *ca_file;
     const char *ca_path;
     const char *ca_pem;
@@ -56,16 +61,24 @@ typedef struct kmqtt_tls_options {
     /* KMQTT_TLS_1_3 with mbedTLS 2.28 (no TLS 1.3 client): create fails
      * with KMQTT_EUNSUPPORTED. */
     kmqtt_tls_version_t min_version;
-    /* true skips certificate and host name verification. Never the default;
-     * the tools print a warning when it is on. */
-    bool insecure;
+    /* true skips only the host name check (the certificate may name another
+     * host); the chain is still verified against the trust above, and its
+     * dates. What mosquitto_pub's --insecure and mosquitto_tls_insecure_set
+     * do, and what the tools' --insecure does. Never the default. */
+    bool skip_host_name_check;
+    /* true verifies nothing: any certificate from anyone is accepted (chain,
+     * dates and host name unchecked), so anyone on the path can read and
+     * change the traffic. For a throwaway test broker only; the tools turn
+     * it on only with --tls-no-verify-at-all, and warn. Never the default. */
+    bool no_verification_at_all;
     /* Keep the TLS session of the last connection and offer it on the next
      * open(), so a device that reconnects often skips the full handshake.
      * Default true (set by kmqtt_tls_options_init). */
     bool session_resumption;
 } kmqtt_tls_options_t;
 
-/* Fills o with the defaults: verify on, TLS 1.2 minimum, resumption on. */
+/* Fills o with the defaults: chain and host name verified, TLS 1.2
+ * minimum, resumption on. */
 void kmqtt_tls_options_init(kmqtt_tls_options_t *o);
 
 /* Handshake statistics of the last open(), for measurements and logs. */
@@ -93,7 +106,21 @@ typedef struct kmqtt_tls_stats {
  * KMQTT_EUNSUPPORTED (TLS 1.3 asked of a backend without it). Memory of our
  * own comes from m; the TLS library's internal allocations do not (neither
  * OpenSSL nor Debian's mbedTLS, built without MBEDTLS_PLATFORM_MEMORY, can
- * be given an allocator per context). Does not block. */
+ * be given an allocator per context). Does not block.
+ *
+ * Sending (port.h's contract): when the lower transport would block, the TLS
+ * library keeps the record it encrypted and both OpenSSL and mbed TLS require
+ * the retry to carry the same bytes again (at least as many: a longer buffer
+ * with the same prefix is fine, the same bytes at another address too).
+ * send() then returns 0, and the retry that gets the record out returns
+ * only the bytes that record carried; more follow in the next calls. A
+ * retry with fewer bytes than were refused gets KMQTT_EINVAL and ends the
+ * connection. Renegotiation is refused: a TLS 1.2 server's HelloRequest is
+ * answered with the no_renegotiation warning alert (RFC 5246 7.2.2) and the
+ * connection goes on. wait() waits on the lower transport for the direction
+ * the TLS library needs: a write that must first read (or a read that must
+ * first write an alert) waits for that, never for a socket that is already
+ * ready for the other. */
 kmqtt_err_t kmqtt_tls_create(kmqtt_mem_t *m, const kmqtt_tls_options_t *o,
                              const kmqtt_transport_t *lower, kmqtt_transport_t *out);
 
@@ -128,9 +155,14 @@ typedef struct kmqtt_ws_options {
  * within the same timeout: KMQTT_EWS_HANDSHAKE when refused, malformed or
  * closed by the server, else the lower transport's errors (KMQTT_ETIMEDOUT,
  * KMQTT_ECANCELED on wake(), ...); a failed open() leaves lower closed.
- * send() writes one masked binary frame per call (a frame the lower
- * transport took only part of is finished by the next calls before anything
- * else goes out) and returns the payload bytes taken. recv() returns the
+ * send() starts at most one masked binary frame per call, whose payload is
+ * the len bytes offered (port.h's contract makes them the caller's next len
+ * bytes); it builds the frame into the send scratch (header, mask, masked
+ * payload; up to buffer_size bytes at a time) and keeps what it built until
+ * the lower transport has taken every byte of it, offering it again
+ * unchanged after "would block". It returns the payload bytes the lower
+ * transport really took (0 while only header bytes went, or none); pongs and
+ * close frames wait for the frame to end. recv() returns the
  * payload bytes of binary and continuation frames, answers pings, and ends
  * the stream on a close frame (KMQTT_ECLOSED, after answering it) or a
  * framing error (KMQTT_EWS_PROTOCOL: masked or text frame, reserved bits or

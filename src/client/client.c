@@ -161,7 +161,7 @@ static void session_config(const kmqtt_client_options_t *o, legacy_session_confi
      * unreleased QoS 2 messages towards us than this table holds. */
     /* 5.0: the Receive Maximum we announce bounds what the server leaves
      * unreleased. 3.1.1 has no such bound: track every packet id. */
-    cfg->max_inbound_qos2 = o->version != KMQTT_V5 ? 0
+    cfg->max_inbound_qos2 = o->version != KMQTT_V5    ? 0
                             : o->receive_maximum != 0 ? o->receive_maximum
                                                       : o->max_inflight;
     cfg->max_pending = KC_MAX_REQUESTS;
@@ -278,16 +278,9 @@ static kmqtt_err_t copy_strings(kmqtt_client_t *c, const kmqtt_client_options_t 
 
 /* Releases whatever create got so far (each pointer is NULL until set),
  * the client struct last, through a copy of its context that does not
- * live in the memory being freed. */
-/* Clears n bytes through a volatile pointer: a memset just before free is a
- * dead store the compiler may drop, and this must not be dropped. */
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    while (n-- > 0)
-        *v++ = 0;
-}
-
+ * live in the memory being freed. Secrets are wiped first with
+ * kmqtt_mem_wipe (a memset just before free is a dead store the compiler
+ * may drop). */
 static void client_free(kmqtt_client_t *c)
 {
     kmqtt_mem_t last;
@@ -306,12 +299,13 @@ static void client_free(kmqtt_client_t *c)
     /* The credentials, and the session buffers the CONNECT packet that
      * carried them went through. */
     if (c->storage != NULL)
-        wipe(c->storage, c->storage_size);
+        kmqtt_mem_wipe(c->storage, c->storage_size);
     if (c->strings != NULL) {
         if (c->opt.username != NULL)
-            wipe(c->strings + (c->opt.username - c->strings), c->username_len);
+            kmqtt_mem_wipe(c->strings + (c->opt.username - c->strings), c->username_len);
         if (c->opt.password != NULL)
-            wipe(c->strings + ((const char *)c->opt.password - c->strings), c->opt.password_len);
+            kmqtt_mem_wipe(c->strings + ((const char *)c->opt.password - c->strings),
+                           c->opt.password_len);
     }
     (void)kmqtt_mem_free(&c->mem, c->storage);
     (void)kmqtt_mem_free(&c->mem, c->strings);

@@ -3,7 +3,8 @@
  * from the application's on_auth callback (at connect, and during a
  * re-authentication the application starts with kmqtt_reauthenticate).
  * The answer's data lives on the loop thread's stack (KMQTT_AUTH_DATA_MAX)
- * until the session has copied it into the send buffer.
+ * until the session has copied it into the send buffer, and is wiped
+ * before that buffer goes out of scope.
  */
 #include "client_internal.h"
 
@@ -77,12 +78,13 @@ kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const legacy_event_t *ev)
     kc_lock(c);
     c->v5.cb_reason_set = false;
     if (ev->reason_code == 0)
-        return KMQTT_OK;
-    if (err != KMQTT_OK)
-        return err;
-    if (out_len > sizeof out)
-        return KMQTT_EINVAL;
-    return send_auth(c, KC_AUTH_CONTINUE, out, out_len, NULL);
+        err = KMQTT_OK; /* a success needs no answer */
+    else if (err == KMQTT_OK)
+        err = out_len > sizeof out ? KMQTT_EINVAL
+                                   : send_auth(c, KC_AUTH_CONTINUE, out, out_len, NULL);
+    /* The answer is a credential; the callback may have used all of out. */
+    kmqtt_mem_wipe(out, sizeof out);
+    return err;
 }
 
 kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,

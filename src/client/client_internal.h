@@ -111,6 +111,7 @@ typedef struct kc_request {
 /* MQTT 5.0 state of a client (client_v5.c); all zero in 3.1.1. */
 typedef struct kc_v5 {
     void *block;              /* CONNECT and will property lists and their strings */
+    size_t block_size;        /* wiped at free: it holds the Authentication Data */
     kmqtt_prop_t *props;      /* CONNECT properties */
     size_t nprops;
     kmqtt_prop_t *will_props; /* will properties */

@@ -6,12 +6,23 @@
  *   KEY_QUEUED | seq (24 bits)  a QoS 1/2 message in the offline queue:
  *                               seq (u32) qos retain topic_len (u16) topic payload
  *   KEY_OUT | packet id         an outbound QoS 1/2 flow:
- *                               order (u32) from_seq (u32) pubrel (u8) [PUBLISH]
+ *                               order (u32) from_seq (u32) flags (u8) [PUBLISH]
  *   KEY_IN | packet id          an inbound QoS 2 id awaiting PUBREL (empty)
  * Integers little-endian. order is the send order across restarts;
  * from_seq the queue seq the message left the queue with (0 = none), so a
  * crash between writing the flow and removing the queue record cannot
- * send the message twice: the queue record is dropped at restore.
+ * send the message twice: the queue record is dropped at restore. flags:
+ * bit 0 the PUBREL state (the PUBLISH is gone, only PUBREL is sent again),
+ * bits 1-2 the flow's QoS, bits 4-7 the protocol level (4, 5) the PUBLISH
+ * was encoded for. Records written before issue 14 have QoS and level 0;
+ * they are still read (their bytes are decoded all the same).
+ *
+ * Restore (DESIGN.md rule 7): nothing read back is trusted before it is
+ * checked in full. A flow's PUBLISH is decoded by the codec (in
+ * legacy_session_restore_publish) and must be exactly one PUBLISH of the
+ * key's packet id and the recorded QoS and level, nothing after it; a
+ * queued message must have a valid topic. A record that fails is counted
+ * (pstats.rejected), removed and never sent.
  *
  * Write order (crash safety): a record is written before the packet it
  * covers can be sent (the hook runs inside the session call that queues
@@ -25,8 +36,12 @@
 #define KEY_OUT    0x02000000u
 #define KEY_IN     0x03000000u
 #define KEY_KIND   0xff000000u
+#define KEY_ID_HI  0x00ff0000u /* above a packet id: zero in OUT and IN keys */
 #define Q_HDR      8u
 #define OUT_HDR    9u
+
+#define OUT_PUBREL   0x01u
+#define OUT_RESERVED 0x08u
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -51,6 +66,18 @@ static void st_remove(kmqtt_client_t *c, uint32_t key)
 {
     if (c->store.remove(c->store.ctx, key) != KMQTT_OK)
         c->pstats.store_errors++;
+}
+
+/* A record that failed its checks: counted, removed, never sent. */
+static void reject(kmqtt_client_t *c, uint32_t key)
+{
+    c->pstats.rejected++;
+    st_remove(c, key);
+}
+
+static uint8_t out_flags(const kmqtt_client_t *c, unsigned qos, bool pubrel)
+{
+    return (uint8_t)((unsigned)c->opt.version << 4 | qos << 1 | (pubrel ? OUT_PUBREL : 0u));
 }
 
 /* --------------------------------------------------------------- writes */
@@ -117,7 +144,7 @@ static void on_change(void *ctx, legacy_session_change_t what, uint16_t id, cons
         }
         put32(b, c->persist_order++);
         put32(b + 4, c->draining_seq);
-        b[8] = 0;
+        b[8] = out_flags(c, (bytes[0] >> 1) & 3u, false);
         memcpy(b + OUT_HDR, bytes, len);
         st_put(c, KEY_OUT | id, b, OUT_HDR + len);
         break;
@@ -129,7 +156,7 @@ static void on_change(void *ctx, legacy_session_change_t what, uint16_t id, cons
             put32(b, c->persist_order++);
             put32(b + 4, 0);
         }
-        b[8] = 1;
+        b[8] = out_flags(c, 2, true);
         st_put(c, KEY_OUT | id, b, OUT_HDR);
         break;
     case LEGACY_SESSION_CH_INBOUND:
@@ -153,6 +180,7 @@ typedef struct rec {
     uint32_t key;
     uint32_t order; /* order (outbound) or seq (queued) */
     uint32_t from_seq;
+    bool rejected; /* a flow that failed restore_out's checks */
 } rec_t;
 
 typedef struct scan {
@@ -171,6 +199,42 @@ static kmqtt_err_t count_one(void *arg, uint32_t key, size_t len)
     return KMQTT_OK;
 }
 
+/* The flow record b[0..n) under key, all but its PUBLISH's body (which
+ * legacy_session_restore_publish decodes): a packet id, a header, known
+ * flags, the PUBREL state bare, a PUBLISH of the recorded QoS and level. */
+static bool out_record_ok(const kmqtt_client_t *c, uint32_t key, const uint8_t *b, size_t n)
+{
+    unsigned f, qos, level;
+
+    if ((key & KEY_ID_HI) != 0 || (uint16_t)key == 0 || n < OUT_HDR)
+        return false;
+    f = b[8];
+    qos = (f >> 1) & 3u;
+    level = f >> 4;
+    if ((f & OUT_RESERVED) != 0)
+        return false;
+    if (qos == 0 && level == 0) /* written before issue 14 */
+        return (f & OUT_PUBREL) != 0 ? n == OUT_HDR : n > OUT_HDR;
+    if (level != (unsigned)c->opt.version || qos == 0 || qos == 3)
+        return false;
+    if ((f & OUT_PUBREL) != 0)
+        return qos == 2 && n == OUT_HDR;
+    return n > OUT_HDR && ((b[OUT_HDR] >> 1) & 3u) == qos;
+}
+
+/* A queued message: its key's seq, QoS 1 or 2, a retain flag, a valid
+ * topic inside the record. */
+static bool queued_record_ok(uint32_t key, const uint8_t *b, size_t n)
+{
+    size_t tlen;
+
+    if (n < Q_HDR || (get32(b) & 0xffffffu) != (key & 0xffffffu))
+        return false;
+    tlen = (size_t)b[6] | (size_t)b[7] << 8;
+    return (b[4] == 1 || b[4] == 2) && b[5] <= 1 && Q_HDR + tlen <= n &&
+           kmqtt_topic_name_validate((const char *)b + Q_HDR, tlen) == KMQTT_OK;
+}
+
 static kmqtt_err_t read_one(void *arg, uint32_t key, size_t len)
 {
     scan_t *sc = arg;
@@ -179,12 +243,12 @@ static kmqtt_err_t read_one(void *arg, uint32_t key, size_t len)
     size_t n = 0;
     kmqtt_err_t err;
 
-    (void)len;
     if (sc->n >= sc->cap)
         return KMQTT_OK; /* a record that appeared between the two passes */
     if ((key & KEY_KIND) == KEY_IN) {
-        if ((key & 0xffffu) != 0 &&
-            legacy_session_restore_inbound_qos2(&c->s, (uint16_t)key) == KMQTT_OK)
+        if ((key & KEY_ID_HI) != 0 || (uint16_t)key == 0 || len != 0)
+            reject(c, key);
+        else if (legacy_session_restore_inbound_qos2(&c->s, (uint16_t)key) == KMQTT_OK)
             c->pstats.restored_inbound++;
         else
             c->pstats.skipped++;
@@ -193,14 +257,19 @@ static kmqtt_err_t read_one(void *arg, uint32_t key, size_t len)
     if ((key & KEY_KIND) != KEY_OUT && (key & KEY_KIND) != KEY_QUEUED)
         return KMQTT_OK; /* not ours */
     err = c->store.get(c->store.ctx, key, b, c->persist_buf_size, &n);
-    if (err != KMQTT_OK || n < ((key & KEY_KIND) == KEY_OUT ? OUT_HDR : Q_HDR)) {
+    if (err != KMQTT_OK) {
         c->pstats.skipped++;
         st_remove(c, key);
+        return KMQTT_OK;
+    }
+    if ((key & KEY_KIND) == KEY_OUT ? !out_record_ok(c, key, b, n) : !queued_record_ok(key, b, n)) {
+        reject(c, key);
         return KMQTT_OK;
     }
     sc->recs[sc->n].key = key;
     sc->recs[sc->n].order = get32(b);
     sc->recs[sc->n].from_seq = (key & KEY_KIND) == KEY_OUT ? get32(b + 4) : 0;
+    sc->recs[sc->n].rejected = false;
     sc->n++;
     return KMQTT_OK;
 }
@@ -252,28 +321,39 @@ static bool in_flight_from(const rec_t *r, size_t n, uint32_t seq)
 {
     size_t i;
 
+    /* A rejected flow names nothing: a planted one must not make a queued
+     * message look sent. */
     for (i = 0; i < n && (r[i].key & KEY_KIND) == KEY_OUT; i++) {
-        if (r[i].from_seq == seq)
+        if (r[i].from_seq == seq && !r[i].rejected)
             return true;
     }
     return false;
 }
 
-static void restore_out(kmqtt_client_t *c, const rec_t *r)
+static void restore_out(kmqtt_client_t *c, rec_t *r)
 {
     uint8_t *b = c->persist_buf;
     size_t n = 0;
+    kmqtt_err_t err;
 
-    if (c->store.get(c->store.ctx, r->key, b, c->persist_buf_size, &n) == KMQTT_OK &&
-        n >= OUT_HDR &&
-        legacy_session_restore_publish(&c->s, (uint16_t)r->key, b[8] != 0, b + OUT_HDR,
-                                      n - OUT_HDR) == KMQTT_OK) {
+    if (c->store.get(c->store.ctx, r->key, b, c->persist_buf_size, &n) != KMQTT_OK) {
+        c->pstats.skipped++;
+        return;
+    }
+    err = out_record_ok(c, r->key, b, n)
+              ? legacy_session_restore_publish(&c->s, (uint16_t)r->key, (b[8] & OUT_PUBREL) != 0,
+                                              b + OUT_HDR, n - OUT_HDR)
+              : KMQTT_ESTORE;
+    if (err == KMQTT_OK) {
         c->pstats.restored_inflight++;
         if (r->order >= c->persist_order)
             c->persist_order = r->order + 1;
-        return;
+    } else if (err == KMQTT_ELIMIT || err == KMQTT_ENOBUFS || err == KMQTT_EUNSUPPORTED) {
+        c->pstats.skipped++; /* a good record with no room here: kept */
+    } else {
+        r->rejected = true;
+        reject(c, r->key);
     }
-    c->pstats.skipped++;
 }
 
 static void restore_queued(kmqtt_client_t *c, const rec_t *r)
@@ -283,17 +363,16 @@ static void restore_queued(kmqtt_client_t *c, const rec_t *r)
     uint32_t seq;
 
     if (c->queue_buf == NULL ||
-        c->store.get(c->store.ctx, r->key, b, c->persist_buf_size, &n) != KMQTT_OK || n < Q_HDR) {
+        c->store.get(c->store.ctx, r->key, b, c->persist_buf_size, &n) != KMQTT_OK) {
         c->pstats.skipped++;
+        return;
+    }
+    if (!queued_record_ok(r->key, b, n)) {
+        reject(c, r->key);
         return;
     }
     seq = get32(b);
     tlen = (size_t)b[6] | (size_t)b[7] << 8;
-    if (Q_HDR + tlen > n || tlen == 0 || (b[4] != 1 && b[4] != 2)) {
-        c->pstats.skipped++;
-        st_remove(c, r->key);
-        return;
-    }
     /* The same seq again, so its key stays the same. */
     c->queue.next_seq = seq;
     if (kc_queue_push(&c->queue, (const char *)b + Q_HDR, tlen, b + Q_HDR + tlen, n - Q_HDR - tlen,
@@ -328,7 +407,7 @@ static kmqtt_err_t restore(kmqtt_client_t *c)
     }
     rec_sort(sc.recs, sc.n);
     for (i = 0; i < sc.n; i++) {
-        const rec_t *r = &sc.recs[i];
+        rec_t *r = &sc.recs[i];
         if ((r->key & KEY_KIND) == KEY_OUT) {
             restore_out(c, r);
             continue;

@@ -225,6 +225,7 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
     nwill = w == NULL ? 0 : 6 + w->user_prop_count;
     bytes = kc_v5_block_size(o);
     c->v5.block = kmqtt_mem_alloc(&c->mem, "v5", bytes);
+    c->v5.block_size = c->v5.block != NULL ? bytes : 0;
     c->v5.connack_str = kmqtt_mem_alloc(&c->mem, "v5", KMQTT_CONNACK_STR_MAX);
     if (c->v5.block == NULL || c->v5.connack_str == NULL)
         return KMQTT_ENOMEM;
@@ -247,9 +248,17 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
 
 void kc_v5_free(kmqtt_client_t *c)
 {
+    /* The copy of the Authentication Data (and user properties, which may
+     * carry tokens) lives in block; the CONNACK's strings may carry the
+     * server's answer. Neither outlives the client. */
+    if (c->v5.block != NULL)
+        kmqtt_mem_wipe(c->v5.block, c->v5.block_size);
+    if (c->v5.connack_str != NULL)
+        kmqtt_mem_wipe(c->v5.connack_str, KMQTT_CONNACK_STR_MAX);
     (void)kmqtt_mem_free(&c->mem, c->v5.block);
     (void)kmqtt_mem_free(&c->mem, c->v5.connack_str);
     c->v5.block = NULL;
+    c->v5.block_size = 0;
     c->v5.connack_str = NULL;
     c->v5.assigned_id = NULL;
 }
@@ -565,7 +574,7 @@ kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_reque
 
 /* Appends pp's properties to list (cap items, *n used); mxn not needed. */
 kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
-                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n)
+                               bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n)
 {
     kmqtt_prop_t *p;
     size_t i;
@@ -782,7 +791,7 @@ kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_reque
 }
 
 kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
-                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n)
+                               bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n)
 {
     (void)c;
     (void)reason_ok;

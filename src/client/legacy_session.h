@@ -376,12 +376,16 @@ void legacy_session_set_change_hook(legacy_session_t *s, legacy_session_change_f
 /* Puts back an outbound QoS 1/2 message persisted by an earlier process,
  * in its original order (call in the order the records were made):
  * packet_id as before, bytes/len the encoded PUBLISH (ignored when pubrel:
- * the PUBREC had come, so only PUBREL is sent again). It is sent on the
- * next connection like any unacknowledged message: with DUP set if the
- * broker kept the session (MQTT-4.4.0-1), as a new delivery if not. Only
- * while IDLE. Returns KMQTT_OK, KMQTT_ESTATE, KMQTT_EINVAL (id 0 or in
- * use, not a QoS 1/2 PUBLISH), KMQTT_ELIMIT (max_inflight records) or
- * KMQTT_ENOBUFS (the store is full). */
+ * the PUBREC had come, so only PUBREL is sent again). The bytes are decoded
+ * by the codec first and must be exactly one QoS 1/2 PUBLISH with
+ * packet_id, in the session's protocol version, nothing after it, its
+ * topic in full (5.0: no Topic Alias, no Subscription Identifier). It is
+ * sent on the next connection like any unacknowledged message: with DUP
+ * set if the broker kept the session (MQTT-4.4.0-1), as a new delivery if
+ * not. Only while IDLE. Returns KMQTT_OK, KMQTT_ESTATE, KMQTT_EINVAL (id 0
+ * or in use), KMQTT_ESTORE (the bytes are not such a PUBLISH: nothing was
+ * taken), KMQTT_EUNSUPPORTED (QoS 2 in a build without it), KMQTT_ELIMIT
+ * (max_inflight records) or KMQTT_ENOBUFS (the store is full). */
 kmqtt_err_t legacy_session_restore_publish(legacy_session_t *s, uint16_t packet_id, bool pubrel,
                                           const uint8_t *bytes, size_t len);
 

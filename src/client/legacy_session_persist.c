@@ -20,11 +20,39 @@ void kls_changed(legacy_session_t *s, legacy_session_change_t what, uint16_t id,
         s->change_fn(s->change_ctx, what, id, bytes, len);
 }
 
+/* Rule 7 of DESIGN.md: a record from the store is trusted only once the
+ * codec has decoded it. Its bytes must be exactly one QoS 1/2 PUBLISH with
+ * the record's packet id, in the session's protocol version, with nothing
+ * after it (the store's CRC only says the bytes are the ones written, not
+ * who wrote them): anything else could put a packet the application never
+ * made on the wire. In 5.0 the topic must be in full (an alias belongs to
+ * the connection that set it up, MQTT-3.3.2-7) and there must be no
+ * Subscription Identifier (the server's to send, MQTT-3.3.4-6). */
+static bool restored_publish_ok(const legacy_session_t *s, uint16_t packet_id, const uint8_t *bytes,
+                                size_t len)
+{
+    kmqtt_packet_t p;
+    kmqtt_prop_t prop;
+    size_t frame = 0, used = 0;
+
+    if (bytes == NULL || len == 0 || len > s->cfg.tx_buffer_size || len > UINT32_MAX)
+        return false;
+    if (kmqtt_packet_frame(bytes, len, 0, &frame) != KMQTT_OK || frame != len)
+        return false;
+    if (kmqtt_packet_decode(bytes, len, s->cfg.version, 0, &p, &used) != KMQTT_OK || used != len)
+        return false;
+    if (p.type != KMQTT_PUBLISH || p.u.publish.qos == 0 || p.u.publish.packet_id != packet_id ||
+        p.u.publish.topic.len == 0)
+        return false;
+    return !KLS_V5(s) ||
+           (!kmqtt_props_find(&p.u.publish.props, KMQTT_PROP_TOPIC_ALIAS, &prop) &&
+            !kmqtt_props_find(&p.u.publish.props, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, &prop));
+}
+
 kmqtt_err_t legacy_session_restore_publish(legacy_session_t *s, uint16_t packet_id, bool pubrel,
                                           const uint8_t *bytes, size_t len)
 {
     legacy_session_record_t *r;
-    unsigned qos;
 
     if (s == NULL || packet_id == 0)
         return KMQTT_EINVAL;
@@ -35,17 +63,10 @@ kmqtt_err_t legacy_session_restore_publish(legacy_session_t *s, uint16_t packet_
     if (!KMQTT_CFG_QOS2 && pubrel)
         return KMQTT_EUNSUPPORTED;
     if (!pubrel) {
-        /* A QoS 1/2 PUBLISH; the decoder checks the rest when it is sent
-         * and answered, and the store's CRC vouched for the bytes. */
-        if (bytes == NULL || len < 4 || (bytes[0] >> 4) != KMQTT_PUBLISH)
-            return KMQTT_EINVAL;
-        qos = (bytes[0] >> 1) & 3u;
-        if (qos == 0 || qos == 3)
-            return KMQTT_EINVAL;
-        if (!KMQTT_CFG_QOS2 && qos == 2)
+        if (!restored_publish_ok(s, packet_id, bytes, len))
+            return KMQTT_ESTORE;
+        if (!KMQTT_CFG_QOS2 && ((bytes[0] >> 1) & 3u) == 2)
             return KMQTT_EUNSUPPORTED;
-        if (len > s->cfg.tx_buffer_size || len > UINT32_MAX)
-            return KMQTT_EINVAL;
     }
     if (s->inflight_count >= s->cfg.max_inflight)
         return KMQTT_ELIMIT;

@@ -364,6 +364,17 @@ void *kmqtt_mem_calloc_at(kmqtt_mem_t *m, const char *tag, size_t size, const ch
     return p;
 }
 
+/* Through a volatile pointer the compiler must call memset, even on bytes
+ * it can prove are never read again (C99 6.7.3: a volatile object's value
+ * may be used in ways unknown to the implementation). */
+static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
+
+void kmqtt_mem_wipe(void *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        (void)wipe_memset(p, 0, n);
+}
+
 static kmqtt_err_t free_debug(kmqtt_mem_t *m, unsigned char *user, int *fault,
                               kmqtt_mem_block_t *blk)
 {
@@ -389,6 +400,8 @@ static kmqtt_err_t free_debug(kmqtt_mem_t *m, unsigned char *user, int *fault,
         return KMQTT_EMEM_CORRUPT;
     }
     account_remove(m, d->tag_index, d->size);
+    if (m->cfg.on_free != NULL)
+        m->cfg.on_free(m->cfg.free_ctx, blk);
     memset(d, POISON_FREE, DBG_SIZE + BASE_SIZE + d->size + GUARD_SIZE);
     m->cfg.backend->free(m->cfg.backend->ctx, d);
     return KMQTT_OK;
@@ -415,6 +428,8 @@ static kmqtt_err_t free_plain(kmqtt_mem_t *m, unsigned char *user, int *fault,
     blk->size = b->size;
     blk->tag = m->tags[b->tag].tag;
     account_remove(m, b->tag, b->size);
+    if (m->cfg.on_free != NULL)
+        m->cfg.on_free(m->cfg.free_ctx, blk);
     b->check = live ^ CHECK_FREED;
     m->cfg.backend->free(m->cfg.backend->ctx, user - BASE_SIZE);
     return KMQTT_OK;

@@ -175,42 +175,42 @@ bool ks_store_fresh(kmqtt_session_t *s, kmqtt_session_event_t *ev)
 
 #if KMQTT_CFG_OFFLINE_QUEUE
 /* The record's PUBLISH is checked as one received would be (DESIGN rule
- * 7): a whole packet of exactly len bytes, a QoS 1/2 PUBLISH of a valid
- * topic carrying packet_id. */
-static bool publish_ok(const kmqtt_session_t *s, uint16_t id, const uint8_t *b, size_t len)
+ * 7), by the same strict reader: exactly one packet of len bytes, a QoS 1/2
+ * PUBLISH of a valid topic in full, carrying packet_id, its 5.0 properties
+ * valid and without Topic Alias or Subscription Identifier. KMQTT_ESTORE
+ * when it is not; KMQTT_EUNSUPPORTED for QoS 2 in a build without it. */
+static kmqtt_err_t publish_ok(const kmqtt_session_t *s, uint16_t id, const uint8_t *b, size_t len)
 {
     size_t n;
     if (b == NULL || len < 2 || len > s->store_size ||
         kmqtt_packet_frame(b, len, len, &n) != KMQTT_OK || n != len || (b[0] & 0xF0u) != 0x30u)
-        return false;
+        return KMQTT_ESTORE;
     unsigned qos = (b[0] >> 1) & 3u;
     const uint8_t *p = b + 1;
     while (*p++ & 0x80u) {
     }
     const uint8_t *end = b + len;
     if (qos == 0 || qos == 3 || end - p < 2)
-        return false;
-#if !KMQTT_CFG_QOS2
-    if (qos == 2)
-        return false;
-#endif
+        return KMQTT_ESTORE;
     uint16_t tl = ks_get_u16(p);
     p += 2;
     if ((size_t)(end - p) < tl + 2u || kmqtt_topic_name_validate((const char *)p, tl) != KMQTT_OK)
-        return false;
+        return KMQTT_ESTORE;
     p += tl;
     if (ks_get_u16(p) != id)
-        return false;
+        return KMQTT_ESTORE;
 #if KMQTT_CFG_V5
     if (KS_V5(s)) {
         const uint8_t *props;
         size_t props_len;
         p += 2;
-        if (ks_v5_props(&p, end, KMQTT_PUBLISH, &props, &props_len) != KMQTT_OK)
-            return false;
+        if (ks_v5_props(&p, end, KMQTT_PUBLISH, &props, &props_len) != KMQTT_OK ||
+            ks_v5_has(props, props_len, KMQTT_PROP_TOPIC_ALIAS) ||
+            ks_v5_has(props, props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER))
+            return KMQTT_ESTORE;
     }
 #endif
-    return true;
+    return qos == 2 && !KMQTT_CFG_QOS2 ? KMQTT_EUNSUPPORTED : KMQTT_OK;
 }
 
 kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
@@ -223,14 +223,15 @@ kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool p
         return KMQTT_ESTATE;
     if (packet_id == 0 || ks_store_find(s, packet_id, &r) != KS_NONE)
         return KMQTT_EINVAL;
-#if !KMQTT_CFG_QOS2
-    if (pubrel)
-        return KMQTT_EINVAL;
-#endif
-    if (pubrel)
+    if (pubrel && !KMQTT_CFG_QOS2)
+        return KMQTT_EUNSUPPORTED;
+    if (pubrel) {
         len = 0;
-    else if (!publish_ok(s, packet_id, bytes, len))
-        return KMQTT_EINVAL;
+    } else {
+        kmqtt_err_t err = publish_ok(s, packet_id, bytes, len);
+        if (err != KMQTT_OK)
+            return err; /* nothing taken */
+    }
     if (s->inflight >= s->cfg->max_inflight)
         return KMQTT_ELIMIT;
     if (KS_REC_SIZE(len) > s->store_size - s->store_used)

@@ -14,7 +14,8 @@ void kmqtt_tls_options_init(kmqtt_tls_options_t *o)
     }
     memset(o, 0, sizeof(*o));
     o->min_version = KMQTT_TLS_1_2;
-    o->insecure = false;
+    o->skip_host_name_check = false;
+    o->no_verification_at_all = false;
     o->session_resumption = true;
 }
 
@@ -38,10 +39,7 @@ void tls_strfree(kmqtt_mem_t *m, char **s)
 {
     if (*s != NULL) {
         /* Key material may sit in key_pem: clear before returning it. */
-        volatile char *p = *s;
-        while (*p != '\0') {
-            *p++ = '\0';
-        }
+        kmqtt_mem_wipe(*s, strlen(*s));
         (void)kmqtt_mem_free(m, *s);
         *s = NULL;
     }
@@ -74,7 +72,8 @@ kmqtt_err_t tls_conf_copy(kmqtt_mem_t *m, const kmqtt_tls_options_t *o, tls_conf
         return KMQTT_EINVAL;
     }
     c->min_version = o->min_version;
-    c->insecure = o->insecure;
+    c->skip_host_name_check = o->skip_host_name_check;
+    c->no_verification_at_all = o->no_verification_at_all;
     c->session_resumption = o->session_resumption;
     if (err == KMQTT_OK)
         err = tls_strdup(m, o->ca_file, &c->ca_file);
@@ -138,6 +137,38 @@ kmqtt_err_t tls_wait(const kmqtt_transport_t *lower, unsigned events, uint64_t d
             return KMQTT_OK;
         }
     }
+}
+
+void tls_io_reset(tls_io_t *io)
+{
+    io->send_want = KMQTT_WAIT_WRITE;
+    io->recv_want = KMQTT_WAIT_READ;
+    io->owed = 0;
+}
+
+kmqtt_err_t tls_io_wait(const kmqtt_transport_t *lower, const tls_io_t *io, unsigned events,
+                        uint32_t timeout_ms, unsigned *ready)
+{
+    unsigned lev = 0, got = 0;
+    kmqtt_err_t err;
+
+    /* Each event the caller waits for becomes what the TLS library needs
+     * below for that call to progress, and back. */
+    if (events & KMQTT_WAIT_WRITE) {
+        lev |= io->send_want;
+    }
+    if (events & KMQTT_WAIT_READ) {
+        lev |= io->recv_want;
+    }
+    err = lower->wait(lower->ctx, lev, timeout_ms, &got);
+    *ready = got & KMQTT_WAIT_WOKEN;
+    if ((events & KMQTT_WAIT_WRITE) && (got & io->send_want)) {
+        *ready |= KMQTT_WAIT_WRITE;
+    }
+    if ((events & KMQTT_WAIT_READ) && (got & io->recv_want)) {
+        *ready |= KMQTT_WAIT_READ;
+    }
+    return err;
 }
 
 long tls_alpn_wire(const char *list, unsigned char *out, size_t cap)

@@ -1,7 +1,8 @@
 /*
  * What both TLS backends share: a private copy of the options, the
- * handshake's deadline-and-wake wait over the lower transport, and the test
- * whether a host is an IP address (checked against IP SANs, never sent as SNI).
+ * handshake's deadline-and-wake wait over the lower transport, the wait that
+ * follows the direction the library needs, and the test whether a host is an
+ * IP address (checked against IP SANs, never sent as SNI).
  */
 #ifndef KMQTT_TLS_COMMON_H
 #define KMQTT_TLS_COMMON_H
@@ -15,7 +16,8 @@ typedef struct tls_conf {
     char *cert_file, *key_file, *cert_pem, *key_pem;
     char *server_name, *alpn;
     kmqtt_tls_version_t min_version;
-    bool insecure;
+    bool skip_host_name_check;
+    bool no_verification_at_all;
     bool session_resumption;
 } tls_conf_t;
 
@@ -35,6 +37,25 @@ bool tls_host_ip(const char *host, unsigned char ip[16], size_t *ip_len);
 /* Waits on lower for events until deadline (monotonic ms): KMQTT_OK when one
  * is ready, KMQTT_ETIMEDOUT, KMQTT_ECANCELED (wake()) or the lower error. */
 kmqtt_err_t tls_wait(const kmqtt_transport_t *lower, unsigned events, uint64_t deadline);
+
+/* What a connection's TLS library needs from the lower transport, and what
+ * its caller owes it (port.h's send contract). send_want: the lower event a
+ * retry of send() waits for (KMQTT_WAIT_WRITE, or KMQTT_WAIT_READ when the
+ * library must read first); recv_want: the same for recv() (KMQTT_WAIT_WRITE
+ * when it must first write, e.g. an alert). owed: bytes of the last offer
+ * not taken, which the next offer must carry again. */
+typedef struct tls_io {
+    unsigned send_want, recv_want;
+    size_t owed;
+} tls_io_t;
+
+/* A fresh connection: write for send, read for recv, nothing owed. */
+void tls_io_reset(tls_io_t *io);
+
+/* The transport's wait(): waits on lower for what io says the library needs
+ * for the events asked, and reports them as the caller's events. */
+kmqtt_err_t tls_io_wait(const kmqtt_transport_t *lower, const tls_io_t *io, unsigned events,
+                        uint32_t timeout_ms, unsigned *ready);
 
 /* Parses the comma-separated ALPN list into wire format (length-prefixed
  * names) in out (cap bytes); returns the length, 0 for none, -1 if bad. */

@@ -7,6 +7,33 @@
  * no TLS 1.3 client (only an experimental, disabled prototype): TLS 1.2 only.
  * mbed TLS 2.28 does not check IP address SANs, so for an IP host the
  * verify callback does (RFC 5280 iPAddress, compared byte for byte).
+ *
+ * Sending (port.h's contract). mbedtls_ssl_write (2.28: ssl_write_real in
+ * library/ssl_msg.c) copies at most one record's payload (len, capped to
+ * mbedtls_ssl_get_max_out_record_payload) into its output buffer, encrypts
+ * it and flushes; when the lower transport would block it returns
+ * MBEDTLS_ERR_SSL_WANT_WRITE with the record in the buffer (out_left bytes
+ * unsent). The next call, whatever its buf and len, only flushes that record
+ * (buf is not read) and then returns its own len, capped the same way, as if
+ * that many bytes had been written: the header says it must be called with
+ * the same arguments. Called with a longer len (our callers' queues grow
+ * meanwhile) it reported bytes the record never carried: issue #14's lost and
+ * misaligned records. So the length that went into the record is kept
+ * (rec_pending), the retry asks for exactly that, and only that is reported.
+ *
+ * The output buffer is shared with the library's own records. Refusing a
+ * renegotiation, mbedtls_ssl_read sends the no_renegotiation alert through
+ * mbedtls_ssl_send_alert_message, which, while a record of ours waits in the
+ * buffer, only flushes that record (and drops the alert). Our record can
+ * thus leave from inside a read: the next send finds out_left 0 and reports
+ * rec_pending without writing (a write would encrypt the bytes again and the
+ * server would get them twice). When nothing of ours waits, the alert itself
+ * can be left waiting; it is flushed before our next record (mbedtls_ssl_write
+ * would otherwise flush it and report our bytes as written).
+ *
+ * Renegotiation stays off (mbed TLS's default, set explicitly): a
+ * HelloRequest is answered with that alert and the connection goes on; no
+ * handshake ever starts after open(), so a write never waits on a read.
  */
 #include "tls_common.h"
 
@@ -44,7 +71,9 @@ typedef struct mtls {
     bool verified;
     bool ip_mismatch;
     kmqtt_err_t lower_err;
-    kmqtt_err_t fatal; /* first fatal error of the connection, kept (see tls_openssl.c) */
+    kmqtt_err_t fatal;  /* first fatal error of the connection, kept (see tls_openssl.c) */
+    tls_io_t io;        /* wanted directions, bytes owed by the caller */
+    size_t rec_pending; /* our bytes in the record waiting in mbed TLS's output buffer */
     uint64_t bytes_in, bytes_out;
     kmqtt_tls_stats_t stats;
 } mtls_t;
@@ -156,8 +185,15 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 {
     mtls_t *t = ctx;
     t->verified = true;
-    if (t->conf.insecure) {
+    if (t->conf.no_verification_at_all) {
         *flags = 0;
+        return 0;
+    }
+    if (t->conf.skip_host_name_check) {
+        /* mbed TLS merges its name check into the end entity's flags before
+         * calling us: clear that one flag, keep every chain and date flag. */
+        if (depth == 0)
+            *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
         return 0;
     }
     if (depth == 0 && t->ip_len > 0 && !san_has_ip(crt, t->ip, t->ip_len)) {
@@ -256,6 +292,11 @@ static kmqtt_err_t make_config(mtls_t *t)
         return KMQTT_ENOMEM;
     }
     mbedtls_ssl_conf_rng(&t->cfg, mbedtls_ctr_drbg_random, &t->drbg);
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
+    /* The default, made explicit: a server's HelloRequest gets the
+     * no_renegotiation alert, and no handshake runs under a write. */
+    mbedtls_ssl_conf_renegotiation(&t->cfg, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
     mbedtls_ssl_conf_min_version(&t->cfg, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     if (c->ca_file != NULL && mbedtls_x509_crt_parse_file(&t->ca, c->ca_file) != 0) {
         return KMQTT_ETLS_CONFIG;
@@ -267,14 +308,15 @@ static kmqtt_err_t make_config(mtls_t *t)
                                                     strlen(c->ca_pem) + 1) != 0) {
         return KMQTT_ETLS_CONFIG;
     }
-    if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL && !c->insecure) {
+    if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL &&
+        !c->no_verification_at_all) {
         /* mbed TLS has no system store: trust must be given. */
         return KMQTT_ETLS_CONFIG;
     }
-    /* OPTIONAL when insecure, so the verify callback still runs (it clears
-     * the flags) and tells a full handshake from a resumed one. */
-    mbedtls_ssl_conf_authmode(&t->cfg, c->insecure ? MBEDTLS_SSL_VERIFY_OPTIONAL
-                                                   : MBEDTLS_SSL_VERIFY_REQUIRED);
+    /* OPTIONAL without verification, so the verify callback still runs (it
+     * clears the flags) and tells a full handshake from a resumed one. */
+    mbedtls_ssl_conf_authmode(&t->cfg, c->no_verification_at_all ? MBEDTLS_SSL_VERIFY_OPTIONAL
+                                                                 : MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&t->cfg, &t->ca, NULL);
     mbedtls_ssl_conf_verify(&t->cfg, verify_cb, t);
     if (c->cert_file != NULL || c->cert_pem != NULL) {
@@ -377,6 +419,8 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     out0 = t->bytes_out;
     t->lower_err = KMQTT_OK;
     t->fatal = KMQTT_OK;
+    tls_io_reset(&t->io);
+    t->rec_pending = 0;
     t->verified = false;
     t->ip_mismatch = false;
     is_ip = tls_host_ip(name, t->ip, &t->ip_len);
@@ -424,24 +468,83 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     return KMQTT_OK;
 }
 
+/* After mbedtls_ssl_write or _read returned ret < 0: 0 ("would block") with
+ * the lower event the call waits for in *want, or the error. */
+static long would_block_or_error(mtls_t *t, int ret, unsigned *want)
+{
+    if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        *want = KMQTT_WAIT_WRITE;
+        return 0;
+    }
+    if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
+        *want = KMQTT_WAIT_READ;
+        return 0;
+    }
+    return map_error(t, ret);
+}
+
+/* Sends what waits in the output buffer when it is the library's own record
+ * (an alert), not ours: with out_left set, mbedtls_ssl_write only flushes
+ * and returns its len, here 0, so nothing of ours is claimed. Returns 0 or
+ * the mbed TLS result. */
+static int flush_own(mtls_t *t)
+{
+    static const unsigned char none[1] = {0};
+    if (t->rec_pending != 0 || t->ssl.out_left == 0) {
+        return 0;
+    }
+    return mbedtls_ssl_write(&t->ssl, none, 0);
+}
+
 static long send_raw(void *ctx, const void *buf, size_t len)
 {
     mtls_t *t = ctx;
+    size_t n;
     int ret;
     if (!t->open) {
         return KMQTT_ENOTCONN;
     }
+    if (len < t->io.owed) {
+        return KMQTT_EINVAL; /* port.h: refused bytes come back whole */
+    }
     if (len == 0) {
         return 0;
     }
-    ret = mbedtls_ssl_write(&t->ssl, buf, len);
-    if (ret > 0) {
-        return ret;
+    if (t->rec_pending > 0) {
+        /* Our record waits: the same length again, which only flushes it.
+         * If a read flushed it meanwhile (see the top), it is sent. */
+        n = t->rec_pending;
+        if (t->ssl.out_left != 0) {
+            ret = mbedtls_ssl_write(&t->ssl, buf, n);
+            if (ret < 0) {
+                t->io.owed = len;
+                return would_block_or_error(t, ret, &t->io.send_want);
+            }
+        }
+        t->rec_pending = 0;
+    } else {
+        ret = flush_own(t);
+        if (ret == 0) {
+            ret = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+            if (ret <= 0) {
+                return KMQTT_ETLS;
+            }
+            /* Capped here, so the record carries exactly n bytes. */
+            n = len < (size_t)ret ? len : (size_t)ret;
+            ret = mbedtls_ssl_write(&t->ssl, buf, n);
+            if (ret == MBEDTLS_ERR_SSL_WANT_WRITE && t->ssl.out_left != 0) {
+                t->rec_pending = n; /* encrypted, not yet all sent */
+            }
+        }
+        if (ret <= 0) {
+            t->io.owed = len;
+            return ret == 0 ? 0 : would_block_or_error(t, ret, &t->io.send_want);
+        }
+        n = (size_t)ret;
     }
-    if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ || ret == 0) {
-        return 0;
-    }
-    return map_error(t, ret);
+    t->io.send_want = KMQTT_WAIT_WRITE;
+    t->io.owed = len - n;
+    return (long)n;
 }
 
 static long recv_raw(void *ctx, void *buf, size_t len)
@@ -451,11 +554,26 @@ static long recv_raw(void *ctx, void *buf, size_t len)
     if (!t->open) {
         return KMQTT_ENOTCONN;
     }
+    /* An alert left waiting goes when it can; reading does not wait for it
+     * (mbed TLS reads on with it pending), so a peer that does not read
+     * while it writes to us cannot lock both sides. */
+    ret = flush_own(t);
+    if (ret < 0 && ret != MBEDTLS_ERR_SSL_WANT_WRITE && ret != MBEDTLS_ERR_SSL_WANT_READ) {
+        return map_error(t, ret);
+    }
     ret = mbedtls_ssl_read(&t->ssl, buf, len);
     if (ret > 0) {
+        t->io.recv_want = KMQTT_WAIT_READ;
         return ret;
     }
-    if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        /* An alert could not go whole: the next read may send the rest
+         * (writable) or read on (readable); either is progress. */
+        t->io.recv_want = KMQTT_WAIT_READ | KMQTT_WAIT_WRITE;
+        return 0;
+    }
+    if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
+        t->io.recv_want = KMQTT_WAIT_READ;
         return 0;
     }
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
@@ -487,11 +605,15 @@ static long mtls_recv(void *ctx, void *buf, size_t len)
 static kmqtt_err_t mtls_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
 {
     mtls_t *t = ctx;
-    if (t->open && (events & KMQTT_WAIT_READ) && mbedtls_ssl_check_pending(&t->ssl)) {
+    if (!t->open) {
+        return t->lower.wait(t->lower.ctx, events, timeout_ms, ready);
+    }
+    /* Records read but not processed would never wake the socket. */
+    if ((events & KMQTT_WAIT_READ) && mbedtls_ssl_check_pending(&t->ssl)) {
         *ready = KMQTT_WAIT_READ;
         return KMQTT_OK;
     }
-    return t->lower.wait(t->lower.ctx, events, timeout_ms, ready);
+    return tls_io_wait(&t->lower, &t->io, events, timeout_ms, ready);
 }
 
 static void mtls_wake(void *ctx)
@@ -522,7 +644,13 @@ static void free_all(mtls_t *t)
     mbedtls_x509_crt_free(&t->own);
     mbedtls_pk_free(&t->key);
     tls_conf_free(t->mem, &t->conf);
-    (void)kmqtt_mem_free(t->mem, t);
+    /* The DRBG state and the kept session (its master secret) sit in t;
+     * mbed TLS zeroes what it frees, this covers what it keeps inline. */
+    {
+        kmqtt_mem_t *m = t->mem;
+        kmqtt_mem_wipe(t, sizeof(*t));
+        (void)kmqtt_mem_free(m, t);
+    }
 }
 
 static void mtls_destroy(void *ctx)

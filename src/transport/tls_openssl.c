@@ -5,6 +5,23 @@
  * wake(). The SSL_CTX (trust store, client certificate) lives as long as the
  * transport; one SSL per connection, freed by close() and by every failed
  * open(). The last session is kept for resumption.
+ *
+ * Sending (port.h's contract): when the BIO below says "would block",
+ * OpenSSL keeps the record it encrypted and requires the next SSL_write to
+ * offer at least as many bytes, starting with the same ones (the address may
+ * change: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); with
+ * SSL_MODE_ENABLE_PARTIAL_WRITE, the retry that gets the record out returns
+ * the bytes it carried, real progress only. Our callers offer exactly that;
+ * one that offers fewer gets KMQTT_EINVAL here, before OpenSSL would fail
+ * the connection with "bad length". The BIO itself re-offers OpenSSL's own
+ * buffer as it is, which is what the lower transport requires.
+ *
+ * Direction: SSL_write may need to read first (a handshake message) and
+ * SSL_read to write first (an alert, a TLS 1.3 key update); wait() waits on
+ * the lower transport for that, not for what the caller asked (issue #14:
+ * waiting for a writable socket while TLS needed to read spun the loop).
+ * Renegotiation is refused (SSL_OP_NO_RENEGOTIATION): a TLS 1.2 server's
+ * HelloRequest gets the no_renegotiation warning alert, and writing goes on.
  */
 #include "tls_common.h"
 
@@ -26,6 +43,7 @@ typedef struct ossl {
     uint64_t bytes_in, bytes_out;
     bool lower_eof;
     kmqtt_err_t lower_err; /* the lower transport's last send error */
+    tls_io_t io;           /* wanted directions, bytes owed by the caller */
     /* The first fatal error of this connection, returned by every later
      * send/recv: a caller that ignored one (a best-effort flush) still
      * learns the real reason, not "closed". */
@@ -203,7 +221,10 @@ static kmqtt_err_t make_ctx(ossl_t *t)
     SSL_CTX_set_min_proto_version(t->ctx, c->min_version == KMQTT_TLS_1_3 ? TLS1_3_VERSION
                                                                           : TLS1_2_VERSION);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_verify(t->ctx, c->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+    /* A device has no use for renegotiation, and a server that asks for one
+     * and then stalls must not leave a write waiting on a read. */
+    SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_verify(t->ctx, c->no_verification_at_all ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
     if (c->ca_file != NULL || c->ca_path != NULL) {
         if (SSL_CTX_load_verify_locations(t->ctx, c->ca_file, c->ca_path) != 1) {
             return KMQTT_ETLS_CONFIG;
@@ -212,8 +233,8 @@ static kmqtt_err_t make_ctx(ossl_t *t)
     if (c->ca_pem != NULL && load_pem_ca(t->ctx, c->ca_pem) != 0) {
         return KMQTT_ETLS_CONFIG;
     }
-    if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL && !c->insecure &&
-        SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
+    if (c->ca_file == NULL && c->ca_path == NULL && c->ca_pem == NULL &&
+        !c->no_verification_at_all && SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
         return KMQTT_ETLS_CONFIG;
     }
     if (c->cert_file != NULL) {
@@ -289,7 +310,9 @@ static kmqtt_err_t setup_ssl(ossl_t *t, const char *host)
             return KMQTT_ETLS_CONFIG;
         }
     }
-    if (!t->conf.insecure && name != NULL) {
+    /* skip_host_name_check leaves the name out of the verification only:
+     * SSL_VERIFY_PEER still checks the chain and its dates. */
+    if (!t->conf.no_verification_at_all && !t->conf.skip_host_name_check && name != NULL) {
         X509_VERIFY_PARAM *p = SSL_get0_param(t->ssl);
         if (is_ip ? X509_VERIFY_PARAM_set1_ip(p, ip, ip_len) != 1
                   : X509_VERIFY_PARAM_set1_host(p, name, 0) != 1) {
@@ -351,6 +374,7 @@ static kmqtt_err_t ossl_open(void *ctx, const char *host, uint16_t port, uint32_
     t->lower_eof = false;
     t->lower_err = KMQTT_OK;
     t->fatal = KMQTT_OK;
+    tls_io_reset(&t->io);
     in0 = t->bytes_in;
     out0 = t->bytes_out;
     start = kmqtt_port_now_ms();
@@ -400,16 +424,30 @@ static long send_raw(void *ctx, const void *buf, size_t len)
     if (t->ssl == NULL) {
         return KMQTT_ENOTCONN;
     }
+    if (len < t->io.owed) {
+        return KMQTT_EINVAL; /* port.h: refused bytes come back whole */
+    }
     if (len == 0) {
         return 0;
     }
-    n = SSL_write(t->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+    if (len > 0x7fffffff) {
+        len = 0x7fffffff;
+    }
+    n = SSL_write(t->ssl, buf, (int)len);
     if (n > 0) {
+        t->io.send_want = KMQTT_WAIT_WRITE;
+        t->io.owed = len - (size_t)n;
         return n;
     }
     switch (SSL_get_error(t->ssl, n)) {
     case SSL_ERROR_WANT_READ:
+        /* A handshake message must be read first: wait() waits for that. */
+        t->io.send_want = KMQTT_WAIT_READ;
+        t->io.owed = len;
+        return 0;
     case SSL_ERROR_WANT_WRITE:
+        t->io.send_want = KMQTT_WAIT_WRITE;
+        t->io.owed = len;
         return 0;
     case SSL_ERROR_SSL:
         return map_ssl_error(t);
@@ -427,11 +465,16 @@ static long recv_raw(void *ctx, void *buf, size_t len)
     }
     n = SSL_read(t->ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
     if (n > 0) {
+        t->io.recv_want = KMQTT_WAIT_READ;
         return n;
     }
     switch (SSL_get_error(t->ssl, n)) {
     case SSL_ERROR_WANT_READ:
+        t->io.recv_want = KMQTT_WAIT_READ;
+        return 0;
     case SSL_ERROR_WANT_WRITE:
+        /* Something must be written first (an alert, a key update). */
+        t->io.recv_want = KMQTT_WAIT_WRITE;
         return 0;
     case SSL_ERROR_ZERO_RETURN:
         return KMQTT_ECLOSED;
@@ -468,12 +511,22 @@ static long ossl_recv(void *ctx, void *buf, size_t len)
 static kmqtt_err_t ossl_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
 {
     ossl_t *t = ctx;
-    /* Decrypted bytes already buffered would never wake the socket. */
-    if (t->ssl != NULL && (events & KMQTT_WAIT_READ) && SSL_has_pending(t->ssl)) {
+    if (t->ssl == NULL) {
+        return t->lower.wait(t->lower.ctx, events, timeout_ms, ready);
+    }
+    /* Decrypted bytes already buffered would never wake the socket (unless
+     * the read waits to write: then they are not what it needs).
+     * SSL_pending, not SSL_has_pending: the latter is also true for part of
+     * a record, which a read cannot return yet, and waiting would not wait
+     * while the rest trickled in over a slow link. Without read-ahead (off
+     * for TLS) OpenSSL reads no further than the record it works on, so a
+     * whole record never sits unseen behind a quiet socket. */
+    if ((events & KMQTT_WAIT_READ) && t->io.recv_want == KMQTT_WAIT_READ &&
+        SSL_pending(t->ssl) > 0) {
         *ready = KMQTT_WAIT_READ;
         return KMQTT_OK;
     }
-    return t->lower.wait(t->lower.ctx, events, timeout_ms, ready);
+    return tls_io_wait(&t->lower, &t->io, events, timeout_ms, ready);
 }
 
 static void ossl_wake(void *ctx)

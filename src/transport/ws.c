@@ -6,13 +6,19 @@
  * buffer (handshake response, frame headers) and the send scratch where
  * outgoing payload is masked. See docs/websocket.md.
  *
- * Sending: each send() call starts at most one masked binary frame whose
- * length is the whole len given, and returns the payload bytes the lower
- * transport took. The rest of that frame is the caller's next bytes (the
- * transport is a byte stream), so a frame is finished before anything else
- * goes out and nothing is held back behind the caller's back except a
- * partly written frame header or control frame. Control frames we owe
- * (pong, close) go out between data frames, never inside one.
+ * Sending keeps the send contract of port.h on both sides. A send() that
+ * finds no frame open starts one masked binary frame whose length is the
+ * whole len offered: by the contract those are the caller's next len bytes,
+ * whatever it offers later. The frame is built into the send scratch
+ * (header, mask, masked payload; a frame longer than the scratch a piece at
+ * a time, each piece from the caller's bytes when the one before has gone)
+ * and a built piece is kept as it is until the lower transport has taken all
+ * of it: after "would block" it is offered again unchanged, because TLS below
+ * may already hold it encrypted and will send that, not a rebuilt one (issue
+ * #14: a new mask and length for the same bytes corrupted wss://). The
+ * caller is told only of payload the lower transport really took. Control
+ * frames we owe (pong, close) go out between data frames, never inside one
+ * and never in place of one already offered.
  *
  * Receiving: frame headers and control payloads are parsed incrementally
  * from the receive buffer; data payload goes straight to the caller's
@@ -66,12 +72,14 @@ typedef struct ws {
     uint8_t ctrl[125];
     size_t ctrl_len;
 
-    /* outgoing data frame */
-    uint8_t d_hdr[14];
-    size_t d_hlen, d_hoff; /* header length and bytes of it written */
-    uint64_t d_left;       /* payload bytes of it not yet written */
+    /* outgoing data frame: tx[t_off..t_len) was built (and maybe offered)
+     * and not yet taken by the lower transport; its first t_hdr bytes are
+     * what is left of the frame header */
+    size_t t_off, t_len, t_hdr;
+    uint64_t d_unbuilt; /* payload bytes of the frame not yet built into tx */
     uint8_t d_mask[4];
-    unsigned d_mi; /* mask index of the next payload byte */
+    unsigned d_mi; /* mask index of the next payload byte to build */
+    size_t owed;   /* bytes of the caller's last offer not taken (port.h) */
 
     /* outgoing control frame being written, and the ones owed */
     uint8_t c_buf[2 + 4 + 125];
@@ -122,15 +130,17 @@ static void reset(ws_t *w)
     w->rx_left = 0;
     w->in_msg = false;
     w->ctrl_len = 0;
-    w->d_hlen = w->d_hoff = 0;
-    w->d_left = 0;
+    w->t_off = w->t_len = w->t_hdr = 0;
+    w->d_unbuilt = 0;
+    w->owed = 0;
     w->c_len = w->c_off = 0;
     w->pong_q = w->close_q = false;
 }
 
+/* A data frame was begun (offered, maybe refused) and is not all taken. */
 static bool data_open(const ws_t *w)
 {
-    return w->d_hoff < w->d_hlen || w->d_left > 0;
+    return w->t_off < w->t_len || w->d_unbuilt > 0;
 }
 
 /* ------------------------------------------------------ control frames */
@@ -406,9 +416,10 @@ static long ws_recv(void *ctx, void *buf, size_t len)
 
 /* -------------------------------------------------------------- sending */
 
+/* Writes the header of a frame of len payload bytes into tx. */
 static void start_frame(ws_t *w, size_t len)
 {
-    uint8_t *h = w->d_hdr;
+    uint8_t *h = w->tx;
     size_t i = 2;
     uint64_t l = len;
 
@@ -426,75 +437,86 @@ static void start_frame(ws_t *w, size_t len)
             h[i++] = (uint8_t)(l >> (56 - 8 * s));
     }
     memcpy(h + i, w->d_mask, 4);
-    w->d_hlen = i + 4;
-    w->d_hoff = 0;
-    w->d_left = l;
+    w->t_off = 0;
+    w->t_len = w->t_hdr = i + 4;
+    w->d_unbuilt = l;
     w->d_mi = 0;
+}
+
+/* Masks the next payload bytes (src: the caller's first unreported byte)
+ * into tx behind what is there, as many as fit. */
+static void build_payload(ws_t *w, const uint8_t *src, size_t len)
+{
+    uint8_t m[4];
+    uint8_t *out = w->tx + w->t_len;
+    size_t pn = w->tx_cap - w->t_len, i;
+
+    if (pn > len)
+        pn = len;
+    if (pn > w->d_unbuilt)
+        pn = (size_t)w->d_unbuilt;
+    /* The mask rotated to this byte's position: a plain i & 3 pattern the
+     * compiler can vectorize. */
+    for (i = 0; i < 4; i++)
+        m[i] = w->d_mask[(w->d_mi + i) & 3u];
+    for (i = 0; i < pn; i++)
+        out[i] = (uint8_t)(src[i] ^ m[i & 3u]);
+    w->t_len += pn;
+    w->d_unbuilt -= pn;
+    w->d_mi = (w->d_mi + (unsigned)(pn & 3u)) & 3u;
 }
 
 static long ws_send(void *ctx, const void *buf, size_t len)
 {
     ws_t *w = ctx;
-    const uint8_t *src = buf;
-    uint8_t m[4];
-    size_t hrem, pn, at, i;
+    size_t hdr, pn;
     long n;
 
     if (!w->open)
         return KMQTT_ENOTCONN;
     if (w->tx_err != KMQTT_OK)
         return w->tx_err;
+    if (len < w->owed) {
+        /* port.h: refused bytes come back whole. Fewer means the stream
+         * we committed to (a frame's length) cannot be kept. */
+        w->tx_err = KMQTT_EINVAL;
+        return w->tx_err;
+    }
     if (!data_open(w)) {
         kmqtt_err_t err = ctrl_flush(w);
         if (err != KMQTT_OK)
             return err;
         if (w->close_sent)
             return KMQTT_ECLOSED;
-        if (w->c_len > 0 || len == 0)
+        if (w->c_len > 0 || len == 0) {
+            w->owed = len;
             return 0; /* a control frame goes first and waits for room */
-        if (next_mask(w, w->d_mask) != KMQTT_OK)
-            return KMQTT_EIO;
+        }
+        if (next_mask(w, w->d_mask) != KMQTT_OK) {
+            w->tx_err = KMQTT_EIO;
+            return w->tx_err;
+        }
         start_frame(w, len);
+        build_payload(w, buf, len);
+    } else if (w->t_off == w->t_len) {
+        /* The last piece is all taken: the next comes from the caller's
+         * first unreported bytes, which buf starts with. */
+        w->t_off = w->t_len = w->t_hdr = 0;
+        build_payload(w, buf, len);
     }
-    /* One lower send: what is left of the header, then masked payload. */
-    hrem = w->d_hlen - w->d_hoff;
-    memcpy(w->tx, w->d_hdr + w->d_hoff, hrem);
-    at = hrem;
-    pn = w->tx_cap - at;
-    if (pn > len)
-        pn = len;
-    if (pn > w->d_left)
-        pn = (size_t)w->d_left;
-    /* The mask rotated to this byte's position: a plain i & 3 pattern the
-     * compiler can vectorize. */
-    for (i = 0; i < 4; i++)
-        m[i] = w->d_mask[(w->d_mi + i) & 3u];
-    for (i = 0; i < pn; i++)
-        w->tx[at + i] = (uint8_t)(src[i] ^ m[i & 3u]);
-    n = w->lower.send(w->lower.ctx, w->tx, at + pn);
+    /* What was built, as it was built, from where the lower stopped. */
+    n = w->lower.send(w->lower.ctx, w->tx + w->t_off, w->t_len - w->t_off);
     if (n < 0) {
         w->tx_err = (kmqtt_err_t)n;
         return n;
     }
-    if (n == 0 && w->d_hoff == 0) {
-        /* Nothing of this frame left: it is not begun, so a control frame
-         * may still go first and the next call picks its own length. */
-        w->d_hlen = 0;
-        w->d_left = 0;
-        return 0;
-    }
-    if ((size_t)n <= hrem) {
-        w->d_hoff += (size_t)n;
-        return 0;
-    }
-    w->d_hoff = w->d_hlen;
-    pn = (size_t)n - hrem;
-    w->d_left -= pn;
-    w->d_mi = (w->d_mi + (unsigned)(pn & 3u)) & 3u;
-    if (w->d_left == 0) {
-        w->d_hlen = w->d_hoff = 0;
+    hdr = (size_t)n < w->t_hdr ? (size_t)n : w->t_hdr;
+    w->t_hdr -= hdr;
+    w->t_off += (size_t)n;
+    pn = (size_t)n - hdr;
+    if (!data_open(w))
         (void)ctrl_flush(w); /* a pong that waited for this frame */
-    }
+    w->owed = len - pn;
     return (long)pn;
 }
 
@@ -690,10 +712,10 @@ static void ws_close(void *ctx)
     ws_t *w = ctx;
 
     if (w->open) {
-        /* Best effort, one try: a close frame (1000) if it can go whole and
-         * nothing is half written; the TCP close follows either way. */
-        if (!data_open(w) && w->c_off == 0 && !w->close_sent && w->tx_err == KMQTT_OK) {
-            w->c_len = 0;
+        /* Best effort, one try: a close frame (1000) unless a data frame is
+         * half written. A control frame already begun (or refused) goes
+         * first, unchanged (port.h); the TCP close follows either way. */
+        if (!data_open(w) && !w->close_sent && w->tx_err == KMQTT_OK) {
             queue_close(w, CLOSE_NORMAL);
             (void)ctrl_flush(w);
         }

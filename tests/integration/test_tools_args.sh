@@ -5,6 +5,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
+kt_plan 129
 
 PUB=$KT_BIN/kmqtt-pub
 SUB=$KT_BIN/kmqtt-sub

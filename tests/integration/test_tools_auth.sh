@@ -5,6 +5,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
+kt_plan 16
 
 if ! command -v mosquitto_passwd >/dev/null 2>&1; then
     echo "FAIL - mosquitto_passwd not found"

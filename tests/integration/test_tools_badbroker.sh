@@ -5,6 +5,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
+kt_plan 21
 
 BAD=$KT_BIN/kmqtt-test-badbroker
 if [ ! -x "$BAD" ]; then

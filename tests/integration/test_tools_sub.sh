@@ -6,6 +6,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
+kt_plan 38
 broker_start
 
 SUB=$KT_BIN/kmqtt-sub
@@ -134,7 +135,8 @@ fi
 # -E: exit once subscribed, with a clean DISCONNECT.
 kt_run 5 "$SUB" -h $H -p "$P" -i ksubE -t sub/e -E
 kt_expect_rc "kmqtt-sub -E" 0
-if grep -q "Received DISCONNECT from ksubE" "$BROKER_LOG"; then
+# The broker logs the DISCONNECT after the tool exits: wait for the line.
+if kt_wait_grep "$BROKER_LOG" 20 "Received DISCONNECT from ksubE"; then
     kt_pass "-E disconnects cleanly"
 else
     kt_fail "no DISCONNECT from ksubE in the broker log"

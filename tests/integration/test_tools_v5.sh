@@ -7,6 +7,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
+kt_plan 25
 broker_start
 
 SUB=$KT_BIN/kmqtt-sub

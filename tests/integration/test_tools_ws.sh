@@ -5,6 +5,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
+kt_plan 10
 # mosquitto 2.0.11 needs a plain listener beside the websockets one (broker_start writes it).
 # The websockets port is picked by broker_start, anew on each attempt: one
 # picked here once failed all 20 attempts when something held it.

@@ -5,6 +5,8 @@
 #   expired.crt/.key    the same names, signed by the CA, validity entirely in the past
 #   other.crt/.key      signed by the CA for another host only (wrong.example)
 #   self.crt/.key       self-signed for 127.0.0.1/localhost, not trusted
+#   ca2.crt/.key        another CA, trusted by nobody in the tests
+#   foreign.crt/.key    for 127.0.0.1, ::1 and localhost, signed by ca2: right names, wrong CA
 #   client.crt/.key     client certificate signed by the CA
 set -eu
 d=$1
@@ -19,17 +21,22 @@ key ca
 q openssl req -x509 -new -key ca.key -days 30 -subj "/CN=kmqtt test CA" -out ca.crt \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 
-# sign NAME SUBJECT SAN: a CSR for NAME.key, signed by the CA for 30 days.
+key ca2
+q openssl req -x509 -new -key ca2.key -days 30 -subj "/CN=kmqtt other CA" -out ca2.crt \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+
+# sign NAME SUBJECT SAN [CA]: a CSR for NAME.key, signed by CA (default ca) for 30 days.
 sign() {
     key "$1"
     q openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
     printf '%s\nbasicConstraints=CA:FALSE\n' "$3" >"$1.ext"
-    q openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
-        -extfile "$1.ext" -out "$1.crt"
+    q openssl x509 -req -in "$1.csr" -CA "${4:-ca}.crt" -CAkey "${4:-ca}.key" -CAcreateserial \
+        -days 30 -extfile "$1.ext" -out "$1.crt"
 }
 sign server "/CN=localhost" "$san_local"
 sign other "/CN=wrong.example" "subjectAltName=DNS:wrong.example"
 sign client "/CN=kmqtt-test-client" "extendedKeyUsage=clientAuth"
+sign foreign "/CN=localhost" "$san_local" ca2
 
 # Expired: openssl x509 -req only takes a positive -days, so "openssl ca"
 # with explicit -startdate/-enddate (OpenSSL 3.0 accepts dates in the past).

@@ -25,8 +25,9 @@
 #define WAIT_MS 10000u
 #define CYCLES  200
 
-enum { L_OK, L_MTLS, L_EXPIRED, L_OTHER, L_SELF, L_COUNT };
-static const char *const cert_of[L_COUNT] = {"server", "server", "expired", "other", "self"};
+enum { L_OK, L_MTLS, L_EXPIRED, L_OTHER, L_SELF, L_FOREIGN, L_COUNT };
+static const char *const cert_of[L_COUNT] = {"server", "server", "expired",
+                                             "other",  "self",   "foreign"};
 
 static char dir[256];
 static char path_buf[L_COUNT + 8][320];
@@ -243,6 +244,83 @@ static void test_mutual_tls(void **state)
     it_expect_baseline(&parent, &base, "mutual tls", 0);
 }
 
+/* The text of file name in dir, NUL-terminated, in buf (cap bytes). */
+static void read_text(const char *name, char *buf, size_t cap)
+{
+    FILE *f = fopen(cert_path(name), "r");
+    size_t n;
+    assert_non_null(f);
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+}
+
+/* What secret_seen looks for in every block freed through secret_mem. */
+static const char *secret_needle;
+static int secret_hits;
+
+static void secret_seen(void *ctx, const kmqtt_mem_block_t *b)
+{
+    size_t k = strlen(secret_needle), i;
+    (void)ctx;
+    for (i = 0; i + k <= b->size; i++) {
+        if (memcmp((const char *)b->ptr + i, secret_needle, k) == 0) {
+            secret_hits++;
+            return;
+        }
+    }
+}
+
+/* Mutual TLS with the key given as PEM text (key_pem): the transport's copy
+ * of the key is wiped before it is freed. Every block of the transport
+ * comes from a debug-mode context whose on_free hook sees the bytes before
+ * the poison; none may hold a piece of the key. */
+static void test_key_pem_copy_is_wiped(void **state)
+{
+    static char cert[4096], key[4096];
+    char needle[41];
+    const char *body;
+    kmqtt_mem_config_t cfg;
+    kmqtt_mem_t m;
+    kmqtt_mem_stats_t ms;
+    kmqtt_tls_options_t t;
+    kmqtt_transport_t tcp, tls;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c;
+    (void)state;
+    read_text("client.crt", cert, sizeof cert);
+    read_text("client.key", key, sizeof key);
+    body = strchr(key, '\n'); /* the first line of base64 after the BEGIN line */
+    assert_non_null(body);
+    snprintf(needle, sizeof needle, "%.40s", body + 1);
+    assert_int_equal(strlen(needle), 40);
+    secret_needle = needle;
+    secret_hits = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.debug = true;
+    cfg.on_free = secret_seen;
+    assert_int_equal(kmqtt_mem_init(&m, &cfg), KMQTT_OK);
+    tls_defaults(&t);
+    t.cert_pem = cert;
+    t.key_pem = key;
+    t.server_name = "localhost";
+    assert_int_equal(kmqtt_port_tcp_create(&m, &tcp), KMQTT_OK);
+    assert_int_equal(kmqtt_tls_create(&m, &t, &tcp, &tls), KMQTT_OK);
+    it_options(&o, broker, "tls-keypem");
+    o.port = port[L_MTLS];
+    o.transport = &tls;
+    o.mem = &m;
+    o.connect_timeout_ms = WAIT_MS;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    kmqtt_client_destroy(c); /* destroys the transport: the key copy is freed */
+    kmqtt_mem_get_stats(&m, &ms);
+    assert_int_equal(ms.blocks, 0);
+    assert_true(ms.frees > 0);
+    assert_int_equal(secret_hits, 0);
+}
+
 /* Connects (twice on the same client: a device retries) and expects want,
  * a kmqtt_strerror text containing word, and everything back at baseline. */
 static void expect_refused(int l, const kmqtt_tls_options_t *t, kmqtt_err_t want, const char *word)
@@ -301,9 +379,48 @@ static void test_no_client_cert(void **state)
     expect_refused(L_MTLS, &t, KMQTT_ECERT_REJECTED, "rejected our client certificate");
 }
 
-/* insecure turns both checks off: the self-signed and the wrong-host
- * listeners are accepted. */
-static void test_insecure(void **state)
+/* skip_host_name_check (mosquitto's --insecure) leaves out the host name
+ * only: a certificate of our CA for another host is accepted; one of
+ * another CA, a self-signed one or an expired one is still refused. */
+static void test_skip_host_name_check(void **state)
+{
+    kmqtt_tls_options_t t;
+    kmqtt_transport_t tr;
+    kmqtt_client_t *c;
+    it_baseline_t base;
+    (void)state;
+    tls_defaults(&t);
+    t.skip_host_name_check = true;
+    expect_refused(L_FOREIGN, &t, KMQTT_ECERT_UNTRUSTED, "trusted");
+    expect_refused(L_SELF, &t, KMQTT_ECERT_UNTRUSTED, "trusted");
+    expect_refused(L_EXPIRED, &t, KMQTT_ECERT_EXPIRED, "expired");
+    it_take_baseline(&parent, &base);
+    assert_int_equal(make_client(L_OTHER, &t, "tls-nohost", NULL, &tr, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+    /* With a server name that is not the certificate's either. */
+    t.server_name = "wrong.example.org";
+    assert_int_equal(make_client(L_OK, &t, "tls-nohost", NULL, &tr, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+    it_expect_baseline(&parent, &base, "skip host name check", 0);
+}
+
+/* A certificate with the right names from a CA we do not trust is refused:
+ * the names alone prove nothing. */
+static void test_foreign_ca(void **state)
+{
+    kmqtt_tls_options_t t;
+    (void)state;
+    tls_defaults(&t);
+    expect_refused(L_FOREIGN, &t, KMQTT_ECERT_UNTRUSTED, "trusted");
+}
+
+/* no_verification_at_all accepts every certificate: self-signed, another
+ * CA, another host, expired; with no trust given at all (mbedTLS too). */
+static void test_no_verification_at_all(void **state)
 {
     kmqtt_tls_options_t t;
     kmqtt_transport_t tr;
@@ -313,14 +430,14 @@ static void test_insecure(void **state)
     (void)state;
     it_take_baseline(&parent, &base);
     kmqtt_tls_options_init(&t);
-    t.insecure = true;
-    for (l = L_OTHER; l <= L_SELF; l++) {
-        assert_int_equal(make_client(l, &t, "tls-insecure", NULL, &tr, &c), KMQTT_OK);
+    t.no_verification_at_all = true;
+    for (l = L_EXPIRED; l <= L_FOREIGN; l++) {
+        assert_int_equal(make_client(l, &t, "tls-noverify", NULL, &tr, &c), KMQTT_OK);
         assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
         assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
         kmqtt_client_destroy(c);
     }
-    it_expect_baseline(&parent, &base, "insecure", 0);
+    it_expect_baseline(&parent, &base, "no verification at all", 0);
 }
 
 /* A file that cannot be loaded is reported by create, which gives back
@@ -517,12 +634,21 @@ static void test_alpn_offered(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pubsub),         cmocka_unit_test(test_pubsub_tls13_only),
-        cmocka_unit_test(test_mutual_tls),     cmocka_unit_test(test_expired),
-        cmocka_unit_test(test_wrong_host),     cmocka_unit_test(test_self_signed),
-        cmocka_unit_test(test_no_client_cert), cmocka_unit_test(test_insecure),
-        cmocka_unit_test(test_bad_config),     cmocka_unit_test(test_resumption),
-        cmocka_unit_test(test_cycles),         cmocka_unit_test(test_handshake_timeout_and_wake),
+        cmocka_unit_test(test_pubsub),
+        cmocka_unit_test(test_pubsub_tls13_only),
+        cmocka_unit_test(test_mutual_tls),
+        cmocka_unit_test(test_key_pem_copy_is_wiped),
+        cmocka_unit_test(test_expired),
+        cmocka_unit_test(test_wrong_host),
+        cmocka_unit_test(test_self_signed),
+        cmocka_unit_test(test_no_client_cert),
+        cmocka_unit_test(test_skip_host_name_check),
+        cmocka_unit_test(test_foreign_ca),
+        cmocka_unit_test(test_no_verification_at_all),
+        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_cycles),
+        cmocka_unit_test(test_handshake_timeout_and_wake),
         cmocka_unit_test(test_alpn_offered),
     };
     printf("TLS backend: %s\n", kmqtt_tls_backend());

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "kmqtt/client.h"
+#include "send_contract.h"
 
 /* ============================================================ fake broker */
 
@@ -65,6 +66,11 @@ typedef struct fake {
     int wakes, sends, pubs_after_disconnect;
     bool hold_wait; /* wait() does not return while set */
     bool in_wait;   /* a thread is inside wait() */
+    /* send(): when set, the gate decides how much of each offer is taken
+     * and checks the send contract (support/send_contract.h) */
+    sc_gate_t *gate;
+    /* PUBLISHes on topic "seq": payloads must count up from 0 */
+    int seq_next, seq_bad;
 } fake_t;
 
 static void fake_grow(uint8_t **buf, size_t *cap, size_t need)
@@ -136,6 +142,15 @@ static void fake_on_publish(fake_t *f, const kmqtt_publish_t *m)
         f->pub_dup[f->publishes] = m->dup;
     }
     f->publishes++;
+    if (strcmp(topic, "seq") == 0) {
+        char num[16];
+        size_t pl = m->payload.len < sizeof num - 1 ? m->payload.len : sizeof num - 1;
+        memcpy(num, m->payload.ptr, pl);
+        num[pl] = '\0';
+        if (atoi(num) != f->seq_next)
+            f->seq_bad++;
+        f->seq_next++;
+    }
     memcpy(f->last_topic, topic, tl + 1);
     f->last_qos = m->qos;
     if (!f->no_acks) {
@@ -307,6 +322,8 @@ static long fake_send(void *ctx, const void *buf, size_t len)
     pthread_mutex_lock(&f->mx);
     assert_true(f->is_open);
     f->sends++;
+    if (f->gate != NULL)
+        len = sc_gate_offer(f->gate, buf, len);
     fake_grow(&f->in, &f->in_cap, f->in_len + len);
     memcpy(f->in + f->in_len, buf, len);
     f->in_len += len;
@@ -401,6 +418,8 @@ static void fake_close(void *ctx)
         f->closes++;
     f->is_open = false;
     f->close_after = false;
+    if (f->gate != NULL)
+        sc_gate_closed(f->gate);
     pthread_mutex_unlock(&f->mx);
 }
 
@@ -2031,6 +2050,48 @@ static void test_publish_batch_sends_when_the_buffer_fills(void **state)
     env_done(&e);
 }
 
+/* The session's send queue (kc_flush) keeps the send contract of port.h
+ * (DESIGN.md rule 6): a transport that refuses, or takes a few bytes, at
+ * random gets back at the start of every offer exactly what it did not take
+ * (the queue grew and was compacted meanwhile: longer offers, another
+ * address), and the broker sees every message once, in order. */
+static void test_flush_keeps_the_send_contract(void **state)
+{
+    static uint8_t held[4096];
+    sc_gate_t gate;
+    env_t e;
+    char payload[40];
+    int i;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.tx_buffer_size = 1024;
+    env_connect(&e);
+    sc_gate_init(&gate, held, sizeof held);
+    sc_gate_random(&gate, 12345, 400, 37);
+    pthread_mutex_lock(&e.fake->mx);
+    e.fake->gate = &gate;
+    pthread_mutex_unlock(&e.fake->mx);
+    for (i = 0; i < 1000; i++) {
+        kmqtt_err_t err;
+        memset(payload, 'x', sizeof payload);
+        payload[snprintf(payload, 16, "%d", i)] = ' ';
+        while ((err = kmqtt_publish(e.c, "seq", payload, sizeof payload, i % 3 == 2 ? 1 : 0, false,
+                                    NULL)) != KMQTT_OK) {
+            assert_true(err == KMQTT_ELIMIT || err == KMQTT_ENOBUFS || err == KMQTT_ETIMEDOUT);
+            assert_int_equal(kmqtt_run(e.c, 1), KMQTT_OK);
+        }
+    }
+    assert_int_equal(kmqtt_publish_wait_all(e.c, 10000), KMQTT_OK);
+    pthread_mutex_lock(&e.fake->mx);
+    if (!sc_gate_ok(&gate))
+        fail_msg("the client broke the send contract: %s (%d times)", gate.first, gate.violations);
+    assert_true(gate.refusals > 0);
+    assert_int_equal(e.fake->seq_next, 1000);
+    assert_int_equal(e.fake->seq_bad, 0);
+    pthread_mutex_unlock(&e.fake->mx);
+    env_done(&e);
+}
+
 static void test_publish_batch_wait_sends_the_queue(void **state)
 {
     env_t e;
@@ -2181,6 +2242,7 @@ int main(void)
         cmocka_unit_test(test_without_batch_a_freed_slot_is_used_at_once),
         cmocka_unit_test(test_publish_batch_sends_when_the_buffer_fills),
         cmocka_unit_test(test_publish_batch_wait_sends_the_queue),
+        cmocka_unit_test(test_flush_keeps_the_send_contract),
         cmocka_unit_test(test_publish_batch_disconnect_sends_the_queue_then_disconnect),
         cmocka_unit_test(test_background_thread_is_woken_once_for_many_publishes),
         cmocka_unit_test(test_publish_without_connection_still_refuses_a_bad_topic),

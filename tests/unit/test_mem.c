@@ -607,6 +607,63 @@ static void test_freed_memory_is_poisoned_before_the_backend_gets_it(void **stat
     assert_true(c.watch_poisoned);
 }
 
+/* The on_free hook: what each block held when it was freed, before debug
+ * mode's poison (so a test can tell a wiped secret from a poisoned one). */
+typedef struct seen_free {
+    int calls;
+    size_t size;
+    const char *tag;
+    unsigned char bytes[64];
+} seen_free_t;
+
+static void on_free_copy(void *ctx, const kmqtt_mem_block_t *b)
+{
+    seen_free_t *s = ctx;
+    s->calls++;
+    s->size = b->size;
+    s->tag = b->tag;
+    memcpy(s->bytes, b->ptr, b->size < sizeof s->bytes ? b->size : sizeof s->bytes);
+}
+
+static void test_on_free_sees_the_bytes_before_they_are_poisoned(void **state)
+{
+    kmqtt_mem_config_t cfg;
+    kmqtt_mem_t m;
+    seen_free_t seen;
+    unsigned char *p;
+    int debug;
+    (void)state;
+
+    for (debug = 0; debug < 2; debug++) {
+        memset(&cfg, 0, sizeof cfg);
+        memset(&seen, 0, sizeof seen);
+        cfg.debug = debug != 0;
+        cfg.on_free = on_free_copy;
+        cfg.free_ctx = &seen;
+        assert_int_equal(kmqtt_mem_init(&m, &cfg), KMQTT_OK);
+        p = kmqtt_mem_alloc(&m, "secret", 10);
+        memcpy(p, "hunter2-pw", 10);
+        assert_int_equal(kmqtt_mem_free(&m, p), KMQTT_OK);
+        assert_int_equal(seen.calls, 1);
+        assert_int_equal(seen.size, 10);
+        assert_string_equal(seen.tag, "secret");
+        assert_memory_equal(seen.bytes, "hunter2-pw", 10);
+        /* Wiped first: the hook sees zeros. */
+        p = kmqtt_mem_alloc(&m, "secret", 10);
+        memcpy(p, "hunter2-pw", 10);
+        kmqtt_mem_wipe(p, 10);
+        assert_int_equal(kmqtt_mem_free(&m, p), KMQTT_OK);
+        assert_int_equal(seen.calls, 2);
+        assert_memory_equal(seen.bytes, "\0\0\0\0\0\0\0\0\0\0", 10);
+        /* A failed free (double free) is no free: the hook is not called. */
+        if (debug) {
+            assert_int_equal(kmqtt_mem_free(&m, p), KMQTT_EMEM_BAD_FREE);
+            assert_int_equal(seen.calls, 2);
+        }
+    }
+    kmqtt_mem_wipe(NULL, 0);
+}
+
 /* ------------------------------------------------------------ backends */
 
 static void test_custom_backend_receives_every_call(void **state)
@@ -940,6 +997,7 @@ int main(void)
         cmocka_unit_test(test_double_free_without_debug_is_caught_while_memory_is_unused),
         cmocka_unit_test(test_damaged_header_without_debug_is_corrupt_and_kept),
         cmocka_unit_test(test_freed_memory_is_poisoned_before_the_backend_gets_it),
+        cmocka_unit_test(test_on_free_sees_the_bytes_before_they_are_poisoned),
         cmocka_unit_test(test_custom_backend_receives_every_call),
         cmocka_unit_test(test_backend_refusal_gives_null_and_counts_failed),
         cmocka_unit_test(test_size_overflow_gives_null_and_counts_failed),

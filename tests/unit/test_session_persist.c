@@ -106,13 +106,14 @@ static void test_restore_resends_with_same_ids(void **state)
     assert_int_equal(legacy_session_restore_publish(&t->s, 300, false, pub, sizeof pub), KMQTT_OK);
     assert_int_equal(legacy_session_restore_publish(&t->s, 301, true, NULL, 0), KMQTT_OK);
     assert_int_equal(legacy_session_restore_inbound_qos2(&t->s, 9), KMQTT_OK);
-    /* Refused: an id in use, id 0, not a QoS 1/2 PUBLISH. */
+    /* Refused: an id in use, id 0, not a QoS 1/2 PUBLISH (a damaged
+     * record: KMQTT_ESTORE). */
     assert_int_equal(legacy_session_restore_publish(&t->s, 300, false, pub, sizeof pub),
                      KMQTT_EINVAL);
     assert_int_equal(legacy_session_restore_publish(&t->s, 0, false, pub, sizeof pub), KMQTT_EINVAL);
     pub[0] = 0x30;
     assert_int_equal(legacy_session_restore_publish(&t->s, 302, false, pub, sizeof pub),
-                     KMQTT_EINVAL);
+                     KMQTT_ESTORE);
     pub[0] = 0x32;
     assert_int_equal(legacy_session_inflight(&t->s), 2);
 
@@ -151,6 +152,78 @@ static void test_restore_without_session_is_a_new_delivery(void **state)
     free(t);
 }
 
+/* restore_hex: hex of a record restored under id 7 in session t. */
+static kmqtt_err_t restore_hex(ts_t *t, const char *hex)
+{
+    uint8_t b[64];
+    size_t n = hex_decode(hex, b, sizeof b);
+    return legacy_session_restore_publish(&t->s, 7, false, b, n);
+}
+
+/* Rule 7 of DESIGN.md: nothing from the disk is trusted before the codec
+ * decoded it. A record's bytes (its CRC checked by the store) must be
+ * exactly one QoS 1/2 PUBLISH of the record's packet id, in the session's
+ * protocol version, with nothing after it; anything else is refused
+ * (KMQTT_ESTORE) and never reaches the wire. The session is unchanged by a
+ * refusal, and a good record after the bad ones goes out alone. */
+static void test_restore_decodes_every_record(void **state)
+{
+    ts_t *t = ts_new(KMQTT_V311);
+    (void)state;
+    /* A SUBSCRIBE to '#' the application never made. */
+    assert_int_equal(restore_hex(t, "82 08 00 07 00 03 61 2f 62 00"), KMQTT_ESTORE);
+    /* A good PUBLISH with a SUBSCRIBE after it (it would have been sent too). */
+    assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 62 00 07 68 69  82 06 00 08 00 01 23 00"),
+                     KMQTT_ESTORE);
+    /* One stray byte after the PUBLISH. */
+    assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 62 00 07 68 69 00"), KMQTT_ESTORE);
+    /* QoS 0 (no packet id, no ack: not a flow) and QoS 3 (MQTT-3.3.1-4). */
+    assert_int_equal(restore_hex(t, "30 07 00 03 61 2f 62 68 69"), KMQTT_ESTORE);
+    assert_int_equal(restore_hex(t, "36 09 00 03 61 2f 62 00 07 68 69"), KMQTT_ESTORE);
+    /* Another packet id than the record's (id 8 restored as 7). */
+    assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 62 00 08 68 69"), KMQTT_ESTORE);
+    /* Truncated: the remaining length says 9, 8 bytes follow. */
+    assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 62 00 07 68"), KMQTT_ESTORE);
+    /* The remaining length cuts through the topic (the string runs past
+     * the end of the packet). */
+    assert_int_equal(restore_hex(t, "32 04 00 03 61 2f"), KMQTT_ESTORE);
+    /* A wildcard in the topic name (MQTT-3.3.2-2), a bad remaining length. */
+    assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 23 00 07 68 69"), KMQTT_ESTORE);
+    assert_int_equal(restore_hex(t, "32 ff ff ff ff 7f"), KMQTT_ESTORE);
+    assert_int_equal(restore_hex(t, "32"), KMQTT_ESTORE);
+    assert_int_equal(legacy_session_restore_publish(&t->s, 7, false, NULL, 0), KMQTT_ESTORE);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
+
+    /* The good record: only it goes out, with DUP (MQTT-4.4.0-1). */
+    assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 62 00 07 68 69"), KMQTT_OK);
+    assert_int_equal(legacy_session_inflight(&t->s), 1);
+    ts_connect(t, false, true);
+    ts_expect_sent(t, "3a 09 00 03 61 2f 62 00 07 68 69");
+    free(t);
+}
+
+/* In 5.0 the record is decoded as 5.0: a 3.1.1 PUBLISH (whose payload
+ * would be read as a property length) is refused, and so is a PUBLISH that
+ * names its topic by an alias: an alias belongs to the connection that set
+ * it up (MQTT-3.3.2-7), the store keeps full topics. */
+static void test_restore_decodes_in_the_session_version(void **state)
+{
+    ts_t *t = ts_new(KMQTT_V5);
+    (void)state;
+    assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 62 00 07 68 69"), KMQTT_ESTORE);
+    /* Topic alias 1 in place of the topic, and beside a full topic. */
+    assert_int_equal(restore_hex(t, "32 0a 00 00 00 07 03 23 00 01 68 69"), KMQTT_ESTORE);
+    assert_int_equal(restore_hex(t, "32 0d 00 03 61 2f 62 00 07 03 23 00 01 68 69"), KMQTT_ESTORE);
+    /* A Subscription Identifier: the server's to send, never ours
+     * (MQTT-3.3.4-6). */
+    assert_int_equal(restore_hex(t, "32 0c 00 03 61 2f 62 00 07 02 0b 01 68 69"), KMQTT_ESTORE);
+    assert_int_equal(legacy_session_inflight(&t->s), 0);
+    /* The same message in 5.0 form (empty property block) is taken. */
+    assert_int_equal(restore_hex(t, "32 0a 00 03 61 2f 62 00 07 00 68 69"), KMQTT_OK);
+    assert_int_equal(legacy_session_inflight(&t->s), 1);
+    free(t);
+}
+
 static void test_restore_limits(void **state)
 {
     ts_t *t = ts_new(KMQTT_V311);
@@ -171,6 +244,8 @@ int main(void)
         cmocka_unit_test(test_restore_resends_with_same_ids),
         cmocka_unit_test(test_restore_without_session_is_a_new_delivery),
         cmocka_unit_test(test_restore_limits),
+        cmocka_unit_test(test_restore_decodes_every_record),
+        cmocka_unit_test(test_restore_decodes_in_the_session_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,6 +156,10 @@ int tool_parse(tool_opts_t *o, tool_kind_t kind, int argc, char **argv);
  * o->url_buf). Returns TOOL_CONTINUE or TOOL_EXIT_USAGE after one line. */
 int tool_parse_url(tool_opts_t *o, const char *url);
 
+/* Wipes the user name and password the -L parser copied into o->url_buf
+ * and forgets them: call once the client has its own copy. */
+void tool_forget_credentials(tool_opts_t *o);
+
 /* An MQTT 5.0 reason code in words ("not authorized"). */
 const char *tool_reason_text(uint8_t code);
 /* The CONNACK code in words ("not authorized"), for 3.1.1 or 5.0. */

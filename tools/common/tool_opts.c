@@ -1,4 +1,5 @@
 /* Command-line parsing for kmqtt-pub and kmqtt-sub: mosquitto_pub/_sub flags. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +130,8 @@ static void usage(tool_kind_t k)
     printf("Connection:\n"
            "  -h HOST          broker host (default localhost)\n"
            "  -p PORT          broker port (default 1883)\n"
-           "  -L URL           mqtt[s]://[user[:pass]@]host[:port]/topic (also ws://, wss://)\n"
+           "  -L URL           mqtt[s]://[user[:pass]@]host[:port]/topic (also ws://, wss://);\n"
+           "                   %%XX is decoded in user and pass (write '/' as %%2F)\n"
            "  -i ID            client id (default: random)\n"
            "  -I PREFIX        client id is PREFIX followed by the process id\n"
            "  -u USER, -P PASS user name and password\n"
@@ -259,26 +261,135 @@ static int refuse(const char *opt, const char *why)
     return TOOL_EXIT_USAGE;
 }
 
-/* url for messages: the password (between ':' and the last '@' of the
- * user info) replaced by "***", so no error line ever shows it. */
+/* url for messages: everything between "://" and the last '@' of the whole
+ * URL becomes "***", so no error line ever shows a byte of a user name or
+ * password, wherever the parse below would have put the '@'. */
 static const char *redact(const char *url, char *buf, size_t cap)
 {
     const char *start = strstr(url, "://");
-    const char *slash, *at, *colon;
+    const char *at;
     start = start != NULL ? start + 3 : url;
-    slash = strchr(start, '/');
-    at = NULL;
-    for (colon = start; *colon != '\0' && (slash == NULL || colon < slash); colon++) {
-        if (*colon == '@') {
-            at = colon;
-        }
-    }
-    colon = at != NULL ? memchr(start, ':', (size_t)(at - start)) : NULL;
-    if (colon == NULL) {
+    at = strrchr(start, '@');
+    if (at == NULL) {
         return url;
     }
-    snprintf(buf, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
+    snprintf(buf, cap, "%.*s***%s", (int)(start - url), url, at);
     return buf;
+}
+
+/* True if s[0..n) is host[:port] or [IPv6][:port] with a port 1..65535:
+ * letters, digits, '.', '-' and '_' for a name. */
+static bool hostport_ok(const char *s, size_t n)
+{
+    size_t i = 0, port = 0;
+    unsigned long v = 0;
+    if (n > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', n);
+        if (close == NULL || close == s + 1) {
+            return false;
+        }
+        i = (size_t)(close - s) + 1;
+    } else {
+        while (i < n && (isalnum((unsigned char)s[i]) || strchr(".-_", s[i]) != NULL)) {
+            i++;
+        }
+        if (i == 0) {
+            return false;
+        }
+    }
+    if (i == n) {
+        return true;
+    }
+    if (s[i++] != ':' || i == n) {
+        return false;
+    }
+    for (; i < n; i++, port++) {
+        if (!isdigit((unsigned char)s[i]) || port >= 5) {
+            return false;
+        }
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
+/* Where the user info ends in rest (the URL after "://"): its '@', or NULL
+ * for none; *ambiguous when the URL reads two ways. RFC 3986 ends the host
+ * part at the first '/', so the last '@' before it ends the user info and a
+ * password may hold '@' and ':' unencoded. A '/' must be written %2F there;
+ * unencoded, as in "user:pa/ss@host/topic", the part before the first '/'
+ * is no host[:port], and the only '@' followed by one is taken. When the
+ * part before the first '/' has no '@' but could be "user:password" (it has
+ * a ':') and an '@' later is followed by a host too, nothing tells a topic
+ * with '@' from a password with '/': refused rather than guessed, since a
+ * wrong guess sends the password, or a piece of it, elsewhere. */
+static char *userinfo_end(char *rest, bool *ambiguous)
+{
+    char *slash = strchr(rest, '/');
+    size_t auth_len = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+    char *p, *found = NULL;
+    bool auth_host, maybe_pass;
+    int n = 0;
+    *ambiguous = false;
+    for (p = rest + auth_len; p > rest; p--) {
+        if (p[-1] == '@') {
+            return p - 1;
+        }
+    }
+    if (slash == NULL || strchr(slash, '@') == NULL) {
+        return NULL;
+    }
+    auth_host = hostport_ok(rest, auth_len);
+    maybe_pass = memchr(rest, ':', auth_len) != NULL && rest[0] != '[';
+    if (auth_host && !maybe_pass) {
+        return NULL; /* "host/topic@..." */
+    }
+    for (p = strchr(slash, '@'); p != NULL; p = strchr(p + 1, '@')) {
+        char *e = strchr(p + 1, '/');
+        if (hostport_ok(p + 1, e != NULL ? (size_t)(e - p - 1) : strlen(p + 1))) {
+            found = p;
+            n++;
+        }
+    }
+    if (n > 1 || (n == 1 && auth_host)) {
+        *ambiguous = true;
+        return NULL;
+    }
+    return found;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Percent-decodes s in place (RFC 3986 2.1). False for a '%' without two
+ * hex digits or a decoded NUL (the string would end there). */
+static bool percent_decode(char *s)
+{
+    char *out = s;
+    for (; *s != '\0'; s++) {
+        if (*s == '%') {
+            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            if (lo < 0 || (hi == 0 && lo == 0)) {
+                return false;
+            }
+            *out++ = (char)(hi << 4 | lo);
+            s += 2;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out = '\0';
+    return true;
 }
 
 int tool_parse_url(tool_opts_t *o, const char *raw)
@@ -294,7 +405,8 @@ int tool_parse_url(tool_opts_t *o, const char *raw)
     const char *url = redact(raw, shown, sizeof shown);
     size_t n = strlen(raw);
     size_t k;
-    char *auth = NULL, *slash, *at, *hostp, *portp = NULL;
+    char *rest = NULL, *slash, *at, *hostp, *portp = NULL, *topic = NULL;
+    bool tls = false, ws = false, ambiguous;
 
     for (k = 0; k < sizeof schemes / sizeof schemes[0]; k++) {
         size_t len = strlen(schemes[k].scheme);
@@ -304,43 +416,57 @@ int tool_parse_url(tool_opts_t *o, const char *raw)
                 return TOOL_EXIT_USAGE;
             }
             memcpy(o->url_buf, raw, n + 1);
-            auth = o->url_buf + len;
-            o->tls.tls = o->tls.tls || schemes[k].tls;
-            o->tls.ws = schemes[k].ws;
+            rest = o->url_buf + len;
+            tls = schemes[k].tls;
+            ws = schemes[k].ws;
             break;
         }
     }
-    if (auth == NULL) {
+    if (rest == NULL) {
         tool_error("-L '%s': the URL must start with mqtt://, mqtts://, ws:// or wss://", url);
         return TOOL_EXIT_USAGE;
     }
-    slash = strchr(auth, '/');
+    at = userinfo_end(rest, &ambiguous);
+    if (ambiguous) {
+        tool_error("-L '%s': ambiguous: write a '/' in the user name or password as %%2F, or "
+                   "give a topic with '@' with -t",
+                   url);
+        return TOOL_EXIT_USAGE;
+    }
+    if (at == NULL && strchr(rest, '@') != NULL && !hostport_ok(rest, strcspn(rest, "/"))) {
+        tool_error(
+            "-L '%s': no valid host[:port] after the user info (write a '/' in the user name "
+            "or password as %%2F)",
+            url);
+        return TOOL_EXIT_USAGE;
+    }
+    hostp = at != NULL ? at + 1 : rest;
+    slash = strchr(hostp, '/');
     if (slash != NULL) {
         *slash = '\0';
-        if (slash[1] != '\0') {
-            int rc = add_topic(o, slash + 1, "-L");
-            if (rc != TOOL_CONTINUE) {
-                return rc;
-            }
-        }
+        topic = slash + 1;
     }
-    /* The last '@' ends the user info, so a password may contain '@'. */
-    at = strrchr(auth, '@');
-    hostp = auth;
     if (at != NULL) {
         char *colon;
         *at = '\0';
-        hostp = at + 1;
-        colon = strchr(auth, ':');
+        colon = strchr(rest, ':');
         if (colon != NULL) {
             *colon = '\0';
-            o->password = colon + 1;
         }
-        if (auth[0] == '\0') {
+        if (rest[0] == '\0') {
             tool_error("-L '%s': empty user name before '@'", url);
             return TOOL_EXIT_USAGE;
         }
-        o->username = auth;
+        if (!percent_decode(rest) || (colon != NULL && !percent_decode(colon + 1))) {
+            tool_error("-L '%s': in the user name or password, '%%' must be followed by two hex "
+                       "digits (not %%00)",
+                       url);
+            return TOOL_EXIT_USAGE;
+        }
+        o->username = rest;
+        if (colon != NULL) {
+            o->password = colon + 1;
+        }
     }
     if (hostp[0] == '[') { /* [IPv6]:port */
         char *close = strchr(hostp, ']');
@@ -364,16 +490,44 @@ int tool_parse_url(tool_opts_t *o, const char *raw)
         tool_error("-L '%s': no host", url);
         return TOOL_EXIT_USAGE;
     }
-    o->host = hostp;
     if (portp != NULL) {
         unsigned long v;
         if (!parse_ulong(portp, 1, 65535, &v)) {
-            return bad_value("-L port", portp, "a port is 1..65535");
+            /* Not the port's text: with a mistyped URL it may be a piece of
+             * a password. */
+            tool_error("-L '%s': bad port (a port is 1..65535)", url);
+            return TOOL_EXIT_USAGE;
         }
         o->port = (uint16_t)v;
         o->tls.port_given = true;
     }
+    o->host = hostp;
+    o->tls.tls = o->tls.tls || tls;
+    o->tls.ws = ws;
+    if (topic != NULL && topic[0] != '\0') {
+        return add_topic(o, topic, "-L");
+    }
     return TOOL_CONTINUE;
+}
+
+/* True if s points into o's URL buffer (a credential taken from -L). */
+static bool in_url_buf(const tool_opts_t *o, const char *s)
+{
+    return s != NULL && s >= o->url_buf && s < o->url_buf + sizeof o->url_buf;
+}
+
+void tool_forget_credentials(tool_opts_t *o)
+{
+    /* Only what the parser copied out of -L is ours to wipe; -u/-P point
+     * into argv. */
+    if (in_url_buf(o, o->password)) {
+        kmqtt_mem_wipe(o->url_buf + (o->password - o->url_buf), strlen(o->password));
+        o->password = NULL;
+    }
+    if (in_url_buf(o, o->username)) {
+        kmqtt_mem_wipe(o->url_buf + (o->username - o->url_buf), strlen(o->username));
+        o->username = NULL;
+    }
 }
 
 static int parse_version(tool_opts_t *o, const char *opt, const char *v)

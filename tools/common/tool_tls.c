@@ -23,13 +23,18 @@ bool tool_tls_opt_has_arg(const char *opt)
 
 bool tool_tls_is_opt(const char *opt)
 {
-    return tool_tls_opt_has_arg(opt) || strcmp(opt, "--insecure") == 0;
+    return tool_tls_opt_has_arg(opt) || strcmp(opt, "--insecure") == 0 ||
+           strcmp(opt, "--tls-no-verify-at-all") == 0;
 }
 
 bool tool_tls_set(tool_tls_t *t, const char *opt, const char *val)
 {
     if (strcmp(opt, "--insecure") == 0) {
+        /* mosquitto_pub's meaning: the host name only; the chain is still
+         * verified (a script copied from mosquitto keeps its trust). */
         t->insecure = true;
+    } else if (strcmp(opt, "--tls-no-verify-at-all") == 0) {
+        t->no_verify = true;
     } else if (val == NULL || val[0] == '\0') {
         tool_error("%s needs a non-empty argument; see --help", opt);
         return false;
@@ -74,14 +79,17 @@ const char *tool_tls_help(void)
            "  --cafile FILE    trusted CA certificates (PEM); none: the system store\n"
            "  --capath DIR     directory of trusted CA certificates (hashed names)\n"
            "  --cert FILE, --key FILE   client certificate and key (mutual TLS)\n"
-           "  --insecure       do not verify the server certificate or host name (warns)\n"
+           "  --insecure       do not check the server's host name; its certificate is still\n"
+           "                   verified against the CA (as mosquitto's --insecure; warns)\n"
+           "  --tls-no-verify-at-all  verify nothing: accept any certificate from anyone\n"
+           "                   (for a throwaway test broker only; warns)\n"
            "  --alpn LIST      ALPN protocols, comma-separated (e.g. mqtt)\n"
            "  --tls-version V  tlsv1.2 (minimum, default) or tlsv1.3\n";
 }
 
 int tool_tls_transport(const tool_tls_t *t, kmqtt_mem_t *m, kmqtt_transport_t *tr, bool *used)
 {
-    static bool warned;
+    static bool warned_host, warned_all;
     kmqtt_transport_t cur;
     kmqtt_err_t e;
     *used = false;
@@ -100,11 +108,19 @@ int tool_tls_transport(const tool_tls_t *t, kmqtt_mem_t *m, kmqtt_transport_t *t
         return TOOL_EXIT_USAGE;
     }
 #endif
-    if (t->insecure && !warned) {
-        warned = true; /* once per process, not once per connection */
+    /* Once per process, not once per connection. */
+    if (t->no_verify && !warned_all) {
+        warned_all = true;
         fprintf(stderr,
-                "%s: warning: --insecure: the server certificate and host name are NOT "
-                "verified; anyone on the path can read and change the traffic\n",
+                "%s: warning: --tls-no-verify-at-all: the server certificate is NOT verified "
+                "at all; anyone on the path can read and change the traffic\n",
+                tool_prog());
+    } else if (t->insecure && !t->no_verify && !warned_host) {
+        warned_host = true;
+        fprintf(stderr,
+                "%s: warning: --insecure: the server's host name is NOT checked (its "
+                "certificate chain still is); a server with any certificate of your CA "
+                "can pose as this one\n",
                 tool_prog());
     }
     e = kmqtt_port_tcp_create(m, &cur);
@@ -122,7 +138,8 @@ int tool_tls_transport(const tool_tls_t *t, kmqtt_mem_t *m, kmqtt_transport_t *t
         to.cert_file = t->cert;
         to.key_file = t->key;
         to.alpn = t->alpn;
-        to.insecure = t->insecure;
+        to.skip_host_name_check = t->insecure;
+        to.no_verification_at_all = t->no_verify;
         to.min_version = t->tls13 ? KMQTT_TLS_1_3 : KMQTT_TLS_1_2;
         e = kmqtt_tls_create(m, &to, &cur, &tls);
         if (e != KMQTT_OK) {

@@ -136,8 +136,9 @@ int main(int argc, char **argv)
         return 1;
     }
     kmqtt_persist_stats(c, &ps);
-    printf("restored: inflight %u queued %u skipped %u, bad files %zu\n", ps.restored_inflight,
-           ps.restored_queued, ps.skipped, kmqtt_store_file_bad_count(&st));
+    printf("restored: inflight %u queued %u skipped %u rejected %u, bad files %zu\n",
+           ps.restored_inflight, ps.restored_queued, ps.skipped, ps.rejected,
+           kmqtt_store_file_bad_count(&st));
 
     i = read_progress();
     printf("start at %ld\n", i);

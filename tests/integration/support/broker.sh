@@ -6,6 +6,7 @@
 #
 #   . "$HERE/support/broker.sh"
 #   kt_init "$1"                      # $1 = <build>/bin
+#   kt_plan 12                        # the checks this script makes when all pass
 #   broker_start                      # sets BROKER_PORT, BROKER_LOG
 #   broker_start "allow_anonymous false" "password_file $f"
 #   kt_run 5 "$KT_BIN/kmqtt-pub" ...  # sets KT_RC, files $KT_OUT_FILE $KT_ERR_FILE
@@ -17,6 +18,7 @@ KT_TMP=
 KT_PIDS=
 KT_FAILS=0
 KT_CHECKS=0
+KT_PLAN=
 BROKER_PORT=
 BROKER_LOG=
 BROKER_PID=
@@ -40,6 +42,14 @@ kt_init() {
     trap kt_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+}
+
+# kt_plan N: the script makes N checks (kt_pass/kt_fail) when all pass.
+# kt_done fails a run that made another number, and scripts/test_guard.py
+# compares the "all N checks passed" line with this declaration after each
+# CTest pass, so a check that silently stops running is seen.
+kt_plan() {
+    KT_PLAN=$1
 }
 
 kt_cleanup() {
@@ -214,6 +224,14 @@ kt_now_ms() {
 kt_done() {
     if [ "$KT_FAILS" -gt 0 ]; then
         echo "$KT_FAILS of $KT_CHECKS checks failed"
+        exit 1
+    fi
+    if [ -z "$KT_PLAN" ]; then
+        echo "FAIL - the script declares no plan (kt_plan N after kt_init)"
+        exit 1
+    fi
+    if [ "$KT_CHECKS" != "$KT_PLAN" ]; then
+        echo "FAIL - $KT_CHECKS checks passed, but the script plans $KT_PLAN (kt_plan)"
         exit 1
     fi
     echo "all $KT_CHECKS checks passed"

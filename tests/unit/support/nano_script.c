@@ -42,6 +42,10 @@ static long s_send(void *ctx, const void *buf, size_t len)
         return KMQTT_ENOTCONN;
     }
     size_t n = len;
+    if (s->gate != NULL) {
+        n = sc_gate_offer(s->gate, buf, len);
+        assert_true(n <= NS_OUT_CAP - s->out_len);
+    }
     if (s->send_room >= 0 && n > (size_t)s->send_room)
         n = (size_t)s->send_room;
     if (n > NS_OUT_CAP - s->out_len)
@@ -104,6 +108,8 @@ static void s_close(void *ctx)
     if (s->is_open)
         s->closes++;
     s->is_open = false;
+    if (s->gate != NULL)
+        sc_gate_closed(s->gate);
     /* What the server had queued belongs to the old connection. */
     s->in_len = s->in_off = 0;
     s->recv_end = 0;

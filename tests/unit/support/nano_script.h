@@ -7,7 +7,9 @@
  * (0 = all), then 0 ("nothing yet"), or `recv_end` once set (e.g.
  * KMQTT_ECLOSED: the peer closed); send() appends to a capture buffer,
  * accepting at most `send_room` bytes in all (-1 = unlimited; 0 simulates a
- * full socket); close() is counted; wait() returns at once. Every call on a
+ * full socket), or, with `gate` set, what the send-contract gate takes of
+ * each offer (send_contract.h: refusals where the test says, every re-offer
+ * checked); close() is counted; wait() returns at once. Every call on a
  * transport that is not open fails the test, except close().
  *
  * The fixture (nt_t): a client over the scripted transport with small
@@ -23,6 +25,7 @@
 #include <stdint.h>
 
 #include "kmqtt/nano.h"
+#include "send_contract.h"
 
 #define NS_IN_CAP  4096
 #define NS_OUT_CAP 8192
@@ -43,6 +46,7 @@ typedef struct ns {
     uint8_t out[NS_OUT_CAP];
     size_t out_len;
     long send_room;
+    sc_gate_t *gate; /* NULL: send_room decides */
     int send_calls, recv_calls, wait_calls;
     unsigned wait_events;     /* of the last wait() */
     uint32_t wait_timeout_ms; /* of the last wait() */
