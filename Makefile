@@ -11,13 +11,23 @@
 #   make fuzz     run the libFuzzer harnesses, FUZZ_SECONDS in all split between them (clang)
 #   make size     cross-compile the core for Cortex-M4/M0+ (5.0 and 3.1.1-only) and print its
 #                 footprint, a minimal linked app, sizeof the client and its default heap
-#   make install  install headers and libraries under PREFIX
+#   make install  install the library, headers, tools, man pages, kmqtt.pc and the CMake
+#                 package under PREFIX (default /usr/local)
+#   make docs     the HTML API reference from include/kmqtt/*.h in build/docs/html; fails on
+#                 any undocumented public symbol
+#   make deb      Debian packages libkmqtt0, libkmqtt-dev, kmqtt-clients in build/deb, checked
+#                 with lintian and installed into an empty root (needs root)
+#   make check-rtthread RTT_ROOT=<rt-thread tree> [MBEDTLS_ROOT=<mbedtls package>]
+#                 compile the RT-Thread package in every configuration (full/nano,
+#                 lwIP/AT sockets, with/without TLS) against a real RT-Thread tree
+#                 with -Werror (docs/port-rtthread.md says where to get the trees)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install clean
+.PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install \
+	docs deb clean check-rtthread
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -81,8 +91,31 @@ fuzz: deps
 size: deps
 	@sh scripts/size.sh build/size
 
-install: all
-	cmake --install build --prefix $(PREFIX)
+check-rtthread:
+	@if [ -z "$(RTT_ROOT)" ]; then echo "usage: make check-rtthread RTT_ROOT=<rt-thread tree> [MBEDTLS_ROOT=<mbedtls package>]" >&2; exit 2; fi
+	@sh scripts/deps.sh rtthread
+	/usr/bin/python3 scripts/rtthread_tree_check.py "$(RTT_ROOT)" "$(MBEDTLS_ROOT)"
+
+# A configuration of its own without the tests, so a user needs only a compiler,
+# CMake and libssl-dev (deps.sh install), not the test suite's packages.
+install:
+	@sh scripts/deps.sh install
+	cmake -S . -B build/release -DKMQTT_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build build/release -j$(JOBS)
+	cmake --install build/release --prefix $(PREFIX)
+
+# Its own small configuration (no tests, no tools: only doxygen is needed); the
+# reference lands in build/docs/html, where make test's docs.api test puts it too.
+docs:
+	@sh scripts/deps.sh docs
+	cmake -S . -B build/docs-config -DKMQTT_BUILD_TESTS=OFF -DKMQTT_BUILD_TOOLS=OFF \
+		-DKMQTT_DOCS_DIR=$(CURDIR)/build/docs
+	cmake --build build/docs-config --target docs
+
+deb:
+	@sh scripts/deps.sh deb
+	@JOBS=$(JOBS) sh scripts/deb.sh build/deb
 
 clean:
 	rm -rf build

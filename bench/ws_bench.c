@@ -102,25 +102,25 @@ int main(int argc, char **argv)
             return 1;
         }
         conn += now_s() - t0;
-        kmqtt_disconnect(c);
+        kmqtt_disconnect(c, NULL);
     }
     if (kmqtt_connect(c, 5000, NULL) != KMQTT_OK)
         return 1;
     memset(&sub, 0, sizeof(sub));
     sub.filter = "bench/ws";
-    if (!out && kmqtt_subscribe(c, &sub, 1, 5000, NULL) != KMQTT_OK)
+    if (!out && kmqtt_subscribe(c, &sub, 1, 5000, NULL, NULL) != KMQTT_OK)
         return 1;
     t0 = now_s();
     for (i = 0; i < count; i++) {
-        while (kmqtt_publish(c, "bench/ws", payload, size, 0, false, NULL) != KMQTT_OK)
+        while (kmqtt_publish(c, "bench/ws", payload, size, 0, false, NULL, NULL) != KMQTT_OK)
             kmqtt_run(c, 0);
         if (i % 64 == 0)
             kmqtt_run(c, 0);
     }
     if (out) {
-        uint16_t id;
-        if (kmqtt_publish(c, "bench/ws", "end", 3, 1, false, &id) != KMQTT_OK ||
-            kmqtt_publish_wait(c, id, 60000, NULL) != KMQTT_OK)
+        kmqtt_publish_result_t r;
+        if (kmqtt_publish(c, "bench/ws", "end", 3, 1, false, NULL, &r) != KMQTT_OK ||
+            kmqtt_publish_wait(c, r.packet_id, 60000, NULL) != KMQTT_OK)
             return 1;
         got = count;
     }

@@ -23,8 +23,14 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_CORE_ONLY AND NOT KMQTT_SANITIZE AND NOT KMQT
              COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/rtthread_sconscript_check.py
                      ${PROJECT_SOURCE_DIR})
     # (it compiles every file of both choices, the engine in each: minutes on a loaded machine)
-  set_tests_properties(port.rtthread.sconscript PROPERTIES LABELS port TIMEOUT 240)
+    set_tests_properties(port.rtthread.sconscript PROPERTIES LABELS port TIMEOUT 300)
   endif()
+  # Every option of the package's Kconfig changes the built package
+  # (Kconfiglib from Debian's python3-kconfiglib, hence the system python).
+  add_test(NAME port.rtthread.kconfig
+           COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/rtthread_kconfig_check.py
+                   ${PROJECT_SOURCE_DIR})
+  set_tests_properties(port.rtthread.kconfig PROPERTIES LABELS port TIMEOUT 300)
 endif()
 
 # The 3.1.1-only nano (KMQTT_CFG_V5=0, the kmqtt_core_nov5 library of

@@ -1,6 +1,10 @@
-# TLS transports (src/transport/tls_*.c): kmqtt_tls_openssl and
-# kmqtt_tls_mbedtls, each a static library built when its Debian package is
-# found; kmqtt_tls is the one KMQTT_TLS selects (what the tools link).
+# TLS transports (src/transport/tls_*.c), one per backend whose Debian
+# package is found: kmqtt_tls_<backend>_obj (its objects, which the installed
+# library takes for the backend KMQTT_TLS selects) and kmqtt_tls_<backend>
+# (a static library of them over kmqtt_base, which the tests of that backend
+# link, so both backends stay tested whichever one is installed). kmqtt_tls is
+# the selected one for tests that want "the" TLS.
+# KMQTT_TLS_LINK_<backend> is what a program linking that backend needs too.
 find_package(OpenSSL 3 QUIET)
 find_path(MBEDTLS_INCLUDE_DIR mbedtls/ssl.h)
 find_library(MBEDTLS_TLS_LIBRARY mbedtls)
@@ -10,25 +14,33 @@ find_library(MBEDTLS_CRYPTO_LIBRARY mbedcrypto)
 set(KMQTT_TLS_BACKENDS "")
 set(_tls_common ${PROJECT_SOURCE_DIR}/src/transport/tls_common.c)
 
-function(kmqtt_tls_lib name src)
-  add_library(${name} STATIC ${_tls_common} ${PROJECT_SOURCE_DIR}/src/transport/${src})
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
-                             PRIVATE ${PROJECT_SOURCE_DIR}/src/transport)
-  target_compile_options(${name} PRIVATE ${KMQTT_WARNINGS})
-  target_compile_definitions(${name} PRIVATE _POSIX_C_SOURCE=200809L)
-  set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+function(kmqtt_tls_lib backend)
+  set(obj kmqtt_tls_${backend}_obj)
+  add_library(${obj} OBJECT ${_tls_common} ${PROJECT_SOURCE_DIR}/src/transport/tls_${backend}.c)
+  target_include_directories(${obj} PUBLIC ${PROJECT_SOURCE_DIR}/include
+                             PRIVATE ${PROJECT_SOURCE_DIR}/src/transport ${ARGN})
+  target_compile_options(${obj} PRIVATE ${KMQTT_WARNINGS})
+  target_compile_definitions(${obj} PRIVATE _POSIX_C_SOURCE=200809L)
+  set_target_properties(${obj} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  add_library(kmqtt_tls_${backend} STATIC $<TARGET_OBJECTS:${obj}>)
+  target_link_libraries(kmqtt_tls_${backend} PUBLIC kmqtt_base ${KMQTT_TLS_LINK_${backend}})
 endfunction()
 
 if(OpenSSL_FOUND)
-  kmqtt_tls_lib(kmqtt_tls_openssl tls_openssl.c)
-  target_link_libraries(kmqtt_tls_openssl PUBLIC kmqtt_static OpenSSL::SSL OpenSSL::Crypto)
+  set(KMQTT_TLS_LINK_openssl OpenSSL::SSL OpenSSL::Crypto)
+  # For kmqtt.pc: the Debian package libssl-dev ships libssl.pc and libcrypto.pc.
+  set(KMQTT_TLS_PC_REQUIRES_openssl "libssl libcrypto")
+  set(KMQTT_TLS_PC_LIBS_openssl "")
+  kmqtt_tls_lib(openssl)
   list(APPEND KMQTT_TLS_BACKENDS openssl)
 endif()
 if(MBEDTLS_INCLUDE_DIR AND MBEDTLS_TLS_LIBRARY AND MBEDTLS_X509_LIBRARY AND MBEDTLS_CRYPTO_LIBRARY)
-  kmqtt_tls_lib(kmqtt_tls_mbedtls tls_mbedtls.c)
-  target_include_directories(kmqtt_tls_mbedtls PRIVATE ${MBEDTLS_INCLUDE_DIR})
-  target_link_libraries(kmqtt_tls_mbedtls PUBLIC kmqtt_static ${MBEDTLS_TLS_LIBRARY}
-                        ${MBEDTLS_X509_LIBRARY} ${MBEDTLS_CRYPTO_LIBRARY})
+  set(KMQTT_TLS_LINK_mbedtls ${MBEDTLS_TLS_LIBRARY} ${MBEDTLS_X509_LIBRARY}
+      ${MBEDTLS_CRYPTO_LIBRARY})
+  # mbedTLS 2.28 (Debian 12) ships no .pc files.
+  set(KMQTT_TLS_PC_REQUIRES_mbedtls "")
+  set(KMQTT_TLS_PC_LIBS_mbedtls "-lmbedtls -lmbedx509 -lmbedcrypto")
+  kmqtt_tls_lib(mbedtls ${MBEDTLS_INCLUDE_DIR})
   list(APPEND KMQTT_TLS_BACKENDS mbedtls)
 endif()
 
@@ -39,7 +51,8 @@ elseif(mbedtls IN_LIST KMQTT_TLS_BACKENDS)
 else()
   set(_tls_default none)
 endif()
-set(KMQTT_TLS ${_tls_default} CACHE STRING "TLS backend for kmqtt_tls and the tools: openssl, mbedtls or none")
+set(KMQTT_TLS ${_tls_default} CACHE STRING
+    "TLS backend built into libkmqtt (and kmqtt_tls): openssl, mbedtls or none")
 set_property(CACHE KMQTT_TLS PROPERTY STRINGS openssl mbedtls none)
 
 if(NOT KMQTT_TLS STREQUAL "none")
@@ -57,9 +70,12 @@ if(KMQTT_BUILD_TESTS AND KMQTT_TLS_BACKENDS)
 endif()
 
 # The handshake benchmark, once per backend: <build>/bin/kmqtt-tlsbench-<backend>.
+if(NOT KMQTT_BUILD_TOOLS)
+  return()
+endif()
 foreach(backend ${KMQTT_TLS_BACKENDS})
   add_executable(kmqtt-tlsbench-${backend} ${PROJECT_SOURCE_DIR}/bench/tls_handshake.c)
-  target_link_libraries(kmqtt-tlsbench-${backend} PRIVATE kmqtt_tls_${backend} kmqtt_static)
+  target_link_libraries(kmqtt-tlsbench-${backend} PRIVATE kmqtt_tls_${backend} kmqtt_base)
   target_compile_options(kmqtt-tlsbench-${backend} PRIVATE ${KMQTT_WARNINGS})
   target_compile_definitions(kmqtt-tlsbench-${backend} PRIVATE _POSIX_C_SOURCE=200809L)
 endforeach()

@@ -147,7 +147,6 @@ static kmqtt_err_t make_client(device_t *d, kmqtt_mem_t *heap, kmqtt_client_t **
 static const char *wake(device_t *d, kmqtt_client_t *c, int cycle, kmqtt_err_t *err)
 {
     kmqtt_sub_request_t subs[2];
-    uint8_t granted[2];
     int i;
 
     d->acked = 0;
@@ -156,7 +155,7 @@ static const char *wake(device_t *d, kmqtt_client_t *c, int cycle, kmqtt_err_t *
         char reading[64];
         int n = snprintf(reading, sizeof(reading), "{\"cycle\":%d,\"seq\":%d,\"temp\":%d.%d}",
                          cycle, i, 20 + (cycle + i) % 7, (cycle * 3 + i) % 10);
-        *err = kmqtt_publish(c, d->data_topic, reading, (size_t)n, 1, false, NULL);
+        *err = kmqtt_publish(c, d->data_topic, reading, (size_t)n, 1, false, NULL, NULL);
         if (*err != KMQTT_OK) {
             return "queueing a reading";
         }
@@ -169,21 +168,21 @@ static const char *wake(device_t *d, kmqtt_client_t *c, int cycle, kmqtt_err_t *
     subs[0].qos = 1;
     subs[1].filter = d->cfg_topic;
     subs[1].qos = 1;
-    if ((*err = kmqtt_subscribe(c, subs, 2, WAIT_MS, granted)) != KMQTT_OK) {
-        kmqtt_disconnect(c);
+    if ((*err = kmqtt_subscribe(c, subs, 2, WAIT_MS, NULL, NULL)) != KMQTT_OK) {
+        kmqtt_disconnect(c, NULL);
         return "subscribe";
     }
     /* Wake, connect, flush, disconnect, sleep. */
     if ((*err = kmqtt_flush(c, WAIT_MS)) != KMQTT_OK) {
-        kmqtt_disconnect(c);
+        kmqtt_disconnect(c, NULL);
         return "flushing the readings";
     }
     if (d->acked != READINGS_PER_WAKE) {
         *err = KMQTT_EPROTOCOL;
-        kmqtt_disconnect(c);
+        kmqtt_disconnect(c, NULL);
         return "counting PUBACKs";
     }
-    if ((*err = kmqtt_disconnect(c)) != KMQTT_OK) {
+    if ((*err = kmqtt_disconnect(c, NULL)) != KMQTT_OK) {
         return "disconnect";
     }
     return NULL;

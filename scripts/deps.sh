@@ -1,17 +1,27 @@
 #!/bin/sh
 # Checks for the Debian packages kmqtt needs to build and test (and, with the
-# argument "bench", to benchmark). Installs the
+# argument "bench", to benchmark; "docs", "install", "deb" for those targets).
+# Installs the
 # missing ones when run as root with apt; otherwise prints the one command
 # that does and fails.
 set -eu
 
 PACKAGES="cmake make gcc clang libclang-rt-14-dev libcmocka-dev mosquitto mosquitto-clients \
 gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev iproute2 qemu-system-arm \
-libssl-dev libmbedtls-dev openssl libxml2-utils python3"
+libssl-dev libmbedtls-dev openssl libxml2-utils python3 pkg-config doxygen man-db python3-kconfiglib"
+# pkg-config, doxygen and man-db are for make test's package.install,
+# docs.api and man.* tests (doxygen is also all make docs needs); python3-kconfiglib
+# for make test's port.rtthread.kconfig and make check-rtthread.
+case "${1:-}" in
 # make bench also builds the peers it compares against.
-if [ "${1:-}" = bench ]; then
-    PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev"
-fi
+bench) PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev" ;;
+docs) PACKAGES="cmake make gcc doxygen" ;;
+# make install: the library with TLS over OpenSSL, and the tools.
+install) PACKAGES="cmake make gcc libssl-dev" ;;
+# make deb: the package build (debhelper), lintian, and what its test of the
+# packages in an empty root runs (a TLS broker, a compiler, pkg-config).
+deb) PACKAGES="cmake make gcc dpkg-dev debhelper lintian libssl-dev openssl mosquitto pkg-config" ;;
+esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: not a Debian system; install these equivalents yourself: $PACKAGES" >&2

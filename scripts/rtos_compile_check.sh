@@ -19,7 +19,8 @@ api="$root/tests/rtos-api/$rtos"
 case "$rtos" in
 rtthread)
     # kmqtt_user_config.h maps rtconfig.h's PKG_KMQTT_* onto KMQTT_CFG_*.
-    inc="-I$api -I$root/include -I$root/src -I$root/src/port/rtthread -DKMQTT_USER_CONFIG"
+    inc="-I$api -I$root/include -I$root/src -I$root/src/port/rtthread -I$root/src/port/bsd"
+    inc="$inc -I$root/src/port/common -DKMQTT_USER_CONFIG"
     ;;
 freertos)
     if [ ! -f /usr/include/lwip/lwip/sockets.h ]; then
@@ -28,6 +29,7 @@ freertos)
     fi
     # The test's lwipopts.h and arch/ come first, then Debian's lwIP 2.1 headers.
     inc="-I$api -I/usr/include/lwip -I$root/include -I$root/src -I$root/src/port/freertos"
+    inc="$inc -I$root/src/port/bsd"
     ;;
 *)
     echo "usage: $0 <root> rtthread|freertos" >&2
@@ -35,7 +37,10 @@ freertos)
     ;;
 esac
 n=0
-for f in "$root"/src/port/"$rtos"/*.c "$root"/src/common/*.c "$root"/src/codec/*.c \
+extra="$root/src/port/bsd/bsd_tcp.c"
+[ "$rtos" = rtthread ] && extra="$extra $root/src/port/common/diag_print.c"
+# shellcheck disable=SC2086
+for f in "$root"/src/port/"$rtos"/*.c $extra "$root"/src/common/*.c "$root"/src/codec/*.c \
     "$root"/src/session/*.c "$root"/src/client/*.c "$root"/src/nano/*.c "$root"/src/mem/*.c; do
     [ -f "$f" ] || continue # a glob that matched nothing
     n=$((n + 1))
@@ -50,6 +55,21 @@ if [ "$rtos" = rtthread ]; then
         # shellcheck disable=SC2086
         "$cc" $flags $inc -DPKG_KMQTT_NANO_CLIENT -DPKG_KMQTT_NANO_INBOUND_QOS2=2 -c "$f" -o "$out/$n.o"
     done
+    # Without the pipe (PKG_KMQTT_WAKE_PIPE off): the transport's other wake path.
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    "$cc" $flags $inc -DKMQTT_RTT_NO_WAKE_PIPE -c "$root/src/port/rtthread/bsd_os.c" -o "$out/$n.o"
+    # A thread priority the kernel does not have must stop the build
+    # (RT_ASSERT in rt_thread_create otherwise, on RT_THREAD_PRIORITY_8 boards).
+    if "$cc" $flags $inc -DKMQTT_RTT_THREAD_PRIO=32 -c "$root/src/port/rtthread/thread.c" \
+        -o "$out/prio.o" 2>"$out/prio.err"; then
+        echo "port.rtthread.compile: thread.c built with priority 32 of RT_THREAD_PRIORITY_MAX 32" >&2
+        exit 1
+    fi
+    grep -q "PKG_KMQTT_THREAD_PRIORITY must be below" "$out/prio.err" || {
+        cat "$out/prio.err" >&2
+        exit 1
+    }
 fi
 ports=$(ls "$root"/src/port/"$rtos"/*.c | wc -l)
 echo "port.$rtos.compile: $n files ($ports of the port) compile for cortex-m4 with -Werror -pedantic"

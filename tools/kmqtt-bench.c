@@ -331,22 +331,22 @@ static void run_throughput(bench_t *b)
 {
     uint8_t qos = b->mode == M_QOS0 ? 0 : b->mode == M_QOS1 ? 1 : 2;
     kmqtt_client_t *c = make_client(b, true);
+    kmqtt_publish_result_t fence;
     kmqtt_err_t err;
     unsigned long i;
-    uint16_t fence;
 
     start_loop(b, c);
     timed_begin(b);
     for (i = 0; i < b->count; i++) {
-        err = kmqtt_publish(c, b->topic, b->body, b->payload, qos, false, NULL);
+        err = kmqtt_publish(c, b->topic, b->body, b->payload, qos, false, NULL, NULL);
         if (err != KMQTT_OK)
             die("publish", err);
     }
     if (qos == 0) {
-        err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, &fence);
+        err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, NULL, &fence);
         if (err != KMQTT_OK)
             die("publish (fence)", err);
-        err = kmqtt_publish_wait(c, fence, BENCH_TIMEOUT_MS, NULL);
+        err = kmqtt_publish_wait(c, fence.packet_id, BENCH_TIMEOUT_MS, NULL);
         if (err != KMQTT_OK)
             die("fence PUBACK", err);
     } else {
@@ -421,7 +421,7 @@ static void run_latency(bench_t *b, double *p50, double *p99)
     rq.qos = 0;
     rq.handler = on_latency_msg;
     rq.ctx = b;
-    err = kmqtt_subscribe(sub, &rq, 1, BENCH_TIMEOUT_MS, NULL);
+    err = kmqtt_subscribe(sub, &rq, 1, BENCH_TIMEOUT_MS, NULL, NULL);
     if (err != KMQTT_OK)
         die("subscribe", err);
     start_loop(b, sub);
@@ -431,7 +431,7 @@ static void run_latency(bench_t *b, double *p50, double *p99)
     for (i = 0; i < b->count; i++) {
         ts = now_ns();
         memcpy(b->body, &ts, sizeof ts);
-        err = kmqtt_publish(pub, b->topic, b->body, b->payload, 0, false, NULL);
+        err = kmqtt_publish(pub, b->topic, b->body, b->payload, 0, false, NULL, NULL);
         if (err != KMQTT_OK)
             die("publish", err);
         latency_wait(b, sub);
@@ -451,9 +451,9 @@ static void run_latency(bench_t *b, double *p50, double *p99)
 static void run_cycles(bench_t *b)
 {
     kmqtt_client_t *c = make_client(b, false);
+    kmqtt_publish_result_t r;
     kmqtt_err_t err;
     unsigned long i;
-    uint16_t id;
 
     timed_begin(b);
     for (i = 0; i < b->count; i++) {
@@ -461,13 +461,13 @@ static void run_cycles(bench_t *b)
         if (err != KMQTT_OK)
             die("connect", err);
         start_loop(b, c);
-        err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, &id);
+        err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, NULL, &r);
         if (err != KMQTT_OK)
             die("publish", err);
-        err = kmqtt_publish_wait(c, id, BENCH_TIMEOUT_MS, NULL);
+        err = kmqtt_publish_wait(c, r.packet_id, BENCH_TIMEOUT_MS, NULL);
         if (err != KMQTT_OK)
             die("PUBACK", err);
-        err = kmqtt_disconnect(c);
+        err = kmqtt_disconnect(c, NULL);
         if (err != KMQTT_OK)
             die("disconnect", err);
     }

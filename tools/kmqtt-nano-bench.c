@@ -193,11 +193,13 @@ static void run_stream(unsigned long n, uint8_t qos)
         die("disconnect", e);
 }
 
-static void usage(void)
+/* --help prints to stdout and succeeds; a bad command line prints to stderr
+ * and exits 2. */
+static void usage(FILE *f, int code)
 {
-    fprintf(stderr, "usage: kmqtt-nano-bench -h HOST -p PORT [-n COUNT] [-s PAYLOAD] "
-                    "[--mode cycles|qos0|qos1|all]\n");
-    exit(2);
+    fprintf(f, "usage: kmqtt-nano-bench -h HOST -p PORT [-n COUNT] [-s PAYLOAD] "
+               "[--mode cycles|qos0|qos1|all]\n");
+    exit(code);
 }
 
 int main(int argc, char **argv)
@@ -210,8 +212,10 @@ int main(int argc, char **argv)
     kmqtt_err_t e;
 
     for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0)
+            usage(stdout, 0);
         if (i + 1 >= argc)
-            usage();
+            usage(stderr, 2);
         if (strcmp(argv[i], "-h") == 0)
             host = argv[++i];
         else if (strcmp(argv[i], "-p") == 0)
@@ -223,10 +227,10 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--mode") == 0)
             mode = argv[++i];
         else
-            usage();
+            usage(stderr, 2);
     }
     if (port <= 0 || port > 65535 || count == 0 || body_len > 2048)
-        usage();
+        usage(stderr, 2);
     body = calloc(1, body_len + 1);
     if (body == NULL)
         die("payload", KMQTT_ENOMEM);

@@ -151,13 +151,14 @@ static int publish_one(pub_t *p, const void *msg, size_t len)
 {
     const tool_opts_t *o = &p->o;
     uint64_t end = tool_now_ms() + PUB_ACK_TIMEOUT_MS;
-    uint16_t id = 0;
+    kmqtt_publish_result_t r;
     kmqtt_err_t e;
 
+    memset(&r, 0, sizeof r);
     for (;;) {
         /* -D publish: the same message with 5.0 properties. */
-        e = kmqtt_publish_ex(p->c, o->topics[0], msg, len, o->qos, o->retain,
-                             o->v5.has_pub ? &o->v5.pub : NULL, &id);
+        e = kmqtt_publish(p->c, o->topics[0], msg, len, o->qos, o->retain,
+                          o->v5.has_pub ? &o->v5.pub : NULL, &r);
         if (e != KMQTT_ELIMIT || tool_stop_requested()) {
             break;
         }
@@ -186,7 +187,7 @@ static int publish_one(pub_t *p, const void *msg, size_t len)
     }
     p->sent++;
     tool_debug(o, "PUBLISH '%s' qos %u retain %d, %lu bytes, packet id %u", o->topics[0],
-               (unsigned)o->qos, o->retain ? 1 : 0, (unsigned long)len, (unsigned)id);
+               (unsigned)o->qos, o->retain ? 1 : 0, (unsigned long)len, (unsigned)r.packet_id);
     /* Push the bytes out now so QoS 0 messages leave before DISCONNECT. */
     e = kmqtt_run(p->c, 0);
     if (e != KMQTT_OK) {

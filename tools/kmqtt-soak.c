@@ -652,7 +652,7 @@ static int cycle_failed(const soak_t *k, unsigned long cycle, const char *what, 
 static int cycle_session(soak_t *k, kmqtt_client_t *c, unsigned long cycle)
 {
     kmqtt_sub_request_t subs[2];
-    uint8_t granted[2];
+    kmqtt_subscribe_result_t granted;
     unsigned long i;
     kmqtt_err_t e;
 
@@ -664,10 +664,10 @@ static int cycle_session(soak_t *k, kmqtt_client_t *c, unsigned long cycle)
     subs[0].qos = 1;
     subs[1].filter = k->cfg_topic;
     subs[1].qos = 1;
-    e = kmqtt_subscribe(c, subs, 2, SOAK_WAIT_MS, granted);
+    e = kmqtt_subscribe(c, subs, 2, SOAK_WAIT_MS, NULL, &granted);
     if (e == KMQTT_ESUBFAIL) {
         tool_error("cycle %lu: subscription to '%s' refused", cycle,
-                   granted[0] >= 0x80 ? k->cmd_topic : k->cfg_topic);
+                   granted.reason_codes[0] >= 0x80 ? k->cmd_topic : k->cfg_topic);
         return TOOL_EXIT_SUBFAIL;
     }
     if (e != KMQTT_OK) {
@@ -679,7 +679,7 @@ static int cycle_session(soak_t *k, kmqtt_client_t *c, unsigned long cycle)
                          cycle, i, 20u + (cycle + i) % 7u, (cycle * 3u + i) % 10u);
         /* publish_block_ms lets a batch wider than the in-flight window
          * wait for acks instead of failing. */
-        e = kmqtt_publish(c, k->data_topic, reading, (size_t)n, k->qos, false, NULL);
+        e = kmqtt_publish(c, k->data_topic, reading, (size_t)n, k->qos, false, NULL, NULL);
         if (e != KMQTT_OK) {
             return cycle_failed(k, cycle, "publish", e);
         }
@@ -696,7 +696,7 @@ static int cycle_session(soak_t *k, kmqtt_client_t *c, unsigned long cycle)
     }
     /* Synchronous: the background thread has ended when this returns, so
      * the callback counters below are final. */
-    e = kmqtt_disconnect(c);
+    e = kmqtt_disconnect(c, NULL);
     if (e != KMQTT_OK) {
         return cycle_failed(k, cycle, "disconnect", e);
     }

@@ -78,22 +78,24 @@ static int subscribe_all(sub_t *s, kmqtt_client_t *c)
 {
     kmqtt_sub_request_t req[TOOL_MAX_TOPICS];
     kmqtt_sub_options_t sopt[TOOL_MAX_TOPICS];
-    uint8_t granted[TOOL_MAX_TOPICS];
+    kmqtt_subscribe_props_t props = s->o.v5.sub_props;
+    kmqtt_subscribe_result_t r;
+    const uint8_t *granted = r.reason_codes;
     size_t i, refused = 0, first = 0;
     kmqtt_err_t e;
 
     memset(req, 0, sizeof req);
     memset(sopt, 0, sizeof sopt);
+    memset(&r, 0, sizeof r);
     for (i = 0; i < s->o.ntopics; i++) {
         sopt[i].no_local = s->o.v5.no_local;
         sopt[i].retain_as_published = s->o.v5.retain_as_published;
-        sopt[i].subscription_id = s->o.v5.subscription_id;
         req[i].filter = s->o.topics[i];
         req[i].qos = s->o.qos;
-        granted[i] = 0;
     }
-    e = kmqtt_subscribe_ex(c, req, s->o.version == KMQTT_V5 ? sopt : NULL, s->o.ntopics,
-                           &s->o.v5.sub_props, SUB_ACK_TIMEOUT_MS, granted);
+    props.options = sopt;
+    e = kmqtt_subscribe(c, req, s->o.ntopics, SUB_ACK_TIMEOUT_MS,
+                        s->o.version == KMQTT_V5 ? &props : NULL, &r);
     if (e == KMQTT_ESUBFAIL) {
         for (i = 0; i < s->o.ntopics; i++) {
             if (granted[i] >= 0x80) {

@@ -1,4 +1,4 @@
-/*
+/** @file
  * kmqtt client — the API most applications use.
  *
  * A client owns one connection at a time. Run it one of two ways:
@@ -22,6 +22,33 @@
  * Memory: the client allocates through its own kmqtt_mem_t (statistics with
  * kmqtt_client_mem); that context takes its bytes from options.mem if given
  * (so an application can watch every client in one place), else from malloc.
+ *
+ * One call per operation. Each takes the 3.1.1 arguments first, then two
+ * optional ones, NULL in the simple case:
+ *   kmqtt_publish(c, topic, payload, len, qos, retain, props, res)
+ *   kmqtt_subscribe(c, subs, n, timeout_ms, props, res)
+ *   kmqtt_unsubscribe(c, filters, n, timeout_ms, props, res)
+ *   kmqtt_disconnect(c, props)
+ *   kmqtt_reauthenticate(c, data, len, timeout_ms, props)
+ * props is the 5.0 part of the packet sent (properties, a reason code): a
+ * struct of named fields, one type per operation, zeroed = nothing. It is
+ * the caller's memory, encoded before the call returns and never kept, so
+ * nothing is allocated for it. A 3.1.1 client takes NULL only: any props
+ * is KMQTT_ENEEDV5 and nothing is sent, so a 5.0 request is never dropped
+ * in silence (as libmosquitto's mosquitto_publish_v5 answers
+ * MOSQ_ERR_NOT_SUPPORTED to a client of an older protocol).
+ * res is what came back (packet id, reason codes, reason string): a struct
+ * the call fills (it needs no initialising), NULL when not wanted. The
+ * offline queue is the client's option (offline_queue_max_msgs): with it
+ * on, kmqtt_publish queues what cannot go now and res says so. Why this shape rather than the
+ * usual _v5 twin of each call (libmosquitto's mosquitto_publish_v5,
+ * coreMQTT's MQTT_PublishV5): one name per operation whatever the protocol
+ * version, a new 5.0 field is a new struct member rather than a new
+ * function, and named fields (unlike a property list built by id, as with
+ * mosquitto_property_add_* or coreMQTT's property builder) cannot put a
+ * property in a packet that does not allow it. The optional result struct
+ * follows paho's MQTTAsync_responseOptions, without its callbacks: these
+ * calls block until their answer or return at once.
  */
 #ifndef KMQTT_CLIENT_H
 #define KMQTT_CLIENT_H
@@ -39,120 +66,111 @@
 extern "C" {
 #endif
 
+/** A client (opaque): kmqtt_client_create, kmqtt_client_destroy. */
 typedef struct kmqtt_client kmqtt_client_t;
 struct kmqtt_store;
 
-/* A message handler. msg (topic, payload, props) is valid only during the
+/** A message handler. msg (topic, payload, props) is valid only during the
  * call. Runs on the thread that runs the loop; may call publish, subscribe,
  * unsubscribe and disconnect on c. */
 typedef void (*kmqtt_message_fn)(kmqtt_client_t *c, const kmqtt_publish_t *msg, void *ctx);
 
-/* A QoS 1/2 publish completed: err KMQTT_OK with the broker's reason code
+/** A QoS 1/2 publish completed: err KMQTT_OK with the broker's reason code
  * (0 in 3.1.1), or KMQTT_ECANCELED if it was dropped (clean session). */
 typedef void (*kmqtt_publish_done_fn)(kmqtt_client_t *c, uint16_t packet_id, kmqtt_err_t err,
                                       uint8_t reason_code, void *ctx);
 
+/** The connection state (kmqtt_client_state, kmqtt_state_fn). */
 typedef enum kmqtt_conn_state {
-    KMQTT_STATE_DISCONNECTED = 0, /* never connected, or disconnected by the application */
-    KMQTT_STATE_CONNECTING,
-    KMQTT_STATE_CONNECTED,
-    KMQTT_STATE_CONNECTION_LOST, /* closed by the broker, the network or a protocol error */
-    KMQTT_STATE_RECONNECTING     /* lost; waiting out the backoff before the next attempt
-                                    (automatic reconnect) */
+    KMQTT_STATE_DISCONNECTED = 0, /**< never connected, or disconnected by the application */
+    KMQTT_STATE_CONNECTING,       /**< connecting: TCP, TLS, CONNECT, waiting for CONNACK */
+    KMQTT_STATE_CONNECTED,        /**< CONNACK accepted */
+    KMQTT_STATE_CONNECTION_LOST,  /**< closed by the broker, the network or a protocol error */
+    KMQTT_STATE_RECONNECTING      /**< lost; waiting out the backoff before the next attempt
+                                     (automatic reconnect) */
 } kmqtt_conn_state_t;
 
-/* When the client reconnects by itself after a lost connection. */
+/** When the client reconnects by itself after a lost connection. */
 typedef enum kmqtt_reconnect_mode {
-    KMQTT_RECONNECT_DEFAULT = 0, /* on while the background thread runs, off otherwise */
-    KMQTT_RECONNECT_ON,          /* also for kmqtt_run callers: kmqtt_run reconnects */
-    KMQTT_RECONNECT_OFF
+    KMQTT_RECONNECT_DEFAULT = 0, /**< on while the background thread runs, off otherwise */
+    KMQTT_RECONNECT_ON,          /**< also for kmqtt_run callers: kmqtt_run reconnects */
+    KMQTT_RECONNECT_OFF          /**< never: a lost connection stays lost */
 } kmqtt_reconnect_mode_t;
 
-/* The connection state changed; err says why a connection was lost or a
+/** The connection state changed; err says why a connection was lost or a
  * connect failed (KMQTT_OK otherwise). */
 typedef void (*kmqtt_state_fn)(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqtt_err_t err,
                                void *ctx);
 
-/* Store and forward: bytes of bookkeeping each queued message takes in the
+/** Store and forward: bytes of bookkeeping each queued message takes in the
  * offline queue, besides its topic and payload. */
 #define KMQTT_QUEUE_ENTRY_OVERHEAD 12u
 
-/* Store and forward: what the offline queue does when it is full. */
+/** Store and forward: what the offline queue does when it is full. */
 typedef enum kmqtt_queue_policy {
-    KMQTT_QUEUE_REFUSE_NEW = 0, /* kmqtt_publish returns KMQTT_EQUEUE_FULL; nothing is lost */
-    KMQTT_QUEUE_DROP_OLDEST     /* the oldest QoS 0 message is dropped, else the oldest one */
+    KMQTT_QUEUE_REFUSE_NEW = 0, /**< kmqtt_publish returns KMQTT_EQUEUE_FULL; nothing is lost */
+    KMQTT_QUEUE_DROP_OLDEST     /**< the oldest QoS 0 message is dropped, else the oldest one */
 } kmqtt_queue_policy_t;
 
-/* A queued message the queue policy dropped (err KMQTT_EDROPPED), or one
+/** A queued message the queue policy dropped (err KMQTT_EDROPPED), or one
  * the session could never send (err KMQTT_ETOOBIG, e.g. larger than the
  * broker's maximum packet size). topic and payload are valid only during
- * the call. seq is the number kmqtt_publish_queued returned for it. */
+ * the call. seq is the kmqtt_publish_result_t.queue_seq it got. */
 typedef struct kmqtt_queue_drop {
-    uint32_t seq;
-    const char *topic; /* not NUL-terminated */
-    size_t topic_len;
-    const void *payload;
-    size_t payload_len;
-    uint8_t qos;
-    kmqtt_err_t err;
+    uint32_t seq;        /**< what kmqtt_publish_queued returned for the message */
+    const char *topic;   /**< not NUL-terminated */
+    size_t topic_len;    /**< bytes of topic */
+    const void *payload; /**< the message */
+    size_t payload_len;  /**< bytes of payload */
+    uint8_t qos;         /**< its QoS */
+    kmqtt_err_t err;     /**< KMQTT_EDROPPED or KMQTT_ETOOBIG */
 } kmqtt_queue_drop_t;
 
-/* Called with the client's lock held (the queue is being changed): it must
+/** Called with the client's lock held (the queue is being changed): it must
  * not call any kmqtt_ function on c. Copy what you need and return. */
-typedef void (*kmqtt_queue_drop_fn)(kmqtt_client_t *c, const kmqtt_queue_drop_t *info,
-                                    void *ctx);
-
+typedef void (*kmqtt_queue_drop_fn)(kmqtt_client_t *c, const kmqtt_queue_drop_t *info, void *ctx);
 
 /* ---------------------------------------------------------- MQTT 5.0 types
- * (issue 5). Everything below is used only when options.version is
- * KMQTT_V5; a 3.1.1 client ignores it. */
+ * For clients with options.version KMQTT_V5 (see "One call per operation"
+ * above for what a 3.1.1 client does with them). */
 
-/* One user property (a name/value pair of UTF-8 strings, NUL-terminated
+/** One user property (a name/value pair of UTF-8 strings, NUL-terminated
  * here; the same name may appear several times and order is kept). */
 typedef struct kmqtt_user_prop {
-    const char *name;
-    const char *value;
+    const char *name;  /**< UTF-8, NUL-terminated */
+    const char *value; /**< UTF-8, NUL-terminated */
 } kmqtt_user_prop_t;
 
-/* Properties of an outgoing PUBLISH (kmqtt_publish_ex) or of the will.
- * Zeroed = none. Nothing is allocated: kmqtt_publish_ex builds the property
- * list on its stack (at most KMQTT_PUB_USER_PROPS_MAX user properties). */
-typedef struct kmqtt_pub_props {
-    uint8_t payload_format;     /* 0 = bytes (property not sent), 1 = UTF-8: the payload
-                                   is checked, KMQTT_EINVAL if it is not (3.3.2.3.2) */
-    uint32_t message_expiry_s;  /* 0 = does not expire (property not sent) */
-    const char *content_type;   /* NULL = none */
-    const char *response_topic; /* NULL = none; a topic name, no wildcards */
-    const void *correlation_data; /* NULL = none */
-    size_t correlation_len;
-    const kmqtt_user_prop_t *user_props; /* user_prop_count entries, in order */
-    size_t user_prop_count;
-    uint32_t will_delay_s; /* will only: Will Delay Interval; 0 = not sent */
-} kmqtt_pub_props_t;
+/** User properties one packet the application sends may carry (PUBLISH,
+ * SUBSCRIBE, UNSUBSCRIBE, DISCONNECT, AUTH): the property list is built on
+ * the caller's stack. More is KMQTT_ELIMIT. */
+#define KMQTT_USER_PROPS_MAX 16u
 
-/* User properties one kmqtt_publish_ex (or one SUBSCRIBE, UNSUBSCRIBE,
- * DISCONNECT) may carry: its property list lives on the caller's stack. */
-#define KMQTT_PUB_USER_PROPS_MAX 16u
+/** Properties of an outgoing PUBLISH (kmqtt_publish) or of the will
+ * (options.will_props). Zeroed = none. */
+typedef struct kmqtt_publish_props {
+    uint8_t payload_format;              /**< 0 = bytes (property not sent), 1 = UTF-8: the payload
+                                            is checked, KMQTT_EINVAL if it is not (3.3.2.3.2) */
+    uint32_t message_expiry_s;           /**< 0 = does not expire (property not sent) */
+    const char *content_type;            /**< NULL = none */
+    const char *response_topic;          /**< NULL = none; a topic name, no wildcards */
+    const void *correlation_data;        /**< NULL = none */
+    size_t correlation_len;              /**< bytes of correlation_data */
+    const kmqtt_user_prop_t *user_props; /**< user_prop_count entries, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+    uint32_t will_delay_s;               /**< the will only: Will Delay Interval, 0 = not sent;
+                                            KMQTT_EINVAL on kmqtt_publish */
+} kmqtt_publish_props_t;
 
-/* Properties of a SUBSCRIBE, UNSUBSCRIBE or DISCONNECT the application
- * sends (kmqtt_subscribe_ex, kmqtt_unsubscribe_ex, kmqtt_disconnect_ex).
- * Zeroed or NULL = none. Encoded before the call returns. */
-typedef struct kmqtt_packet_props {
-    const kmqtt_user_prop_t *user_props; /* at most KMQTT_PUB_USER_PROPS_MAX, in order */
-    size_t user_prop_count;
-    const char *reason_string; /* DISCONNECT and AUTH only (KMQTT_EINVAL elsewhere);
-                                  NULL = none */
-} kmqtt_packet_props_t;
-
-/* What a server-sent DISCONNECT said (5.0). The strings are views into the
+/** What a server-sent DISCONNECT said (5.0). The strings are views into the
  * receive buffer, valid only during the callback (not NUL-terminated). */
 typedef struct kmqtt_disconnect_info {
-    uint8_t reason_code;
-    kmqtt_str_t reason_string;    /* ptr NULL = none */
-    kmqtt_str_t server_reference; /* ptr NULL = none */
+    uint8_t reason_code;          /**< the server's reason code */
+    kmqtt_str_t reason_string;    /**< ptr NULL = none */
+    kmqtt_str_t server_reference; /**< ptr NULL = none */
 } kmqtt_disconnect_info_t;
 
-/* The server sent DISCONNECT. Called on the loop's thread BEFORE the state
+/** The server sent DISCONNECT. Called on the loop's thread BEFORE the state
  * callback reports KMQTT_STATE_CONNECTION_LOST (with err
  * KMQTT_EDISCONNECTED). The connection is ending: copy what you need and
  * return; do not call blocking client functions, kmqtt_disconnect or
@@ -160,7 +178,7 @@ typedef struct kmqtt_disconnect_info {
 typedef void (*kmqtt_disconnect_fn)(kmqtt_client_t *c, const kmqtt_disconnect_info_t *info,
                                     void *ctx);
 
-/* Enhanced authentication (5.0): the server sent AUTH. reason_code is 0x18
+/** Enhanced authentication (5.0): the server sent AUTH. reason_code is 0x18
  * (continue: answer with the next step's data) or 0x00 (a
  * re-authentication succeeded: nothing to answer). server_data is the
  * server's Authentication Data (ptr NULL if none), a view valid during the
@@ -172,37 +190,42 @@ typedef kmqtt_err_t (*kmqtt_auth_fn)(kmqtt_client_t *c, uint8_t reason_code,
                                      const kmqtt_bin_t *server_data, uint8_t *out, size_t cap,
                                      size_t *out_len, void *ctx);
 
-/* Largest Authentication Data kmqtt_auth_fn may answer with (a stack buffer). */
+/** Largest Authentication Data kmqtt_auth_fn may answer with (a stack buffer). */
 #define KMQTT_AUTH_DATA_MAX 512u
 
+/** Everything a client is created with; kmqtt_client_options_init sets the
+ * defaults noted, kmqtt_client_create copies what it needs. */
 typedef struct kmqtt_client_options {
-    const char *host;        /* default "localhost" */
-    uint16_t port;           /* default 1883 */
-    const char *client_id;   /* NULL or "" = "kmqtt-" and 12 random hex digits */
-    kmqtt_version_t version; /* default KMQTT_V311 */
-    uint16_t keepalive_s;    /* default 60; 0 = off */
-    bool clean_session;      /* default true */
-    const char *username;    /* NULL = none */
-    const void *password;    /* NULL = none; binary */
-    size_t password_len;
-    bool has_will;
-    const char *will_topic;
-    const void *will_payload;
-    size_t will_payload_len;
-    uint8_t will_qos;
-    bool will_retain;
+    const char *host;         /**< default "localhost" */
+    uint16_t port;            /**< default 1883 */
+    const char *client_id;    /**< NULL or "" = "kmqtt-" and 12 random hex digits */
+    kmqtt_version_t version;  /**< default KMQTT_V311 */
+    uint16_t keepalive_s;     /**< default 60; 0 = off */
+    bool clean_session;       /**< default true */
+    const char *username;     /**< NULL = none */
+    const void *password;     /**< NULL = none; binary */
+    size_t password_len;      /**< bytes of password */
+    bool has_will;            /**< send a will (the fields below) */
+    const char *will_topic;   /**< topic the broker publishes the will to */
+    const void *will_payload; /**< the will message */
+    size_t will_payload_len;  /**< bytes of will_payload */
+    uint8_t will_qos;         /**< QoS of the will, 0..2 */
+    bool will_retain;         /**< retain the will */
 
-    size_t rx_buffer_size;       /* largest incoming packet; default 4096 */
-    size_t tx_buffer_size;       /* default 4096 */
-    size_t store_size;           /* bytes kept for unacked QoS 1/2 messages; default 8192 */
-    uint16_t max_inflight;       /* default 20 */
-    uint16_t max_subscriptions;  /* handlers kept; default 32 */
-    uint32_t connect_timeout_ms; /* TCP connect + CONNACK; default 10000 */
-    uint32_t publish_block_ms;   /* how long kmqtt_publish waits for room in a full
+    /* The defaults of these five are KMQTT_CFG_RX_BUFFER_SIZE, _TX_BUFFER_SIZE,
+     * _STORE_SIZE, _MAX_INFLIGHT and _MAX_SUBSCRIPTIONS (kmqtt/config.h: 4096,
+     * 4096, 8192, 20, 32 unless the firmware's configuration says otherwise). */
+    size_t rx_buffer_size; /**< largest incoming packet; default KMQTT_CFG_RX_BUFFER_SIZE */
+    size_t tx_buffer_size; /**< default KMQTT_CFG_TX_BUFFER_SIZE */
+    size_t store_size; /**< bytes kept for unacked QoS 1/2 messages; default KMQTT_CFG_STORE_SIZE */
+    uint16_t max_inflight;       /**< default KMQTT_CFG_MAX_INFLIGHT */
+    uint16_t max_subscriptions;  /**< handlers kept; default KMQTT_CFG_MAX_SUBSCRIPTIONS */
+    uint32_t connect_timeout_ms; /**< TCP connect + CONNACK; default 10000 */
+    uint32_t publish_block_ms;   /**< how long kmqtt_publish waits for room in a full
                                     window (0 = return KMQTT_ELIMIT at once); default 0 */
-    uint32_t retry_ms;           /* 3.1.1 resend of unacked packets; default 0 (on reconnect) */
+    uint32_t retry_ms;           /**< 3.1.1 resend of unacked packets; default 0 (on reconnect) */
 
-    /* Batched sending; default false. false: kmqtt_publish hands the packet
+    /** Batched sending; default false. false: kmqtt_publish hands the packet
      * to the transport at once (one send per publish), or, while the
      * background thread (or a kmqtt_run caller) waits on the network, wakes
      * it to do so. true: kmqtt_publish only queues the packet in the send
@@ -225,7 +248,7 @@ typedef struct kmqtt_client_options {
      * rather than one per PUBACK. */
     bool publish_batch;
 
-    /* Automatic reconnect after a lost connection (never after kmqtt_disconnect):
+    /** Automatic reconnect after a lost connection (never after kmqtt_disconnect):
      * waits a random time in [d/2, d] with d doubling from reconnect_min_ms
      * up to reconnect_max_ms, back to the minimum once a connection has held
      * for reconnect_max_ms (so a broker that accepts and drops at once is not
@@ -233,26 +256,26 @@ typedef struct kmqtt_client_options {
      * the broker kept the session, MQTT-4.4.0-1) and, if the broker did not
      * keep the session, every subscription is made again. */
     kmqtt_reconnect_mode_t reconnect;
-    uint32_t reconnect_min_ms; /* default 500 */
-    uint32_t reconnect_max_ms; /* default 30000 */
-    /* Several brokers, tried in turn (each connect or reconnect attempt takes
+    uint32_t reconnect_min_ms; /**< default 500 */
+    uint32_t reconnect_max_ms; /**< default 30000 */
+    /** Several brokers, tried in turn (each connect or reconnect attempt takes
      * the next after a failure): "host:port,host:port,[::1]:port". NULL = host
      * and port above. Copied at create; KMQTT_EINVAL if malformed. */
     const char *servers;
 
-    kmqtt_message_fn on_message; /* messages no subscription handler took */
-    kmqtt_publish_done_fn on_publish_done;
-    kmqtt_state_fn on_state;
-    void *ctx; /* passed to the three callbacks above */
+    kmqtt_message_fn on_message;           /**< messages no subscription handler took */
+    kmqtt_publish_done_fn on_publish_done; /**< a QoS 1/2 publish completed; may be NULL */
+    kmqtt_state_fn on_state;               /**< the connection state changed; may be NULL */
+    void *ctx;                             /**< passed to the three callbacks above */
 
-    kmqtt_mem_t *mem;                   /* parent accounting context, optional */
-    bool mem_debug;                     /* the client's own context in debug mode */
-    const kmqtt_transport_t *transport; /* NULL = the port's TCP; the client owns it once
+    kmqtt_mem_t *mem;                   /**< parent accounting context, optional */
+    bool mem_debug;                     /**< the client's own context in debug mode */
+    const kmqtt_transport_t *transport; /**< NULL = the port's TCP; the client owns it once
                                            create succeeds (and calls its destroy() at the
                                            end); if create fails the caller still owns it */
 
     /* store and forward */
-    /* The offline queue: while the client is not connected (before the
+    /** The offline queue: while the client is not connected (before the
      * first connect, after a loss, while reconnecting, after a disconnect)
      * and while messages wait in it, kmqtt_publish copies the message into
      * the queue instead of failing with KMQTT_ENOTCONN; a QoS 1/2 publish
@@ -263,11 +286,11 @@ typedef struct kmqtt_client_options {
      * payload of it. Off by default (offline_queue_max_msgs 0): existing
      * callers keep KMQTT_ENOTCONN. With max_msgs set, max_bytes must be too
      * (KMQTT_EINVAL otherwise). */
-    uint32_t offline_queue_max_msgs;   /* 0 = no queue (default) */
-    size_t offline_queue_max_bytes;    /* the buffer; at most UINT32_MAX */
-    kmqtt_queue_policy_t offline_queue_policy; /* default KMQTT_QUEUE_REFUSE_NEW */
-    kmqtt_queue_drop_fn on_queue_drop; /* optional; gets ctx above */
-    /* Persistence (include/kmqtt/store.h), e.g. kmqtt_store_file_create.
+    uint32_t offline_queue_max_msgs;           /**< 0 = no queue (default) */
+    size_t offline_queue_max_bytes;            /**< the buffer; at most UINT32_MAX */
+    kmqtt_queue_policy_t offline_queue_policy; /**< default KMQTT_QUEUE_REFUSE_NEW */
+    kmqtt_queue_drop_fn on_queue_drop;         /**< optional; gets ctx above */
+    /** Persistence (include/kmqtt/store.h), e.g. kmqtt_store_file_create.
      * Needs a persistent session (clean_session false; KMQTT_EINVAL
      * otherwise). Persisted: QoS 1/2 messages in the offline queue, QoS 1/2
      * messages in flight (the encoded PUBLISH and its packet id, then the
@@ -280,8 +303,8 @@ typedef struct kmqtt_client_options {
      * client (destroy it after kmqtt_client_destroy). NULL = none. */
     const struct kmqtt_store *store;
 
-    /* no-malloc: all memory from the application */
-    /* One buffer the client takes every block from (an arena over it:
+    /** no-malloc: all memory from the application */
+    /** One buffer the client takes every block from (an arena over it:
      * kmqtt_mem_arena_t), instead of malloc or mem, which are then not
      * used; memory_size bytes, at least kmqtt_client_memory_size(options).
      * The client owns it until kmqtt_client_destroy returns. Required in a
@@ -290,40 +313,40 @@ typedef struct kmqtt_client_options {
      * subscribing allocates nothing and a filter longer than max_filter_len
      * is refused with KMQTT_ELIMIT. */
     void *memory;
-    size_t memory_size;
-    uint16_t max_filter_len; /* default KMQTT_CFG_MAX_FILTER_LEN (128) */
+    size_t memory_size;      /**< bytes at memory */
+    uint16_t max_filter_len; /**< default KMQTT_CFG_MAX_FILTER_LEN (128) */
 
-    /* ---- MQTT 5.0 (issue 5): used only when version is KMQTT_V5 ---- */
-    uint32_t session_expiry_s;     /* Session Expiry Interval; 0 = the session ends with the
-                                      connection, 0xFFFFFFFF = never */
-    uint16_t receive_maximum;      /* QoS 1/2 the server may leave unacknowledged towards us;
-                                      0 = max_inflight */
-    uint32_t maximum_packet_size;  /* advertised; 0 = rx_buffer_size; more than
-                                      rx_buffer_size is KMQTT_EINVAL */
-    uint16_t topic_alias_maximum;  /* inbound aliases we accept; 0 = none */
-    bool request_response_info;    /* ask for Response Information in CONNACK */
-    bool no_problem_info;          /* Request Problem Information 0: no reason strings or
-                                      user properties on anything but PUBLISH, CONNACK and
-                                      DISCONNECT (MQTT-3.1.2-29) */
-    const kmqtt_user_prop_t *user_props; /* sent on CONNECT; copied at create */
-    size_t user_prop_count;
-    const kmqtt_pub_props_t *will_props; /* NULL = none; copied at create (has_will) */
-    kmqtt_disconnect_fn on_disconnect;   /* server DISCONNECT; ctx as above */
-    /* Outbound topic aliases, chosen automatically: a topic repeated on a
+    /* ---- MQTT 5.0: used only when version is KMQTT_V5 ---- */
+    uint32_t session_expiry_s;    /**< Session Expiry Interval; 0 = the session ends with the
+                                     connection, 0xFFFFFFFF = never */
+    uint16_t receive_maximum;     /**< QoS 1/2 the server may leave unacknowledged towards us;
+                                     0 = max_inflight */
+    uint32_t maximum_packet_size; /**< advertised; 0 = rx_buffer_size; more than
+                                     rx_buffer_size is KMQTT_EINVAL */
+    uint16_t topic_alias_maximum; /**< inbound aliases we accept; 0 = none */
+    bool request_response_info;   /**< ask for Response Information in CONNACK */
+    bool no_problem_info;         /**< Request Problem Information 0: no reason strings or
+                                     user properties on anything but PUBLISH, CONNACK and
+                                     DISCONNECT (MQTT-3.1.2-29) */
+    const kmqtt_user_prop_t *user_props;     /**< sent on CONNECT; copied at create */
+    size_t user_prop_count;                  /**< entries in user_props */
+    const kmqtt_publish_props_t *will_props; /**< NULL = none; copied at create (has_will) */
+    kmqtt_disconnect_fn on_disconnect;       /**< server DISCONNECT; ctx as above */
+    /** Outbound topic aliases, chosen automatically: a topic repeated on a
      * connection goes as a 2-byte alias (least recently used slot reused),
      * up to the smaller of topic_alias_out and the server's Topic Alias
      * Maximum; the table restarts empty on every connection. 0 = off. */
     uint16_t topic_alias_out;
-    uint16_t alias_topic_len; /* longest topic kept per alias slot (both directions);
+    uint16_t alias_topic_len; /**< longest topic kept per alias slot (both directions);
                                  0 = 64 when either alias count is set */
-    /* Enhanced authentication: Authentication Method (NULL = none) and the
+    /** Enhanced authentication: Authentication Method (NULL = none) and the
      * first Authentication Data (may be NULL), sent on CONNECT; the server's
      * AUTH packets go to on_auth (ctx as above). Copied at create. */
     const char *auth_method;
-    const void *auth_data;
-    size_t auth_data_len;
-    kmqtt_auth_fn on_auth;
-    /* Send an empty Client Identifier and let the server assign one
+    const void *auth_data; /**< the first Authentication Data (see auth_method) */
+    size_t auth_data_len;  /**< bytes of auth_data */
+    kmqtt_auth_fn on_auth; /**< the server's AUTH steps (see auth_method) */
+    /** Send an empty Client Identifier and let the server assign one
      * (reported as kmqtt_connack_info_t.assigned_client_id). client_id is
      * then ignored. With session_expiry_s > 0 the first assigned id is kept
      * (up to KMQTT_ASSIGNED_ID_MAX bytes, reserved at create) and sent on
@@ -332,7 +355,7 @@ typedef struct kmqtt_client_options {
      * KMQTT_ELIMIT. With session_expiry_s 0 every connection asks anew. */
     bool server_assigned_id;
 
-    /* security limits
+    /** security limits
      * Every bound on what the broker can make the client hold, and what a
      * violation does (each ends the connection; on_state gets the error):
      *  - rx_buffer_size is the largest incoming packet: a larger one is
@@ -350,10 +373,10 @@ typedef struct kmqtt_client_options {
      *    compiler cannot drop) when the client is destroyed, as are the
      *    session buffers the CONNECT and AUTH packets went through; the
      *    buffer on_auth writes its answer into is wiped after each call. */
-    size_t max_topic_len; /* default KMQTT_CFG_MAX_TOPIC_LEN (config.h); 0 = that */
+    size_t max_topic_len; /**< default KMQTT_CFG_MAX_TOPIC_LEN (config.h); 0 = that */
 } kmqtt_client_options_t;
 
-/* Bytes kmqtt_client_create needs in options.memory for o (the defaults
+/** Bytes kmqtt_client_create needs in options.memory for o (the defaults
  * fill in for zero fields; o->memory itself is not looked at): the arena's
  * own record, the client structure, its lock and condition, the option
  * strings and server list, the session's buffers and in-flight table
@@ -368,48 +391,49 @@ typedef struct kmqtt_client_options {
  * allocates, never blocks. */
 size_t kmqtt_client_memory_size(const kmqtt_client_options_t *o);
 
-/* Fills o with the defaults above. */
+/** Fills o with the defaults above. */
 void kmqtt_client_options_init(kmqtt_client_options_t *o);
 
-/* Creates a client. Every string and buffer in o is copied: the caller's
+/** Creates a client. Every string and buffer in o is copied: the caller's
  * memory is not used after this returns. Does not connect, does not block.
  * Returns KMQTT_OK and *out, KMQTT_EINVAL (an option out of range, an invalid
  * will topic), KMQTT_ENOMEM, or KMQTT_EIO (no entropy for a client id). On
  * failure nothing is left allocated. */
 kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t **out);
 
-/* Disconnects (if connected), stops the background thread (if any), and
+/** Disconnects (if connected), stops the background thread (if any), and
  * frees everything. Must not be called from a handler of c. NULL is a no-op.
  * Blocks until done (bounded by a short flush of DISCONNECT). */
 void kmqtt_client_destroy(kmqtt_client_t *c);
 
+/** What the broker's CONNACK said (kmqtt_connect, kmqtt_client_connack). */
 typedef struct kmqtt_connack_info {
-    uint8_t reason_code; /* 3.1.1 return code or 5.0 reason code */
-    bool session_present;
+    uint8_t reason_code;  /**< 3.1.1 return code or 5.0 reason code */
+    bool session_present; /**< the broker kept a session for this client id */
     /* ---- 5.0 (zero in 3.1.1). Strings are NUL-terminated copies kept by the
      * client until the next connect attempt or destroy; NULL = not sent
      * (or longer than KMQTT_CONNACK_STR_MAX bytes together: then
      * strings_dropped is true). Absent capabilities read as the spec's
      * defaults (receive_maximum 65535, maximum_qos 2, the *_available true). */
-    const char *reason_string;
-    const char *assigned_client_id;
-    const char *response_information;
-    const char *server_reference;
-    bool strings_dropped;
-    uint16_t server_keepalive_s; /* 0 = the server did not override keepalive_s */
-    bool has_session_expiry;
-    uint32_t session_expiry_s; /* the server's override of ours */
-    uint16_t receive_maximum;
-    uint8_t maximum_qos;
-    bool retain_available;
-    bool wildcard_available;
-    bool subscription_id_available;
-    bool shared_available;
-    uint32_t maximum_packet_size; /* 0 = no limit */
-    uint16_t topic_alias_maximum;
+    const char *reason_string;        /**< 5.0 Reason String; NULL = none */
+    const char *assigned_client_id;   /**< 5.0 Assigned Client Identifier; NULL = none */
+    const char *response_information; /**< 5.0 Response Information; NULL = none */
+    const char *server_reference;     /**< 5.0 Server Reference; NULL = none */
+    bool strings_dropped;        /**< the strings were longer than KMQTT_CONNACK_STR_MAX together */
+    uint16_t server_keepalive_s; /**< 0 = the server did not override keepalive_s */
+    bool has_session_expiry;     /**< the CONNACK carried a Session Expiry Interval */
+    uint32_t session_expiry_s;   /**< the server's override of ours */
+    uint16_t receive_maximum;    /**< 5.0 Receive Maximum (65535 if absent) */
+    uint8_t maximum_qos;         /**< 5.0 Maximum QoS (2 if absent) */
+    bool retain_available;       /**< 5.0 Retain Available (true if absent) */
+    bool wildcard_available;     /**< 5.0 Wildcard Subscription Available */
+    bool subscription_id_available; /**< 5.0 Subscription Identifiers Available */
+    bool shared_available;          /**< 5.0 Shared Subscription Available */
+    uint32_t maximum_packet_size;   /**< 0 = no limit */
+    uint16_t topic_alias_maximum;   /**< 5.0 Topic Alias Maximum of the server (0 if absent) */
 } kmqtt_connack_info_t;
 
-/* Connects and waits for CONNACK up to timeout_ms (0 = the configured
+/** Connects and waits for CONNACK up to timeout_ms (0 = the configured
  * connect_timeout_ms). Fills *info when a CONNACK arrived (info may be NULL).
  * Returns KMQTT_OK, KMQTT_ERESOLVE, KMQTT_ECONNREFUSED, KMQTT_ETIMEDOUT,
  * KMQTT_EREFUSED (CONNACK refusal; see info->reason_code), KMQTT_EPROTOCOL or
@@ -417,26 +441,73 @@ typedef struct kmqtt_connack_info {
  * KMQTT_ESTATE (already connected). On failure the socket is closed. Blocks. */
 kmqtt_err_t kmqtt_connect(kmqtt_client_t *c, uint32_t timeout_ms, kmqtt_connack_info_t *info);
 
-/* Sends DISCONNECT (best effort, briefly), closes the socket, stops the
+/* ------------------------------------------------------------ DISCONNECT */
+
+/** The 5.0 part of the DISCONNECT kmqtt_disconnect sends. Zeroed or NULL =
+ * a normal disconnect without properties. */
+typedef struct kmqtt_disconnect_props {
+    uint8_t reason_code;       /**< 0 = normal; 0x04 = disconnect with will message */
+    bool set_session_expiry;   /**< send session_expiry_s: a new Session Expiry Interval */
+    uint32_t session_expiry_s; /**< 0 = the session ends now; non-zero when the CONNECT
+                                  said 0 is KMQTT_EINVAL (3.14.2.2.2) */
+    const char *reason_string; /**< NULL = none */
+    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_USER_PROPS_MAX, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+} kmqtt_disconnect_props_t;
+
+/** Sends DISCONNECT (best effort, briefly), closes the socket, stops the
  * background thread (unless called from it: it then ends as soon as the
  * handler returns), and wakes every blocked call with KMQTT_ECANCELED.
- * Returns KMQTT_OK or KMQTT_ENOTCONN. Blocks until the socket is closed. */
-kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c);
+ * props: NULL for a normal disconnect, or the 5.0 reason code and
+ * properties (checked first: on KMQTT_EINVAL, KMQTT_ELIMIT or
+ * KMQTT_ENEEDV5 nothing is done and the connection stays). Returns KMQTT_OK
+ * or KMQTT_ENOTCONN (there was no connection to end; the client is
+ * disconnected all the same). Blocks until the socket is closed. */
+kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *props);
 
+/** The connection state now. Never blocks (takes the client's lock briefly). */
 kmqtt_conn_state_t kmqtt_client_state(kmqtt_client_t *c);
 
-/* Publishes. QoS 1/2 set *packet_id (may be NULL); completion comes by
- * on_publish_done and kmqtt_publish_wait. With the offline queue on
- * (offline_queue_max_msgs), a message that cannot be sent now is queued
- * instead: KMQTT_OK with *packet_id 0 (see kmqtt_publish_queued), or
- * KMQTT_EQUEUE_FULL. Returns KMQTT_OK, KMQTT_ENOTCONN,
- * KMQTT_EINVAL (bad topic, QoS), KMQTT_ELIMIT (window full after
- * publish_block_ms), KMQTT_ETOOBIG (never fits the buffers). Does not
- * allocate. Blocks at most publish_block_ms. */
-kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
-                          uint8_t qos, bool retain, uint16_t *packet_id);
+/* --------------------------------------------------------------- PUBLISH */
 
-/* Waits until the QoS 1/2 publish packet_id completes, up to timeout_ms.
+/** What kmqtt_publish did with the message. */
+typedef struct kmqtt_publish_result {
+    uint16_t packet_id; /**< QoS 1/2 handed to the session: its id, for kmqtt_publish_wait
+                           and on_publish_done; 0 for QoS 0 and for a queued message
+                           (it gets its id when it leaves the queue) */
+    uint32_t queue_seq; /**< store and forward: the message's number in the offline queue
+                           (kmqtt_queue_drop_t.seq), 0 = not queued */
+} kmqtt_publish_result_t;
+
+/** Publishes. props: NULL, or the PUBLISH's 5.0 properties (topic aliases
+ * are never set here: options.topic_alias_out chooses them). res (may be
+ * NULL) gets the packet id of a QoS 1/2 message; its completion comes by
+ * on_publish_done and kmqtt_publish_wait.
+ *
+ * Store and forward: with the offline queue on (offline_queue_max_msgs), a
+ * message that cannot be sent now (not connected, the window full, or
+ * messages already waiting) is copied into the queue and sent in order
+ * later: KMQTT_OK with res->queue_seq set, or KMQTT_EQUEUE_FULL (the queue
+ * is full and its policy refuses new messages; nothing was queued) or
+ * KMQTT_ETOOBIG (larger than the whole queue). The queue keeps topic and
+ * payload only, so a message with properties is never queued: it gets
+ * KMQTT_ENOTCONN while offline and KMQTT_ELIMIT while the queue is not
+ * empty.
+ *
+ * Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL (bad topic, QoS;
+ * payload_format 1 with a payload that is not UTF-8, a bad response topic,
+ * will_delay_s set), KMQTT_ELIMIT (window full after publish_block_ms; more
+ * than KMQTT_USER_PROPS_MAX user properties), KMQTT_ETOOBIG (never fits the
+ * buffers; 5.0: larger than the server's Maximum Packet Size, nothing sent,
+ * MQTT-3.2.2-15), KMQTT_EUNSUPPORTED (5.0: QoS above the server's Maximum
+ * QoS, MQTT-3.2.2-11; retain while Retain Available is 0, MQTT-3.2.2-14),
+ * KMQTT_ENEEDV5 (props on a 3.1.1 client). Does not allocate. Blocks
+ * at most publish_block_ms. */
+kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                          uint8_t qos, bool retain, const kmqtt_publish_props_t *props,
+                          kmqtt_publish_result_t *res);
+
+/** Waits until the QoS 1/2 publish packet_id completes, up to timeout_ms.
  * The last 64 completions are remembered, so a publish acknowledged before
  * the wait began returns at once. Returns KMQTT_OK (and *reason_code if not
  * NULL), KMQTT_ETIMEDOUT, KMQTT_ENOTFOUND (neither in flight nor among the
@@ -444,49 +515,112 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
 kmqtt_err_t kmqtt_publish_wait(kmqtt_client_t *c, uint16_t packet_id, uint32_t timeout_ms,
                                uint8_t *reason_code);
 
-/* Waits until no QoS 1/2 publish is in flight, up to timeout_ms. Same
+/** Waits until no QoS 1/2 publish is in flight, up to timeout_ms. Same
  * returns as kmqtt_publish_wait. Blocks. */
 kmqtt_err_t kmqtt_publish_wait_all(kmqtt_client_t *c, uint32_t timeout_ms);
 
-/* One filter of kmqtt_subscribe. */
+/* ------------------------------------------------ SUBSCRIBE / UNSUBSCRIBE */
+
+/** Filters in one kmqtt_subscribe or kmqtt_unsubscribe (one packet; the
+ * packet's filter array lives on the caller's stack). */
+#define KMQTT_SUB_FILTERS_MAX 16u
+
+/** One filter of kmqtt_subscribe. */
 typedef struct kmqtt_sub_request {
-    const char *filter;
-    uint8_t qos;
-    kmqtt_message_fn handler; /* NULL = on_message */
-    void *ctx;                /* for handler */
+    const char *filter;       /**< topic filter, NUL-terminated */
+    uint8_t qos;              /**< maximum QoS, 0..2 */
+    kmqtt_message_fn handler; /**< NULL = on_message */
+    void *ctx;                /**< for handler */
 } kmqtt_sub_request_t;
 
-/* 5.0 options of one filter of kmqtt_subscribe_ex (a separate array, so
- * kmqtt_sub_request_t initializers written for 3.1.1 stay valid). Zeroed =
- * the protocol defaults. */
+/** The 5.0 subscription options of one filter. Zeroed = the protocol
+ * defaults. (Not in kmqtt_sub_request_t, so that a positional
+ * {filter, qos, handler, ctx} initializer stays complete under
+ * -Wmissing-field-initializers.) */
 typedef struct kmqtt_sub_options {
-    bool no_local;            /* our own publishes are not sent back (MQTT-3.8.3-3);
+    bool no_local;            /**< our own publishes are not sent back (MQTT-3.8.3-3);
                                  not allowed on a shared subscription (MQTT-3.8.3-4) */
-    bool retain_as_published; /* keep the RETAIN flag as published (MQTT-3.3.1-13) */
-    uint8_t retain_handling;  /* 0 = send retained at subscribe, 1 = only if the
+    bool retain_as_published; /**< keep the RETAIN flag as published (MQTT-3.3.1-13) */
+    uint8_t retain_handling;  /**< 0 = send retained at subscribe, 1 = only if the
                                  subscription is new, 2 = never */
-    uint32_t subscription_id; /* 1..268435455, 0 = none; every filter of one call must
-                                 have the same (one per SUBSCRIBE) */
 } kmqtt_sub_options_t;
 
-/* Subscribes to n filters in one SUBSCRIBE and waits for SUBACK up to
- * timeout_ms. granted (n entries, may be NULL) receives the granted QoS or
- * the failure code (0x80 or above) per filter. Handlers are registered for
- * the granted filters; a message matching several subscriptions goes to each
- * matching handler once, and to on_message only when no handler matched.
- * Returns KMQTT_OK (all granted), KMQTT_ESUBFAIL (some refused; see granted),
- * KMQTT_EINVAL (bad filter), KMQTT_ELIMIT (max_subscriptions),
- * KMQTT_ETIMEDOUT, KMQTT_ENOTCONN, KMQTT_ECANCELED, KMQTT_ENOMEM. Blocks. */
-kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, size_t n,
-                            uint32_t timeout_ms, uint8_t *granted);
+/** The 5.0 part of a SUBSCRIBE. Zeroed or NULL = none. */
+typedef struct kmqtt_subscribe_props {
+    const kmqtt_sub_options_t *options;  /**< one per filter, in the order of subs;
+                                            NULL = the defaults for all */
+    uint32_t subscription_id;            /**< 1..268435455, 0 = none; carried by the messages that
+                                            match these filters (kmqtt_next_subscription_id) */
+    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_USER_PROPS_MAX, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+} kmqtt_subscribe_props_t;
 
-/* Unsubscribes n filters, waits for UNSUBACK, and removes their handlers.
- * Returns KMQTT_OK, KMQTT_EINVAL, KMQTT_ETIMEDOUT, KMQTT_ENOTCONN,
+/** The properties of an UNSUBSCRIBE. Zeroed or NULL = none. */
+typedef struct kmqtt_unsubscribe_props {
+    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_USER_PROPS_MAX, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+} kmqtt_unsubscribe_props_t;
+
+/** Bytes kept of a SUBACK / UNSUBACK Reason String in kmqtt_ack_result_t
+ * (with its NUL). */
+#define KMQTT_ACK_REASON_MAX 128u
+
+/** What a SUBACK or UNSUBACK said: the result of kmqtt_subscribe and
+ * kmqtt_unsubscribe. Only written by the call (cleared when it begins, so
+ * it needs no initialising); nothing is kept after the call. */
+typedef struct kmqtt_ack_result {
+    /** One code per filter, in order. SUBACK: the granted QoS (0..2) or a
+     * failure (0x80 and above). UNSUBACK in 5.0: 0x00 success, 0x11 no
+     * subscription existed, 0x80 and above refused; 3.1.1 has no codes: all
+     * read 0. */
+    uint8_t reason_codes[KMQTT_SUB_FILTERS_MAX];
+    bool has_reason;                          /**< 5.0: the ack carried a Reason String */
+    size_t reason_len;                        /**< its length in bytes */
+    char reason_string[KMQTT_ACK_REASON_MAX]; /**< a NUL-terminated copy if reason_len <
+                                                 KMQTT_ACK_REASON_MAX, else "" (never cut) */
+    size_t user_prop_count;                   /**< 5.0: how many User Properties the ack carried */
+} kmqtt_ack_result_t;
+/** What kmqtt_subscribe reports: one reason code per filter. */
+typedef kmqtt_ack_result_t kmqtt_subscribe_result_t;
+/** What kmqtt_unsubscribe reports: one reason code per filter (5.0). */
+typedef kmqtt_ack_result_t kmqtt_unsubscribe_result_t;
+
+/** Subscribes to n filters (at most KMQTT_SUB_FILTERS_MAX) in one SUBSCRIBE
+ * and waits for SUBACK up to timeout_ms. res (may be NULL) gets the code of
+ * each filter. Handlers are registered for the granted filters; a message
+ * matching several subscriptions goes to each matching handler once, and to
+ * on_message only when no handler matched. Shared subscriptions
+ * ("$share/group/filter", 5.0) need no option: their messages go to the
+ * handler whose filter part matches. The subscription options and the
+ * Subscription Identifier are kept for subscribing again after a reconnect
+ * the broker kept no session for; user properties are not.
+ * Returns KMQTT_OK (all granted), KMQTT_ESUBFAIL (some refused; see
+ * res->reason_codes), KMQTT_EINVAL (bad filter; retain_handling over 2,
+ * no_local on a shared subscription, subscription_id out of range),
+ * KMQTT_ELIMIT (max_subscriptions, more than KMQTT_SUB_FILTERS_MAX filters
+ * or KMQTT_USER_PROPS_MAX user properties), KMQTT_EUNSUPPORTED (5.0: the
+ * server's CONNACK said Wildcard, Shared or Subscription Identifier not
+ * available: nothing is sent), KMQTT_ENEEDV5 (props on a 3.1.1 client),
+ * KMQTT_ETIMEDOUT, KMQTT_ENOTCONN,
+ * KMQTT_ECANCELED, KMQTT_ENOMEM. Blocks. */
+kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, size_t n,
+                            uint32_t timeout_ms, const kmqtt_subscribe_props_t *props,
+                            kmqtt_subscribe_result_t *res);
+
+/** Unsubscribes n filters (at most KMQTT_SUB_FILTERS_MAX), waits for
+ * UNSUBACK, and removes their handlers (in 5.0 only those the UNSUBACK did
+ * not refuse). res (may be NULL) gets the code of each filter. Returns
+ * KMQTT_OK, KMQTT_ESUBFAIL (5.0: some code is 0x80 or above; those handlers
+ * are kept), KMQTT_EINVAL, KMQTT_ELIMIT (user properties), KMQTT_ENEEDV5
+ * (props on a 3.1.1 client), KMQTT_ETIMEDOUT, KMQTT_ENOTCONN,
  * KMQTT_ECANCELED. Blocks. */
 kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, size_t n,
-                              uint32_t timeout_ms);
+                              uint32_t timeout_ms, const kmqtt_unsubscribe_props_t *props,
+                              kmqtt_unsubscribe_result_t *res);
 
-/* One turn of the loop for callers that run it themselves: waits up to
+/* ----------------------------------------------------------------- loop */
+
+/** One turn of the loop for callers that run it themselves: waits up to
  * timeout_ms for the network (0 = do not wait), then reads, handles packets
  * (calling handlers), sends and keeps the connection alive. With automatic
  * reconnect on (KMQTT_RECONNECT_ON), a lost connection is retried from here:
@@ -497,29 +631,39 @@ kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, siz
  * (KMQTT_ECLOSED, KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, ...). Blocks. */
 kmqtt_err_t kmqtt_run(kmqtt_client_t *c, uint32_t timeout_ms);
 
-/* Starts the background thread that runs the loop while connected. Returns
+/** Starts the background thread that runs the loop while connected. Returns
  * KMQTT_OK, KMQTT_ESTATE (already running) or KMQTT_ENOMEM / KMQTT_EIO. */
 kmqtt_err_t kmqtt_start(kmqtt_client_t *c);
 
-/* The client's own accounting context (statistics, live blocks). */
+/** The client's own accounting context (statistics, live blocks). */
 kmqtt_mem_t *kmqtt_client_mem(kmqtt_client_t *c);
 
-/* Store and forward: like kmqtt_publish, and *seq (may be NULL) gets the
- * queue sequence number when the message was queued (0 when it went
- * straight to the session; *packet_id is then set as by kmqtt_publish).
- * A queued message gets its packet id only when it leaves the queue.
- * Returns what kmqtt_publish returns, and KMQTT_EQUEUE_FULL (the queue is
- * full and its policy refuses new messages; nothing was queued) or
- * KMQTT_ETOOBIG (larger than the whole queue). With the queue off, the
- * same as kmqtt_publish. Does not allocate. */
-kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const void *payload,
-                                 size_t len, uint8_t qos, bool retain, uint16_t *packet_id,
-                                 uint32_t *seq);
+/** What a console command shows of a client (RT-Thread msh `kmqtt`). The
+ * strings point into the client and stay valid until it is destroyed. */
+typedef struct kmqtt_client_info {
+    const char *client_id;    /**< as sent in CONNECT (generated when none was given) */
+    kmqtt_conn_state_t state; /**< the connection state */
+    const char *host;         /**< the broker of the current, or else the next, attempt */
+    uint16_t port;            /**< its port */
+    kmqtt_version_t version;  /**< the protocol version */
+    bool background;          /**< the kmqtt_start thread runs */
+} kmqtt_client_info_t;
 
-/* Messages in the offline queue now (not yet handed to the session). */
+/** Fills *out under the client's lock. Returns KMQTT_OK or KMQTT_EINVAL.
+ * Blocks while another thread holds the lock. */
+kmqtt_err_t kmqtt_client_info(kmqtt_client_t *c, kmqtt_client_info_t *out);
+
+/** The client whose own context is m: m must be one the client announced
+ * through kmqtt_port_mem_register (the port's diagnostics registry); any
+ * other m gives an invalid pointer. Never blocks. */
+kmqtt_client_t *kmqtt_client_from_mem(kmqtt_mem_t *m);
+
+/* ------------------------------------------------------ store and forward */
+
+/** Messages in the offline queue now (not yet handed to the session). */
 size_t kmqtt_queue_count(kmqtt_client_t *c);
 
-/* Store and forward with options.store: what create read back from the
+/** Store and forward with options.store: what create read back from the
  * store, and how many store calls failed since (a failed write means that
  * record would not survive a restart; the message itself still goes).
  * Every record is checked before it is trusted (DESIGN.md rule 7): a flow
@@ -531,17 +675,18 @@ size_t kmqtt_queue_count(kmqtt_client_t *c);
  * a damaged or planted record cannot put a packet the application never
  * made (a SUBSCRIBE, another packet id) on the wire. */
 typedef struct kmqtt_persist_stats {
-    uint32_t restored_inflight; /* outbound QoS 1/2 flows put back in the session */
-    uint32_t restored_queued;   /* messages put back in the offline queue */
-    uint32_t restored_inbound;  /* inbound QoS 2 ids */
-    uint32_t skipped;           /* valid records not restored: unreadable now, or no room */
-    uint32_t rejected;          /* records that failed the checks above: removed, never sent */
-    uint32_t store_errors;      /* failed put/remove since create */
+    uint32_t restored_inflight; /**< outbound QoS 1/2 flows put back in the session */
+    uint32_t restored_queued;   /**< messages put back in the offline queue */
+    uint32_t restored_inbound;  /**< inbound QoS 2 ids */
+    uint32_t skipped;           /**< valid records not restored: unreadable now, or no room */
+    uint32_t rejected;          /**< records that failed the checks above: removed, never sent */
+    uint32_t store_errors;      /**< failed put/remove since create */
 } kmqtt_persist_stats_t;
 
+/** Copies c's persistence statistics into *out. Never blocks. */
 void kmqtt_persist_stats(kmqtt_client_t *c, kmqtt_persist_stats_t *out);
 
-/* Waits until everything published so far has left: the offline queue is
+/** Waits until everything published so far has left: the offline queue is
  * empty, every QoS 1/2 message is acknowledged (PUBACK / PUBCOMP) and every
  * queued byte (QoS 0 messages included) is written to the transport. The
  * building block of "wake, connect, flush, disconnect, sleep". Runs the
@@ -553,147 +698,77 @@ void kmqtt_persist_stats(kmqtt_client_t *c, kmqtt_persist_stats_t *out);
  * Blocks up to timeout_ms. */
 kmqtt_err_t kmqtt_flush(kmqtt_client_t *c, uint32_t timeout_ms);
 
-/* ------------------------------------------------------- MQTT 5.0 (issue 5) */
+/* ------------------------------------------------------------- MQTT 5.0 */
 
-/* Bytes kept for the CONNACK strings of kmqtt_connack_info_t (allocated at
+/** Bytes kept for the CONNACK strings of kmqtt_connack_info_t (allocated at
  * create, 5.0 clients only). */
 #define KMQTT_CONNACK_STR_MAX 512u
-/* Longest server-assigned Client Identifier kept for reuse (bytes; reserved
+/** Longest server-assigned Client Identifier kept for reuse (bytes; reserved
  * at create by 5.0 clients with server_assigned_id and session_expiry_s). */
 #define KMQTT_ASSIGNED_ID_MAX 128u
 
-/* kmqtt_publish with 5.0 properties (props may be NULL: same as
- * kmqtt_publish). Topic aliases are not chosen here. Beyond kmqtt_publish's
- * returns: KMQTT_EUNSUPPORTED (3.1.1 client with properties; QoS above the
- * server's Maximum QoS, MQTT-3.2.2-11; retain while Retain Available is 0,
- * MQTT-3.2.2-14), KMQTT_ETOOBIG (larger than the server's Maximum Packet
- * Size: nothing sent, MQTT-3.2.2-15), KMQTT_ELIMIT (more than
- * KMQTT_PUB_USER_PROPS_MAX user properties), KMQTT_EINVAL (payload_format 1
- * with a payload that is not UTF-8, a bad response topic, will_delay_s set).
- * Does not allocate; props are encoded before it returns (the caller's
- * memory is not kept). Blocks at most publish_block_ms. */
-kmqtt_err_t kmqtt_publish_ex(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
-                             uint8_t qos, bool retain, const kmqtt_pub_props_t *props,
-                             uint16_t *packet_id);
-
-/* The CONNACK of the current (or last) connection, including one made by
+/** The CONNACK of the current (or last) connection, including one made by
  * automatic reconnect. Returns KMQTT_OK, or KMQTT_ENOTCONN if no CONNACK has
  * arrived since create. Strings stay valid until the next connect attempt or
  * destroy. Does not block. */
 kmqtt_err_t kmqtt_client_connack(kmqtt_client_t *c, kmqtt_connack_info_t *info);
 
-/* kmqtt_subscribe with 5.0 subscription options: opts has n entries (NULL
- * = defaults). Shared subscriptions ("$share/group/filter") need no option:
- * their messages go to the handler whose filter part matches. Beyond
- * kmqtt_subscribe's returns: KMQTT_EINVAL (options in 3.1.1, retain_handling
- * over 2, no_local on a shared subscription, different subscription ids),
- * KMQTT_EUNSUPPORTED (the server's CONNACK said Wildcard, Shared or
- * Subscription Identifier not available: nothing is sent). Options are
- * kept for subscribing again after a reconnect; props (user properties of
- * this SUBSCRIBE, may be NULL) are not. Blocks. */
-kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                               const kmqtt_sub_options_t *opts, size_t n,
-                               const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                               uint8_t *granted);
-
-/* kmqtt_unsubscribe that also reports the UNSUBACK reason code of each
- * filter into reasons (n entries; 5.0: 0x00 success, 0x11 no subscription
- * existed, 0x80 and above refused; 3.1.1 has none: all read 0). Returns
- * KMQTT_ESUBFAIL if some code is 0x80 or above (handlers of refused filters
- * are kept), else as kmqtt_unsubscribe. props: user properties of this
- * UNSUBSCRIBE (may be NULL). Blocks. */
-kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, size_t n,
-                                 const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                 uint8_t *reasons);
-
-/* What a SUBACK or UNSUBACK said beyond its reason codes (5.0), for
- * kmqtt_subscribe_ex2 / kmqtt_unsubscribe_ex2. The caller owns the struct
- * and the buffer; nothing is kept after the call returns. */
-typedef struct kmqtt_ack_info {
-    char *reason_string; /* in: a buffer for the Reason String (may be NULL) */
-    size_t cap;          /* in: its size in bytes */
-    /* out: set when the ack arrived (cleared when the call begins) */
-    bool has_reason;        /* the ack carried a Reason String */
-    size_t len;             /* its length in bytes; copied NUL-terminated only if
-                               len < cap, else reason_string is "" (never cut) */
-    size_t user_prop_count; /* how many User Properties the ack carried */
-} kmqtt_ack_info_t;
-
-/* kmqtt_subscribe_ex that also reports the SUBACK's Reason String and User
- * Property count into *info (may be NULL: the same as kmqtt_subscribe_ex).
- * Same returns as kmqtt_subscribe_ex. Blocks. */
-kmqtt_err_t kmqtt_subscribe_ex2(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                                const kmqtt_sub_options_t *opts, size_t n,
-                                const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                uint8_t *granted, kmqtt_ack_info_t *info);
-
-/* kmqtt_unsubscribe_ex that also reports the UNSUBACK's Reason String and
- * User Property count into *info (may be NULL). Same returns as
- * kmqtt_unsubscribe_ex. Blocks. */
-kmqtt_err_t kmqtt_unsubscribe_ex2(kmqtt_client_t *c, const char *const *filters, size_t n,
-                                  const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                  uint8_t *reasons, kmqtt_ack_info_t *info);
-
-/* 5.0: how many PUBRELs the server sent with a failure reason code since
+/** 5.0: how many PUBRELs the server sent with a failure reason code since
  * create (0x92 Packet Identifier not found: the server no longer knew the
  * QoS 2 message our PUBREC answered). *last_reason (may be NULL) gets the
  * last such code, 0 if none. The client answers PUBCOMP all the same
  * (MQTT-4.3.3-2). Does not block. */
 uint32_t kmqtt_client_pubrel_failures(kmqtt_client_t *c, uint8_t *last_reason);
 
-/* kmqtt_disconnect with a 5.0 reason code (0 = normal; 0x04 = disconnect
- * with will message) and a Session Expiry Interval, sent only when it
- * differs from options.session_expiry_s. A non-zero value when the CONNECT
- * said 0 is KMQTT_EINVAL (3.14.2.2.2) and nothing is done. In 3.1.1
- * reason_code and session_expiry_s must be 0 and options.session_expiry_s
- * (KMQTT_EINVAL otherwise). props: a Reason String and user properties
- * (may be NULL; 5.0 only). Blocks as kmqtt_disconnect. */
-kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s,
-                                const kmqtt_packet_props_t *props);
-
-/* During on_publish_done or on_auth (on the loop's thread) only: the
+/** During on_publish_done or on_auth (on the loop's thread) only: the
  * Reason String of the PUBACK / PUBREC / PUBCOMP or AUTH being reported, as
  * a view. Returns false when there is none (or when called from anywhere
  * else). */
 bool kmqtt_client_reason_string(kmqtt_client_t *c, kmqtt_str_t *out);
 
-/* Re-authentication (5.0, a CONNECT with auth_method): sends AUTH 0x19 with
- * data and waits up to timeout_ms for the server's AUTH 0x00 (the steps
- * between go through on_auth). Returns KMQTT_OK, KMQTT_ESTATE (3.1.1, no
- * auth_method, one already under way), KMQTT_ENOTCONN, KMQTT_ETIMEDOUT,
- * KMQTT_EDISCONNECTED / KMQTT_ECLOSED (the server ended the connection:
- * re-authentication failed), KMQTT_ECANCELED. Blocks. */
-kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
-                                 uint32_t timeout_ms);
+/** The properties of the AUTH 0x19 kmqtt_reauthenticate sends. Zeroed or
+ * NULL = none. */
+typedef struct kmqtt_auth_props {
+    const char *reason_string;           /**< NULL = none */
+    const kmqtt_user_prop_t *user_props; /**< at most KMQTT_USER_PROPS_MAX, in order */
+    size_t user_prop_count;              /**< entries in user_props */
+} kmqtt_auth_props_t;
 
-/* kmqtt_reauthenticate whose AUTH 0x19 also carries props: a Reason String
- * and User Properties (may be NULL; caller's memory, encoded before the
- * AUTH is queued, not kept). Beyond kmqtt_reauthenticate's returns:
- * KMQTT_ELIMIT (more than KMQTT_PUB_USER_PROPS_MAX user properties),
- * KMQTT_EINVAL (a string that is not UTF-8), KMQTT_ETOOBIG (larger than
- * the server's Maximum Packet Size or the send buffer). Blocks. */
-kmqtt_err_t kmqtt_reauthenticate_ex(kmqtt_client_t *c, const void *data, size_t len,
-                                    const kmqtt_packet_props_t *props, uint32_t timeout_ms);
+/** Re-authentication (5.0, a CONNECT with auth_method): sends AUTH 0x19 with
+ * data and props (may be NULL) and waits up to timeout_ms for the server's
+ * AUTH 0x00 (the steps between go through on_auth). Returns KMQTT_OK,
+ * KMQTT_ENEEDV5 (a 3.1.1 client), KMQTT_ESTATE (no auth_method, one already
+ * under way), KMQTT_ENOTCONN, KMQTT_ELIMIT (more than KMQTT_USER_PROPS_MAX
+ * user properties), KMQTT_EINVAL (a string that is not UTF-8),
+ * KMQTT_ETOOBIG (larger than the server's Maximum Packet Size or the send
+ * buffer), KMQTT_ETIMEDOUT, KMQTT_EDISCONNECTED / KMQTT_ECLOSED (the server
+ * ended the connection: re-authentication failed), KMQTT_ECANCELED.
+ * Blocks. */
+kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
+                                 uint32_t timeout_ms, const kmqtt_auth_props_t *props);
 
 /* ---- reading a received message's 5.0 properties (views into msg, valid
  * as long as msg is: during the handler). None allocate or block. */
 
-/* Walks the user properties in order: kmqtt_prop_iter_init(&it, &msg->props)
+/** Walks the user properties in order: kmqtt_prop_iter_init(&it, &msg->props)
  * then while (kmqtt_next_user_prop(&it, &name, &value)) ... */
 bool kmqtt_next_user_prop(kmqtt_prop_iter_t *it, kmqtt_str_t *name, kmqtt_str_t *value);
-/* Same for the Subscription Identifiers (one per matching subscription
+/** Same for the Subscription Identifiers (one per matching subscription
  * that had one). */
 bool kmqtt_next_subscription_id(kmqtt_prop_iter_t *it, uint32_t *id);
-/* Each returns true and the value if the property is present. */
+/** Each returns true and the value if the property is present. */
 bool kmqtt_msg_content_type(const kmqtt_publish_t *msg, kmqtt_str_t *out);
+/** Response Topic: true and its value if the property is present. */
 bool kmqtt_msg_response_topic(const kmqtt_publish_t *msg, kmqtt_str_t *out);
+/** Correlation Data: true and its value if the property is present. */
 bool kmqtt_msg_correlation_data(const kmqtt_publish_t *msg, kmqtt_bin_t *out);
+/** Message Expiry Interval: true and its seconds if the property is present. */
 bool kmqtt_msg_message_expiry(const kmqtt_publish_t *msg, uint32_t *seconds);
-/* Payload Format Indicator: 1 = UTF-8 (the payload was checked), 0 = bytes
+/** Payload Format Indicator: 1 = UTF-8 (the payload was checked), 0 = bytes
  * or absent. */
 uint8_t kmqtt_msg_payload_format(const kmqtt_publish_t *msg);
 
-/* Request / response (5.0): subscribes to response_topic the first time
+/** Request / response (5.0): subscribes to response_topic the first time
  * (its handler stays, for later requests), publishes payload to topic with
  * that Response Topic and a fresh 8-byte Correlation Data, and waits up to
  * timeout_ms for the message on response_topic that carries the same
@@ -705,11 +780,11 @@ uint8_t kmqtt_msg_payload_format(const kmqtt_publish_t *msg);
  * request's, and the next request subscribes it again). Returns KMQTT_OK,
  * KMQTT_ETIMEDOUT, KMQTT_ENOBUFS (the reply is larger than reply_cap:
  * *reply_len says how large), KMQTT_ELIMIT (another request is waiting),
- * KMQTT_EUNSUPPORTED (3.1.1), kmqtt_subscribe's and kmqtt_publish's errors.
- * Must not be called from a handler. Blocks. */
+ * KMQTT_ENEEDV5 (a 3.1.1 client), kmqtt_subscribe's and kmqtt_publish's
+ * errors. Must not be called from a handler. Blocks. */
 kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
-                          uint8_t qos, const char *response_topic, uint32_t timeout_ms,
-                          void *reply, size_t reply_cap, size_t *reply_len);
+                          uint8_t qos, const char *response_topic, uint32_t timeout_ms, void *reply,
+                          size_t reply_cap, size_t *reply_len);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-/*
+/** @file
  * kmqtt nano — the microcontroller client.
  *
  * A second client beside kmqtt_client_t (client.h), for a device whose whole
@@ -45,7 +45,7 @@
 extern "C" {
 #endif
 
-/* Inbound QoS 2 packet ids held between PUBLISH and PUBREL, for exactly once
+/** Inbound QoS 2 packet ids held between PUBLISH and PUBREL, for exactly once
  * delivery (MQTT-4.3.3). In 5.0 the client advertises this as its Receive
  * Maximum; a server must not send more at once (MQTT-3.3.4-9), but
  * mosquitto 2.0 counts its quota back at PUBREC, not PUBCOMP, and does.
@@ -60,71 +60,81 @@ extern "C" {
 #define KMQTT_NANO_INBOUND_QOS2 4
 #endif
 
-/* SUBSCRIBE / UNSUBSCRIBE requests awaiting their SUBACK / UNSUBACK at once
+/** SUBSCRIBE / UNSUBSCRIBE requests awaiting their SUBACK / UNSUBACK at once
  * (each kept as id, kind and number of filters, 4 bytes); one more gives
  * KMQTT_ELIMIT. */
 #ifndef KMQTT_NANO_MAX_REQUESTS
 #define KMQTT_NANO_MAX_REQUESTS 2
 #endif
 
+/** Where a nano client is (kmqtt_nano_state). */
 typedef enum kmqtt_nano_state {
-    KMQTT_NANO_IDLE = 0,   /* not connected and not trying (init, or after disconnect) */
-    KMQTT_NANO_WAITING,    /* connection lost; the next attempt is due at a set time */
-    KMQTT_NANO_CONNECTING, /* CONNECT sent, waiting for CONNACK */
-    KMQTT_NANO_CONNECTED
+    KMQTT_NANO_IDLE = 0,   /**< not connected and not trying (init, or after disconnect) */
+    KMQTT_NANO_WAITING,    /**< connection lost; the next attempt is due at a set time */
+    KMQTT_NANO_CONNECTING, /**< CONNECT sent, waiting for CONNACK */
+    KMQTT_NANO_CONNECTED   /**< CONNACK accepted */
 } kmqtt_nano_state_t;
 
+/** What a kmqtt_nano_event_t reports, and which of its fields are set. */
 typedef enum kmqtt_nano_event_type {
-    KMQTT_NANO_EV_CONNECTED = KMQTT_SESSION_EV_CONNACK, /* CONNACK accepted: session_present;
+    KMQTT_NANO_EV_CONNECTED = KMQTT_SESSION_EV_CONNACK, /**< CONNACK accepted: session_present;
                                                            props (5.0) */
-    KMQTT_NANO_EV_CONNECT_FAILED = 8, /* an attempt failed: err (KMQTT_EREFUSED with
+    KMQTT_NANO_EV_CONNECT_FAILED = 8, /**< an attempt failed: err (KMQTT_EREFUSED with
                                      reason_code = the CONNACK code, a transport error,
                                      KMQTT_ETIMEDOUT without CONNACK); reason_code, props */
-    KMQTT_NANO_EV_LOST = 9, /* an accepted connection ended: err (KMQTT_ECLOSED,
-                                KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, 5.0 KMQTT_EDISCONNECTED with
-                                the server's reason_code and props, ...) */
-    KMQTT_NANO_EV_MESSAGE = KMQTT_SESSION_EV_MESSAGE, /* an application message: msg */
-    KMQTT_NANO_EV_PUBLISHED = KMQTT_SESSION_EV_PUBLISHED, /* an outbound QoS 1/2 message completed (PUBACK, PUBCOMP, or a
-                                5.0 PUBREC with a failure reason): packet_id, reason_code,
-                                props; or was dropped with err set (5.0: its PUBREL was
+    KMQTT_NANO_EV_LOST = 9,           /**< an accepted connection ended: err (KMQTT_ECLOSED,
+                                          KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, 5.0 KMQTT_EDISCONNECTED with
+                                          the server's reason_code and props, ...) */
+    KMQTT_NANO_EV_MESSAGE = KMQTT_SESSION_EV_MESSAGE,     /**< an application message: msg */
+    KMQTT_NANO_EV_PUBLISHED = KMQTT_SESSION_EV_PUBLISHED, /**< an outbound QoS 1/2 message completed
+                                (PUBACK, PUBCOMP, or a 5.0 PUBREC with a failure reason): packet_id,
+                                reason_code, props; or was dropped with err set (5.0: its PUBREL was
                                 answered 0x92, KMQTT_ENOTFOUND; or, after a reconnect, it
                                 is larger than the new server's Maximum Packet Size,
                                 KMQTT_ETOOBIG, MQTT-3.2.2-15, or above its Maximum QoS,
                                 KMQTT_EUNSUPPORTED, MQTT-3.2.2-11, and was not sent;
                                 3.1.1 never drops) */
-    KMQTT_NANO_EV_SUBACK = KMQTT_SESSION_EV_SUBACK, /* packet_id; codes/count: one reason code per filter */
-    KMQTT_NANO_EV_UNSUBACK = KMQTT_SESSION_EV_UNSUBACK, /* packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
-    KMQTT_NANO_EV_AUTH = KMQTT_SESSION_EV_AUTH /* 5.0 AUTH from the server: reason_code, props. Its
-                                Authentication Method must be the CONNECT's (in
-                                connect_props): else DISCONNECT 0x82 and LOST /
-                                CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
-                                3.15); a CONNACK likewise may carry only that method */
+    KMQTT_NANO_EV_SUBACK =
+        KMQTT_SESSION_EV_SUBACK, /**< packet_id; codes/count: one reason code per filter */
+    KMQTT_NANO_EV_UNSUBACK =
+        KMQTT_SESSION_EV_UNSUBACK, /**< packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
+    KMQTT_NANO_EV_AUTH =
+        KMQTT_SESSION_EV_AUTH /**< 5.0 AUTH from the server: reason_code, props. Its
+               Authentication Method must be the CONNECT's (in
+               connect_props): else DISCONNECT 0x82 and LOST /
+               CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
+               3.15); a CONNACK likewise may carry only that method */
 } kmqtt_nano_event_type_t;
 
-/* A message, outbound (the caller's) or inbound (views into the receive
+/** A message, outbound (the caller's) or inbound (views into the receive
  * buffer, valid during the callback only): the engine's (session.h). */
 typedef kmqtt_session_msg_t kmqtt_nano_msg_t;
 
+/** One event, given to kmqtt_nano_config_t.on_event; valid during the call
+ * only. kmqtt_nano_event_type_t says which fields are set. */
 typedef struct kmqtt_nano_event {
-    kmqtt_nano_event_type_t type;
-    kmqtt_err_t err;
-    uint16_t packet_id;
-    uint8_t reason_code;
-    bool session_present;
-    const kmqtt_nano_msg_t *msg; /* KMQTT_NANO_EV_MESSAGE */
-    const uint8_t *codes;        /* SUBACK / UNSUBACK reason codes */
-    size_t count;
-    const uint8_t *props; /* 5.0 raw property block of the packet behind the event */
-    size_t props_len;
+    kmqtt_nano_event_type_t type; /**< what happened */
+    kmqtt_err_t err;              /**< why it failed or ended (see the type) */
+    uint16_t packet_id;           /**< PUBLISHED, SUBACK, UNSUBACK */
+    uint8_t reason_code;          /**< CONNACK, PUBACK/PUBREC/PUBCOMP, DISCONNECT or AUTH code */
+    bool session_present;         /**< CONNECTED: the broker kept the session */
+    const kmqtt_nano_msg_t *msg;  /**< KMQTT_NANO_EV_MESSAGE */
+    const uint8_t *codes;         /**< SUBACK / UNSUBACK reason codes */
+    size_t count;                 /**< number of codes */
+    const uint8_t *props;         /**< 5.0 raw property block of the packet behind the event */
+    size_t props_len;             /**< length of props */
 } kmqtt_nano_event_t;
 
+/** The event callback: user is kmqtt_nano_config_t.user. Runs inside
+ * kmqtt_nano_poll (or the call that caused the event) on the caller's
+ * thread; it may publish, subscribe or disconnect. */
 typedef void (*kmqtt_nano_event_fn)(void *user, const kmqtt_nano_event_t *ev);
 
-/* The configuration, referenced by the client (never copied): it must stay
+/** The configuration, referenced by the client (never copied): it must stay
  * valid and unchanged while the client is in use. Zero everything, then set
  * what you need; kmqtt_nano_config_init sets the defaults noted. */
 typedef struct kmqtt_nano_config {
-    /* What the engine needs (session.h): the CONNECT (version, clean_session,
+    /** What the engine needs (session.h): the CONNECT (version, clean_session,
      * keepalive_s, client_id, username, password, will, 5.0 property
      * blocks), ping_timeout_ms and max_inflight, with the defaults of
      * kmqtt_session_config_init. The nano client advertises Receive Maximum
@@ -135,15 +145,15 @@ typedef struct kmqtt_nano_config {
      * answers PUBREC but silently drops 3.1.1 QoS 2 publishes above it. */
     kmqtt_session_config_t mqtt;
 
-    /* Where: the transport (the client calls open/send/recv/wait/close on it,
+    /** Where: the transport (the client calls open/send/recv/wait/close on it,
      * never destroy) and the host and port given to its open(). */
     const kmqtt_transport_t *transport;
-    const char *host;
-    uint16_t port;
-    uint32_t connect_timeout_ms; /* open() and then CONNACK, each
+    const char *host;            /**< broker host given to the transport's open() */
+    uint16_t port;               /**< broker port given to the transport's open() */
+    uint32_t connect_timeout_ms; /**< open() and then CONNACK, each
                                     (default KMQTT_CFG_CONNECT_TIMEOUT_MS) */
 
-    /* Reconnect: after a loss or a failed attempt the client waits a random
+    /** Reconnect: after a loss or a failed attempt the client waits a random
      * time in [d/2, d] (kmqtt_session_backoff), d starting at
      * reconnect_min_ms and doubling each failure up to reconnect_max_ms, back
      * to the minimum after a CONNACK. reconnect_min_ms 0 = never by itself
@@ -153,14 +163,14 @@ typedef struct kmqtt_nano_config {
      * hardware random number, a serial number); 0 = seeded from client_id,
      * which the broker already requires to be unique. */
     uint32_t reconnect_min_ms;
-    uint32_t reconnect_max_ms;
-    uint32_t random_seed;
+    uint32_t reconnect_max_ms; /**< the longest wait between attempts (see reconnect_min_ms) */
+    uint32_t random_seed;      /**< seeds the backoff's jitter (see reconnect_min_ms) */
 
-    kmqtt_nano_event_fn on_event; /* may be NULL */
-    void *user;
+    kmqtt_nano_event_fn on_event; /**< may be NULL */
+    void *user;                   /**< passed to on_event */
 } kmqtt_nano_config_t;
 
-/* The caller's buffers, given to kmqtt_nano_init and used until the client
+/** The caller's buffers, given to kmqtt_nano_init and used until the client
  * is no longer used.
  *  rx:    the largest packet the client accepts (5.0: advertised as Maximum
  *         Packet Size; a larger one ends the connection with KMQTT_ETOOBIG).
@@ -169,37 +179,39 @@ typedef struct kmqtt_nano_config {
  *         size plus 8 bytes, rounded up to 4); NULL/0 for a QoS 0-only
  *         client (QoS 1/2 publish then gives KMQTT_ELIMIT). */
 typedef struct kmqtt_nano_buffers {
-    uint8_t *rx;
-    size_t rx_size;
-    uint8_t *tx;
-    size_t tx_size;
-    uint8_t *store;
-    size_t store_size;
+    uint8_t *rx;       /**< the receive buffer */
+    size_t rx_size;    /**< its size in bytes */
+    uint8_t *tx;       /**< the send buffer */
+    size_t tx_size;    /**< its size in bytes */
+    uint8_t *store;    /**< the store of unacknowledged QoS 1/2 messages; may be NULL */
+    size_t store_size; /**< its size in bytes; may be 0 */
 } kmqtt_nano_buffers_t;
 
-/* The client: the engine's state and the driver's. Declared so it can be a
+/** The client: the engine's state and the driver's. Declared so it can be a
  * static or stack object; every field is private. sizeof is at most 256
  * bytes on a 32-bit target. */
 typedef struct kmqtt_nano {
+    /** @cond PRIVATE */
     kmqtt_session_t s;
     const kmqtt_nano_config_t *cfg;
-    uint32_t now_ms; /* the time given to the running call */
-    uint32_t due_ms; /* WAITING: the next attempt; CONNECTING: the CONNACK deadline */
+    uint32_t now_ms; /**< the time given to the running call */
+    uint32_t due_ms; /**< WAITING: the next attempt; CONNECTING: the CONNACK deadline */
     uint32_t backoff_ms;
-    uint32_t rng; /* xorshift32 state for the backoff's jitter */
+    uint32_t rng; /**< xorshift32 state for the backoff's jitter */
     uint16_t inbound[KMQTT_NANO_INBOUND_QOS2];
     kmqtt_session_request_t req[KMQTT_NANO_MAX_REQUESTS];
     uint8_t state;
-    uint8_t gen;  /* counts connection ends, so code after a callback sees one */
-    uint8_t busy; /* the running poll received, sent, reported or changed state */
-    uint8_t arm;  /* CONNECTING: start the CONNACK clock at the next poll */
+    uint8_t gen;  /**< counts connection ends, so code after a callback sees one */
+    uint8_t busy; /**< the running poll received, sent, reported or changed state */
+    uint8_t arm;  /**< CONNECTING: start the CONNACK clock at the next poll */
+    /** @endcond */
 } kmqtt_nano_t;
 
-/* Fills c with the defaults noted in kmqtt_nano_config_t (everything else
+/** Fills c with the defaults noted in kmqtt_nano_config_t (everything else
  * zero: no transport, no client id). */
 void kmqtt_nano_config_init(kmqtt_nano_config_t *c);
 
-/* Sets up c (state IDLE) over the caller's configuration and buffers,
+/** Sets up c (state IDLE) over the caller's configuration and buffers,
  * checking them: KMQTT_EINVAL for a NULL, a missing transport or host, an
  * unknown version, a will QoS over 2, a client id / username / will topic
  * longer than 65,535 bytes or not valid UTF-8, an empty client id without
@@ -209,7 +221,7 @@ void kmqtt_nano_config_init(kmqtt_nano_config_t *c);
 kmqtt_err_t kmqtt_nano_init(kmqtt_nano_t *c, const kmqtt_nano_config_t *cfg,
                             const kmqtt_nano_buffers_t *b);
 
-/* Opens the transport (blocking in its open(), up to connect_timeout_ms) and
+/** Opens the transport (blocking in its open(), up to connect_timeout_ms) and
  * queues CONNECT; the CONNACK is handled by kmqtt_nano_poll, which reports
  * KMQTT_NANO_EV_CONNECTED or KMQTT_NANO_EV_CONNECT_FAILED. From then on the
  * client reconnects by itself (if reconnect_min_ms is set) until
@@ -217,7 +229,7 @@ kmqtt_err_t kmqtt_nano_init(kmqtt_nano_t *c, const kmqtt_nano_config_t *cfg,
  * transport's open() error (state stays IDLE, nothing is open). */
 kmqtt_err_t kmqtt_nano_connect(kmqtt_nano_t *c, uint32_t now_ms);
 
-/* Does everything due at now_ms: sends what is queued, receives and handles
+/** Does everything due at now_ms: sends what is queued, receives and handles
  * what arrived (answering acks, reporting events), keepalive, CONNACK and
  * PINGRESP timeouts, the next reconnect attempt (which blocks in open()).
  * Sets *next_ms (if not NULL) to how long the caller may wait for the
@@ -228,11 +240,11 @@ kmqtt_err_t kmqtt_nano_connect(kmqtt_nano_t *c, uint32_t now_ms);
  * the transport's open() when a reconnect is due. */
 kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms);
 
-/* True when bytes wait for the transport to take them: the caller should
+/** True when bytes wait for the transport to take them: the caller should
  * wait for KMQTT_WAIT_WRITE too. */
 bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
 
-/* Convenience for a simple loop: kmqtt_nano_poll, then, only when that poll
+/** Convenience for a simple loop: kmqtt_nano_poll, then, only when that poll
  * did nothing (received or sent no byte, reported no event, left the state
  * as it was), the transport's wait() for at most the smaller of its next_ms
  * and max_wait_ms. A poll that made progress returns at once, so a loop
@@ -241,7 +253,7 @@ bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
  * open() when a reconnect is due). */
 kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_ms);
 
-/* Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
+/** Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
  * in the store, and a KMQTT_NANO_EV_PUBLISHED later. Returns KMQTT_OK,
  * KMQTT_ENOTCONN (not CONNECTED: nothing is queued offline), KMQTT_EINVAL
  * (NULL, QoS over 2, topic empty, with '+' or '#', over 65,535 bytes or not
@@ -255,16 +267,20 @@ kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_
 kmqtt_err_t kmqtt_nano_publish(kmqtt_nano_t *c, const kmqtt_nano_msg_t *msg, uint32_t now_ms,
                                uint16_t *packet_id);
 
-/* One filter of a SUBSCRIBE: the filter (NUL-terminated) and its options
+/** One filter of a SUBSCRIBE: the filter (NUL-terminated) and its options
  * byte: QoS 0..2, and in 5.0 also KMQTT_NANO_NO_LOCAL,
  * KMQTT_NANO_RETAIN_AS_PUBLISHED, KMQTT_NANO_RETAIN_HANDLING(n). */
 typedef kmqtt_session_sub_t kmqtt_nano_sub_t;
 
-#define KMQTT_NANO_NO_LOCAL            0x04u
+/** Subscription option (5.0): our own publishes are not sent back. */
+#define KMQTT_NANO_NO_LOCAL 0x04u
+/** Subscription option (5.0): the RETAIN flag is kept as published. */
 #define KMQTT_NANO_RETAIN_AS_PUBLISHED 0x08u
-#define KMQTT_NANO_RETAIN_HANDLING(n)  ((uint8_t)((n) << 4))
+/** Subscription option (5.0): retained messages at subscribe: n = 0 always,
+ * 1 only for a new subscription, 2 never. */
+#define KMQTT_NANO_RETAIN_HANDLING(n) ((uint8_t)((n) << 4))
 
-/* Queues a SUBSCRIBE of count filters (5.0: with the raw property block
+/** Queues a SUBSCRIBE of count filters (5.0: with the raw property block
  * props, e.g. a Subscription Identifier; NULL/0 = none). The SUBACK comes as
  * KMQTT_NANO_EV_SUBACK with *packet_id. Returns KMQTT_OK, KMQTT_ENOTCONN,
  * KMQTT_EINVAL (no filter or more than 255, an invalid filter:
@@ -283,19 +299,19 @@ kmqtt_err_t kmqtt_nano_subscribe(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, 
                                  const uint8_t *props, size_t props_len, uint32_t now_ms,
                                  uint16_t *packet_id);
 
-/* Queues an UNSUBSCRIBE of count filters; KMQTT_NANO_EV_UNSUBACK follows.
+/** Queues an UNSUBSCRIBE of count filters; KMQTT_NANO_EV_UNSUBACK follows.
  * Errors as kmqtt_nano_subscribe. Never blocks. */
 kmqtt_err_t kmqtt_nano_unsubscribe(kmqtt_nano_t *c, const char *const *filters, size_t count,
                                    uint32_t now_ms, uint16_t *packet_id);
 
-/* 5.0: sends AUTH (reason 0x18 continue or 0x19 re-authenticate) with the
+/** 5.0: sends AUTH (reason 0x18 continue or 0x19 re-authenticate) with the
  * raw property block props (Authentication Method and Data). Returns
  * KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL, KMQTT_ENOBUFS, or
  * KMQTT_EUNSUPPORTED in 3.1.1 or a build without 5.0. Never blocks. */
-kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props,
-                            size_t props_len, uint32_t now_ms);
+kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props, size_t props_len,
+                            uint32_t now_ms);
 
-/* Sends DISCONNECT (5.0: with reason; 0x04 keeps the will) and closes the
+/** Sends DISCONNECT (5.0: with reason; 0x04 keeps the will) and closes the
  * transport. It waits (transport wait(), blocking) up to timeout_ms for what
  * is queued, DISCONNECT included, to be sent. When it returns the transport
  * is closed and the client is IDLE: it never reconnects by itself until
@@ -306,22 +322,23 @@ kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *prop
  * becomes IDLE). */
 kmqtt_err_t kmqtt_nano_disconnect(kmqtt_nano_t *c, uint8_t reason, uint32_t timeout_ms);
 
+/** Where c is: IDLE, WAITING, CONNECTING or CONNECTED. Never blocks. */
 kmqtt_nano_state_t kmqtt_nano_state(const kmqtt_nano_t *c);
 
-/* Outbound QoS 1/2 messages not yet complete (in the store). */
+/** Outbound QoS 1/2 messages not yet complete (in the store). */
 size_t kmqtt_nano_inflight(const kmqtt_nano_t *c);
 
-/* Bytes of the store in use, for sizing it. */
+/** Bytes of the store in use, for sizing it. */
 size_t kmqtt_nano_store_used(const kmqtt_nano_t *c);
 
-/* Inbound QoS 2 ids forgotten because more than KMQTT_NANO_INBOUND_QOS2
+/** Inbound QoS 2 ids forgotten because more than KMQTT_NANO_INBOUND_QOS2
  * awaited their PUBREL at once (see KMQTT_NANO_INBOUND_QOS2), since init.
  * Exactly once holds for the newest KMQTT_NANO_INBOUND_QOS2 messages; an
  * evicted one may be delivered twice only if the connection is lost before
  * the broker received its PUBREC. 0 for NULL. Never blocks. */
 size_t kmqtt_nano_qos2_evictions(const kmqtt_nano_t *c);
 
-/* PUBACK / PUBREC / PUBCOMP received for a packet id the client does not
+/** PUBACK / PUBREC / PUBCOMP received for a packet id the client does not
  * hold, since init: ignored, not a protocol error (a PUBREC still gets its
  * PUBREL, 5.0 with 0x92). 0 for NULL. Never blocks. */
 size_t kmqtt_nano_unknown_acks(const kmqtt_nano_t *c);

@@ -1,7 +1,8 @@
-/*
+/** @file
  * kmqtt port — what the client needs from an OS or network stack.
  *
- * A port is one folder under src/port/<name>/ implementing the functions
+ * A port is one folder under src/port/NAME/ implementing the functions
+
  * below (linked at build time) and a transport. It is the only code that
  * includes OS headers, and it knows nothing about MQTT. Everything a port
  * allocates comes from the kmqtt_mem_t it is given, so a leak report names it.
@@ -22,50 +23,60 @@ extern "C" {
 
 /* ------------------------------------------------------------------ clock */
 
-/* Milliseconds from a monotonic clock (never jumps with wall-clock changes).
+/** Milliseconds from a monotonic clock (never jumps with wall-clock changes).
  * Never blocks. */
 uint64_t kmqtt_port_now_ms(void);
 
-/* Sleeps at least ms milliseconds. Blocks. */
+/** Sleeps at least ms milliseconds. Blocks. */
 void kmqtt_port_sleep_ms(uint32_t ms);
 
-/* Fills buf with len bytes from the platform's entropy source (client ids,
+/** Fills buf with len bytes from the platform's entropy source (client ids,
  * reconnect jitter). Returns KMQTT_OK or KMQTT_EIO. May block briefly. */
 kmqtt_err_t kmqtt_port_random(void *buf, size_t len);
 
 /* ----------------------------------------------------- mutex and condition */
 
+/** A mutex of the port (opaque). */
 typedef struct kmqtt_port_mutex kmqtt_port_mutex_t;
+/** A condition variable of the port (opaque). */
 typedef struct kmqtt_port_cond kmqtt_port_cond_t;
+/** A thread handle of the port (opaque). */
 typedef struct kmqtt_port_thread kmqtt_port_thread_t;
 
-/* Creates a (non-recursive) mutex from m. Returns KMQTT_OK, KMQTT_ENOMEM or
+/** Creates a (non-recursive) mutex from m. Returns KMQTT_OK, KMQTT_ENOMEM or
  * KMQTT_EIO. */
 kmqtt_err_t kmqtt_port_mutex_create(kmqtt_mem_t *m, kmqtt_port_mutex_t **out);
-/* Destroys an unlocked mutex and returns its memory to m; NULL is a no-op. */
+/** Destroys an unlocked mutex and returns its memory to m; NULL is a no-op. */
 void kmqtt_port_mutex_destroy(kmqtt_mem_t *m, kmqtt_port_mutex_t *mx);
-void kmqtt_port_mutex_lock(kmqtt_port_mutex_t *mx); /* blocks */
+/** Locks mx (not recursive: the holder must not lock it again). Blocks. */
+void kmqtt_port_mutex_lock(kmqtt_port_mutex_t *mx);
+/** Unlocks mx, which the caller holds. Never blocks. */
 void kmqtt_port_mutex_unlock(kmqtt_port_mutex_t *mx);
 
+/** Creates a condition variable from m, waited on with the monotonic clock.
+ * Returns KMQTT_OK, KMQTT_ENOMEM or KMQTT_EIO. */
 kmqtt_err_t kmqtt_port_cond_create(kmqtt_mem_t *m, kmqtt_port_cond_t **out);
+/** Destroys a condition nobody waits on and returns its memory to m; NULL is
+ * a no-op. */
 void kmqtt_port_cond_destroy(kmqtt_mem_t *m, kmqtt_port_cond_t *cv);
-/* With mx locked: releases it, waits for a broadcast or timeout_ms, locks it
+/** With mx locked: releases it, waits for a broadcast or timeout_ms, locks it
  * again. Returns KMQTT_OK when woken (maybe spuriously: re-check the
  * condition) or KMQTT_ETIMEDOUT. Measured on the monotonic clock. Blocks. */
 kmqtt_err_t kmqtt_port_cond_wait(kmqtt_port_cond_t *cv, kmqtt_port_mutex_t *mx,
                                  uint32_t timeout_ms);
+/** Wakes every thread waiting on cv. Never blocks. */
 void kmqtt_port_cond_broadcast(kmqtt_port_cond_t *cv);
 
 /* ---------------------------------------------------------------- threads */
 
-/* Starts a thread running fn(arg); its handle comes from m. Returns KMQTT_OK,
+/** Starts a thread running fn(arg); its handle comes from m. Returns KMQTT_OK,
  * KMQTT_ENOMEM or KMQTT_EIO. */
 kmqtt_err_t kmqtt_port_thread_start(kmqtt_mem_t *m, kmqtt_port_thread_t **out,
                                     void (*fn)(void *arg), void *arg);
-/* Waits for the thread to end and frees its handle. Must not be called from
+/** Waits for the thread to end and frees its handle. Must not be called from
  * the thread itself. Blocks. */
 void kmqtt_port_thread_join(kmqtt_mem_t *m, kmqtt_port_thread_t *t);
-/* True if the caller is running on thread t. */
+/** True if the caller is running on thread t. */
 bool kmqtt_port_thread_is_current(const kmqtt_port_thread_t *t);
 
 /* ------------------------------------------------------------------ sizes */
@@ -75,29 +86,36 @@ bool kmqtt_port_thread_is_current(const kmqtt_port_thread_t *t);
  * bytes, so kmqtt_client_memory_size is exact for a no-malloc buffer. A port
  * whose kernel objects live elsewhere (an RTOS heap) counts only its block.
  * Never block. */
+/** Bytes of the block kmqtt_port_mutex_create takes from its kmqtt_mem_t
+ * (only that block, where the kernel object lives elsewhere). Never blocks. */
 size_t kmqtt_port_mutex_size(void);
+/** Bytes of the block kmqtt_port_cond_create takes. Never blocks. */
 size_t kmqtt_port_cond_size(void);
+/** Bytes of the handle kmqtt_port_thread_start takes. Never blocks. */
 size_t kmqtt_port_thread_size(void);
+/** Bytes kmqtt_port_tcp_create takes for the TCP transport. Never blocks. */
 size_t kmqtt_port_tcp_size(void);
 
 /* ------------------------------------------------------------ diagnostics */
 
-/* The client announces its accounting context at create (guard: the mutex
+/** The client announces its accounting context at create (guard: the mutex
  * under which the client uses it) and withdraws it at destroy, so a port's
  * console command can list every client's memory (RT-Thread: msh
- * `kmqtt_mem`). Neither may allocate; a port without such a command makes
+ * `kmqtt`). Neither may allocate; a port without such a command makes
  * both do nothing. */
 void kmqtt_port_mem_register(kmqtt_mem_t *m, kmqtt_port_mutex_t *guard);
+/** Withdraws m, announced by kmqtt_port_mem_register (at client destroy).
+ * Never allocates, never blocks beyond the port's own lock. */
 void kmqtt_port_mem_unregister(kmqtt_mem_t *m);
 
 /* -------------------------------------------------------------- transport */
 
 /* Events for kmqtt_transport_t.wait. */
-#define KMQTT_WAIT_READ  1u
-#define KMQTT_WAIT_WRITE 2u
-#define KMQTT_WAIT_WOKEN 4u /* wake() was called */
+#define KMQTT_WAIT_READ  1u /**< kmqtt_transport_t.wait event: bytes to receive */
+#define KMQTT_WAIT_WRITE 2u /**< kmqtt_transport_t.wait event: room to send */
+#define KMQTT_WAIT_WOKEN 4u /**< kmqtt_transport_t.wait event: wake() was called */
 
-/* A byte stream to the broker: the port's TCP, or TLS / WebSocket stacked on
+/** A byte stream to the broker: the port's TCP, or TLS / WebSocket stacked on
  * another transport (transport.h). The client never knows what is behind it.
  * All calls but wake() come from one thread at a time; wake() may come from
  * any thread at any time, also while another thread is blocked in open() or
@@ -146,23 +164,23 @@ void kmqtt_port_mem_unregister(kmqtt_mem_t *m);
  * thing. A spurious wake-up is allowed (the retry returns 0 again); a
  * transport that stays "ready" without progress is not. */
 typedef struct kmqtt_transport {
-    void *ctx;
-    /* Connects within timeout_ms (name resolution included where the stack
+    void *ctx; /**< the transport's own state, passed to every function below */
+    /** Connects within timeout_ms (name resolution included where the stack
      * allows). Returns KMQTT_OK, KMQTT_ERESOLVE, KMQTT_ECONNREFUSED,
      * KMQTT_ETIMEDOUT, KMQTT_ECANCELED (wake() was called, also before
      * open() began: a wake is remembered once), KMQTT_ESTATE (already open)
      * or KMQTT_EIO. On failure nothing stays open. Blocks. */
     kmqtt_err_t (*open)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms);
-    /* Offers len bytes without blocking, under the send contract above:
+    /** Offers len bytes without blocking, under the send contract above:
      * bytes taken, 0 = would block (nothing taken; offer them again), < 0 =
      * error (a kmqtt_err_t; KMQTT_ENOTCONN when nothing is open,
      * KMQTT_EINVAL when fewer bytes come back than were refused). len 0
      * returns 0 when nothing is owed. Never raises SIGPIPE. */
     long (*send)(void *ctx, const void *buf, size_t len);
-    /* Receives up to len bytes without blocking: bytes received, 0 = nothing
+    /** Receives up to len bytes without blocking: bytes received, 0 = nothing
      * yet, < 0 = closed by the peer (KMQTT_ECLOSED) or error. */
     long (*recv)(void *ctx, void *buf, size_t len);
-    /* Waits until one of events (KMQTT_WAIT_READ / _WRITE) is ready (in
+    /** Waits until one of events (KMQTT_WAIT_READ / _WRITE) is ready (in
      * the sense of the contract above: the matching call can make progress,
      * whatever this transport needs from the one below for that), wake() is
      * called, or timeout_ms passes; sets *ready to the events that are ready
@@ -170,15 +188,15 @@ typedef struct kmqtt_transport {
      * only (events 0 and timeout 0 just clears a pending wake). Returns
      * KMQTT_OK or an error. Blocks. */
     kmqtt_err_t (*wait)(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready);
-    /* Makes the current or next open()/wait() return at once. Any thread. */
+    /** Makes the current or next open()/wait() return at once. Any thread. */
     void (*wake)(void *ctx);
-    /* Closes the connection (if open). The transport can be opened again. */
+    /** Closes the connection (if open). The transport can be opened again. */
     void (*close)(void *ctx);
-    /* Closes and frees everything the transport holds, ctx included. */
+    /** Closes and frees everything the transport holds, ctx included. */
     void (*destroy)(void *ctx);
 } kmqtt_transport_t;
 
-/* Creates the port's TCP transport (IPv4 and IPv6, name resolution,
+/** Creates the port's TCP transport (IPv4 and IPv6, name resolution,
  * non-blocking with a connect timeout, TCP_NODELAY) with memory from m.
  * Returns KMQTT_OK, KMQTT_ENOMEM or KMQTT_EIO. */
 kmqtt_err_t kmqtt_port_tcp_create(kmqtt_mem_t *m, kmqtt_transport_t *out);

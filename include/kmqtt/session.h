@@ -1,4 +1,4 @@
-/*
+/** @file
  * kmqtt session — the one MQTT protocol engine, without I/O.
  *
  * Every protocol rule of the library lives here once: what a CONNECT
@@ -43,58 +43,56 @@
 extern "C" {
 #endif
 
-/* What the engine needs to speak MQTT on a connection. Referenced by the
+/** What the engine needs to speak MQTT on a connection. Referenced by the
  * session (never copied): it must stay valid and unchanged while the
  * session is in use. kmqtt_session_config_init sets the defaults noted. */
 typedef struct kmqtt_session_config {
-    /* CONNECT */
-    uint8_t version;       /* KMQTT_V311 (default) or KMQTT_V5 */
-    bool clean_session;    /* default true; false keeps the session for resumption */
-    uint16_t keepalive_s;  /* default KMQTT_CFG_KEEPALIVE_S; 0 = off */
-    const char *client_id; /* NUL-terminated; "" only with clean_session (MQTT-3.1.3-7) */
-    const char *username;  /* NULL = none */
-    const uint8_t *password;
-    uint16_t password_len;  /* password NULL = none */
-    const char *will_topic; /* NULL = no will */
-    const uint8_t *will_payload;
-    uint16_t will_payload_len;
-    uint8_t will_qos;
-    bool will_retain;
-    /* 5.0: raw property blocks (without length prefix) for the CONNECT and
-     * the will. The engine adds Receive Maximum (the inbound QoS 2 table's
-     * size, unless the 3.1.1 bitmap is used), Maximum Packet Size (rx's
-     * size) and Topic Alias Maximum (the inbound alias slots, if any) itself,
-     * so the CONNECT block must not carry those. */
+    uint8_t version;             /**< KMQTT_V311 (default) or KMQTT_V5 */
+    bool clean_session;          /**< default true; false keeps the session for resumption */
+    uint16_t keepalive_s;        /**< default KMQTT_CFG_KEEPALIVE_S; 0 = off */
+    const char *client_id;       /**< NUL-terminated; "" only with clean_session (MQTT-3.1.3-7) */
+    const char *username;        /**< NULL = none */
+    const uint8_t *password;     /**< NULL = none (binary, password_len bytes) */
+    uint16_t password_len;       /**< bytes of password */
+    const char *will_topic;      /**< NULL = no will */
+    const uint8_t *will_payload; /**< the will message's payload */
+    uint16_t will_payload_len;   /**< bytes of will_payload */
+    uint8_t will_qos;            /**< 0..2 */
+    bool will_retain;            /**< the will is retained */
+    /** 5.0: the CONNECT's raw property block (without length prefix). The
+     * engine adds Receive Maximum (the inbound QoS 2 table's size, unless the
+     * 3.1.1 bitmap is used), Maximum Packet Size (rx's size) and Topic Alias
+     * Maximum (the inbound alias slots, if any) itself, so the block must not
+     * carry those. */
     const uint8_t *connect_props;
-    size_t connect_props_len;
-    const uint8_t *will_props;
-    size_t will_props_len;
-
-    /* A PINGRESP must come within this long of its PINGREQ, else
+    size_t connect_props_len;  /**< bytes of connect_props */
+    const uint8_t *will_props; /**< 5.0: the will's raw property block */
+    size_t will_props_len;     /**< bytes of will_props */
+    /** A PINGRESP must come within this long of its PINGREQ, else
      * kmqtt_session_tick gives KMQTT_EKEEPALIVE. 0 = half the keepalive in
      * force, at least a second (default KMQTT_CFG_PING_TIMEOUT_MS). */
     uint32_t ping_timeout_ms;
-    /* 3.1.1 only (and KMQTT_CFG_RETRY): when nothing was acknowledged for
+    /** 3.1.1 only (and KMQTT_CFG_RETRY): when nothing was acknowledged for
      * this long while messages are in flight, they are sent again on the
      * same connection, with DUP. 0 (default) = only after a reconnect, the
      * only resend 5.0 allows. */
     uint32_t retry_ms;
-    /* Outbound QoS 1/2 messages at once (also bounded by the store and, in
+    /** Outbound QoS 1/2 messages at once (also bounded by the store and, in
      * 5.0, the server's Receive Maximum). Default KMQTT_CFG_MAX_INFLIGHT. */
     uint8_t max_inflight;
 } kmqtt_session_config_t;
 
-/* One SUBSCRIBE / UNSUBSCRIBE awaiting its ack. Private. */
+/** One SUBSCRIBE / UNSUBSCRIBE awaiting its ack. Private. */
 typedef struct kmqtt_session_request {
-    uint16_t id;   /* 0 = free */
-    uint8_t unsub; /* 1 for UNSUBSCRIBE */
-    uint8_t count; /* filters sent: the ack has one code each */
+    uint16_t id;   /**< 0 = free */
+    uint8_t unsub; /**< 1 for UNSUBSCRIBE */
+    uint8_t count; /**< filters sent: the ack has one code each */
 } kmqtt_session_request_t;
 
-/* Bytes of the optional 3.1.1 inbound QoS 2 table: one bit per packet id. */
+/** Bytes of the optional 3.1.1 inbound QoS 2 table: one bit per packet id. */
 #define KMQTT_SESSION_INBOUND_BITS_SIZE 8192u
 
-/* The caller's buffers and tables, used until the session is no longer used.
+/** The caller's buffers and tables, used until the session is no longer used.
  *  rx:       the largest packet accepted (5.0: advertised as Maximum Packet
  *            Size; a larger one is KMQTT_ETOOBIG).
  *  tx:       bytes waiting to be sent; the largest packet sent.
@@ -116,106 +114,113 @@ typedef struct kmqtt_session_request {
  *            longer than a slot goes without). Both start empty on every
  *            connection (MQTT-3.3.2-7). */
 typedef struct kmqtt_session_buffers {
-    uint8_t *rx;
-    size_t rx_size;
-    uint8_t *tx;
-    size_t tx_size;
-    uint8_t *store;
-    size_t store_size;
-    uint16_t *inbound;
-    uint16_t inbound_max;
-    uint8_t *inbound_bits;
-    kmqtt_session_request_t *requests;
-    uint8_t max_requests;
-    uint8_t *alias_in;
-    uint16_t alias_in_max;
-    uint8_t *alias_out;
-    uint16_t alias_out_max;
-    uint16_t alias_topic_len;
+    uint8_t *rx;                       /**< receive buffer */
+    size_t rx_size;                    /**< its bytes */
+    uint8_t *tx;                       /**< send queue */
+    size_t tx_size;                    /**< its bytes */
+    uint8_t *store;                    /**< unacknowledged QoS 1/2 PUBLISH packets */
+    size_t store_size;                 /**< its bytes */
+    uint16_t *inbound;                 /**< inbound QoS 2 ids awaiting PUBREL */
+    uint16_t inbound_max;              /**< entries of inbound */
+    uint8_t *inbound_bits;             /**< 3.1.1 bitmap, or NULL */
+    kmqtt_session_request_t *requests; /**< SUBSCRIBE / UNSUBSCRIBE awaiting ack */
+    uint8_t max_requests;              /**< entries of requests */
+    uint8_t *alias_in;                 /**< inbound topic alias slots, or NULL */
+    uint16_t alias_in_max;             /**< slots of alias_in */
+    uint8_t *alias_out;                /**< outbound topic alias slots, or NULL */
+    uint16_t alias_out_max;            /**< slots of alias_out */
+    uint16_t alias_topic_len;          /**< topic bytes a slot holds */
 } kmqtt_session_buffers_t;
 
-#define KMQTT_SESSION_ALIAS_IN_SLOT(topic_len)  (2u + (size_t)(topic_len))
+/** Bytes of one inbound alias slot holding topics of up to topic_len bytes. */
+#define KMQTT_SESSION_ALIAS_IN_SLOT(topic_len) (2u + (size_t)(topic_len))
+/** Bytes of one outbound alias slot holding topics of up to topic_len bytes. */
 #define KMQTT_SESSION_ALIAS_OUT_SLOT(topic_len) (6u + (size_t)(topic_len))
 
+/** Where a session is (kmqtt_session_state). */
 typedef enum kmqtt_session_state {
-    KMQTT_SESSION_IDLE = 0,   /* no connection */
-    KMQTT_SESSION_CONNECTING, /* CONNECT queued, waiting for CONNACK */
-    KMQTT_SESSION_CONNECTED,
-    KMQTT_SESSION_ENDED /* the connection is over (refused, server DISCONNECT, error):
-                           send what tx holds if you like, close, kmqtt_session_lost */
+    KMQTT_SESSION_IDLE = 0,   /**< no connection */
+    KMQTT_SESSION_CONNECTING, /**< CONNECT queued, waiting for CONNACK */
+    KMQTT_SESSION_CONNECTED,  /**< CONNACK accepted */
+    KMQTT_SESSION_ENDED       /**< the connection is over (refused, server DISCONNECT, error):
+                                 send what tx holds if you like, close, kmqtt_session_lost */
 } kmqtt_session_state_t;
 
+/** What a kmqtt_session_event_t reports, and which of its fields are set. */
 typedef enum kmqtt_session_event_type {
-    KMQTT_SESSION_EV_CONNACK = 1, /* reason_code (0: accepted, now CONNECTED; else refused,
+    KMQTT_SESSION_EV_CONNACK = 1, /**< reason_code (0: accepted, now CONNECTED; else refused,
                                      ENDED), session_present, props (5.0) */
-    KMQTT_SESSION_EV_MESSAGE,     /* msg: an application message */
-    KMQTT_SESSION_EV_PUBLISHED,   /* an outbound QoS 1/2 message completed (PUBACK, PUBCOMP,
-                                     or a 5.0 PUBREC with a failure reason): packet_id,
-                                     reason_code, props; or was dropped with err set (see
-                                     kmqtt_session_next_event) */
-    KMQTT_SESSION_EV_SUBACK,      /* packet_id; codes/count: one reason code per filter */
-    KMQTT_SESSION_EV_UNSUBACK,    /* packet_id; codes/count (5.0 only; 0 in 3.1.1) */
-    KMQTT_SESSION_EV_AUTH,        /* 5.0 AUTH: reason_code, props */
-    KMQTT_SESSION_EV_DISCONNECT   /* 5.0 DISCONNECT from the server: reason_code, props;
-                                     the session is ENDED */
+    KMQTT_SESSION_EV_MESSAGE,     /**< msg: an application message */
+    KMQTT_SESSION_EV_PUBLISHED,   /**< an outbound QoS 1/2 message completed (PUBACK, PUBCOMP,
+                                       or a 5.0 PUBREC with a failure reason): packet_id,
+                                       reason_code, props; or was dropped with err set (see
+                                       kmqtt_session_next_event) */
+    KMQTT_SESSION_EV_SUBACK,      /**< packet_id; codes/count: one reason code per filter */
+    KMQTT_SESSION_EV_UNSUBACK,    /**< packet_id; codes/count (5.0 only; 0 in 3.1.1) */
+    KMQTT_SESSION_EV_AUTH,        /**< 5.0 AUTH: reason_code, props */
+    KMQTT_SESSION_EV_DISCONNECT   /**< 5.0 DISCONNECT from the server: reason_code, props;
+                                       the session is ENDED */
 } kmqtt_session_event_type_t;
 
-/* A message, outbound (the caller's) or inbound (views into rx). */
+/** A message, outbound (the caller's) or inbound (views into rx). */
 typedef struct kmqtt_session_msg {
-    const char *topic;
-    uint16_t topic_len;
-    uint8_t qos;
-    bool retain;
-    bool dup;           /* inbound only */
-    uint16_t packet_id; /* inbound only (0 at QoS 0) */
-    const uint8_t *payload;
-    size_t payload_len;
-    /* 5.0: the PUBLISH property block, raw (without its length prefix).
+    const char *topic;      /**< not NUL-terminated */
+    uint16_t topic_len;     /**< bytes of topic */
+    uint8_t qos;            /**< 0..2 */
+    bool retain;            /**< the RETAIN flag */
+    bool dup;               /**< inbound only */
+    uint16_t packet_id;     /**< inbound only (0 at QoS 0) */
+    const uint8_t *payload; /**< the application message */
+    size_t payload_len;     /**< bytes of payload */
+    /** 5.0: the PUBLISH property block, raw (without its length prefix).
      * NULL/0 = none; ignored in 3.1.1. */
     const uint8_t *props;
-    size_t props_len;
+    size_t props_len; /**< bytes of props */
 } kmqtt_session_msg_t;
 
-/* One SUBSCRIBE filter: NUL-terminated, and its options byte (QoS 0..2; 5.0
+/** One SUBSCRIBE filter: NUL-terminated, and its options byte (QoS 0..2; 5.0
  * also No Local 0x04, Retain As Published 0x08, Retain Handling << 4). */
 typedef struct kmqtt_session_sub {
-    const char *filter;
-    uint8_t options;
+    const char *filter; /**< NUL-terminated topic filter */
+    uint8_t options;    /**< QoS and 5.0 subscription options */
 } kmqtt_session_sub_t;
 
-/* An event; its views point into rx and stay valid until the next call of
+/** An event; its views point into rx and stay valid until the next call of
  * kmqtt_session_next_event or kmqtt_session_rx_space. */
 typedef struct kmqtt_session_event {
-    kmqtt_session_event_type_t type;
-    kmqtt_err_t err;
-    uint16_t packet_id;
-    uint8_t reason_code;
-    bool session_present;
-    kmqtt_session_msg_t msg; /* KMQTT_SESSION_EV_MESSAGE */
-    const uint8_t *codes;    /* SUBACK / UNSUBACK reason codes */
-    size_t count;
-    const uint8_t *props; /* 5.0 raw property block of the packet behind the event */
-    size_t props_len;
+    kmqtt_session_event_type_t type; /**< what happened */
+    kmqtt_err_t err;                 /**< KMQTT_SESSION_EV_PUBLISHED: why it was dropped, or 0 */
+    uint16_t packet_id;              /**< the flow's packet id */
+    uint8_t reason_code;             /**< CONNACK / ack / AUTH / DISCONNECT reason */
+    bool session_present;            /**< CONNACK: the server kept the session */
+    kmqtt_session_msg_t msg;         /**< KMQTT_SESSION_EV_MESSAGE */
+    const uint8_t *codes;            /**< SUBACK / UNSUBACK reason codes */
+    size_t count;                    /**< entries of codes */
+    const uint8_t *props;            /**< 5.0 raw property block of the packet behind the event */
+    size_t props_len;                /**< bytes of props */
 } kmqtt_session_event_t;
 
-/* Store and forward: a change worth persisting, reported to the change hook
+/** Store and forward: a change worth persisting, reported to the change hook
  * as it happens (before the packet concerned can be sent). */
 typedef enum kmqtt_session_change {
-    KMQTT_SESSION_CH_PUBLISH = 1, /* a QoS 1/2 PUBLISH took packet_id; bytes, len: the
-                                     encoded packet (DUP clear) */
-    KMQTT_SESSION_CH_PUBREL,      /* PUBREC came for packet_id: only PUBREL from now on */
-    KMQTT_SESSION_CH_DONE,        /* packet_id completed or dropped: forget it */
-    KMQTT_SESSION_CH_INBOUND,     /* inbound QoS 2 packet_id held until its PUBREL */
-    KMQTT_SESSION_CH_RELEASED,    /* inbound QoS 2 packet_id released (PUBREL, or forgotten
-                                     as the oldest beyond the table: decision 6) */
-    KMQTT_SESSION_CH_INBOUND_CLEAR /* every inbound QoS 2 id forgotten (a new session) */
+    KMQTT_SESSION_CH_PUBLISH = 1,  /**< a QoS 1/2 PUBLISH took packet_id; bytes, len: the
+                                      encoded packet (DUP clear) */
+    KMQTT_SESSION_CH_PUBREL,       /**< PUBREC came for packet_id: only PUBREL from now on */
+    KMQTT_SESSION_CH_DONE,         /**< packet_id completed or dropped: forget it */
+    KMQTT_SESSION_CH_INBOUND,      /**< inbound QoS 2 packet_id held until its PUBREL */
+    KMQTT_SESSION_CH_RELEASED,     /**< inbound QoS 2 packet_id released (PUBREL, or forgotten
+                                         as the oldest beyond the table: decision 6) */
+    KMQTT_SESSION_CH_INBOUND_CLEAR /**< every inbound QoS 2 id forgotten (a new session) */
 } kmqtt_session_change_t;
 
-typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what,
-                                        uint16_t packet_id, const uint8_t *bytes, size_t len);
+/** The change hook: what changed for packet_id; bytes/len with
+ * KMQTT_SESSION_CH_PUBLISH only (valid during the call). */
+typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what, uint16_t packet_id,
+                                        const uint8_t *bytes, size_t len);
 
-/* The session. Declared so a driver can embed it; every field is private. */
+/** The session. Declared so a driver can embed it; every field is private. */
 typedef struct kmqtt_session {
+    /** @cond PRIVATE */
     const kmqtt_session_config_t *cfg;
     uint8_t *rx;
     uint8_t *tx;
@@ -227,43 +232,44 @@ typedef struct kmqtt_session {
     kmqtt_session_change_fn change_fn;
     void *change_ctx;
 #endif
-    uint32_t rx_size, rx_len, rx_done; /* rx_done: the packet last reported, dropped next */
+    uint32_t rx_size, rx_len, rx_done; /**< rx_done: the packet last reported, dropped next */
     uint32_t tx_size, tx_start, tx_len;
     uint32_t store_size, store_used;
-    uint32_t resend_off; /* next store record to send again on this connection */
+    uint32_t resend_off; /**< next store record to send again on this connection */
     uint32_t last_tx_ms, last_rx_ms, ping_sent_ms;
 #if KMQTT_CFG_RETRY
-    uint32_t last_ack_ms; /* 3.1.1 retry: the last ack, or when the clock started */
+    uint32_t last_ack_ms; /**< 3.1.1 retry: the last ack, or when the clock started */
 #endif
-    uint32_t server_max_packet; /* 5.0 CONNACK Maximum Packet Size, 0 = none */
+    uint32_t server_max_packet; /**< 5.0 CONNACK Maximum Packet Size, 0 = none */
     uint32_t qos2_evictions;
     uint32_t unknown_acks;
-    uint16_t keepalive_s; /* in force (5.0: Server Keep Alive) */
+    uint16_t keepalive_s; /**< in force (5.0: Server Keep Alive) */
     uint16_t next_id;
-    uint16_t server_receive_max; /* 5.0, 65535 if absent */
+    uint16_t server_receive_max; /**< 5.0, 65535 if absent */
     uint16_t inbound_max, inbound_count;
     uint8_t max_requests;
-    uint8_t inflight; /* store records */
-    uint8_t resent;   /* store records before resend_off */
+    uint8_t inflight; /**< store records */
+    uint8_t resent;   /**< store records before resend_off */
     uint8_t state;
     uint8_t flags;
     uint8_t server_max_qos;
 #if KMQTT_CFG_V5 && KMQTT_CFG_TOPIC_ALIAS
     uint8_t *alias_in, *alias_out;
     uint16_t alias_in_max, alias_out_max, alias_topic_len;
-    uint16_t alias_out_active; /* the smaller of alias_out_max and the server's maximum */
-    uint32_t alias_clock;      /* last-use stamps of the outbound slots */
+    uint16_t alias_out_active; /**< the smaller of alias_out_max and the server's maximum */
+    uint32_t alias_clock;      /**< last-use stamps of the outbound slots */
 #endif
-    uint8_t close_reason; /* 5.0 DISCONNECT reason queued by the last protocol error */
+    uint8_t close_reason; /**< 5.0 DISCONNECT reason queued by the last protocol error */
 #if KMQTT_CFG_RETRY
-    uint8_t retry_armed; /* 3.1.1 retry: last_ack_ms counts */
+    uint8_t retry_armed; /**< 3.1.1 retry: last_ack_ms counts */
 #endif
+    /** @endcond */
 } kmqtt_session_t;
 
-/* Fills c with the defaults noted in kmqtt_session_config_t. */
+/** Fills c with the defaults noted in kmqtt_session_config_t. */
 void kmqtt_session_config_init(kmqtt_session_config_t *c);
 
-/* Sets up s (IDLE) over the caller's configuration and buffers, checking
+/** Sets up s (IDLE) over the caller's configuration and buffers, checking
  * them so nothing later fails on them: KMQTT_EINVAL for a NULL, an unknown
  * version, a will QoS over 2, a client id / username / will topic longer
  * than 65,535 bytes or not valid UTF-8, an empty client id without
@@ -274,12 +280,12 @@ void kmqtt_session_config_init(kmqtt_session_config_t *c);
 kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg,
                                const kmqtt_session_buffers_t *b);
 
-/* Begins a connection on a freshly opened transport: drops any received or
+/** Begins a connection on a freshly opened transport: drops any received or
  * unsent bytes and queues CONNECT. Returns KMQTT_OK or KMQTT_ESTATE (not
  * IDLE). */
 kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms);
 
-/* The connection is over, whatever the reason: back to IDLE, unsent and
+/** The connection is over, whatever the reason: back to IDLE, unsent and
  * unread bytes dropped (rx keeps its contents, so views of the last event
  * stay readable until bytes are received again), requests awaiting their
  * ack forgotten. Unacknowledged QoS 1/2 messages stay in the store for the
@@ -288,22 +294,22 @@ void kmqtt_session_lost(kmqtt_session_t *s);
 
 /* ------------------------------------------------------------------ bytes */
 
-/* Where received bytes go: returns the place and sets *space (0 when rx is
+/** Where received bytes go: returns the place and sets *space (0 when rx is
  * full of a packet still waiting for room in tx). Drops the packet of the
  * last event, so its views end. */
 uint8_t *kmqtt_session_rx_space(kmqtt_session_t *s, size_t *space);
 
-/* n bytes were written at the place kmqtt_session_rx_space gave. */
+/** n bytes were written at the place kmqtt_session_rx_space gave. */
 void kmqtt_session_rx_commit(kmqtt_session_t *s, size_t n, uint32_t now_ms);
 
-/* The bytes waiting to be sent, contiguous: returns their number, sets *buf. */
+/** The bytes waiting to be sent, contiguous: returns their number, sets *buf. */
 size_t kmqtt_session_tx_peek(const kmqtt_session_t *s, const uint8_t **buf);
 
-/* n of them were taken by the transport. Queues stored messages still owed
+/** n of them were taken by the transport. Queues stored messages still owed
  * to this connection as room appears. */
 void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms);
 
-/* Takes the next whole packet in rx, applies the protocol rules, queues its
+/** Takes the next whole packet in rx, applies the protocol rules, queues its
  * answer and reports what the application should know. Returns:
  *  KMQTT_OK         *ev is filled (views valid until the next call here or
  *                   of kmqtt_session_rx_space);
@@ -325,7 +331,7 @@ kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms,
 
 /* ------------------------------------------------------------------- time */
 
-/* Does what is due at now_ms: a PINGREQ when nothing was sent or nothing
+/** Does what is due at now_ms: a PINGREQ when nothing was sent or nothing
  * received for the keepalive; queues stored messages owed to the connection.
  * Sets *next_ms (if not NULL) to how long until tick has something to do
  * (UINT32_MAX: nothing). Returns KMQTT_OK, or KMQTT_EKEEPALIVE when a
@@ -334,7 +340,7 @@ kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *ne
 
 /* --------------------------------------------------------------- requests */
 
-/* Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
+/** Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
  * in the store and a KMQTT_SESSION_EV_PUBLISHED later. Returns KMQTT_OK,
  * KMQTT_ENOTCONN (not CONNECTED), KMQTT_EINVAL (NULL, QoS over 2, topic
  * empty, with wildcards, over 65,535 bytes or not UTF-8: MQTT-3.3.2-2,
@@ -350,7 +356,7 @@ kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *ne
 kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
                                   uint16_t *packet_id);
 
-/* Queues a SUBSCRIBE of count filters (5.0: with the raw property block
+/** Queues a SUBSCRIBE of count filters (5.0: with the raw property block
  * props; NULL/0 = none). KMQTT_SESSION_EV_SUBACK follows with *packet_id.
  * Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL (no filter or more than 255,
  * an invalid filter: MQTT-4.7.1-2/-3; options with reserved bits or, in
@@ -364,13 +370,12 @@ kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_session_sub_
                                     size_t count, const uint8_t *props, size_t props_len,
                                     uint16_t *packet_id);
 
-/* Queues an UNSUBSCRIBE of count filters; KMQTT_SESSION_EV_UNSUBACK follows.
+/** Queues an UNSUBSCRIBE of count filters; KMQTT_SESSION_EV_UNSUBACK follows.
  * Errors as kmqtt_session_subscribe. */
-kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *filters,
-                                      size_t count, const uint8_t *props, size_t props_len,
-                                      uint16_t *packet_id);
+kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *filters, size_t count,
+                                      const uint8_t *props, size_t props_len, uint16_t *packet_id);
 
-/* 5.0: queues AUTH (reason 0x18 continue, also while CONNECTING, or 0x19
+/** 5.0: queues AUTH (reason 0x18 continue, also while CONNECTING, or 0x19
  * re-authenticate) with the raw property block props, which must carry the
  * CONNECT's Authentication Method (MQTT-4.12.0-5, 3.15). Returns KMQTT_OK,
  * KMQTT_ENOTCONN, KMQTT_ESTATE (the CONNECT had no Authentication Method:
@@ -380,7 +385,7 @@ kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *fil
 kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
                                size_t props_len);
 
-/* Queues DISCONNECT (5.0: with reason, 0x04 keeps the will, and the raw
+/** Queues DISCONNECT (5.0: with reason, 0x04 keeps the will, and the raw
  * property block props; both ignored in 3.1.1); the session is then ENDED:
  * nothing more is queued (MQTT-3.14.4-1). Returns KMQTT_OK, KMQTT_ENOTCONN
  * (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed props; a non-zero
@@ -392,14 +397,14 @@ kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const u
 
 /* ------------------------------------------------------ store and forward */
 
-/* Sets (fn NULL: clears) the hook that hears of every change worth
+/** Sets (fn NULL: clears) the hook that hears of every change worth
  * persisting. fn runs inside the session call that made the change and
  * must not call back into s. Store and forward is KMQTT_CFG_OFFLINE_QUEUE:
  * without it the hook is never called and the restores below give
  * KMQTT_EUNSUPPORTED. */
 void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx);
 
-/* Puts back an outbound QoS 1/2 message persisted earlier, after the records
+/** Puts back an outbound QoS 1/2 message persisted earlier, after the records
  * already held (call in the order they were made): packet_id as before,
  * bytes/len the encoded PUBLISH (with pubrel, NULL/0: its PUBREC had come, so
  * only PUBREL is sent again). Only while IDLE. The PUBLISH is read as any
@@ -413,13 +418,13 @@ void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn f
 kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
                                   const uint8_t *bytes, size_t len);
 
-/* Puts back an inbound QoS 2 packet id that awaited its PUBREL when it was
+/** Puts back an inbound QoS 2 packet id that awaited its PUBREL when it was
  * persisted, so a PUBLISH sent again with it is answered but not delivered
  * again (MQTT-4.3.3-2). Only while IDLE. Returns KMQTT_OK, KMQTT_ESTATE,
  * KMQTT_EINVAL (id 0; QoS 2 built out) or KMQTT_ELIMIT (the table is full). */
 kmqtt_err_t kmqtt_session_restore_inbound(kmqtt_session_t *s, uint16_t packet_id);
 
-/* Forgets every outbound message and inbound QoS 2 id (a clean session the
+/** Forgets every outbound message and inbound QoS 2 id (a clean session the
  * application asked for). Each forgotten outbound message is reported by
  * kmqtt_session_next_event as KMQTT_SESSION_EV_PUBLISHED with err
  * KMQTT_ECANCELED. Only while IDLE: KMQTT_ESTATE otherwise. */
@@ -427,7 +432,7 @@ kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s);
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Reconnect backoff with jitter, for the drivers: returns the wait before
+/** Reconnect backoff with jitter, for the drivers: returns the wait before
  * the next attempt, in [d/2, d] where d is *ceiling_ms, chosen by random (any
  * 32 random bits), and doubles *ceiling_ms up to max_ms. The driver resets
  * *ceiling_ms to its minimum when a connection succeeds. */
@@ -435,39 +440,40 @@ uint32_t kmqtt_session_backoff(uint32_t *ceiling_ms, uint32_t max_ms, uint32_t r
 
 /* ---------------------------------------------------------------- getters */
 
-/* What the server's CONNACK allows (5.0; the defaults of absent properties,
+/** What the server's CONNACK allows (5.0; the defaults of absent properties,
  * and in 3.1.1 the defaults). */
 typedef struct kmqtt_session_caps {
-    uint16_t receive_max;     /* 65535 if absent */
-    uint8_t max_qos;          /* 2 if absent */
-    bool retain_available;    /* true if absent, like the three below */
-    bool wildcard_available;  /* Wildcard Subscription Available */
-    bool subid_available;     /* Subscription Identifiers Available */
-    bool shared_available;    /* Shared Subscription Available */
-    uint32_t max_packet_size; /* 0 = no limit */
-    uint16_t keepalive_s;     /* the keepalive in force (MQTT-3.2.2-21) */
+    uint16_t receive_max;     /**< 65535 if absent */
+    uint8_t max_qos;          /**< 2 if absent */
+    bool retain_available;    /**< true if absent, like the three below */
+    bool wildcard_available;  /**< Wildcard Subscription Available */
+    bool subid_available;     /**< Subscription Identifiers Available */
+    bool shared_available;    /**< Shared Subscription Available */
+    uint32_t max_packet_size; /**< 0 = no limit */
+    uint16_t keepalive_s;     /**< the keepalive in force (MQTT-3.2.2-21) */
 } kmqtt_session_caps_t;
 
-/* Fills *out with what the last CONNACK said (defaults before one came). */
+/** Fills *out with what the last CONNACK said (defaults before one came). */
 void kmqtt_session_server_caps(const kmqtt_session_t *s, kmqtt_session_caps_t *out);
 
+/** Where s is (IDLE, CONNECTING, CONNECTED, ENDED). */
 kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
 
-/* Outbound QoS 1/2 messages not yet complete (in the store). */
+/** Outbound QoS 1/2 messages not yet complete (in the store). */
 size_t kmqtt_session_inflight(const kmqtt_session_t *s);
 
-/* Bytes of the store in use. */
+/** Bytes of the store in use. */
 size_t kmqtt_session_store_used(const kmqtt_session_t *s);
 
-/* Inbound QoS 2 ids forgotten because more than inbound_max awaited their
+/** Inbound QoS 2 ids forgotten because more than inbound_max awaited their
  * PUBREL at once (the oldest goes), since init. */
 size_t kmqtt_session_qos2_evictions(const kmqtt_session_t *s);
 
-/* 5.0: the reason of the DISCONNECT the session queued when
+/** 5.0: the reason of the DISCONNECT the session queued when
  * kmqtt_session_next_event last failed (0x81, 0x82, 0x93, 0x94, 0x95), or 0. */
 uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s);
 
-/* PUBACK / PUBREC / PUBCOMP received for a packet id no record holds
+/** PUBACK / PUBREC / PUBCOMP received for a packet id no record holds
  * (ignored), since init. */
 size_t kmqtt_session_unknown_acks(const kmqtt_session_t *s);
 

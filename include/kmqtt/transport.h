@@ -1,4 +1,4 @@
-/*
+/** @file
  * kmqtt transports — secure byte streams stacked on a port's transport.
  *
  * A TLS or WebSocket transport is a kmqtt_transport_t (port.h) that wraps
@@ -33,65 +33,68 @@ extern "C" {
 
 /* ------------------------------------------------------------------- TLS */
 
+/** The lowest TLS version kmqtt_tls_options_t.min_version accepts. */
 typedef enum kmqtt_tls_version {
-    KMQTT_TLS_1_2 = 0, /* the minimum: TLS 1.2 or newer (default) */
-    KMQTT_TLS_1_3      /* TLS 1.3 only (where the backend has it) */
+    KMQTT_TLS_1_2 = 0, /**< the minimum: TLS 1.2 or newer (default) */
+    KMQTT_TLS_1_3      /**< TLS 1.3 only (where the backend has it) */
 } kmqtt_tls_version_t;
 
+/** Options of kmqtt_tls_create; kmqtt_tls_options_init sets the defaults.
+ * Every string is copied by create. */
 typedef struct kmqtt_tls_options {
-    /* Trust: ca_file (PEM bundle), ca_path (directory of hashed PEMs) or
+    /** Trust: ca_file (PEM bundle), ca_path (directory of hashed PEMs) or
      * ca_pem (PEM text in memory, for devices without a file system). All
      * NULL: the system store on Linux (OpenSSL); with mbedTLS, which has no
      * system store, create fails with KMQTT_ETLS_CONFIG (unless
      * no_verification_at_all). */
     const char *ca_file;
-    const char *ca_path;
-    const char *ca_pem;
-    /* Mutual TLS: client certificate and private key, PEM files or text. */
+    const char *ca_path; /**< directory of hashed PEM CA certificates (see ca_file) */
+    const char *ca_pem;  /**< CA certificates as PEM text (see ca_file) */
+    /** Mutual TLS: client certificate and private key, PEM files or text. */
     const char *cert_file;
-    const char *key_file;
-    const char *cert_pem;
-    const char *key_pem;
-    /* The name sent as SNI and checked against the certificate; NULL = the
+    const char *key_file; /**< the private key of cert_file, a PEM file */
+    const char *cert_pem; /**< client certificate as PEM text (instead of cert_file) */
+    const char *key_pem;  /**< its private key as PEM text (instead of key_file) */
+    /** The name sent as SNI and checked against the certificate; NULL = the
      * host given to open(). An IP address is checked against the
      * certificate's IP SANs and never sent as SNI (RFC 6066). */
     const char *server_name;
-    /* ALPN protocol list, comma-separated ("mqtt"); NULL = none. */
+    /** ALPN protocol list, comma-separated ("mqtt"); NULL = none. */
     const char *alpn;
-    /* KMQTT_TLS_1_3 with mbedTLS 2.28 (no TLS 1.3 client): create fails
+    /** KMQTT_TLS_1_3 with mbedTLS 2.28 (no TLS 1.3 client): create fails
      * with KMQTT_EUNSUPPORTED. */
     kmqtt_tls_version_t min_version;
-    /* true skips only the host name check (the certificate may name another
+    /** true skips only the host name check (the certificate may name another
      * host); the chain is still verified against the trust above, and its
      * dates. What mosquitto_pub's --insecure and mosquitto_tls_insecure_set
      * do, and what the tools' --insecure does. Never the default. */
     bool skip_host_name_check;
-    /* true verifies nothing: any certificate from anyone is accepted (chain,
+    /** true verifies nothing: any certificate from anyone is accepted (chain,
      * dates and host name unchecked), so anyone on the path can read and
      * change the traffic. For a throwaway test broker only; the tools turn
      * it on only with --tls-no-verify-at-all, and warn. Never the default. */
     bool no_verification_at_all;
-    /* Keep the TLS session of the last connection and offer it on the next
+    /** Keep the TLS session of the last connection and offer it on the next
      * open(), so a device that reconnects often skips the full handshake.
      * Default true (set by kmqtt_tls_options_init). */
     bool session_resumption;
 } kmqtt_tls_options_t;
 
-/* Fills o with the defaults: chain and host name verified, TLS 1.2
+/** Fills o with the defaults: chain and host name verified, TLS 1.2
  * minimum, resumption on. */
 void kmqtt_tls_options_init(kmqtt_tls_options_t *o);
 
-/* Handshake statistics of the last open(), for measurements and logs. */
+/** Handshake statistics of the last open(), for measurements and logs. */
 typedef struct kmqtt_tls_stats {
-    bool resumed;         /* the last handshake resumed a session */
-    uint32_t handshake_ms; /* after the lower open(): ClientHello to handshake done
+    bool resumed;          /**< the last handshake resumed a session */
+    uint32_t handshake_ms; /**< after the lower open(): ClientHello to handshake done
                               (ms resolution: use a benchmark for finer numbers) */
-    uint64_t bytes_out;   /* TLS bytes written / read by the last handshake */
-    uint64_t bytes_in;
-    char version[16];     /* "TLSv1.3", "TLSv1.2" */
+    uint64_t bytes_out;    /**< TLS bytes written by the last handshake */
+    uint64_t bytes_in;     /**< TLS bytes read by the last handshake */
+    char version[16];      /**< "TLSv1.3", "TLSv1.2" */
 } kmqtt_tls_stats_t;
 
-/* Creates a TLS transport over lower, copying every option string. Files
+/** Creates a TLS transport over lower, copying every option string. Files
  * are loaded here, so a bad path is reported at once (KMQTT_ETLS_CONFIG).
  * open() connects the lower transport, then handshakes within the same
  * timeout and verifies; its errors add KMQTT_ETLS, KMQTT_ECERT_UNTRUSTED,
@@ -124,30 +127,32 @@ typedef struct kmqtt_tls_stats {
 kmqtt_err_t kmqtt_tls_create(kmqtt_mem_t *m, const kmqtt_tls_options_t *o,
                              const kmqtt_transport_t *lower, kmqtt_transport_t *out);
 
-/* Statistics of t's last handshake (t must come from kmqtt_tls_create).
+/** Statistics of t's last handshake (t must come from kmqtt_tls_create).
  * Returns KMQTT_OK or KMQTT_EINVAL. */
 kmqtt_err_t kmqtt_tls_stats(const kmqtt_transport_t *t, kmqtt_tls_stats_t *out);
 
-/* The backend's name and version ("OpenSSL 3.0.19", "mbed TLS 2.28.3"). */
+/** The backend's name and version ("OpenSSL 3.0.19", "mbed TLS 2.28.3"). */
 const char *kmqtt_tls_backend(void);
 
 /* ------------------------------------------------------------- WebSocket */
 
+/** Options of kmqtt_ws_create; zeroed = the defaults. Strings are copied. */
 typedef struct kmqtt_ws_options {
-    const char *path;        /* request path, starting with '/'; NULL = "/mqtt" */
-    const char *host_header; /* Host: value; NULL = host:port given to open() */
-    /* Largest incoming frame payload accepted (a larger one is a framing
+
+    const char *path;        /**< request path, starting with '/'; NULL = "/mqtt" */
+    const char *host_header; /**< Host: value; NULL = host:port given to open() */
+    /** Largest incoming frame payload accepted (a larger one is a framing
      * error). Payload is streamed to the caller, so this is a bound, not a
      * buffer; 0 = 65536. */
     size_t max_frame;
-    /* Size of each of the transport's two fixed buffers: the receive buffer
+    /** Size of each of the transport's two fixed buffers: the receive buffer
      * (the server's whole handshake response must fit) and the send scratch
      * where payload is masked (larger = fewer lower sends per big frame).
      * 0 = 1024; at least 256. */
     size_t buffer_size;
 } kmqtt_ws_options_t;
 
-/* Creates a WebSocket transport (RFC 6455 client, subprotocol "mqtt") over
+/** Creates a WebSocket transport (RFC 6455 client, subprotocol "mqtt") over
  * lower, copying path and host_header. All its memory is one block from m,
  * taken here (2 * buffer_size + about 750 bytes + the copied strings); nothing is allocated after.
  * open() opens lower, sends the upgrade request and checks the server's

@@ -42,11 +42,11 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->version = KMQTT_V311;
     o->keepalive_s = 60;
     o->clean_session = true;
-    o->rx_buffer_size = 4096;
-    o->tx_buffer_size = 4096;
-    o->store_size = 8192;
-    o->max_inflight = 20;
-    o->max_subscriptions = 32;
+    o->rx_buffer_size = KMQTT_CFG_RX_BUFFER_SIZE;
+    o->tx_buffer_size = KMQTT_CFG_TX_BUFFER_SIZE;
+    o->store_size = KMQTT_CFG_STORE_SIZE;
+    o->max_inflight = KMQTT_CFG_MAX_INFLIGHT;
+    o->max_subscriptions = KMQTT_CFG_MAX_SUBSCRIPTIONS;
     o->max_filter_len = KMQTT_CFG_MAX_FILTER_LEN;
     o->connect_timeout_ms = 10000;
     o->reconnect_min_ms = 500;
@@ -65,15 +65,15 @@ static void options_resolve(const kmqtt_client_options_t *in, kmqtt_client_optio
     if ((int)o->version == 0)
         o->version = KMQTT_V311;
     if (o->rx_buffer_size == 0)
-        o->rx_buffer_size = 4096;
+        o->rx_buffer_size = KMQTT_CFG_RX_BUFFER_SIZE;
     if (o->tx_buffer_size == 0)
-        o->tx_buffer_size = 4096;
+        o->tx_buffer_size = KMQTT_CFG_TX_BUFFER_SIZE;
     if (o->store_size == 0)
-        o->store_size = 8192;
+        o->store_size = KMQTT_CFG_STORE_SIZE;
     if (o->max_inflight == 0)
-        o->max_inflight = 20;
+        o->max_inflight = KMQTT_CFG_MAX_INFLIGHT;
     if (o->max_subscriptions == 0)
-        o->max_subscriptions = 32;
+        o->max_subscriptions = KMQTT_CFG_MAX_SUBSCRIPTIONS;
     if (o->max_topic_len == 0)
         o->max_topic_len = KMQTT_CFG_MAX_TOPIC_LEN;
     if (o->connect_timeout_ms == 0)
@@ -489,7 +489,7 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->resub_next = opt.max_subscriptions;
     err = client_setup(c, &opt, &cfg, storage_size);
     if (err == KMQTT_OK)
-        err = kc_v5_setup(c, &opt); /* 5.0 property lists (client_v5.c) */
+        err = kc_v5_setup(c, &opt); /* 5.0 property lists (client_v5_setup.c) */
     if (err != KMQTT_OK) {
         client_free(c);
         return err;
@@ -573,7 +573,7 @@ void kmqtt_client_destroy(kmqtt_client_t *c)
 {
     if (c == NULL)
         return;
-    (void)kmqtt_disconnect(c);
+    (void)kmqtt_disconnect(c, NULL);
     /* A thread told to stop by a handler's disconnect is joined here. */
     kc_lock(c);
     kc_bg_reap(c);

@@ -13,12 +13,12 @@
 #define KC_AUTH_CONTINUE 0x18u
 #define KC_AUTH_REAUTH   0x19u
 
-/* AUTH with the CONNECT's method and data, and pp's Reason String and
+/* AUTH with the CONNECT's method and data, and ap's Reason String and
  * User Properties (may be NULL); mx held. */
 static kmqtt_err_t send_auth(kmqtt_client_t *c, uint8_t reason, const void *data, size_t len,
-                             const kmqtt_packet_props_t *pp)
+                             const kmqtt_auth_props_t *ap)
 {
-    kmqtt_prop_t p[3 + KMQTT_PUB_USER_PROPS_MAX];
+    kmqtt_prop_t p[KC_AUTH_PROPS_MAX];
     kmqtt_props_t props;
     size_t n = 1;
     kmqtt_err_t err;
@@ -31,7 +31,7 @@ static kmqtt_err_t send_auth(kmqtt_client_t *c, uint8_t reason, const void *data
         p[1].bin.len = len;
         n = 2;
     }
-    err = kc_v5_packet_props(c, pp, true, p, sizeof p / sizeof p[0], &n);
+    err = kc_auth_prop_list(c, ap, p, KC_AUTH_PROPS_MAX, &n);
     if (err != KMQTT_OK)
         return err;
     memset(&props, 0, sizeof props);
@@ -88,13 +88,7 @@ kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const legacy_event_t *ev)
 }
 
 kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
-                                 uint32_t timeout_ms)
-{
-    return kmqtt_reauthenticate_ex(c, data, len, NULL, timeout_ms);
-}
-
-kmqtt_err_t kmqtt_reauthenticate_ex(kmqtt_client_t *c, const void *data, size_t len,
-                                    const kmqtt_packet_props_t *props, uint32_t timeout_ms)
+                                 uint32_t timeout_ms, const kmqtt_auth_props_t *props)
 {
     uint64_t deadline = kc_deadline(timeout_ms);
     uint32_t cancel_seq, gen;
@@ -103,7 +97,11 @@ kmqtt_err_t kmqtt_reauthenticate_ex(kmqtt_client_t *c, const void *data, size_t 
     if (c == NULL || (data == NULL && len != 0) || len > KMQTT_STRING_MAX)
         return KMQTT_EINVAL;
     kc_lock(c);
-    if (c->opt.version != KMQTT_V5 || c->v5.auth_method == NULL || c->v5.reauth_busy) {
+    if (c->opt.version != KMQTT_V5) {
+        kc_unlock(c);
+        return KMQTT_ENEEDV5;
+    }
+    if (c->v5.auth_method == NULL || c->v5.reauth_busy) {
         kc_unlock(c);
         return KMQTT_ESTATE;
     }
@@ -148,16 +146,16 @@ kmqtt_err_t kmqtt_reauthenticate_ex(kmqtt_client_t *c, const void *data, size_t 
     return err;
 }
 
-#else /* !KMQTT_CFG_V5 */
+#else /* !KMQTT_CFG_V5: every client speaks 3.1.1 */
 
 kmqtt_err_t kmqtt_reauthenticate(kmqtt_client_t *c, const void *data, size_t len,
-                                 uint32_t timeout_ms)
+                                 uint32_t timeout_ms, const kmqtt_auth_props_t *props)
 {
-    (void)c;
     (void)data;
     (void)len;
     (void)timeout_ms;
-    return KMQTT_EUNSUPPORTED;
+    (void)props;
+    return c == NULL ? KMQTT_EINVAL : KMQTT_ENEEDV5;
 }
 
 #endif /* KMQTT_CFG_V5 */

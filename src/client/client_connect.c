@@ -37,7 +37,7 @@ static void connect_packet(const kmqtt_client_t *c, kmqtt_connect_t *p, kmqtt_pr
         p->will.qos = c->opt.will_qos;
         p->will.retain = c->opt.will_retain;
     }
-    /* 5.0: CONNECT and will properties, built at create (client_v5.c). */
+    /* 5.0: CONNECT and will properties, built at create (client_v5_setup.c). */
     (void)prop;
     kc_v5_connect_props(c, p);
 }
@@ -226,8 +226,9 @@ static void flush_bounded(kmqtt_client_t *c)
     }
 }
 
-/* kmqtt_disconnect and kmqtt_disconnect_ex: reason and props are 5.0's. */
-static kmqtt_err_t disconnect_with(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t *props)
+/* kmqtt_disconnect once its 5.0 part is encoded: reason and props are
+ * 5.0's (0 and NULL in 3.1.1). */
+kmqtt_err_t kc_disconnect(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t *props)
 {
     kmqtt_conn_state_t was;
     kmqtt_err_t rc = KMQTT_ENOTCONN;
@@ -278,39 +279,11 @@ static kmqtt_err_t disconnect_with(kmqtt_client_t *c, uint8_t reason, const kmqt
     return rc;
 }
 
-kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c)
+kmqtt_err_t kmqtt_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *props)
 {
-    if (c == NULL)
-        return KMQTT_EINVAL;
-    return disconnect_with(c, 0, NULL);
-}
-
-kmqtt_err_t kmqtt_disconnect_ex(kmqtt_client_t *c, uint8_t reason_code, uint32_t session_expiry_s,
-                                const kmqtt_packet_props_t *pp)
-{
-    kmqtt_prop_t list[2 + KMQTT_PUB_USER_PROPS_MAX];
-    kmqtt_props_t props;
-    size_t n = 0;
-    kmqtt_err_t err;
-
-    if (c == NULL)
-        return KMQTT_EINVAL;
-    if (c->opt.version != KMQTT_V5 && reason_code != 0)
-        return KMQTT_EINVAL;
-    if (session_expiry_s != c->opt.session_expiry_s) {
-        /* 3.14.2.2.2: no session expiry at DISCONNECT when CONNECT had 0. */
-        if (c->opt.version != KMQTT_V5 || c->opt.session_expiry_s == 0)
-            return KMQTT_EINVAL;
-        memset(&list[0], 0, sizeof list[0]);
-        list[0].id = KMQTT_PROP_SESSION_EXPIRY_INTERVAL;
-        list[0].num = session_expiry_s;
-        n = 1;
-    }
-    err = kc_v5_packet_props(c, pp, true, list, sizeof list / sizeof list[0], &n);
-    if (err != KMQTT_OK)
-        return err;
-    memset(&props, 0, sizeof props);
-    props.items = list;
-    props.count = n;
-    return disconnect_with(c, reason_code, n != 0 ? &props : NULL);
+    /* A reason code or properties: the list is built on the stack of
+     * client_props.c, checked before anything is done. */
+    if (props != NULL)
+        return kc_v5_disconnect(c, props);
+    return kc_disconnect(c, 0, NULL);
 }

@@ -53,7 +53,7 @@
 #define KC_DISCONNECT_FLUSH_MS 500u
 /* Filters in one kmqtt_subscribe / kmqtt_unsubscribe call (the packet's
  * filter array lives on the caller's stack). */
-#define KC_MAX_FILTERS 16u
+#define KC_MAX_FILTERS KMQTT_SUB_FILTERS_MAX
 /* Receive rounds per turn, so a flood cannot keep one turn going forever. */
 #define KC_RX_ROUNDS 16u
 
@@ -63,8 +63,7 @@ typedef struct kc_handler {
     kmqtt_message_fn fn; /* NULL: subscribed, messages go to on_message */
     void *ctx;
     /* As requested, to subscribe again after a reconnect the broker kept no
-     * session for. kmqtt_sub_request_t has no 5.0 options yet, so those
-     * are the protocol defaults. */
+     * session for. */
     uint8_t qos;
     bool no_local;
     bool retain_as_published;
@@ -100,15 +99,14 @@ typedef struct kc_request {
     kmqtt_err_t err;
     const kmqtt_sub_request_t *subs; /* subscribe */
     const kmqtt_sub_options_t *opts; /* subscribe, 5.0; may be NULL */
+    uint32_t subid;                  /* subscribe, 5.0: its Subscription Identifier */
     const char *const *filters;      /* unsubscribe */
     size_t n;
-    uint8_t *granted; /* caller's, may be NULL */
-    uint8_t *reasons; /* 5.0 UNSUBACK codes (kmqtt_unsubscribe_ex), may be NULL */
-    kmqtt_ack_info_t *info; /* 5.0 reason string of the ack (*_ex2), may be NULL */
+    kmqtt_ack_result_t *res; /* the caller's result, may be NULL */
 } kc_request_t;
 
 #if KMQTT_CFG_V5
-/* MQTT 5.0 state of a client (client_v5.c); all zero in 3.1.1. */
+/* MQTT 5.0 state of a client (client_v5_*.c); all zero in 3.1.1. */
 typedef struct kc_v5 {
     void *block;              /* CONNECT and will property lists and their strings */
     size_t block_size;        /* wiped at free: it holds the Authentication Data */
@@ -243,7 +241,7 @@ struct kmqtt_client {
     char *filter_pool;
     size_t filter_slot;
 
-    /* MQTT 5.0 (issue 5; client_v5.c) */
+    /* MQTT 5.0 (client_v5_*.c, client_auth.c, client_request.c) */
 #if KMQTT_CFG_V5
     kc_v5_t v5;
 #else
@@ -314,7 +312,7 @@ void kc_queue_drain(kmqtt_client_t *c);
  * a store are refused at create with KMQTT_EUNSUPPORTED. */
 #define kc_queue_setup(c) KMQTT_OK
 #define kc_queue_free(c) ((void)0)
-#define kc_queue_publish(c, msg, seq) KMQTT_NEED_MORE
+#define kc_queue_publish(c, msg, seq) ((void)(msg), (void)(seq), KMQTT_NEED_MORE)
 #define kc_queue_add(c, msg, id, seq) KMQTT_EUNSUPPORTED
 #define kc_queue_drain(c) ((void)0)
 #define kc_queue_memory_size(o) ((size_t)0)
@@ -348,47 +346,77 @@ void kc_resubscribe_start(kmqtt_client_t *c);
 void kc_resubscribe(kmqtt_client_t *c);
 void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
 
-/* MQTT 5.0 (client_v5.c). Compiled out (KMQTT_CFG_V5=0) most of these are
- * the 3.1.1 answers, as macros, so no call is left behind. */
+/* The one way into the session for a publish (client_publish.c): props is
+ * the encoded 5.0 property list (NULL = none). */
+kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                             uint8_t qos, bool retain, const kmqtt_props_t *props,
+                             kmqtt_publish_result_t *res);
+/* Sends DISCONNECT with reason and props (5.0; 0 and NULL otherwise) and
+ * closes the connection (client_connect.c). */
+kmqtt_err_t kc_disconnect(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t *props);
+
+/* Room for the property list of one SUBSCRIBE / UNSUBSCRIBE / AUTH the
+ * application sends: what the call adds itself and the user properties. */
+#define KC_SUB_PROPS_MAX (1u + KMQTT_USER_PROPS_MAX)
+#define KC_UNSUB_PROPS_MAX KMQTT_USER_PROPS_MAX
+#define KC_AUTH_PROPS_MAX (3u + KMQTT_USER_PROPS_MAX)
+
+/* MQTT 5.0. Compiled out (KMQTT_CFG_V5=0) most of these are the 3.1.1
+ * answers, as macros, so no call is left behind: every client is then a
+ * 3.1.1 client, and a 5.0 part (not NULL) gets KMQTT_ENEEDV5. */
 #if KMQTT_CFG_V5
+/* at create (client_v5_setup.c) */
 kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o);
 void kc_v5_free(kmqtt_client_t *c);
+size_t kc_v5_block_size(const kmqtt_client_options_t *o);
 void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p);
+/* the CONNACK and the checks its capabilities imply (client_v5_connack.c) */
 void kc_v5_connack(kmqtt_client_t *c, const legacy_event_t *ev);
-void kc_v5_server_disconnect(kmqtt_client_t *c, const legacy_event_t *ev);
-void kc_v5_publish_done(kmqtt_client_t *c, const legacy_event_t *ev);
-kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const legacy_event_t *ev);
+kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c);
 kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retain);
 kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                                  const kmqtt_sub_options_t *opts, size_t n);
+                                  size_t n, uint32_t subid);
+/* what else the server says (client_v5_server.c, client_auth.c) */
+void kc_v5_server_disconnect(kmqtt_client_t *c, const legacy_event_t *ev);
+void kc_v5_publish_done(kmqtt_client_t *c, const legacy_event_t *ev);
+void kc_v5_ack_info(kmqtt_ack_result_t *res, const kmqtt_props_t *props);
+kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const legacy_event_t *ev);
 bool kc_handler_is(kmqtt_client_t *c, const char *filter, kmqtt_message_fn fn);
-kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
-                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n);
-size_t kc_v5_block_size(const kmqtt_client_options_t *o);
-kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c);
-void kc_v5_ack_info(kmqtt_ack_info_t *info, const kmqtt_props_t *props);
-kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
-                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
-                             uint16_t *packet_id, uint32_t *seq);
+/* the property lists of what the application sends (client_props.c):
+ * each appends to list (cap items, *n used) the properties p asks for;
+ * p NULL = none; p given to a 3.1.1 client = KMQTT_ENEEDV5. */
+bool kc_text_ok(const char *s);
+kmqtt_prop_t *kc_prop_add(kmqtt_prop_t *list, size_t *n, kmqtt_prop_id_t id, uint32_t num);
+kmqtt_err_t kc_subscribe_prop_list(const kmqtt_client_t *c, const kmqtt_subscribe_props_t *p,
+                                   kmqtt_prop_t *list, size_t cap, size_t *n);
+kmqtt_err_t kc_unsubscribe_prop_list(const kmqtt_client_t *c, const kmqtt_unsubscribe_props_t *p,
+                                     kmqtt_prop_t *list, size_t cap, size_t *n);
+kmqtt_err_t kc_auth_prop_list(const kmqtt_client_t *c, const kmqtt_auth_props_t *p,
+                              kmqtt_prop_t *list, size_t cap, size_t *n);
+/* kmqtt_publish and kmqtt_disconnect with a 5.0 part (p not NULL): the
+ * list is built on these functions' stacks, not on the common path's. */
+kmqtt_err_t kc_v5_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                          uint8_t qos, bool retain, const kmqtt_publish_props_t *p,
+                          kmqtt_publish_result_t *res);
+kmqtt_err_t kc_v5_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *p);
 #else
 #define kc_v5_setup(c, o) ((o)->version == KMQTT_V5 ? KMQTT_EUNSUPPORTED : KMQTT_OK)
 #define kc_v5_free(c) ((void)0)
+#define kc_v5_block_size(o) ((size_t)0)
 #define kc_v5_connect_props(c, p) ((void)0)
 #define kc_v5_connack(c, ev) ((void)((c)->v5.have_connack = true))
+#define kc_v5_connect_check(c) KMQTT_OK
+#define kc_v5_publish_check(c, qos, retain) KMQTT_OK
+#define kc_v5_subscribe_check(c, subs, n, subid) KMQTT_OK
 #define kc_v5_server_disconnect(c, ev) ((void)0)
 #define kc_v5_publish_done(c, ev) kc_publish_done(c, (ev)->packet_id, (ev)->err, (ev)->reason_code)
+#define kc_v5_ack_info(res, props) ((void)0)
 #define kc_v5_auth(c, ev) KMQTT_EPROTOCOL
-#define kc_v5_publish_check(c, qos, retain) KMQTT_OK
-#define kc_v5_block_size(o) ((size_t)0)
-#define kc_v5_connect_check(c) KMQTT_OK
-#define kc_v5_ack_info(info, props) ((void)0)
-kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                                  const kmqtt_sub_options_t *opts, size_t n);
-kmqtt_err_t kc_v5_packet_props(const kmqtt_client_t *c, const kmqtt_packet_props_t *pp,
-                              bool reason_ok, kmqtt_prop_t *list, size_t cap, size_t *n);
-kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
-                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
-                             uint16_t *packet_id, uint32_t *seq);
+#define kc_subscribe_prop_list(c, p, list, cap, n) ((p) != NULL ? KMQTT_ENEEDV5 : KMQTT_OK)
+#define kc_unsubscribe_prop_list(c, p, list, cap, n) ((p) != NULL ? KMQTT_ENEEDV5 : KMQTT_OK)
+#define kc_v5_publish(c, topic, payload, len, qos, retain, p, res)                                 \
+    ((c) == NULL ? KMQTT_EINVAL : KMQTT_ENEEDV5)
+#define kc_v5_disconnect(c, p) ((c) == NULL ? KMQTT_EINVAL : KMQTT_ENEEDV5)
 #endif
 
 #endif

@@ -29,6 +29,7 @@
  * it; the loop sends only later), and removed only after the ack.
  */
 #include "client_internal.h"
+#include "kmqtt/config.h"
 
 #if KMQTT_CFG_OFFLINE_QUEUE
 
@@ -434,8 +435,9 @@ size_t kc_persist_memory_size(const kmqtt_client_options_t *o)
 {
     if (o == NULL || o->store == NULL)
         return 0;
-    /* The same default as the client's options (0 = 4096). */
-    return (o->tx_buffer_size != 0 ? o->tx_buffer_size : 4096u) + OUT_HDR;
+    /* The same default as the client's options. */
+    return (o->tx_buffer_size != 0 ? o->tx_buffer_size : (size_t)KMQTT_CFG_TX_BUFFER_SIZE) +
+           OUT_HDR;
 }
 
 kmqtt_err_t kc_persist_setup(kmqtt_client_t *c)

@@ -67,135 +67,162 @@ void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t re
 }
 
 kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
-                          uint8_t qos, bool retain, uint16_t *packet_id)
+                          uint8_t qos, bool retain, const kmqtt_publish_props_t *props,
+                          kmqtt_publish_result_t *res)
 {
-    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, packet_id, NULL);
+    /* Properties take the longer way (client_props.c), whose list lives
+     * on its own stack: the common path does not pay for it. */
+    if (props != NULL)
+        return kc_v5_publish(c, topic, payload, len, qos, retain, props, res);
+    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, res);
 }
 
-kmqtt_err_t kmqtt_publish_queued(kmqtt_client_t *c, const char *topic, const void *payload,
-                                 size_t len, uint8_t qos, bool retain, uint16_t *packet_id,
-                                 uint32_t *seq)
+/* The message of a publish, checked as far as it can be without the
+ * session. */
+static kmqtt_err_t publish_msg(const kmqtt_client_t *c, const char *topic, const void *payload,
+                               size_t len, uint8_t qos, bool retain, kmqtt_publish_t *msg)
 {
-    return kc_publish_props(c, topic, payload, len, qos, retain, NULL, packet_id, seq);
-}
-
-/* kmqtt_publish, kmqtt_publish_queued, and kmqtt_publish_ex with 5.0
- * properties (props may be NULL; they are encoded before this returns). The
- * offline queue keeps topic and payload only, so a message with properties
- * is never queued: while the queue holds messages (order must hold) or the
- * client is offline it is refused (KMQTT_ELIMIT / KMQTT_ENOTCONN). */
-kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload,
-                             size_t len, uint8_t qos, bool retain, const kmqtt_props_t *props,
-                             uint16_t *packet_id, uint32_t *seq)
-{
-    kmqtt_publish_t msg;
-    uint64_t deadline = 0;
-    uint32_t cancel_seq;
-    uint16_t id = 0;
-    const uint8_t *buf;
-    bool was_empty;
-    kmqtt_err_t err;
-
-    if (packet_id != NULL)
-        *packet_id = 0;
-    if (seq != NULL)
-        *seq = 0;
     if (c == NULL || topic == NULL || qos > 2 || (payload == NULL && len != 0))
         return KMQTT_EINVAL;
     if (!KMQTT_CFG_QOS2 && qos == 2)
         return KMQTT_EUNSUPPORTED; /* compiled out */
-    memset(&msg, 0, sizeof msg);
-    msg.topic.ptr = topic;
-    msg.topic.len = strlen(topic);
+    memset(msg, 0, sizeof *msg);
+    msg->topic.ptr = topic;
+    msg->topic.len = strlen(topic);
     /* An empty topic is valid only with a 5.0 Topic Alias, which this call
      * cannot send; the rest of the topic is checked once, by the session. */
-    if (msg.topic.len == 0 || msg.topic.len > c->opt.max_topic_len)
+    if (msg->topic.len == 0 || msg->topic.len > c->opt.max_topic_len)
         return KMQTT_EINVAL;
-    msg.payload.ptr = payload;
-    msg.payload.len = len;
-    msg.qos = qos;
-    msg.retain = retain;
-    if (props != NULL) {
-        msg.props = *props;
-        if (KC_QUEUE_ON(c)) {
-            kc_lock(c);
-            err = KC_QUEUED(c) != 0 ? KMQTT_ELIMIT : KMQTT_OK;
-            kc_unlock(c);
-            if (err != KMQTT_OK)
-                return err;
-        }
-    } else {
-        /* store and forward: behind a non-empty offline queue, or queued
-         * while not connected (client_queue_io.c) */
-        err = kc_queue_publish(c, &msg, seq);
-        if (err != KMQTT_NEED_MORE)
-            return err;
+    msg->payload.ptr = payload;
+    msg->payload.len = len;
+    msg->qos = qos;
+    msg->retain = retain;
+    return KMQTT_OK;
+}
+
+/* Store and forward comes first: behind a non-empty offline queue, or
+ * while not connected, a message is queued (client_queue_io.c).
+ * KMQTT_NEED_MORE: go the direct way. The queue keeps topic and payload
+ * only, so a message with properties is never queued, nor may it overtake
+ * the queued ones. */
+static kmqtt_err_t publish_queue_first(kmqtt_client_t *c, const kmqtt_publish_t *msg,
+                                       bool has_props, uint32_t *seq)
+{
+    kmqtt_err_t err;
+
+    if (!has_props)
+        return kc_queue_publish(c, msg, seq);
+    if (!KC_QUEUE_ON(c))
+        return KMQTT_NEED_MORE;
+    kc_lock(c);
+    err = KC_QUEUED(c) != 0 ? KMQTT_ELIMIT : KMQTT_NEED_MORE;
+    kc_unlock(c);
+    return err;
+}
+
+/* One attempt to hand msg to the session; mx held. KMQTT_NEED_MORE: the
+ * send buffer just drained into the socket, try again at once. */
+static kmqtt_err_t publish_try(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint32_t cancel_seq,
+                               uint16_t *id)
+{
+    const uint8_t *buf;
+    size_t before;
+    bool was_empty;
+    kmqtt_err_t err;
+
+    if (c->state != KMQTT_STATE_CONNECTED || !c->open || c->cancel_seq != cancel_seq)
+        /* A bad topic is still a bad topic while not connected. */
+        return kmqtt_topic_name_validate(msg->topic.ptr, msg->topic.len) != KMQTT_OK
+                   ? KMQTT_EINVAL
+                   : KMQTT_ENOTCONN;
+    /* 5.0: the server's Maximum QoS and Retain Available. */
+    err = kc_v5_publish_check(c, msg->qos, msg->retain);
+    if (err != KMQTT_OK)
+        return err;
+    /* Batching: once the window was full, refill it only after it has
+     * drained to half, so one wake-up sends many PUBLISHes instead of one
+     * per PUBACK (each turn costs a poll, a recv and a send). */
+    if (msg->qos > 0 && c->window_refill) {
+        if (legacy_session_inflight(&c->s) > c->opt.max_inflight / 2u)
+            return KMQTT_ELIMIT;
+        c->window_refill = false;
     }
+    was_empty = legacy_session_tx_peek(&c->s, &buf) == 0;
+    /* QoS 0 keeps no time: the clock is read only for a stored copy. */
+    err = legacy_session_publish(&c->s, msg, msg->qos > 0 ? kc_now() : 0, id);
+    if (err == KMQTT_OK) {
+        if (msg->qos > 0)
+            kc_inflight_add(c, *id);
+        kc_publish_kick(c, was_empty);
+        return KMQTT_OK;
+    }
+    if (err == KMQTT_ELIMIT && c->opt.publish_batch)
+        c->window_refill = true;
+    if (err == KMQTT_ENOBUFS && !c->io_busy) {
+        /* The send buffer may just need to drain into the socket. */
+        before = legacy_session_tx_peek(&c->s, &buf);
+        (void)kc_flush(c);
+        if (legacy_session_tx_peek(&c->s, &buf) < before)
+            return KMQTT_NEED_MORE;
+    }
+    if (err != KMQTT_ENOBUFS && err != KMQTT_ELIMIT && err != KMQTT_ETOOBIG &&
+        err != KMQTT_ENOTCONN)
+        return KMQTT_EINVAL; /* the topic (or a codec check of it) */
+    return err;
+}
+
+/* A full window or send buffer: waits one step for acks or room, within
+ * publish_block_ms of the first wait (*deadline, 0 until then). false when
+ * the time is up, or none was allowed. mx held. */
+static bool publish_wait_room(kmqtt_client_t *c, uint64_t *deadline)
+{
+    if (c->opt.publish_block_ms == 0)
+        return false;
+    if (*deadline == 0)
+        *deadline = kc_deadline(c->opt.publish_block_ms);
+    if (kc_remaining(*deadline) == 0)
+        return false;
+    return kc_wait_step(c, kc_remaining(*deadline)) == KMQTT_OK;
+}
+
+/* kmqtt_publish with or without 5.0 properties (props: the encoded list,
+ * may be NULL; it is encoded into the session before this returns). */
+kmqtt_err_t kc_publish_props(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                             uint8_t qos, bool retain, const kmqtt_props_t *props,
+                             kmqtt_publish_result_t *res)
+{
+    uint32_t *seq = res != NULL ? &res->queue_seq : NULL;
+    kmqtt_publish_t msg;
+    uint64_t deadline = 0;
+    uint32_t cancel_seq;
+    uint16_t id = 0;
+    kmqtt_err_t err;
+
+    if (res != NULL)
+        memset(res, 0, sizeof *res);
+    err = publish_msg(c, topic, payload, len, qos, retain, &msg);
+    if (err != KMQTT_OK)
+        return err;
+    if (props != NULL)
+        msg.props = *props;
+    err = publish_queue_first(c, &msg, props != NULL, seq);
+    if (err != KMQTT_NEED_MORE)
+        return err;
 
     kc_lock(c);
     cancel_seq = c->cancel_seq;
-    for (;;) {
-        if (c->state != KMQTT_STATE_CONNECTED || !c->open || c->cancel_seq != cancel_seq) {
-            /* A bad topic is still a bad topic while not connected. */
-            err = kmqtt_topic_name_validate(topic, msg.topic.len) != KMQTT_OK ? KMQTT_EINVAL
-                                                                              : KMQTT_ENOTCONN;
-            break;
-        }
-        /* 5.0: the server's Maximum QoS and Retain Available. */
-        err = kc_v5_publish_check(c, qos, retain);
-        if (err != KMQTT_OK)
-            break;
-        was_empty = legacy_session_tx_peek(&c->s, &buf) == 0;
-        /* Batching: once the window was full, refill it only after it has
-         * drained to half, so one wake-up sends many PUBLISHes instead of one
-         * per PUBACK (each turn costs a poll, a recv and a send). */
-        if (qos > 0 && c->window_refill) {
-            if (legacy_session_inflight(&c->s) > c->opt.max_inflight / 2u)
-                err = KMQTT_ELIMIT;
-            else
-                c->window_refill = false;
-        }
-        /* QoS 0 keeps no time: the clock is read only for a stored copy. */
-        if (!(qos > 0 && c->window_refill))
-            err = legacy_session_publish(&c->s, &msg, qos > 0 ? kc_now() : 0, &id);
-        if (err == KMQTT_ELIMIT && c->opt.publish_batch)
-            c->window_refill = true;
-        if (err == KMQTT_OK) {
-            if (qos > 0)
-                kc_inflight_add(c, id);
-            kc_publish_kick(c, was_empty);
-            break;
-        }
-        if (err != KMQTT_ENOBUFS && err != KMQTT_ELIMIT && err != KMQTT_ETOOBIG &&
-            err != KMQTT_ENOTCONN) {
-            err = KMQTT_EINVAL; /* the topic (or a codec check of it) */
-            break;
-        }
-        if (err == KMQTT_ENOBUFS && !c->io_busy) {
-            /* The send buffer may just need to drain into the socket. */
-            size_t before = legacy_session_tx_peek(&c->s, &buf);
-            (void)kc_flush(c);
-            if (legacy_session_tx_peek(&c->s, &buf) < before)
-                continue;
-        }
-        if (err != KMQTT_ENOBUFS && err != KMQTT_ELIMIT)
-            break;
+    do {
+        err = publish_try(c, &msg, cancel_seq, &id);
         /* A full window or buffer: wait for acks (or room) if allowed. */
+    } while (err == KMQTT_NEED_MORE ||
+             ((err == KMQTT_ENOBUFS || err == KMQTT_ELIMIT) && publish_wait_room(c, &deadline)));
+    if (err == KMQTT_ENOBUFS)
         err = KMQTT_ELIMIT;
-        if (c->opt.publish_block_ms == 0)
-            break;
-        if (deadline == 0)
-            deadline = kc_deadline(c->opt.publish_block_ms);
-        if (kc_remaining(deadline) == 0)
-            break;
-        if (kc_wait_step(c, kc_remaining(deadline)) != KMQTT_OK)
-            break;
-    }
     if ((err == KMQTT_ENOTCONN || err == KMQTT_ELIMIT) && KC_QUEUE_ON(c) && props == NULL)
         err = kc_queue_add(c, &msg, &id, seq);
     kc_unlock(c);
-    if (err == KMQTT_OK && packet_id != NULL)
-        *packet_id = id;
+    if (err == KMQTT_OK && res != NULL)
+        res->packet_id = id;
     return err;
 }
 

@@ -72,7 +72,7 @@ static kmqtt_err_t subscribe_once(kmqtt_client_t *c, const char *response_topic,
     sub.filter = response_topic;
     sub.qos = qos;
     sub.handler = on_reply;
-    return kmqtt_subscribe(c, &sub, 1, timeout_ms, NULL);
+    return kmqtt_subscribe(c, &sub, 1, timeout_ms, NULL, NULL);
 }
 
 kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
@@ -80,7 +80,7 @@ kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payl
                           size_t reply_cap, size_t *reply_len)
 {
     uint64_t deadline = kc_deadline(timeout_ms);
-    kmqtt_pub_props_t props;
+    kmqtt_publish_props_t props;
     uint32_t cancel_seq;
     uint8_t corr[8];
     kmqtt_err_t err;
@@ -90,7 +90,7 @@ kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payl
     if (c == NULL || topic == NULL || response_topic == NULL || (reply == NULL && reply_cap != 0))
         return KMQTT_EINVAL;
     if (c->opt.version != KMQTT_V5)
-        return KMQTT_EUNSUPPORTED;
+        return KMQTT_ENEEDV5;
     /* A response topic is a topic name (MQTT-3.3.2-14): no wildcards. */
     if (kmqtt_topic_name_validate(response_topic, strlen(response_topic)) != KMQTT_OK)
         return KMQTT_EINVAL;
@@ -125,7 +125,7 @@ kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payl
     props.response_topic = response_topic;
     props.correlation_data = corr;
     props.correlation_len = sizeof corr;
-    err = kmqtt_publish_ex(c, topic, payload, len, qos, false, &props, NULL);
+    err = kmqtt_publish(c, topic, payload, len, qos, false, &props, NULL);
 
     kc_lock(c);
     if (err == KMQTT_OK)
@@ -140,13 +140,12 @@ kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payl
     return err;
 }
 
-#else /* !KMQTT_CFG_V5 */
+#else /* !KMQTT_CFG_V5: every client speaks 3.1.1 */
 
 kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
                           uint8_t qos, const char *response_topic, uint32_t timeout_ms, void *reply,
                           size_t reply_cap, size_t *reply_len)
 {
-    (void)c;
     (void)topic;
     (void)payload;
     (void)len;
@@ -157,7 +156,7 @@ kmqtt_err_t kmqtt_request(kmqtt_client_t *c, const char *topic, const void *payl
     (void)reply_cap;
     if (reply_len != NULL)
         *reply_len = 0;
-    return KMQTT_EUNSUPPORTED;
+    return c == NULL ? KMQTT_EINVAL : KMQTT_ENEEDV5;
 }
 
 #endif /* KMQTT_CFG_V5 */

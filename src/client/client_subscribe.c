@@ -43,7 +43,7 @@ static size_t handler_count(const kmqtt_client_t *c)
 /* The same filter again replaces the subscription (MQTT-3.8.4-3), so it
  * replaces the handler too. */
 static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r,
-                               const kmqtt_sub_options_t *o)
+                               const kmqtt_sub_options_t *o, uint32_t subid)
 {
     static const kmqtt_sub_options_t none;
     size_t len = strlen(r->filter);
@@ -78,7 +78,7 @@ static kmqtt_err_t handler_set(kmqtt_client_t *c, const kmqtt_sub_request_t *r,
     h->no_local = o->no_local;
     h->retain_as_published = o->retain_as_published;
     h->retain_handling = o->retain_handling;
-    h->subscription_id = o->subscription_id;
+    h->subscription_id = subid;
     return KMQTT_OK;
 }
 
@@ -232,14 +232,14 @@ static void suback(kmqtt_client_t *c, kc_request_t *r, const kmqtt_bin_t *codes)
          * checked the count, a missing one counts as a refusal. */
         code = i < codes->len ? codes->ptr[i] : 0x80;
         if (code < 0x80) {
-            e = handler_set(c, &r->subs[i], r->opts != NULL ? &r->opts[i] : NULL);
+            e = handler_set(c, &r->subs[i], r->opts != NULL ? &r->opts[i] : NULL, r->subid);
             if (e != KMQTT_OK && err == KMQTT_OK)
                 err = e;
         } else if (err == KMQTT_OK) {
             err = KMQTT_ESUBFAIL;
         }
-        if (r->granted != NULL)
-            r->granted[i] = code;
+        if (r->res != NULL)
+            r->res->reason_codes[i] = code;
     }
     r->err = err;
 }
@@ -264,8 +264,8 @@ void kc_request_answer(kmqtt_client_t *c, const legacy_event_t *ev)
         r->err = KMQTT_OK;
         for (i = 0; i < r->n; i++) {
             uint8_t code = i < codes->len ? codes->ptr[i] : 0;
-            if (r->reasons != NULL)
-                r->reasons[i] = code;
+            if (r->res != NULL)
+                r->res->reason_codes[i] = code;
             if (code >= 0x80)
                 r->err = KMQTT_ESUBFAIL;
             else
@@ -275,7 +275,7 @@ void kc_request_answer(kmqtt_client_t *c, const legacy_event_t *ev)
         r->err = ev->err != KMQTT_OK ? ev->err : KMQTT_ECLOSED;
     }
     if (ev->type == LEGACY_EV_SUBACK || ev->type == LEGACY_EV_UNSUBACK)
-        kc_v5_ack_info(r->info, &ev->packet.u.suback.props);
+        kc_v5_ack_info(r->res, &ev->packet.u.suback.props);
     r->done = true;
     kc_broadcast(c);
 }
@@ -339,87 +339,84 @@ static kmqtt_err_t request_run(kmqtt_client_t *c, kc_request_t *proto, const kmq
     return err;
 }
 
+/* A result before the request goes. */
+static void result_clear(kmqtt_ack_result_t *res)
+{
+    if (res != NULL)
+        memset(res, 0, sizeof *res);
+}
+
+/* One filter of a SUBSCRIBE with its 5.0 options (o may be NULL),
+ * checked: what is refused is never sent. (A 3.1.1 client refused options
+ * before, in kc_subscribe_prop_list.) */
+static kmqtt_err_t sub_item(const kmqtt_client_t *c, const kmqtt_sub_request_t *r,
+                            const kmqtt_sub_options_t *o, kmqtt_subscription_t *item)
+{
+    if (r->filter == NULL || r->qos > 2)
+        return KMQTT_EINVAL;
+    if (!KMQTT_CFG_QOS2 && r->qos == 2)
+        return KMQTT_EUNSUPPORTED; /* compiled out */
+    item->filter.ptr = r->filter;
+    item->filter.len = strlen(r->filter);
+    if (item->filter.len > c->opt.max_topic_len ||
+        kmqtt_topic_filter_validate(r->filter, item->filter.len) != KMQTT_OK)
+        return KMQTT_EINVAL;
+    /* Refused before it is sent: the SUBACK could not register it. */
+    if (c->filter_pool != NULL && item->filter.len >= c->filter_slot)
+        return KMQTT_ELIMIT;
+    item->qos = r->qos;
+    if (o == NULL)
+        return KMQTT_OK;
+    /* MQTT-3.8.3-4: No Local on a shared subscription is a protocol error. */
+    if (o->retain_handling > 2 || (o->no_local && strncmp(r->filter, "$share/", 7) == 0))
+        return KMQTT_EINVAL;
+    item->no_local = o->no_local;
+    item->retain_as_published = o->retain_as_published;
+    item->retain_handling = o->retain_handling;
+    return KMQTT_OK;
+}
+
 kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, size_t n,
-                            uint32_t timeout_ms, uint8_t *granted)
+                            uint32_t timeout_ms, const kmqtt_subscribe_props_t *props,
+                            kmqtt_subscribe_result_t *res)
 {
-    return kmqtt_subscribe_ex(c, subs, NULL, n, NULL, timeout_ms, granted);
-}
-
-kmqtt_err_t kmqtt_subscribe_ex(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                               const kmqtt_sub_options_t *opts, size_t n,
-                               const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                               uint8_t *granted)
-{
-    return kmqtt_subscribe_ex2(c, subs, opts, n, props, timeout_ms, granted, NULL);
-}
-
-kmqtt_err_t kmqtt_subscribe_ex2(kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                                const kmqtt_sub_options_t *opts, size_t n,
-                                const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                uint8_t *granted, kmqtt_ack_info_t *info)
-{
+    const kmqtt_sub_options_t *opts = props != NULL ? props->options : NULL;
     kmqtt_subscription_t items[KC_MAX_FILTERS];
+    kmqtt_prop_t plist[KC_SUB_PROPS_MAX];
     kmqtt_subscribe_t pkt;
-    kmqtt_prop_t plist[1 + KMQTT_PUB_USER_PROPS_MAX];
-    size_t nprops = 0;
     kc_request_t proto;
     size_t i, fresh = 0;
     kmqtt_err_t err;
 
+    result_clear(res);
     if (c == NULL || subs == NULL || n == 0)
         return KMQTT_EINVAL;
     if (n > KC_MAX_FILTERS)
         return KMQTT_ELIMIT;
-    memset(items, 0, sizeof items);
-    for (i = 0; i < n; i++) {
-        if (subs[i].filter == NULL || subs[i].qos > 2)
-            return KMQTT_EINVAL;
-        if (!KMQTT_CFG_QOS2 && subs[i].qos == 2)
-            return KMQTT_EUNSUPPORTED; /* compiled out */
-        items[i].filter.ptr = subs[i].filter;
-        items[i].filter.len = strlen(subs[i].filter);
-        if (items[i].filter.len > c->opt.max_topic_len ||
-            kmqtt_topic_filter_validate(subs[i].filter, items[i].filter.len) != KMQTT_OK)
-            return KMQTT_EINVAL;
-        /* Refused before it is sent: the SUBACK could not register it. */
-        if (c->filter_pool != NULL && items[i].filter.len >= c->filter_slot)
-            return KMQTT_ELIMIT;
-        items[i].qos = subs[i].qos;
-        if (opts != NULL) {
-            items[i].no_local = opts[i].no_local;
-            items[i].retain_as_published = opts[i].retain_as_published;
-            items[i].retain_handling = opts[i].retain_handling;
-        }
-    }
     memset(&pkt, 0, sizeof pkt);
-    pkt.items = items;
-    pkt.count = n;
-    if (opts != NULL && opts[0].subscription_id != 0) {
-        memset(&plist[0], 0, sizeof plist[0]);
-        plist[0].id = KMQTT_PROP_SUBSCRIPTION_IDENTIFIER;
-        plist[0].num = opts[0].subscription_id;
-        nprops = 1;
-    }
-    err = kc_v5_packet_props(c, props, false, plist, sizeof plist / sizeof plist[0], &nprops);
+    err = kc_subscribe_prop_list(c, props, plist, KC_SUB_PROPS_MAX, &pkt.props.count);
+    memset(items, 0, sizeof items);
+    for (i = 0; i < n && err == KMQTT_OK; i++)
+        err = sub_item(c, &subs[i], opts != NULL ? &opts[i] : NULL, &items[i]);
     if (err != KMQTT_OK)
         return err;
+    pkt.items = items;
+    pkt.count = n;
     pkt.props.items = plist;
-    pkt.props.count = nprops;
     memset(&proto, 0, sizeof proto);
     proto.is_subscribe = true;
     proto.subs = subs;
     proto.opts = opts;
+    proto.subid = props != NULL ? props->subscription_id : 0;
     proto.n = n;
-    proto.granted = granted;
-    proto.info = info;
-    kc_v5_ack_info(info, NULL);
+    proto.res = res;
 
     kc_lock(c);
     for (i = 0; i < n; i++)
         fresh += handler_find(c, subs[i].filter, items[i].filter.len) == NULL;
-    /* 5.0 options and the server's Wildcard / Shared / Subscription
-     * Identifier Available (client_v5.c). */
-    err = kc_v5_subscribe_check(c, subs, opts, n);
+    /* 5.0: the server's Wildcard / Shared / Subscription Identifier
+     * Available (client_v5_connack.c). */
+    err = kc_v5_subscribe_check(c, subs, n, proto.subid);
     if (err == KMQTT_OK && handler_count(c) + fresh > c->opt.max_subscriptions)
         err = KMQTT_ELIMIT;
     if (err == KMQTT_OK)
@@ -429,33 +426,18 @@ kmqtt_err_t kmqtt_subscribe_ex2(kmqtt_client_t *c, const kmqtt_sub_request_t *su
 }
 
 kmqtt_err_t kmqtt_unsubscribe(kmqtt_client_t *c, const char *const *filters, size_t n,
-                              uint32_t timeout_ms)
+                              uint32_t timeout_ms, const kmqtt_unsubscribe_props_t *props,
+                              kmqtt_unsubscribe_result_t *res)
 {
-    return kmqtt_unsubscribe_ex(c, filters, n, NULL, timeout_ms, NULL);
-}
-
-kmqtt_err_t kmqtt_unsubscribe_ex(kmqtt_client_t *c, const char *const *filters, size_t n,
-                                 const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                 uint8_t *reasons)
-{
-    return kmqtt_unsubscribe_ex2(c, filters, n, props, timeout_ms, reasons, NULL);
-}
-
-kmqtt_err_t kmqtt_unsubscribe_ex2(kmqtt_client_t *c, const char *const *filters, size_t n,
-                                  const kmqtt_packet_props_t *props, uint32_t timeout_ms,
-                                  uint8_t *reasons, kmqtt_ack_info_t *info)
-{
-    kmqtt_prop_t plist[KMQTT_PUB_USER_PROPS_MAX];
-    size_t nprops = 0;
+    kmqtt_prop_t plist[KC_UNSUB_PROPS_MAX];
     kmqtt_subscription_t items[KC_MAX_FILTERS];
     kmqtt_subscribe_t pkt;
     kc_request_t proto;
     size_t i;
     kmqtt_err_t err;
 
-    if (c == NULL || filters == NULL || n == 0)
-        return KMQTT_EINVAL;
-    if (n > KC_MAX_FILTERS)
+    result_clear(res);
+    if (c == NULL || filters == NULL || n == 0 || n > KC_MAX_FILTERS)
         return KMQTT_EINVAL;
     memset(items, 0, sizeof items);
     for (i = 0; i < n; i++) {
@@ -467,22 +449,17 @@ kmqtt_err_t kmqtt_unsubscribe_ex2(kmqtt_client_t *c, const char *const *filters,
             return KMQTT_EINVAL;
     }
     memset(&pkt, 0, sizeof pkt);
-    pkt.items = items;
-    pkt.count = n;
-    memset(&proto, 0, sizeof proto);
-    err = kc_v5_packet_props(c, props, false, plist, sizeof plist / sizeof plist[0], &nprops);
+    err = kc_unsubscribe_prop_list(c, props, plist, KC_UNSUB_PROPS_MAX, &pkt.props.count);
     if (err != KMQTT_OK)
         return err;
+    pkt.items = items;
+    pkt.count = n;
     pkt.props.items = plist;
-    pkt.props.count = nprops;
+    memset(&proto, 0, sizeof proto);
     proto.is_subscribe = false;
     proto.filters = filters;
     proto.n = n;
-    proto.reasons = reasons;
-    proto.info = info;
-    kc_v5_ack_info(info, NULL);
-    if (reasons != NULL)
-        memset(reasons, 0, n);
+    proto.res = res;
 
     kc_lock(c);
     err = request_run(c, &proto, &pkt, timeout_ms);

@@ -29,6 +29,8 @@ const char *kmqtt_strerror(kmqtt_err_t err)
         return "connection closed";
     case KMQTT_ENOTFOUND:
         return "not found";
+    case KMQTT_ENEEDV5:
+        return "needs MQTT 5.0 (the client speaks 3.1.1)";
     case KMQTT_EREMLEN:
         return "malformed remaining length (more than 4 bytes)";
     case KMQTT_ETOOBIG:

@@ -491,6 +491,20 @@ kmqtt_err_t kmqtt_mem_get_tag_stats(const kmqtt_mem_t *m, const char *tag,
     return rc;
 }
 
+size_t kmqtt_mem_get_all_tag_stats(const kmqtt_mem_t *m, kmqtt_mem_tag_stats_t *out, size_t cap)
+{
+    size_t i, n;
+
+    if (m == NULL)
+        return 0;
+    mem_lock(m);
+    n = m->tag_count;
+    for (i = 0; i < n && i < cap && out != NULL; i++)
+        out[i] = m->tags[i];
+    mem_unlock(m);
+    return n;
+}
+
 void kmqtt_mem_reset_peak(kmqtt_mem_t *m)
 {
     size_t i;

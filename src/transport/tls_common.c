@@ -4,6 +4,8 @@
  */
 #include "tls_common.h"
 
+#include <sys/socket.h> /* AF_INET: arpa/inet.h need not define it (RT-Thread's does not) */
+
 #include <arpa/inet.h>
 #include <string.h>
 

@@ -496,6 +496,21 @@ static int flush_own(mtls_t *t)
     return mbedtls_ssl_write(&t->ssl, none, 0);
 }
 
+/* The most plaintext one record of ours may carry. The function came with
+ * mbedTLS 2.13; RT-Thread's mbedtls package (2.7) caps a write at the
+ * negotiated maximum fragment length, else MBEDTLS_SSL_MAX_CONTENT_LEN. */
+static int max_payload(const mtls_t *t)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x020D0000
+    return mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+#elif defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+    return (int)mbedtls_ssl_get_max_frag_len(&t->ssl);
+#else
+    (void)t;
+    return MBEDTLS_SSL_MAX_CONTENT_LEN;
+#endif
+}
+
 static long send_raw(void *ctx, const void *buf, size_t len)
 {
     mtls_t *t = ctx;
@@ -525,7 +540,7 @@ static long send_raw(void *ctx, const void *buf, size_t len)
     } else {
         ret = flush_own(t);
         if (ret == 0) {
-            ret = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+            ret = max_payload(t);
             if (ret <= 0) {
                 return KMQTT_ETLS;
             }
@@ -602,6 +617,19 @@ static long mtls_recv(void *ctx, void *buf, size_t len)
     return t->fatal != KMQTT_OK ? t->fatal : sticky(t, recv_raw(ctx, buf, len));
 }
 
+/* Decrypted or buffered bytes the socket will not announce again.
+ * mbedtls_ssl_check_pending came with mbedTLS 2.10 (RT-Thread's mbedtls
+ * package is 2.7.10); before it, only decrypted bytes can be asked for, and
+ * 2.7 reads no further from the socket than the record it decrypts. */
+static bool pending(mtls_t *t)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x020A0000
+    return mbedtls_ssl_check_pending(&t->ssl) != 0;
+#else
+    return mbedtls_ssl_get_bytes_avail(&t->ssl) > 0;
+#endif
+}
+
 static kmqtt_err_t mtls_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
 {
     mtls_t *t = ctx;
@@ -609,7 +637,7 @@ static kmqtt_err_t mtls_wait(void *ctx, unsigned events, uint32_t timeout_ms, un
         return t->lower.wait(t->lower.ctx, events, timeout_ms, ready);
     }
     /* Records read but not processed would never wake the socket. */
-    if ((events & KMQTT_WAIT_READ) && mbedtls_ssl_check_pending(&t->ssl)) {
+    if ((events & KMQTT_WAIT_READ) && pending(t)) {
         *ready = KMQTT_WAIT_READ;
         return KMQTT_OK;
     }

@@ -45,7 +45,7 @@ void bp_drive_threaded(const bp_drive_t *d, bp_client_result_t *r)
     kmqtt_client_t *c = NULL;
     acks_t acks;
     uint8_t *msg = malloc(BP_MSG_MAX), end[4];
-    uint16_t end_id = 0;
+    kmqtt_publish_result_t end_pub;
     uint32_t n;
     kmqtt_err_t e;
 
@@ -92,7 +92,7 @@ void bp_drive_threaded(const bp_drive_t *d, bp_client_result_t *r)
     }
     for (n = 0; n < d->count; n++) {
         size_t len = bp_msg_fill(d->sizes, n, msg);
-        e = kmqtt_publish(c, BP_TOPIC, msg, len, d->qos, false, NULL);
+        e = kmqtt_publish(c, BP_TOPIC, msg, len, d->qos, false, NULL, NULL);
         if (e != KMQTT_OK) {
             bp_client_fail(r, "publish of message %u: %s", (unsigned)n, kmqtt_strerror(e));
             goto out;
@@ -100,9 +100,9 @@ void bp_drive_threaded(const bp_drive_t *d, bp_client_result_t *r)
         r->sent++;
     }
     bp_put_be32(end, d->count);
-    e = kmqtt_publish(c, BP_END_TOPIC, end, sizeof(end), 1, false, &end_id);
+    e = kmqtt_publish(c, BP_END_TOPIC, end, sizeof(end), 1, false, NULL, &end_pub);
     if (e == KMQTT_OK)
-        e = kmqtt_publish_wait(c, end_id, d->timeout_ms, NULL);
+        e = kmqtt_publish_wait(c, end_pub.packet_id, d->timeout_ms, NULL);
     if (e != KMQTT_OK) {
         bp_client_fail(r, "end marker: %s", kmqtt_strerror(e));
         goto out;
@@ -114,7 +114,7 @@ void bp_drive_threaded(const bp_drive_t *d, bp_client_result_t *r)
         bp_client_fail(r, "QoS 1 still in flight after the end marker: %s", kmqtt_strerror(e));
 out:
     if (c != NULL) {
-        e = kmqtt_disconnect(c);
+        e = kmqtt_disconnect(c, NULL);
         if (e != KMQTT_OK && r->end_acked)
             bp_client_fail(r, "disconnect: %s", kmqtt_strerror(e));
         kmqtt_client_destroy(c);

@@ -48,6 +48,7 @@ static int connected_count(it_states_t *s)
 
 static void test_min_client_qos1_reconnect_resume(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     static kmqtt_mem_t mem;
     static it_baseline_t base;
@@ -57,7 +58,7 @@ static void test_min_client_qos1_reconnect_resume(void **state)
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_sub_request_t sub;
-    uint8_t granted = 0xff;
+    kmqtt_subscribe_result_t granted;
     uint16_t id = 0;
     uint64_t deadline;
 
@@ -88,14 +89,17 @@ static void test_min_client_qos1_reconnect_resume(void **state)
     sub.qos = 2;
     sub.handler = it_rec_handler;
     sub.ctx = &rec;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, &granted), KMQTT_EUNSUPPORTED);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, &granted), KMQTT_EUNSUPPORTED);
     sub.qos = 1;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, 1);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], 1);
 
     /* QoS 1 out and back in (MQTT-4.3.2: PUBACK both ways). */
-    assert_int_equal(kmqtt_publish(c, "it/min/a", "one", 3, 2, false, &id), KMQTT_EUNSUPPORTED);
-    assert_int_equal(kmqtt_publish(c, "it/min/a", "one", 3, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/min/a", "one", 3, 2, false, NULL, &pr),
+                     KMQTT_EUNSUPPORTED);
+    id = pr.packet_id;
+    assert_int_equal(kmqtt_publish(c, "it/min/a", "one", 3, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     assert_true(it_wait_msgs(c, &rec, 1, WAIT_MS));
     /* A QoS 2 message from another client reaches us downgraded to the
@@ -118,11 +122,12 @@ static void test_min_client_qos1_reconnect_resume(void **state)
         (void)kmqtt_run(c, 50);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
     assert_int_equal(connected_count(&states), 2); /* a new connection */
-    assert_int_equal(kmqtt_publish(c, "it/min/c", "three", 5, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/min/c", "three", 5, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     assert_true(it_wait_msgs(c, &rec, 3, WAIT_MS));
 
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_expect_baseline(&mem, &base, "min client", 0);
     it_rec_destroy(&rec);

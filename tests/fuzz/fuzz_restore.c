@@ -344,7 +344,7 @@ static void restore_once(kmqtt_version_t v, kmqtt_store_t *st, bool again)
         check(ps.rejected == 0);
     if (kmqtt_connect(c, 1000, NULL) == KMQTT_OK) {
         (void)kmqtt_flush(c, 200);
-        (void)kmqtt_disconnect(c);
+        (void)kmqtt_disconnect(c, NULL);
     }
     check(b.publishes <= ps.restored_inflight + ps.restored_queued);
     kmqtt_client_destroy(c);

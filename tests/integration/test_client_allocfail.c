@@ -21,6 +21,7 @@
 #include "broker.h"
 #include "it_client.h"
 #include "watchdog.h"
+#include "it_group.h"
 
 #define WAIT_MS      5000u
 #define RUN_LIMIT_MS 30000u /* one scenario that takes longer is hung */
@@ -37,11 +38,7 @@ static void stop_broker(void)
 static int group_setup(void **state)
 {
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
-    if (!watchdog_start(stop_broker)) {
+    if (it_group_init(&parent) != 0 || !watchdog_start(stop_broker)) {
         return -1;
     }
     broker = broker_start(NULL);
@@ -117,6 +114,7 @@ static kmqtt_err_t receive(kmqtt_client_t *c, it_rec_t *rec, int n)
 /* The whole lifecycle; stops at the first failure but always destroys. */
 static outcome_t scenario(bool thread)
 {
+    kmqtt_publish_result_t pr;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_sub_request_t sub;
@@ -143,25 +141,28 @@ static outcome_t scenario(bool thread)
     if (thread) {
         STEP(S_START, kmqtt_start(c));
     }
-    STEP(S_SUBSCRIBE, kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL));
-    STEP(S_PUBLISH_Q0, kmqtt_publish(c, TOPIC, "zero", 4, 0, false, NULL));
-    STEP(S_PUBLISH_Q1, kmqtt_publish(c, TOPIC, "one", 3, 1, false, &id1));
-    STEP(S_PUBLISH_Q2, kmqtt_publish(c, TOPIC, "two", 3, 2, false, &id2));
+    STEP(S_SUBSCRIBE, kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL));
+    STEP(S_PUBLISH_Q0, kmqtt_publish(c, TOPIC, "zero", 4, 0, false, NULL, NULL));
+    STEP(S_PUBLISH_Q1, kmqtt_publish(c, TOPIC, "one", 3, 1, false, NULL, &pr));
+    id1 = pr.packet_id;
+    STEP(S_PUBLISH_Q2, kmqtt_publish(c, TOPIC, "two", 3, 2, false, NULL, &pr));
+    id2 = pr.packet_id;
     STEP(S_WAIT_Q1, kmqtt_publish_wait(c, id1, WAIT_MS, NULL));
     STEP(S_WAIT_Q2, kmqtt_publish_wait(c, id2, WAIT_MS, NULL));
     STEP(S_RECEIVE, receive(c, &rec, 3));
-    STEP(S_DISCONNECT, kmqtt_disconnect(c));
+    STEP(S_DISCONNECT, kmqtt_disconnect(c, NULL));
     STEP(S_RECONNECT, kmqtt_connect(c, WAIT_MS, NULL));
     if (thread) {
         STEP(S_RESTART, kmqtt_start(c));
     }
     /* A clean session forgot the subscription; the handler is still ours. */
-    STEP(S_RESUBSCRIBE, kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL));
-    STEP(S_PUBLISH_AGAIN, kmqtt_publish(c, TOPIC, "again", 5, 1, false, &id3));
+    STEP(S_RESUBSCRIBE, kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL));
+    STEP(S_PUBLISH_AGAIN, kmqtt_publish(c, TOPIC, "again", 5, 1, false, NULL, &pr));
+    id3 = pr.packet_id;
     STEP(S_WAIT_AGAIN, kmqtt_publish_wait(c, id3, WAIT_MS, NULL));
     STEP(S_RECEIVE_AGAIN, receive(c, &rec, 4));
-    STEP(S_UNSUBSCRIBE, kmqtt_unsubscribe(c, &filter, 1, WAIT_MS));
-    STEP(S_FINAL_DISCONNECT, kmqtt_disconnect(c));
+    STEP(S_UNSUBSCRIBE, kmqtt_unsubscribe(c, &filter, 1, WAIT_MS, NULL, NULL));
+    STEP(S_FINAL_DISCONNECT, kmqtt_disconnect(c, NULL));
 end:
     kmqtt_client_destroy(c);
     it_rec_destroy(&rec);

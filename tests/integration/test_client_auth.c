@@ -16,6 +16,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
 
@@ -29,17 +30,12 @@ static int start_broker(void **state)
     return *state != NULL ? 0 : -1;
 }
 
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
-}
-
 /* Connects with the given credentials; returns the result, the CONNACK code
  * in *rc (0xff if none came). */
 static kmqtt_err_t try_connect(broker_t *b, kmqtt_version_t v, const char *user, const char *pass,
                                uint8_t *rc, kmqtt_conn_state_t *after)
 {
+    kmqtt_publish_result_t pr;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_connack_info_t info;
@@ -58,7 +54,8 @@ static kmqtt_err_t try_connect(broker_t *b, kmqtt_version_t v, const char *user,
     *after = kmqtt_client_state(c);
     if (e == KMQTT_OK) {
         uint16_t id = 0;
-        assert_int_equal(kmqtt_publish(c, "it/auth", "ok", 2, 1, false, &id), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "it/auth", "ok", 2, 1, false, NULL, &pr), KMQTT_OK);
+        id = pr.packet_id;
         assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     }
     kmqtt_client_destroy(c);
@@ -137,7 +134,7 @@ static void test_refused_connect_can_be_retried_and_is_refused_again(void **stat
     kmqtt_client_destroy(bad);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, it_broker_teardown)
 
 int main(void)
 {

@@ -20,17 +20,9 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
-
-static int start_broker(void **state)
-{
-    broker_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.log_all = true;
-    *state = broker_start(&o);
-    return *state != NULL ? 0 : -1;
-}
 
 static int start_broker_max_qos1(void **state)
 {
@@ -39,12 +31,6 @@ static int start_broker_max_qos1(void **state)
     o.max_qos = 1;
     *state = broker_start(&o);
     return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
 }
 
 /* A connected client whose unclaimed messages go to rec. */
@@ -85,25 +71,27 @@ static void test_connect_then_disconnect_sends_disconnect_and_closes(void **stat
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
     assert_true(broker_log_wait(b, "as it-basic-conn (p2, c1, k60", 1, WAIT_MS));
 
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_DISCONNECTED);
     /* Disconnect is synchronous: the socket is closed when it returns. */
     assert_int_equal(count_open_fds(), fds_created);
     /* The broker saw a DISCONNECT, not a dropped connection (so no will). */
     assert_true(broker_log_wait(b, "Received DISCONNECT from it-basic-conn", 1, WAIT_MS));
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_ENOTCONN);
     kmqtt_client_destroy(c);
     assert_int_equal(count_open_fds(), fds);
 }
 
 static void test_connect_when_connected_is_refused_and_keeps_the_connection(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     kmqtt_client_t *c = connected(b, "it-basic-twice", NULL);
     uint16_t id = 0;
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_ESTATE);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
-    assert_int_equal(kmqtt_publish(c, "it/twice", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/twice", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
 }
@@ -152,6 +140,7 @@ static void test_destroy_while_connected_disconnects_cleanly(void **state)
 
 static void publish_seen_by_mosquitto_sub(broker_t *b, uint8_t qos)
 {
+    kmqtt_publish_result_t pr;
     static const uint8_t payload[] = {0x00, 0x01, 'k', 'm', 'q', 't', 't', 0x7f, 0x80, 0xfe, 0xff};
     char topic[32], hex[2 * sizeof(payload) + 1], want[128];
     kmqtt_client_t *c = connected(b, "it-basic-pub", NULL);
@@ -161,7 +150,9 @@ static void publish_seen_by_mosquitto_sub(broker_t *b, uint8_t qos)
     snprintf(topic, sizeof(topic), "it/pub/q%u", (unsigned)qos);
     sub = broker_sub_start(b, topic, 1, 5);
     assert_non_null(sub);
-    assert_int_equal(kmqtt_publish(c, topic, payload, sizeof(payload), qos, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, topic, payload, sizeof(payload), qos, false, NULL, &pr),
+                     KMQTT_OK);
+    id = pr.packet_id;
     if (qos > 0) {
         uint8_t rc = 0xaa;
         assert_int_not_equal(id, 0);
@@ -187,7 +178,7 @@ static void publish_seen_by_mosquitto_sub(broker_t *b, uint8_t qos)
         fail();
     }
     proc_free(sub);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
 }
 
@@ -218,7 +209,8 @@ static void test_many_qos1_publishes_all_complete_in_order(void **state)
     assert_non_null(sub);
     for (i = 0; i < 50; i++) {
         snprintf(msg, sizeof(msg), "m%02d", i);
-        assert_int_equal(kmqtt_publish(c, "it/many", msg, strlen(msg), 1, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "it/many", msg, strlen(msg), 1, false, NULL, NULL),
+                         KMQTT_OK);
         /* publish_block_ms is 0: a full window is an error, so drain it. */
         if (i % 10 == 9) {
             assert_int_equal(kmqtt_publish_wait_all(c, WAIT_MS), KMQTT_OK);
@@ -252,7 +244,7 @@ static void receive_from_mosquitto_pub(broker_t *b, int qos)
     it_rec_t rec;
     kmqtt_client_t *c;
     kmqtt_sub_request_t req;
-    uint8_t granted = 0xaa;
+    kmqtt_subscribe_result_t granted;
     char topic[32], payload[64];
 
     it_rec_init(&rec);
@@ -264,8 +256,8 @@ static void receive_from_mosquitto_pub(broker_t *b, int qos)
     req.qos = 2;
     req.handler = it_rec_handler;
     req.ctx = &rec;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, 2);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], 2);
 
     assert_int_equal(broker_pub(b, topic, payload, qos, false), 0);
     assert_true(it_wait_msgs(c, &rec, 1, WAIT_MS));
@@ -321,13 +313,13 @@ static void test_messages_reach_the_handler_while_the_background_thread_runs(voi
     req.qos = 1;
     req.handler = it_rec_handler;
     req.ctx = &rec;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     for (i = 0; i < 3; i++) {
         assert_int_equal(broker_pub(b, "it/thread/x", "tick", 1, false), 0);
     }
     assert_true(it_wait_msgs(c, &rec, 3, WAIT_MS));
     assert_string_equal(rec.msgs[2].topic, "it/thread/x");
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_rec_destroy(&rec);
 }
@@ -347,7 +339,7 @@ static void test_retained_message_is_delivered_on_subscribe_with_retain_set(void
     memset(&req, 0, sizeof(req));
     req.filter = "it/ret/cfg";
     req.qos = 1;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     assert_true(it_wait_msgs(c, &rec, 1, WAIT_MS));
     assert_string_equal(rec.msgs[0].topic, "it/ret/cfg");
     assert_int_equal(rec.msgs[0].len, strlen("interval=60"));
@@ -360,15 +352,17 @@ static void test_retained_message_is_delivered_on_subscribe_with_retain_set(void
 
 static void test_retained_publish_is_kept_and_an_empty_one_clears_it(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     kmqtt_client_t *c = connected(b, "it-basic-retpub", NULL);
     proc_t *sub;
     uint16_t id = 0;
     char hex[64], want[128];
 
-    assert_int_equal(kmqtt_publish(c, "it/ret/state", "online", 6, 1, true, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/ret/state", "online", 6, 1, true, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
 
     /* A subscriber that comes later still gets it, flagged retained. */
     sub = broker_sub_start(b, "it/ret/state", 1, 5);
@@ -381,7 +375,8 @@ static void test_retained_publish_is_kept_and_an_empty_one_clears_it(void **stat
 
     /* An empty retained message removes it (MQTT-3.3.1-10). */
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "it/ret/state", NULL, 0, 1, true, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/ret/state", NULL, 0, 1, true, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     sub = broker_sub_start(b, "it/ret/state", 1, 1);
     assert_non_null(sub);
@@ -466,7 +461,7 @@ static void test_will_is_not_published_after_a_normal_disconnect(void **state)
     o.will_qos = 1;
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     /* Discarded on DISCONNECT (MQTT-3.1.2-10): the subscriber times out. */
     assert_int_equal(proc_wait(sub, WAIT_MS), 27);
@@ -481,7 +476,7 @@ static void subscribe_three(broker_t *b, const uint8_t want[3])
     it_rec_t other, rec[3];
     kmqtt_client_t *c;
     kmqtt_sub_request_t req[3];
-    uint8_t granted[3] = {0xaa, 0xaa, 0xaa};
+    kmqtt_subscribe_result_t granted;
     int i;
 
     it_rec_init(&other);
@@ -500,8 +495,8 @@ static void subscribe_three(broker_t *b, const uint8_t want[3])
         req[i].handler = it_rec_handler;
         req[i].ctx = &rec[i];
     }
-    assert_int_equal(kmqtt_subscribe(c, req, 3, WAIT_MS, granted), KMQTT_OK);
-    assert_memory_equal(granted, want, 3);
+    assert_int_equal(kmqtt_subscribe(c, req, 3, WAIT_MS, NULL, &granted), KMQTT_OK);
+    assert_memory_equal(granted.reason_codes, want, 3);
 
     /* Each message goes to the handler of the filter it matches, at the
      * granted QoS at most. */
@@ -524,7 +519,7 @@ static void subscribe_three(broker_t *b, const uint8_t want[3])
     /* After unsubscribing, a filter's messages stop. */
     {
         const char *const filters[] = {"it/subs/one/+"};
-        assert_int_equal(kmqtt_unsubscribe(c, filters, 1, WAIT_MS), KMQTT_OK);
+        assert_int_equal(kmqtt_unsubscribe(c, filters, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     }
     assert_int_equal(broker_pub(b, "it/subs/one/y", "1", 1, false), 0);
     assert_int_equal(broker_pub(b, "it/subs/zero", "0", 1, false), 0);
@@ -555,6 +550,7 @@ static void test_subscribe_reports_the_qos_a_limited_broker_granted_per_filter(v
 
 static void test_mqtt5_publish_reports_the_brokers_reason_code(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
@@ -569,12 +565,14 @@ static void test_mqtt5_publish_reports_the_brokers_reason_code(void **state)
     assert_int_equal(kmqtt_connect(c, 0, &info), KMQTT_OK);
     assert_int_equal(info.reason_code, 0);
     /* mosquitto answers 0x10 "No matching subscribers" when nobody listens. */
-    assert_int_equal(kmqtt_publish(c, "it/v5/none", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/v5/none", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, &rc), KMQTT_OK);
     assert_int_equal(rc, 0x10);
     sub = broker_sub_start(b, "it/v5/some", 1, 5);
     assert_non_null(sub);
-    assert_int_equal(kmqtt_publish(c, "it/v5/some", "y", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/v5/some", "y", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, &rc), KMQTT_OK);
     assert_int_equal(rc, 0);
     assert_int_equal(proc_wait(sub, WAIT_MS), 0);
@@ -582,7 +580,7 @@ static void test_mqtt5_publish_reports_the_brokers_reason_code(void **state)
     kmqtt_client_destroy(c);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, it_broker_setup_logged, it_broker_teardown)
 
 int main(void)
 {
@@ -606,7 +604,7 @@ int main(void)
         T(test_subscribe_to_three_filters_grants_each_its_qos),
         cmocka_unit_test_setup_teardown(
             test_subscribe_reports_the_qos_a_limited_broker_granted_per_filter,
-            start_broker_max_qos1, stop_broker),
+            start_broker_max_qos1, it_broker_teardown),
         T(test_mqtt5_publish_reports_the_brokers_reason_code),
     };
     /* A killed broker or peer must not kill the test with SIGPIPE. */

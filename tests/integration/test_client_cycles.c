@@ -18,6 +18,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define CYCLES  1000
 #define WAIT_MS 5000u
@@ -29,11 +30,7 @@ static kmqtt_mem_t parent;
 static int group_setup(void **state)
 {
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
-    broker = broker_start(NULL);
+    broker = it_group_broker(&parent, NULL);
     return broker != NULL ? 0 : -1;
 }
 
@@ -60,8 +57,9 @@ static kmqtt_client_t *new_client(const char *id, it_rec_t *rec)
 /* One wake cycle of the device. */
 static void wake_cycle(kmqtt_client_t *c, int cycle, bool thread)
 {
+    kmqtt_publish_result_t pr;
     kmqtt_sub_request_t req[2];
-    uint8_t granted[2];
+    kmqtt_subscribe_result_t granted;
     char payload[32];
     uint16_t id = 0;
     kmqtt_err_t e;
@@ -79,16 +77,17 @@ static void wake_cycle(kmqtt_client_t *c, int cycle, bool thread)
     req[0].qos = 1;
     req[1].filter = "it/cyc/cfg/#";
     req[1].qos = 0;
-    assert_int_equal(kmqtt_subscribe(c, req, 2, WAIT_MS, granted), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, req, 2, WAIT_MS, NULL, &granted), KMQTT_OK);
     snprintf(payload, sizeof(payload), "cycle %d", cycle);
-    assert_int_equal(kmqtt_publish(c, "it/cyc/data", payload, strlen(payload), 1, false, &id),
+    assert_int_equal(kmqtt_publish(c, "it/cyc/data", payload, strlen(payload), 1, false, NULL, &pr),
                      KMQTT_OK);
+    id = pr.packet_id;
     e = kmqtt_publish_wait(c, id, WAIT_MS, NULL);
     if (e != KMQTT_OK) {
         print_error("cycle %d: publish_wait: %s\n", cycle, kmqtt_strerror(e));
         fail();
     }
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
 }
 
 static void test_create_cycle_destroy_returns_everything_every_cycle(void **state)
@@ -175,9 +174,9 @@ static void test_steady_state_publish_and_receive_allocate_nothing(void **state)
     memset(&req, 0, sizeof(req));
     req.filter = "it/steady";
     req.qos = 1;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     /* One round trip first so that anything lazily set up is set up. */
-    assert_int_equal(kmqtt_publish(c, "it/steady", "warm", 4, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/steady", "warm", 4, 1, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(c, WAIT_MS), KMQTT_OK);
     assert_true(it_wait_msgs(c, &rec, 1, WAIT_MS));
 
@@ -185,7 +184,8 @@ static void test_steady_state_publish_and_receive_allocate_nothing(void **state)
     kmqtt_mem_get_stats(kmqtt_client_mem(c), &own_before);
     for (i = 0; i < 40; i++) {
         uint8_t qos = (uint8_t)(i % 3);
-        assert_int_equal(kmqtt_publish(c, "it/steady", "reading", 7, qos, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "it/steady", "reading", 7, qos, false, NULL, NULL),
+                         KMQTT_OK);
         assert_int_equal(kmqtt_publish_wait_all(c, WAIT_MS), KMQTT_OK);
     }
     assert_true(it_wait_msgs(c, &rec, 41, WAIT_MS));

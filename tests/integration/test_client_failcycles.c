@@ -18,6 +18,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define CYCLES            100
 #define ROUNDS            15
@@ -31,14 +32,10 @@ static int group_setup(void **state)
 {
     broker_opts_t bo;
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
     memset(&bo, 0, sizeof(bo));
     bo.username = "modem";
     bo.password = "right";
-    broker = broker_start(&bo);
+    broker = it_group_broker(&parent, &bo);
     silent = silent_start();
     return broker != NULL && silent != NULL ? 0 : -1;
 }
@@ -179,6 +176,7 @@ static void test_connack_refusal_cycles_leak_nothing(void **state)
  * and after each round is back where it was after the first. */
 static void test_one_client_failing_every_way_then_connecting_leaks_nothing(void **state)
 {
+    kmqtt_publish_result_t pr;
     it_baseline_t empty, base;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
@@ -210,9 +208,10 @@ static void test_one_client_failing_every_way_then_connecting_leaks_nothing(void
             assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
         }
         assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_publish(c, "it/fail/ok", "up", 2, 1, false, &id), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "it/fail/ok", "up", 2, 1, false, NULL, &pr), KMQTT_OK);
+        id = pr.packet_id;
         assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         if (round == 0) {
             it_take_baseline(&parent, &base);
         } else {

@@ -21,6 +21,7 @@
 #include "it_client.h"
 #include "script_server.h"
 #include "watchdog.h"
+#include "it_group.h"
 
 #define CYCLES         20
 #define TIMEOUT_MS     200u /* connect timeout against the silent server */
@@ -63,11 +64,7 @@ static int group_setup(void **state)
 {
     broker_opts_t bo;
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
-    if (!watchdog_start(stop_servers)) {
+    if (it_group_init(&parent) != 0 || !watchdog_start(stop_servers)) {
         return -1;
     }
     memset(&bo, 0, sizeof(bo));
@@ -244,7 +241,7 @@ static void failure_cycles(failure_t f, bool thread)
         } else {
             it_expect_baseline(&parent, &idle, failure_name[f], i);
         }
-        e = kmqtt_disconnect(c);
+        e = kmqtt_disconnect(c, NULL);
         assert_true(e == KMQTT_OK || e == KMQTT_ENOTCONN);
         it_expect_baseline(&parent, &idle, failure_name[f], i);
 

@@ -30,6 +30,7 @@
 #include "broker.h"
 #include "fault_proxy.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS   5000u
 #define SEQ_LEN   8u   /* decimal digits of the sequence number at the start of a payload */
@@ -37,18 +38,6 @@
 #define RECONN_LO 20u
 #define RECONN_HI 200u
 #define STALL_MS  10000u /* a publisher that got nothing out for this long is stuck */
-
-static int start_broker(void **state)
-{
-    *state = broker_start(NULL);
-    return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
-}
 
 static uint32_t fault_messages(void)
 {
@@ -315,7 +304,7 @@ static kmqtt_client_t *subscriber(uint16_t port, const char *id, const char *top
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_sub_request_t sub;
-    uint8_t granted = 0xff;
+    kmqtt_subscribe_result_t granted;
     persistent_options(&o, port, id);
     o.on_state = tally_state;
     o.ctx = t;
@@ -325,8 +314,8 @@ static kmqtt_client_t *subscriber(uint16_t port, const char *id, const char *top
     sub.qos = qos;
     sub.handler = tally_handler;
     sub.ctx = t;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, qos);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], qos);
     assert_int_equal(kmqtt_start(c), KMQTT_OK);
     return c;
 }
@@ -360,7 +349,7 @@ static bool publish_range(kmqtt_client_t *c, const char *topic, uint8_t qos, uin
                 sleep_ms(1);
                 continue;
             }
-            e = kmqtt_publish(c, topic, buf, len, qos, false, NULL);
+            e = kmqtt_publish(c, topic, buf, len, qos, false, NULL, NULL);
             if (e == KMQTT_OK) {
                 progress = now_ms();
                 break;
@@ -711,6 +700,7 @@ static void test_blackholed_link_is_noticed_within_keepalive_and_flow_resumes(vo
 
 static void test_slow_link_delivers_with_the_added_latency(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     const unsigned delay = 40;
     int fds0 = count_open_fds();
@@ -729,7 +719,8 @@ static void test_slow_link_delivers_with_the_added_latency(void **state)
     fault_proxy_delay(px, delay);
     for (i = 0; i < 5; i++) {
         t0 = now_ms();
-        assert_int_equal(kmqtt_publish(c, "fault/delay", "x", 1, 1, false, &id), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "fault/delay", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+        id = pr.packet_id;
         assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
         rtt = now_ms() - t0;
         if (rtt < 2u * delay - 2u) {
@@ -748,6 +739,7 @@ static void test_slow_link_delivers_with_the_added_latency(void **state)
 
 static void test_drop_after_n_bytes_cuts_the_connection_at_exactly_n(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     int fds0 = count_open_fds();
     fault_proxy_t *px = fault_proxy_start(broker_port(b), 1);
@@ -768,7 +760,8 @@ static void test_drop_after_n_bytes_cuts_the_connection_at_exactly_n(void **stat
     memset(payload, 'p', sizeof(payload));
     for (i = 0; i < 100 && e == KMQTT_OK; i++) {
         uint16_t id = 0;
-        e = kmqtt_publish(c, "fault/cut", payload, sizeof(payload), 1, false, &id);
+        e = kmqtt_publish(c, "fault/cut", payload, sizeof(payload), 1, false, NULL, &pr);
+        id = pr.packet_id;
         if (e == KMQTT_OK) {
             e = kmqtt_publish_wait(c, id, WAIT_MS, NULL);
         }
@@ -843,7 +836,7 @@ static void test_stopping_the_proxy_releases_every_socket_and_its_thread(void **
     assert_int_equal(count_open_fds(), fds0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, it_broker_setup, it_broker_teardown)
 
 int main(void)
 {

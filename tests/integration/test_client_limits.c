@@ -17,6 +17,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
 
@@ -26,10 +27,7 @@ static kmqtt_mem_t parent;
 static int group_setup(void **state)
 {
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    broker = broker_start(NULL);
+    broker = it_group_broker(&parent, NULL);
     return broker != NULL ? 0 : -1;
 }
 
@@ -55,7 +53,7 @@ static void subscribe(kmqtt_client_t *c, const char *filter)
     memset(&req, 0, sizeof req);
     req.filter = filter;
     req.qos = 1;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
 }
 
 /* Pumps until the connection is lost; returns the error that lost it. */
@@ -147,27 +145,27 @@ static void test_outgoing_bounds(void **state)
     c = connected(&o);
     memset(topic, 'c', sizeof topic - 1);
     topic[sizeof topic - 1] = '\0';
-    assert_int_equal(kmqtt_publish(c, topic, "x", 1, 0, false, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(c, topic, "x", 1, 0, false, NULL, NULL), KMQTT_EINVAL);
     memset(req, 0, sizeof req);
     req[0].filter = topic;
-    assert_int_equal(kmqtt_subscribe(c, req, 1, WAIT_MS, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_subscribe(c, req, 1, WAIT_MS, NULL, NULL), KMQTT_EINVAL);
     /* max_subscriptions = 2: a third filter is refused. */
     req[0].filter = "a/1";
     req[1].filter = "a/2";
     req[2].filter = "a/3";
-    assert_int_equal(kmqtt_subscribe(c, req, 2, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(c, &req[2], 1, WAIT_MS, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_subscribe(c, req, 2, WAIT_MS, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &req[2], 1, WAIT_MS, NULL, NULL), KMQTT_ELIMIT);
     /* max_inflight = 2 with the broker stopped answering: the third QoS 1
      * publish finds the window full (publish_block_ms 0). */
     broker_pause(broker);
     for (i = 0; i < 2; i++) {
-        assert_int_equal(kmqtt_publish(c, "a/1", "w", 1, 1, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "a/1", "w", 1, 1, false, NULL, NULL), KMQTT_OK);
     }
-    assert_int_equal(kmqtt_publish(c, "a/1", "w", 1, 1, false, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_publish(c, "a/1", "w", 1, 1, false, NULL, NULL), KMQTT_ELIMIT);
     broker_resume(broker);
     assert_int_equal(kmqtt_publish_wait_all(c, WAIT_MS), KMQTT_OK);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "outgoing bounds", 0);
 }
@@ -241,7 +239,7 @@ static void test_credentials_wiped(void **state)
     o.password_len = strlen(SECRET_PASS);
     o.mem = &m;
     c = connected(&o); /* the CONNECT with both went through the send buffer */
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     assert_true(s.blocks_freed > 0);
     assert_int_equal(s.blocks_with_secret, 0);

@@ -15,23 +15,9 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
-
-static int start_broker(void **state)
-{
-    broker_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.log_all = true;
-    *state = broker_start(&o);
-    return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
-}
 
 static kmqtt_client_t *client_with(broker_t *b, const char *id, uint16_t keepalive,
                                    it_states_t *states)
@@ -53,8 +39,10 @@ static kmqtt_client_t *client_with(broker_t *b, const char *id, uint16_t keepali
 
 static void publish_and_wait_ok(kmqtt_client_t *c)
 {
+    kmqtt_publish_result_t pr;
     uint16_t id = 0;
-    assert_int_equal(kmqtt_publish(c, "it/alive", "still here", 10, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/alive", "still here", 10, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
 }
 
@@ -87,7 +75,7 @@ static void test_idle_connection_is_kept_alive_by_the_background_thread(void **s
     assert_true(broker_log_count(b, "Received PINGREQ from it-ka-thread") >= 2);
     assert_int_equal(broker_log_count(b, "Client it-ka-thread has exceeded timeout"), 0);
     publish_and_wait_ok(c);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
 }
 
@@ -125,7 +113,7 @@ static void test_loop_reports_a_killed_broker_at_once(void **state)
     assert_int_not_equal(e, KMQTT_ENOTCONN);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTION_LOST);
     assert_int_equal(kmqtt_run(c, 10), KMQTT_ENOTCONN);
-    assert_int_equal(kmqtt_publish(c, "it/x", "x", 1, 0, false, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_publish(c, "it/x", "x", 1, 0, false, NULL, NULL), KMQTT_ENOTCONN);
 
     /* The application decides when to reconnect; the same client works. */
     assert_int_equal(broker_restart(b), 0);
@@ -136,6 +124,7 @@ static void test_loop_reports_a_killed_broker_at_once(void **state)
 
 static void test_blocked_publish_wait_returns_when_the_broker_dies(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     kmqtt_client_t *c = client_with(b, "it-dead-wait", 60, NULL);
     uint16_t id = 0;
@@ -144,7 +133,8 @@ static void test_blocked_publish_wait_returns_when_the_broker_dies(void **state)
 
     /* A hung broker: the PUBACK never comes, then the broker dies. */
     broker_pause(b);
-    assert_int_equal(kmqtt_publish(c, "it/x", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "it/x", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, 200, NULL), KMQTT_ETIMEDOUT);
     broker_kill(b);
     t0 = now_ms();
@@ -178,7 +168,7 @@ static void test_background_thread_reports_a_killed_broker_by_callback(void **st
     assert_true(why < 0);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTION_LOST);
     /* Nothing to disconnect any more, but the call still stops the thread. */
-    e = kmqtt_disconnect(c);
+    e = kmqtt_disconnect(c, NULL);
     assert_true(e == KMQTT_OK || e == KMQTT_ENOTCONN);
     assert_int_equal(wait_threads_at_most(threads, 200), threads);
     kmqtt_client_destroy(c);
@@ -215,7 +205,7 @@ static void test_disconnect_returns_promptly_from_a_hung_broker(void **state)
     assert_int_equal(kmqtt_start(c), KMQTT_OK);
     broker_pause(b);
     t0 = now_ms();
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     /* The DISCONNECT flush is best effort and brief. */
     assert_true(now_ms() - t0 < 2000);
     fds = count_open_fds();
@@ -224,7 +214,7 @@ static void test_disconnect_returns_promptly_from_a_hung_broker(void **state)
     broker_resume(b);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, it_broker_setup_logged, it_broker_teardown)
 
 int main(void)
 {

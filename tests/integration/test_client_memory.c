@@ -19,20 +19,9 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
-
-static int start_broker(void **state)
-{
-    *state = broker_start(NULL);
-    return *state != NULL ? 0 : -1;
-}
-
-static int stop_broker(void **state)
-{
-    broker_stop(*state);
-    return 0;
-}
 
 /* The configurations under test; id and server list are filled per test. */
 typedef struct mem_case {
@@ -95,6 +84,7 @@ static const kmqtt_mem_arena_t *arena_of(const void *buf)
 
 static void full_cycle(broker_t *b, const mem_case_t *mc)
 {
+    kmqtt_publish_result_t pr;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     it_rec_t rec;
@@ -137,23 +127,25 @@ static void full_cycle(broker_t *b, const mem_case_t *mc)
             reqs[k].filter = filters[i + k];
             reqs[k].qos = 1;
         }
-        assert_int_equal(kmqtt_subscribe(c, reqs, n, WAIT_MS, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_subscribe(c, reqs, n, WAIT_MS, NULL, NULL), KMQTT_OK);
     }
     /* The table is full: one more is refused before anything is sent. */
     memset(&reqs[0], 0, sizeof reqs[0]);
     reqs[0].filter = "it/one/more";
-    assert_int_equal(kmqtt_subscribe(c, reqs, 1, WAIT_MS, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_subscribe(c, reqs, 1, WAIT_MS, NULL, NULL), KMQTT_ELIMIT);
 
     /* Every byte of the buffer is in use now: the size was exact. */
     assert_int_equal(arena_of(buf)->peak, arena_of(buf)->size);
 
     /* Publish to the last filter (a topic name equal to it): QoS 1 out, and
      * back through the subscription. */
-    assert_int_equal(kmqtt_publish(c, filters[subs - 1], "hello", 5, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, filters[subs - 1], "hello", 5, 1, false, NULL, &pr),
+                     KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, filters[0], "q0", 2, 0, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, filters[0], "q0", 2, 0, false, NULL, NULL), KMQTT_OK);
     assert_true(it_wait_msgs(c, &rec, 2, WAIT_MS));
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
 
     assert_int_equal(arena_of(buf)->used, 0);
@@ -200,7 +192,7 @@ static void short_by(broker_t *b, const mem_case_t *mc, size_t less)
         assert_non_null(c);
         assert_int_equal(kmqtt_start(c), KMQTT_ENOMEM);
         assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         kmqtt_client_destroy(c);
     } else {
         assert_int_equal(err, KMQTT_ENOMEM);
@@ -271,12 +263,12 @@ static void test_filter_longer_than_table_is_elimit(void **state)
     assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
     memset(&r, 0, sizeof r);
     r.filter = "a/b/c/d/e"; /* 9 bytes */
-    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL, NULL), KMQTT_ELIMIT);
     r.filter = "a/b/c/de"; /* 8 bytes */
-    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_unsubscribe(c, &r.filter, 1, WAIT_MS), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_unsubscribe(c, &r.filter, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     assert_int_equal(arena_of(buf)->used, 0);
     free(buf);
@@ -320,14 +312,18 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_merges_back_to_one_block),
-        cmocka_unit_test_setup_teardown(test_exact_memory_defaults, start_broker, stop_broker),
-        cmocka_unit_test_setup_teardown(test_exact_memory_small_auth_will_servers, start_broker,
-                                        stop_broker),
-        cmocka_unit_test_setup_teardown(test_exact_memory_v5_debug_mode, start_broker, stop_broker),
-        cmocka_unit_test_setup_teardown(test_short_memory_fails_cleanly, start_broker, stop_broker),
-        cmocka_unit_test_setup_teardown(test_tiny_memory_is_enomem, start_broker, stop_broker),
-        cmocka_unit_test_setup_teardown(test_filter_longer_than_table_is_elimit, start_broker,
-                                        stop_broker),
+        cmocka_unit_test_setup_teardown(test_exact_memory_defaults, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_exact_memory_small_auth_will_servers, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_exact_memory_v5_debug_mode, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_short_memory_fails_cleanly, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_tiny_memory_is_enomem, it_broker_setup,
+                                        it_broker_teardown),
+        cmocka_unit_test_setup_teardown(test_filter_longer_than_table_is_elimit, it_broker_setup,
+                                        it_broker_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,17 +17,9 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
-
-static int start_broker(void **state)
-{
-    broker_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.log_all = true;
-    *state = broker_start(&o);
-    return *state != NULL ? 0 : -1;
-}
 
 /* The client of the running test, so a failed test still stops its
  * thread before its stack (the callbacks' context) is gone. */
@@ -37,8 +29,7 @@ static int stop_broker(void **state)
 {
     kmqtt_client_destroy(g_client);
     g_client = NULL;
-    broker_stop(*state);
-    return 0;
+    return it_broker_teardown(state);
 }
 
 /* Everything one test's client needs. Tests keep it static: after a failed
@@ -117,7 +108,7 @@ static void subscribe(kmqtt_client_t *c, const char *filter, it_rec_t *rec)
     sub.qos = 1;
     sub.handler = it_rec_handler;
     sub.ctx = rec;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
 }
 
 /* ------------------------------------------------------- broker restart */
@@ -153,6 +144,7 @@ static void test_thread_client_reconnects_after_a_restart_and_is_subscribed_agai
 
 static void test_own_loop_with_reconnect_on_reconnects_after_a_restart(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     static env_t e;
     kmqtt_err_t err = KMQTT_OK;
@@ -177,7 +169,8 @@ static void test_own_loop_with_reconnect_on_reconnects_after_a_restart(void **st
     }
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTED);
     assert_int_equal(states_count(&e.states, KMQTT_STATE_CONNECTED), 2);
-    assert_int_equal(kmqtt_publish(e.c, "it/rc/loop", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "it/rc/loop", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(e.c, id, WAIT_MS, NULL), KMQTT_OK);
     env_done(&e, "restart, own loop");
 }
@@ -186,6 +179,7 @@ static void test_own_loop_with_reconnect_on_reconnects_after_a_restart(void **st
 
 static void test_unacked_qos1_sent_to_a_hung_broker_arrives_after_reconnect(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     static env_t e;
     proc_t *sub;
@@ -203,7 +197,8 @@ static void test_unacked_qos1_sent_to_a_hung_broker_arrives_after_reconnect(void
     assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
 
     broker_pause(b);
-    assert_int_equal(kmqtt_publish(e.c, "it/rcp/x", "kept", 4, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "it/rcp/x", "kept", 4, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     /* No PUBACK, no PINGRESP: keepalive declares the link dead. */
     assert_true(it_states_wait(&e.states, KMQTT_STATE_CONNECTION_LOST, WAIT_MS, NULL));
     broker_resume(b);
@@ -262,7 +257,7 @@ static void test_disconnect_during_backoff_returns_promptly_and_stays_down(void 
     assert_true(it_states_wait(&e.states, KMQTT_STATE_RECONNECTING, WAIT_MS, NULL));
     assert_int_equal(broker_restart(b), 0);
     t0 = now_ms();
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_true(now_ms() - t0 < 1000);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
     sleep_ms(300);
@@ -298,7 +293,7 @@ static void test_disconnect_during_an_attempt_on_a_silent_server_returns_promptl
     sleep_ms(200);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTING);
     t0 = now_ms();
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_true(now_ms() - t0 < 1000);
     sleep_ms(200);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
@@ -307,7 +302,7 @@ static void test_disconnect_during_an_attempt_on_a_silent_server_returns_promptl
     silent_stop(s);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, start_broker, stop_broker)
+#define T(f) cmocka_unit_test_setup_teardown(f, it_broker_setup_logged, stop_broker)
 
 int main(void)
 {

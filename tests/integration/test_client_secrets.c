@@ -143,9 +143,9 @@ static void test_user_name_and_password_are_wiped(void **state)
         o.password_len = strlen(PASS);
         assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
         assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_publish(c, "s/x", "x", 1, 1, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "s/x", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
         assert_int_equal(kmqtt_flush(c, WAIT_MS), KMQTT_OK);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         kmqtt_client_destroy(c);
     }
     it_expect_baseline(&parent, &base, "user name and password", 0);
@@ -227,8 +227,8 @@ static void test_auth_data_and_the_answer_buffer_are_wiped(void **state)
     }
     if (holds(copy, n, ANSWER))
         fail_msg("the on_auth answer buffer still holds what the callback wrote");
-    assert_int_equal(kmqtt_reauthenticate(c, REAUTH, strlen(REAUTH), WAIT_MS), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_reauthenticate(c, REAUTH, strlen(REAUTH), WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "auth", 0);
     expect_no_secret_freed("authentication data");

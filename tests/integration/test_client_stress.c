@@ -26,6 +26,7 @@
 #include "broker.h"
 #include "it_client.h"
 #include "watchdog.h"
+#include "it_group.h"
 
 #define PUBLISHERS          4
 #define DEFAULT_SECONDS     20u
@@ -98,7 +99,7 @@ static void on_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t rea
 static void echo_handler(kmqtt_client_t *c, const kmqtt_publish_t *msg, void *ctx)
 {
     kmqtt_err_t e =
-        kmqtt_publish(c, ECHO_TOPIC, msg->payload.ptr, msg->payload.len, 0, false, NULL);
+        kmqtt_publish(c, ECHO_TOPIC, msg->payload.ptr, msg->payload.len, 0, false, NULL, NULL);
     (void)ctx;
     pthread_mutex_lock(&tally.mu);
     tally.handler_calls++;
@@ -121,6 +122,7 @@ static void worker_finished(void)
 
 static void *publisher(void *arg)
 {
+    kmqtt_publish_result_t pr;
     int self = (int)(intptr_t)arg;
     char topic[64], payload[32];
     unsigned n = 0;
@@ -132,7 +134,8 @@ static void *publisher(void *arg)
         /* Half of them come back through the echo handler. */
         snprintf(topic, sizeof(topic), "it/stress/%s/%d", n % 2u == 0 ? "in" : "out", self);
         snprintf(payload, sizeof(payload), "%d:%u", self, n);
-        e = kmqtt_publish(client, topic, payload, strlen(payload), qos, false, &id);
+        e = kmqtt_publish(client, topic, payload, strlen(payload), qos, false, NULL, &pr);
+        id = pr.packet_id;
         if (e == KMQTT_OK) {
             n++;
             pthread_mutex_lock(&tally.mu);
@@ -165,7 +168,7 @@ static kmqtt_err_t subscribe_echo(void)
     sub.filter = SUB_FILTER;
     sub.qos = 1;
     sub.handler = echo_handler;
-    return kmqtt_subscribe(client, &sub, 1, CONNECT_MS, NULL);
+    return kmqtt_subscribe(client, &sub, 1, CONNECT_MS, NULL, NULL);
 }
 
 /* What a connect may fail with while the broker dies and comes back. */
@@ -224,7 +227,7 @@ static void *cycler(void *arg)
         while (running() && now_ms() < until) {
             sleep_ms(10);
         }
-        e = kmqtt_disconnect(client);
+        e = kmqtt_disconnect(client, NULL);
         if (e != KMQTT_OK && e != KMQTT_ENOTCONN) {
             unexpected("disconnect", e);
         }
@@ -247,11 +250,7 @@ static void stop_broker(void)
 static int group_setup(void **state)
 {
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
-    if (!watchdog_start(stop_broker)) {
+    if (it_group_init(&parent) != 0 || !watchdog_start(stop_broker)) {
         return -1;
     }
     broker = broker_start(NULL);
@@ -402,7 +401,7 @@ static void test_publishing_reconnecting_and_broker_restarts_at_once_lose_nothin
 
     watchdog_arm("stress: final reconnect and accounting", 60000u);
     /* After disconnect no callback runs: the numbers hold still. */
-    e = kmqtt_disconnect(client);
+    e = kmqtt_disconnect(client, NULL);
     assert_true(e == KMQTT_OK || e == KMQTT_ENOTCONN);
     in_flight = check_accounting(false);
     print_message("stress: %llu QoS 1/2 published, %llu completed, %llu in flight at the end; "
@@ -418,7 +417,7 @@ static void test_publishing_reconnecting_and_broker_restarts_at_once_lose_nothin
     broker_resume(broker);
     assert_true(connect_and_start(now_ms() + FINAL_WAIT_MS));
     assert_int_equal(kmqtt_publish_wait_all(client, FINAL_WAIT_MS), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(client), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(client, NULL), KMQTT_OK);
     (void)check_accounting(true);
     watchdog_disarm();
 

@@ -18,6 +18,7 @@
 #include "broker.h"
 #include "it_client.h"
 #include "nano_it.h"
+#include "it_group.h"
 
 #define CYCLES 1000
 
@@ -28,10 +29,7 @@ static nit_t nit;
 static int group_setup(void **state)
 {
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    broker = broker_start(NULL);
+    broker = it_group_broker(&parent, NULL);
     return broker != NULL ? 0 : -1;
 }
 

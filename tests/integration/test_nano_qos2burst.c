@@ -19,6 +19,7 @@
 #include "broker.h"
 #include "it_client.h"
 #include "nano_it.h"
+#include "it_group.h"
 
 #define BURST 20
 
@@ -29,11 +30,7 @@ static nit_t sub, pub;
 static int group_setup(void **state)
 {
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
-    broker = broker_start(NULL);
+    broker = it_group_broker(&parent, NULL);
     return broker != NULL ? 0 : -1;
 }
 

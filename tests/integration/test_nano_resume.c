@@ -20,6 +20,7 @@
 #include "fault_proxy.h"
 #include "it_client.h"
 #include "nano_it.h"
+#include "it_group.h"
 
 /* Messages per QoS. 2N stay under mosquitto's max_inflight_messages (20),
  * which it also applies to what it receives: over it, a 3.1.1 publisher's
@@ -34,13 +35,9 @@ static int group_setup(void **state)
 {
     broker_opts_t o;
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
     memset(&o, 0, sizeof(o));
     o.log_all = true; /* every packet, for the failure report */
-    broker = broker_start(&o);
+    broker = it_group_broker(&parent, &o);
     return broker != NULL ? 0 : -1;
 }
 

@@ -19,6 +19,7 @@
 #include "it_client.h"
 #include "kmqtt/codec.h"
 #include "nano_it.h"
+#include "it_group.h"
 
 static broker_t *broker;
 static kmqtt_mem_t parent;
@@ -28,13 +29,9 @@ static int group_setup(void **state)
 {
     broker_opts_t o;
     (void)state;
-    if (it_parent_init(&parent) != 0) {
-        return -1;
-    }
-    warm_up_threads();
     memset(&o, 0, sizeof(o));
     o.log_all = true;
-    broker = broker_start(&o);
+    broker = it_group_broker(&parent, &o);
     return broker != NULL ? 0 : -1;
 }
 

@@ -21,6 +21,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define N_MSGS  500
 #define N_KILLS 24
@@ -111,8 +112,7 @@ static void run_crash_test(void **state, bool offline)
 
     memset(&s, 0, sizeof(s));
     pthread_mutex_init(&s.mu, NULL);
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     print_message("seed %u\n", seed);
     srand(seed);
@@ -139,7 +139,7 @@ static void run_crash_test(void **state, bool offline)
     sub.qos = 2;
     sub.handler = on_msg;
     sub.ctx = &s;
-    assert_int_equal(kmqtt_subscribe(g_sub, &sub, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(g_sub, &sub, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_start(g_sub), KMQTT_OK);
 
     while (kills < N_KILLS) {

@@ -139,7 +139,7 @@ static void test_planted_records_never_reach_the_broker(void **state)
     memset(&req, 0, sizeof req);
     req.filter = "st/#";
     req.qos = 2;
-    assert_int_equal(kmqtt_subscribe(w, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(w, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
 
     it_options(&o, b, "hostile-restore");
     o.clean_session = false;
@@ -153,7 +153,7 @@ static void test_planted_records_never_reach_the_broker(void **state)
 
     assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_flush(c, WAIT_MS), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     assert_true(broker_log_wait(b, "Received DISCONNECT from hostile-restore", 1, WAIT_MS));
 
@@ -167,7 +167,7 @@ static void test_planted_records_never_reach_the_broker(void **state)
 
     /* The subscriber: the three good messages, then our own marker (sent
      * after the restoring client left, so anything it routed came first). */
-    assert_int_equal(kmqtt_publish(w, "st/zz-end", "end", 3, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(w, "st/zz-end", "end", 3, 1, false, NULL, NULL), KMQTT_OK);
     assert_true(it_wait_msgs(w, &rec, 4, WAIT_MS));
     assert_int_equal(it_rec_count(&rec), 4);
     for (i = 0; i < 3; i++) {

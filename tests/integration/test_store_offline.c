@@ -22,6 +22,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
 #define N_MSGS  5000
@@ -154,7 +155,7 @@ static kmqtt_client_t *subscriber(const broker_t *b, kmqtt_mem_t *mem, seen_t *s
     sub.qos = 2;
     sub.handler = on_seq;
     sub.ctx = s;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_start(c), KMQTT_OK);
     return c;
 }
@@ -164,7 +165,8 @@ static void publish_seq(kmqtt_client_t *c, const char *base, int i, uint8_t qos)
     char topic[32], payload[16];
     snprintf(topic, sizeof(topic), "sf/%s/q%u", base, (unsigned)qos);
     snprintf(payload, sizeof(payload), "%d", i);
-    assert_int_equal(kmqtt_publish(c, topic, payload, strlen(payload), qos, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, topic, payload, strlen(payload), qos, false, NULL, NULL),
+                     KMQTT_OK);
 }
 
 /* --------------------------------------------- 10,000 across a dead broker */
@@ -180,8 +182,7 @@ static void test_queued_while_broker_down_all_delivered_in_order(void **state)
     uint64_t t0;
     int i;
 
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     seen_init(&s, N_MSGS + N_TAIL);
 
@@ -257,7 +258,7 @@ static void test_queued_while_broker_down_all_delivered_in_order(void **state)
     assert_int_equal(s.out_of_order[1], 1);
     pthread_mutex_unlock(&s.mu);
 
-    assert_int_equal(kmqtt_disconnect(g_pub), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(g_pub, NULL), KMQTT_OK);
     kmqtt_client_destroy(g_pub);
     g_pub = NULL;
     kmqtt_client_destroy(g_sub);
@@ -297,12 +298,11 @@ static void test_drop_oldest_newest_survive(void **state)
     static drops_t d;
     it_baseline_t base;
     kmqtt_client_options_t o;
-    uint32_t seq;
+    kmqtt_publish_result_t pr;
     char payload[8];
     int i;
 
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     seen_init(&s, 64);
     memset(&d, 0, sizeof(d));
@@ -319,10 +319,11 @@ static void test_drop_oldest_newest_survive(void **state)
     /* Before the first connect: queued. 0..9 on QoS 1, with a QoS 0 at 3. */
     for (i = 0; i < 10; i++) {
         snprintf(payload, sizeof(payload), "%d", i);
-        assert_int_equal(kmqtt_publish_queued(g_pub, i == 3 ? "sf/b/q0" : "sf/b/q1", payload,
-                                              strlen(payload), i == 3 ? 0 : 1, false, NULL, &seq),
+        assert_int_equal(kmqtt_publish(g_pub, i == 3 ? "sf/b/q0" : "sf/b/q1", payload,
+                                       strlen(payload), i == 3 ? 0 : 1, false, NULL, &pr),
                          KMQTT_OK);
-        assert_int_equal(seq, (uint32_t)i + 1);
+        assert_int_equal(pr.packet_id, 0); /* queued: its id comes when it leaves */
+        assert_int_equal(pr.queue_seq, (uint32_t)i + 1);
     }
     assert_int_equal(kmqtt_queue_count(g_pub), 5);
     /* 5 dropped: the QoS 0 one (3) first, then the oldest: 0, 1, 2, 4. */
@@ -371,25 +372,25 @@ static void test_refuse_new_and_queue_off(void **state)
     it_baseline_t base;
     kmqtt_client_options_t o;
 
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     it_options(&o, b, "sf-pub3");
     o.mem = &mem;
     /* Off (the default): not connected is an error, as before. */
     assert_int_equal(kmqtt_client_create(&o, &g_pub), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(g_pub, "sf/c/q1", "x", 1, 1, false, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_publish(g_pub, "sf/c/q1", "x", 1, 1, false, NULL, NULL), KMQTT_ENOTCONN);
     assert_int_equal(kmqtt_flush(g_pub, 100), KMQTT_OK); /* nothing to send */
     kmqtt_client_destroy(g_pub);
 
     o.offline_queue_max_msgs = 2;
     o.offline_queue_max_bytes = 4096;
     assert_int_equal(kmqtt_client_create(&o, &g_pub), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(g_pub, "sf/c/q1", "x", 1, 1, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(g_pub, "sf/c/q1", "y", 1, 1, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(g_pub, "sf/c/q1", "z", 1, 1, false, NULL), KMQTT_EQUEUE_FULL);
+    assert_int_equal(kmqtt_publish(g_pub, "sf/c/q1", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(g_pub, "sf/c/q1", "y", 1, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(g_pub, "sf/c/q1", "z", 1, 1, false, NULL, NULL),
+                     KMQTT_EQUEUE_FULL);
     /* A bad topic is refused now, not when the queue drains. */
-    assert_int_equal(kmqtt_publish(g_pub, "sf/+/q1", "z", 1, 1, false, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(g_pub, "sf/+/q1", "z", 1, 1, false, NULL, NULL), KMQTT_EINVAL);
     /* Never connected: flush cannot succeed and says why. */
     assert_int_equal(kmqtt_flush(g_pub, 100), KMQTT_ENOTCONN);
     assert_int_equal(kmqtt_connect(g_pub, 0, NULL), KMQTT_OK);
@@ -421,8 +422,7 @@ static void test_uplink_cycles_no_heap_growth(void **state)
     int cycle, i;
     char payload[16];
 
-    warm_up_threads();
-    assert_int_equal(it_parent_init(&mem), 0);
+    assert_int_equal(it_group_init(&mem), 0);
     it_take_baseline(&mem, &base);
     it_options(&o, b, "sf-cycles");
     o.mem = &mem;
@@ -439,7 +439,7 @@ static void test_uplink_cycles_no_heap_growth(void **state)
         for (i = 0; i < 300; i++) {
             snprintf(payload, sizeof(payload), "%d", i);
             assert_int_equal(kmqtt_publish(g_pub, "sf/d/q1", payload, strlen(payload),
-                                           (uint8_t)(1 + i % 2), false, NULL),
+                                           (uint8_t)(1 + i % 2), false, NULL, NULL),
                              KMQTT_OK);
         }
         assert_int_equal(broker_restart(b), 0);

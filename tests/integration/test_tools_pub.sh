@@ -166,7 +166,7 @@ fi
 
 # A clean exit sends DISCONNECT (no will, no dangling session).
 kt_run 5 "$PUB" -h $H -p "$P" -i kpubbye -t pub/bye -m x
-if grep -q "Received DISCONNECT from kpubbye" "$BROKER_LOG"; then
+if kt_wait_grep "$BROKER_LOG" 50 "Received DISCONNECT from kpubbye"; then
     kt_pass "kmqtt-pub disconnects cleanly"
 else
     kt_fail "no DISCONNECT from kpubbye in the broker log"

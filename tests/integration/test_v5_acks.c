@@ -13,9 +13,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +21,8 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
+#include "raw_peer.h"
 
 #define WAIT_MS 5000u
 
@@ -38,44 +37,6 @@ typedef struct acker {
     int ok; /* the script ran to the end */
 } acker_t;
 
-/* Reads one whole packet into buf (bounded by a 5 s poll); its length, or
- * -1 on close / timeout / malformed framing. */
-static long read_packet(int fd, uint8_t *buf, size_t cap)
-{
-    size_t have = 0, need = 2, len = 0;
-
-    for (;;) {
-        struct pollfd pf = {fd, POLLIN, 0};
-        ssize_t n;
-        kmqtt_err_t e;
-
-        if (have >= need) {
-            e = kmqtt_packet_frame(buf, have, 0, &len);
-            if (e == KMQTT_OK)
-                return (long)len;
-            if (e != KMQTT_NEED_MORE || len > cap)
-                return -1;
-            need = len > need ? len : need + 1;
-        }
-        if (poll(&pf, 1, 5000) <= 0)
-            return -1;
-        n = recv(fd, buf + have, need - have, 0);
-        if (n <= 0)
-            return -1;
-        have += (size_t)n;
-    }
-}
-
-static int send_packet(int fd, const kmqtt_packet_t *p)
-{
-    uint8_t out[256];
-    size_t n = 0;
-
-    if (kmqtt_packet_encode(p, KMQTT_V5, out, sizeof out, &n) != KMQTT_OK)
-        return -1;
-    return send(fd, out, n, 0) == (ssize_t)n ? 0 : -1;
-}
-
 /* An ack with a reason code and a Reason String. */
 static int send_ack(int fd, kmqtt_packet_type_t type, uint16_t id, uint8_t rc, const char *why)
 {
@@ -83,16 +44,13 @@ static int send_ack(int fd, kmqtt_packet_type_t type, uint16_t id, uint8_t rc, c
     kmqtt_prop_t rs;
 
     memset(&p, 0, sizeof p);
-    memset(&rs, 0, sizeof rs);
-    rs.id = KMQTT_PROP_REASON_STRING;
-    rs.str.ptr = why;
-    rs.str.len = strlen(why);
+    raw_str_prop(&rs, KMQTT_PROP_REASON_STRING, why);
     p.type = type;
     p.u.ack.packet_id = id;
     p.u.ack.reason_code = rc;
     p.u.ack.props.items = &rs;
     p.u.ack.props.count = 1;
-    return send_packet(fd, &p);
+    return raw_send_packet(fd, &p);
 }
 
 static void *acker_main(void *arg)
@@ -107,13 +65,13 @@ static void *acker_main(void *arg)
 
     if (fd < 0)
         return NULL;
-    while ((n = read_packet(fd, buf, sizeof buf)) > 0) {
+    while ((n = raw_read_packet(fd, buf, sizeof buf, 5000)) > 0) {
         if (kmqtt_packet_decode(buf, (size_t)n, KMQTT_V5, 0, &p, &used) != KMQTT_OK)
             break;
         if (p.type == KMQTT_CONNECT) {
             memset(&p, 0, sizeof p);
             p.type = KMQTT_CONNACK;
-            if (send_packet(fd, &p) != 0)
+            if (raw_send_packet(fd, &p) != 0)
                 break;
         } else if (p.type == KMQTT_PUBLISH && p.u.publish.qos == 1) {
             if (send_ack(fd, KMQTT_PUBACK, p.u.publish.packet_id, 0x10, "nobody listens") != 0)
@@ -136,19 +94,10 @@ static void *acker_main(void *arg)
 static acker_t *acker_start(void)
 {
     static acker_t a;
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
 
     memset(&a, 0, sizeof a);
-    a.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    a.lfd = raw_listen(1, &a.port);
     assert_true(a.lfd >= 0);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(a.lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(a.lfd, 1), 0);
-    assert_int_equal(getsockname(a.lfd, (struct sockaddr *)&sa, &sl), 0);
-    a.port = ntohs(sa.sin_port);
     assert_int_equal(pthread_create(&a.th, NULL, acker_main, &a), 0);
     return &a;
 }
@@ -216,8 +165,8 @@ static void test_ack_reason_strings_during_publish_done(void **state)
     o.ctx = &seen;
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "acks/1", "x", 1, 1, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "acks/2", "y", 1, 2, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "acks/1", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "acks/2", "y", 1, 2, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(it_pump(c, WAIT_MS, two_done, &seen), KMQTT_OK);
     assert_int_equal(seen.n, 2);
     assert_int_equal(seen.code[0], 0x10);
@@ -226,7 +175,7 @@ static void test_ack_reason_strings_during_publish_done(void **state)
     assert_string_equal(seen.why[1], "quota used up");
     /* Outside the callback there is none. */
     assert_false(kmqtt_client_reason_string(c, &rs));
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     assert_true(acker_stop(a));
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "ack reason strings", 0);
@@ -235,8 +184,7 @@ static void test_ack_reason_strings_during_publish_done(void **state)
 static int setup(void **state)
 {
     (void)state;
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    return it_parent_init(&parent);
+    return it_group_init(&parent);
 }
 
 int main(void)

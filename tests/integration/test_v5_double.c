@@ -20,6 +20,7 @@
 #include "broker.h"
 #include "it_client.h"
 #include "v5_broker.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
 
@@ -28,8 +29,7 @@ static kmqtt_mem_t parent;
 static int setup(void **state)
 {
     (void)state;
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    return it_parent_init(&parent);
+    return it_group_init(&parent);
 }
 
 static void options(kmqtt_client_options_t *o, v5b_t *b, const char *id)
@@ -108,7 +108,7 @@ static void test_enhanced_auth_at_connect_and_reauthentication(void **state)
     assert_int_equal(a.reasons[0], 0x18);
     assert_string_equal(a.last_data, "challenge");
 
-    assert_int_equal(kmqtt_reauthenticate(c, "again", 5, WAIT_MS), KMQTT_OK);
+    assert_int_equal(kmqtt_reauthenticate(c, "again", 5, WAIT_MS, NULL), KMQTT_OK);
     assert_int_equal(a.calls, 3); /* the challenge, then the success (0x00) */
     assert_int_equal(a.reasons[1], 0x18);
     assert_int_equal(a.reasons[2], 0x00);
@@ -127,7 +127,7 @@ static void test_enhanced_auth_at_connect_and_reauthentication(void **state)
     /* Without a method the client refuses to re-authenticate. */
     options(&o, b, "it-v5d-noauth");
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
-    assert_int_equal(kmqtt_reauthenticate(c, "x", 1, 100), KMQTT_ESTATE);
+    assert_int_equal(kmqtt_reauthenticate(c, "x", 1, 100, NULL), KMQTT_ESTATE);
     kmqtt_client_destroy(c);
     v5b_stop(b);
     it_expect_baseline(&parent, &base, "auth", 0);
@@ -282,8 +282,8 @@ static void test_server_receive_maximum_2_never_exceeded(void **state)
     assert_int_equal(ci.receive_maximum, 2);
     assert_int_equal(kmqtt_start(c), KMQTT_OK);
     for (i = 0; i < 20; i++)
-        assert_int_equal(kmqtt_publish(c, "d/rmax", "x", 1, (uint8_t)(1 + i % 2), false, NULL),
-                         KMQTT_OK);
+        assert_int_equal(
+            kmqtt_publish(c, "d/rmax", "x", 1, (uint8_t)(1 + i % 2), false, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(c, WAIT_MS), KMQTT_OK);
     v5b_get_stats(b, &st);
     assert_int_equal(st.publishes, 20);
@@ -298,12 +298,13 @@ static void test_server_receive_maximum_2_never_exceeded(void **state)
  * KMQTT_ETOOBIG and not sent (MQTT-3.2.2-15); one that fits goes. */
 static void test_server_maximum_packet_size_256(void **state)
 {
+    kmqtt_publish_result_t pr;
     v5b_opts_t bo;
     v5b_t *b;
     v5b_stats_t st;
     kmqtt_client_options_t o;
     kmqtt_client_t *c;
-    kmqtt_pub_props_t pp;
+    kmqtt_publish_props_t pp;
     kmqtt_user_prop_t up = {"name", "a value that makes the packet longer"};
     it_baseline_t base;
     char big[300];
@@ -319,14 +320,16 @@ static void test_server_maximum_packet_size_256(void **state)
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
     memset(big, 'x', sizeof big);
-    assert_int_equal(kmqtt_publish(c, "d/mps", big, sizeof big, 1, false, NULL), KMQTT_ETOOBIG);
+    assert_int_equal(kmqtt_publish(c, "d/mps", big, sizeof big, 1, false, NULL, NULL),
+                     KMQTT_ETOOBIG);
     /* Properties count too: 200 bytes of payload fit, not with a user
      * property of 40 more. */
     memset(&pp, 0, sizeof pp);
     pp.user_props = &up;
     pp.user_prop_count = 1;
-    assert_int_equal(kmqtt_publish_ex(c, "d/mps", big, 200, 1, false, &pp, NULL), KMQTT_ETOOBIG);
-    assert_int_equal(kmqtt_publish(c, "d/mps", big, 200, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "d/mps", big, 200, 1, false, &pp, NULL), KMQTT_ETOOBIG);
+    assert_int_equal(kmqtt_publish(c, "d/mps", big, 200, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     v5b_get_stats(b, &st);
     assert_int_equal(st.publishes, 1);
@@ -369,13 +372,13 @@ static void test_topic_alias_maximum_2(void **state)
          * least recently used slot is reused, never a third alias */
         for (i = 0; i < 12; i++) {
             snprintf(topic, sizeof topic, "d/a/%d", i % 4 == 3 ? 2 + i : i % 2);
-            assert_int_equal(kmqtt_publish(c, topic, "x", 1, 1, false, NULL), KMQTT_OK);
+            assert_int_equal(kmqtt_publish(c, topic, "x", 1, 1, false, NULL, NULL), KMQTT_OK);
             assert_int_equal(kmqtt_publish_wait_all(c, WAIT_MS), KMQTT_OK);
         }
         v5b_get_stats(b, &st);
         assert_true(st.aliased > aliased); /* aliases were used */
         assert_int_equal(st.violations, 0);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     }
     kmqtt_client_destroy(c);
     v5b_stop(b);
@@ -413,10 +416,11 @@ static void test_inbound_aliases_resolved(void **state)
     r.qos = 1;
     r.handler = it_rec_handler;
     r.ctx = &rec;
-    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     for (i = 0; i < 9; i++) {
         snprintf(topic, sizeof topic, "d/in/%d", i % 3);
-        assert_int_equal(kmqtt_publish(c, topic, topic, strlen(topic), 1, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, topic, topic, strlen(topic), 1, false, NULL, NULL),
+                         KMQTT_OK);
     }
     assert_true(it_wait_msgs(c, &rec, 9, WAIT_MS));
     for (i = 0; i < 9; i++) {

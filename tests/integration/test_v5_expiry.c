@@ -16,6 +16,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
 
@@ -25,11 +26,8 @@ static int setup(void **state)
 {
     broker_opts_t o;
 
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    if (it_parent_init(&parent) != 0)
-        return -1;
     memset(&o, 0, sizeof o);
-    *state = broker_start(&o);
+    *state = it_group_broker(&parent, &o);
     return *state != NULL ? 0 : -1;
 }
 
@@ -84,7 +82,7 @@ static void sub1(kmqtt_client_t *c, const char *filter)
     memset(&r, 0, sizeof r);
     r.filter = filter;
     r.qos = 1;
-    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
 }
 
 static void publish3(broker_t *b, const char *topic)
@@ -93,7 +91,7 @@ static void publish3(broker_t *b, const char *topic)
     int i;
 
     for (i = 0; i < 3; i++)
-        assert_int_equal(kmqtt_publish(tx, topic, "q", 1, 1, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(tx, topic, "q", 1, 1, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(tx, WAIT_MS), KMQTT_OK);
     kmqtt_client_destroy(tx);
 }
@@ -109,6 +107,7 @@ static void test_session_expiry_across_reconnect(void **state)
     kmqtt_client_options_t o;
     kmqtt_client_t *c;
     kmqtt_connack_info_t ci;
+    kmqtt_disconnect_props_t dp;
     it_baseline_t base;
     it_rec_t rec;
 
@@ -120,7 +119,7 @@ static void test_session_expiry_across_reconnect(void **state)
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, &ci), KMQTT_OK);
     sub1(c, "v5/exp");
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
 
     publish3(b, "v5/exp");
     assert_int_equal(kmqtt_connect(c, 0, &ci), KMQTT_OK);
@@ -129,7 +128,10 @@ static void test_session_expiry_across_reconnect(void **state)
 
     /* 0 when the CONNECT had 60 is fine; a different value only if the
      * CONNECT's was not 0 (checked by the client). */
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 1, NULL), KMQTT_OK);
+    memset(&dp, 0, sizeof dp);
+    dp.set_session_expiry = true;
+    dp.session_expiry_s = 1;
+    assert_int_equal(kmqtt_disconnect(c, &dp), KMQTT_OK);
     publish3(b, "v5/exp");
     sleep_ms(3000); /* past the 1 s expiry, and mosquitto's once-a-second sweep */
     assert_int_equal(kmqtt_connect(c, 0, &ci), KMQTT_OK);
@@ -142,7 +144,10 @@ static void test_session_expiry_across_reconnect(void **state)
     v5_options(&o, b, "it-v5-expiry0", NULL);
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 30, NULL), KMQTT_EINVAL);
+    memset(&dp, 0, sizeof dp);
+    dp.set_session_expiry = true;
+    dp.session_expiry_s = 30; /* 3.14.2.2.2 */
+    assert_int_equal(kmqtt_disconnect(c, &dp), KMQTT_EINVAL);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
     kmqtt_client_destroy(c);
     it_rec_destroy(&rec);
@@ -158,7 +163,8 @@ static void test_will_delay(void **state)
     broker_t *b = *state;
     kmqtt_client_options_t o;
     kmqtt_client_t *obs, *w;
-    kmqtt_pub_props_t wp;
+    kmqtt_publish_props_t wp;
+    kmqtt_disconnect_props_t dp;
     kmqtt_user_prop_t up = {"origin", "it"};
     it_baseline_t base;
     it_rec_t rec;
@@ -186,7 +192,9 @@ static void test_will_delay(void **state)
     assert_int_equal(kmqtt_client_create(&o, &w), KMQTT_OK);
     assert_int_equal(kmqtt_connect(w, 0, NULL), KMQTT_OK);
     t0 = now_ms();
-    assert_int_equal(kmqtt_disconnect_ex(w, 0x04, 30, NULL), KMQTT_OK);
+    memset(&dp, 0, sizeof dp);
+    dp.reason_code = 0x04; /* disconnect with will message */
+    assert_int_equal(kmqtt_disconnect(w, &dp), KMQTT_OK);
     assert_false(it_wait_msgs(obs, &rec, 1, 1000));
     assert_true(it_wait_msgs(obs, &rec, 1, 4u * WAIT_MS));
     assert_true(now_ms() - t0 >= 1000);
@@ -200,14 +208,18 @@ static void test_will_delay(void **state)
     o.will_topic = "v5/will/never";
     assert_int_equal(kmqtt_client_create(&o, &w), KMQTT_OK);
     assert_int_equal(kmqtt_connect(w, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect_ex(w, 0x04, 30, NULL), KMQTT_OK);
+    memset(&dp, 0, sizeof dp);
+    dp.reason_code = 0x04; /* disconnect with will message */
+    assert_int_equal(kmqtt_disconnect(w, &dp), KMQTT_OK);
     assert_int_equal(kmqtt_connect(w, 0, NULL), KMQTT_OK);
     sleep_ms(3000);
-    assert_int_equal(kmqtt_publish(w, "v5/will/sentinel", "s", 1, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(w, "v5/will/sentinel", "s", 1, 1, false, NULL, NULL), KMQTT_OK);
     assert_true(it_wait_msgs(obs, &rec, 2, WAIT_MS));
     assert_string_equal(rec.msgs[1].topic, "v5/will/sentinel");
     /* a clean end: DISCONNECT 0x00 removes the will, session gone */
-    assert_int_equal(kmqtt_disconnect_ex(w, 0, 0, NULL), KMQTT_OK);
+    memset(&dp, 0, sizeof dp);
+    dp.set_session_expiry = true; /* 0: the session ends now */
+    assert_int_equal(kmqtt_disconnect(w, &dp), KMQTT_OK);
     kmqtt_client_destroy(w);
     assert_false(it_wait_msgs(obs, &rec, 3, 300));
     kmqtt_client_destroy(obs);

@@ -23,6 +23,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 
 #define WAIT_MS 5000u
 #define MAXM    32
@@ -163,28 +164,32 @@ static kmqtt_client_t *v5_connected(broker_t *b, const char *id, v5rec_t *rec)
     return c;
 }
 
-static void sub1(kmqtt_client_t *c, const char *filter, uint8_t qos, const kmqtt_sub_options_t *so)
+/* One filter with its 5.0 options (so may be NULL) and Subscription
+ * Identifier (0 = none); the SUBACK must grant qos. */
+static void sub1(kmqtt_client_t *c, const char *filter, uint8_t qos, const kmqtt_sub_options_t *so,
+                 uint32_t subid)
 {
     kmqtt_sub_request_t r;
-    uint8_t granted = 0xff;
+    kmqtt_subscribe_props_t sp;
+    kmqtt_subscribe_result_t granted;
 
     memset(&r, 0, sizeof r);
+    memset(&sp, 0, sizeof sp);
     r.filter = filter;
     r.qos = qos;
-    assert_int_equal(kmqtt_subscribe_ex(c, &r, so, 1, NULL, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, qos);
+    sp.options = so;
+    sp.subscription_id = subid;
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, &sp, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], qos);
 }
 
 static int setup(void **state)
 {
     broker_opts_t o;
 
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    if (it_parent_init(&parent) != 0)
-        return -1;
     memset(&o, 0, sizeof o);
     o.log_all = true;
-    *state = broker_start(&o);
+    *state = it_group_broker(&parent, &o);
     return *state != NULL ? 0 : -1;
 }
 
@@ -205,16 +210,16 @@ static void test_publish_properties_round_trip_in_order(void **state)
     it_baseline_t base;
     v5rec_t rec;
     kmqtt_client_t *rx, *tx;
-    kmqtt_pub_props_t pp;
+    kmqtt_publish_props_t pp;
     kmqtt_user_prop_t up[4] = {{"zeta", "1"}, {"alpha", "2"}, {"zeta", "3"}, {"k", ""}};
     kmqtt_connack_info_t ci;
-    uint16_t id = 0;
+    kmqtt_publish_result_t pr;
     uint8_t reason = 0xff;
 
     it_take_baseline(&parent, &base);
     rec_init(&rec);
     rx = v5_connected(b, "it-v5-props-rx", &rec);
-    sub1(rx, "v5/props", 1, NULL);
+    sub1(rx, "v5/props", 1, NULL, 0);
     tx = v5_connected(b, "it-v5-props-tx", NULL);
 
     /* mosquitto's CONNACK as the client reports it. */
@@ -234,9 +239,9 @@ static void test_publish_properties_round_trip_in_order(void **state)
     pp.response_topic = "v5/reply";
     pp.message_expiry_s = 3600;
     pp.payload_format = 1;
-    assert_int_equal(kmqtt_publish_ex(tx, "v5/props", "h\xc3\xa9llo", 6, 1, false, &pp, &id),
+    assert_int_equal(kmqtt_publish(tx, "v5/props", "h\xc3\xa9llo", 6, 1, false, &pp, &pr),
                      KMQTT_OK);
-    assert_int_equal(kmqtt_publish_wait(tx, id, WAIT_MS, &reason), KMQTT_OK);
+    assert_int_equal(kmqtt_publish_wait(tx, pr.packet_id, WAIT_MS, &reason), KMQTT_OK);
     assert_int_equal(reason, 0);
     assert_true(wait_n(rx, &rec, 1, WAIT_MS));
     assert_string_equal(rec.m[0].payload, "h\xc3\xa9llo");
@@ -249,8 +254,7 @@ static void test_publish_properties_round_trip_in_order(void **state)
     assert_int_equal(rec.m[0].format, 1);
 
     /* A payload said to be UTF-8 that is not is refused before sending. */
-    assert_int_equal(kmqtt_publish_ex(tx, "v5/props", "\xff", 1, 0, false, &pp, NULL),
-                     KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(tx, "v5/props", "\xff", 1, 0, false, &pp, NULL), KMQTT_EINVAL);
     /* Properties need a 5.0 client. */
     kmqtt_client_destroy(tx);
     kmqtt_client_destroy(rx);
@@ -274,10 +278,10 @@ static void test_no_local_drops_only_our_own_messages(void **state)
     other = v5_connected(b, "it-v5-nl-other", NULL);
     memset(&so, 0, sizeof so);
     so.no_local = true;
-    sub1(c, "v5/nl", 1, &so);
-    assert_int_equal(kmqtt_publish(c, "v5/nl", "mine", 4, 1, false, NULL), KMQTT_OK);
+    sub1(c, "v5/nl", 1, &so, 0);
+    assert_int_equal(kmqtt_publish(c, "v5/nl", "mine", 4, 1, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(c, WAIT_MS), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(other, "v5/nl", "theirs", 6, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(other, "v5/nl", "theirs", 6, 1, false, NULL, NULL), KMQTT_OK);
     assert_true(wait_n(c, &rec, 1, WAIT_MS));
     (void)wait_n(c, &rec, 2, 300);
     assert_int_equal(rec_count(&rec), 1);
@@ -306,15 +310,15 @@ static void test_retain_as_published_keeps_the_flag(void **state)
     tx = v5_connected(b, "it-v5-rap-tx", NULL);
     memset(&so, 0, sizeof so);
     so.retain_as_published = true;
-    sub1(a, "v5/rap", 1, &so);
-    sub1(p, "v5/rap", 1, NULL);
-    assert_int_equal(kmqtt_publish(tx, "v5/rap", "r", 1, 1, true, NULL), KMQTT_OK);
+    sub1(a, "v5/rap", 1, &so, 0);
+    sub1(p, "v5/rap", 1, NULL, 0);
+    assert_int_equal(kmqtt_publish(tx, "v5/rap", "r", 1, 1, true, NULL, NULL), KMQTT_OK);
     assert_true(wait_n(a, &rap, 1, WAIT_MS));
     assert_true(wait_n(p, &plain, 1, WAIT_MS));
     assert_true(rap.m[0].retain);
     assert_false(plain.m[0].retain);
     /* clear the retained message */
-    assert_int_equal(kmqtt_publish(tx, "v5/rap", NULL, 0, 1, true, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(tx, "v5/rap", NULL, 0, 1, true, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(tx, WAIT_MS), KMQTT_OK);
     kmqtt_client_destroy(tx);
     kmqtt_client_destroy(p);
@@ -344,14 +348,14 @@ static void test_retain_handling_0_1_2(void **state)
     it_take_baseline(&parent, &base);
     rec_init(&rec);
     tx = v5_connected(b, "it-v5-rh-tx", NULL);
-    assert_int_equal(kmqtt_publish(tx, "v5/rh/t", "kept", 4, 1, true, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(tx, "v5/rh/t", "kept", 4, 1, true, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(tx, WAIT_MS), KMQTT_OK);
     c = v5_connected(b, "it-v5-rh", &rec);
     memset(&so, 0, sizeof so);
 
     /* A new subscription with 1 gets it. */
     so.retain_handling = 1;
-    sub1(c, "v5/rh/+", 1, &so);
+    sub1(c, "v5/rh/+", 1, &so, 0);
     assert_true(wait_n(c, &rec, 1, WAIT_MS));
     assert_true(rec.m[0].retain);
     assert_string_equal(rec.m[0].payload, "kept");
@@ -359,8 +363,9 @@ static void test_retain_handling_0_1_2(void **state)
     for (i = 0; i < 3; i++) {
         int before = rec_count(&rec), j, retained = 0;
         so.retain_handling = steps[i].rh;
-        sub1(c, "v5/rh/+", 1, &so); /* an existing subscription from now on */
-        assert_int_equal(kmqtt_publish(tx, "v5/rh/s", "sentinel", 8, 1, false, NULL), KMQTT_OK);
+        sub1(c, "v5/rh/+", 1, &so, 0); /* an existing subscription from now on */
+        assert_int_equal(kmqtt_publish(tx, "v5/rh/s", "sentinel", 8, 1, false, NULL, NULL),
+                         KMQTT_OK);
         assert_true(wait_n(c, &rec, before + steps[i].retained + 1, WAIT_MS));
         for (j = before; j < rec_count(&rec) && j < MAXM; j++) {
             if (strcmp(rec.m[j].payload, "sentinel") == 0)
@@ -369,7 +374,7 @@ static void test_retain_handling_0_1_2(void **state)
         }
         assert_int_equal(retained, steps[i].retained);
     }
-    assert_int_equal(kmqtt_publish(tx, "v5/rh/t", NULL, 0, 1, true, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(tx, "v5/rh/t", NULL, 0, 1, true, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(tx, WAIT_MS), KMQTT_OK);
     kmqtt_client_destroy(c);
     kmqtt_client_destroy(tx);
@@ -409,15 +414,15 @@ static void test_shared_subscription_each_message_to_one_member(void **state)
     req.qos = 1;
     req.handler = rec_handler;
     req.ctx = &r1;
-    assert_int_equal(kmqtt_subscribe(m1, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(m1, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     req.ctx = &r2;
-    assert_int_equal(kmqtt_subscribe(m2, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(m2, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
 
     tx = v5_connected(b, "it-v5-sh-tx", NULL);
     for (i = 0; i < 20; i++) {
         snprintf(payload, sizeof payload, "%d", i);
-        assert_int_equal(kmqtt_publish(tx, "v5/sh/x", payload, strlen(payload), 1, false, NULL),
-                         KMQTT_OK);
+        assert_int_equal(
+            kmqtt_publish(tx, "v5/sh/x", payload, strlen(payload), 1, false, NULL, NULL), KMQTT_OK);
         assert_int_equal(kmqtt_publish_wait_all(tx, WAIT_MS), KMQTT_OK);
     }
     for (i = 0; i < 100 && rec_count(&r1) + rec_count(&r2) < 20; i++)
@@ -439,9 +444,12 @@ static void test_shared_subscription_each_message_to_one_member(void **state)
      * (MQTT-3.8.3-4). */
     {
         kmqtt_sub_options_t so;
+        kmqtt_subscribe_props_t sp;
         memset(&so, 0, sizeof so);
+        memset(&sp, 0, sizeof sp);
         so.no_local = true;
-        assert_int_equal(kmqtt_subscribe_ex(m1, &req, &so, 1, NULL, WAIT_MS, NULL), KMQTT_EINVAL);
+        sp.options = &so;
+        assert_int_equal(kmqtt_subscribe(m1, &req, 1, WAIT_MS, &sp, NULL), KMQTT_EINVAL);
     }
     kmqtt_client_destroy(tx);
     kmqtt_client_destroy(m2);
@@ -468,11 +476,9 @@ static void test_subscription_identifiers_reported_per_message(void **state)
     rec_init(&rec);
     c = v5_connected(b, "it-v5-subid", &rec);
     memset(&so, 0, sizeof so);
-    so.subscription_id = 42;
-    sub1(c, "v5/sid/+", 1, &so);
-    so.subscription_id = 268435455;
-    sub1(c, "v5/sid/#", 1, &so);
-    assert_int_equal(kmqtt_publish(c, "v5/sid/a", "x", 1, 1, false, NULL), KMQTT_OK);
+    sub1(c, "v5/sid/+", 1, &so, 42);
+    sub1(c, "v5/sid/#", 1, &so, 268435455);
+    assert_int_equal(kmqtt_publish(c, "v5/sid/a", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
     assert_true(wait_n(c, &rec, 1, WAIT_MS));
     (void)wait_n(c, &rec, 2, 500);
     /* One PUBLISH with both identifiers, or (mosquitto 2.0.11) one per
@@ -498,7 +504,7 @@ static void responder(kmqtt_client_t *c, const kmqtt_publish_t *msg, void *ctx)
 {
     kmqtt_str_t rt;
     kmqtt_bin_t corr;
-    kmqtt_pub_props_t pp;
+    kmqtt_publish_props_t pp;
     char topic[64], reply[128];
     int n;
 
@@ -511,7 +517,7 @@ static void responder(kmqtt_client_t *c, const kmqtt_publish_t *msg, void *ctx)
     memset(&pp, 0, sizeof pp);
     pp.correlation_data = corr.ptr;
     pp.correlation_len = corr.len;
-    (void)kmqtt_publish_ex(c, topic, reply, (size_t)n, 1, false, &pp, NULL);
+    (void)kmqtt_publish(c, topic, reply, (size_t)n, 1, false, &pp, NULL);
 }
 
 static void test_request_response_helper(void **state)
@@ -531,7 +537,7 @@ static void test_request_response_helper(void **state)
     s.filter = "v5/svc/req";
     s.qos = 1;
     s.handler = responder;
-    assert_int_equal(kmqtt_subscribe(svc, &s, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(svc, &s, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
 
     req = v5_connected(b, "it-v5-req", NULL);
     for (i = 0; i < 3; i++) {
@@ -566,23 +572,25 @@ static void test_request_response_helper(void **state)
  * 0x11 (No subscription existed); both reach the application. */
 static void test_reason_codes_reach_the_application(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     it_baseline_t base;
     kmqtt_client_t *c;
     const char *filters[2] = {"v5/rc/never", "v5/rc/sub"};
-    uint8_t reasons[2] = {0xff, 0xff};
+    kmqtt_unsubscribe_result_t reasons;
     uint8_t reason = 0xff;
     uint16_t id = 0;
 
     it_take_baseline(&parent, &base);
     c = v5_connected(b, "it-v5-rc", NULL);
-    assert_int_equal(kmqtt_publish(c, "v5/rc/nobody", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "v5/rc/nobody", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, &reason), KMQTT_OK);
     assert_int_equal(reason, 0x10);
-    sub1(c, "v5/rc/sub", 0, NULL);
-    assert_int_equal(kmqtt_unsubscribe_ex(c, filters, 2, NULL, WAIT_MS, reasons), KMQTT_OK);
-    assert_int_equal(reasons[0], 0x11);
-    assert_int_equal(reasons[1], 0x00);
+    sub1(c, "v5/rc/sub", 0, NULL, 0);
+    assert_int_equal(kmqtt_unsubscribe(c, filters, 2, WAIT_MS, NULL, &reasons), KMQTT_OK);
+    assert_int_equal(reasons.reason_codes[0], 0x11);
+    assert_int_equal(reasons.reason_codes[1], 0x00);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "reason codes", 0);
 }
@@ -684,14 +692,15 @@ static void test_outbound_aliases_resolved_by_mosquitto(void **state)
     it_take_baseline(&parent, &base);
     rec_init(&rec);
     rx = v5_connected(b, "it-v5-alias-rx", &rec);
-    sub1(rx, "v5/alias/#", 0, NULL);
+    sub1(rx, "v5/alias/#", 0, NULL, 0);
     v5_options(&o, b, "it-v5-alias-tx", NULL);
     o.topic_alias_out = 2;
     assert_int_equal(kmqtt_client_create(&o, &tx), KMQTT_OK);
     assert_int_equal(kmqtt_connect(tx, 0, NULL), KMQTT_OK);
     for (i = 0; i < 24; i++) {
         snprintf(topic, sizeof topic, "v5/alias/t%d", i % 3);
-        assert_int_equal(kmqtt_publish(tx, topic, topic, strlen(topic), 1, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(tx, topic, topic, strlen(topic), 1, false, NULL, NULL),
+                         KMQTT_OK);
         assert_int_equal(kmqtt_publish_wait_all(tx, WAIT_MS), KMQTT_OK);
     }
     assert_true(wait_n(rx, &rec, 24, WAIT_MS));
@@ -722,11 +731,11 @@ static void test_our_maximum_packet_size_honoured_by_mosquitto(void **state)
     o.maximum_packet_size = 200;
     assert_int_equal(kmqtt_client_create(&o, &rx), KMQTT_OK);
     assert_int_equal(kmqtt_connect(rx, 0, NULL), KMQTT_OK);
-    sub1(rx, "v5/mps", 1, NULL);
+    sub1(rx, "v5/mps", 1, NULL, 0);
     tx = v5_connected(b, "it-v5-mps-tx", NULL);
     memset(big, 'b', sizeof big);
-    assert_int_equal(kmqtt_publish(tx, "v5/mps", big, sizeof big, 1, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(tx, "v5/mps", "small", 5, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(tx, "v5/mps", big, sizeof big, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(tx, "v5/mps", "small", 5, 1, false, NULL, NULL), KMQTT_OK);
     assert_true(wait_n(rx, &rec, 1, WAIT_MS));
     assert_string_equal(rec.m[0].payload, "small");
     assert_int_equal(kmqtt_client_state(rx), KMQTT_STATE_CONNECTED);
@@ -756,13 +765,13 @@ static void test_our_receive_maximum_honoured_by_mosquitto(void **state)
     o.receive_maximum = 2;
     assert_int_equal(kmqtt_client_create(&o, &rx), KMQTT_OK);
     assert_int_equal(kmqtt_connect(rx, 0, NULL), KMQTT_OK);
-    sub1(rx, "v5/rmax", 1, NULL);
+    sub1(rx, "v5/rmax", 1, NULL, 0);
     assert_int_equal(kmqtt_start(rx), KMQTT_OK);
     rec.block_first_ms = 1500;
     before = broker_log_count(b, "Sending PUBLISH to it-v5-rmax");
     tx = v5_connected(b, "it-v5-rmax-tx", NULL);
     for (i = 0; i < 8; i++)
-        assert_int_equal(kmqtt_publish(tx, "v5/rmax", "m", 1, 1, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(tx, "v5/rmax", "m", 1, 1, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(tx, WAIT_MS), KMQTT_OK);
     /* all 8 reached mosquitto; the receiver is still blocked in its handler */
     assert_true(broker_log_wait(b, "Sending PUBLISH to it-v5-rmax", before + 1, WAIT_MS));
@@ -779,7 +788,8 @@ static void test_our_receive_maximum_honoured_by_mosquitto(void **state)
     pthread_mutex_destroy(&rec.mu);
 }
 
-/* A 3.1.1 client keeps 3.1.1 behaviour: the 5.0 calls are refused before
+/* A 3.1.1 client keeps 3.1.1 behaviour: any 5.0 part of a call (props
+ * not NULL, even a zeroed one) is refused with KMQTT_ENEEDV5 before
  * anything is sent, and it connects with protocol level 4 as before. */
 static void test_v311_client_refuses_5_0_calls(void **state)
 {
@@ -787,8 +797,11 @@ static void test_v311_client_refuses_5_0_calls(void **state)
     it_baseline_t base;
     kmqtt_client_options_t o;
     kmqtt_client_t *c;
-    kmqtt_pub_props_t pp;
+    kmqtt_publish_props_t pp;
     kmqtt_sub_options_t so;
+    kmqtt_subscribe_props_t sp;
+    kmqtt_unsubscribe_props_t unp;
+    kmqtt_disconnect_props_t dp;
     kmqtt_sub_request_t r;
     char reply[8];
 
@@ -800,21 +813,32 @@ static void test_v311_client_refuses_5_0_calls(void **state)
     assert_true(broker_log_wait(b, "as it-v5-as311 (p2,", 1, WAIT_MS));
     memset(&pp, 0, sizeof pp);
     pp.content_type = "x";
-    assert_int_equal(kmqtt_publish_ex(c, "v5/311", "x", 1, 0, false, &pp, NULL),
-                     KMQTT_EUNSUPPORTED);
-    assert_int_equal(kmqtt_publish_ex(c, "v5/311", "x", 1, 0, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "v5/311", "x", 1, 0, false, &pp, NULL), KMQTT_ENEEDV5);
+    assert_int_equal(kmqtt_publish(c, "v5/311", "x", 1, 0, false, NULL, NULL), KMQTT_OK);
+    memset(&pp, 0, sizeof pp);
+    assert_int_equal(kmqtt_publish(c, "v5/311", "x", 1, 0, false, &pp, NULL), KMQTT_ENEEDV5);
     memset(&so, 0, sizeof so);
+    memset(&sp, 0, sizeof sp);
+    memset(&unp, 0, sizeof unp);
     so.no_local = true;
+    sp.options = &so;
     memset(&r, 0, sizeof r);
     r.filter = "v5/311";
-    assert_int_equal(kmqtt_subscribe_ex(c, &r, &so, 1, NULL, WAIT_MS, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, &sp, NULL), KMQTT_ENEEDV5);
+    assert_int_equal(kmqtt_unsubscribe(c, &r.filter, 1, WAIT_MS, &unp, NULL), KMQTT_ENEEDV5);
+    assert_non_null(strstr(kmqtt_strerror(KMQTT_ENEEDV5), "5.0"));
     assert_int_equal(
         kmqtt_request(c, "v5/311", "x", 1, 0, "v5/311/r", 100, reply, sizeof reply, NULL),
-        KMQTT_EUNSUPPORTED);
-    assert_int_equal(kmqtt_reauthenticate(c, NULL, 0, 100), KMQTT_ESTATE);
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 10, NULL), KMQTT_EINVAL);
+        KMQTT_ENEEDV5);
+    assert_int_equal(kmqtt_reauthenticate(c, NULL, 0, 100, NULL), KMQTT_ENEEDV5);
+    memset(&dp, 0, sizeof dp);
+    dp.set_session_expiry = true;
+    dp.session_expiry_s = 10;
+    assert_int_equal(kmqtt_disconnect(c, &dp), KMQTT_ENEEDV5);
+    memset(&dp, 0, sizeof dp);
+    assert_int_equal(kmqtt_disconnect(c, &dp), KMQTT_ENEEDV5);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 0, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "3.1.1", 0);
 }
@@ -823,7 +847,8 @@ static void test_v311_client_refuses_5_0_calls(void **state)
  * user properties on DISCONNECT are well-formed for mosquitto: the
  * SUBSCRIBE is granted, the UNSUBSCRIBE succeeds, and the DISCONNECT is
  * taken as a normal one (DISCONNECT 0x00 removes the will: none is published). A Reason
- * String on SUBSCRIBE is refused before sending. */
+ * String on SUBSCRIBE cannot be given (kmqtt_subscribe_props_t has no such
+ * field, 3.8.2.1); too many user properties are refused before sending. */
 static void test_properties_on_subscribe_unsubscribe_disconnect(void **state)
 {
     broker_t *b = *state;
@@ -832,18 +857,21 @@ static void test_properties_on_subscribe_unsubscribe_disconnect(void **state)
     v5rec_t rec;
     kmqtt_client_t *obs, *c;
     kmqtt_user_prop_t up[2] = {{"req", "42"}, {"by", "test"}};
-    kmqtt_user_prop_t many[KMQTT_PUB_USER_PROPS_MAX + 1];
-    kmqtt_packet_props_t pp;
+    kmqtt_user_prop_t many[KMQTT_USER_PROPS_MAX + 1];
+    kmqtt_subscribe_props_t sp;
+    kmqtt_unsubscribe_props_t unp;
+    kmqtt_disconnect_props_t dp;
     kmqtt_sub_request_t r;
     const char *filter = "v5/pp/t";
-    uint8_t granted = 0xff, reason = 0xff;
+    kmqtt_subscribe_result_t granted;
+    kmqtt_unsubscribe_result_t reason;
     size_t before;
     int i;
 
     it_take_baseline(&parent, &base);
     rec_init(&rec);
     obs = v5_connected(b, "it-v5-pp-obs", &rec);
-    sub1(obs, "v5/pp/will", 0, NULL);
+    sub1(obs, "v5/pp/will", 0, NULL, 0);
     v5_options(&o, b, "it-v5-pp", NULL);
     o.has_will = true;
     o.will_topic = "v5/pp/will";
@@ -852,32 +880,33 @@ static void test_properties_on_subscribe_unsubscribe_disconnect(void **state)
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
 
-    memset(&pp, 0, sizeof pp);
-    pp.user_props = up;
-    pp.user_prop_count = 2;
+    memset(&sp, 0, sizeof sp);
+    sp.user_props = up;
+    sp.user_prop_count = 2;
+    memset(&unp, 0, sizeof unp);
+    unp.user_props = up;
+    unp.user_prop_count = 2;
     memset(&r, 0, sizeof r);
     r.filter = filter;
     r.qos = 1;
-    assert_int_equal(kmqtt_subscribe_ex(c, &r, NULL, 1, &pp, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, 1);
-    assert_int_equal(kmqtt_unsubscribe_ex(c, &filter, 1, &pp, WAIT_MS, &reason), KMQTT_OK);
-    assert_int_equal(reason, 0);
-    pp.reason_string = "not here";
-    assert_int_equal(kmqtt_subscribe_ex(c, &r, NULL, 1, &pp, WAIT_MS, NULL), KMQTT_EINVAL);
-    for (i = 0; i <= (int)KMQTT_PUB_USER_PROPS_MAX; i++) {
+    assert_int_equal(kmqtt_subscribe(c, &r, 1, WAIT_MS, &sp, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], 1);
+    assert_int_equal(kmqtt_unsubscribe(c, &filter, 1, WAIT_MS, &unp, &reason), KMQTT_OK);
+    assert_int_equal(reason.reason_codes[0], 0);
+    for (i = 0; i <= (int)KMQTT_USER_PROPS_MAX; i++) {
         many[i].name = "n";
         many[i].value = "v";
     }
-    pp.reason_string = NULL;
-    pp.user_props = many;
-    pp.user_prop_count = KMQTT_PUB_USER_PROPS_MAX + 1;
-    assert_int_equal(kmqtt_unsubscribe_ex(c, &filter, 1, &pp, WAIT_MS, NULL), KMQTT_ELIMIT);
+    unp.user_props = many;
+    unp.user_prop_count = KMQTT_USER_PROPS_MAX + 1;
+    assert_int_equal(kmqtt_unsubscribe(c, &filter, 1, WAIT_MS, &unp, NULL), KMQTT_ELIMIT);
 
     before = broker_log_count(b, "Received DISCONNECT from it-v5-pp");
-    pp.user_props = up;
-    pp.user_prop_count = 2;
-    pp.reason_string = "maintenance";
-    assert_int_equal(kmqtt_disconnect_ex(c, 0, 0, &pp), KMQTT_OK);
+    memset(&dp, 0, sizeof dp);
+    dp.user_props = up;
+    dp.user_prop_count = 2;
+    dp.reason_string = "maintenance";
+    assert_int_equal(kmqtt_disconnect(c, &dp), KMQTT_OK);
     assert_true(broker_log_wait(b, "Received DISCONNECT from it-v5-pp", before + 1, WAIT_MS));
     assert_false(wait_n(obs, &rec, 1, 500));
     kmqtt_client_destroy(c);
@@ -892,14 +921,11 @@ static int setup_limited(void **state)
 {
     broker_opts_t o;
 
-    warm_up_threads(); /* TSan's helper thread exists before any baseline */
-    if (it_parent_init(&parent) != 0)
-        return -1;
     memset(&o, 0, sizeof o);
     o.log_all = true;
     o.max_qos = 1;
     o.extra_conf = "max_packet_size 300";
-    *state = broker_start(&o);
+    *state = it_group_broker(&parent, &o);
     return *state != NULL ? 0 : -1;
 }
 
@@ -909,6 +935,7 @@ static int setup_limited(void **state)
  * either time; the connection stays up and a fitting publish works. */
 static void test_server_limits_refused_locally(void **state)
 {
+    kmqtt_publish_result_t pr;
     broker_t *b = *state;
     it_baseline_t base;
     kmqtt_client_t *c;
@@ -923,10 +950,12 @@ static void test_server_limits_refused_locally(void **state)
     assert_int_equal(ci.maximum_qos, 1);
     assert_int_equal(ci.maximum_packet_size, 300);
     received = broker_log_count(b, "Received PUBLISH from it-v5-limits");
-    assert_int_equal(kmqtt_publish(c, "v5/lim", "x", 1, 2, false, NULL), KMQTT_EUNSUPPORTED);
+    assert_int_equal(kmqtt_publish(c, "v5/lim", "x", 1, 2, false, NULL, NULL), KMQTT_EUNSUPPORTED);
     memset(big, 'x', sizeof big);
-    assert_int_equal(kmqtt_publish(c, "v5/lim", big, sizeof big, 1, false, NULL), KMQTT_ETOOBIG);
-    assert_int_equal(kmqtt_publish(c, "v5/lim", "ok", 2, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "v5/lim", big, sizeof big, 1, false, NULL, NULL),
+                     KMQTT_ETOOBIG);
+    assert_int_equal(kmqtt_publish(c, "v5/lim", "ok", 2, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     assert_true(broker_log_wait(b, "Received PUBLISH from it-v5-limits", received + 1, WAIT_MS));
     sleep_ms(100);
@@ -966,15 +995,14 @@ static void test_resubscribe_keeps_5_0_options(void **state)
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
     memset(&so, 0, sizeof so);
     so.no_local = true;
-    so.subscription_id = 77;
-    sub1(c, "v5/resub/#", 1, &so);
+    sub1(c, "v5/resub/#", 1, &so, 77);
     assert_int_equal(kmqtt_start(c), KMQTT_OK);
 
     assert_int_equal(broker_restart(b), 0);
     assert_true(broker_log_wait(b, "Sending SUBACK to it-v5-resub", 1, 4u * WAIT_MS));
-    assert_int_equal(kmqtt_publish(c, "v5/resub/own", "own", 3, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "v5/resub/own", "own", 3, 1, false, NULL, NULL), KMQTT_OK);
     tx = v5_connected(b, "it-v5-resub-tx", NULL);
-    assert_int_equal(kmqtt_publish(tx, "v5/resub/x", "theirs", 6, 1, false, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(tx, "v5/resub/x", "theirs", 6, 1, false, NULL, NULL), KMQTT_OK);
     for (i = 0; i < 100 && rec_count(&rec) < 1; i++)
         sleep_ms(50);
     sleep_ms(300);

@@ -137,7 +137,7 @@ static void test_connect_goes_through_lwip_and_the_tap(void **state)
     assert_int_equal(kmqtt_connect(c, 0, &info), KMQTT_OK);
     assert_int_equal(info.reason_code, 0);
     assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     /* mosquitto logs "New client connected from <ip>:<port> as <id>". */
     assert_true(lwip_env_broker_log_wait(needle, before + 1, WAIT_MS));
@@ -149,11 +149,12 @@ static void test_connect_goes_through_lwip_and_the_tap(void **state)
  * kernel's stack) in. */
 static void test_qos_0_1_2_both_ways(void **state)
 {
+    kmqtt_publish_result_t pr;
     static unsigned char big[3000];
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_sub_request_t req;
-    uint8_t granted = 0xff;
+    kmqtt_subscribe_result_t granted;
     rec_t rec;
     uint16_t id1 = 0, id2 = 0;
     size_t i;
@@ -185,13 +186,16 @@ static void test_qos_0_1_2_both_ways(void **state)
     memset(&req, 0, sizeof req);
     req.filter = "lwip/qos/#";
     req.qos = 2;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, 2);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], 2);
 
-    assert_int_equal(kmqtt_publish(c, "lwip/qos/0", "zero", 4, 0, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "lwip/qos/1", "one", 3, 1, false, &id1), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "lwip/qos/0", "zero", 4, 0, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "lwip/qos/1", "one", 3, 1, false, NULL, &pr), KMQTT_OK);
+    id1 = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id1, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(c, "lwip/qos/2", big, sizeof big, 2, false, &id2), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, "lwip/qos/2", big, sizeof big, 2, false, NULL, &pr),
+                     KMQTT_OK);
+    id2 = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(c, id2, WAIT_MS, NULL), KMQTT_OK);
     assert_true(pump_until(c, &rec, 3, false));
 
@@ -217,7 +221,7 @@ static void test_qos_0_1_2_both_ways(void **state)
     assert_int_equal(rec.len[3], strlen("from the kernel side"));
     assert_memory_equal(rec.payload[3], "from the kernel side", rec.len[3]);
 
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     pthread_mutex_destroy(&rec.mu);
 }
@@ -321,6 +325,7 @@ static void test_wake_ends_a_blocked_wait(void **state)
  * over lwIP, makes the subscription again (clean session) and messages flow. */
 static void test_reconnect_after_the_broker_restarts(void **state)
 {
+    kmqtt_publish_result_t pr;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_sub_request_t req;
@@ -348,7 +353,7 @@ static void test_reconnect_after_the_broker_restarts(void **state)
     req.qos = 1;
     req.handler = rec_handler;
     req.ctx = &rec;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     pthread_mutex_lock(&st.mu);
     connected = st.connected;
     pthread_mutex_unlock(&st.mu);
@@ -376,7 +381,8 @@ static void test_reconnect_after_the_broker_restarts(void **state)
      * since the SUBACK may still be on its way. */
     deadline = lwip_env_now_ms() + 20000u;
     while (rec_count(&rec) == 0) {
-        kmqtt_err_t e = kmqtt_publish(c, "lwip/rc", "again", 5, 1, false, &id);
+        kmqtt_err_t e = kmqtt_publish(c, "lwip/rc", "again", 5, 1, false, NULL, &pr);
+        id = pr.packet_id;
         assert_true(e == KMQTT_OK || e == KMQTT_ENOTCONN);
         if (e == KMQTT_OK) {
             (void)kmqtt_publish_wait(c, id, WAIT_MS, NULL);
@@ -385,7 +391,7 @@ static void test_reconnect_after_the_broker_restarts(void **state)
         lwip_env_sleep_ms(100);
     }
     assert_memory_equal(rec.payload[0], "again", 5);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     pthread_mutex_destroy(&rec.mu);
     pthread_mutex_destroy(&st.mu);
@@ -395,6 +401,7 @@ static void test_reconnect_after_the_broker_restarts(void **state)
  * disconnect. */
 static void cycle(kmqtt_client_t *c, int i, bool thread)
 {
+    kmqtt_publish_result_t pr;
     char payload[32];
     uint16_t id = 0;
     kmqtt_err_t e;
@@ -408,14 +415,15 @@ static void cycle(kmqtt_client_t *c, int i, bool thread)
         assert_int_equal(kmqtt_start(c), KMQTT_OK);
     }
     snprintf(payload, sizeof payload, "cycle %d", i);
-    assert_int_equal(kmqtt_publish(c, "lwip/cycle", payload, strlen(payload), 1, false, &id),
+    assert_int_equal(kmqtt_publish(c, "lwip/cycle", payload, strlen(payload), 1, false, NULL, &pr),
                      KMQTT_OK);
+    id = pr.packet_id;
     e = kmqtt_publish_wait(c, id, WAIT_MS, NULL);
     if (e != KMQTT_OK) {
         print_error("cycle %d: publish_wait: %s\n", i, kmqtt_strerror(e));
         fail();
     }
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
 }
 
 /* 1,000 cycles of one client: after each, the client's heap, the lwIP
@@ -469,7 +477,7 @@ static void test_1000_cycles_return_heap_sockets_and_pcbs(void **state)
     kmqtt_mem_get_stats(kmqtt_client_mem(c), &st);
     print_message("heap of a connected client (default options): %zu bytes in %zu blocks\n",
                   st.bytes, st.blocks);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
 }
 
@@ -522,9 +530,9 @@ static void *publish_and_wait(void *p)
 {
     waiter_arg_t *a = p;
     for (int i = 0; i < a->n; i++) {
-        uint16_t id = 0;
-        if (kmqtt_publish(a->c, a->topic, "x", 1, 1, false, &id) != KMQTT_OK ||
-            kmqtt_publish_wait(a->c, id, WAIT_MS, NULL) != KMQTT_OK) {
+        kmqtt_publish_result_t r;
+        if (kmqtt_publish(a->c, a->topic, "x", 1, 1, false, NULL, &r) != KMQTT_OK ||
+            kmqtt_publish_wait(a->c, r.packet_id, WAIT_MS, NULL) != KMQTT_OK) {
             break;
         }
         a->ok++;
@@ -575,7 +583,7 @@ static void test_exact_arena_with_threads_waiting_at_once(void **state)
     kmqtt_mem_get_stats(kmqtt_client_mem(c), &after);
     assert_int_equal(after.allocs, st.allocs);
     assert_int_equal(after.failed, 0);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
 }
 

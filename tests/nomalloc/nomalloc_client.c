@@ -58,6 +58,7 @@ static int count(void)
 
 int main(void)
 {
+    kmqtt_publish_result_t pr;
     kmqtt_client_options_t o;
     kmqtt_client_t *c = NULL;
     kmqtt_sub_request_t sub;
@@ -100,9 +101,10 @@ int main(void)
     memset(&sub, 0, sizeof sub);
     sub.filter = "nomalloc/#";
     sub.qos = 1;
-    CHECK("subscribe", kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL));
-    CHECK("publish 0", kmqtt_publish(c, "nomalloc/a", "hi", 2, 0, false, NULL));
-    CHECK("publish 1", kmqtt_publish(c, "nomalloc/b", "hi", 2, 1, false, &id));
+    CHECK("subscribe", kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL));
+    CHECK("publish 0", kmqtt_publish(c, "nomalloc/a", "hi", 2, 0, false, NULL, NULL));
+    CHECK("publish 1", kmqtt_publish(c, "nomalloc/b", "hi", 2, 1, false, NULL, &pr));
+    id = pr.packet_id;
     CHECK("publish wait", kmqtt_publish_wait(c, id, WAIT_MS, NULL));
     /* Bounded poll: the handler runs on the client's thread. */
     for (waited = 0; count() < 2 && waited < (int)WAIT_MS; waited += 10)
@@ -111,7 +113,7 @@ int main(void)
         fprintf(stderr, "nomalloc: received %d of 2 messages\n", count());
         goto out;
     }
-    CHECK("disconnect", kmqtt_disconnect(c));
+    CHECK("disconnect", kmqtt_disconnect(c, NULL));
     kmqtt_client_destroy(c);
     c = NULL;
     if (arena->used != 0 || arena->peak != arena->size) {

@@ -20,6 +20,7 @@
 
 #include "broker.h"
 #include "it_client.h"
+#include "it_group.h"
 #include "kmqtt/transport.h"
 
 #define WAIT_MS 10000u
@@ -51,10 +52,9 @@ static int group_setup(void **state)
     broker_opts_t bo;
     int i, attempt;
     (void)state;
-    if (it_parent_init(&parent) != 0) {
+    if (it_group_init(&parent) != 0) {
         return -1;
     }
-    warm_up_threads();
     snprintf(dir, sizeof(dir), "/tmp/kmqtt-tls-XXXXXX");
     if (mkdtemp(dir) == NULL) {
         return -1;
@@ -132,20 +132,23 @@ static kmqtt_err_t make_client(int l, const kmqtt_tls_options_t *t, const char *
 /* Subscribes and publishes to itself at QoS 0, 1 and 2 over an open client. */
 static void pubsub_roundtrip(kmqtt_client_t *c, it_rec_t *rec, const char *topic)
 {
+    kmqtt_publish_result_t pr;
     kmqtt_sub_request_t req;
-    uint8_t granted = 0xff;
+    kmqtt_subscribe_result_t granted;
     int q;
     memset(&req, 0, sizeof(req));
     req.filter = topic;
     req.qos = 2;
-    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, 2);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], 2);
     for (q = 0; q <= 2; q++) {
         char payload[32];
         uint16_t id = 0;
         snprintf(payload, sizeof(payload), "over tls qos %d", q);
-        assert_int_equal(kmqtt_publish(c, topic, payload, strlen(payload), (uint8_t)q, false, &id),
-                         KMQTT_OK);
+        assert_int_equal(
+            kmqtt_publish(c, topic, payload, strlen(payload), (uint8_t)q, false, NULL, &pr),
+            KMQTT_OK);
+        id = pr.packet_id;
         if (q > 0) {
             assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
         }
@@ -199,7 +202,7 @@ static void pubsub_with(kmqtt_tls_version_t v, const char *want_version)
     assert_string_equal(st.version, want_version);
     assert_true(st.bytes_in > 0 && st.bytes_out > 0);
     pubsub_roundtrip(c, &rec, v == KMQTT_TLS_1_3 ? "tls/pubsub13" : "tls/pubsub12");
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_rec_destroy(&rec);
     it_expect_baseline(&parent, &base, "pubsub", 0);
@@ -238,7 +241,7 @@ static void test_mutual_tls(void **state)
     assert_int_equal(make_client(L_MTLS, &t, "tls-mutual", &rec, &tr, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
     pubsub_roundtrip(c, &rec, "tls/mutual");
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_rec_destroy(&rec);
     it_expect_baseline(&parent, &base, "mutual tls", 0);
@@ -313,7 +316,7 @@ static void test_key_pem_copy_is_wiped(void **state)
     o.connect_timeout_ms = WAIT_MS;
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c); /* destroys the transport: the key copy is freed */
     kmqtt_mem_get_stats(&m, &ms);
     assert_int_equal(ms.blocks, 0);
@@ -397,13 +400,13 @@ static void test_skip_host_name_check(void **state)
     it_take_baseline(&parent, &base);
     assert_int_equal(make_client(L_OTHER, &t, "tls-nohost", NULL, &tr, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     /* With a server name that is not the certificate's either. */
     t.server_name = "wrong.example.org";
     assert_int_equal(make_client(L_OK, &t, "tls-nohost", NULL, &tr, &c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_expect_baseline(&parent, &base, "skip host name check", 0);
 }
@@ -434,7 +437,7 @@ static void test_no_verification_at_all(void **state)
     for (l = L_EXPIRED; l <= L_FOREIGN; l++) {
         assert_int_equal(make_client(l, &t, "tls-noverify", NULL, &tr, &c), KMQTT_OK);
         assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         kmqtt_client_destroy(c);
     }
     it_expect_baseline(&parent, &base, "no verification at all", 0);
@@ -487,12 +490,13 @@ static void resumption_with(kmqtt_tls_version_t v)
             if (i == 0) {
                 pubsub_roundtrip(c, &rec, "tls/resume");
             } else {
-                assert_int_equal(kmqtt_publish(c, "tls/resume", "r", 1, 1, false, NULL), KMQTT_OK);
+                assert_int_equal(kmqtt_publish(c, "tls/resume", "r", 1, 1, false, NULL, NULL),
+                                 KMQTT_OK);
                 assert_int_equal(kmqtt_publish_wait_all(c, WAIT_MS), KMQTT_OK);
             }
             assert_int_equal(kmqtt_tls_stats(&tr, &st), KMQTT_OK);
             assert_int_equal(st.resumed, on && i > 0);
-            assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+            assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         }
         kmqtt_client_destroy(c);
         it_rec_destroy(&rec);
@@ -525,7 +529,7 @@ static void test_cycles(void **state)
     it_take_baseline(&parent, &base);
     for (i = 0; i < CYCLES; i++) {
         assert_int_equal(kmqtt_connect(c, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         it_expect_baseline(&parent, &base, "tls cycle", i);
         if (i == 20) {
             heap_warm = mallinfo2().uordblks;

@@ -21,6 +21,7 @@
 #include "it_client.h"
 #include "kmqtt/transport.h"
 #include "nano_it.h"
+#include "it_group.h"
 
 enum { L_OK, L_SELF, L_COUNT };
 static const char *const cert_of[L_COUNT] = {"server", "self"};
@@ -40,10 +41,9 @@ static int group_setup(void **state)
     broker_opts_t bo;
     int i, attempt;
     (void)state;
-    if (it_parent_init(&parent) != 0) {
+    if (it_group_init(&parent) != 0) {
         return -1;
     }
-    warm_up_threads();
     snprintf(dir, sizeof(dir), "/tmp/kmqtt-tlsnano-XXXXXX");
     if (mkdtemp(dir) == NULL) {
         return -1;

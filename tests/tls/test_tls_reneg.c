@@ -147,7 +147,7 @@ static void test_client_does_not_spin_on_hello_request(void **state)
     while (now_ms() - start < RUN_MS) {
         kmqtt_err_t e;
         if (now_ms() >= next_pub) {
-            if (kmqtt_publish(c, "reneg/t", payload, sizeof(payload), 0, false, NULL) == KMQTT_OK)
+            if (kmqtt_publish(c, "reneg/t", payload, sizeof(payload), 0, false, NULL, NULL) == KMQTT_OK)
                 published++;
             next_pub += PUBLISH_MS;
         }
@@ -160,7 +160,7 @@ static void test_client_does_not_spin_on_hello_request(void **state)
         }
     }
     report("client", returns, cpu_ms() - cpu0, published, ended);
-    (void)kmqtt_disconnect(c);
+    (void)kmqtt_disconnect(c, NULL);
     kmqtt_client_destroy(c);
     if (!tsrv_finish(srv, why, sizeof(why)))
         fail_msg("server: %s", why);

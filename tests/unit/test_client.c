@@ -620,12 +620,12 @@ static void test_connect_then_disconnect_walks_the_states(void **state)
     env_init(&e, KMQTT_V311);
     env_connect(&e);
     assert_string_equal(e.fake->client_id, "test-client");
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
     assert_int_equal(e.fake->disconnects, 1);
     assert_int_equal(e.fake->closes, 1);
     assert_false(e.fake->is_open);
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_ENOTCONN);
     assert_int_equal(e.rec.nstates, 3);
     assert_int_equal(e.rec.states[0], KMQTT_STATE_CONNECTING);
     assert_int_equal(e.rec.states[1], KMQTT_STATE_CONNECTED);
@@ -665,7 +665,7 @@ static void test_connack_refusal_returns_erefused_with_the_code(void **state)
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
     assert_int_equal(e.rec.states[e.rec.nstates - 1], KMQTT_STATE_DISCONNECTED);
     assert_int_equal(e.rec.state_errs[e.rec.nstates - 1], KMQTT_EREFUSED);
-    assert_int_equal(kmqtt_publish(e.c, "t", "x", 1, 0, false, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_publish(e.c, "t", "x", 1, 0, false, NULL, NULL), KMQTT_ENOTCONN);
     env_done(&e);
 }
 
@@ -724,16 +724,20 @@ static void test_create_rejects_bad_options(void **state)
 
 static void test_publish_qos_0_1_2_complete_with_callback_and_wait(void **state)
 {
+    kmqtt_publish_result_t pr;
     env_t e;
     uint16_t id1 = 0, id2 = 0, id0 = 7;
     uint8_t rc = 0xFF;
     (void)state;
     env_init(&e, KMQTT_V311);
     env_connect(&e);
-    assert_int_equal(kmqtt_publish(e.c, "a/0", "zero", 4, 0, false, &id0), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "a/0", "zero", 4, 0, false, NULL, &pr), KMQTT_OK);
+    id0 = pr.packet_id;
     assert_int_equal(id0, 0);
-    assert_int_equal(kmqtt_publish(e.c, "a/1", "one", 3, 1, false, &id1), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "a/2", "two", 3, 2, true, &id2), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "a/1", "one", 3, 1, false, NULL, &pr), KMQTT_OK);
+    id1 = pr.packet_id;
+    assert_int_equal(kmqtt_publish(e.c, "a/2", "two", 3, 2, true, NULL, &pr), KMQTT_OK);
+    id2 = pr.packet_id;
     assert_true(id1 != 0 && id2 != 0 && id1 != id2);
     /* publish_wait runs the loop itself (no background thread). */
     assert_int_equal(kmqtt_publish_wait(e.c, id2, 2000, &rc), KMQTT_OK);
@@ -754,10 +758,10 @@ static void test_publish_refuses_bad_topic_and_qos(void **state)
     (void)state;
     env_init(&e, KMQTT_V311);
     env_connect(&e);
-    assert_int_equal(kmqtt_publish(e.c, "a/+", "x", 1, 0, false, NULL), KMQTT_EINVAL);
-    assert_int_equal(kmqtt_publish(e.c, "", "x", 1, 0, false, NULL), KMQTT_EINVAL);
-    assert_int_equal(kmqtt_publish(e.c, "a", "x", 1, 3, false, NULL), KMQTT_EINVAL);
-    assert_int_equal(kmqtt_publish(e.c, "a", NULL, 1, 0, false, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(e.c, "a/+", "x", 1, 0, false, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(e.c, "", "x", 1, 0, false, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(e.c, "a", "x", 1, 3, false, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(e.c, "a", NULL, 1, 0, false, NULL, NULL), KMQTT_EINVAL);
     assert_int_equal(e.fake->publishes, 0);
     env_done(&e);
 }
@@ -772,9 +776,9 @@ static void test_full_window_returns_elimit_at_once(void **state)
     e.fake->no_acks = true;
     env_connect(&e);
     for (i = 0; i < 3; i++)
-        assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 0, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 0, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(e.c, 50), KMQTT_ETIMEDOUT);
     env_done(&e);
 }
@@ -804,7 +808,7 @@ static void handler_b(kmqtt_client_t *c, const kmqtt_publish_t *m, void *ctx)
 static void test_subscribe_reports_granted_codes_and_routes_to_handlers(void **state)
 {
     env_t e;
-    uint8_t granted[3] = {9, 9, 9};
+    kmqtt_subscribe_result_t granted;
     kmqtt_sub_request_t subs[3] = {{"s/a/#", 1, handler_a, NULL},
                                    {"s/+/b", 2, handler_b, NULL},
                                    {"refused/x", 0, handler_b, NULL}};
@@ -812,10 +816,10 @@ static void test_subscribe_reports_granted_codes_and_routes_to_handlers(void **s
     env_init(&e, KMQTT_V311);
     subs[0].ctx = subs[1].ctx = subs[2].ctx = &e.rec;
     env_connect(&e);
-    assert_int_equal(kmqtt_subscribe(e.c, subs, 3, 2000, granted), KMQTT_ESUBFAIL);
-    assert_int_equal(granted[0], 1);
-    assert_int_equal(granted[1], 2);
-    assert_int_equal(granted[2], 0x80);
+    assert_int_equal(kmqtt_subscribe(e.c, subs, 3, 2000, NULL, &granted), KMQTT_ESUBFAIL);
+    assert_int_equal(granted.reason_codes[0], 1);
+    assert_int_equal(granted.reason_codes[1], 2);
+    assert_int_equal(granted.reason_codes[2], 0x80);
 
     /* Matches both filters: each handler once, not on_message. */
     fake_inject(e.fake, "s/a/b", "both", 1);
@@ -846,7 +850,7 @@ static void test_one_handler_on_two_matching_filters_runs_once(void **state)
     env_init(&e, KMQTT_V5);
     subs[0].ctx = subs[1].ctx = &e.rec;
     env_connect(&e);
-    assert_int_equal(kmqtt_subscribe(e.c, subs, 2, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, subs, 2, 2000, NULL, NULL), KMQTT_OK);
     fake_inject(e.fake, "d/x", "p", 0);
     fake_inject(e.fake, "d/y", "q", 0);
     run_until(&e, &e.rec.handler_a, 2);
@@ -865,15 +869,15 @@ static void test_unsubscribe_removes_the_handler(void **state)
     env_init(&e, KMQTT_V311);
     sub.ctx = &e.rec;
     env_connect(&e);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
     fake_inject(e.fake, "u/1", "a", 1);
     run_until(&e, &e.rec.handler_a, 1);
-    assert_int_equal(kmqtt_unsubscribe(e.c, filters, 1, 2000), KMQTT_OK);
+    assert_int_equal(kmqtt_unsubscribe(e.c, filters, 1, 2000, NULL, NULL), KMQTT_OK);
     assert_int_equal(e.fake->unsubscribes, 1);
     fake_inject(e.fake, "u/1", "b", 1);
     run_until(&e, &e.rec.messages, 1);
     assert_int_equal(e.rec.handler_a, 1);
-    assert_int_equal(kmqtt_unsubscribe(e.c, (const char *const[]){"u/+/#/x"}, 1, 100),
+    assert_int_equal(kmqtt_unsubscribe(e.c, (const char *const[]){"u/+/#/x"}, 1, 100, NULL, NULL),
                      KMQTT_EINVAL);
     env_done(&e);
 }
@@ -887,12 +891,12 @@ static void test_subscriptions_are_bounded(void **state)
     env_init(&e, KMQTT_V311);
     e.o.max_subscriptions = 2;
     env_connect(&e);
-    assert_int_equal(kmqtt_subscribe(e.c, subs, 2, 2000, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(e.c, &subs[2], 1, 2000, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_subscribe(e.c, subs, 2, 2000, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &subs[2], 1, 2000, NULL, NULL), KMQTT_ELIMIT);
     /* The same filter again replaces, so it fits. */
-    assert_int_equal(kmqtt_subscribe(e.c, &subs[0], 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &subs[0], 1, 2000, NULL, NULL), KMQTT_OK);
     assert_int_equal(
-        kmqtt_subscribe(e.c, (kmqtt_sub_request_t[]){{"a/#/b", 0, NULL, NULL}}, 1, 100, NULL),
+        kmqtt_subscribe(e.c, (kmqtt_sub_request_t[]){{"a/#/b", 0, NULL, NULL}}, 1, 100, NULL, NULL),
         KMQTT_EINVAL);
     env_done(&e);
 }
@@ -903,7 +907,7 @@ typedef struct reentry {
     env_t *e;
     int calls;
     kmqtt_err_t err;
-    uint8_t granted;
+    kmqtt_subscribe_result_t granted;
 } reentry_t;
 
 static void handler_publishes(kmqtt_client_t *c, const kmqtt_publish_t *m, void *ctx)
@@ -911,7 +915,7 @@ static void handler_publishes(kmqtt_client_t *c, const kmqtt_publish_t *m, void 
     reentry_t *r = ctx;
     (void)m;
     r->calls++;
-    r->err = kmqtt_publish(c, "reply/1", "pong", 4, 1, false, NULL);
+    r->err = kmqtt_publish(c, "reply/1", "pong", 4, 1, false, NULL, NULL);
 }
 
 static void test_a_handler_may_publish(void **state)
@@ -924,7 +928,7 @@ static void test_a_handler_may_publish(void **state)
     r.e = &e;
     sub.ctx = &r;
     env_connect(&e);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
     fake_inject(e.fake, "ping/1", "ping", 1);
     run_until(&e, &e.rec.done, 1);
     assert_int_equal(r.calls, 1);
@@ -938,7 +942,7 @@ static void handler_subscribes(kmqtt_client_t *c, const kmqtt_publish_t *m, void
     reentry_t *r = ctx;
     kmqtt_sub_request_t sub = {"more/#", 1, handler_a, NULL};
     sub.ctx = &r->e->rec;
-    r->err = kmqtt_subscribe(c, &sub, 1, 2000, &r->granted);
+    r->err = kmqtt_subscribe(c, &sub, 1, 2000, NULL, &r->granted);
     /* The message is still readable after the nested loop ran. */
     if (m->topic.len != 5 || memcmp(m->topic.ptr, "sub/1", 5) != 0)
         r->err = KMQTT_EINVAL;
@@ -957,13 +961,13 @@ static void test_a_handler_may_subscribe_and_wait_for_suback(void **state)
     r.e = &e;
     sub.ctx = &r;
     env_connect(&e);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
     fake_inject(e.fake, "sub/1", "go", 1);
     fake_inject(e.fake, "x/y", "during", 0); /* arrives while the handler waits */
     while (r.calls == 0)
         assert_int_equal(kmqtt_run(e.c, 100), KMQTT_OK);
     assert_int_equal(r.err, KMQTT_OK);
-    assert_int_equal(r.granted, 1);
+    assert_int_equal(r.granted.reason_codes[0], 1);
     run_until(&e, &e.rec.messages, 1);
     fake_inject(e.fake, "more/1", "m", 0);
     run_until(&e, &e.rec.handler_a, 1);
@@ -974,7 +978,7 @@ static void handler_disconnects(kmqtt_client_t *c, const kmqtt_publish_t *m, voi
 {
     reentry_t *r = ctx;
     (void)m;
-    r->err = kmqtt_disconnect(c);
+    r->err = kmqtt_disconnect(c, NULL);
     pthread_mutex_lock(&r->e->rec.mx);
     r->calls++;
     pthread_mutex_unlock(&r->e->rec.mx);
@@ -992,7 +996,7 @@ static void test_a_handler_may_disconnect(void **state)
     r.e = &e;
     sub.ctx = &r;
     env_connect(&e);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
     fake_inject(e.fake, "bye", "", 0);
     for (i = 0; i < 100 && err == KMQTT_OK; i++)
         err = kmqtt_run(e.c, 20);
@@ -1037,7 +1041,7 @@ static void test_disconnect_from_another_thread_ends_a_blocked_run(void **state)
     assert_int_equal(pthread_create(&t, NULL, run_long, &r), 0);
     kmqtt_port_sleep_ms(100);
     t0 = kmqtt_port_now_ms();
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_true(kmqtt_port_now_ms() - t0 < 1000);
     pthread_join(t, NULL);
     assert_true(r.returned_ms - t0 < 1000);
@@ -1053,7 +1057,7 @@ static void test_background_thread_runs_the_loop_for_blocking_calls(void **state
 {
     env_t e;
     kmqtt_sub_request_t sub = {"bg/#", 2, handler_a, NULL};
-    uint16_t id = 0;
+    kmqtt_publish_result_t pr;
     int i;
     (void)state;
     env_init(&e, KMQTT_V5);
@@ -1064,13 +1068,13 @@ static void test_background_thread_runs_the_loop_for_blocking_calls(void **state
     assert_int_equal(kmqtt_start(e.c), KMQTT_ESTATE);
     assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_run(e.c, 10), KMQTT_ESTATE);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
     for (i = 0; i < 50; i++)
-        assert_int_equal(kmqtt_publish(e.c, "bg/x", "v", 1, (uint8_t)(i % 3), false, &id),
+        assert_int_equal(kmqtt_publish(e.c, "bg/x", "v", 1, (uint8_t)(i % 3), false, NULL, &pr),
                          KMQTT_OK);
     assert_int_equal(kmqtt_publish_wait_all(e.c, 2000), KMQTT_OK);
     wait_for(&e.rec, &e.rec.handler_a, 50);
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_false(e.fake->is_open);
     /* The thread is gone: run() is the caller's again. */
     assert_int_equal(kmqtt_run(e.c, 10), KMQTT_ENOTCONN);
@@ -1100,7 +1104,7 @@ static void test_a_handler_on_the_background_thread_may_subscribe_and_disconnect
     env_create(&e);
     assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(e.c, subs, 2, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, subs, 2, 2000, NULL, NULL), KMQTT_OK);
     fake_inject(e.fake, "sub/1", "go", 1);
     wait_for(&e.rec, &r.calls, 1);
     assert_int_equal(r.err, KMQTT_OK);
@@ -1117,6 +1121,7 @@ static void test_a_handler_on_the_background_thread_may_subscribe_and_disconnect
 
 static void test_broker_closing_is_connection_lost(void **state)
 {
+    kmqtt_publish_result_t pr;
     env_t e;
     uint16_t id = 0;
     (void)state;
@@ -1124,7 +1129,8 @@ static void test_broker_closing_is_connection_lost(void **state)
     e.o.clean_session = false; /* keep the message for the next connection */
     e.fake->no_acks = true;
     env_connect(&e);
-    assert_int_equal(kmqtt_publish(e.c, "l", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "l", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     pthread_mutex_lock(&e.fake->mx);
     e.fake->close_after = true;
     pthread_mutex_unlock(&e.fake->mx);
@@ -1154,7 +1160,7 @@ static void test_destroy_returns_every_byte_to_the_parent(void **state)
     sub.ctx = &e.rec;
     env_connect(&e);
     assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
     kmqtt_mem_get_stats(&e.parent, &st);
     assert_true(st.blocks > 5);
     kmqtt_mem_get_stats(kmqtt_client_mem(e.c), &st);
@@ -1247,12 +1253,13 @@ static void test_ten_thousand_messages_allocate_nothing(void **state)
     e.o.on_publish_done = NULL;
     sub.ctx = &received;
     env_connect(&e);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
     kmqtt_mem_get_stats(kmqtt_client_mem(e.c), &own0);
     kmqtt_mem_get_stats(&e.parent, &par0);
     for (i = 0; i < 10000; i++) {
-        assert_int_equal(kmqtt_publish(e.c, "echo/x", "payload", 7, (uint8_t)(i % 2), false, NULL),
-                         KMQTT_OK);
+        assert_int_equal(
+            kmqtt_publish(e.c, "echo/x", "payload", 7, (uint8_t)(i % 2), false, NULL, NULL),
+            KMQTT_OK);
         assert_int_equal(kmqtt_run(e.c, 0), KMQTT_OK);
     }
     assert_int_equal(kmqtt_publish_wait_all(e.c, 5000), KMQTT_OK);
@@ -1324,6 +1331,7 @@ static void env_bg(env_t *e, kmqtt_version_t v, uint32_t min_ms, uint32_t max_ms
 
 static void test_lost_connection_reconnects_on_the_background_thread(void **state)
 {
+    kmqtt_publish_result_t pr;
     env_t e;
     uint16_t id = 0;
     const kmqtt_conn_state_t want[] = {KMQTT_STATE_CONNECTING,      KMQTT_STATE_CONNECTED,
@@ -1339,7 +1347,8 @@ static void test_lost_connection_reconnects_on_the_background_thread(void **stat
     assert_int_equal(fake_get(e.fake, &e.fake->connects), 2);
     expect_states(&e.rec, want, errs, 6);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTED);
-    assert_int_equal(kmqtt_publish(e.c, "after", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "after", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     assert_int_equal(kmqtt_publish_wait(e.c, id, 2000, NULL), KMQTT_OK);
     env_done(&e);
 }
@@ -1429,7 +1438,7 @@ static void test_reconnect_off_never_reconnects_even_with_the_thread(void **stat
     kmqtt_port_sleep_ms(100);
     assert_int_equal(fake_get(e.fake, &e.fake->opens), 1);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTION_LOST);
-    assert_int_equal(kmqtt_publish(e.c, "t", "x", 1, 0, false, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_publish(e.c, "t", "x", 1, 0, false, NULL, NULL), KMQTT_ENOTCONN);
     /* The application may connect again itself. */
     assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
     env_done(&e);
@@ -1609,7 +1618,7 @@ static void test_disconnect_during_backoff_returns_at_once_and_nothing_reconnect
     lose_into_a_long_backoff(&e);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_RECONNECTING);
     t0 = kmqtt_port_now_ms();
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_true(kmqtt_port_now_ms() - t0 < 1000);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
     pthread_mutex_lock(&e.rec.mx);
@@ -1654,7 +1663,7 @@ static void test_disconnect_during_a_reconnect_blocked_in_open_returns_at_once(v
     pthread_mutex_unlock(&e.fake->mx);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_CONNECTING);
     t0 = kmqtt_port_now_ms();
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_true(kmqtt_port_now_ms() - t0 < 1000);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
     assert_int_equal(count_state(&e.rec, KMQTT_STATE_DISCONNECTED), 1);
@@ -1716,7 +1725,7 @@ static void test_disconnect_ends_a_kmqtt_run_sleeping_out_the_backoff(void **sta
     wait_state(&e.rec, KMQTT_STATE_RECONNECTING, 1);
     kmqtt_port_sleep_ms(20);
     t0 = kmqtt_port_now_ms();
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     pthread_join(t, NULL);
     assert_true(r.returned_ms - t0 < 1000);
     assert_int_equal(kmqtt_client_state(e.c), KMQTT_STATE_DISCONNECTED);
@@ -1747,7 +1756,7 @@ static void test_no_reconnect_after_kmqtt_disconnect(void **state)
     env_t e;
     (void)state;
     env_bg(&e, KMQTT_V311, 10, 10);
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_start(e.c), KMQTT_OK); /* a thread that could */
     kmqtt_port_sleep_ms(100);
     assert_int_equal(fake_get(e.fake, &e.fake->opens), 1);
@@ -1761,7 +1770,7 @@ static void disconnect_when_lost(kmqtt_client_t *c, kmqtt_conn_state_t st, kmqtt
 {
     on_state(c, st, err, ctx);
     if (st == KMQTT_STATE_CONNECTION_LOST)
-        (void)kmqtt_disconnect(c);
+        (void)kmqtt_disconnect(c, NULL);
 }
 
 static void test_disconnect_from_the_lost_callback_stops_the_reconnect(void **state)
@@ -1789,10 +1798,10 @@ static void test_while_reconnecting_publish_is_enotconn_and_connect_estate(void 
     kmqtt_sub_request_t sub = {"s", 0, NULL, NULL};
     (void)state;
     lose_into_a_long_backoff(&e);
-    assert_int_equal(kmqtt_publish(e.c, "t", "x", 1, 1, false, NULL), KMQTT_ENOTCONN);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 100, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_publish(e.c, "t", "x", 1, 1, false, NULL, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 100, NULL, NULL), KMQTT_ENOTCONN);
     assert_int_equal(kmqtt_connect(e.c, 100, NULL), KMQTT_ESTATE);
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     /* Stopped: the application's connect is its own again. */
     assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
     env_done(&e);
@@ -1818,8 +1827,8 @@ static void test_subscriptions_are_made_again_when_the_broker_kept_no_session(vo
     }
     assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(e.c, subs, 16, 2000, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(e.c, subs + 16, 4, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, subs, 16, 2000, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, subs + 16, 4, 2000, NULL, NULL), KMQTT_OK);
     assert_int_equal(e.fake->subscribes, 2);
     subscribes = 2;
     fake_drop(e.fake);
@@ -1858,6 +1867,7 @@ static void *wait_publish(void *arg)
 
 static void test_session_present_resends_unacked_with_dup_and_keeps_subscriptions(void **state)
 {
+    kmqtt_publish_result_t pr;
     env_t e;
     kmqtt_sub_request_t sub = {"keep/#", 1, handler_a, NULL};
     uint16_t id1 = 0, id2 = 0;
@@ -1874,9 +1884,11 @@ static void test_session_present_resends_unacked_with_dup_and_keeps_subscription
     env_create(&e);
     assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "q/1", "one", 3, 1, false, &id1), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "q/2", "two", 3, 2, false, &id2), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "q/1", "one", 3, 1, false, NULL, &pr), KMQTT_OK);
+    id1 = pr.packet_id;
+    assert_int_equal(kmqtt_publish(e.c, "q/2", "two", 3, 2, false, NULL, &pr), KMQTT_OK);
+    id2 = pr.packet_id;
     end = kmqtt_port_now_ms() + 2000;
     while (fake_get(e.fake, &e.fake->publishes) < 2 && kmqtt_port_now_ms() < end)
         kmqtt_port_sleep_ms(1);
@@ -1913,6 +1925,7 @@ static void test_session_present_resends_unacked_with_dup_and_keeps_subscription
 
 static void test_clean_session_reconnect_resends_unacked_as_new_and_resubscribes(void **state)
 {
+    kmqtt_publish_result_t pr;
     env_t e;
     kmqtt_sub_request_t sub = {"clean/#", 2, handler_a, NULL};
     uint16_t id = 0;
@@ -1925,8 +1938,9 @@ static void test_clean_session_reconnect_resends_unacked_as_new_and_resubscribes
     env_create(&e);
     assert_int_equal(kmqtt_start(e.c), KMQTT_OK);
     assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "owed", "x", 1, 1, false, &id), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(e.c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "owed", "x", 1, 1, false, NULL, &pr), KMQTT_OK);
+    id = pr.packet_id;
     end = kmqtt_port_now_ms() + 2000;
     while (fake_get(e.fake, &e.fake->publishes) < 1 && kmqtt_port_now_ms() < end)
         kmqtt_port_sleep_ms(1);
@@ -1964,7 +1978,7 @@ static void test_publish_batch_sends_nothing_until_a_turn(void **state)
     e.o.publish_batch = true;
     env_connect(&e);
     for (i = 0; i < 5; i++)
-        assert_int_equal(kmqtt_publish(e.c, "b/x", "v", 1, 0, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(e.c, "b/x", "v", 1, 0, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(fake_get(e.fake, &e.fake->publishes), 0);
     sends = fake_get(e.fake, &e.fake->sends);
     assert_int_equal(kmqtt_run(e.c, 0), KMQTT_OK);
@@ -1986,7 +2000,7 @@ static void ack_and_run(env_t *e, uint16_t id)
 static void test_publish_batch_refills_a_full_window_only_after_half_drained(void **state)
 {
     env_t e;
-    uint16_t ids[4];
+    kmqtt_publish_result_t ids[4];
     int i;
     (void)state;
     env_init(&e, KMQTT_V311);
@@ -1995,25 +2009,25 @@ static void test_publish_batch_refills_a_full_window_only_after_half_drained(voi
     e.fake->no_acks = true;
     env_connect(&e);
     for (i = 0; i < 4; i++)
-        assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, &ids[i]), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
+        assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, &ids[i]), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_ELIMIT);
     assert_int_equal(kmqtt_run(e.c, 0), KMQTT_OK); /* the four go out */
     /* One ack frees a slot, but the window refills only at half (2). */
-    ack_and_run(&e, ids[0]);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
+    ack_and_run(&e, ids[0].packet_id);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_ELIMIT);
     /* QoS 0 is never held back by the window. */
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 0, false, NULL), KMQTT_OK);
-    ack_and_run(&e, ids[1]);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 0, false, NULL, NULL), KMQTT_OK);
+    ack_and_run(&e, ids[1].packet_id);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_ELIMIT);
     env_done(&e);
 }
 
 static void test_without_batch_a_freed_slot_is_used_at_once(void **state)
 {
     env_t e;
-    uint16_t ids[4];
+    kmqtt_publish_result_t ids[4];
     int i;
     (void)state;
     env_init(&e, KMQTT_V311);
@@ -2021,10 +2035,10 @@ static void test_without_batch_a_freed_slot_is_used_at_once(void **state)
     e.fake->no_acks = true;
     env_connect(&e);
     for (i = 0; i < 4; i++)
-        assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, &ids[i]), KMQTT_OK);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_ELIMIT);
-    ack_and_run(&e, ids[0]);
-    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, &ids[i]), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_ELIMIT);
+    ack_and_run(&e, ids[0].packet_id);
+    assert_int_equal(kmqtt_publish(e.c, "w", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
     env_done(&e);
 }
 
@@ -2040,13 +2054,49 @@ static void test_publish_batch_sends_when_the_buffer_fills(void **state)
     e.o.tx_buffer_size = 256; /* 9 packets of 27 bytes fit */
     env_connect(&e);
     for (i = 0; i < 20; i++)
-        assert_int_equal(kmqtt_publish(e.c, "b/x", payload, sizeof payload, 0, false, NULL),
+        assert_int_equal(kmqtt_publish(e.c, "b/x", payload, sizeof payload, 0, false, NULL, NULL),
                          KMQTT_OK);
     sent = fake_get(e.fake, &e.fake->publishes);
     assert_true(sent >= 9 && sent < 20);
     /* wait_all flushes the rest before it looks (nothing is in flight). */
     assert_int_equal(kmqtt_publish_wait_all(e.c, 1000), KMQTT_OK);
     assert_int_equal(fake_get(e.fake, &e.fake->publishes), 20);
+    env_done(&e);
+}
+
+/* Store and forward and the publish result: a message that cannot go now
+ * is queued and the result says so (queue_seq, no packet id yet). The
+ * queue keeps topic and payload only, so a publish with 5.0 properties is
+ * refused instead (KMQTT_ENOTCONN while the queue is empty, KMQTT_ELIMIT
+ * behind queued messages); a zeroed props struct asks for nothing and is
+ * queued like NULL. */
+static void test_publish_result_reports_the_queue_and_props_are_never_queued(void **state)
+{
+    env_t e;
+    kmqtt_publish_props_t pp;
+    kmqtt_publish_result_t r;
+    (void)state;
+    env_init(&e, KMQTT_V5);
+    e.o.offline_queue_max_msgs = 4;
+    e.o.offline_queue_max_bytes = 1024;
+    env_create(&e);
+    memset(&pp, 0, sizeof pp);
+    pp.content_type = "text/plain";
+    memset(&r, 0xA5, sizeof r);
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "p", 1, 1, false, &pp, &r), KMQTT_ENOTCONN);
+    assert_int_equal(r.packet_id, 0);
+    assert_int_equal(r.queue_seq, 0);
+    memset(&r, 0xA5, sizeof r);
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "x", 1, 1, false, NULL, &r), KMQTT_OK);
+    assert_int_equal(r.packet_id, 0);
+    assert_int_equal(r.queue_seq, 1);
+    memset(&pp, 0, sizeof pp);
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "y", 1, 1, false, &pp, &r), KMQTT_OK);
+    assert_int_equal(r.queue_seq, 2);
+    pp.message_expiry_s = 60;
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "z", 1, 1, false, &pp, &r), KMQTT_ELIMIT);
+    assert_int_equal(r.queue_seq, 0);
+    assert_int_equal(kmqtt_queue_count(e.c), 2);
     env_done(&e);
 }
 
@@ -2076,7 +2126,7 @@ static void test_flush_keeps_the_send_contract(void **state)
         memset(payload, 'x', sizeof payload);
         payload[snprintf(payload, 16, "%d", i)] = ' ';
         while ((err = kmqtt_publish(e.c, "seq", payload, sizeof payload, i % 3 == 2 ? 1 : 0, false,
-                                    NULL)) != KMQTT_OK) {
+                                    NULL, NULL)) != KMQTT_OK) {
             assert_true(err == KMQTT_ELIMIT || err == KMQTT_ENOBUFS || err == KMQTT_ETIMEDOUT);
             assert_int_equal(kmqtt_run(e.c, 1), KMQTT_OK);
         }
@@ -2095,7 +2145,7 @@ static void test_flush_keeps_the_send_contract(void **state)
 static void test_publish_batch_wait_sends_the_queue(void **state)
 {
     env_t e;
-    uint16_t ids[3];
+    kmqtt_publish_result_t ids[3];
     uint8_t rc = 0xFF;
     int i;
     (void)state;
@@ -2103,9 +2153,9 @@ static void test_publish_batch_wait_sends_the_queue(void **state)
     e.o.publish_batch = true;
     env_connect(&e);
     for (i = 0; i < 3; i++)
-        assert_int_equal(kmqtt_publish(e.c, "b/q", "v", 1, 1, false, &ids[i]), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(e.c, "b/q", "v", 1, 1, false, NULL, &ids[i]), KMQTT_OK);
     assert_int_equal(fake_get(e.fake, &e.fake->publishes), 0);
-    assert_int_equal(kmqtt_publish_wait(e.c, ids[0], 1000, &rc), KMQTT_OK);
+    assert_int_equal(kmqtt_publish_wait(e.c, ids[0].packet_id, 1000, &rc), KMQTT_OK);
     assert_int_equal(rc, 0);
     assert_int_equal(fake_get(e.fake, &e.fake->publishes), 3);
     assert_int_equal(kmqtt_publish_wait_all(e.c, 1000), KMQTT_OK);
@@ -2125,10 +2175,10 @@ static void test_publish_batch_disconnect_sends_the_queue_then_disconnect(void *
     e.o.tx_buffer_size = 256; /* exactly four packets of 64 bytes: no room for DISCONNECT */
     env_connect(&e);
     for (i = 0; i < 4; i++)
-        assert_int_equal(kmqtt_publish(e.c, "b/x", payload, sizeof payload, 0, false, NULL),
+        assert_int_equal(kmqtt_publish(e.c, "b/x", payload, sizeof payload, 0, false, NULL, NULL),
                          KMQTT_OK);
     assert_int_equal(fake_get(e.fake, &e.fake->publishes), 0);
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     assert_int_equal(e.fake->publishes, 4);
     assert_int_equal(e.fake->disconnects, 1);
     assert_int_equal(e.fake->pubs_after_disconnect, 0);
@@ -2156,7 +2206,7 @@ static void doorbell(bool batch)
     sends = e.fake->sends;
     pthread_mutex_unlock(&e.fake->mx);
     for (i = 0; i < 100; i++)
-        assert_int_equal(kmqtt_publish(e.c, "d/x", "v", 1, 0, false, NULL), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(e.c, "d/x", "v", 1, 0, false, NULL, NULL), KMQTT_OK);
     assert_int_equal(fake_get(e.fake, &e.fake->wakes) - wakes, 1);
     assert_int_equal(fake_get(e.fake, &e.fake->sends), sends);
     pthread_mutex_lock(&e.fake->mx);
@@ -2167,7 +2217,7 @@ static void doorbell(bool batch)
     while (fake_get(e.fake, &e.fake->publishes) < 100 && kmqtt_port_now_ms() < end)
         kmqtt_port_sleep_ms(1);
     assert_int_equal(fake_get(e.fake, &e.fake->publishes), 100);
-    assert_int_equal(kmqtt_disconnect(e.c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
     env_done(&e);
 }
 
@@ -2184,8 +2234,8 @@ static void test_publish_without_connection_still_refuses_a_bad_topic(void **sta
     (void)state;
     env_init(&e, KMQTT_V311);
     env_create(&e);
-    assert_int_equal(kmqtt_publish(e.c, "a/#", "x", 1, 0, false, NULL), KMQTT_EINVAL);
-    assert_int_equal(kmqtt_publish(e.c, "a", "x", 1, 0, false, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_publish(e.c, "a/#", "x", 1, 0, false, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(e.c, "a", "x", 1, 0, false, NULL, NULL), KMQTT_ENOTCONN);
     env_done(&e);
 }
 
@@ -2241,6 +2291,7 @@ int main(void)
         cmocka_unit_test(test_publish_batch_refills_a_full_window_only_after_half_drained),
         cmocka_unit_test(test_without_batch_a_freed_slot_is_used_at_once),
         cmocka_unit_test(test_publish_batch_sends_when_the_buffer_fills),
+        cmocka_unit_test(test_publish_result_reports_the_queue_and_props_are_never_queued),
         cmocka_unit_test(test_publish_batch_wait_sends_the_queue),
         cmocka_unit_test(test_flush_keeps_the_send_contract),
         cmocka_unit_test(test_publish_batch_disconnect_sends_the_queue_then_disconnect),

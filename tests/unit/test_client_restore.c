@@ -344,7 +344,7 @@ static void run_all(kmqtt_client_t *c)
 {
     assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_flush(c, 2000), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
 }
 
 /* The packets listed (type, and id or topic), each exactly once, between
@@ -526,6 +526,7 @@ static void test_records_of_another_protocol_version_are_rejected(void **state)
  * flight (no acks) by one client are sent again by the next. */
 static void test_own_records_round_trip(void **state)
 {
+    kmqtt_publish_result_t pr;
     static mstore_t m;
     static broker_t b;
     kmqtt_store_t st;
@@ -545,8 +546,10 @@ static void test_own_records_round_trip(void **state)
         assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
         /* Destroyed before the loop reads the broker's acks: both stay in
          * the store, as after a process kill. */
-        assert_int_equal(kmqtt_publish(c, "r/1", "one", 3, 1, false, &id1), KMQTT_OK);
-        assert_int_equal(kmqtt_publish(c, "r/2", "two", 3, 2, false, &id2), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "r/1", "one", 3, 1, false, NULL, &pr), KMQTT_OK);
+        id1 = pr.packet_id;
+        assert_int_equal(kmqtt_publish(c, "r/2", "two", 3, 2, false, NULL, &pr), KMQTT_OK);
+        id2 = pr.packet_id;
         kmqtt_client_destroy(c);
         assert_true(ms_find(&m, KEY_OUT | id1) >= 0 && ms_find(&m, KEY_OUT | id2) >= 0);
 

@@ -63,18 +63,17 @@ typedef struct tool_props {
     kmqtt_user_prop_t connect_user[TOOL_MAX_USER_PROPS];
     /* publish (kmqtt-pub) and will */
     bool has_pub;
-    kmqtt_pub_props_t pub;
+    kmqtt_publish_props_t pub;
     kmqtt_user_prop_t pub_user[TOOL_MAX_USER_PROPS];
     bool has_will;
-    kmqtt_pub_props_t will;
+    kmqtt_publish_props_t will;
     kmqtt_user_prop_t will_user[TOOL_MAX_USER_PROPS];
     size_t nconnect_user;
     /* subscribe (kmqtt-sub) */
-    uint32_t subscription_id;
     kmqtt_user_prop_t sub_user[TOOL_MAX_USER_PROPS];
-    kmqtt_packet_props_t sub_props;
+    kmqtt_subscribe_props_t sub_props; /* also -D subscribe subscription-identifier */
     kmqtt_user_prop_t disc_user[TOOL_MAX_USER_PROPS];
-    kmqtt_packet_props_t disc_props;
+    kmqtt_disconnect_props_t disc_props;
     bool no_local;            /* --nl */
     bool retain_as_published; /* --rap */
     /* disconnect */
@@ -133,8 +132,7 @@ int tool_props_check(const tool_opts_t *o);
 /* Copies the CONNECT and will properties into the client options. */
 void tool_props_apply(const tool_opts_t *o, kmqtt_client_options_t *co);
 
-/* kmqtt_disconnect, or kmqtt_disconnect_ex with -D disconnect
- * session-expiry-interval. */
+/* kmqtt_disconnect, with -D disconnect's properties in 5.0. */
 void tool_disconnect(const tool_opts_t *o, kmqtt_client_t *c);
 /* Prints m as the -F format says (tool_format.c); no newline added. */
 void tool_format_message(FILE *out, const char *format, const kmqtt_publish_t *m);

@@ -46,7 +46,7 @@ static int user_prop(kmqtt_user_prop_t *list, size_t *n, const char *name, const
 }
 
 /* The message properties publish and will share. */
-static int message_prop(const char *id, const char *v, kmqtt_pub_props_t *pp)
+static int message_prop(const char *id, const char *v, kmqtt_publish_props_t *pp)
 {
     unsigned long n;
 
@@ -170,7 +170,7 @@ static int apply(tool_opts_t *o, cmd_t cmd, const char *id, const char *v, const
         if (strcmp(id, "subscription-identifier") == 0) {
             if (!num(v, 268435455ul, &n) || n == 0)
                 return bad(id, v, "1..268435455");
-            p->subscription_id = (uint32_t)n;
+            p->sub_props.subscription_id = (uint32_t)n;
             return TOOL_CONTINUE;
         }
         break;
@@ -304,10 +304,10 @@ void tool_props_apply(const tool_opts_t *o, kmqtt_client_options_t *co)
 
 void tool_disconnect(const tool_opts_t *o, kmqtt_client_t *c)
 {
-    if (o->version == KMQTT_V5)
-        (void)kmqtt_disconnect_ex(c, 0,
-                                  o->v5.has_disc_expiry ? o->v5.disc_expiry : o->v5.session_expiry,
-                                  &o->v5.disc_props);
-    else
-        (void)kmqtt_disconnect(c);
+    kmqtt_disconnect_props_t dp = o->v5.disc_props;
+
+    /* A Session Expiry Interval only when it changes the CONNECT's. */
+    dp.set_session_expiry = o->v5.has_disc_expiry && o->v5.disc_expiry != o->v5.session_expiry;
+    dp.session_expiry_s = o->v5.disc_expiry;
+    (void)kmqtt_disconnect(c, o->version == KMQTT_V5 ? &dp : NULL);
 }

@@ -1,7 +1,8 @@
 /*
- * Mutex and condition on RT-Thread. The kernel objects come from the
- * RT-Thread object heap (rt_mutex_create, rt_sem_create); only the small
- * handle is a kmqtt_mem block, so a leaked one still shows in a report.
+ * Mutex and condition on RT-Thread. The kernel objects live inside the
+ * handle, a kmqtt_mem block (rt_mutex_init, rt_sem_init): no kernel heap is
+ * spent on them, the client's memory figures include them, and a leaked one
+ * shows in a report under its tag.
  *
  * The condition: RT-Thread has none, so it is a counting semaphore plus a
  * count of waiters. broadcast releases the semaphore once per thread waiting
@@ -13,14 +14,15 @@
 #include <rtthread.h>
 
 #include "kmqtt/port.h"
+#include "rtt_internal.h"
 
 struct kmqtt_port_mutex {
-    rt_mutex_t mx;
+    struct rt_mutex mx;
 };
 
 struct kmqtt_port_cond {
-    rt_sem_t sem;
-    rt_mutex_t guard; /* waiters and gen */
+    struct rt_semaphore sem;
+    struct rt_mutex guard; /* waiters and gen */
     uint32_t waiters;
     uint32_t gen;
 };
@@ -36,10 +38,9 @@ kmqtt_err_t kmqtt_port_mutex_create(kmqtt_mem_t *m, kmqtt_port_mutex_t **out)
     if (mx == NULL)
         return KMQTT_ENOMEM;
     /* PRIO: priority inheritance orders waiters by priority. */
-    mx->mx = rt_mutex_create("kmqtt", RT_IPC_FLAG_PRIO);
-    if (mx->mx == RT_NULL) {
+    if (rt_mutex_init(&mx->mx, "kmqtt", RT_IPC_FLAG_PRIO) != RT_EOK) {
         (void)kmqtt_mem_free(m, mx);
-        return KMQTT_ENOMEM;
+        return KMQTT_EIO;
     }
     *out = mx;
     return KMQTT_OK;
@@ -49,18 +50,18 @@ void kmqtt_port_mutex_destroy(kmqtt_mem_t *m, kmqtt_port_mutex_t *mx)
 {
     if (mx == NULL)
         return;
-    (void)rt_mutex_delete(mx->mx);
+    (void)rt_mutex_detach(&mx->mx);
     (void)kmqtt_mem_free(m, mx);
 }
 
 void kmqtt_port_mutex_lock(kmqtt_port_mutex_t *mx)
 {
-    (void)rt_mutex_take(mx->mx, RT_WAITING_FOREVER);
+    (void)rt_mutex_take(&mx->mx, RT_WAITING_FOREVER);
 }
 
 void kmqtt_port_mutex_unlock(kmqtt_port_mutex_t *mx)
 {
-    (void)rt_mutex_release(mx->mx);
+    (void)rt_mutex_release(&mx->mx);
 }
 
 kmqtt_err_t kmqtt_port_cond_create(kmqtt_mem_t *m, kmqtt_port_cond_t **out)
@@ -75,15 +76,14 @@ kmqtt_err_t kmqtt_port_cond_create(kmqtt_mem_t *m, kmqtt_port_cond_t **out)
         return KMQTT_ENOMEM;
     cv->waiters = 0;
     cv->gen = 0;
-    cv->sem = rt_sem_create("kmqttc", 0, RT_IPC_FLAG_FIFO);
-    cv->guard = rt_mutex_create("kmqttg", RT_IPC_FLAG_PRIO);
-    if (cv->sem == RT_NULL || cv->guard == RT_NULL) {
-        if (cv->sem != RT_NULL)
-            (void)rt_sem_delete(cv->sem);
-        if (cv->guard != RT_NULL)
-            (void)rt_mutex_delete(cv->guard);
+    if (rt_sem_init(&cv->sem, "kmqttc", 0, RT_IPC_FLAG_FIFO) != RT_EOK) {
         (void)kmqtt_mem_free(m, cv);
-        return KMQTT_ENOMEM;
+        return KMQTT_EIO;
+    }
+    if (rt_mutex_init(&cv->guard, "kmqttg", RT_IPC_FLAG_PRIO) != RT_EOK) {
+        (void)rt_sem_detach(&cv->sem);
+        (void)kmqtt_mem_free(m, cv);
+        return KMQTT_EIO;
     }
     *out = cv;
     return KMQTT_OK;
@@ -93,14 +93,12 @@ void kmqtt_port_cond_destroy(kmqtt_mem_t *m, kmqtt_port_cond_t *cv)
 {
     if (cv == NULL)
         return;
-    (void)rt_sem_delete(cv->sem);
-    (void)rt_mutex_delete(cv->guard);
+    (void)rt_sem_detach(&cv->sem);
+    (void)rt_mutex_detach(&cv->guard);
     (void)kmqtt_mem_free(m, cv);
 }
 
-/* Milliseconds to ticks, at least one for a non-zero wait, capped where
- * the kernel's signed count would turn it into "forever". */
-static rt_int32_t wait_ticks(uint32_t ms)
+rt_int32_t kmqtt_rtt_ticks(uint32_t ms)
 {
     rt_tick_t t;
 
@@ -117,20 +115,20 @@ kmqtt_err_t kmqtt_port_cond_wait(kmqtt_port_cond_t *cv, kmqtt_port_mutex_t *mx, 
     uint32_t gen;
     rt_err_t rc;
 
-    (void)rt_mutex_take(cv->guard, RT_WAITING_FOREVER);
+    (void)rt_mutex_take(&cv->guard, RT_WAITING_FOREVER);
     cv->waiters++;
     gen = cv->gen;
-    (void)rt_mutex_release(cv->guard);
+    (void)rt_mutex_release(&cv->guard);
 
     kmqtt_port_mutex_unlock(mx);
-    rc = rt_sem_take(cv->sem, wait_ticks(timeout_ms));
+    rc = rt_sem_take(&cv->sem, kmqtt_rtt_ticks(timeout_ms));
     if (rc != RT_EOK) {
-        (void)rt_mutex_take(cv->guard, RT_WAITING_FOREVER);
+        (void)rt_mutex_take(&cv->guard, RT_WAITING_FOREVER);
         if (cv->gen == gen)
             cv->waiters--; /* not counted by a broadcast: leave quietly */
         else
-            (void)rt_sem_trytake(cv->sem); /* ours was given: take it back */
-        (void)rt_mutex_release(cv->guard);
+            (void)rt_sem_trytake(&cv->sem); /* ours was given: take it back */
+        (void)rt_mutex_release(&cv->guard);
     }
     kmqtt_port_mutex_lock(mx);
     return rc == RT_EOK ? KMQTT_OK : KMQTT_ETIMEDOUT;
@@ -140,13 +138,13 @@ void kmqtt_port_cond_broadcast(kmqtt_port_cond_t *cv)
 {
     uint32_t n;
 
-    (void)rt_mutex_take(cv->guard, RT_WAITING_FOREVER);
+    (void)rt_mutex_take(&cv->guard, RT_WAITING_FOREVER);
     n = cv->waiters;
     cv->waiters = 0;
     cv->gen++;
     while (n-- > 0)
-        (void)rt_sem_release(cv->sem);
-    (void)rt_mutex_release(cv->guard);
+        (void)rt_sem_release(&cv->sem);
+    (void)rt_mutex_release(&cv->guard);
 }
 
 size_t kmqtt_port_mutex_size(void)

@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     }
     for (; offline && i < 2 * n; i++) {
         message(i, topic, payload, &qos);
-        err = kmqtt_publish(c, topic, payload, strlen(payload), qos, false, NULL);
+        err = kmqtt_publish(c, topic, payload, strlen(payload), qos, false, NULL, NULL);
         if (err != KMQTT_OK) {
             fprintf(stderr, "publish offline %ld: %s\n", i, kmqtt_strerror(err));
             return 1;
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
     }
     for (; i < 2 * n; i++) {
         message(i, topic, payload, &qos);
-        while ((err = kmqtt_publish(c, topic, payload, strlen(payload), qos, false, NULL)) ==
+        while ((err = kmqtt_publish(c, topic, payload, strlen(payload), qos, false, NULL, NULL)) ==
                KMQTT_EQUEUE_FULL)
             (void)kmqtt_run(c, 10);
         if (err != KMQTT_OK) {
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
     }
     kmqtt_persist_stats(c, &ps);
     printf("done: store errors %u\n", ps.store_errors);
-    (void)kmqtt_disconnect(c);
+    (void)kmqtt_disconnect(c, NULL);
     kmqtt_client_destroy(c);
     st.destroy(st.ctx);
     return 0;

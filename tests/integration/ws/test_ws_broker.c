@@ -21,6 +21,7 @@
 #include "it_client.h"
 #include "kmqtt/transport.h"
 #include "ws_env.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
 /* mosquitto 2.0.11 answers a WebSocket upgrade after about 200 ms (its
@@ -39,9 +40,6 @@ static int group_setup(void **state)
     broker_opts_t o;
     static char conf[128];
     (void)state;
-    if (it_parent_init(&parent) != 0)
-        return -1;
-    warm_up_threads();
     ws_port = unused_port();
     /* mosquitto 2.0.11 needs a plain listener besides the websockets one;
      * broker.c always writes it first. */
@@ -49,7 +47,7 @@ static int group_setup(void **state)
     memset(&o, 0, sizeof(o));
     o.extra_conf = conf;
     o.log_all = true;
-    broker = broker_start(&o);
+    broker = it_group_broker(&parent, &o);
     return broker != NULL ? 0 : -1;
 }
 
@@ -94,10 +92,11 @@ static kmqtt_client_t *ws_client(const char *id, uint16_t port, size_t bufs, it_
 
 static void test_pubsub_every_qos_both_ways(void **state)
 {
+    kmqtt_publish_result_t pr;
     static it_rec_t rec;
     kmqtt_client_t *c;
     kmqtt_sub_request_t sub;
-    uint8_t granted = 0xff;
+    kmqtt_subscribe_result_t granted;
     proc_t *p;
     char hex[64];
     int q;
@@ -110,8 +109,8 @@ static void test_pubsub_every_qos_both_ways(void **state)
     memset(&sub, 0, sizeof(sub));
     sub.filter = "it/ws/in/#";
     sub.qos = 2;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, &granted), KMQTT_OK);
-    assert_int_equal(granted, 2);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, &granted), KMQTT_OK);
+    assert_int_equal(granted.reason_codes[0], 2);
 
     /* broker -> ws client, from a plain TCP publisher, at each QoS */
     for (q = 0; q <= 2; q++) {
@@ -134,8 +133,9 @@ static void test_pubsub_every_qos_both_ways(void **state)
         uint16_t id = 0;
         snprintf(payload, sizeof(payload), "from-ws-qos%d", q);
         assert_int_equal(
-            kmqtt_publish(c, "it/ws/out", payload, strlen(payload), (uint8_t)q, false, &id),
+            kmqtt_publish(c, "it/ws/out", payload, strlen(payload), (uint8_t)q, false, NULL, &pr),
             KMQTT_OK);
+        id = pr.packet_id;
         if (q > 0)
             assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     }
@@ -148,7 +148,7 @@ static void test_pubsub_every_qos_both_ways(void **state)
         assert_non_null(strstr(proc_output(p), line));
     }
     proc_free(p);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     /* a DISCONNECT, then the WebSocket close: not a dropped connection */
     assert_true(broker_log_wait(broker, "Received DISCONNECT from it-ws-pubsub", 1, WAIT_MS));
     kmqtt_client_destroy(c);
@@ -182,6 +182,7 @@ static bool big_done(void *ctx)
 
 static void test_messages_larger_than_a_segment(void **state)
 {
+    kmqtt_publish_result_t pr;
     static uint8_t payload[BIG];
     big_rx_t r;
     kmqtt_client_t *c;
@@ -204,11 +205,13 @@ static void test_messages_larger_than_a_segment(void **state)
     sub.qos = 2;
     sub.handler = big_handler;
     sub.ctx = &r;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     for (q = 0; q <= 2; q++) {
         uint16_t id = 0;
-        assert_int_equal(kmqtt_publish(c, "it/ws/big", payload, sizes[q], (uint8_t)q, false, &id),
-                         KMQTT_OK);
+        assert_int_equal(
+            kmqtt_publish(c, "it/ws/big", payload, sizes[q], (uint8_t)q, false, NULL, &pr),
+            KMQTT_OK);
+        id = pr.packet_id;
         if (q > 0)
             assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
     }
@@ -220,6 +223,7 @@ static void test_messages_larger_than_a_segment(void **state)
 
 static void test_connect_disconnect_cycles_return_to_baseline(void **state)
 {
+    kmqtt_publish_result_t pr;
     it_baseline_t base;
     int i;
     (void)state;
@@ -231,9 +235,10 @@ static void test_connect_disconnect_cycles_return_to_baseline(void **state)
         kmqtt_err_t e = kmqtt_connect(c, 0, NULL);
         if (e != KMQTT_OK)
             fail_msg("cycle %d: connect: %s", i, kmqtt_strerror(e));
-        assert_int_equal(kmqtt_publish(c, "it/ws/cycle", "c", 1, 1, false, &id), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "it/ws/cycle", "c", 1, 1, false, NULL, &pr), KMQTT_OK);
+        id = pr.packet_id;
         assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         kmqtt_client_destroy(c);
         it_expect_baseline(&parent, &base, "ws cycle", i);
     }
@@ -249,11 +254,11 @@ static void test_reused_client_cycles_keep_their_baseline(void **state)
     it_take_baseline(&parent, &empty);
     c = ws_client("it-ws-reuse", ws_port, 0, NULL, NULL);
     assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     it_take_baseline(&parent, &base);
     for (i = 1; i <= CYCLES / 10; i++) {
         assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         it_expect_baseline(&parent, &base, "reused ws client", i);
     }
     kmqtt_client_destroy(c);
@@ -325,7 +330,7 @@ static void test_reconnects_after_broker_restart(void **state)
     memset(&sub, 0, sizeof(sub));
     sub.filter = "it/ws/rc";
     sub.qos = 1;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     broker_kill(broker);
     deadline = now_ms() + WAIT_MS;
     while (kmqtt_client_state(c) == KMQTT_STATE_CONNECTED && now_ms() < deadline)

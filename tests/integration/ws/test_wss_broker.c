@@ -23,6 +23,7 @@
 #include "it_client.h"
 #include "kmqtt/transport.h"
 #include "ws_env.h"
+#include "it_group.h"
 
 #define WAIT_MS 10000u
 #define CYCLES  20
@@ -127,9 +128,8 @@ static int group_setup(void **state)
     char crt[128], key[128];
     (void)state;
 
-    if (it_parent_init(&parent) != 0)
+    if (it_group_init(&parent) != 0)
         return -1;
-    warm_up_threads();
     snprintf(dir, sizeof(dir), "/tmp/kmqtt-wss-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
@@ -198,6 +198,7 @@ static kmqtt_client_t *wss_client(const char *id, const char *cafile, it_rec_t *
 
 static void test_wss_pubsub_every_qos(void **state)
 {
+    kmqtt_publish_result_t pr;
     static it_rec_t rec;
     kmqtt_client_t *c;
     kmqtt_sub_request_t sub;
@@ -210,15 +211,16 @@ static void test_wss_pubsub_every_qos(void **state)
     memset(&sub, 0, sizeof(sub));
     sub.filter = "it/wss/#";
     sub.qos = 2;
-    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
     for (q = 0; q <= 2; q++) {
         char payload[32];
         uint16_t id = 0;
         snprintf(payload, sizeof(payload), "wss-qos%d", q);
         /* out over wss, back over wss */
         assert_int_equal(
-            kmqtt_publish(c, "it/wss/self", payload, strlen(payload), (uint8_t)q, false, &id),
+            kmqtt_publish(c, "it/wss/self", payload, strlen(payload), (uint8_t)q, false, NULL, &pr),
             KMQTT_OK);
+        id = pr.packet_id;
         if (q > 0)
             assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
         assert_true(it_wait_msgs(c, &rec, q + 1, WAIT_MS));
@@ -229,13 +231,14 @@ static void test_wss_pubsub_every_qos(void **state)
     assert_int_equal(broker_pub(broker, "it/wss/in", "from-tcp", 1, false), 0);
     assert_true(it_wait_msgs(c, &rec, 4, WAIT_MS));
     assert_memory_equal(rec.msgs[3].payload, "from-tcp", 8);
-    assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
     it_rec_destroy(&rec);
 }
 
 static void test_wss_cycles_return_to_baseline(void **state)
 {
+    kmqtt_publish_result_t pr;
     it_baseline_t base;
     int i;
     (void)state;
@@ -247,9 +250,10 @@ static void test_wss_cycles_return_to_baseline(void **state)
         kmqtt_err_t e = kmqtt_connect(c, 0, NULL);
         if (e != KMQTT_OK)
             fail_msg("cycle %d: connect: %s", i, kmqtt_strerror(e));
-        assert_int_equal(kmqtt_publish(c, "it/wss/cycle", "c", 1, 1, false, &id), KMQTT_OK);
+        assert_int_equal(kmqtt_publish(c, "it/wss/cycle", "c", 1, 1, false, NULL, &pr), KMQTT_OK);
+        id = pr.packet_id;
         assert_int_equal(kmqtt_publish_wait(c, id, WAIT_MS, NULL), KMQTT_OK);
-        assert_int_equal(kmqtt_disconnect(c), KMQTT_OK);
+        assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
         kmqtt_client_destroy(c);
         it_expect_baseline(&parent, &base, "wss cycle", i);
     }

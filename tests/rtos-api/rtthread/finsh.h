@@ -18,11 +18,12 @@ struct finsh_syscall {
     syscall_func func;
 };
 
-#define MSH_CMD_EXPORT(command, desc)                                                              \
-    const char __fsym_##command##_name[] = #command;                                               \
-    const char __fsym_##command##_desc[] = #desc;                                                  \
-    __attribute__((used)) const struct finsh_syscall __fsym_##command                              \
-        __attribute__((section("FSymTab"))) = {__fsym_##command##_name, __fsym_##command##_desc,  \
+#define MSH_CMD_EXPORT_ALIAS(command, alias, desc)                                                 \
+    const char __fsym_##alias##_name[] = #alias;                                                   \
+    const char __fsym_##alias##_desc[] = #desc;                                                    \
+    __attribute__((used)) const struct finsh_syscall __fsym_##alias                                \
+        __attribute__((section("FSymTab"))) = {__fsym_##alias##_name, __fsym_##alias##_desc,      \
                                                 (syscall_func)(void (*)(void)) & command}
+#define MSH_CMD_EXPORT(command, desc) MSH_CMD_EXPORT_ALIAS(command, command, desc)
 
 #endif

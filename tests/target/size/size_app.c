@@ -64,8 +64,8 @@ int main(void)
     kmqtt_transport_t tr = {NULL, t_open, t_send, t_recv, t_wait, t_none, t_none, t_none};
     kmqtt_client_t *c;
     kmqtt_sub_request_t sub = {"sensors/+/cmd", 1, on_msg, NULL};
-    uint8_t granted;
-    uint16_t id;
+    kmqtt_subscribe_result_t granted;
+    kmqtt_publish_result_t pub;
 
     if (kmqtt_mem_init(&heap, NULL) != KMQTT_OK)
         return 1;
@@ -80,10 +80,10 @@ int main(void)
     printf("default client: %u bytes of heap in %u blocks\n", (unsigned)st.bytes,
            (unsigned)st.blocks);
     (void)kmqtt_connect(c, 1000, NULL);
-    (void)kmqtt_subscribe(c, &sub, 1, 1000, &granted);
-    (void)kmqtt_publish(c, "sensors/1/temp", "21.5", 4, 1, false, &id);
+    (void)kmqtt_subscribe(c, &sub, 1, 1000, NULL, &granted);
+    (void)kmqtt_publish(c, "sensors/1/temp", "21.5", 4, 1, false, NULL, &pub);
     (void)kmqtt_run(c, 0);
-    (void)kmqtt_disconnect(c);
+    (void)kmqtt_disconnect(c, NULL);
     kmqtt_client_destroy(c);
     kmqtt_mem_get_stats(&heap, &st);
     printf("after destroy: %u bytes in %u blocks\n", (unsigned)st.bytes, (unsigned)st.blocks);

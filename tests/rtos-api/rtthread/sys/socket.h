@@ -35,6 +35,8 @@ struct sockaddr_storage {
 #define SOCK_DGRAM  2
 #define SOL_SOCKET  0xfff
 #define SO_ERROR    0x1007
+#define SO_SNDTIMEO 0x1005
+#define SO_RCVTIMEO 0x1006
 #define MSG_DONTWAIT 0x08
 
 int socket(int domain, int type, int protocol);
