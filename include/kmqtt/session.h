@@ -243,6 +243,10 @@ typedef struct kmqtt_session {
     uint32_t server_max_packet; /**< 5.0 CONNACK Maximum Packet Size, 0 = none */
     uint32_t qos2_evictions;
     uint32_t unknown_acks;
+#if KMQTT_CFG_V5
+    uint32_t pubrel_failures; /**< server PUBRELs with a failure reason (0x92) */
+    uint8_t pubrel_reason;    /**< the last one's reason */
+#endif
     uint16_t keepalive_s; /**< in force (5.0: Server Keep Alive) */
     uint16_t next_id;
     uint16_t server_receive_max; /**< 5.0, 65535 if absent */
@@ -476,6 +480,12 @@ uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s);
 /** PUBACK / PUBREC / PUBCOMP received for a packet id no record holds
  * (ignored), since init. */
 size_t kmqtt_session_unknown_acks(const kmqtt_session_t *s);
+
+/** 5.0: server PUBRELs that carried a failure reason (0x92 Packet
+ * Identifier not found, 3.6.2.1) since init; *last_reason (if not NULL)
+ * gets the last one's code, 0 if none. The flow is still completed with
+ * PUBCOMP (MQTT-4.3.3-2). 0 in 3.1.1. */
+size_t kmqtt_session_pubrel_failures(const kmqtt_session_t *s, uint8_t *last_reason);
 
 #ifdef __cplusplus
 }

@@ -151,32 +151,6 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
     return KMQTT_OK;
 }
 
-static void session_config(const kmqtt_client_options_t *o, legacy_session_config_t *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->version = o->version;
-    cfg->keepalive_s = o->keepalive_s;
-    cfg->max_inflight = o->max_inflight;
-    /* Announced as Receive Maximum in 5.0, so the broker never has more
-     * unreleased QoS 2 messages towards us than this table holds. */
-    /* 5.0: the Receive Maximum we announce bounds what the server leaves
-     * unreleased. 3.1.1 has no such bound: track every packet id. */
-    cfg->max_inbound_qos2 = o->version != KMQTT_V5    ? 0
-                            : o->receive_maximum != 0 ? o->receive_maximum
-                                                      : o->max_inflight;
-    cfg->max_pending = KC_MAX_REQUESTS;
-    cfg->rx_buffer_size = o->rx_buffer_size;
-    cfg->tx_buffer_size = o->tx_buffer_size;
-    cfg->store_size = o->store_size;
-    cfg->retry_ms = o->retry_ms;
-    /* 5.0 topic aliases (the session's; 3.1.1 ignores them). */
-    cfg->topic_alias_max = o->topic_alias_maximum;
-    cfg->topic_alias_out = o->topic_alias_out;
-    cfg->alias_topic_len = o->alias_topic_len;
-    if (cfg->alias_topic_len == 0 && (o->topic_alias_maximum != 0 || o->topic_alias_out != 0))
-        cfg->alias_topic_len = 64;
-}
-
 /* -------------------------------------------------------------- strings */
 
 static char *put(char *at, const void *src, size_t len, bool nul)
@@ -388,7 +362,7 @@ static kmqtt_err_t client_alloc(const kmqtt_client_options_t *o, kmqtt_client_t 
 }
 
 static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o,
-                                const legacy_session_config_t *cfg, size_t storage_size)
+                                size_t storage_size)
 {
     kmqtt_err_t err;
     size_t subs = c->opt.max_subscriptions;
@@ -434,12 +408,6 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
     err = kc_queue_setup(c);
     if (err != KMQTT_OK)
         return err;
-    err = legacy_session_init(&c->s, cfg, c->storage, storage_size);
-    if (err != KMQTT_OK)
-        return err;
-    err = kc_persist_setup(c); /* store and forward: reads back the store */
-    if (err != KMQTT_OK)
-        return err;
     if (o->transport != NULL) {
         /* Owned only once create succeeds: on failure the caller keeps it. */
         c->tr = *o->transport;
@@ -455,7 +423,6 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
 kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t **out)
 {
     kmqtt_client_options_t opt;
-    legacy_session_config_t cfg;
     size_t storage_size;
     kmqtt_client_t *c = NULL;
     kmqtt_err_t err;
@@ -473,10 +440,7 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
                                   opt.transport->wake == NULL || opt.transport->close == NULL ||
                                   opt.transport->destroy == NULL))
         return KMQTT_EINVAL;
-    session_config(&opt, &cfg);
-    storage_size = legacy_session_storage_size(&cfg);
-    if (storage_size == 0)
-        return KMQTT_EINVAL;
+    storage_size = kc_session_size(&opt);
 
     err = client_alloc(&opt, &c);
     if (err != KMQTT_OK)
@@ -487,9 +451,14 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->last_err = KMQTT_OK;
     c->backoff_ms = opt.reconnect_min_ms;
     c->resub_next = opt.max_subscriptions;
-    err = client_setup(c, &opt, &cfg, storage_size);
+    err = client_setup(c, &opt, storage_size);
     if (err == KMQTT_OK)
         err = kc_v5_setup(c, &opt); /* 5.0 property lists (client_v5_setup.c) */
+    /* The engine over its block, then what a store kept (client_persist.c). */
+    if (err == KMQTT_OK)
+        err = kc_session_setup(c);
+    if (err == KMQTT_OK)
+        err = kc_persist_setup(c);
     if (err != KMQTT_OK) {
         client_free(c);
         return err;
@@ -522,7 +491,6 @@ static void need_add(size_t *total, bool debug, size_t n)
 size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
 {
     kmqtt_client_options_t o;
-    legacy_session_config_t cfg;
     size_t total = KC_ARENA_RECORD;
     size_t subs, storage;
     bool dbg;
@@ -533,10 +501,7 @@ size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
     o.memory = &total; /* checked as if given: its value is not ours to judge */
     if (options_check(&o) != KMQTT_OK)
         return 0;
-    session_config(&o, &cfg);
-    storage = legacy_session_storage_size(&cfg);
-    if (storage == 0)
-        return 0;
+    storage = kc_session_size(&o);
     dbg = o.mem_debug;
     subs = o.max_subscriptions;
     need_add(&total, dbg, sizeof(kmqtt_client_t));

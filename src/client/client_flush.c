@@ -13,8 +13,8 @@ static bool all_out(const kmqtt_client_t *c)
 {
     const uint8_t *buf;
 
-    return KC_QUEUED(c) == 0 && c->inflight_count == 0 && legacy_session_inflight(&c->s) == 0 &&
-           (!c->open || legacy_session_tx_peek(&c->s, &buf) == 0);
+    return KC_QUEUED(c) == 0 && c->inflight_count == 0 && kmqtt_session_inflight(&c->s) == 0 &&
+           (!c->open || kmqtt_session_tx_peek(&c->s, &buf) == 0);
 }
 
 kmqtt_err_t kmqtt_flush(kmqtt_client_t *c, uint32_t timeout_ms)

@@ -130,7 +130,7 @@ static kmqtt_err_t drop_inbound(void *arg, uint32_t key, size_t len)
 }
 
 /* The session's change hook (mx held: every session call is under it). */
-static void on_change(void *ctx, legacy_session_change_t what, uint16_t id, const uint8_t *bytes,
+static void on_change(void *ctx, kmqtt_session_change_t what, uint16_t id, const uint8_t *bytes,
                       size_t len)
 {
     kmqtt_client_t *c = ctx;
@@ -138,7 +138,7 @@ static void on_change(void *ctx, legacy_session_change_t what, uint16_t id, cons
     size_t n = 0;
 
     switch (what) {
-    case LEGACY_SESSION_CH_PUBLISH:
+    case KMQTT_SESSION_CH_PUBLISH:
         if (OUT_HDR + len > c->persist_buf_size) {
             c->pstats.store_errors++;
             return;
@@ -149,7 +149,7 @@ static void on_change(void *ctx, legacy_session_change_t what, uint16_t id, cons
         memcpy(b + OUT_HDR, bytes, len);
         st_put(c, KEY_OUT | id, b, OUT_HDR + len);
         break;
-    case LEGACY_SESSION_CH_PUBREL:
+    case KMQTT_SESSION_CH_PUBREL:
         /* Keeps its place in the send order; the PUBLISH is not needed
          * any more (only PUBREL is sent again, MQTT-4.3.3-1). */
         if (c->store.get(c->store.ctx, KEY_OUT | id, b, c->persist_buf_size, &n) != KMQTT_OK ||
@@ -160,18 +160,18 @@ static void on_change(void *ctx, legacy_session_change_t what, uint16_t id, cons
         b[8] = out_flags(c, 2, true);
         st_put(c, KEY_OUT | id, b, OUT_HDR);
         break;
-    case LEGACY_SESSION_CH_INBOUND:
+    case KMQTT_SESSION_CH_INBOUND:
         st_put(c, KEY_IN | id, NULL, 0);
         break;
-    case LEGACY_SESSION_CH_RELEASED:
+    case KMQTT_SESSION_CH_RELEASED:
         st_remove(c, KEY_IN | id);
         break;
-    case LEGACY_SESSION_CH_INBOUND_CLEAR:
+    case KMQTT_SESSION_CH_INBOUND_CLEAR:
         if (c->store.list(c->store.ctx, drop_inbound, c) != KMQTT_OK)
             c->pstats.store_errors++;
         break;
     default:
-        break;
+        break; /* KMQTT_SESSION_CH_DONE: the PUBLISHED event removes it (kc_persist_done) */
     }
 }
 
@@ -249,7 +249,7 @@ static kmqtt_err_t read_one(void *arg, uint32_t key, size_t len)
     if ((key & KEY_KIND) == KEY_IN) {
         if ((key & KEY_ID_HI) != 0 || (uint16_t)key == 0 || len != 0)
             reject(c, key);
-        else if (legacy_session_restore_inbound_qos2(&c->s, (uint16_t)key) == KMQTT_OK)
+        else if (kmqtt_session_restore_inbound(&c->s, (uint16_t)key) == KMQTT_OK)
             c->pstats.restored_inbound++;
         else
             c->pstats.skipped++;
@@ -342,8 +342,8 @@ static void restore_out(kmqtt_client_t *c, rec_t *r)
         return;
     }
     err = out_record_ok(c, r->key, b, n)
-              ? legacy_session_restore_publish(&c->s, (uint16_t)r->key, (b[8] & OUT_PUBREL) != 0,
-                                              b + OUT_HDR, n - OUT_HDR)
+              ? kmqtt_session_restore(&c->s, (uint16_t)r->key, (b[8] & OUT_PUBREL) != 0,
+                                      b + OUT_HDR, n - OUT_HDR)
               : KMQTT_ESTORE;
     if (err == KMQTT_OK) {
         c->pstats.restored_inflight++;
@@ -456,7 +456,7 @@ kmqtt_err_t kc_persist_setup(kmqtt_client_t *c)
         return KMQTT_ENOMEM;
     c->persist_order = 1;
     c->persist = true;
-    legacy_session_set_change_hook(&c->s, on_change, c);
+    kmqtt_session_set_change_hook(&c->s, on_change, c);
     return restore(c);
 }
 

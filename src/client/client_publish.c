@@ -135,21 +135,17 @@ static kmqtt_err_t publish_try(kmqtt_client_t *c, const kmqtt_publish_t *msg, ui
         return kmqtt_topic_name_validate(msg->topic.ptr, msg->topic.len) != KMQTT_OK
                    ? KMQTT_EINVAL
                    : KMQTT_ENOTCONN;
-    /* 5.0: the server's Maximum QoS and Retain Available. */
-    err = kc_v5_publish_check(c, msg->qos, msg->retain);
-    if (err != KMQTT_OK)
-        return err;
     /* Batching: once the window was full, refill it only after it has
      * drained to half, so one wake-up sends many PUBLISHes instead of one
      * per PUBACK (each turn costs a poll, a recv and a send). */
     if (msg->qos > 0 && c->window_refill) {
-        if (legacy_session_inflight(&c->s) > c->opt.max_inflight / 2u)
+        if (kmqtt_session_inflight(&c->s) > c->opt.max_inflight / 2u)
             return KMQTT_ELIMIT;
         c->window_refill = false;
     }
-    was_empty = legacy_session_tx_peek(&c->s, &buf) == 0;
+    was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
     /* QoS 0 keeps no time: the clock is read only for a stored copy. */
-    err = legacy_session_publish(&c->s, msg, msg->qos > 0 ? kc_now() : 0, id);
+    err = kc_session_publish(c, msg, id);
     if (err == KMQTT_OK) {
         if (msg->qos > 0)
             kc_inflight_add(c, *id);
@@ -160,13 +156,15 @@ static kmqtt_err_t publish_try(kmqtt_client_t *c, const kmqtt_publish_t *msg, ui
         c->window_refill = true;
     if (err == KMQTT_ENOBUFS && !c->io_busy) {
         /* The send buffer may just need to drain into the socket. */
-        before = legacy_session_tx_peek(&c->s, &buf);
+        before = kmqtt_session_tx_peek(&c->s, &buf);
         (void)kc_flush(c);
-        if (legacy_session_tx_peek(&c->s, &buf) < before)
+        if (kmqtt_session_tx_peek(&c->s, &buf) < before)
             return KMQTT_NEED_MORE;
     }
+    /* The engine's checks: the server's Maximum QoS and Retain Available
+     * (5.0, KMQTT_EUNSUPPORTED), sizes; anything else is the message's. */
     if (err != KMQTT_ENOBUFS && err != KMQTT_ELIMIT && err != KMQTT_ETOOBIG &&
-        err != KMQTT_ENOTCONN)
+        err != KMQTT_ENOTCONN && err != KMQTT_EUNSUPPORTED)
         return KMQTT_EINVAL; /* the topic (or a codec check of it) */
     return err;
 }

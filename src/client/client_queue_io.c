@@ -123,7 +123,7 @@ void kc_queue_drain(kmqtt_client_t *c)
 
     if (c->queue_buf == NULL || c->queue.count == 0)
         return;
-    was_empty = legacy_session_tx_peek(&c->s, &buf) == 0;
+    was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
     while (c->state == KMQTT_STATE_CONNECTED && c->open && kc_queue_front(&c->queue, &it)) {
         memset(&m, 0, sizeof m);
         m.topic.ptr = it.topic;
@@ -134,7 +134,7 @@ void kc_queue_drain(kmqtt_client_t *c)
         m.retain = it.retain;
         /* The flow's record names the queue record it replaces. */
         c->draining_seq = it.seq;
-        err = legacy_session_publish(&c->s, &m, it.qos > 0 ? kc_now() : 0, &id);
+        err = kc_session_publish(c, &m, &id);
         c->draining_seq = 0;
         if (err == KMQTT_OK) {
             if (it.qos > 0)
@@ -145,9 +145,9 @@ void kc_queue_drain(kmqtt_client_t *c)
             continue;
         }
         if (err == KMQTT_ENOBUFS && !c->io_busy) {
-            before = legacy_session_tx_peek(&c->s, &buf);
+            before = kmqtt_session_tx_peek(&c->s, &buf);
             (void)kc_flush(c);
-            if (legacy_session_tx_peek(&c->s, &buf) < before)
+            if (kmqtt_session_tx_peek(&c->s, &buf) < before)
                 continue;
         }
         if (err == KMQTT_ENOBUFS || err == KMQTT_ELIMIT || err == KMQTT_ENOTCONN)

@@ -204,8 +204,7 @@ void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms)
     }
 }
 
-kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms,
-                                     kmqtt_session_event_t *ev)
+kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms, kmqtt_session_event_t *ev)
 {
     (void)now_ms;
     drop_done(s);
@@ -286,4 +285,20 @@ uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s)
 size_t kmqtt_session_unknown_acks(const kmqtt_session_t *s)
 {
     return s != NULL ? s->unknown_acks : 0u;
+}
+
+size_t kmqtt_session_pubrel_failures(const kmqtt_session_t *s, uint8_t *last_reason)
+{
+    if (last_reason != NULL)
+        *last_reason = 0;
+#if KMQTT_CFG_V5
+    if (s == NULL)
+        return 0u;
+    if (last_reason != NULL)
+        *last_reason = s->pubrel_reason;
+    return s->pubrel_failures;
+#else
+    (void)s;
+    return 0u;
+#endif
 }

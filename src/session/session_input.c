@@ -114,7 +114,7 @@ static void release(kmqtt_session_t *s, uint16_t id, unsigned at)
     ks_changed(s, KMQTT_SESSION_CH_RELEASED, id, NULL, 0);
 #if KMQTT_CFG_INBOUND_BITS
     if (BITS(s)) {
-        s->inbound_bits[id >> 3] &= (uint8_t)~(1u << (id & 7u));
+        s->inbound_bits[id >> 3] &= (uint8_t) ~(1u << (id & 7u));
         return;
     }
 #endif
@@ -286,9 +286,16 @@ static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const ui
 static int pubrel(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
                   kmqtt_session_event_t *ev)
 {
+    ev->reason_code = 0;
     int r = id_tail(s, KMQTT_PUBREL, b, end, ev);
     if (r != KMQTT_OK)
         return r;
+#if KMQTT_CFG_V5
+    if (ev->reason_code != 0) { /* 0x92: the server lost the message (3.6.2.1) */
+        s->pubrel_failures++;
+        s->pubrel_reason = ev->reason_code;
+    }
+#endif
     unsigned at = held_at(s, ev->packet_id);
     bool held = is_held(s, at);
     if (!ks_send_ack(s, 0x70u, ev->packet_id, held ? 0u : 0x92u))
