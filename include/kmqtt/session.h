@@ -285,8 +285,9 @@ kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t 
                                const kmqtt_session_buffers_t *b);
 
 /** Begins a connection on a freshly opened transport: drops any received or
- * unsent bytes and queues CONNECT. Returns KMQTT_OK or KMQTT_ESTATE (not
- * IDLE). */
+ * unsent bytes and queues CONNECT, written from the configuration as it is
+ * now (a driver may change its client id while IDLE). Returns KMQTT_OK,
+ * KMQTT_ESTATE (not IDLE) or KMQTT_ENOBUFS (the CONNECT no longer fits tx). */
 kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms);
 
 /** The connection is over, whatever the reason: back to IDLE, unsent and
@@ -351,8 +352,9 @@ kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *ne
  * MQTT-1.5.3-1; malformed 5.0 props, a Topic Alias or a Subscription
  * Identifier in them: MQTT-3.3.4-6), KMQTT_EUNSUPPORTED (QoS 2 built out;
  * 5.0: over the server's Maximum QoS, MQTT-3.2.2-11, retain when Retain
- * Available is 0, MQTT-3.2.2-14), KMQTT_ETOOBIG (bigger than tx, or 5.0 than
- * the server's Maximum Packet Size, MQTT-3.2.2-15), KMQTT_ELIMIT
+ * Available is 0, MQTT-3.2.2-14), KMQTT_ETOOBIG (bigger than tx, QoS 1/2
+ * bigger than the whole store, or 5.0 than the server's Maximum Packet Size,
+ * MQTT-3.2.2-15), KMQTT_ELIMIT
  * (max_inflight or the server's Receive Maximum reached, MQTT-3.3.4-7, or no
  * room in the store: retry after a PUBLISHED event), KMQTT_ENOBUFS (no room
  * in tx now, or stored messages still wait to be sent again: retry after tx

@@ -131,6 +131,10 @@ kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms)
         return KMQTT_EINVAL;
     if (s->state != KMQTT_SESSION_IDLE)
         return KMQTT_ESTATE;
+    /* A driver may name the session anew between connections (a 5.0
+     * server-assigned client id): the CONNECT is measured again. */
+    if (ks_connect_size(s) > s->tx_size)
+        return KMQTT_ENOBUFS;
     s->rx_len = 0;
     s->rx_done = 0;
     s->flags &= KS_F_FRESH; /* records still to report stay so */

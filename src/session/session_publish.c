@@ -126,7 +126,9 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
             (KS_V5(s) && s->inflight >= s->server_receive_max) || /* MQTT-3.3.4-7 */
 #endif
             KS_REC_SIZE(n) > s->store_size - s->store_used)
-            return n > s->tx_size ? KMQTT_ETOOBIG : KMQTT_ELIMIT;
+            /* Never fits (tx, or the whole store): not worth a retry. */
+            return n > s->tx_size || KS_REC_SIZE(n) > s->store_size ? KMQTT_ETOOBIG
+                                                                     : KMQTT_ELIMIT;
     }
     if ((err = room(s, n)) != KMQTT_OK || (err = room(s, ntx)) != KMQTT_OK)
         return err;
