@@ -258,6 +258,12 @@ kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms)
     err = kc_flush(c);
     if (err != KMQTT_OK)
         return kc_lost(c, err);
+    /* A packet whose answer found tx full waits in the engine's rx until tx
+     * drained, which the flush may just have done: it is taken now, not
+     * after a wait for bytes that may not come. */
+    err = kc_events(c, gen);
+    if (err != KMQTT_OK)
+        return err;
     if (kmqtt_session_tx_peek(&c->s, &buf) != 0)
         events |= KMQTT_WAIT_WRITE;
     if (next <= now)
