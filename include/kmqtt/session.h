@@ -382,11 +382,15 @@ kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *fil
                                       const uint8_t *props, size_t props_len, uint16_t *packet_id);
 
 /** 5.0: queues AUTH (reason 0x18 continue, also while CONNECTING, or 0x19
- * re-authenticate) with the raw property block props, which must carry the
- * CONNECT's Authentication Method (MQTT-4.12.0-5, 3.15). Returns KMQTT_OK,
- * KMQTT_ENOTCONN, KMQTT_ESTATE (the CONNECT had no Authentication Method:
- * MQTT-3.1.2-30 allows no AUTH then), KMQTT_EINVAL (other reason, malformed
- * props, another or no method), KMQTT_ENOBUFS, or KMQTT_EUNSUPPORTED in
+ * re-authenticate, only while CONNECTED: MQTT-4.12.1-1) with the raw
+ * property block props, which must carry the CONNECT's Authentication
+ * Method (MQTT-4.12.0-5, 3.15). The exchange's pacing (one
+ * re-authentication at a time, a 0x18 only in answer to the server's) is the
+ * driver's. Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_ESTATE (the CONNECT had
+ * no Authentication Method: MQTT-3.1.2-30 allows no AUTH then; 0x19 before
+ * the CONNACK), KMQTT_EINVAL (other reason, malformed
+ * props, another or no method), KMQTT_ETOOBIG (over the server's Maximum
+ * Packet Size, MQTT-3.2.2-15), KMQTT_ENOBUFS, or KMQTT_EUNSUPPORTED in
  * 3.1.1 or a build without 5.0. */
 kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
                                size_t props_len);
@@ -396,7 +400,8 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t
  * nothing more is queued (MQTT-3.14.4-1). Returns KMQTT_OK, KMQTT_ENOTCONN
  * (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed props; a non-zero
  * Session Expiry Interval when the CONNECT's was 0 or absent, a Protocol
- * Error by 3.14.2.2.2) or KMQTT_ENOBUFS (no room in tx now). The driver sends what tx holds, closes
+ * Error by 3.14.2.2.2), KMQTT_ETOOBIG (with props, over the server's Maximum
+ * Packet Size, MQTT-3.2.2-15) or KMQTT_ENOBUFS (no room in tx now). The driver sends what tx holds, closes
  * and calls kmqtt_session_lost. */
 kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
                                      size_t props_len);

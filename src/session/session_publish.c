@@ -126,9 +126,11 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
             (KS_V5(s) && s->inflight >= s->server_receive_max) || /* MQTT-3.3.4-7 */
 #endif
             KS_REC_SIZE(n) > s->store_size - s->store_used)
-            /* Never fits (tx, or the whole store): not worth a retry. */
-            return n > s->tx_size || KS_REC_SIZE(n) > s->store_size ? KMQTT_ETOOBIG
-                                                                     : KMQTT_ELIMIT;
+            /* Never fits (tx, or the whole store; without a store QoS 1/2
+             * is simply not available: KMQTT_ELIMIT). */
+            return n > s->tx_size || (s->store_size != 0 && KS_REC_SIZE(n) > s->store_size)
+                       ? KMQTT_ETOOBIG
+                       : KMQTT_ELIMIT;
     }
     if ((err = room(s, n)) != KMQTT_OK || (err = room(s, ntx)) != KMQTT_OK)
         return err;
@@ -216,8 +218,7 @@ static kmqtt_err_t sub(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
     }
 #if KMQTT_CFG_V5
     if (KS_V5(s)) {
-        if (ks_v5_check(props, props_len, is_sub ? KMQTT_SUBSCRIBE : KMQTT_UNSUBSCRIBE) !=
-            KMQTT_OK)
+        if (ks_v5_check(props, props_len, is_sub ? KMQTT_SUBSCRIBE : KMQTT_UNSUBSCRIBE) != KMQTT_OK)
             return KMQTT_EINVAL;
         if ((s->flags & KS_F_NO_SUBID) &&
             ks_v5_has(props, props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER))
@@ -275,9 +276,8 @@ kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_session_sub_
     return sub(s, subs, NULL, count, props, props_len, packet_id);
 }
 
-kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *filters,
-                                      size_t count, const uint8_t *props, size_t props_len,
-                                      uint16_t *packet_id)
+kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *filters, size_t count,
+                                      const uint8_t *props, size_t props_len, uint16_t *packet_id)
 {
     if (filters == NULL)
         return KMQTT_EINVAL;
@@ -297,10 +297,13 @@ kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const u
         (void)ks_v5_num(s->cfg->connect_props, s->cfg->connect_props_len,
                         KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &mine);
         if (ks_v5_check(props, props_len, KMQTT_DISCONNECT) != KMQTT_OK ||
-            (mine == 0 && ks_v5_num(props, props_len, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &theirs) &&
+            (mine == 0 &&
+             ks_v5_num(props, props_len, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &theirs) &&
              theirs != 0))
             return KMQTT_EINVAL; /* 3.14.2.2.2 */
         uint32_t rem = 1u + (uint32_t)kmqtt_varint_size((uint32_t)props_len) + (uint32_t)props_len;
+        if (s->server_max_packet != 0 && ks_packet_size(rem) > s->server_max_packet)
+            return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
         uint8_t *p = ks_tx_begin(s, 0xE0u, rem);
         if (p == NULL)
             return KMQTT_ENOBUFS;

@@ -166,10 +166,15 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t
         ks_v5_check(props, props_len, KMQTT_AUTH) != KMQTT_OK ||
         !ks_v5_method_ok(s, props, props_len, true))
         return KMQTT_EINVAL;
-    /* 0x18 also before the CONNACK: enhanced authentication (4.12). */
+    /* 0x18 also before the CONNACK: enhanced authentication (4.12);
+     * re-authentication only after it (MQTT-4.12.1-1). */
     if (s->state != KMQTT_SESSION_CONNECTING && s->state != KMQTT_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
+    if (reason == 0x19u && s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ESTATE;
     uint32_t rem = 1u + (uint32_t)kmqtt_varint_size((uint32_t)props_len) + (uint32_t)props_len;
+    if (s->server_max_packet != 0 && ks_packet_size(rem) > s->server_max_packet)
+        return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
     uint8_t *p = ks_tx_begin(s, 0xF0u, rem);
     if (p == NULL)
         return KMQTT_ENOBUFS;
