@@ -46,7 +46,7 @@ totals() {
     NR > 1 {
         n = $6; sub(/^.*\//, "", n)
         l = "codec"
-        if (n ~ /^client/) l = "client"; else if (n ~ /^(legacy_)?session/) l = "session"
+        if (n ~ /^client/) l = "client"; else if (n ~ /^session/) l = "session"
         t[l] += $1; d += $2; b += $3
     }
     END { printf "%d %d %d %d %d %d\n", t["codec"], t["session"], t["client"],

@@ -19,7 +19,7 @@
  *
  * Restore (DESIGN.md rule 7): nothing read back is trusted before it is
  * checked in full. A flow's PUBLISH is decoded by the codec (in
- * legacy_session_restore_publish) and must be exactly one PUBLISH of the
+ * kmqtt_session_restore) and must be exactly one PUBLISH of the
  * key's packet id and the recorded QoS and level, nothing after it; a
  * queued message must have a valid topic. A record that fails is counted
  * (pstats.rejected), removed and never sent.
@@ -201,7 +201,7 @@ static kmqtt_err_t count_one(void *arg, uint32_t key, size_t len)
 }
 
 /* The flow record b[0..n) under key, all but its PUBLISH's body (which
- * legacy_session_restore_publish decodes): a packet id, a header, known
+ * kmqtt_session_restore decodes): a packet id, a header, known
  * flags, the PUBREL state bare, a PUBLISH of the recorded QoS and level. */
 static bool out_record_ok(const kmqtt_client_t *c, uint32_t key, const uint8_t *b, size_t n)
 {

@@ -211,8 +211,10 @@ static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const ui
     m->retain = (first & 1u) != 0;
     m->dup = (first & 8u) != 0;
 #if !KMQTT_CFG_QOS2
+    /* Built out, we never subscribe above QoS 1: a QoS 2 message breaks the
+     * granted QoS (MQTT-3.8.4-6), a protocol error. */
     if (m->qos == 2)
-        return KMQTT_EUNSUPPORTED;
+        return KMQTT_EPROTOCOL;
 #endif
     if (end - b < 2)
         return KMQTT_ETRUNCATED;
