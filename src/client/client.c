@@ -40,7 +40,7 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->host = KC_DEFAULT_HOST;
     o->port = 1883;
     o->version = KMQTT_V311;
-    o->keepalive_s = 60;
+    o->keepalive_s = KMQTT_CFG_KEEPALIVE_S; /* the defaults both clients share */
     o->clean_session = true;
     o->rx_buffer_size = KMQTT_CFG_RX_BUFFER_SIZE;
     o->tx_buffer_size = KMQTT_CFG_TX_BUFFER_SIZE;
@@ -48,9 +48,9 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->max_inflight = KMQTT_CFG_MAX_INFLIGHT;
     o->max_subscriptions = KMQTT_CFG_MAX_SUBSCRIPTIONS;
     o->max_filter_len = KMQTT_CFG_MAX_FILTER_LEN;
-    o->connect_timeout_ms = 10000;
-    o->reconnect_min_ms = 500;
-    o->reconnect_max_ms = 30000;
+    o->connect_timeout_ms = KMQTT_CFG_CONNECT_TIMEOUT_MS;
+    o->reconnect_min_ms = KMQTT_CFG_RECONNECT_MIN_MS;
+    o->reconnect_max_ms = KMQTT_CFG_RECONNECT_MAX_MS;
     o->max_topic_len = KMQTT_CFG_MAX_TOPIC_LEN;
 }
 
@@ -77,11 +77,11 @@ static void options_resolve(const kmqtt_client_options_t *in, kmqtt_client_optio
     if (o->max_topic_len == 0)
         o->max_topic_len = KMQTT_CFG_MAX_TOPIC_LEN;
     if (o->connect_timeout_ms == 0)
-        o->connect_timeout_ms = 10000;
+        o->connect_timeout_ms = KMQTT_CFG_CONNECT_TIMEOUT_MS;
     if (o->reconnect_min_ms == 0)
-        o->reconnect_min_ms = 500;
+        o->reconnect_min_ms = KMQTT_CFG_RECONNECT_MIN_MS;
     if (o->reconnect_max_ms == 0)
-        o->reconnect_max_ms = 30000;
+        o->reconnect_max_ms = KMQTT_CFG_RECONNECT_MAX_MS;
     /* A maximum below the minimum (say, only the minimum raised): the
      * backoff simply stays at the minimum. */
     if (o->reconnect_max_ms < o->reconnect_min_ms)

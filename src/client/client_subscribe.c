@@ -367,8 +367,9 @@ static kmqtt_err_t sub_item(const kmqtt_client_t *c, const kmqtt_sub_request_t *
     item->qos = r->qos;
     if (o == NULL)
         return KMQTT_OK;
-    /* MQTT-3.8.3-4: No Local on a shared subscription is a protocol error. */
-    if (o->retain_handling > 2 || (o->no_local && strncmp(r->filter, "$share/", 7) == 0))
+    /* Retain Handling 3 is a protocol error (3.8.3.1); No Local on a shared
+     * subscription (MQTT-3.8.3-4) is the engine's check. */
+    if (o->retain_handling > 2)
         return KMQTT_EINVAL;
     item->no_local = o->no_local;
     item->retain_as_published = o->retain_as_published;
