@@ -133,3 +133,13 @@ size_t kmqtt_varint_size(uint32_t value)
         return 4;
     return 0;
 }
+
+uint8_t *kmqtt_varint_write(uint8_t *p, uint32_t value)
+{
+    do {
+        uint8_t b = (uint8_t)(value & 0x7Fu);
+        value >>= 7;
+        *p++ = (uint8_t)(value != 0 ? b | 0x80u : b);
+    } while (value != 0);
+    return p;
+}
