@@ -25,11 +25,6 @@ static bool has_share_prefix(const char *filter, size_t len)
     return len >= SHARE_PREFIX_LEN && memcmp(filter, SHARE_PREFIX, SHARE_PREFIX_LEN) == 0;
 }
 
-bool kmqtt_topic_is_shared(const char *filter, size_t len)
-{
-    return filter != NULL && has_share_prefix(filter, len);
-}
-
 /* Wildcard placement of a plain (non-shared) filter, which is non-empty
  * and valid UTF-8: '+' must be a whole level (MQTT-4.7.1-3) and '#' the
  * whole last level (MQTT-4.7.1-2). The contract (proved by make prove)
@@ -228,4 +223,10 @@ bool kmqtt_topic_match(const char *filter, size_t filter_len, const char *topic,
         f++;
         t++;
     }
+}
+
+/* After the proved functions, so Eva's alarm lines (tests/prove/) stay put. */
+bool kmqtt_topic_is_shared(const char *filter, size_t len)
+{
+    return filter != NULL && has_share_prefix(filter, len);
 }
