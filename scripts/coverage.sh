@@ -11,13 +11,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$build/html"
 # Only the library's sources (not the tests, tools or examples), in the
 # default configuration: the config.* tests' builds with features compiled
-# out (CMakeFiles/kmqtt_core_*, kmqtt_codec_*, config_*) are left out, their
+# out (CMakeFiles/kmqtt_core_*, kmqtt_codec_*, kmqtt_engine_*, config_*) are left out, their
 # stubs would be mixed with the real functions. The no-malloc and lwIP
 # builds of the same sources count.
 # --exclude-unreachable-branches drops the branches gcc adds on lines with
 # no code of their own (a closing brace); every other branch counts.
 gcovr --root "$root" --object-directory "$build" --filter "$root/src/" \
-    --exclude-directories '.*/CMakeFiles/(kmqtt_core_|kmqtt_codec_|config_).*' \
+    --exclude-directories '.*/CMakeFiles/(kmqtt_core_|kmqtt_codec_|kmqtt_engine_|config_).*' \
     --exclude-unreachable-branches \
     --html-details "$build/html/index.html" --html-title "kmqtt coverage" \
     --json-summary "$build/summary.json" --json-summary-pretty \
