@@ -4,6 +4,7 @@
  *
  *   kmqtt-bench -h HOST -p PORT --mode qos0|qos1|qos2|latency|cycles
  *               [--count N] [--payload B] [--window W] [--thread]
+ *               [--cafile CA.pem [--tls-resume]]
  *
  * Prints exactly one line (the format every benchmark program shares):
  *   impl=kmqtt mode=M qos=Q count=N payload=B window=W elapsed_s=F msgs_per_s=F
@@ -20,7 +21,13 @@
  *                  CLOCK_MONOTONIC send time; p50/p99 of publish -> arrival.
  *  cycles          count times: connect, one QoS 1 publish, its PUBACK,
  *                  disconnect (a fresh TCP connection each time, the same
- *                  client object, as a device that wakes and reports).
+ *                  client object, as a device that wakes and reports);
+ *                  p50_us/p99_us are the wall time of one cycle. --cafile
+ *                  runs them over TLS (kmqtt_tls_create over the port's
+ *                  TCP), with session resumption only when --tls-resume is
+ *                  given (its session kept in a caller-given buffer,
+ *                  kmqtt_tls_options_t.session, as a device would keep it
+ *                  across deep sleep).
  *
  * kmqtt is used the fastest documented way: a 64 KB send buffer (256 KB was
  * no faster and costs 200 KB of RSS), a store for the whole window,
@@ -49,6 +56,9 @@
 #include <sys/time.h>
 
 #include "kmqtt/client.h"
+#ifdef KMQTT_HAVE_TLS
+#include "kmqtt/transport.h"
+#endif
 
 #define BENCH_TIMEOUT_MS  30000u        /* connect, subscribe, acknowledgements */
 #define BENCH_TX_BUFFER   (64u * 1024u) /* 256 KB: no faster, 200 KB more RSS */
@@ -68,7 +78,14 @@ typedef struct bench {
     unsigned long count;
     unsigned long payload;
     unsigned long window;
-    int thread; /* run the background thread instead of the calling thread */
+    int thread;         /* run the background thread instead of the calling thread */
+    const char *cafile; /* --cafile: TLS (cycles) */
+    int tls_resume;     /* --tls-resume */
+#ifdef KMQTT_HAVE_TLS
+    kmqtt_transport_t tls;     /* the client's TLS transport (its ctx) */
+    unsigned long tls_resumed; /* cycles whose handshake resumed */
+    char tls_version[16];
+#endif
     char topic[96];
     unsigned char *body;
 
@@ -169,6 +186,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: kmqtt-bench -h HOST -p PORT --mode qos0|qos1|qos2|latency|cycles\n"
                "                   [--count N] [--payload B] [--window W] [--thread]\n"
+               "                   [--cafile CA.pem [--tls-resume]]\n"
                "Prints one result line: impl=kmqtt mode=... msgs_per_s=... cpu_us_per_msg=...\n");
 }
 
@@ -226,6 +244,13 @@ static void parse_args(bench_t *b, int argc, char **argv)
             i++;
         } else if (strcmp(a, "--thread") == 0) {
             b->thread = 1;
+        } else if (strcmp(a, "--cafile") == 0) {
+            if (v == NULL)
+                die("--cafile needs a value", KMQTT_OK);
+            b->cafile = v;
+            i++;
+        } else if (strcmp(a, "--tls-resume") == 0) {
+            b->tls_resume = 1;
         } else if (strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
@@ -248,6 +273,12 @@ static void parse_args(bench_t *b, int argc, char **argv)
         exit(1);
     }
     b->mode = (bench_mode_t)m;
+    if (b->cafile != NULL && b->mode != M_CYCLES)
+        die("--cafile: only the cycles mode runs over TLS", KMQTT_OK);
+#ifndef KMQTT_HAVE_TLS
+    if (b->cafile != NULL)
+        die("--cafile: this build has no TLS", KMQTT_OK);
+#endif
     if (b->count == 0) {
         static const unsigned long defaults[] = {200000, 100000, 50000, 5000, 2000};
         b->count = defaults[m];
@@ -303,6 +334,25 @@ static kmqtt_client_t *make_client(bench_t *b, bool connect)
     o.publish_batch = b->mode == M_QOS0 || b->mode == M_QOS1 || b->mode == M_QOS2;
     o.mem = &b->mem;
     o.ctx = b;
+#ifdef KMQTT_HAVE_TLS
+    kmqtt_transport_t tcp;
+    if (b->cafile != NULL) {
+        /* The session buffer a device would keep in RAM that survives deep
+         * sleep; here it lives as long as the process. */
+        static uint8_t session_buf[4096];
+        static kmqtt_tls_session_t session = {session_buf, sizeof session_buf, 0};
+        kmqtt_tls_options_t to;
+        kmqtt_tls_options_init(&to);
+        to.ca_file = b->cafile;
+        to.session_resumption = b->tls_resume != 0;
+        to.session = b->tls_resume ? &session : NULL;
+        if ((err = kmqtt_port_tcp_create(&b->mem, &tcp)) != KMQTT_OK)
+            die("tcp", err);
+        if ((err = kmqtt_tls_create(&b->mem, &to, &tcp, &b->tls)) != KMQTT_OK)
+            die("tls", err);
+        o.transport = &b->tls;
+    }
+#endif
     err = kmqtt_client_create(&o, &c);
     if (err != KMQTT_OK)
         die("create", err);
@@ -454,13 +504,27 @@ static void run_cycles(bench_t *b)
     kmqtt_publish_result_t r;
     kmqtt_err_t err;
     unsigned long i;
+    uint64_t t0;
 
+    b->lat = malloc(sizeof *b->lat * b->count);
+    if (b->lat == NULL)
+        die("out of memory", KMQTT_ENOMEM);
     timed_begin(b);
     for (i = 0; i < b->count; i++) {
+        t0 = now_ns();
         err = kmqtt_connect(c, BENCH_TIMEOUT_MS, NULL);
         if (err != KMQTT_OK)
             die("connect", err);
         start_loop(b, c);
+#ifdef KMQTT_HAVE_TLS
+        if (b->cafile != NULL) {
+            kmqtt_tls_stats_t st;
+            if (kmqtt_tls_stats(&b->tls, &st) == KMQTT_OK) {
+                b->tls_resumed += st.resumed;
+                memcpy(b->tls_version, st.version, sizeof b->tls_version);
+            }
+        }
+#endif
         err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, NULL, &r);
         if (err != KMQTT_OK)
             die("publish", err);
@@ -470,6 +534,7 @@ static void run_cycles(bench_t *b)
         err = kmqtt_disconnect(c, NULL);
         if (err != KMQTT_OK)
             die("disconnect", err);
+        b->lat[b->lat_n++] = (double)(now_ns() - t0) / 1e3;
     }
     timed_end(b);
     kmqtt_client_destroy(c);
@@ -520,6 +585,10 @@ int main(int argc, char **argv)
         break;
     case M_CYCLES:
         run_cycles(&b);
+        qsort(b.lat, b.lat_n, sizeof *b.lat, cmp_double);
+        p50 = b.lat[(b.lat_n - 1) * 50 / 100];
+        p99 = b.lat[(b.lat_n - 1) * 99 / 100];
+        free(b.lat);
         break;
     }
 
@@ -530,11 +599,16 @@ int main(int argc, char **argv)
     fmt_opt(s99, sizeof s99, p99);
     printf("impl=kmqtt mode=%s qos=%d count=%lu payload=%lu window=%ld elapsed_s=%.6f "
            "msgs_per_s=%.1f cpu_us_per_msg=%.4f allocs_per_msg=%.4f peak_rss_kb=%ld "
-           "p50_us=%s p99_us=%s\n",
+           "p50_us=%s p99_us=%s",
            mode_names[b.mode], qos, b.count, b.payload,
            b.mode == M_QOS1 || b.mode == M_QOS2 ? (long)b.window : -1L, elapsed,
            elapsed > 0 ? (double)b.count / elapsed : -1.0, cpu * 1e6 / (double)b.count,
            (double)(b.allocs1 - b.allocs0) / (double)b.count, peak_rss_kb(), s50, s99);
+#ifdef KMQTT_HAVE_TLS
+    if (b.cafile != NULL)
+        printf(" tls=%s tls_resumed=%lu", b.tls_version, b.tls_resumed);
+#endif
+    printf("\n");
     free(b.body);
     return 0;
 }

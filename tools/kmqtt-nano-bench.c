@@ -2,6 +2,7 @@
  * kmqtt-nano-bench — what the nano client (kmqtt/nano.h) costs on a host.
  *
  *   kmqtt-nano-bench -h HOST -p PORT [-n COUNT] [-s PAYLOAD] [--mode cycles|qos0|qos1|all]
+ *                    [--cafile CA.pem [--tls-resume]]
  *
  * Modes (default all):
  *  cycles  COUNT times: connect, one QoS 1 publish, its PUBLISHED, disconnect
@@ -12,6 +13,11 @@
  * One line per mode:
  *   impl=kmqtt-nano mode=M count=N payload=B elapsed_s=F ops_per_s=F us_per_op=F
  *   cpu_us_per_op=F
+ * (cycles adds p50_us=F p99_us=F: the wall time of one cycle). --cafile
+ * puts TLS (kmqtt_tls_create) over the TCP transport; --tls-resume keeps the
+ * session in a caller-given buffer (kmqtt_tls_options_t.session), as a
+ * device keeps it in RAM across deep sleep; without it every handshake is
+ * a full one.
  * All on the calling thread: the nano client has no other.
  */
 #include <stdio.h>
@@ -21,6 +27,9 @@
 
 #include "kmqtt/nano.h"
 #include "kmqtt/port.h"
+#ifdef KMQTT_HAVE_TLS
+#include "kmqtt/transport.h"
+#endif
 
 #define TIMEOUT_MS 10000u
 #define WINDOW     16
@@ -34,6 +43,10 @@ static unsigned long published, failures;
 static char topic[96];
 static uint8_t *body;
 static size_t body_len = 16;
+static double *cycle_us; /* wall time of each cycle */
+static int tls_on;
+static unsigned long tls_resumed; /* cycles whose handshake resumed */
+static char tls_version[16];
 
 static void die(const char *what, kmqtt_err_t err)
 {
@@ -145,7 +158,17 @@ static void run_cycles(unsigned long n)
     unsigned long i;
     kmqtt_err_t e;
     for (i = 0; i < n; i++) {
+        double t0 = now_s();
         connect_now();
+#ifdef KMQTT_HAVE_TLS
+        if (tls_on) {
+            kmqtt_tls_stats_t st;
+            if (kmqtt_tls_stats(&tcp, &st) == KMQTT_OK) {
+                tls_resumed += st.resumed;
+                memcpy(tls_version, st.version, sizeof tls_version);
+            }
+        }
+#endif
         e = pub(1);
         if (e != KMQTT_OK)
             die("publish", e);
@@ -153,7 +176,14 @@ static void run_cycles(unsigned long n)
         e = kmqtt_nano_disconnect(&cli, 0, TIMEOUT_MS);
         if (e != KMQTT_OK)
             die("disconnect", e);
+        cycle_us[i] = (now_s() - t0) * 1e6;
     }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static void run_stream(unsigned long n, uint8_t qos)
@@ -198,14 +228,15 @@ static void run_stream(unsigned long n, uint8_t qos)
 static void usage(FILE *f, int code)
 {
     fprintf(f, "usage: kmqtt-nano-bench -h HOST -p PORT [-n COUNT] [-s PAYLOAD] "
-               "[--mode cycles|qos0|qos1|all]\n");
+               "[--mode cycles|qos0|qos1|all] [--cafile CA.pem [--tls-resume]]\n");
     exit(code);
 }
 
 int main(int argc, char **argv)
 {
     static const char *const modes[] = {"cycles", "qos0", "qos1"};
-    const char *host = "127.0.0.1", *mode = "all";
+    const char *host = "127.0.0.1", *mode = "all", *cafile = NULL;
+    int tls_resume = 0;
     kmqtt_nano_buffers_t bufs;
     unsigned long count = 1000;
     int port = 1883, i, m;
@@ -214,6 +245,10 @@ int main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0)
             usage(stdout, 0);
+        if (strcmp(argv[i], "--tls-resume") == 0) {
+            tls_resume = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             usage(stderr, 2);
         if (strcmp(argv[i], "-h") == 0)
@@ -226,6 +261,8 @@ int main(int argc, char **argv)
             body_len = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--mode") == 0)
             mode = argv[++i];
+        else if (strcmp(argv[i], "--cafile") == 0)
+            cafile = argv[++i];
         else
             usage(stderr, 2);
     }
@@ -242,6 +279,28 @@ int main(int argc, char **argv)
     e = kmqtt_port_tcp_create(&mem, &tcp);
     if (e != KMQTT_OK)
         die("tcp", e);
+    if (cafile != NULL) {
+#ifdef KMQTT_HAVE_TLS
+        static uint8_t session_buf[4096];
+        static kmqtt_tls_session_t session = {session_buf, sizeof session_buf, 0};
+        kmqtt_tls_options_t to;
+        kmqtt_transport_t tls;
+        kmqtt_tls_options_init(&to);
+        to.ca_file = cafile;
+        to.session_resumption = tls_resume != 0;
+        to.session = tls_resume ? &session : NULL;
+        e = kmqtt_tls_create(&mem, &to, &tcp, &tls);
+        if (e != KMQTT_OK)
+            die("tls", e);
+        tcp = tls; /* the TLS transport owns the TCP one now */
+        tls_on = 1;
+#else
+        die("--cafile: this build has no TLS", KMQTT_EUNSUPPORTED);
+#endif
+    }
+    cycle_us = calloc(count, sizeof *cycle_us);
+    if (cycle_us == NULL)
+        die("cycle times", KMQTT_ENOMEM);
     kmqtt_nano_config_init(&cfg);
     cfg.transport = &tcp;
     cfg.host = host;
@@ -274,11 +333,20 @@ int main(int argc, char **argv)
         t1 = now_s();
         el = t1 - t0;
         printf("impl=kmqtt-nano mode=%s count=%lu payload=%zu elapsed_s=%.6f ops_per_s=%.1f "
-               "us_per_op=%.2f cpu_us_per_op=%.2f\n",
+               "us_per_op=%.2f cpu_us_per_op=%.2f",
                modes[m], count, body_len, el, (double)count / el, el * 1e6 / (double)count,
                (c1 - c0) * 1e6 / (double)count);
+        if (m == 0) {
+            qsort(cycle_us, count, sizeof *cycle_us, cmp_double);
+            printf(" p50_us=%.1f p99_us=%.1f", cycle_us[(count - 1) * 50 / 100],
+                   cycle_us[(count - 1) * 99 / 100]);
+            if (tls_on)
+                printf(" tls=%s tls_resumed=%lu", tls_version, tls_resumed);
+        }
+        printf("\n");
     }
     tcp.destroy(tcp.ctx);
+    free(cycle_us);
     free(body);
     return 0;
 }
