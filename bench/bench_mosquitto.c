@@ -362,7 +362,7 @@ static void run_cycles(const bench_opts *o, bench_result *r)
 int main(int argc, char **argv)
 {
     bench_opts o;
-    bench_result r = {-1, -1, -1, -1};
+    bench_result r = {-1, -1, -1, -1, -1};
     bench_parse(argc, argv, "mosquitto", &o);
     if (o.loop == NULL || strcmp(o.loop, "manual") == 0)
         g_threaded = 0;

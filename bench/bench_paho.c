@@ -346,7 +346,7 @@ static void run_cycles(bench_opts *o, bench_result *r)
 int main(int argc, char **argv)
 {
     bench_opts o;
-    bench_result r = {-1, -1, -1, -1};
+    bench_result r = {-1, -1, -1, -1, -1};
     bench_parse(argc, argv, "paho", &o);
     switch (o.mode) {
     case MODE_QOS0:

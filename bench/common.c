@@ -163,27 +163,33 @@ void bench_cycles_init(bench_cycle_clock *c, long count)
     c->n = 0;
     c->cap = count;
     c->us = malloc(sizeof(double) * (size_t)(count > 0 ? count : 1));
-    if (c->us == NULL)
+    c->cpu_us = malloc(sizeof(double) * (size_t)(count > 0 ? count : 1));
+    if (c->us == NULL || c->cpu_us == NULL)
         bench_die("out of memory");
 }
 
 void bench_cycle_start(bench_cycle_clock *c)
 {
+    c->cpu0_us = bench_cpu_us();
     c->t0_ns = bench_now_ns();
 }
 
 void bench_cycle_stop(bench_cycle_clock *c)
 {
-    if (c->n < c->cap)
-        c->us[c->n++] = (double)(bench_now_ns() - c->t0_ns) / 1e3;
+    if (c->n < c->cap) {
+        c->us[c->n] = (double)(bench_now_ns() - c->t0_ns) / 1e3;
+        c->cpu_us[c->n++] = bench_cpu_us() - c->cpu0_us;
+    }
 }
 
 void bench_cycles_finish(bench_cycle_clock *c, bench_result *r)
 {
     r->p50_us = bench_percentile(c->us, (size_t)c->n, 50);
     r->p99_us = bench_percentile(c->us, (size_t)c->n, 99);
+    r->cycle_cpu_p50_us = bench_percentile(c->cpu_us, (size_t)c->n, 50);
     free(c->us);
-    c->us = NULL;
+    free(c->cpu_us);
+    c->us = c->cpu_us = NULL;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -223,9 +229,12 @@ void bench_print(const char *impl, const bench_opts *o, const bench_result *r, i
     }
     printf("impl=%s mode=%s qos=%d count=%ld payload=%ld window=%d elapsed_s=%.6f "
            "msgs_per_s=%.1f cpu_us_per_msg=%.3f allocs_per_msg=-1 peak_rss_kb=%ld "
-           "p50_us=%.1f p99_us=%.1f\n",
+           "p50_us=%.1f p99_us=%.1f",
            impl, bench_mode_name(o->mode), bench_mode_qos(o->mode), o->count, o->payload, win, el,
            rate, cpu, rss, p50, p99);
+    if (ok && r->cycle_cpu_p50_us >= 0)
+        printf(" cycle_cpu_p50_us=%.1f", r->cycle_cpu_p50_us);
+    printf("\n");
     fflush(stdout);
 }
 

@@ -29,6 +29,7 @@ typedef struct {
     double elapsed_s;
     double cpu_us_total; /* user+sys over the timed section */
     double p50_us, p99_us;
+    double cycle_cpu_p50_us; /* cycles: median CPU of one cycle (else -1, not printed) */
 } bench_result;
 
 /* Parses argv into *o (exits with usage on error). impl names the program in messages. */
@@ -51,16 +52,18 @@ void bench_timer_start(bench_timer *t);
 void bench_timer_stop(const bench_timer *t, bench_result *r);
 
 /* Per-cycle wall times of the cycles mode: p50/p99 of each cycle's wall time
- * (connect to close) go in the result's p50_us/p99_us. */
+ * (connect to close) go in the result's p50_us/p99_us, the median CPU of one cycle in
+ * cycle_cpu_p50_us. */
 typedef struct {
-    double *us;
+    double *us, *cpu_us;
     long n, cap;
     uint64_t t0_ns;
+    double cpu0_us;
 } bench_cycle_clock;
 void bench_cycles_init(bench_cycle_clock *c, long count);
 void bench_cycle_start(bench_cycle_clock *c);
 void bench_cycle_stop(bench_cycle_clock *c);
-/* Fills r->p50_us and r->p99_us and frees the times. */
+/* Fills r->p50_us, r->p99_us (wall) and r->cycle_cpu_p50_us and frees the times. */
 void bench_cycles_finish(bench_cycle_clock *c, bench_result *r);
 
 /* Sorts v in place and returns the nearest-rank percentile p (0..100). */

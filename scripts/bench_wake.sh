@@ -13,16 +13,19 @@
 #   wall     one cycle's wall time (median of the cycles), and in round trips
 #   up/down  TCP payload bytes the client sent / received in one cycle, counted
 #            by the proxy (for TLS: every record byte; median of the cycles)
-#   cpu      client CPU (user+sys, every thread) per cycle, over all cycles
+#   cpu      client CPU (user+sys, every thread) of one cycle, median (the mean
+#            over all cycles is in wake-results.txt as cpu_mean_us)
 #   syscalls per cycle: strace -f -c over two runs of 1 and 1+K cycles,
-#            (total(1+K) - total(1)) / K, so start-up and exit do not count
+#            (total(1+K) - total(1)) / K, so start-up and exit do not count;
+#            getrusage and clock_gettime are left out (the benchmark's own
+#            per-cycle CPU clock; the clients' clock reads go through the vDSO)
 # Writes build/bench/wake-results.txt (every line), build/bench/wake.md (the
 # table), build/bench/wake.svg (the chart), and the table as the "Wake cycle"
 # section of build/bench/report.md. Only sh, awk, coreutils, openssl, strace.
 #
 # Environment (defaults in brackets):
 #   BENCH_WAKE_DELAY_MS [50]   one-way delay of the proxy
-#   BENCH_WAKE_CYCLES [9]      cycles per client in the timed run
+#   BENCH_WAKE_CYCLES [15]     cycles per client in the timed run
 #   BENCH_WAKE_SYSCALL_K [4]   extra cycles of the second strace run
 #   BENCH_WAKE_PAYLOAD [64]    payload bytes of the PUBLISH
 #   BENCH_BIN [build/bin]      where kmqtt-bench and kmqtt-nano-bench are
@@ -35,7 +38,7 @@ BIN=${BENCH_BIN:-$ROOT/build/bin}
 PEERS=$ROOT/build/bench-peers
 OUT=$ROOT/build/bench
 DELAY=${BENCH_WAKE_DELAY_MS:-50}
-CYCLES=${BENCH_WAKE_CYCLES:-9}
+CYCLES=${BENCH_WAKE_CYCLES:-15}
 K=${BENCH_WAKE_SYSCALL_K:-4}
 PAYLOAD=${BENCH_WAKE_PAYLOAD:-64}
 
@@ -167,6 +170,8 @@ raw-wait-connack tls-full bench_raw --mode cycles --wait-connack --payload $PAYL
 kmqtt tls-resumed kmqtt-bench --mode cycles --payload $PAYLOAD --cafile $CA --tls-resume
 kmqtt-nano tls-resumed kmqtt-nano-bench --mode cycles -s $PAYLOAD --cafile $CA --tls-resume
 raw-wait-connack tls-resumed bench_raw --mode cycles --wait-connack --payload $PAYLOAD --cafile $CA --tls-resume
+kmqtt tls12-full kmqtt-bench --mode cycles --payload $PAYLOAD --cafile $CA
+kmqtt tls12-resumed kmqtt-bench --mode cycles --payload $PAYLOAD --cafile $CA --tls-resume
 EOF
 
 exe_of() {
@@ -194,6 +199,11 @@ run_case() { # name transport prog args...
         return 0
     fi
     case $tr in plain) pp=$PLAIN_PROXY log=$TMP/plain.conns ;; *) pp=$TLS_PROXY log=$TMP/tls.conns ;; esac
+    # tls12-*: the client's OpenSSL capped at TLS 1.2 (what TLS 1.3 saves)
+    case $tr in
+    tls12-*) OPENSSL_CONF=$ROOT/tests/tls/openssl_tls12.cnf && export OPENSSL_CONF ;;
+    *) unset OPENSSL_CONF ;;
+    esac
     case $prog in kmqtt-nano-bench) cflag=-n ;; *) cflag=--count ;; esac
     settle # the last connection of the case before is logged by now
     before=$(wc -l <"$log")
@@ -203,7 +213,9 @@ run_case() { # name transport prog args...
         return 0
     fi
     settle
-    bytes=$(tail -n +"$((before + 1))" "$log" | awk '
+    # The last CYCLES connections: the timed cycles (a --tls-resume run makes
+    # its session in one cycle before them).
+    bytes=$(tail -n +"$((before + 1))" "$log" | tail -n "$CYCLES" | awk '
         function med(a, n,    i, j, v) {
             for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
             return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
@@ -212,7 +224,8 @@ run_case() { # name transport prog args...
         END { if (n) printf "conns=%d up=%d down=%d", n, med(up, n), med(dn, n); else printf "conns=0 up=-1 down=-1" }')
     line=$(grep '^impl=' "$TMP/out" | tail -n 1)
     wall=$(echo "$line" | tr ' ' '\n' | sed -n 's/^p50_us=//p')
-    cpu=$(echo "$line" | tr ' ' '\n' | sed -n 's/^cpu_us_per_\(msg\|op\)=//p')
+    cpu=$(echo "$line" | tr ' ' '\n' | sed -n 's/^cycle_cpu_p50_us=//p')
+    cpumean=$(echo "$line" | tr ' ' '\n' | sed -n 's/^cpu_us_per_\(msg\|op\)=//p')
     sc=-1
     if [ -n "$STRACE" ]; then
         s1=$(syscalls "$exe" "$pp" "$cflag" 1 "$@")
@@ -224,7 +237,7 @@ run_case() { # name transport prog args...
     # kmqtt's programs say what TLS did (version, cycles resumed); the peers do not.
     tlsv=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tls=//p')
     resumed=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tls_resumed=//p')
-    out="client=$name transport=$tr cycles=$CYCLES wall_us=$wall rtt_us=$((2 * DELAY * 1000)) cpu_us=$cpu $bytes syscalls=$sc tls=${tlsv:--} tls_resumed=${resumed:--}"
+    out="client=$name transport=$tr cycles=$CYCLES wall_us=$wall rtt_us=$((2 * DELAY * 1000)) cpu_us=$cpu cpu_mean_us=$cpumean $bytes syscalls=$sc tls=${tlsv:--} tls_resumed=${resumed:--}"
     echo "$out" >>"$RESULTS"
     say "$out"
 }
@@ -238,7 +251,12 @@ syscalls() { # exe port count-flag count args...
     shift 4
     if timeout 120 "$STRACE" -f -c -o "$TMP/strace" "$e" -h 127.0.0.1 -p "$p" "$@" "$f" "$n" \
         >/dev/null 2>"$TMP/strace.err"; then
-        awk '$NF == "total" { print ($4 ~ /^[0-9]+$/) ? $4 : $3; f = 1 } END { if (!f) print -1 }' "$TMP/strace"
+        # Not counted: the benchmark's own per-cycle CPU clock (getrusage, and
+        # clock_gettime of CLOCK_PROCESS_CPUTIME_ID, which has no vDSO path;
+        # the clients' monotonic clock reads never reach the kernel).
+        awk '$4 ~ /^[0-9]+$/ && $NF == "total" { tot = $4; f = 1 }
+             $4 ~ /^[0-9]+$/ && ($NF == "getrusage" || $NF == "clock_gettime") { ex += $4 }
+             END { print f ? tot - ex : -1 }' "$TMP/strace"
     else
         echo -1
     fi
@@ -263,7 +281,7 @@ awk '
         f["wall_us"] / 1000, rt, f["up"], f["down"], f["cpu_us"], f["syscalls"], tl)
 }
 END {
-    print "| client | transport | wall ms (median) | round trips | bytes up | bytes down | CPU us/cycle | syscalls/cycle | TLS (kmqtt stats) |"
+    print "| client | transport | wall ms (median) | round trips | bytes up | bytes down | CPU us/cycle (median) | syscalls/cycle | TLS (kmqtt stats) |"
     print "|---|---|---|---|---|---|---|---|---|"
     for (i = 1; i <= n; i++) print rows[i]
 }' "$RESULTS" >"$TABLE"
@@ -295,6 +313,7 @@ function panel(y0, title, arr, mx, fmt,    i, h, x, base) {
 }
 END {
     col["plain"] = "#1f77b4"; col["tls-full"] = "#ff7f0e"; col["tls-resumed"] = "#2ca02c"
+    col["tls12-full"] = "#d62728"; col["tls12-resumed"] = "#9467bd"
     BW = 30; PH = 200
     W = 80 + n * (BW + 14); H = 2 * (PH + 130) + 40
     printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -303,10 +322,10 @@ END {
     panel(10, "wake cycle: round trips (median wall time / RTT; lower is better)", rt, mrt, "%.2f")
     panel(10 + PH + 130, "wake cycle: bytes on the wire, up + down (lower is better)", by, mby, "%d")
     ly = H - 25
-    split("plain tls-full tls-resumed", T, " ")
-    for (i = 1; i <= 3; i++) {
-        printf "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\" fill=\"%s\"/>\n", 40 + (i - 1) * 140, ly, col[T[i]]
-        printf "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n", 60 + (i - 1) * 140, ly + 12, T[i]
+    split("plain tls-full tls-resumed tls12-full tls12-resumed", T, " ")
+    for (i = 1; i <= 5; i++) {
+        printf "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\" fill=\"%s\"/>\n", 40 + (i - 1) * 125, ly, col[T[i]]
+        printf "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n", 60 + (i - 1) * 125, ly + 12, T[i]
     }
     printf "</svg>\n"
 }' "$RESULTS" >"$OUT/wake.svg"
@@ -323,10 +342,14 @@ KMQTT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo "Through bench/delay_proxy: ${DELAY} ms each way (RTT $((2 * DELAY)) ms; TCP handshake modelled)."
     echo "Cycle: TCP connect, CONNECT/CONNACK, one QoS 1 PUBLISH ($PAYLOAD B) + PUBACK, DISCONNECT, close;"
     echo "$CYCLES cycles per client. Wall: median cycle; bytes: TCP payload per connection (TLS: records),"
-    echo "median; CPU: user+sys of the client process per cycle (mean of the $CYCLES); syscalls:"
+    echo "median; CPU: user+sys of the client process (every thread) in one cycle, median; syscalls:"
     echo "strace -f -c, (runs of 1+$K minus 1 cycle) / $K. mosquitto $("$MOSQUITTO" -h 2>&1 | head -n 1 |
         sed 's/^mosquitto version //'), libmosquitto $(pkgver libmosquitto1), paho $(pkgver libpaho-mqtt1.3),"
     echo "$(openssl version), kmqtt $KMQTT_REV. RSA 2048 server certificate, one-level chain."
+    echo "tls-*: each side's highest version (TLS 1.3 here); tls12-*: the client's OpenSSL capped at"
+    echo "TLS 1.2 (OPENSSL_CONF=tests/tls/openssl_tls12.cnf). *-resumed: the session of the cycle"
+    echo "before (kmqtt: kept in a kmqtt_tls_session_t buffer), made by one untimed cycle first."
+    echo "raw-wait-connack sends PUBLISH after CONNACK; raw-pipelined sends CONNECT+PUBLISH at once (the floor)."
     [ "$FAILED" -eq 0 ] || echo "**$FAILED case(s) failed** (see the stderr of scripts/bench_wake.sh)."
     echo
     cat "$TABLE"

@@ -98,7 +98,8 @@ typedef struct bench {
     double cpu0, cpu1;
     uint32_t allocs0, allocs1;
 
-    /* latency */
+    /* latency; cycles: the wall time and CPU of each cycle */
+    double *cycle_cpu;
     double *lat;
     unsigned long lat_n;
     volatile int arrived;
@@ -498,43 +499,62 @@ static void run_latency(bench_t *b, double *p50, double *p99)
     free(b->lat);
 }
 
+/* One cycle: connect, one QoS 1 publish, its PUBACK, disconnect. */
+static void one_cycle(bench_t *b, kmqtt_client_t *c)
+{
+    kmqtt_publish_result_t r;
+    kmqtt_err_t err;
+
+    err = kmqtt_connect(c, BENCH_TIMEOUT_MS, NULL);
+    if (err != KMQTT_OK)
+        die("connect", err);
+    start_loop(b, c);
+#ifdef KMQTT_HAVE_TLS
+    if (b->cafile != NULL) {
+        kmqtt_tls_stats_t st;
+        if (kmqtt_tls_stats(&b->tls, &st) == KMQTT_OK) {
+            b->tls_resumed += st.resumed;
+            memcpy(b->tls_version, st.version, sizeof b->tls_version);
+        }
+    }
+#endif
+    err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, NULL, &r);
+    if (err != KMQTT_OK)
+        die("publish", err);
+    err = kmqtt_publish_wait(c, r.packet_id, BENCH_TIMEOUT_MS, NULL);
+    if (err != KMQTT_OK)
+        die("PUBACK", err);
+    err = kmqtt_disconnect(c, NULL);
+    if (err != KMQTT_OK)
+        die("disconnect", err);
+}
+
 static void run_cycles(bench_t *b)
 {
     kmqtt_client_t *c = make_client(b, false);
-    kmqtt_publish_result_t r;
-    kmqtt_err_t err;
     unsigned long i;
     uint64_t t0;
+    double c0;
 
     b->lat = malloc(sizeof *b->lat * b->count);
-    if (b->lat == NULL)
+    b->cycle_cpu = malloc(sizeof *b->cycle_cpu * b->count);
+    if (b->lat == NULL || b->cycle_cpu == NULL)
         die("out of memory", KMQTT_ENOMEM);
+    /* --tls-resume: one cycle before the timed ones makes the session, so
+     * every timed cycle resumes (and counts in tls_resumed). */
+    if (b->cafile != NULL && b->tls_resume) {
+        one_cycle(b, c);
+#ifdef KMQTT_HAVE_TLS
+        b->tls_resumed = 0;
+#endif
+    }
     timed_begin(b);
     for (i = 0; i < b->count; i++) {
+        c0 = cpu_s();
         t0 = now_ns();
-        err = kmqtt_connect(c, BENCH_TIMEOUT_MS, NULL);
-        if (err != KMQTT_OK)
-            die("connect", err);
-        start_loop(b, c);
-#ifdef KMQTT_HAVE_TLS
-        if (b->cafile != NULL) {
-            kmqtt_tls_stats_t st;
-            if (kmqtt_tls_stats(&b->tls, &st) == KMQTT_OK) {
-                b->tls_resumed += st.resumed;
-                memcpy(b->tls_version, st.version, sizeof b->tls_version);
-            }
-        }
-#endif
-        err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, NULL, &r);
-        if (err != KMQTT_OK)
-            die("publish", err);
-        err = kmqtt_publish_wait(c, r.packet_id, BENCH_TIMEOUT_MS, NULL);
-        if (err != KMQTT_OK)
-            die("PUBACK", err);
-        err = kmqtt_disconnect(c, NULL);
-        if (err != KMQTT_OK)
-            die("disconnect", err);
-        b->lat[b->lat_n++] = (double)(now_ns() - t0) / 1e3;
+        one_cycle(b, c);
+        b->lat[b->lat_n] = (double)(now_ns() - t0) / 1e3;
+        b->cycle_cpu[b->lat_n++] = (cpu_s() - c0) * 1e6;
     }
     timed_end(b);
     kmqtt_client_destroy(c);
@@ -554,7 +574,7 @@ int main(int argc, char **argv)
     static bench_t b;
     kmqtt_mem_config_t mc;
     kmqtt_err_t err;
-    double p50 = -1, p99 = -1, elapsed, cpu;
+    double p50 = -1, p99 = -1, elapsed, cpu, cycle_cpu = -1;
     char s50[32], s99[32];
     int qos;
 
@@ -586,9 +606,12 @@ int main(int argc, char **argv)
     case M_CYCLES:
         run_cycles(&b);
         qsort(b.lat, b.lat_n, sizeof *b.lat, cmp_double);
+        qsort(b.cycle_cpu, b.lat_n, sizeof *b.cycle_cpu, cmp_double);
         p50 = b.lat[(b.lat_n - 1) * 50 / 100];
         p99 = b.lat[(b.lat_n - 1) * 99 / 100];
+        cycle_cpu = b.cycle_cpu[(b.lat_n - 1) / 2];
         free(b.lat);
+        free(b.cycle_cpu);
         break;
     }
 
@@ -604,6 +627,8 @@ int main(int argc, char **argv)
            b.mode == M_QOS1 || b.mode == M_QOS2 ? (long)b.window : -1L, elapsed,
            elapsed > 0 ? (double)b.count / elapsed : -1.0, cpu * 1e6 / (double)b.count,
            (double)(b.allocs1 - b.allocs0) / (double)b.count, peak_rss_kb(), s50, s99);
+    if (cycle_cpu >= 0)
+        printf(" cycle_cpu_p50_us=%.1f", cycle_cpu);
 #ifdef KMQTT_HAVE_TLS
     if (b.cafile != NULL)
         printf(" tls=%s tls_resumed=%lu", b.tls_version, b.tls_resumed);

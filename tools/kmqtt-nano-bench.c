@@ -43,7 +43,8 @@ static unsigned long published, failures;
 static char topic[96];
 static uint8_t *body;
 static size_t body_len = 16;
-static double *cycle_us; /* wall time of each cycle */
+static double *cycle_us;  /* wall time of each cycle */
+static double *cycle_cpu; /* CPU of each cycle */
 static int tls_on;
 static unsigned long tls_resumed; /* cycles whose handshake resumed */
 static char tls_version[16];
@@ -153,30 +154,37 @@ static kmqtt_err_t pub(uint8_t qos)
     return kmqtt_nano_publish(&cli, &m, ms(), NULL);
 }
 
+/* One cycle: connect, one QoS 1 publish, its PUBLISHED, disconnect. */
+static void one_cycle(void)
+{
+    kmqtt_err_t e;
+    connect_now();
+#ifdef KMQTT_HAVE_TLS
+    if (tls_on) {
+        kmqtt_tls_stats_t st;
+        if (kmqtt_tls_stats(&tcp, &st) == KMQTT_OK) {
+            tls_resumed += st.resumed;
+            memcpy(tls_version, st.version, sizeof tls_version);
+        }
+    }
+#endif
+    e = pub(1);
+    if (e != KMQTT_OK)
+        die("publish", e);
+    wait_published(published + 1);
+    e = kmqtt_nano_disconnect(&cli, 0, TIMEOUT_MS);
+    if (e != KMQTT_OK)
+        die("disconnect", e);
+}
+
 static void run_cycles(unsigned long n)
 {
     unsigned long i;
-    kmqtt_err_t e;
     for (i = 0; i < n; i++) {
-        double t0 = now_s();
-        connect_now();
-#ifdef KMQTT_HAVE_TLS
-        if (tls_on) {
-            kmqtt_tls_stats_t st;
-            if (kmqtt_tls_stats(&tcp, &st) == KMQTT_OK) {
-                tls_resumed += st.resumed;
-                memcpy(tls_version, st.version, sizeof tls_version);
-            }
-        }
-#endif
-        e = pub(1);
-        if (e != KMQTT_OK)
-            die("publish", e);
-        wait_published(published + 1);
-        e = kmqtt_nano_disconnect(&cli, 0, TIMEOUT_MS);
-        if (e != KMQTT_OK)
-            die("disconnect", e);
+        double t0 = now_s(), c0 = cpu_s();
+        one_cycle();
         cycle_us[i] = (now_s() - t0) * 1e6;
+        cycle_cpu[i] = (cpu_s() - c0) * 1e6;
     }
 }
 
@@ -299,7 +307,8 @@ int main(int argc, char **argv)
 #endif
     }
     cycle_us = calloc(count, sizeof *cycle_us);
-    if (cycle_us == NULL)
+    cycle_cpu = calloc(count, sizeof *cycle_cpu);
+    if (cycle_us == NULL || cycle_cpu == NULL)
         die("cycle times", KMQTT_ENOMEM);
     kmqtt_nano_config_init(&cfg);
     cfg.transport = &tcp;
@@ -323,6 +332,12 @@ int main(int argc, char **argv)
         double t0, t1, c0, c1, el;
         if (strcmp(mode, "all") != 0 && strcmp(mode, modes[m]) != 0)
             continue;
+        if (m == 0 && tls_on && tls_resume) {
+            /* One cycle before the timed ones makes the session, so every
+             * timed cycle resumes (and counts in tls_resumed). */
+            one_cycle();
+            tls_resumed = 0;
+        }
         t0 = now_s();
         c0 = cpu_s();
         if (m == 0)
@@ -338,8 +353,9 @@ int main(int argc, char **argv)
                (c1 - c0) * 1e6 / (double)count);
         if (m == 0) {
             qsort(cycle_us, count, sizeof *cycle_us, cmp_double);
-            printf(" p50_us=%.1f p99_us=%.1f", cycle_us[(count - 1) * 50 / 100],
-                   cycle_us[(count - 1) * 99 / 100]);
+            qsort(cycle_cpu, count, sizeof *cycle_cpu, cmp_double);
+            printf(" p50_us=%.1f p99_us=%.1f cycle_cpu_p50_us=%.1f", cycle_us[(count - 1) * 50 / 100],
+                   cycle_us[(count - 1) * 99 / 100], cycle_cpu[(count - 1) / 2]);
             if (tls_on)
                 printf(" tls=%s tls_resumed=%lu", tls_version, tls_resumed);
         }
@@ -347,6 +363,7 @@ int main(int argc, char **argv)
     }
     tcp.destroy(tcp.ctx);
     free(cycle_us);
+    free(cycle_cpu);
     free(body);
     return 0;
 }
