@@ -237,7 +237,8 @@ run_case() { # name transport prog args...
     # kmqtt's programs say what TLS did (version, cycles resumed); the peers do not.
     tlsv=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tls=//p')
     resumed=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tls_resumed=//p')
-    out="client=$name transport=$tr cycles=$CYCLES wall_us=$wall rtt_us=$((2 * DELAY * 1000)) cpu_us=$cpu cpu_mean_us=$cpumean $bytes syscalls=$sc tls=${tlsv:--} tls_resumed=${resumed:--}"
+    sbytes=$(echo "$line" | tr ' ' '\n' | sed -n 's/^tls_session_bytes=//p')
+    out="client=$name transport=$tr cycles=$CYCLES wall_us=$wall rtt_us=$((2 * DELAY * 1000)) cpu_us=$cpu cpu_mean_us=$cpumean $bytes syscalls=$sc tls=${tlsv:--} tls_resumed=${resumed:--} tls_session_bytes=${sbytes:--}"
     echo "$out" >>"$RESULTS"
     say "$out"
 }
@@ -277,6 +278,7 @@ awk '
     for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v = $i; sub(/^[^=]*=/, "", v); f[k] = v }
     rt = f["wall_us"] / f["rtt_us"]
     tl = (f["tls"] == "-" || f["tls"] == "") ? "-" : f["tls"] " (" f["tls_resumed"] "/" f["cycles"] " resumed)"
+    if (tl != "-" && f["tls_session_bytes"] + 0 > 0) tl = tl ", session " f["tls_session_bytes"] " B"
     rows[++n] = sprintf("| %s | %s | %.1f | %.2f | %s | %s | %.0f | %s | %s |", f["client"], f["transport"],
         f["wall_us"] / 1000, rt, f["up"], f["down"], f["cpu_us"], f["syscalls"], tl)
 }
@@ -287,8 +289,8 @@ END {
 }' "$RESULTS" >"$TABLE"
 
 # ------------------------------------------------------------- the chart
-# Two panels: round trips per cycle, and bytes per cycle (up + down), one bar
-# per (client, transport).
+# Three panels: round trips, bytes (up + down) and CPU per cycle, one bar per
+# (client, transport).
 awk '
 function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); return s }
 function panel(y0, title, arr, mx, fmt,    i, h, x, base) {
@@ -308,19 +310,20 @@ function panel(y0, title, arr, mx, fmt,    i, h, x, base) {
     delete f
     for (i = 1; i <= NF; i++) { k = $i; sub(/=.*/, "", k); v = $i; sub(/^[^=]*=/, "", v); f[k] = v }
     n++; cl[n] = f["client"]; tr[n] = f["transport"]
-    rt[n] = f["wall_us"] / f["rtt_us"]; by[n] = f["up"] + f["down"]
-    if (rt[n] > mrt) mrt = rt[n]; if (by[n] > mby) mby = by[n]
+    rt[n] = f["wall_us"] / f["rtt_us"]; by[n] = f["up"] + f["down"]; cp[n] = f["cpu_us"]
+    if (rt[n] > mrt) mrt = rt[n]; if (by[n] > mby) mby = by[n]; if (cp[n] > mcp) mcp = cp[n]
 }
 END {
     col["plain"] = "#1f77b4"; col["tls-full"] = "#ff7f0e"; col["tls-resumed"] = "#2ca02c"
     col["tls12-full"] = "#d62728"; col["tls12-resumed"] = "#9467bd"
     BW = 30; PH = 200
-    W = 80 + n * (BW + 14); H = 2 * (PH + 130) + 40
+    W = 80 + n * (BW + 14); H = 3 * (PH + 130) + 40
     printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n", W, H, W, H
     printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
     panel(10, "wake cycle: round trips (median wall time / RTT; lower is better)", rt, mrt, "%.2f")
     panel(10 + PH + 130, "wake cycle: bytes on the wire, up + down (lower is better)", by, mby, "%d")
+    panel(10 + 2 * (PH + 130), "wake cycle: client CPU us, median cycle (lower is better)", cp, mcp, "%.0f")
     ly = H - 25
     split("plain tls-full tls-resumed tls12-full tls12-resumed", T, " ")
     for (i = 1; i <= 5; i++) {

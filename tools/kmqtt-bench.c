@@ -82,8 +82,9 @@ typedef struct bench {
     const char *cafile; /* --cafile: TLS (cycles) */
     int tls_resume;     /* --tls-resume */
 #ifdef KMQTT_HAVE_TLS
-    kmqtt_transport_t tls;     /* the client's TLS transport (its ctx) */
-    unsigned long tls_resumed; /* cycles whose handshake resumed */
+    kmqtt_transport_t tls;       /* the client's TLS transport (its ctx) */
+    kmqtt_tls_session_t session; /* --tls-resume: where the session is kept */
+    unsigned long tls_resumed;   /* cycles whose handshake resumed */
     char tls_version[16];
 #endif
     char topic[96];
@@ -341,12 +342,14 @@ static kmqtt_client_t *make_client(bench_t *b, bool connect)
         /* The session buffer a device would keep in RAM that survives deep
          * sleep; here it lives as long as the process. */
         static uint8_t session_buf[4096];
-        static kmqtt_tls_session_t session = {session_buf, sizeof session_buf, 0};
         kmqtt_tls_options_t to;
+        b->session.buf = session_buf;
+        b->session.cap = sizeof session_buf;
+        b->session.len = 0;
         kmqtt_tls_options_init(&to);
         to.ca_file = b->cafile;
         to.session_resumption = b->tls_resume != 0;
-        to.session = b->tls_resume ? &session : NULL;
+        to.session = b->tls_resume ? &b->session : NULL;
         if ((err = kmqtt_port_tcp_create(&b->mem, &tcp)) != KMQTT_OK)
             die("tcp", err);
         if ((err = kmqtt_tls_create(&b->mem, &to, &tcp, &b->tls)) != KMQTT_OK)
@@ -631,7 +634,8 @@ int main(int argc, char **argv)
         printf(" cycle_cpu_p50_us=%.1f", cycle_cpu);
 #ifdef KMQTT_HAVE_TLS
     if (b.cafile != NULL)
-        printf(" tls=%s tls_resumed=%lu", b.tls_version, b.tls_resumed);
+        printf(" tls=%s tls_resumed=%lu tls_session_bytes=%zu", b.tls_version, b.tls_resumed,
+               b.session.len);
 #endif
     printf("\n");
     free(b.body);
