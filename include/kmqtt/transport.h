@@ -49,9 +49,9 @@ typedef enum kmqtt_tls_version {
  * The content is a secret: whoever has it can resume the session. */
 typedef struct kmqtt_tls_session {
     uint8_t *buf; /**< where the session is kept (the caller's memory) */
-    size_t cap;   /**< bytes buf holds (about 2 KB is enough for OpenSSL with a
-                     2048-bit RSA server certificate; mbedTLS about 200 B plus the
-                     ticket, without the certificate chain) */
+    size_t cap;   /**< bytes buf holds; the session includes the server's
+                     certificate: 1186 B measured with OpenSSL and an RSA 2048 one,
+                     720-820 B with a P-256 one (both backends); 2 KB leaves room */
     size_t len;   /**< bytes of buf in use; 0 = no session */
 } kmqtt_tls_session_t;
 
