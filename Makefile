@@ -19,6 +19,13 @@
 #   make test-target  the core's unit tests cross-compiled and run on emulated Cortex-M0+/M4
 #                 (qemu-system-arm, semihosting); also the last step of make test
 #   make fuzz     run the libFuzzer harnesses, FUZZ_SECONDS in all split between them (clang)
+#   make coverage the whole gcc suite built with --coverage; line and branch coverage per
+#                 folder of src/ (gcovr), HTML in build/coverage/html/index.html
+#   make prove    Frama-C: WP proves the codec's pure helpers against their ACSL contracts,
+#                 Eva the decoder free of run-time errors for every input up to N bytes
+#   make model    Spin checks the threaded client's lifecycle (src/client/lifecycle.pml) and
+#                 that the field report's design is caught leaking a socket
+#   make mutate   mutation testing: mutants of MUTATE_FILES, killed or not by MUTATE_TESTS
 #   make size     cross-compile the core for Cortex-M4/M0+ (5.0 and 3.1.1-only) and print its
 #                 footprint, a minimal linked app, sizeof the client and its default heap
 #   make install  install the library, headers, tools, man pages, kmqtt.pc and the CMake
@@ -37,7 +44,8 @@ PREFIX ?= /usr/local
 BUILD_TYPE ?= RelWithDebInfo
 
 .PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install \
-	docs deb clean check-rtthread test-brokers brokers-build bench-storm bench-wake
+	docs deb clean check-rtthread test-brokers brokers-build bench-storm coverage prove model \
+	mutate bench-wake
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -125,6 +133,37 @@ fuzz: deps
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build/fuzz -j$(JOBS)
 	@sh scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+# docs/proof.md: what each of these proves and its figures.
+coverage: deps
+	@sh scripts/deps.sh coverage
+	# From scratch: objects of a target or source that no longer exists
+	# (after a merge) keep .gcno files with old line numbers, which gcovr
+	# cannot merge with the new ones. CI starts from an empty build/ anyway.
+	rm -rf build/coverage
+	cmake -S . -B build/coverage -DKMQTT_COVERAGE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build/coverage -j$(JOBS)
+	find build/coverage -name '*.gcda' -delete
+	# package.install builds programs against the installed library without
+	# --coverage, which an instrumented libkmqtt.a cannot link into (no
+	# libgcov); make test runs it on the real build.
+	ctest --test-dir build/coverage --output-on-failure -j$(JOBS) -E '^package\.install$$'
+	@sh scripts/coverage.sh build/coverage
+
+prove:
+	@sh scripts/deps.sh prove
+	@sh scripts/prove.sh build/prove
+
+model:
+	@sh scripts/deps.sh model
+	@sh scripts/model.sh build/model
+
+MUTATE_FILES ?= src/codec/*.c src/codec/codec_internal.h
+MUTATE_TESTS ?= unit\.test_(decode|decode_frame|decode_reject|encode|props|reason|roundtrip|topic|utf8|varint)$$
+MUTATE_MAX ?= 200
+mutate:
+	python3 scripts/mutate.py --files $(MUTATE_FILES) --tests '$(MUTATE_TESTS)' --max $(MUTATE_MAX) \
+		--jobs $(JOBS) --out build/mutate
 
 size: deps
 	@sh scripts/size.sh build/size

@@ -76,7 +76,7 @@ if(KMQTT_BUILD_TESTS AND NOT KMQTT_FUZZ)
 
     set(target config_test_config_core_${cfg})
     add_executable(${target} ${PROJECT_SOURCE_DIR}/tests/config/test_config_core.c)
-    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR})
+    target_include_directories(${target} PRIVATE ${CMOCKA_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(${target} PRIVATE kmqtt_core_${cfg} ${CMOCKA_LIBRARY})
     target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
     set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

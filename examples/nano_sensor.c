@@ -99,9 +99,9 @@ int main(int argc, char **argv)
     cfg.transport = &tcp;
     cfg.host = host;
     cfg.port = port;
-    cfg.client_id = id;
-    cfg.clean_session = false;
-    cfg.keepalive_s = 30;
+    cfg.mqtt.client_id = id;
+    cfg.mqtt.clean_session = false;
+    cfg.mqtt.keepalive_s = 30;
     cfg.on_event = on_event;
     kmqtt_nano_buffers_t bufs = {rx, sizeof rx, tx, sizeof tx, store, sizeof store};
     kmqtt_err_t err = kmqtt_nano_init(&client, &cfg, &bufs);

@@ -155,9 +155,9 @@ int main(int argc, char **argv)
     config.transport = &tcp;
     config.host = argc > 1 ? argv[1] : "127.0.0.1";
     config.port = (uint16_t)(argc > 2 ? atoi(argv[2]) : 1883);
-    config.client_id = "nano-sensor-1";
-    config.clean_session = false; /* unacknowledged readings survive a bad link */
-    config.keepalive_s = 30;
+    config.mqtt.client_id = "nano-sensor-1";
+    config.mqtt.clean_session = false; /* unacknowledged readings survive a bad link */
+    config.mqtt.keepalive_s = 30;
     config.on_event = on_event;
 
     memset(&bufs, 0, sizeof(bufs));

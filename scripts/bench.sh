@@ -24,6 +24,7 @@
 #                           per cycle is still what is compared
 #   BENCH_RUN_TIMEOUT [90]  seconds one run may take before it is killed
 #   BENCH_BIN [build/bin]   where kmqtt-bench is
+#   BENCH_MODES [qos0 qos1 qos2 latency cycles]  the modes to run (a subset on a busy machine)
 set -eu
 LC_ALL=C
 export LC_ALL
@@ -42,7 +43,7 @@ LATENCY_COUNT=${BENCH_LATENCY_COUNT:-5000}
 CYCLES_COUNT=${BENCH_CYCLES_COUNT:-2000}
 PAHO_CYCLES=${BENCH_PAHO_CYCLES:-30}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-90}
-MODES="qos0 qos1 qos2 latency cycles"
+MODES=${BENCH_MODES:-qos0 qos1 qos2 latency cycles}
 IMPLS="kmqtt libmosquitto paho raw"
 
 say() { echo "bench: $*" >&2; }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Checks for the Debian packages kmqtt needs to build and test (and, with the
-# argument "bench", to benchmark; "docs", "install", "deb" for those targets).
-# Installs the
+# argument bench, coverage, prove or model, or "docs", "install", "deb", for
+# that target). Installs the
 # missing ones when run as root with apt; otherwise prints the one command
 # that does and fails.
 set -eu
@@ -15,6 +15,11 @@ libssl-dev libmbedtls-dev openssl libxml2-utils python3 pkg-config doxygen man-d
 case "${1:-}" in
 # make bench also builds the peers it compares against.
 bench) PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev strace" ;;
+# make coverage, make prove and make model need their tools (docs/proof.md),
+# make test none of them.
+coverage) PACKAGES="$PACKAGES gcovr" ;;
+prove) PACKAGES="$PACKAGES frama-c-base why3 cvc4" ;;
+model) PACKAGES="$PACKAGES spin" ;;
 docs) PACKAGES="cmake make gcc doxygen" ;;
 # make install: the library with TLS over OpenSSL, and the tools.
 install) PACKAGES="cmake make gcc libssl-dev" ;;

@@ -1,9 +1,10 @@
 #!/bin/sh
-# ctest nano.cross: the nano client (src/nano) cross-compiles for Cortex-M0+
+# ctest nano.cross: the nano client (src/nano, the driver, and src/session,
+# the engine it drives) cross-compiles for Cortex-M0+
 # and Cortex-M4 with arm-none-eabi-gcc -std=c99 -Wall -Wextra -Werror
 # -pedantic in each configuration (3.1.1, 3.1.1 QoS 0/1, 5.0), and links into
 # tests/target/size/nano_app.c (every public nano function) with src/codec
-# and src/common alone: no port, no allocator, no session or threaded client.
+# and src/common alone: no port, no allocator, no threaded client.
 # What the nano objects leave undefined must come from codec/common or be
 # string.h functions (mem*, str*) or the compiler's runtime helpers
 # (__aeabi_*, __gnu_thumb1_case_*): nano takes no heap and reads no clock
@@ -18,7 +19,7 @@ if ! command -v $cc >/dev/null 2>&1; then
     echo "nano.cross: SKIPPED, $cc not found (scripts/deps.sh installs gcc-arm-none-eabi)" >&2
     exit 77
 fi
-nano=$(ls "$root"/src/nano/*.c 2>/dev/null || true)
+nano=$(ls "$root"/src/nano/*.c "$root"/src/session/*.c 2>/dev/null || true)
 if [ -z "$nano" ]; then
     echo "nano.cross: SKIPPED, no sources under $root/src/nano yet" >&2
     exit 77
@@ -28,7 +29,7 @@ trap 'rm -rf "$out"' EXIT
 t=$root/tests/target
 base="-std=c99 -mthumb -Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror"
 inc="-I$root/include -I$root/src"
-client="-DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0"
+client="-DKMQTT_CFG_SERVER_CODEC=0 -DKMQTT_CFG_STRERROR=0 -DKMQTT_CFG_LOG=0 -DKMQTT_CFG_INBOUND_BITS=0 -DKMQTT_CFG_RETRY=0 -DKMQTT_CFG_OFFLINE_QUEUE=0 -DKMQTT_CFG_TOPIC_ALIAS=0"
 n=0
 for cpu in cortex-m0plus cortex-m4; do
     for cfg in v311 q1 v5; do
@@ -67,5 +68,5 @@ for cpu in cortex-m0plus cortex-m4; do
         n=$((n + 1))
     done
 done
-echo "nano.cross: src/nano ($(echo "$nano" | wc -w) files) compiles with -Werror -pedantic and links" \
+echo "nano.cross: src/nano + src/session ($(echo "$nano" | wc -w) files) compiles with -Werror -pedantic and links" \
     "with codec + common alone, in $n builds (M0+/M4 x 3.1.1, 3.1.1 QoS 0/1, 5.0)"

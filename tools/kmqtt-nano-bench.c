@@ -319,9 +319,9 @@ int main(int argc, char **argv)
     cfg.transport = &tcp;
     cfg.host = host;
     cfg.port = (uint16_t)port;
-    cfg.client_id = "kmqtt-nano-bench";
+    cfg.mqtt.client_id = "kmqtt-nano-bench";
     cfg.reconnect_min_ms = 0; /* a lost connection ends the run */
-    cfg.max_inflight = WINDOW;
+    cfg.mqtt.max_inflight = WINDOW;
     cfg.on_event = on_event;
     bufs.rx = rx;
     bufs.rx_size = sizeof rx;

@@ -200,7 +200,7 @@ typedef struct kmqtt_client_options {
     uint16_t port;            /**< default 1883 */
     const char *client_id;    /**< NULL or "" = "kmqtt-" and 12 random hex digits */
     kmqtt_version_t version;  /**< default KMQTT_V311 */
-    uint16_t keepalive_s;     /**< default 60; 0 = off */
+    uint16_t keepalive_s;     /**< default KMQTT_CFG_KEEPALIVE_S (60); 0 = off */
     bool clean_session;       /**< default true */
     const char *username;     /**< NULL = none */
     const void *password;     /**< NULL = none; binary */
@@ -220,7 +220,7 @@ typedef struct kmqtt_client_options {
     size_t store_size; /**< bytes kept for unacked QoS 1/2 messages; default KMQTT_CFG_STORE_SIZE */
     uint16_t max_inflight;       /**< default KMQTT_CFG_MAX_INFLIGHT */
     uint16_t max_subscriptions;  /**< handlers kept; default KMQTT_CFG_MAX_SUBSCRIPTIONS */
-    uint32_t connect_timeout_ms; /**< TCP connect + CONNACK; default 10000 */
+    uint32_t connect_timeout_ms; /**< TCP connect + CONNACK; default KMQTT_CFG_CONNECT_TIMEOUT_MS */
     uint32_t publish_block_ms;   /**< how long kmqtt_publish waits for room in a full
                                     window (0 = return KMQTT_ELIMIT at once); default 0 */
     uint32_t retry_ms;           /**< 3.1.1 resend of unacked packets; default 0 (on reconnect) */
@@ -256,8 +256,8 @@ typedef struct kmqtt_client_options {
      * the broker kept the session, MQTT-4.4.0-1) and, if the broker did not
      * keep the session, every subscription is made again. */
     kmqtt_reconnect_mode_t reconnect;
-    uint32_t reconnect_min_ms; /**< default 500 */
-    uint32_t reconnect_max_ms; /**< default 30000 */
+    uint32_t reconnect_min_ms; /**< default KMQTT_CFG_RECONNECT_MIN_MS (1000, as nano) */
+    uint32_t reconnect_max_ms; /**< default KMQTT_CFG_RECONNECT_MAX_MS (60000, as nano) */
     /** Several brokers, tried in turn (each connect or reconnect attempt takes
      * the next after a failure): "host:port,host:port,[::1]:port". NULL = host
      * and port above. Copied at create; KMQTT_EINVAL if malformed. */

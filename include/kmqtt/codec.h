@@ -341,6 +341,11 @@ kmqtt_err_t kmqtt_utf8_validate(const char *s, size_t len);
  * KMQTT_VARINT_MAX. */
 size_t kmqtt_varint_size(uint32_t value);
 
+/** Writes value (<= KMQTT_VARINT_MAX) as a variable byte integer at p, which
+ * has room for kmqtt_varint_size(value) bytes; returns the byte after it.
+ * The one varint writer of the library (codec, session). */
+uint8_t *kmqtt_varint_write(uint8_t *p, uint32_t value);
+
 /* ------------------------------------------------------------------- topics */
 
 /** A topic name (PUBLISH): 1..65535 bytes of valid UTF-8 without '+' or '#'.
@@ -352,6 +357,10 @@ kmqtt_err_t kmqtt_topic_name_validate(const char *topic, size_t len);
  * "$share/{group}/{filter}" needs a non-empty group without wildcards and
  * a valid filter. Returns KMQTT_OK, KMQTT_ETOPIC_FILTER or a UTF-8 error. */
 kmqtt_err_t kmqtt_topic_filter_validate(const char *filter, size_t len);
+
+/** True if the filter is a shared subscription, "$share/..." (4.8.2): the one
+ * test of the library (codec, session, client). */
+bool kmqtt_topic_is_shared(const char *filter, size_t len);
 
 /** True if the topic name matches the filter. '+' matches one level, '#'
  * the parent level and any below it, and a filter starting with a

@@ -55,6 +55,51 @@
 #define KMQTT_CFG_OFFLINE_QUEUE 1
 #endif
 
+/** 3.1.1: the resend of unacknowledged messages on the same connection after
+ * kmqtt_session_config_t.retry_ms (the threaded client's option retry_ms).
+ * 0 = only the resend after a reconnect (the only one 5.0 allows). */
+#ifndef KMQTT_CFG_RETRY
+#define KMQTT_CFG_RETRY 1
+#endif
+
+/** 5.0 topic aliases in the engine, both ways (the caller's slots,
+ * kmqtt_session_buffers_t.alias_*). 0 = no code for them: the nano build. */
+#ifndef KMQTT_CFG_TOPIC_ALIAS
+#define KMQTT_CFG_TOPIC_ALIAS 1
+#endif
+
+/** The 3.1.1 inbound QoS 2 table of one bit per packet id (8 KB of the
+ * caller's, kmqtt_session_buffers_t.inbound_bits): never full, never forgets
+ * an id. 0 = the engine has no code for it (the nano build). */
+#ifndef KMQTT_CFG_INBOUND_BITS
+#define KMQTT_CFG_INBOUND_BITS 1
+#endif
+
+/* ------------------------------- defaults of both clients (nano and threaded) */
+
+/** Keepalive in seconds both clients ask for by default (0 = off). */
+#ifndef KMQTT_CFG_KEEPALIVE_S
+#define KMQTT_CFG_KEEPALIVE_S 60
+#endif
+/** A PINGRESP must follow its PINGREQ within this long; 0 = half the
+ * keepalive in force (docs/architecture.md, decision 7). */
+#ifndef KMQTT_CFG_PING_TIMEOUT_MS
+#define KMQTT_CFG_PING_TIMEOUT_MS 0
+#endif
+/** Opening the transport, and then the CONNACK, each may take this long. */
+#ifndef KMQTT_CFG_CONNECT_TIMEOUT_MS
+#define KMQTT_CFG_CONNECT_TIMEOUT_MS 10000
+#endif
+/** Reconnect backoff: a random wait in [d/2, d], d doubling from this
+ * minimum to KMQTT_CFG_RECONNECT_MAX_MS. */
+#ifndef KMQTT_CFG_RECONNECT_MIN_MS
+#define KMQTT_CFG_RECONNECT_MIN_MS 1000
+#endif
+/** The most the reconnect backoff's d grows to. */
+#ifndef KMQTT_CFG_RECONNECT_MAX_MS
+#define KMQTT_CFG_RECONNECT_MAX_MS 60000
+#endif
+
 /* ------------------------------------------- defaults of the client options */
 
 #ifndef KMQTT_CFG_RX_BUFFER_SIZE

@@ -39,6 +39,7 @@
 #include "kmqtt/config.h"
 #include "kmqtt/error.h"
 #include "kmqtt/port.h"
+#include "kmqtt/session.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,49 +77,38 @@ typedef enum kmqtt_nano_state {
 
 /** What a kmqtt_nano_event_t reports, and which of its fields are set. */
 typedef enum kmqtt_nano_event_type {
-    KMQTT_NANO_EV_CONNECTED = 1,  /**< CONNACK accepted: session_present; props (5.0) */
-    KMQTT_NANO_EV_CONNECT_FAILED, /**< an attempt failed: err (KMQTT_EREFUSED with
+    KMQTT_NANO_EV_CONNECTED = KMQTT_SESSION_EV_CONNACK, /**< CONNACK accepted: session_present;
+                                                           props (5.0) */
+    KMQTT_NANO_EV_CONNECT_FAILED = 8, /**< an attempt failed: err (KMQTT_EREFUSED with
                                      reason_code = the CONNACK code, a transport error,
                                      KMQTT_ETIMEDOUT without CONNACK); reason_code, props */
-    KMQTT_NANO_EV_LOST,           /**< an accepted connection ended: err (KMQTT_ECLOSED,
-                                     KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, 5.0 KMQTT_EDISCONNECTED with
-                                     the server's reason_code and props, ...) */
-    KMQTT_NANO_EV_MESSAGE,        /**< an application message: msg */
-    KMQTT_NANO_EV_PUBLISHED,      /**< an outbound QoS 1/2 message completed (PUBACK, PUBCOMP, or a
-                                     5.0 PUBREC with a failure reason): packet_id, reason_code,
-                                     props; or was dropped with err set (5.0: its PUBREL was
-                                     answered 0x92, KMQTT_ENOTFOUND; or, after a reconnect, it
-                                     is larger than the new server's Maximum Packet Size,
-                                     KMQTT_ETOOBIG, MQTT-3.2.2-15, or above its Maximum QoS,
-                                     KMQTT_EUNSUPPORTED, MQTT-3.2.2-11, and was not sent;
-                                     3.1.1 never drops) */
-    KMQTT_NANO_EV_SUBACK,         /**< packet_id; codes/count: one reason code per filter */
-    KMQTT_NANO_EV_UNSUBACK,       /**< packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
-    KMQTT_NANO_EV_AUTH            /**< 5.0 AUTH from the server: reason_code, props. Its
-                                     Authentication Method must be the CONNECT's (in
-                                     connect_props): else DISCONNECT 0x82 and LOST /
-                                     CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
-                                     3.15); a CONNACK likewise may carry only that method */
+    KMQTT_NANO_EV_LOST = 9,           /**< an accepted connection ended: err (KMQTT_ECLOSED,
+                                          KMQTT_EKEEPALIVE, KMQTT_EPROTOCOL, 5.0 KMQTT_EDISCONNECTED with
+                                          the server's reason_code and props, ...) */
+    KMQTT_NANO_EV_MESSAGE = KMQTT_SESSION_EV_MESSAGE,     /**< an application message: msg */
+    KMQTT_NANO_EV_PUBLISHED = KMQTT_SESSION_EV_PUBLISHED, /**< an outbound QoS 1/2 message completed
+                                (PUBACK, PUBCOMP, or a 5.0 PUBREC with a failure reason): packet_id,
+                                reason_code, props; or was dropped with err set (5.0: its PUBREL was
+                                answered 0x92, KMQTT_ENOTFOUND; or, after a reconnect, it
+                                is larger than the new server's Maximum Packet Size,
+                                KMQTT_ETOOBIG, MQTT-3.2.2-15, or above its Maximum QoS,
+                                KMQTT_EUNSUPPORTED, MQTT-3.2.2-11, and was not sent;
+                                3.1.1 never drops) */
+    KMQTT_NANO_EV_SUBACK =
+        KMQTT_SESSION_EV_SUBACK, /**< packet_id; codes/count: one reason code per filter */
+    KMQTT_NANO_EV_UNSUBACK =
+        KMQTT_SESSION_EV_UNSUBACK, /**< packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
+    KMQTT_NANO_EV_AUTH =
+        KMQTT_SESSION_EV_AUTH /**< 5.0 AUTH from the server: reason_code, props. Its
+               Authentication Method must be the CONNECT's (in
+               connect_props): else DISCONNECT 0x82 and LOST /
+               CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
+               3.15); a CONNACK likewise may carry only that method */
 } kmqtt_nano_event_type_t;
 
 /** A message, outbound (the caller's) or inbound (views into the receive
- * buffer, valid during the callback only). */
-typedef struct kmqtt_nano_msg {
-    const char *topic;      /**< topic name, not NUL-terminated */
-    uint16_t topic_len;     /**< its length in bytes */
-    uint8_t qos;            /**< 0..2 */
-    bool retain;            /**< RETAIN flag */
-    bool dup;               /**< inbound only */
-    uint16_t packet_id;     /**< inbound only (0 at QoS 0) */
-    const uint8_t *payload; /**< the message */
-    size_t payload_len;     /**< its length in bytes */
-    /** 5.0: the PUBLISH property block, raw (without its length prefix):
-     * outbound, the caller's properties, checked before anything is sent;
-     * inbound, validated by the client. Walk it with kmqtt_prop_iter (a
-     * kmqtt_props_t with raw/raw_len set). NULL/0 = none; ignored in 3.1.1. */
-    const uint8_t *props;
-    size_t props_len; /**< length of props */
-} kmqtt_nano_msg_t;
+ * buffer, valid during the callback only): the engine's (session.h). */
+typedef kmqtt_session_msg_t kmqtt_nano_msg_t;
 
 /** One event, given to kmqtt_nano_config_t.on_event; valid during the call
  * only. kmqtt_nano_event_type_t says which fields are set. */
@@ -144,52 +134,37 @@ typedef void (*kmqtt_nano_event_fn)(void *user, const kmqtt_nano_event_t *ev);
  * valid and unchanged while the client is in use. Zero everything, then set
  * what you need; kmqtt_nano_config_init sets the defaults noted. */
 typedef struct kmqtt_nano_config {
+    /** What the engine needs (session.h): the CONNECT (version, clean_session,
+     * keepalive_s, client_id, username, password, will, 5.0 property
+     * blocks), ping_timeout_ms and max_inflight, with the defaults of
+     * kmqtt_session_config_init. The nano client advertises Receive Maximum
+     * KMQTT_NANO_INBOUND_QOS2 and Maximum Packet Size = rx; the 5.0 CONNECT
+     * block must not carry those, nor a Topic Alias Maximum (KMQTT_EINVAL).
+     * Keep max_inflight at or below the broker's own in-flight limit
+     * (mosquitto: max_inflight_messages, default 20): mosquitto 2.0.11
+     * answers PUBREC but silently drops 3.1.1 QoS 2 publishes above it. */
+    kmqtt_session_config_t mqtt;
+
     /** Where: the transport (the client calls open/send/recv/wait/close on it,
      * never destroy) and the host and port given to its open(). */
     const kmqtt_transport_t *transport;
     const char *host;            /**< broker host given to the transport's open() */
     uint16_t port;               /**< broker port given to the transport's open() */
-    uint32_t connect_timeout_ms; /**< open() and then CONNACK, each (default 10000) */
+    uint32_t connect_timeout_ms; /**< open() and then CONNACK, each
+                                    (default KMQTT_CFG_CONNECT_TIMEOUT_MS) */
 
-    /* CONNECT */
-    uint8_t version;             /**< KMQTT_V311 (default) or KMQTT_V5 */
-    bool clean_session;          /**< default true; false keeps the session for resumption */
-    uint16_t keepalive_s;        /**< default 60; 0 = off */
-    const char *client_id;       /**< NUL-terminated; "" only with clean_session (MQTT-3.1.3-7) */
-    const char *username;        /**< NULL = none */
-    const uint8_t *password;     /**< binary; NULL = none */
-    uint16_t password_len;       /**< password NULL = none */
-    const char *will_topic;      /**< NULL = no will */
-    const uint8_t *will_payload; /**< the will's payload */
-    uint16_t will_payload_len;   /**< its length in bytes */
-    uint8_t will_qos;            /**< the will's QoS 0..2 */
-    bool will_retain;            /**< retain the will */
-    /** 5.0: raw property blocks (without length prefix) for the CONNECT and the
-     * will. The client adds Receive Maximum (KMQTT_NANO_INBOUND_QOS2) and
-     * Maximum Packet Size (the receive buffer's size) itself, so the CONNECT
-     * block must not carry those, nor a Topic Alias Maximum (the nano client
-     * takes no inbound aliases): KMQTT_EINVAL from kmqtt_nano_init. */
-    const uint8_t *connect_props;
-    size_t connect_props_len;  /**< length of connect_props */
-    const uint8_t *will_props; /**< 5.0 will properties, raw (see connect_props) */
-    size_t will_props_len;     /**< length of will_props */
-
-    /** Reconnect: after a loss or a failed attempt the client waits
-     * reconnect_min_ms, doubling each failure up to reconnect_max_ms, and
-     * back to the minimum after a CONNACK. reconnect_min_ms 0 = never by
-     * itself (the caller calls kmqtt_nano_connect again). Defaults 1000 and
-     * 60000. */
+    /** Reconnect: after a loss or a failed attempt the client waits a random
+     * time in [d/2, d] (kmqtt_session_backoff), d starting at
+     * reconnect_min_ms and doubling each failure up to reconnect_max_ms, back
+     * to the minimum after a CONNACK. reconnect_min_ms 0 = never by itself
+     * (the caller calls kmqtt_nano_connect again). Defaults
+     * KMQTT_CFG_RECONNECT_MIN_MS and _MAX_MS. The random numbers come from a
+     * small generator seeded with random_seed: give each device its own (a
+     * hardware random number, a serial number); 0 = seeded from client_id,
+     * which the broker already requires to be unique. */
     uint32_t reconnect_min_ms;
     uint32_t reconnect_max_ms; /**< the longest wait between attempts (see reconnect_min_ms) */
-    /** A PINGRESP must come within this long of its PINGREQ, else the
-     * connection is lost with KMQTT_EKEEPALIVE (default 10000). */
-    uint32_t ping_timeout_ms;
-    /** Outbound QoS 1/2 messages at once (also bounded by the store and, in
-     * 5.0, the server's Receive Maximum). Default 8. Keep it at or below the
-     * broker's own in-flight limit (mosquitto: max_inflight_messages,
-     * default 20): mosquitto 2.0.11 answers PUBREC but silently drops 3.1.1
-     * QoS 2 publishes above that limit, so they would never arrive. */
-    uint8_t max_inflight;
+    uint32_t random_seed;      /**< seeds the backoff's jitter (see reconnect_min_ms) */
 
     kmqtt_nano_event_fn on_event; /**< may be NULL */
     void *user;                   /**< passed to on_event */
@@ -212,40 +187,23 @@ typedef struct kmqtt_nano_buffers {
     size_t store_size; /**< its size in bytes; may be 0 */
 } kmqtt_nano_buffers_t;
 
-/** The client. Declared so it can be a static or stack object; every field is
- * private. sizeof is at most 256 bytes on a 32-bit target. */
+/** The client: the engine's state and the driver's. Declared so it can be a
+ * static or stack object; every field is private. sizeof is at most 256
+ * bytes on a 32-bit target. */
 typedef struct kmqtt_nano {
     /** @cond PRIVATE */
+    kmqtt_session_t s;
     const kmqtt_nano_config_t *cfg;
-    uint8_t *rx;
-    uint8_t *tx;
-    uint8_t *store;
-    uint32_t rx_size, rx_len;
-    uint32_t tx_size, tx_start, tx_len;
-    uint32_t store_size, store_used;
-    uint32_t resend_off; /**< next store record to send again after a reconnect */
-    uint32_t now_ms;     /**< the time given to the running call */
-    uint32_t last_tx_ms, ping_sent_ms, due_ms;
+    uint32_t now_ms; /**< the time given to the running call */
+    uint32_t due_ms; /**< WAITING: the next attempt; CONNECTING: the CONNACK deadline */
     uint32_t backoff_ms;
-    uint32_t server_max_packet; /**< 5.0 CONNACK Maximum Packet Size, 0 = none */
-    uint16_t keepalive_s;       /**< in force (5.0: Server Keep Alive) */
-    uint16_t next_id;
-    uint16_t server_receive_max; /**< 5.0, 65535 if absent */
+    uint32_t rng; /**< xorshift32 state for the backoff's jitter */
     uint16_t inbound[KMQTT_NANO_INBOUND_QOS2];
-    uint8_t inbound_count;
-    uint8_t inflight; /**< store records */
-    uint8_t resent;   /**< store records before resend_off */
+    kmqtt_session_request_t req[KMQTT_NANO_MAX_REQUESTS];
     uint8_t state;
-    uint8_t flags;
-    uint8_t gen; /**< counts connection ends, so code after a callback sees one */
-    struct {
-        uint16_t id;                /**< 0 = free */
-        uint8_t unsub;              /**< 1 for UNSUBSCRIBE */
-        uint8_t count;              /**< filters sent: the ack has one code each */
-    } req[KMQTT_NANO_MAX_REQUESTS]; /**< awaiting SUBACK / UNSUBACK on this connection */
-    uint8_t server_max_qos;
-    uint32_t qos2_evictions;
+    uint8_t gen;  /**< counts connection ends, so code after a callback sees one */
     uint8_t busy; /**< the running poll received, sent, reported or changed state */
+    uint8_t arm;  /**< CONNECTING: start the CONNACK clock at the next poll */
     /** @endcond */
 } kmqtt_nano_t;
 
@@ -312,10 +270,7 @@ kmqtt_err_t kmqtt_nano_publish(kmqtt_nano_t *c, const kmqtt_nano_msg_t *msg, uin
 /** One filter of a SUBSCRIBE: the filter (NUL-terminated) and its options
  * byte: QoS 0..2, and in 5.0 also KMQTT_NANO_NO_LOCAL,
  * KMQTT_NANO_RETAIN_AS_PUBLISHED, KMQTT_NANO_RETAIN_HANDLING(n). */
-typedef struct kmqtt_nano_sub {
-    const char *filter; /**< topic filter, NUL-terminated */
-    uint8_t options;    /**< QoS, and in 5.0 the flags below */
-} kmqtt_nano_sub_t;
+typedef kmqtt_session_sub_t kmqtt_nano_sub_t;
 
 /** Subscription option (5.0): our own publishes are not sent back. */
 #define KMQTT_NANO_NO_LOCAL 0x04u
@@ -382,6 +337,11 @@ size_t kmqtt_nano_store_used(const kmqtt_nano_t *c);
  * evicted one may be delivered twice only if the connection is lost before
  * the broker received its PUBREC. 0 for NULL. Never blocks. */
 size_t kmqtt_nano_qos2_evictions(const kmqtt_nano_t *c);
+
+/** PUBACK / PUBREC / PUBCOMP received for a packet id the client does not
+ * hold, since init: ignored, not a protocol error (a PUBREC still gets its
+ * PUBREL, 5.0 with 0x92). 0 for NULL. Never blocks. */
+size_t kmqtt_nano_unknown_acks(const kmqtt_nano_t *c);
 
 #ifdef __cplusplus
 }

@@ -1,30 +1,32 @@
 /** @file
- * kmqtt session — MQTT protocol state without I/O.
+ * kmqtt session — the one MQTT protocol engine, without I/O.
  *
- * The session takes events (bytes received, the current time, requests from
- * the API) and gives back bytes to send, events for the application and the
- * next deadline. It never reads a clock, opens a socket, starts a thread or
- * allocates: the caller gives it one block of storage at init and the time
- * as an argument to every call, which is what makes it testable with scripted
- * bytes and a fake clock.
+ * Every protocol rule of the library lives here once: what a CONNECT
+ * carries and advertises, which ack answers which packet, the store of
+ * unacknowledged QoS 1/2 messages and their resend with DUP after a
+ * reconnect, packet ids, inbound QoS 2 (exactly once), keepalive, the 5.0
+ * server capabilities and the DISCONNECT reason of an error. The clients
+ * are drivers over it: kmqtt_nano_t (nano.h, non-blocking, one task) and,
+ * in time, kmqtt_client_t (client.h, blocking and threaded).
  *
- * Not thread-safe by itself: the client calls it under its lock.
+ * Sans-IO: bytes in (kmqtt_session_rx_space / _rx_commit), bytes out
+ * (_tx_peek / _tx_consume), events out (_next_event, pull style), the next
+ * deadline out (_tick). It never reads a clock (time is now_ms, a
+ * free-running millisecond counter that may wrap at 2^32, compared
+ * wrap-safely), never allocates (the caller gives every buffer and table)
+ * and never blocks. The configuration is referenced, not copied: it may live
+ * in flash and must outlive the session.
  *
- * Where the rules live:
- *  - outbound QoS 1: PUBLISH -> PUBACK; QoS 2: PUBLISH -> PUBREC -> PUBREL ->
- *    PUBCOMP. An encoded copy of each unacknowledged PUBLISH is kept in the
- *    store (bounded) so it can be sent again.
- *  - inbound QoS 2 is delivered once: the packet id is remembered from
- *    PUBLISH until PUBREL, and a repeated PUBLISH is answered but not
- *    delivered again.
- *  - keepalive: a PINGREQ when nothing was sent or received for keepalive
- *    seconds; no answer within half a keepalive more is KMQTT_EKEEPALIVE, so
- *    a dead broker is noticed within 1.5 x keepalive.
- *  - after a reconnect with session present, unacknowledged PUBLISH packets
- *    are sent again with DUP set and PUBREL packets again, in their original
- *    order (MQTT-4.4.0-1); without session present, unacknowledged PUBLISH
- *    packets are sent again as new deliveries and QoS 2 messages already
- *    released are reported complete.
+ * The wire: inbound packets are parsed in place in rx with exact lengths
+ * (strict: one error per violation, never a crash); outbound ones are
+ * written field by field into tx, a byte queue, or for a QoS 1/2 PUBLISH into
+ * its store record first. 5.0 property blocks travel raw (without their
+ * length prefix), validated with the codec's rules.
+ *
+ * A packet whose answer does not fit tx stays in rx until tx drained, so
+ * answers keep the order of what they answer (MQTT-4.6.0-2, MQTT-4.6.0-3).
+ *
+ * Not thread-safe: one thread (or the holder of one lock) calls it.
  */
 #ifndef KMQTT_SESSION_H
 #define KMQTT_SESSION_H
@@ -34,82 +36,424 @@
 #include <stdint.h>
 
 #include "kmqtt/codec.h"
+#include "kmqtt/config.h"
 #include "kmqtt/error.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** What kmqtt_session_init sets up: the version, limits and buffer sizes. */
+/** What the engine needs to speak MQTT on a connection. Referenced by the
+ * session (never copied): it must stay valid and unchanged while the
+ * session is in use. kmqtt_session_config_init sets the defaults noted. */
 typedef struct kmqtt_session_config {
-    kmqtt_version_t version;   /**< KMQTT_V311 or KMQTT_V5 */
-    uint16_t keepalive_s;      /**< 0 = no keepalive */
-    uint16_t max_inflight;     /**< outbound QoS 1/2 not yet complete (>= 1) */
-    uint16_t max_inbound_qos2; /**< inbound QoS 2 packet ids awaiting PUBREL; past it a 5.0
-                                  server broke our Receive Maximum (KMQTT_EPROTOCOL) and a
-                                  3.1.1 broker our bound (KMQTT_ELIMIT). 0 = one bit per
-                                  packet id (8 KB): never full, what 3.1.1 needs */
-    uint16_t max_pending;      /**< SUBSCRIBE / UNSUBSCRIBE awaiting their ack (>= 1) */
-    size_t rx_buffer_size;     /**< largest incoming packet accepted (>= 16) */
-    size_t tx_buffer_size;     /**< outgoing bytes not yet written (>= 16) */
-    size_t store_size;         /**< bytes kept for unacknowledged QoS 1/2 PUBLISH packets */
-    uint32_t retry_ms;         /**< 3.1.1 only: resend an unacknowledged packet after this
-                                  long on the same connection; 0 = only after reconnect
-                                  (the only resend 5.0 allows) */
-    /* 5.0 only (3.1.1 ignores them and carves nothing for them); 0 = off. */
-    uint16_t topic_alias_max; /**< inbound aliases we can hold: the most a CONNECT may
-                                 advertise as Topic Alias Maximum */
-    uint16_t topic_alias_out; /**< outbound alias slots; in force: the smaller of this and
-                                 the server's Topic Alias Maximum */
-    uint16_t alias_topic_len; /**< topic bytes each alias slot holds, both directions (>= 1
-                                 when either count is set). A server alias for a longer
-                                 topic ends the connection (DISCONNECT 0x97); a longer
-                                 outbound topic is simply sent without an alias */
+    uint8_t version;             /**< KMQTT_V311 (default) or KMQTT_V5 */
+    bool clean_session;          /**< default true; false keeps the session for resumption */
+    uint16_t keepalive_s;        /**< default KMQTT_CFG_KEEPALIVE_S; 0 = off */
+    const char *client_id;       /**< NUL-terminated; "" only with clean_session (MQTT-3.1.3-7) */
+    const char *username;        /**< NULL = none */
+    const uint8_t *password;     /**< NULL = none (binary, password_len bytes) */
+    uint16_t password_len;       /**< bytes of password */
+    const char *will_topic;      /**< NULL = no will */
+    const uint8_t *will_payload; /**< the will message's payload */
+    uint16_t will_payload_len;   /**< bytes of will_payload */
+    uint8_t will_qos;            /**< 0..2 */
+    bool will_retain;            /**< the will is retained */
+    /** 5.0: the CONNECT's raw property block (without length prefix). The
+     * engine adds Receive Maximum (the inbound QoS 2 table's size, unless the
+     * 3.1.1 bitmap is used), Maximum Packet Size (rx's size) and Topic Alias
+     * Maximum (the inbound alias slots, if any) itself, so the block must not
+     * carry those. */
+    const uint8_t *connect_props;
+    size_t connect_props_len;  /**< bytes of connect_props */
+    const uint8_t *will_props; /**< 5.0: the will's raw property block */
+    size_t will_props_len;     /**< bytes of will_props */
+    /** A PINGRESP must come within this long of its PINGREQ, else
+     * kmqtt_session_tick gives KMQTT_EKEEPALIVE. 0 = half the keepalive in
+     * force, at least a second (default KMQTT_CFG_PING_TIMEOUT_MS). */
+    uint32_t ping_timeout_ms;
+    /** 3.1.1 only (and KMQTT_CFG_RETRY): when nothing was acknowledged for
+     * this long while messages are in flight, they are sent again on the
+     * same connection, with DUP. 0 (default) = only after a reconnect, the
+     * only resend 5.0 allows. */
+    uint32_t retry_ms;
+    /** Outbound QoS 1/2 messages at once (also bounded by the store and, in
+     * 5.0, the server's Receive Maximum). Default KMQTT_CFG_MAX_INFLIGHT. */
+    uint8_t max_inflight;
 } kmqtt_session_config_t;
+
+/** One SUBSCRIBE / UNSUBSCRIBE awaiting its ack. Private. */
+typedef struct kmqtt_session_request {
+    uint16_t id;   /**< 0 = free */
+    uint8_t unsub; /**< 1 for UNSUBSCRIBE */
+    uint8_t count; /**< filters sent: the ack has one code each */
+} kmqtt_session_request_t;
+
+/** Bytes of the optional 3.1.1 inbound QoS 2 table: one bit per packet id. */
+#define KMQTT_SESSION_INBOUND_BITS_SIZE 8192u
+
+/** The caller's buffers and tables, used until the session is no longer used.
+ *  rx:       the largest packet accepted (5.0: advertised as Maximum Packet
+ *            Size; a larger one is KMQTT_ETOOBIG).
+ *  tx:       bytes waiting to be sent; the largest packet sent.
+ *  store:    copies of unacknowledged QoS 1/2 PUBLISH packets (each its
+ *            encoded size plus 8 bytes, rounded up to 4); NULL/0 for QoS 0 only.
+ *  inbound:  inbound QoS 2 ids awaiting PUBREL (inbound_max of them; 5.0:
+ *            advertised as Receive Maximum). NULL/0 with KMQTT_CFG_QOS2 off.
+ *  inbound_bits: optional (KMQTT_CFG_INBOUND_BITS), 3.1.1 only:
+ *            KMQTT_SESSION_INBOUND_BITS_SIZE bytes, one bit per packet id,
+ *            used instead of inbound: never full, never forgets an id.
+ *  requests: SUBSCRIBE / UNSUBSCRIBE awaiting their ack (max_requests >= 1).
+ *  alias_*:  optional, 5.0 and KMQTT_CFG_TOPIC_ALIAS: topic alias slots of
+ *            alias_topic_len topic bytes each. alias_in: alias_in_max slots of
+ *            KMQTT_SESSION_ALIAS_IN_SLOT(len) bytes, advertised as Topic Alias
+ *            Maximum; the application always sees the full topic. alias_out:
+ *            alias_out_max slots of KMQTT_SESSION_ALIAS_OUT_SLOT(len) bytes;
+ *            a topic sent again goes as its alias (up to the server's Topic
+ *            Alias Maximum; the least recently used slot is reused; a topic
+ *            longer than a slot goes without). Both start empty on every
+ *            connection (MQTT-3.3.2-7). */
+typedef struct kmqtt_session_buffers {
+    uint8_t *rx;                       /**< receive buffer */
+    size_t rx_size;                    /**< its bytes */
+    uint8_t *tx;                       /**< send queue */
+    size_t tx_size;                    /**< its bytes */
+    uint8_t *store;                    /**< unacknowledged QoS 1/2 PUBLISH packets */
+    size_t store_size;                 /**< its bytes */
+    uint16_t *inbound;                 /**< inbound QoS 2 ids awaiting PUBREL */
+    uint16_t inbound_max;              /**< entries of inbound */
+    uint8_t *inbound_bits;             /**< 3.1.1 bitmap, or NULL */
+    kmqtt_session_request_t *requests; /**< SUBSCRIBE / UNSUBSCRIBE awaiting ack */
+    uint8_t max_requests;              /**< entries of requests */
+    uint8_t *alias_in;                 /**< inbound topic alias slots, or NULL */
+    uint16_t alias_in_max;             /**< slots of alias_in */
+    uint8_t *alias_out;                /**< outbound topic alias slots, or NULL */
+    uint16_t alias_out_max;            /**< slots of alias_out */
+    uint16_t alias_topic_len;          /**< topic bytes a slot holds */
+} kmqtt_session_buffers_t;
+
+/** Bytes of one inbound alias slot holding topics of up to topic_len bytes. */
+#define KMQTT_SESSION_ALIAS_IN_SLOT(topic_len) (2u + (size_t)(topic_len))
+/** Bytes of one outbound alias slot holding topics of up to topic_len bytes. */
+#define KMQTT_SESSION_ALIAS_OUT_SLOT(topic_len) (6u + (size_t)(topic_len))
 
 /** Where a session is (kmqtt_session_state). */
 typedef enum kmqtt_session_state {
     KMQTT_SESSION_IDLE = 0,   /**< no connection */
-    KMQTT_SESSION_CONNECTING, /**< CONNECT queued or sent, waiting for CONNACK */
+    KMQTT_SESSION_CONNECTING, /**< CONNECT queued, waiting for CONNACK */
     KMQTT_SESSION_CONNECTED,  /**< CONNACK accepted */
-    KMQTT_SESSION_CLOSING     /**< DISCONNECT queued: flush, then close */
+    KMQTT_SESSION_ENDED       /**< the connection is over (refused, server DISCONNECT, error):
+                                 send what tx holds if you like, close, kmqtt_session_lost */
 } kmqtt_session_state_t;
 
-/** What a kmqtt_event_t reports, and which of its fields are set. */
-typedef enum kmqtt_event_type {
-    KMQTT_EV_NONE = 0,      /**< no event pending */
-    KMQTT_EV_CONNACK,       /**< reason_code, session_present; packet.u.connack */
-    KMQTT_EV_MESSAGE,       /**< packet.u.publish: an application message. 5.0: the topic is
-                               always the full one (an inbound Topic Alias is resolved by the
-                               session; the view then points into its alias table); a payload
-                               whose Payload Format Indicator says UTF-8 but is not is never
-                               reported (answered PUBACK / PUBREC 0x99, or dropped at QoS 0) */
-    KMQTT_EV_PUBLISH_DONE,  /**< packet_id, reason_code: an outbound QoS 1/2 PUBLISH completed
-                               (PUBACK, PUBCOMP, or PUBREC with a failure code in 5.0) */
-    KMQTT_EV_SUBACK,        /**< packet_id; packet.u.suback.reason_codes, one per filter */
-    KMQTT_EV_UNSUBACK,      /**< packet_id; packet.u.suback */
-    KMQTT_EV_PINGRESP,      /**< the broker answered our PINGREQ */
-    KMQTT_EV_DISCONNECT,    /**< 5.0: the server disconnects; reason_code, packet.u.disconnect */
-    KMQTT_EV_AUTH,          /**< 5.0: reason_code, packet.u.disconnect (props) */
-    KMQTT_EV_REQUEST_FAILED /**< packet_id, err: a SUBSCRIBE / UNSUBSCRIBE ended without its ack
-                               (connection lost); no packet */
-} kmqtt_event_type_t;
+/** What a kmqtt_session_event_t reports, and which of its fields are set. */
+typedef enum kmqtt_session_event_type {
+    KMQTT_SESSION_EV_CONNACK = 1, /**< reason_code (0: accepted, now CONNECTED; else refused,
+                                     ENDED), session_present, props (5.0) */
+    KMQTT_SESSION_EV_MESSAGE,     /**< msg: an application message */
+    KMQTT_SESSION_EV_PUBLISHED,   /**< an outbound QoS 1/2 message completed (PUBACK, PUBCOMP,
+                                       or a 5.0 PUBREC with a failure reason): packet_id,
+                                       reason_code, props; or was dropped with err set (see
+                                       kmqtt_session_next_event) */
+    KMQTT_SESSION_EV_SUBACK,      /**< packet_id; codes/count: one reason code per filter */
+    KMQTT_SESSION_EV_UNSUBACK,    /**< packet_id; codes/count (5.0 only; 0 in 3.1.1) */
+    KMQTT_SESSION_EV_AUTH,        /**< 5.0 AUTH: reason_code, props */
+    KMQTT_SESSION_EV_DISCONNECT   /**< 5.0 DISCONNECT from the server: reason_code, props;
+                                       the session is ENDED */
+} kmqtt_session_event_type_t;
 
-/** One event from kmqtt_session_next_event; kmqtt_event_type_t says which
- * fields are set. */
-typedef struct kmqtt_event {
-    kmqtt_event_type_t type; /**< what happened */
-    uint16_t packet_id;      /**< the packet concerned (acks, requests) */
-    uint8_t reason_code;     /**< CONNACK, ack, DISCONNECT or AUTH code */
-    bool session_present;    /**< CONNACK: the broker kept the session */
-    kmqtt_err_t err;         /**< KMQTT_EV_REQUEST_FAILED: why */
-    kmqtt_packet_t packet;   /**< views into the session's receive buffer: valid until the next
-                                call of kmqtt_session_next_event or kmqtt_session_rx_space */
-} kmqtt_event_t;
+/** A message, outbound (the caller's) or inbound (views into rx). */
+typedef struct kmqtt_session_msg {
+    const char *topic;      /**< not NUL-terminated */
+    uint16_t topic_len;     /**< bytes of topic */
+    uint8_t qos;            /**< 0..2 */
+    bool retain;            /**< the RETAIN flag */
+    bool dup;               /**< inbound only */
+    uint16_t packet_id;     /**< inbound only (0 at QoS 0) */
+    const uint8_t *payload; /**< the application message */
+    size_t payload_len;     /**< bytes of payload */
+    /** 5.0: the PUBLISH property block, raw (without its length prefix).
+     * NULL/0 = none; ignored in 3.1.1. */
+    const uint8_t *props;
+    size_t props_len; /**< bytes of props */
+} kmqtt_session_msg_t;
 
-/** What the server's CONNACK said (5.0), with the defaults of an absent
- * property filled in; in 3.1.1 the defaults. */
-typedef struct kmqtt_server_caps {
+/** One SUBSCRIBE filter: NUL-terminated, and its options byte (QoS 0..2; 5.0
+ * also No Local 0x04, Retain As Published 0x08, Retain Handling << 4). */
+typedef struct kmqtt_session_sub {
+    const char *filter; /**< NUL-terminated topic filter */
+    uint8_t options;    /**< QoS and 5.0 subscription options */
+} kmqtt_session_sub_t;
+
+/** An event; its views point into rx and stay valid until the next call of
+ * kmqtt_session_next_event or kmqtt_session_rx_space. */
+typedef struct kmqtt_session_event {
+    kmqtt_session_event_type_t type; /**< what happened */
+    kmqtt_err_t err;                 /**< KMQTT_SESSION_EV_PUBLISHED: why it was dropped, or 0 */
+    uint16_t packet_id;              /**< the flow's packet id */
+    uint8_t reason_code;             /**< CONNACK / ack / AUTH / DISCONNECT reason */
+    bool session_present;            /**< CONNACK: the server kept the session */
+    kmqtt_session_msg_t msg;         /**< KMQTT_SESSION_EV_MESSAGE */
+    const uint8_t *codes;            /**< SUBACK / UNSUBACK reason codes */
+    size_t count;                    /**< entries of codes */
+    const uint8_t *props;            /**< 5.0 raw property block of the packet behind the event */
+    size_t props_len;                /**< bytes of props */
+} kmqtt_session_event_t;
+
+/** Store and forward: a change worth persisting, reported to the change hook
+ * as it happens (before the packet concerned can be sent). */
+typedef enum kmqtt_session_change {
+    KMQTT_SESSION_CH_PUBLISH = 1,  /**< a QoS 1/2 PUBLISH took packet_id; bytes, len: the
+                                      encoded packet (DUP clear) */
+    KMQTT_SESSION_CH_PUBREL,       /**< PUBREC came for packet_id: only PUBREL from now on */
+    KMQTT_SESSION_CH_DONE,         /**< packet_id completed or dropped: forget it */
+    KMQTT_SESSION_CH_INBOUND,      /**< inbound QoS 2 packet_id held until its PUBREL */
+    KMQTT_SESSION_CH_RELEASED,     /**< inbound QoS 2 packet_id released (PUBREL, or forgotten
+                                         as the oldest beyond the table: decision 6) */
+    KMQTT_SESSION_CH_INBOUND_CLEAR /**< every inbound QoS 2 id forgotten (a new session) */
+} kmqtt_session_change_t;
+
+/** The change hook: what changed for packet_id; bytes/len with
+ * KMQTT_SESSION_CH_PUBLISH only (valid during the call). */
+typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what, uint16_t packet_id,
+                                        const uint8_t *bytes, size_t len);
+
+/** The session. Declared so a driver can embed it; every field is private. */
+typedef struct kmqtt_session {
+    /** @cond PRIVATE */
+    const kmqtt_session_config_t *cfg;
+    uint8_t *rx;
+    uint8_t *tx;
+    uint8_t *store;
+    uint16_t *inbound;
+    uint8_t *inbound_bits;
+    kmqtt_session_request_t *req;
+#if KMQTT_CFG_OFFLINE_QUEUE
+    kmqtt_session_change_fn change_fn;
+    void *change_ctx;
+#endif
+    uint32_t rx_size, rx_len, rx_done; /**< rx_done: the packet last reported, dropped next */
+    uint32_t tx_size, tx_start, tx_len;
+    uint32_t store_size, store_used;
+    uint32_t resend_off; /**< next store record to send again on this connection */
+    uint32_t last_tx_ms, last_rx_ms, ping_sent_ms;
+#if KMQTT_CFG_RETRY
+    uint32_t last_ack_ms; /**< 3.1.1 retry: the last ack, or when the clock started */
+#endif
+    uint32_t server_max_packet; /**< 5.0 CONNACK Maximum Packet Size, 0 = none */
+    uint32_t qos2_evictions;
+    uint32_t unknown_acks;
+#if KMQTT_CFG_V5
+    uint32_t pubrel_failures; /**< server PUBRELs with a failure reason (0x92) */
+    uint8_t pubrel_reason;    /**< the last one's reason */
+#endif
+    uint16_t keepalive_s; /**< in force (5.0: Server Keep Alive) */
+    uint16_t next_id;
+    uint16_t server_receive_max; /**< 5.0, 65535 if absent */
+    uint16_t inbound_max, inbound_count;
+    uint8_t max_requests;
+    uint8_t inflight; /**< store records */
+    uint8_t resent;   /**< store records before resend_off */
+    uint8_t state;
+    uint8_t flags;
+    uint8_t server_max_qos;
+#if KMQTT_CFG_V5 && KMQTT_CFG_TOPIC_ALIAS
+    uint8_t *alias_in, *alias_out;
+    uint16_t alias_in_max, alias_out_max, alias_topic_len;
+    uint16_t alias_out_active; /**< the smaller of alias_out_max and the server's maximum */
+    uint32_t alias_clock;      /**< last-use stamps of the outbound slots */
+#endif
+    uint8_t close_reason; /**< 5.0 DISCONNECT reason queued by the last protocol error */
+#if KMQTT_CFG_RETRY
+    uint8_t retry_armed; /**< 3.1.1 retry: last_ack_ms counts */
+#endif
+    /** @endcond */
+} kmqtt_session_t;
+
+/** Fills c with the defaults noted in kmqtt_session_config_t. */
+void kmqtt_session_config_init(kmqtt_session_config_t *c);
+
+/** Sets up s (IDLE) over the caller's configuration and buffers, checking
+ * them so nothing later fails on them: KMQTT_EINVAL for a NULL, an unknown
+ * version, a will QoS over 2, a client id / username / will topic longer
+ * than 65,535 bytes or not valid UTF-8, an empty client id without
+ * clean_session, a 3.1.1 password without user name (MQTT-3.1.2-22), rx or
+ * tx under 16 bytes, no request slot, 5.0 property blocks that are malformed
+ * or carry what the engine sets itself; KMQTT_EUNSUPPORTED for 5.0 in a
+ * build without it; KMQTT_ENOBUFS when the CONNECT does not fit tx. */
+kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg,
+                               const kmqtt_session_buffers_t *b);
+
+/** Begins a connection on a freshly opened transport: drops any received or
+ * unsent bytes and queues CONNECT, written from the configuration as it is
+ * now (a driver may change its client id while IDLE). Returns KMQTT_OK,
+ * KMQTT_ESTATE (not IDLE) or KMQTT_ENOBUFS (the CONNECT no longer fits tx). */
+kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms);
+
+/** The connection is over, whatever the reason: back to IDLE, unsent and
+ * unread bytes dropped (rx keeps its contents, so views of the last event
+ * stay readable until bytes are received again), requests awaiting their
+ * ack forgotten. Unacknowledged QoS 1/2 messages stay in the store for the
+ * next connection. */
+void kmqtt_session_lost(kmqtt_session_t *s);
+
+/* ------------------------------------------------------------------ bytes */
+
+/** Where received bytes go: returns the place and sets *space (0 when rx is
+ * full of a packet still waiting for room in tx). Drops the packet of the
+ * last event, so its views end. */
+uint8_t *kmqtt_session_rx_space(kmqtt_session_t *s, size_t *space);
+
+/** n bytes were written at the place kmqtt_session_rx_space gave. */
+void kmqtt_session_rx_commit(kmqtt_session_t *s, size_t n, uint32_t now_ms);
+
+/** The bytes waiting to be sent, contiguous: returns their number, sets *buf. */
+size_t kmqtt_session_tx_peek(const kmqtt_session_t *s, const uint8_t **buf);
+
+/** n of them were taken by the transport. Queues stored messages still owed
+ * to this connection as room appears. */
+void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms);
+
+/** Takes the next whole packet in rx, applies the protocol rules, queues its
+ * answer and reports what the application should know. Returns:
+ *  KMQTT_OK         *ev is filled (views valid until the next call here or
+ *                   of kmqtt_session_rx_space);
+ *  KMQTT_NEED_MORE  nothing to report until more bytes arrive, or until tx
+ *                   drains (a packet whose answer does not fit waits);
+ *  < 0              the server broke the protocol or sent a malformed packet:
+ *                   the error names the rule; in 5.0 a DISCONNECT with its
+ *                   reason (0x81, 0x82, 0x93, 0x94, 0x95) was queued when tx
+ *                   had room. The session is ENDED.
+ * Besides the packets' own events it reports, after a CONNACK, each stored
+ * message the new connection will not carry, as KMQTT_SESSION_EV_PUBLISHED
+ * with err: a QoS 2 message whose PUBREL was due when the session was not
+ * found (KMQTT_OK: the server released it and kept nothing), and in 5.0 a
+ * PUBLISH larger than the server's Maximum Packet Size (KMQTT_ETOOBIG,
+ * MQTT-3.2.2-15) or above its Maximum QoS (KMQTT_EUNSUPPORTED,
+ * MQTT-3.2.2-11), never sent. A PUBREL answered 0x92 gives KMQTT_ENOTFOUND. */
+kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms,
+                                     kmqtt_session_event_t *ev);
+
+/* ------------------------------------------------------------------- time */
+
+/** Does what is due at now_ms: a PINGREQ when nothing was sent or nothing
+ * received for the keepalive; queues stored messages owed to the connection.
+ * Sets *next_ms (if not NULL) to how long until tick has something to do
+ * (UINT32_MAX: nothing). Returns KMQTT_OK, or KMQTT_EKEEPALIVE when a
+ * PINGREQ got no PINGRESP within the ping timeout (the session is ENDED). */
+kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *next_ms);
+
+/* --------------------------------------------------------------- requests */
+
+/** Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
+ * in the store and a KMQTT_SESSION_EV_PUBLISHED later. Returns KMQTT_OK,
+ * KMQTT_ENOTCONN (not CONNECTED), KMQTT_EINVAL (NULL, QoS over 2, topic
+ * empty, with wildcards, over 65,535 bytes or not UTF-8: MQTT-3.3.2-2,
+ * MQTT-1.5.3-1; malformed 5.0 props, a Topic Alias or a Subscription
+ * Identifier in them: MQTT-3.3.4-6), KMQTT_EUNSUPPORTED (QoS 2 built out;
+ * 5.0: over the server's Maximum QoS, MQTT-3.2.2-11, retain when Retain
+ * Available is 0, MQTT-3.2.2-14), KMQTT_ETOOBIG (bigger than tx, QoS 1/2
+ * bigger than the whole store, or 5.0 than the server's Maximum Packet Size,
+ * MQTT-3.2.2-15), KMQTT_ELIMIT
+ * (max_inflight or the server's Receive Maximum reached, MQTT-3.3.4-7, or no
+ * room in the store: retry after a PUBLISHED event), KMQTT_ENOBUFS (no room
+ * in tx now, or stored messages still wait to be sent again: retry after tx
+ * drained). Nothing is queued on any error. */
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                                  uint16_t *packet_id);
+
+/** Queues a SUBSCRIBE of count filters (5.0: with the raw property block
+ * props; NULL/0 = none). KMQTT_SESSION_EV_SUBACK follows with *packet_id.
+ * Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL (no filter or more than 255,
+ * an invalid filter: MQTT-4.7.1-2/-3; options with reserved bits or, in
+ * 3.1.1, anything but QoS; No Local on a shared subscription, MQTT-3.8.3-4),
+ * KMQTT_EUNSUPPORTED (QoS 2 built out; 5.0: a wildcard, shared or identified
+ * subscription the server said it lacks), KMQTT_ETOOBIG, KMQTT_ENOBUFS,
+ * KMQTT_ELIMIT (every request slot awaits its ack). The ack must match the
+ * request (id, kind, one code per filter: MQTT-3.9.3-1, MQTT-3.11.3-1), else
+ * it is KMQTT_EPROTOCOL. */
+kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
+                                    size_t count, const uint8_t *props, size_t props_len,
+                                    uint16_t *packet_id);
+
+/** Queues an UNSUBSCRIBE of count filters; KMQTT_SESSION_EV_UNSUBACK follows.
+ * Errors as kmqtt_session_subscribe. */
+kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *filters, size_t count,
+                                      const uint8_t *props, size_t props_len, uint16_t *packet_id);
+
+/** 5.0: queues AUTH (reason 0x18 continue, also while CONNECTING, or 0x19
+ * re-authenticate, only while CONNECTED: MQTT-4.12.1-1) with the raw
+ * property block props, which must carry the CONNECT's Authentication
+ * Method (MQTT-4.12.0-5, 3.15). The exchange's pacing (one
+ * re-authentication at a time, a 0x18 only in answer to the server's) is the
+ * driver's. Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_ESTATE (the CONNECT had
+ * no Authentication Method: MQTT-3.1.2-30 allows no AUTH then; 0x19 before
+ * the CONNACK), KMQTT_EINVAL (other reason, malformed
+ * props, another or no method), KMQTT_ETOOBIG (over the server's Maximum
+ * Packet Size, MQTT-3.2.2-15), KMQTT_ENOBUFS, or KMQTT_EUNSUPPORTED in
+ * 3.1.1 or a build without 5.0. */
+kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
+                               size_t props_len);
+
+/** Queues DISCONNECT (5.0: with reason, 0x04 keeps the will, and the raw
+ * property block props; both ignored in 3.1.1); the session is then ENDED:
+ * nothing more is queued (MQTT-3.14.4-1). Returns KMQTT_OK, KMQTT_ENOTCONN
+ * (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed props; a non-zero
+ * Session Expiry Interval when the CONNECT's was 0 or absent, a Protocol
+ * Error by 3.14.2.2.2), KMQTT_ETOOBIG (with props, over the server's Maximum
+ * Packet Size, MQTT-3.2.2-15) or KMQTT_ENOBUFS (no room in tx now). The driver sends what tx holds, closes
+ * and calls kmqtt_session_lost. */
+kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
+                                     size_t props_len);
+
+/* ------------------------------------------------------ store and forward */
+
+/** Sets (fn NULL: clears) the hook that hears of every change worth
+ * persisting. fn runs inside the session call that made the change and
+ * must not call back into s. Store and forward is KMQTT_CFG_OFFLINE_QUEUE:
+ * without it the hook is never called and the restores below give
+ * KMQTT_EUNSUPPORTED. */
+void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx);
+
+/** Puts back an outbound QoS 1/2 message persisted earlier, after the records
+ * already held (call in the order they were made): packet_id as before,
+ * bytes/len the encoded PUBLISH (with pubrel, NULL/0: its PUBREC had come, so
+ * only PUBREL is sent again). Only while IDLE. The PUBLISH is read as any
+ * received packet is before it is trusted (DESIGN rule 7): exactly one QoS
+ * 1/2 PUBLISH with packet_id, in the session's version, nothing after it, its
+ * topic in full (5.0: no Topic Alias, no Subscription Identifier). Returns
+ * KMQTT_OK, KMQTT_ESTATE, KMQTT_EINVAL (id 0 or in use), KMQTT_ESTORE (the
+ * bytes are not such a PUBLISH: nothing was taken), KMQTT_EUNSUPPORTED (QoS 2
+ * in a build without it), KMQTT_ELIMIT (max_inflight records) or
+ * KMQTT_ENOBUFS (the store is full). */
+kmqtt_err_t kmqtt_session_restore(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
+                                  const uint8_t *bytes, size_t len);
+
+/** Puts back an inbound QoS 2 packet id that awaited its PUBREL when it was
+ * persisted, so a PUBLISH sent again with it is answered but not delivered
+ * again (MQTT-4.3.3-2). Only while IDLE. Returns KMQTT_OK, KMQTT_ESTATE,
+ * KMQTT_EINVAL (id 0; QoS 2 built out) or KMQTT_ELIMIT (the table is full). */
+kmqtt_err_t kmqtt_session_restore_inbound(kmqtt_session_t *s, uint16_t packet_id);
+
+/** Forgets every outbound message and inbound QoS 2 id (a clean session the
+ * application asked for). Each forgotten outbound message is reported by
+ * kmqtt_session_next_event as KMQTT_SESSION_EV_PUBLISHED with err
+ * KMQTT_ECANCELED. Only while IDLE: KMQTT_ESTATE otherwise. */
+kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s);
+
+/* ---------------------------------------------------------------- helpers */
+
+/** Reconnect backoff with jitter, for the drivers: returns the wait before
+ * the next attempt, in [d/2, d] where d is *ceiling_ms, chosen by random (any
+ * 32 random bits), and doubles *ceiling_ms up to max_ms. The driver resets
+ * *ceiling_ms to its minimum when a connection succeeds. */
+uint32_t kmqtt_session_backoff(uint32_t *ceiling_ms, uint32_t max_ms, uint32_t random);
+
+/* ---------------------------------------------------------------- getters */
+
+/** What the server's CONNACK allows (5.0; the defaults of absent properties,
+ * and in 3.1.1 the defaults). */
+typedef struct kmqtt_session_caps {
     uint16_t receive_max;     /**< 65535 if absent */
     uint8_t max_qos;          /**< 2 if absent */
     bool retain_available;    /**< true if absent, like the three below */
@@ -117,296 +461,38 @@ typedef struct kmqtt_server_caps {
     bool subid_available;     /**< Subscription Identifiers Available */
     bool shared_available;    /**< Shared Subscription Available */
     uint32_t max_packet_size; /**< 0 = no limit */
-    uint16_t topic_alias_max; /**< the server's; 0 if absent (no outbound aliases) */
-    uint16_t keepalive_s;     /**< the keepalive in force */
-    bool server_keepalive;    /**< it is the CONNACK's Server Keep Alive (MQTT-3.2.2-21) */
-    bool assigned_client_id;  /**< the CONNACK carried an Assigned Client Identifier (the
-                                 string is a view in the CONNACK event's props) */
-    uint32_t session_expiry;  /**< the CONNACK's Session Expiry Interval, else the CONNECT's */
-} kmqtt_server_caps_t;
+    uint16_t keepalive_s;     /**< the keepalive in force (MQTT-3.2.2-21) */
+} kmqtt_session_caps_t;
 
-/** Longest Authentication Method kmqtt_session_start accepts. */
-#define KMQTT_SESSION_AUTH_METHOD_MAX 64
+/** Fills *out with what the last CONNACK said (defaults before one came). */
+void kmqtt_session_server_caps(const kmqtt_session_t *s, kmqtt_session_caps_t *out);
 
-/** One outbound QoS 1/2 message or request being tracked. Private. */
-typedef struct kmqtt_session_record {
-    /** @cond PRIVATE */
-    uint16_t packet_id;
-    uint8_t kind; /* what is awaited */
-    uint8_t flags;
-    uint32_t store_off;
-    uint32_t store_len;
-    uint64_t sent_ms;
-    /** @endcond */
-} kmqtt_session_record_t;
-
-/** Private: how many answers may wait for room in the send buffer. */
-#define KMQTT_SESSION_OWED_MAX 8
-
-/** Store and forward: a change of the state that must survive a restart,
- * reported to the hook of kmqtt_session_set_change_hook as it happens
- * (before the packet it concerns can be sent or the message delivered).
- * The end of an outbound flow is not reported here: it is the
- * KMQTT_EV_PUBLISH_DONE event. */
-typedef enum kmqtt_session_change {
-    KMQTT_SESSION_CH_PUBLISH = 1,  /**< a QoS 1/2 PUBLISH took packet_id; bytes, len: the
-                                      encoded packet (DUP clear) */
-    KMQTT_SESSION_CH_PUBREL,       /**< PUBREC came for packet_id: only PUBREL from now on */
-    KMQTT_SESSION_CH_INBOUND,      /**< inbound QoS 2 packet_id held until its PUBREL */
-    KMQTT_SESSION_CH_RELEASED,     /**< inbound QoS 2 packet_id released by PUBREL */
-    KMQTT_SESSION_CH_INBOUND_CLEAR /**< every inbound QoS 2 id forgotten (new session) */
-} kmqtt_session_change_t;
-
-/** The hook of kmqtt_session_set_change_hook: what changed, for which packet
- * id, and for KMQTT_SESSION_CH_PUBLISH the encoded packet (bytes, len; valid
- * during the call). Runs inside the session call that made the change. */
-typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what, uint16_t packet_id,
-                                        const uint8_t *bytes, size_t len);
-
-/** The session. Declared so it can live inside another struct; treat every
- * field as private. */
-typedef struct kmqtt_session {
-    /** @cond PRIVATE */
-    kmqtt_session_config_t cfg;
-    kmqtt_session_state_t state;
-    /* carved from the caller's storage by kmqtt_session_init */
-    kmqtt_session_record_t *inflight; /**< cfg.max_inflight, in send order */
-    uint16_t inflight_count;
-    kmqtt_session_record_t *pending; /**< cfg.max_pending SUBSCRIBE / UNSUBSCRIBE */
-    uint16_t pending_count;
-    uint16_t *inbound_qos2; /**< cfg.max_inbound_qos2 ids awaiting PUBREL, or a bitmap */
-    uint16_t inbound_count;
-    uint8_t *rx;
-    size_t rx_len;      /**< bytes held */
-    size_t rx_consumed; /**< bytes at the front already handled, dropped by rx_space */
-    uint8_t *tx;
-    size_t tx_start, tx_end;
-    uint8_t *store;
-    size_t store_used; /**< bytes of live copies */
-    size_t store_end;  /**< end of the last copy; holes before it are compacted on demand */
-    uint16_t next_packet_id;
-    uint16_t failed_pending;     /**< requests to report as KMQTT_EV_REQUEST_FAILED */
-    uint16_t server_receive_max; /**< 5.0 CONNACK Receive Maximum (65535 if absent) */
-    uint32_t server_max_packet;  /**< 5.0 CONNACK Maximum Packet Size (0 = none) */
-    uint64_t last_tx_ms, last_rx_ms, ping_sent_ms;
-    uint32_t keepalive_ms; /**< cfg.keepalive_s, or the 5.0 Server Keep Alive */
-    bool ping_outstanding;
-    bool resend_due;  /**< some record still waits for room in tx */
-    bool clean_start; /**< the CONNECT asked for a new session */
-    bool rx_blocked;  /**< a received packet waits for room for its answer */
-    /** answers (and PINGREQ) that found tx full, sent in order as it drains */
-    uint8_t owed_count;
-    uint32_t owed[KMQTT_SESSION_OWED_MAX];
-    /** store and forward (session_persist.c) */
-    kmqtt_session_change_fn change_fn;
-    void *change_ctx;
-
-    /** 5.0 */
-    kmqtt_server_caps_t caps;
-    uint16_t adv_receive_max; /**< what our CONNECT advertised (65535 if absent) */
-    uint16_t adv_alias_max;   /**< our CONNECT's Topic Alias Maximum (0 if absent) */
-    uint32_t adv_max_packet;  /**< our CONNECT's Maximum Packet Size, else rx_buffer_size */
-    uint32_t connect_expiry;  /**< our CONNECT's Session Expiry Interval */
-    uint16_t alias_out_max;   /**< outbound aliases in force on this connection */
-    uint32_t alias_clock;     /**< LRU stamps of the outbound slots */
-    uint8_t *alias_in;        /**< cfg.topic_alias_max slots: u16 length + topic */
-    uint8_t *alias_out;       /**< cfg.topic_alias_out slots: u32 stamp, u16 length, topic */
-    uint8_t close_reason;     /**< DISCONNECT reason queued on a protocol error */
-    uint8_t auth_state;       /**< private */
-    uint16_t auth_method_len; /**< 0: the CONNECT had no Authentication Method */
-    char auth_method[KMQTT_SESSION_AUTH_METHOD_MAX];
-    uint32_t pubrel_failures; /**< server PUBRELs with a non-zero reason code (0x92) */
-    uint8_t pubrel_reason;    /**< the last such code */
-    /** @endcond */
-} kmqtt_session_t;
-
-/** Bytes of storage kmqtt_session_init needs for cfg (tables, receive and
- * send buffers, store), or 0 if cfg is invalid. */
-size_t kmqtt_session_storage_size(const kmqtt_session_config_t *cfg);
-
-/** Sets up s over storage (len >= kmqtt_session_storage_size(cfg), aligned
- * for uint64_t). The session uses storage until the caller stops using s;
- * it never frees it. Returns KMQTT_OK, KMQTT_EINVAL (bad config) or
- * KMQTT_ENOBUFS (storage too small). */
-kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg, void *storage,
-                               size_t len);
-
-/** Where s is: IDLE, CONNECTING, CONNECTED or CLOSING. Never blocks. */
+/** Where s is (IDLE, CONNECTING, CONNECTED, ENDED). */
 kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
 
-/** Number of outbound QoS 1/2 messages not yet complete. */
+/** Outbound QoS 1/2 messages not yet complete (in the store). */
 size_t kmqtt_session_inflight(const kmqtt_session_t *s);
 
-/** 5.0: what the last CONNACK said (defaults before one came, and in
- * 3.1.1). The pointer stays valid as long as s. */
-const kmqtt_server_caps_t *kmqtt_session_server_caps(const kmqtt_session_t *s);
+/** Bytes of the store in use. */
+size_t kmqtt_session_store_used(const kmqtt_session_t *s);
 
-/** 5.0: the properties the session can honour, for the caller to put in the
- * CONNECT (ahead of its own): Receive Maximum (cfg.max_inbound_qos2, if not
- * 0), Topic Alias Maximum (cfg.topic_alias_max, if not 0) and Maximum Packet
- * Size (cfg.rx_buffer_size). Writes up to max items to out (their strings
- * are none) and returns how many; 0 in 3.1.1. */
-size_t kmqtt_session_advertise(const kmqtt_session_t *s, kmqtt_prop_t *out, size_t max);
+/** Inbound QoS 2 ids forgotten because more than inbound_max awaited their
+ * PUBREL at once (the oldest goes), since init. */
+size_t kmqtt_session_qos2_evictions(const kmqtt_session_t *s);
 
-/** 5.0: the reason code of the DISCONNECT the session queued when
- * kmqtt_session_next_event last failed (0x81 malformed packet, 0x82
- * protocol error, 0x93 Receive Maximum exceeded, 0x94 Topic Alias invalid,
- * 0x95 packet too large, 0x97 quota exceeded), or 0 if none. */
+/** 5.0: the reason of the DISCONNECT the session queued when
+ * kmqtt_session_next_event last failed (0x81, 0x82, 0x93, 0x94, 0x95), or 0. */
 uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s);
 
-/* ------------------------------------------------------------- connection */
+/** PUBACK / PUBREC / PUBCOMP received for a packet id no record holds
+ * (ignored), since init. */
+size_t kmqtt_session_unknown_acks(const kmqtt_session_t *s);
 
-/** Begins a connection on a fresh transport: drops any received or unsent
- * bytes and queues CONNECT (connect->version is ignored: cfg.version is
- * used). In 5.0 the session enforces what the CONNECT's own properties
- * advertise: Receive Maximum (a server exceeding it gets DISCONNECT 0x93),
- * Topic Alias Maximum (0x94 past it), Maximum Packet Size (0x95 past it;
- * without one, rx_buffer_size still bounds), and it remembers the
- * Authentication Method and Session Expiry Interval. Outbound and inbound
- * topic aliases start empty (MQTT-3.3.2-7). Returns KMQTT_OK, KMQTT_ESTATE
- * (not idle), KMQTT_EINVAL (a property advertises more than the config
- * holds: Receive Maximum > cfg.max_inbound_qos2 when that is not 0, Topic
- * Alias Maximum > cfg.topic_alias_max, Maximum Packet Size >
- * cfg.rx_buffer_size, a method longer than KMQTT_SESSION_AUTH_METHOD_MAX),
- * KMQTT_ENOBUFS (CONNECT does not fit in the send buffer) or the encoder's
- * error. */
-kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, const kmqtt_connect_t *connect,
-                                uint64_t now_ms);
-
-/** Queues DISCONNECT (reason and props are 5.0 only; pass 0 and NULL in
- * 3.1.1) and moves to CLOSING. Returns KMQTT_OK, KMQTT_ESTATE (not
- * connected), KMQTT_EINVAL (5.0: a non-zero Session Expiry Interval when the
- * CONNECT's was 0 or absent: a Protocol Error by 5.0 3.14.2.2.2), KMQTT_ETOOBIG
- * (over the server's Maximum Packet Size) or KMQTT_ENOBUFS. */
-kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason,
-                                     const kmqtt_props_t *props);
-
-/** 5.0 enhanced authentication: queues AUTH. reason is 0x18 (continue: while
- * CONNECTING after the server's AUTH, or while CONNECTED during a
- * re-authentication) or 0x19 (re-authenticate: CONNECTED). props must carry
- * the CONNECT's Authentication Method (and usually Authentication Data);
- * the caller owns them, they are copied into the send buffer. The server's
- * AUTH packets arrive as KMQTT_EV_AUTH; a re-authentication ends with AUTH
- * 0x00 (KMQTT_EV_AUTH, reason 0) or a server DISCONNECT. Returns KMQTT_OK,
- * KMQTT_ESTATE (3.1.1, no method in the CONNECT, wrong state), KMQTT_EINVAL
- * (other reason, missing or different method), KMQTT_ETOOBIG (over the
- * server's Maximum Packet Size) or KMQTT_ENOBUFS. */
-kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_props_t *props);
-
-/** The connection is gone, for whatever reason: back to IDLE, unsent and
- * unprocessed bytes dropped. Outbound QoS 1/2 messages stay for the next
- * connection; each pending SUBSCRIBE / UNSUBSCRIBE is reported once by
- * kmqtt_session_next_event as KMQTT_EV_REQUEST_FAILED. */
-void kmqtt_session_lost(kmqtt_session_t *s, uint64_t now_ms);
-
-/** Forgets every outbound message and inbound QoS 2 id (a clean session
- * the application asked for). Each forgotten outbound message is reported
- * by kmqtt_session_next_event as KMQTT_EV_PUBLISH_DONE with err
- * KMQTT_ECANCELED. Only when IDLE; returns KMQTT_ESTATE otherwise. */
-kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s);
-
-/* --------------------------------------------------------------- requests */
-
-/** Queues a PUBLISH (msg->packet_id and msg->dup are ignored). QoS 1/2 take
- * a packet id (returned in *packet_id; 0 for QoS 0), a record and a copy in
- * the store. Only when CONNECTED. In 5.0 a topic repeated on the connection
- * is sent with a Topic Alias when the server allows aliases and
- * cfg.topic_alias_out > 0 (least recently used slot reused; not for
- * messages with raw properties or more than 8 items); the stored copy of a
- * QoS 1/2 message always carries the full topic, so a resend on a later
- * connection never uses an old alias. Returns KMQTT_OK, KMQTT_ENOTCONN,
- * KMQTT_EUNSUPPORTED (5.0: QoS above the server's Maximum QoS,
- * MQTT-3.2.2-11; retain when Retain Available is 0, MQTT-3.2.2-14),
- * KMQTT_EINVAL (a Topic Alias property of the caller's: aliases are the
- * session's),
- * KMQTT_ELIMIT (in-flight window full: the smaller of cfg.max_inflight and
- * the server's Receive Maximum), KMQTT_ENOBUFS (send buffer or store full
- * for now: send, or wait for acks, and try again), KMQTT_ETOOBIG (larger
- * than the send buffer, store or the server's maximum packet size: never
- * fits) or the encoder's error for an invalid message. On error nothing is
- * queued and no packet id is used. */
-kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg, uint64_t now_ms,
-                                  uint16_t *packet_id);
-
-/** Queues a SUBSCRIBE (is_subscribe) or UNSUBSCRIBE with a new packet id
- * (sub->packet_id is ignored). Returns KMQTT_OK, KMQTT_ENOTCONN,
- * KMQTT_EUNSUPPORTED (5.0 SUBSCRIBE: a wildcard filter, a "$share/" filter or
- * a Subscription Identifier the CONNACK said the server does not support),
- * KMQTT_ELIMIT
- * (cfg.max_pending requests already waiting), KMQTT_ENOBUFS, KMQTT_ETOOBIG or
- * the encoder's error. */
-kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t *sub,
-                                    bool is_subscribe, uint64_t now_ms, uint16_t *packet_id);
-
-/* ------------------------------------------------------------------ bytes */
-
-/** Where the next received bytes go: *buf and *space (may be 0 only when a
- * packet is waiting to be taken by kmqtt_session_next_event). Invalidates the
- * views of the last event. */
-void kmqtt_session_rx_space(kmqtt_session_t *s, uint8_t **buf, size_t *space);
-
-/** n bytes were written at the place kmqtt_session_rx_space gave. */
-void kmqtt_session_rx_commit(kmqtt_session_t *s, size_t n, uint64_t now_ms);
-
-/** Takes the next complete packet from the received bytes, applies the
- * protocol rules, queues any answer (PUBACK, PUBREC, PUBREL, PUBCOMP) and
- * reports what the application should know. Packets that need no report are
- * handled and skipped. Returns:
- *  KMQTT_OK         *ev is filled (views valid until the next call here or of
- *                   kmqtt_session_rx_space)
- *  KMQTT_NEED_MORE  nothing to report until more bytes arrive (or, rarely, until
- *                   tx drains: a packet whose answer finds tx and the short
- *                   owed list full waits; kmqtt_session_tick then gives a
- *                   next_ms of now once there is room)
- *  < 0              the broker broke the protocol or sent a malformed packet
- *                   (the codec's error, KMQTT_EPROTOCOL or KMQTT_ETOOBIG): close
- *                   the connection and call kmqtt_session_lost */
-kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev);
-
-/** The bytes waiting to be sent, contiguous: returns their number and sets
- * *buf. */
-size_t kmqtt_session_tx_peek(const kmqtt_session_t *s, const uint8_t **buf);
-
-/** n of those bytes were written. */
-void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint64_t now_ms);
-
-/* ------------------------------------------------- store and forward */
-
-/** Sets (fn NULL: clears) the hook that hears of every change worth
- * persisting (see kmqtt_session_change_t). Called after kmqtt_session_init
- * (init clears it). fn runs inside the session call that made the change
- * and must not call back into s. */
-void kmqtt_session_set_change_hook(kmqtt_session_t *s, kmqtt_session_change_fn fn, void *ctx);
-
-/** Puts back an outbound QoS 1/2 message persisted by an earlier process,
- * in its original order (call in the order the records were made):
- * packet_id as before, bytes/len the encoded PUBLISH (ignored when pubrel:
- * the PUBREC had come, so only PUBREL is sent again). The bytes are decoded
- * by the codec first and must be exactly one QoS 1/2 PUBLISH with
- * packet_id, in the session's protocol version, nothing after it, its
- * topic in full (5.0: no Topic Alias, no Subscription Identifier). It is
- * sent on the next connection like any unacknowledged message: with DUP
- * set if the broker kept the session (MQTT-4.4.0-1), as a new delivery if
- * not. Only while IDLE. Returns KMQTT_OK, KMQTT_ESTATE, KMQTT_EINVAL (id 0
- * or in use), KMQTT_ESTORE (the bytes are not such a PUBLISH: nothing was
- * taken), KMQTT_EUNSUPPORTED (QoS 2 in a build without it), KMQTT_ELIMIT
- * (max_inflight records) or KMQTT_ENOBUFS (the store is full). */
-kmqtt_err_t kmqtt_session_restore_publish(kmqtt_session_t *s, uint16_t packet_id, bool pubrel,
-                                          const uint8_t *bytes, size_t len);
-
-/** Puts back an inbound QoS 2 packet id that awaited PUBREL, so a resent
- * PUBLISH with it is answered but not delivered again (MQTT-4.3.3-2).
- * Returns KMQTT_OK, KMQTT_EINVAL (id 0) or KMQTT_ELIMIT (table full). */
-kmqtt_err_t kmqtt_session_restore_inbound_qos2(kmqtt_session_t *s, uint16_t packet_id);
-
-/* ------------------------------------------------------------------- time */
-
-/** Does what is due at now_ms: a PINGREQ when idle for keepalive, a resend
- * when cfg.retry_ms passed (3.1.1). Sets *next_ms to the next time tick has
- * something to do (UINT64_MAX if nothing). Returns KMQTT_OK, or
- * KMQTT_EKEEPALIVE when a PINGREQ got no answer within half a keepalive
- * (close the connection). */
-kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next_ms);
+/** 5.0: server PUBRELs that carried a failure reason (0x92 Packet
+ * Identifier not found, 3.6.2.1) since init; *last_reason (if not NULL)
+ * gets the last one's code, 0 if none. The flow is still completed with
+ * PUBCOMP (MQTT-4.3.3-2). 0 in 3.1.1. */
+size_t kmqtt_session_pubrel_failures(const kmqtt_session_t *s, uint8_t *last_reason);
 
 #ifdef __cplusplus
 }

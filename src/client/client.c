@@ -40,7 +40,7 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->host = KC_DEFAULT_HOST;
     o->port = 1883;
     o->version = KMQTT_V311;
-    o->keepalive_s = 60;
+    o->keepalive_s = KMQTT_CFG_KEEPALIVE_S; /* the defaults both clients share */
     o->clean_session = true;
     o->rx_buffer_size = KMQTT_CFG_RX_BUFFER_SIZE;
     o->tx_buffer_size = KMQTT_CFG_TX_BUFFER_SIZE;
@@ -48,9 +48,9 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->max_inflight = KMQTT_CFG_MAX_INFLIGHT;
     o->max_subscriptions = KMQTT_CFG_MAX_SUBSCRIPTIONS;
     o->max_filter_len = KMQTT_CFG_MAX_FILTER_LEN;
-    o->connect_timeout_ms = 10000;
-    o->reconnect_min_ms = 500;
-    o->reconnect_max_ms = 30000;
+    o->connect_timeout_ms = KMQTT_CFG_CONNECT_TIMEOUT_MS;
+    o->reconnect_min_ms = KMQTT_CFG_RECONNECT_MIN_MS;
+    o->reconnect_max_ms = KMQTT_CFG_RECONNECT_MAX_MS;
     o->max_topic_len = KMQTT_CFG_MAX_TOPIC_LEN;
 }
 
@@ -77,11 +77,11 @@ static void options_resolve(const kmqtt_client_options_t *in, kmqtt_client_optio
     if (o->max_topic_len == 0)
         o->max_topic_len = KMQTT_CFG_MAX_TOPIC_LEN;
     if (o->connect_timeout_ms == 0)
-        o->connect_timeout_ms = 10000;
+        o->connect_timeout_ms = KMQTT_CFG_CONNECT_TIMEOUT_MS;
     if (o->reconnect_min_ms == 0)
-        o->reconnect_min_ms = 500;
+        o->reconnect_min_ms = KMQTT_CFG_RECONNECT_MIN_MS;
     if (o->reconnect_max_ms == 0)
-        o->reconnect_max_ms = 30000;
+        o->reconnect_max_ms = KMQTT_CFG_RECONNECT_MAX_MS;
     /* A maximum below the minimum (say, only the minimum raised): the
      * backoff simply stays at the minimum. */
     if (o->reconnect_max_ms < o->reconnect_min_ms)
@@ -149,32 +149,6 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
         return KMQTT_EINVAL;
 #endif
     return KMQTT_OK;
-}
-
-static void session_config(const kmqtt_client_options_t *o, kmqtt_session_config_t *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->version = o->version;
-    cfg->keepalive_s = o->keepalive_s;
-    cfg->max_inflight = o->max_inflight;
-    /* Announced as Receive Maximum in 5.0, so the broker never has more
-     * unreleased QoS 2 messages towards us than this table holds. */
-    /* 5.0: the Receive Maximum we announce bounds what the server leaves
-     * unreleased. 3.1.1 has no such bound: track every packet id. */
-    cfg->max_inbound_qos2 = o->version != KMQTT_V5    ? 0
-                            : o->receive_maximum != 0 ? o->receive_maximum
-                                                      : o->max_inflight;
-    cfg->max_pending = KC_MAX_REQUESTS;
-    cfg->rx_buffer_size = o->rx_buffer_size;
-    cfg->tx_buffer_size = o->tx_buffer_size;
-    cfg->store_size = o->store_size;
-    cfg->retry_ms = o->retry_ms;
-    /* 5.0 topic aliases (the session's; 3.1.1 ignores them). */
-    cfg->topic_alias_max = o->topic_alias_maximum;
-    cfg->topic_alias_out = o->topic_alias_out;
-    cfg->alias_topic_len = o->alias_topic_len;
-    if (cfg->alias_topic_len == 0 && (o->topic_alias_maximum != 0 || o->topic_alias_out != 0))
-        cfg->alias_topic_len = 64;
 }
 
 /* -------------------------------------------------------------- strings */
@@ -388,7 +362,7 @@ static kmqtt_err_t client_alloc(const kmqtt_client_options_t *o, kmqtt_client_t 
 }
 
 static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o,
-                                const kmqtt_session_config_t *cfg, size_t storage_size)
+                                size_t storage_size)
 {
     kmqtt_err_t err;
     size_t subs = c->opt.max_subscriptions;
@@ -434,12 +408,6 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
     err = kc_queue_setup(c);
     if (err != KMQTT_OK)
         return err;
-    err = kmqtt_session_init(&c->s, cfg, c->storage, storage_size);
-    if (err != KMQTT_OK)
-        return err;
-    err = kc_persist_setup(c); /* store and forward: reads back the store */
-    if (err != KMQTT_OK)
-        return err;
     if (o->transport != NULL) {
         /* Owned only once create succeeds: on failure the caller keeps it. */
         c->tr = *o->transport;
@@ -455,7 +423,6 @@ static kmqtt_err_t client_setup(kmqtt_client_t *c, const kmqtt_client_options_t 
 kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t **out)
 {
     kmqtt_client_options_t opt;
-    kmqtt_session_config_t cfg;
     size_t storage_size;
     kmqtt_client_t *c = NULL;
     kmqtt_err_t err;
@@ -473,10 +440,7 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
                                   opt.transport->wake == NULL || opt.transport->close == NULL ||
                                   opt.transport->destroy == NULL))
         return KMQTT_EINVAL;
-    session_config(&opt, &cfg);
-    storage_size = kmqtt_session_storage_size(&cfg);
-    if (storage_size == 0)
-        return KMQTT_EINVAL;
+    storage_size = kc_session_size(&opt);
 
     err = client_alloc(&opt, &c);
     if (err != KMQTT_OK)
@@ -487,9 +451,14 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     c->last_err = KMQTT_OK;
     c->backoff_ms = opt.reconnect_min_ms;
     c->resub_next = opt.max_subscriptions;
-    err = client_setup(c, &opt, &cfg, storage_size);
+    err = client_setup(c, &opt, storage_size);
     if (err == KMQTT_OK)
         err = kc_v5_setup(c, &opt); /* 5.0 property lists (client_v5_setup.c) */
+    /* The engine over its block, then what a store kept (client_persist.c). */
+    if (err == KMQTT_OK)
+        err = kc_session_setup(c);
+    if (err == KMQTT_OK)
+        err = kc_persist_setup(c);
     if (err != KMQTT_OK) {
         client_free(c);
         return err;
@@ -522,7 +491,6 @@ static void need_add(size_t *total, bool debug, size_t n)
 size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
 {
     kmqtt_client_options_t o;
-    kmqtt_session_config_t cfg;
     size_t total = KC_ARENA_RECORD;
     size_t subs, storage;
     bool dbg;
@@ -533,10 +501,7 @@ size_t kmqtt_client_memory_size(const kmqtt_client_options_t *in)
     o.memory = &total; /* checked as if given: its value is not ours to judge */
     if (options_check(&o) != KMQTT_OK)
         return 0;
-    session_config(&o, &cfg);
-    storage = kmqtt_session_storage_size(&cfg);
-    if (storage == 0)
-        return 0;
+    storage = kc_session_size(&o);
     dbg = o.mem_debug;
     subs = o.max_subscriptions;
     need_add(&total, dbg, sizeof(kmqtt_client_t));

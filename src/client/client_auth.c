@@ -37,7 +37,7 @@ static kmqtt_err_t send_auth(kmqtt_client_t *c, uint8_t reason, const void *data
     memset(&props, 0, sizeof props);
     props.items = p;
     props.count = n;
-    err = kmqtt_session_auth(&c->s, reason, &props);
+    err = kc_session_auth(c, reason, &props);
     if (err == KMQTT_OK)
         kc_try_flush(c);
     return err;
@@ -45,7 +45,7 @@ static kmqtt_err_t send_auth(kmqtt_client_t *c, uint8_t reason, const void *data
 
 /* A server AUTH; the turn and mx held (released for the callback). A
  * non-OK return ends the connection. */
-kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kmqtt_event_t *ev)
+kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kc_event_t *ev)
 {
     kmqtt_auth_fn fn = c->opt.on_auth;
     uint8_t out[KMQTT_AUTH_DATA_MAX];

@@ -10,38 +10,6 @@
  */
 #include "client_internal.h"
 
-static void connect_packet(const kmqtt_client_t *c, kmqtt_connect_t *p, kmqtt_prop_t *prop)
-{
-    memset(p, 0, sizeof *p);
-    p->version = c->opt.version;
-    p->clean_start = c->opt.clean_session;
-    p->keepalive = c->opt.keepalive_s;
-    p->client_id.ptr = c->opt.client_id;
-    p->client_id.len = c->client_id_len;
-    if (c->opt.username != NULL) {
-        p->has_username = true;
-        p->username.ptr = c->opt.username;
-        p->username.len = c->username_len;
-    }
-    if (c->opt.password != NULL) {
-        p->has_password = true;
-        p->password.ptr = c->opt.password;
-        p->password.len = c->opt.password_len;
-    }
-    if (c->opt.has_will) {
-        p->has_will = true;
-        p->will.topic.ptr = c->opt.will_topic;
-        p->will.topic.len = c->will_topic_len;
-        p->will.payload.ptr = c->opt.will_payload;
-        p->will.payload.len = c->opt.will_payload_len;
-        p->will.qos = c->opt.will_qos;
-        p->will.retain = c->opt.will_retain;
-    }
-    /* 5.0: CONNECT and will properties, built at create (client_v5_setup.c). */
-    (void)prop;
-    kc_v5_connect_props(c, p);
-}
-
 /* An attempt failed (nothing open any more); mx held. The next attempt
  * takes the next broker of the list. An automatic attempt goes back to the
  * backoff; an application's connect ends DISCONNECTED and is not retried.
@@ -76,8 +44,6 @@ static kmqtt_err_t connect_fail(kmqtt_client_t *c, kmqtt_err_t err)
 /* Opens the transport and queues CONNECT. */
 static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t cancel_seq)
 {
-    kmqtt_connect_t pkt;
-    kmqtt_prop_t prop;
     const kc_server_t *sv;
     unsigned ready;
     kmqtt_err_t err;
@@ -123,8 +89,7 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
     if (err != KMQTT_OK)
         return connect_fail(c, err);
 
-    connect_packet(c, &pkt, &prop);
-    err = kmqtt_session_start(&c->s, &pkt, kc_now());
+    err = kc_session_start(c);
     if (err != KMQTT_OK) {
         c->tr.close(c->tr.ctx);
         return connect_fail(c, err);
@@ -250,12 +215,12 @@ kmqtt_err_t kc_disconnect(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t
     kc_quiesce(c);
     if (c->open) {
         if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CONNECTED) {
-            kmqtt_err_t derr = kmqtt_session_disconnect(&c->s, reason, props);
+            kmqtt_err_t derr = kc_session_disconnect(c, reason, props);
             /* Queued packets (publish_batch) go first; DISCONNECT follows
              * them once there is room for it. */
             if (derr == KMQTT_ENOBUFS) {
                 flush_bounded(c);
-                derr = kmqtt_session_disconnect(&c->s, reason, props);
+                derr = kc_session_disconnect(c, reason, props);
             }
             if (derr == KMQTT_OK)
                 flush_bounded(c);

@@ -4,7 +4,7 @@
  */
 #include "client_internal.h"
 
-static kmqtt_err_t on_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
+static kmqtt_err_t on_connack(kmqtt_client_t *c, const kc_event_t *ev)
 {
     c->connack.reason_code = ev->reason_code;
     c->connack.session_present = ev->session_present;
@@ -36,30 +36,30 @@ static kmqtt_err_t on_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
 
 kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
 {
-    kmqtt_event_t ev;
+    kc_event_t ev;
     kmqtt_err_t err;
 
     for (;;) {
         /* A callback may have disconnected (and even connected again). */
         if (gen != c->conn_gen || !c->open)
             return KMQTT_ENOTCONN;
-        err = kmqtt_session_next_event(&c->s, kc_now(), &ev);
+        err = kc_session_event(c, &ev);
         if (err == KMQTT_NEED_MORE)
             return KMQTT_OK;
         if (err != KMQTT_OK) {
             /* 5.0: the session queued a DISCONNECT with the reason; it gets
              * one non-blocking chance to leave before the close. */
-            if (kmqtt_session_state(&c->s) == KMQTT_SESSION_CLOSING)
+            if (kmqtt_session_state(&c->s) == KMQTT_SESSION_ENDED)
                 (void)kc_flush(c);
             return kc_lost(c, err);
         }
         switch (ev.type) {
-        case KMQTT_EV_CONNACK:
+        case KC_EV_CONNACK:
             err = on_connack(c, &ev);
             if (err != KMQTT_OK)
                 return err;
             break;
-        case KMQTT_EV_MESSAGE:
+        case KC_EV_MESSAGE:
             /* A configured bound, not a protocol error: valid MQTT the
              * application said it will not take. 3.1.1 has no way to refuse
              * one message, so the connection ends. */
@@ -67,22 +67,21 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
                 return kc_lost(c, KMQTT_ELIMIT);
             kc_dispatch(c, &ev.packet.u.publish);
             break;
-        case KMQTT_EV_PUBLISH_DONE:
+        case KC_EV_PUBLISH_DONE:
             kc_v5_publish_done(c, &ev); /* kc_publish_done + reason string */
             break;
-        case KMQTT_EV_SUBACK:
-        case KMQTT_EV_UNSUBACK:
-        case KMQTT_EV_REQUEST_FAILED:
+        case KC_EV_SUBACK:
+        case KC_EV_UNSUBACK:
             kc_request_answer(c, &ev);
             break;
-        case KMQTT_EV_DISCONNECT:
+        case KC_EV_DISCONNECT:
             /* 5.0: the server ends the connection and closes it next. The
              * application hears why before it hears of the loss. */
             kc_v5_server_disconnect(c, &ev);
             if (gen != c->conn_gen || !c->open)
                 return KMQTT_ENOTCONN;
             return kc_lost(c, KMQTT_EDISCONNECTED);
-        case KMQTT_EV_AUTH:
+        case KC_EV_AUTH:
             /* 5.0 enhanced authentication (client_auth.c). */
             err = kc_v5_auth(c, &ev);
             if (gen != c->conn_gen || !c->open)

@@ -57,6 +57,28 @@
 /* Receive rounds per turn, so a flood cannot keep one turn going forever. */
 #define KC_RX_ROUNDS 16u
 
+/* What the engine reported, in the codec's packet form the client's
+ * handlers read (client_session.c fills it from kmqtt_session_event_t; its
+ * views point into the engine's receive buffer, valid until the next event). */
+typedef enum kc_event_type {
+    KC_EV_CONNACK = KMQTT_SESSION_EV_CONNACK,
+    KC_EV_MESSAGE = KMQTT_SESSION_EV_MESSAGE,
+    KC_EV_PUBLISH_DONE = KMQTT_SESSION_EV_PUBLISHED,
+    KC_EV_SUBACK = KMQTT_SESSION_EV_SUBACK,
+    KC_EV_UNSUBACK = KMQTT_SESSION_EV_UNSUBACK,
+    KC_EV_AUTH = KMQTT_SESSION_EV_AUTH,
+    KC_EV_DISCONNECT = KMQTT_SESSION_EV_DISCONNECT
+} kc_event_type_t;
+
+typedef struct kc_event {
+    kc_event_type_t type;
+    uint16_t packet_id;
+    uint8_t reason_code;
+    bool session_present;
+    kmqtt_err_t err;
+    kmqtt_packet_t packet; /* connack, publish, ack (PUBLISH_DONE), suback, disconnect (AUTH) */
+} kc_event_t;
+
 typedef struct kc_handler {
     char *filter; /* own copy, NUL-terminated; NULL = free slot */
     size_t len;
@@ -108,17 +130,14 @@ typedef struct kc_request {
 #if KMQTT_CFG_V5
 /* MQTT 5.0 state of a client (client_v5_*.c); all zero in 3.1.1. */
 typedef struct kc_v5 {
-    void *block;              /* CONNECT and will property lists and their strings */
-    size_t block_size;        /* wiped at free: it holds the Authentication Data */
-    kmqtt_prop_t *props;      /* CONNECT properties */
+    void *block;         /* CONNECT and will property lists and their strings */
+    size_t block_size;   /* wiped at free: it holds the Authentication Data */
+    kmqtt_prop_t *props; /* CONNECT properties */
     size_t nprops;
     kmqtt_prop_t *will_props; /* will properties */
     size_t nwill;
     char *connack_str; /* KMQTT_CONNACK_STR_MAX: the strings of c->connack */
     bool have_connack;
-    /* the server's capabilities from the last CONNACK */
-    uint8_t max_qos;
-    bool retain_ok, wildcard_ok, subid_ok, shared_ok;
     /* the reason string of the ack being reported by on_publish_done */
     bool cb_reason_set;
     kmqtt_str_t cb_reason;
@@ -174,9 +193,15 @@ struct kmqtt_client {
     size_t nservers;
     size_t server_idx; /* the next attempt's broker; moves on after a failure */
 
+    /* The engine (include/kmqtt/session.h) and what it references: every
+     * protocol rule, the server's capabilities and the in-flight store are
+     * its; the client drives it under mx (client_session.c). */
     kmqtt_session_t s;
+    kmqtt_session_config_t scfg;
     void *storage;
     size_t storage_size; /* wiped at destroy: it held the CONNECT packet */
+    uint8_t *pbuf;       /* 5.0: raw property blocks of what is being sent (tx_buffer_size) */
+    size_t pbuf_size;
 
     /* connection */
     kmqtt_conn_state_t state;
@@ -325,18 +350,18 @@ kmqtt_err_t kc_queue_add(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint16_t
                          uint32_t *seq);
 void kc_queue_drain(kmqtt_client_t *c);
 #define KC_QUEUE_ON(c) ((c)->queue_buf != NULL)
-#define KC_QUEUED(c) ((c)->queue.count)
+#define KC_QUEUED(c)   ((c)->queue.count)
 #else
 /* Compiled out (KMQTT_CFG_OFFLINE_QUEUE=0): options asking for a queue or
  * a store are refused at create with KMQTT_EUNSUPPORTED. */
-#define kc_queue_setup(c) KMQTT_OK
-#define kc_queue_free(c) ((void)0)
+#define kc_queue_setup(c)             KMQTT_OK
+#define kc_queue_free(c)              ((void)0)
 #define kc_queue_publish(c, msg, seq) ((void)(msg), (void)(seq), KMQTT_NEED_MORE)
 #define kc_queue_add(c, msg, id, seq) KMQTT_EUNSUPPORTED
-#define kc_queue_drain(c) ((void)0)
-#define kc_queue_memory_size(o) ((size_t)0)
-#define KC_QUEUE_ON(c) false
-#define KC_QUEUED(c) 0u
+#define kc_queue_drain(c)             ((void)0)
+#define kc_queue_memory_size(o)       ((size_t)0)
+#define KC_QUEUE_ON(c)                false
+#define KC_QUEUED(c)                  0u
 #endif
 
 /* store and forward: persistence (client_persist.c); mx held except setup */
@@ -350,20 +375,37 @@ kmqtt_err_t kc_persist_queued(kmqtt_client_t *c, uint32_t seq, const kmqtt_publi
 void kc_persist_unqueue(kmqtt_client_t *c, uint32_t seq, uint8_t qos);
 void kc_persist_done(kmqtt_client_t *c, uint16_t id);
 #else
-#define kc_persist_setup(c) KMQTT_OK
+#define kc_persist_setup(c)       KMQTT_OK
 #define kc_persist_memory_size(o) ((size_t)0)
-#define kc_persist_free(c) ((void)0)
-#define kc_persist_done(c, id) ((void)0)
+#define kc_persist_free(c)        ((void)0)
+#define kc_persist_done(c, id)    ((void)0)
 #endif
 
 /* subscriptions and dispatch (client_subscribe.c, client_dispatch.c) */
-void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev);
+void kc_request_answer(kmqtt_client_t *c, const kc_event_t *ev);
 void kc_requests_fail(kmqtt_client_t *c, kmqtt_err_t err);
 void kc_dispatch(kmqtt_client_t *c, const kmqtt_publish_t *msg);
 void kc_handlers_free(kmqtt_client_t *c);
 void kc_resubscribe_start(kmqtt_client_t *c);
 void kc_resubscribe(kmqtt_client_t *c);
 void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
+
+/* The engine seam (client_session.c), mx held. kc_session_size: the one
+ * "session" block for options o (0 = invalid); kc_session_setup carves it
+ * and initialises the engine. The others take the codec's forms the client
+ * builds and hand them to the engine (5.0 property lists go as raw blocks
+ * through pbuf). */
+size_t kc_session_size(const kmqtt_client_options_t *o);
+kmqtt_err_t kc_session_setup(kmqtt_client_t *c);
+kmqtt_err_t kc_session_start(kmqtt_client_t *c);
+kmqtt_err_t kc_session_publish(kmqtt_client_t *c, const kmqtt_publish_t *msg, uint16_t *id);
+kmqtt_err_t kc_session_subscribe(kmqtt_client_t *c, const kmqtt_subscribe_t *pkt, bool subscribe,
+                                 uint16_t *id);
+kmqtt_err_t kc_session_auth(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t *props);
+kmqtt_err_t kc_session_disconnect(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t *props);
+kmqtt_err_t kc_session_event(kmqtt_client_t *c, kc_event_t *ev);
+kmqtt_err_t kc_session_tick(kmqtt_client_t *c, uint64_t now, uint64_t *next);
+#define KC_NOW32() ((uint32_t)kc_now())
 
 /* The one way into the session for a publish (client_publish.c): props is
  * the encoded 5.0 property list (NULL = none). */
@@ -376,9 +418,9 @@ kmqtt_err_t kc_disconnect(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t
 
 /* Room for the property list of one SUBSCRIBE / UNSUBSCRIBE / AUTH the
  * application sends: what the call adds itself and the user properties. */
-#define KC_SUB_PROPS_MAX (1u + KMQTT_USER_PROPS_MAX)
+#define KC_SUB_PROPS_MAX   (1u + KMQTT_USER_PROPS_MAX)
 #define KC_UNSUB_PROPS_MAX KMQTT_USER_PROPS_MAX
-#define KC_AUTH_PROPS_MAX (3u + KMQTT_USER_PROPS_MAX)
+#define KC_AUTH_PROPS_MAX  (3u + KMQTT_USER_PROPS_MAX)
 
 /* MQTT 5.0. Compiled out (KMQTT_CFG_V5=0) most of these are the 3.1.1
  * answers, as macros, so no call is left behind: every client is then a
@@ -390,19 +432,16 @@ void kc_v5_free(kmqtt_client_t *c);
 size_t kc_v5_block_size(const kmqtt_client_options_t *o);
 void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p);
 /* the CONNACK and the checks its capabilities imply (client_v5_connack.c) */
-void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev);
+void kc_v5_connack(kmqtt_client_t *c, const kc_event_t *ev);
 kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c);
-kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retain);
-kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                                  size_t n, uint32_t subid);
 /* Server Reference redirection (client_redirect.c) */
 void kc_redirect_note(kmqtt_client_t *c, uint8_t reason, const kmqtt_str_t *ref);
 void kc_redirect_accepted(kmqtt_client_t *c);
 /* what else the server says (client_v5_server.c, client_auth.c) */
-void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev);
-void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev);
+void kc_v5_server_disconnect(kmqtt_client_t *c, const kc_event_t *ev);
+void kc_v5_publish_done(kmqtt_client_t *c, const kc_event_t *ev);
 void kc_v5_ack_info(kmqtt_ack_result_t *res, const kmqtt_props_t *props);
-kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kmqtt_event_t *ev);
+kmqtt_err_t kc_v5_auth(kmqtt_client_t *c, const kc_event_t *ev);
 bool kc_handler_is(kmqtt_client_t *c, const char *filter, kmqtt_message_fn fn);
 /* the property lists of what the application sends (client_props.c):
  * each appends to list (cap items, *n used) the properties p asks for;
@@ -422,21 +461,19 @@ kmqtt_err_t kc_v5_publish(kmqtt_client_t *c, const char *topic, const void *payl
                           kmqtt_publish_result_t *res);
 kmqtt_err_t kc_v5_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *p);
 #else
-#define kc_v5_setup(c, o) ((o)->version == KMQTT_V5 ? KMQTT_EUNSUPPORTED : KMQTT_OK)
-#define kc_v5_free(c) ((void)0)
-#define kc_v5_block_size(o) ((size_t)0)
-#define kc_v5_connect_props(c, p) ((void)0)
-#define kc_v5_connack(c, ev) ((void)((c)->v5.have_connack = true))
-#define kc_v5_connect_check(c) KMQTT_OK
-#define kc_v5_publish_check(c, qos, retain) KMQTT_OK
-#define kc_v5_subscribe_check(c, subs, n, subid) KMQTT_OK
-#define kc_v5_server_disconnect(c, ev) ((void)0)
-#define kc_redirect_note(c, reason, ref) ((void)0)
-#define kc_redirect_accepted(c) ((void)0)
-#define kc_v5_publish_done(c, ev) kc_publish_done(c, (ev)->packet_id, (ev)->err, (ev)->reason_code)
-#define kc_v5_ack_info(res, props) ((void)0)
-#define kc_v5_auth(c, ev) KMQTT_EPROTOCOL
-#define kc_subscribe_prop_list(c, p, list, cap, n) ((p) != NULL ? KMQTT_ENEEDV5 : KMQTT_OK)
+#define kc_v5_setup(c, o)                            ((o)->version == KMQTT_V5 ? KMQTT_EUNSUPPORTED : KMQTT_OK)
+#define kc_v5_free(c)                                ((void)0)
+#define kc_v5_block_size(o)                          ((size_t)0)
+#define kc_v5_connect_props(c, p)                    ((void)0)
+#define kc_v5_connack(c, ev)                         ((void)((c)->v5.have_connack = true))
+#define kc_v5_connect_check(c)                       KMQTT_OK
+#define kc_v5_server_disconnect(c, ev)               ((void)0)
+#define kc_redirect_note(c, reason, ref)             ((void)0)
+#define kc_redirect_accepted(c)                      ((void)0)
+#define kc_v5_publish_done(c, ev)                    kc_publish_done(c, (ev)->packet_id, (ev)->err, (ev)->reason_code)
+#define kc_v5_ack_info(res, props)                   ((void)0)
+#define kc_v5_auth(c, ev)                            KMQTT_EPROTOCOL
+#define kc_subscribe_prop_list(c, p, list, cap, n)   ((p) != NULL ? KMQTT_ENEEDV5 : KMQTT_OK)
 #define kc_unsubscribe_prop_list(c, p, list, cap, n) ((p) != NULL ? KMQTT_ENEEDV5 : KMQTT_OK)
 #define kc_v5_publish(c, topic, payload, len, qos, retain, p, res)                                 \
     ((c) == NULL ? KMQTT_EINVAL : KMQTT_ENEEDV5)

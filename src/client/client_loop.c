@@ -61,7 +61,7 @@ kmqtt_err_t kc_flush(kmqtt_client_t *c)
             return (kmqtt_err_t)sent;
         if (sent == 0)
             return KMQTT_OK;
-        kmqtt_session_tx_consume(&c->s, (size_t)sent, kc_now());
+        kmqtt_session_tx_consume(&c->s, (size_t)sent, KC_NOW32());
     }
     return KMQTT_OK;
 }
@@ -131,7 +131,7 @@ void kc_close(kmqtt_client_t *c, kmqtt_err_t why, kmqtt_conn_state_t state)
     if (c->open) {
         c->tr.close(c->tr.ctx);
         c->open = false;
-        kmqtt_session_lost(&c->s, kc_now());
+        kmqtt_session_lost(&c->s);
         c->conn_gen++;
     }
     c->last_err = why;
@@ -214,7 +214,7 @@ static kmqtt_err_t receive(kmqtt_client_t *c, uint32_t gen)
         err = kc_events(c, gen);
         if (err != KMQTT_OK)
             return err;
-        kmqtt_session_rx_space(&c->s, &buf, &space);
+        buf = kmqtt_session_rx_space(&c->s, &space);
         if (space == 0)
             break; /* a packet waits for room for its answer: send first */
         n = c->tr.recv(c->tr.ctx, buf, space);
@@ -222,7 +222,7 @@ static kmqtt_err_t receive(kmqtt_client_t *c, uint32_t gen)
             return kc_lost(c, (kmqtt_err_t)n);
         if (n == 0)
             break;
-        kmqtt_session_rx_commit(&c->s, (size_t)n, kc_now());
+        kmqtt_session_rx_commit(&c->s, (size_t)n, KC_NOW32());
         /* Less than asked for: the socket is (very likely) drained. Asking
          * again would cost a system call that finds nothing; whatever came
          * meanwhile wakes the next wait(). */
@@ -251,13 +251,19 @@ kmqtt_err_t kc_turn(kmqtt_client_t *c, uint32_t wait_ms)
     if (err != KMQTT_OK)
         return kc_lost(c, err);
     now = kc_now();
-    err = kmqtt_session_tick(&c->s, now, &next);
+    err = kc_session_tick(c, now, &next);
     if (err != KMQTT_OK)
         return kc_lost(c, err);
     kc_queue_drain(c);
     err = kc_flush(c);
     if (err != KMQTT_OK)
         return kc_lost(c, err);
+    /* A packet whose answer found tx full waits in the engine's rx until tx
+     * drained, which the flush may just have done: it is taken now, not
+     * after a wait for bytes that may not come. */
+    err = kc_events(c, gen);
+    if (err != KMQTT_OK)
+        return err;
     if (kmqtt_session_tx_peek(&c->s, &buf) != 0)
         events |= KMQTT_WAIT_WRITE;
     if (next <= now)

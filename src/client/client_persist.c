@@ -19,7 +19,7 @@
  *
  * Restore (DESIGN.md rule 7): nothing read back is trusted before it is
  * checked in full. A flow's PUBLISH is decoded by the codec (in
- * kmqtt_session_restore_publish) and must be exactly one PUBLISH of the
+ * kmqtt_session_restore) and must be exactly one PUBLISH of the
  * key's packet id and the recorded QoS and level, nothing after it; a
  * queued message must have a valid topic. A record that fails is counted
  * (pstats.rejected), removed and never sent.
@@ -171,7 +171,7 @@ static void on_change(void *ctx, kmqtt_session_change_t what, uint16_t id, const
             c->pstats.store_errors++;
         break;
     default:
-        break;
+        break; /* KMQTT_SESSION_CH_DONE: the PUBLISHED event removes it (kc_persist_done) */
     }
 }
 
@@ -201,7 +201,7 @@ static kmqtt_err_t count_one(void *arg, uint32_t key, size_t len)
 }
 
 /* The flow record b[0..n) under key, all but its PUBLISH's body (which
- * kmqtt_session_restore_publish decodes): a packet id, a header, known
+ * kmqtt_session_restore decodes): a packet id, a header, known
  * flags, the PUBREL state bare, a PUBLISH of the recorded QoS and level. */
 static bool out_record_ok(const kmqtt_client_t *c, uint32_t key, const uint8_t *b, size_t n)
 {
@@ -249,7 +249,7 @@ static kmqtt_err_t read_one(void *arg, uint32_t key, size_t len)
     if ((key & KEY_KIND) == KEY_IN) {
         if ((key & KEY_ID_HI) != 0 || (uint16_t)key == 0 || len != 0)
             reject(c, key);
-        else if (kmqtt_session_restore_inbound_qos2(&c->s, (uint16_t)key) == KMQTT_OK)
+        else if (kmqtt_session_restore_inbound(&c->s, (uint16_t)key) == KMQTT_OK)
             c->pstats.restored_inbound++;
         else
             c->pstats.skipped++;
@@ -342,8 +342,8 @@ static void restore_out(kmqtt_client_t *c, rec_t *r)
         return;
     }
     err = out_record_ok(c, r->key, b, n)
-              ? kmqtt_session_restore_publish(&c->s, (uint16_t)r->key, (b[8] & OUT_PUBREL) != 0,
-                                              b + OUT_HDR, n - OUT_HDR)
+              ? kmqtt_session_restore(&c->s, (uint16_t)r->key, (b[8] & OUT_PUBREL) != 0,
+                                      b + OUT_HDR, n - OUT_HDR)
               : KMQTT_ESTORE;
     if (err == KMQTT_OK) {
         c->pstats.restored_inflight++;

@@ -135,10 +135,6 @@ static kmqtt_err_t publish_try(kmqtt_client_t *c, const kmqtt_publish_t *msg, ui
         return kmqtt_topic_name_validate(msg->topic.ptr, msg->topic.len) != KMQTT_OK
                    ? KMQTT_EINVAL
                    : KMQTT_ENOTCONN;
-    /* 5.0: the server's Maximum QoS and Retain Available. */
-    err = kc_v5_publish_check(c, msg->qos, msg->retain);
-    if (err != KMQTT_OK)
-        return err;
     /* Batching: once the window was full, refill it only after it has
      * drained to half, so one wake-up sends many PUBLISHes instead of one
      * per PUBACK (each turn costs a poll, a recv and a send). */
@@ -149,7 +145,7 @@ static kmqtt_err_t publish_try(kmqtt_client_t *c, const kmqtt_publish_t *msg, ui
     }
     was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
     /* QoS 0 keeps no time: the clock is read only for a stored copy. */
-    err = kmqtt_session_publish(&c->s, msg, msg->qos > 0 ? kc_now() : 0, id);
+    err = kc_session_publish(c, msg, id);
     if (err == KMQTT_OK) {
         if (msg->qos > 0)
             kc_inflight_add(c, *id);
@@ -165,8 +161,10 @@ static kmqtt_err_t publish_try(kmqtt_client_t *c, const kmqtt_publish_t *msg, ui
         if (kmqtt_session_tx_peek(&c->s, &buf) < before)
             return KMQTT_NEED_MORE;
     }
+    /* The engine's checks: the server's Maximum QoS and Retain Available
+     * (5.0, KMQTT_EUNSUPPORTED), sizes; anything else is the message's. */
     if (err != KMQTT_ENOBUFS && err != KMQTT_ELIMIT && err != KMQTT_ETOOBIG &&
-        err != KMQTT_ENOTCONN)
+        err != KMQTT_ENOTCONN && err != KMQTT_EUNSUPPORTED)
         return KMQTT_EINVAL; /* the topic (or a codec check of it) */
     return err;
 }

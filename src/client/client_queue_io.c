@@ -134,7 +134,7 @@ void kc_queue_drain(kmqtt_client_t *c)
         m.retain = it.retain;
         /* The flow's record names the queue record it replaces. */
         c->draining_seq = it.seq;
-        err = kmqtt_session_publish(&c->s, &m, it.qos > 0 ? kc_now() : 0, &id);
+        err = kc_session_publish(c, &m, &id);
         c->draining_seq = 0;
         if (err == KMQTT_OK) {
             if (it.qos > 0)

@@ -23,6 +23,7 @@
  * kmqtt_connect returns KMQTT_ESTATE (kmqtt_disconnect stops reconnecting).
  */
 #include "client_internal.h"
+#include "kmqtt/session.h" /* kmqtt_session_backoff */
 
 /* ---------------------------------------------------------- server list */
 
@@ -146,12 +147,10 @@ bool kc_reconnect_policy(const kmqtt_client_t *c)
  * open. Reports RECONNECTING once per backoff, with why. */
 void kc_reconnect_arm(kmqtt_client_t *c, kmqtt_err_t err)
 {
-    uint32_t d = c->backoff_ms, lo = d / 2, wait = d, r;
+    uint32_t r = UINT32_MAX;
 
-    if (kmqtt_port_random(&r, sizeof r) == KMQTT_OK)
-        wait = lo + r % (d - lo + 1u);
-    c->retry_at = kc_now() + wait;
-    c->backoff_ms = d > c->opt.reconnect_max_ms / 2 ? c->opt.reconnect_max_ms : d * 2;
+    (void)kmqtt_port_random(&r, sizeof r); /* without it: a wait in the range all the same */
+    c->retry_at = kc_now() + kmqtt_session_backoff(&c->backoff_ms, c->opt.reconnect_max_ms, r);
     c->state = KMQTT_STATE_RECONNECTING;
     kc_broadcast(c);
     kc_notify_state(c, KMQTT_STATE_RECONNECTING, err);

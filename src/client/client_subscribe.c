@@ -190,7 +190,7 @@ void kc_resubscribe(kmqtt_client_t *c)
         }
         for (;;) {
             pkt.count = n;
-            err = kmqtt_session_subscribe(&c->s, &pkt, true, kc_now(), &id);
+            err = kc_session_subscribe(c, &pkt, true, &id);
             if (err != KMQTT_ETOOBIG || n == 1)
                 break;
             n = (n + 1) / 2; /* long filters: fewer per packet */
@@ -244,7 +244,7 @@ static void suback(kmqtt_client_t *c, kc_request_t *r, const kmqtt_bin_t *codes)
     r->err = err;
 }
 
-void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
+void kc_request_answer(kmqtt_client_t *c, const kc_event_t *ev)
 {
     kc_request_t *r = request_find(c, ev->packet_id);
     size_t i;
@@ -255,9 +255,9 @@ void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
         (void)resub_ack(c, ev->packet_id);
         return;
     }
-    if (ev->type == KMQTT_EV_SUBACK && r->is_subscribe) {
+    if (ev->type == KC_EV_SUBACK && r->is_subscribe) {
         suback(c, r, &ev->packet.u.suback.reason_codes);
-    } else if (ev->type == KMQTT_EV_UNSUBACK && !r->is_subscribe) {
+    } else if (ev->type == KC_EV_UNSUBACK && !r->is_subscribe) {
         /* 5.0 has a code per filter (MQTT-3.11.3-1): a refused one keeps
          * its subscription, and so its handler. 3.1.1 has none. */
         const kmqtt_bin_t *codes = &ev->packet.u.suback.reason_codes;
@@ -274,7 +274,7 @@ void kc_request_answer(kmqtt_client_t *c, const kmqtt_event_t *ev)
     } else {
         r->err = ev->err != KMQTT_OK ? ev->err : KMQTT_ECLOSED;
     }
-    if (ev->type == KMQTT_EV_SUBACK || ev->type == KMQTT_EV_UNSUBACK)
+    if (ev->type == KC_EV_SUBACK || ev->type == KC_EV_UNSUBACK)
         kc_v5_ack_info(r->res, &ev->packet.u.suback.props);
     r->done = true;
     kc_broadcast(c);
@@ -310,7 +310,7 @@ static kmqtt_err_t request_run(kmqtt_client_t *c, kc_request_t *proto, const kmq
     }
     if (r == NULL)
         return KMQTT_ELIMIT;
-    err = kmqtt_session_subscribe(&c->s, pkt, proto->is_subscribe, kc_now(), &proto->packet_id);
+    err = kc_session_subscribe(c, pkt, proto->is_subscribe, &proto->packet_id);
     if (err != KMQTT_OK)
         return err == KMQTT_ENOBUFS ? KMQTT_ELIMIT : err;
     *r = *proto;
@@ -367,8 +367,9 @@ static kmqtt_err_t sub_item(const kmqtt_client_t *c, const kmqtt_sub_request_t *
     item->qos = r->qos;
     if (o == NULL)
         return KMQTT_OK;
-    /* MQTT-3.8.3-4: No Local on a shared subscription is a protocol error. */
-    if (o->retain_handling > 2 || (o->no_local && strncmp(r->filter, "$share/", 7) == 0))
+    /* Retain Handling 3 is a protocol error (3.8.3.1); No Local on a shared
+     * subscription (MQTT-3.8.3-4) is the engine's check. */
+    if (o->retain_handling > 2)
         return KMQTT_EINVAL;
     item->no_local = o->no_local;
     item->retain_as_published = o->retain_as_published;
@@ -414,11 +415,9 @@ kmqtt_err_t kmqtt_subscribe(kmqtt_client_t *c, const kmqtt_sub_request_t *subs, 
     kc_lock(c);
     for (i = 0; i < n; i++)
         fresh += handler_find(c, subs[i].filter, items[i].filter.len) == NULL;
-    /* 5.0: the server's Wildcard / Shared / Subscription Identifier
-     * Available (client_v5_connack.c). */
-    err = kc_v5_subscribe_check(c, subs, n, proto.subid);
-    if (err == KMQTT_OK && handler_count(c) + fresh > c->opt.max_subscriptions)
-        err = KMQTT_ELIMIT;
+    /* The server's Wildcard / Shared / Subscription Identifier Available
+     * (5.0) are the engine's checks, in request_run. */
+    err = handler_count(c) + fresh > c->opt.max_subscriptions ? KMQTT_ELIMIT : KMQTT_OK;
     if (err == KMQTT_OK)
         err = request_run(c, &proto, &pkt, timeout_ms);
     kc_unlock(c);

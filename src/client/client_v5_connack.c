@@ -1,8 +1,9 @@
 /*
  * The server's CONNACK: what kmqtt_client_connack reports (its strings
  * copied into a fixed block made at create, KMQTT_CONNACK_STR_MAX), a
- * server-assigned client id kept for later connects, and the capabilities
- * it announced, checked before a publish or subscribe is sent.
+ * server-assigned client id kept for later connects. The capabilities it
+ * announced are the engine's to enforce (session.h); they are only reported
+ * here.
  */
 #include "client_internal.h"
 
@@ -48,7 +49,7 @@ kmqtt_err_t kc_v5_connect_check(const kmqtt_client_t *c)
     return c->v5.assigned_too_long ? KMQTT_ELIMIT : KMQTT_OK;
 }
 
-void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
+void kc_v5_connack(kmqtt_client_t *c, const kc_event_t *ev)
 {
     kmqtt_connack_info_t *ci = &c->connack;
     kmqtt_prop_iter_t it;
@@ -119,50 +120,10 @@ void kc_v5_connack(kmqtt_client_t *c, const kmqtt_event_t *ev)
             break;
         }
     }
-    c->v5.max_qos = ci->maximum_qos;
-    c->v5.retain_ok = ci->retain_available;
-    c->v5.wildcard_ok = ci->wildcard_available;
-    c->v5.subid_ok = ci->subscription_id_available;
-    c->v5.shared_ok = ci->shared_available;
     if (ev->reason_code < 0x80)
         kc_redirect_accepted(c);
     else
         kc_redirect_note(c, ev->reason_code, &ref);
-}
-
-/* ---------------------------------------------- checked before sending */
-
-kmqtt_err_t kc_v5_publish_check(const kmqtt_client_t *c, uint8_t qos, bool retain)
-{
-    if (c->opt.version != KMQTT_V5 || !c->v5.have_connack)
-        return KMQTT_OK;
-    if (qos > c->v5.max_qos)
-        return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11 */
-    if (retain && !c->v5.retain_ok)
-        return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-14 */
-    return KMQTT_OK;
-}
-
-/* What the server said it does not support is not sent: Wildcard
- * Subscription, Subscription Identifiers and Shared Subscription Available
- * 0 (3.2.2.3.11 to 3.2.2.3.13). mx held. */
-kmqtt_err_t kc_v5_subscribe_check(const kmqtt_client_t *c, const kmqtt_sub_request_t *subs,
-                                  size_t n, uint32_t subid)
-{
-    size_t i;
-
-    if (c->opt.version != KMQTT_V5 || !c->v5.have_connack)
-        return KMQTT_OK;
-    if (subid != 0 && !c->v5.subid_ok)
-        return KMQTT_EUNSUPPORTED;
-    for (i = 0; i < n; i++) {
-        const char *f = subs[i].filter;
-        if (strncmp(f, "$share/", 7) == 0 && !c->v5.shared_ok)
-            return KMQTT_EUNSUPPORTED;
-        if ((strchr(f, '+') != NULL || strchr(f, '#') != NULL) && !c->v5.wildcard_ok)
-            return KMQTT_EUNSUPPORTED;
-    }
-    return KMQTT_OK;
 }
 
 #endif /* KMQTT_CFG_V5 */

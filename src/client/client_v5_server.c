@@ -11,7 +11,7 @@
 
 /* Reported before the loss (the caller reports CONNECTION_LOST next), with
  * mx released for the callback; the turn is held, so the views stay. */
-void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev)
+void kc_v5_server_disconnect(kmqtt_client_t *c, const kc_event_t *ev)
 {
     kmqtt_disconnect_fn fn = c->opt.on_disconnect;
     kmqtt_disconnect_info_t info;
@@ -32,7 +32,7 @@ void kc_v5_server_disconnect(kmqtt_client_t *c, const kmqtt_event_t *ev)
     kc_lock(c);
 }
 
-void kc_v5_publish_done(kmqtt_client_t *c, const kmqtt_event_t *ev)
+void kc_v5_publish_done(kmqtt_client_t *c, const kc_event_t *ev)
 {
     kmqtt_prop_t p;
     kmqtt_packet_type_t t = ev->packet.type;
@@ -80,9 +80,7 @@ uint32_t kmqtt_client_pubrel_failures(kmqtt_client_t *c, uint8_t *last_reason)
     if (c == NULL)
         return 0;
     kc_lock(c);
-    n = c->s.pubrel_failures;
-    if (last_reason != NULL)
-        *last_reason = c->s.pubrel_reason;
+    n = (uint32_t)kmqtt_session_pubrel_failures(&c->s, last_reason);
     kc_unlock(c);
     return n;
 }

@@ -65,7 +65,7 @@ static size_t will_bytes(const kmqtt_publish_props_t *w)
  * (w: the will's properties, NULL = none). */
 static size_t connect_slots(const kmqtt_client_options_t *o)
 {
-    return 8 + o->user_prop_count;
+    return 5 + o->user_prop_count;
 }
 
 static size_t will_slots(const kmqtt_publish_props_t *w)
@@ -117,17 +117,9 @@ static void connect_list(kmqtt_client_t *c, const kmqtt_client_options_t *o, cha
 
     if (o->session_expiry_s != 0)
         (void)kc_prop_add(l, n, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, o->session_expiry_s);
-    /* The server may leave at most this many QoS 1/2 messages towards us
-     * unacknowledged (MQTT-3.3.4-9): the inbound QoS 2 table's size. */
-    (void)kc_prop_add(l, n, KMQTT_PROP_RECEIVE_MAXIMUM,
-                      o->receive_maximum != 0 ? o->receive_maximum : o->max_inflight);
-    /* Nothing larger than the receive buffer can be taken: the server
-     * must not send it (MQTT-3.1.2-24, it drops such a message instead). */
-    (void)kc_prop_add(l, n, KMQTT_PROP_MAXIMUM_PACKET_SIZE,
-                      o->maximum_packet_size != 0 ? o->maximum_packet_size
-                                                  : (uint32_t)o->rx_buffer_size);
-    if (o->topic_alias_maximum != 0)
-        (void)kc_prop_add(l, n, KMQTT_PROP_TOPIC_ALIAS_MAXIMUM, o->topic_alias_maximum);
+    /* Receive Maximum, Maximum Packet Size and Topic Alias Maximum are the
+     * engine's to advertise: its inbound table, receive buffer and alias
+     * slots (client_session.c sizes them from the options). */
     if (o->request_response_info)
         (void)kc_prop_add(l, n, KMQTT_PROP_REQUEST_RESPONSE_INFORMATION, 1);
     if (o->no_problem_info)
@@ -195,7 +187,6 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
         return KMQTT_EINVAL;
     if (o->auth_method != NULL &&
         (!kc_text_ok(o->auth_method) || o->auth_data_len > KMQTT_STRING_MAX ||
-         strlen(o->auth_method) > KMQTT_SESSION_AUTH_METHOD_MAX ||
          (o->auth_data == NULL && o->auth_data_len != 0)))
         return KMQTT_EINVAL;
     err = user_props_check(o->user_props, o->user_prop_count);

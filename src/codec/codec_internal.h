@@ -148,15 +148,7 @@ static inline void wr_u32(wr_t *w, uint32_t v)
 static inline void wr_varint(wr_t *w, uint32_t v)
 {
     uint8_t b[4];
-    size_t n = 0;
-    do {
-        uint8_t byte = (uint8_t)(v & 0x7F);
-        v >>= 7;
-        if (v > 0)
-            byte |= 0x80;
-        b[n++] = byte;
-    } while (v > 0 && n < 4);
-    wr_bytes(w, b, n);
+    wr_bytes(w, b, (size_t)(kmqtt_varint_write(b, v) - b));
 }
 
 /* len must be <= KMQTT_STRING_MAX (checked by the size pass). */

@@ -20,11 +20,25 @@
 /* True if every byte of w is in 0x01..0x7F. A byte >= 0x80 shows in w's high
  * bits; with none of those, w - 0x01..01 borrows (and so sets a high bit)
  * exactly when some byte is 0x00. */
+/*@ assigns \nothing; */
 static bool word_is_ascii_without_nul(size_t w)
 {
     return ((w | (w - WORD_ONES)) & WORD_HIGHS) == 0;
 }
 
+/* Contract (ACSL, proved by make prove: tests/prove/, docs/proof.md):
+ * no run-time error for any input, one of four results, and a string of
+ * ASCII characters other than NUL is always valid. */
+/*@ requires s == \null || \valid_read(s + (0 .. len - 1));
+    assigns \nothing;
+    ensures \result == KMQTT_OK || \result == KMQTT_EUTF8 || \result == KMQTT_EUTF8_NUL ||
+            \result == KMQTT_EINVAL;
+    ensures s == \null && len > 0 ==> \result == KMQTT_EINVAL;
+    behavior ascii:
+      assumes s != \null || len == 0;
+      assumes \forall integer j; 0 <= j < len ==> 0 < (unsigned char)s[j] < 0x80;
+      ensures \result == KMQTT_OK;
+*/
 kmqtt_err_t kmqtt_utf8_validate(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -33,6 +47,10 @@ kmqtt_err_t kmqtt_utf8_validate(const char *s, size_t len)
     if (len > 0 && s == NULL)
         return KMQTT_EINVAL;
 
+    /*@ loop invariant 0 <= i <= len;
+        loop assigns i;
+        loop variant len - i;
+    */
     while (i < len) {
         if (len - i >= sizeof(size_t)) {
             size_t w;
@@ -83,6 +101,10 @@ kmqtt_err_t kmqtt_utf8_validate(const char *s, size_t len)
             return KMQTT_EUTF8; /* sequence cut off by the end of the string */
         if (p[i + 1] < lo || p[i + 1] > hi)
             return KMQTT_EUTF8;
+        /*@ loop invariant 2 <= k <= extra + 1;
+            loop assigns k;
+            loop variant extra + 1 - k;
+        */
         for (size_t k = 2; k <= extra; k++) {
             if ((p[i + k] & 0xC0u) != 0x80u)
                 return KMQTT_EUTF8;
@@ -92,6 +114,13 @@ kmqtt_err_t kmqtt_utf8_validate(const char *s, size_t len)
     return KMQTT_OK;
 }
 
+/*@ assigns \nothing;
+    ensures value < 128 ==> \result == 1;
+    ensures 128 <= value < 16384 ==> \result == 2;
+    ensures 16384 <= value < 2097152 ==> \result == 3;
+    ensures 2097152 <= value <= 268435455 ==> \result == 4;
+    ensures value > 268435455 ==> \result == 0;
+*/
 size_t kmqtt_varint_size(uint32_t value)
 {
     if (value < 128u)
@@ -103,4 +132,14 @@ size_t kmqtt_varint_size(uint32_t value)
     if (value <= KMQTT_VARINT_MAX)
         return 4;
     return 0;
+}
+
+uint8_t *kmqtt_varint_write(uint8_t *p, uint32_t value)
+{
+    do {
+        uint8_t b = (uint8_t)(value & 0x7Fu);
+        value >>= 7;
+        *p++ = (uint8_t)(value != 0 ? b | 0x80u : b);
+    } while (value != 0);
+    return p;
 }

@@ -1,7 +1,8 @@
 /*
- * The nano client's setup and teardown: defaults, checking the caller's
- * configuration and buffers once at init (so nothing later can fail on
- * them), connect, the synchronous disconnect, and the getters.
+ * The nano driver's setup and its thin calls: defaults, init (the engine
+ * checks the configuration and buffers; the driver its transport), connect,
+ * the synchronous disconnect, the requests (the engine's, with the time
+ * noted) and the getters.
  */
 #include "nano_internal.h"
 
@@ -10,79 +11,46 @@ void kmqtt_nano_config_init(kmqtt_nano_config_t *c)
     if (c == NULL)
         return;
     memset(c, 0, sizeof *c);
-    c->connect_timeout_ms = 10000;
-    c->version = KMQTT_V311;
-    c->clean_session = true;
-    c->keepalive_s = 60;
-    c->reconnect_min_ms = 1000;
-    c->reconnect_max_ms = 60000;
-    c->ping_timeout_ms = 10000;
-    c->max_inflight = 8;
-}
-
-/* A string of the CONNECT: at most 65,535 bytes of UTF-8 (MQTT-1.5.3-1). */
-static bool bad_str(const char *s)
-{
-    if (s == NULL)
-        return false;
-    size_t n = strlen(s);
-    return n > KMQTT_STRING_MAX || kmqtt_utf8_validate(s, n) != KMQTT_OK;
-}
-
-static bool bad_buf(const uint8_t *p, size_t n)
-{
-    return p == NULL || n < 16;
-}
-
-static uint32_t clamp(size_t n)
-{
-    return n > KMQTT_PACKET_MAX ? KMQTT_PACKET_MAX : (uint32_t)n;
+    kmqtt_session_config_init(&c->mqtt);
+    c->connect_timeout_ms = KMQTT_CFG_CONNECT_TIMEOUT_MS;
+    c->reconnect_min_ms = KMQTT_CFG_RECONNECT_MIN_MS;
+    c->reconnect_max_ms = KMQTT_CFG_RECONNECT_MAX_MS;
 }
 
 kmqtt_err_t kmqtt_nano_init(kmqtt_nano_t *c, const kmqtt_nano_config_t *cfg,
                             const kmqtt_nano_buffers_t *b)
 {
-    if (c == NULL || cfg == NULL || b == NULL || cfg->transport == NULL || cfg->host == NULL ||
-        cfg->will_qos > 2 || (cfg->will_payload_len > 0 && cfg->will_payload == NULL) ||
-        bad_buf(b->rx, b->rx_size) || bad_buf(b->tx, b->tx_size) ||
-        (b->store_size != 0 && bad_buf(b->store, b->store_size)))
+    if (c == NULL || cfg == NULL || b == NULL || cfg->transport == NULL || cfg->host == NULL)
         return KMQTT_EINVAL;
-    if (cfg->version != KMQTT_V311 && cfg->version != KMQTT_V5)
-        return KMQTT_EINVAL;
-#if !KMQTT_CFG_V5
-    if (cfg->version == KMQTT_V5)
-        return KMQTT_EUNSUPPORTED;
-#endif
-    /* An empty client id asks the server for one, which it grants only to a
-     * clean session (MQTT-3.1.3-7). 3.1.1 has no password without a user
-     * name (MQTT-3.1.2-22). */
-    if (bad_str(cfg->client_id) || bad_str(cfg->username) ||
-        ((cfg->client_id == NULL || cfg->client_id[0] == '\0') && !cfg->clean_session) ||
-        (cfg->password != NULL && cfg->username == NULL && cfg->version == KMQTT_V311) ||
-        (cfg->will_topic != NULL &&
-         kmqtt_topic_name_validate(cfg->will_topic, strlen(cfg->will_topic)) != KMQTT_OK))
-        return KMQTT_EINVAL;
-#if KMQTT_CFG_V5
-    if (cfg->version == KMQTT_V5 &&
-        (nano_v5_check(cfg->connect_props, cfg->connect_props_len, KMQTT_CONNECT) != KMQTT_OK ||
-         nano_v5_has(cfg->connect_props, cfg->connect_props_len, KMQTT_PROP_RECEIVE_MAXIMUM) ||
-         nano_v5_has(cfg->connect_props, cfg->connect_props_len, KMQTT_PROP_MAXIMUM_PACKET_SIZE) ||
-         nano_v5_has(cfg->connect_props, cfg->connect_props_len, KMQTT_PROP_TOPIC_ALIAS_MAXIMUM) ||
-         (cfg->will_topic != NULL &&
-          nano_v5_check(cfg->will_props, cfg->will_props_len, KMQTT_PROP_IN_WILL) != KMQTT_OK)))
-        return KMQTT_EINVAL;
-#endif
     memset(c, 0, sizeof *c);
+    kmqtt_session_buffers_t sb;
+    memset(&sb, 0, sizeof sb);
+    sb.rx = b->rx;
+    sb.rx_size = b->rx_size;
+    sb.tx = b->tx;
+    sb.tx_size = b->tx_size;
+    sb.store = b->store;
+    sb.store_size = b->store_size;
+#if KMQTT_CFG_QOS2
+    sb.inbound = c->inbound;
+    sb.inbound_max = KMQTT_NANO_INBOUND_QOS2;
+#endif
+    sb.requests = c->req;
+    sb.max_requests = KMQTT_NANO_MAX_REQUESTS;
+    kmqtt_err_t err = kmqtt_session_init(&c->s, &cfg->mqtt, &sb);
+    if (err != KMQTT_OK)
+        return err;
     c->cfg = cfg;
-    c->rx = b->rx;
-    c->rx_size = clamp(b->rx_size);
-    c->tx = b->tx;
-    c->tx_size = clamp(b->tx_size);
-    c->store = b->store;
-    c->store_size = b->store != NULL ? clamp(b->store_size) : 0u;
     c->backoff_ms = cfg->reconnect_min_ms;
-    if (nano_connect_size(c) > c->tx_size)
-        return KMQTT_ENOBUFS;
+    /* FNV-1a of the client id when the caller gave no seed: a per-device
+     * value without asking for one. xorshift32 must never hold 0. */
+    uint32_t seed = cfg->random_seed;
+    if (seed == 0) {
+        seed = 2166136261u;
+        for (const char *p = cfg->mqtt.client_id; p != NULL && *p != '\0'; p++)
+            seed = (seed ^ (uint8_t)*p) * 16777619u;
+    }
+    c->rng = seed != 0 ? seed : 1u;
     return KMQTT_OK;
 }
 
@@ -106,22 +74,24 @@ kmqtt_err_t kmqtt_nano_disconnect(kmqtt_nano_t *c, uint8_t reason, uint32_t time
         return KMQTT_OK;
     }
     const kmqtt_transport_t *t = c->cfg->transport;
+    const uint8_t *buf;
     kmqtt_err_t err = KMQTT_OK;
     bool queued = false;
     for (;;) {
         if (!queued)
-            queued = nano_send_ack(c, 0xE0u, 0, reason);
-        uint32_t before = c->tx_len - c->tx_start;
+            queued = kmqtt_session_disconnect(&c->s, reason, NULL, 0) != KMQTT_ENOBUFS;
+        size_t before = kmqtt_session_tx_peek(&c->s, &buf);
         if (nano_flush(c) != KMQTT_OK) {
             err = KMQTT_ETIMEDOUT;
             break;
         }
-        if (queued && c->tx_len == 0)
+        size_t after = kmqtt_session_tx_peek(&c->s, &buf);
+        if (queued && after == 0)
             break;
         /* Without a clock, a round that moved nothing costs 1 ms of the
          * allowance, so a transport that keeps saying "writable" and takes
          * nothing cannot hold us here. */
-        if (c->tx_len - c->tx_start == before)
+        if (after == before)
             timeout_ms = timeout_ms > 0 ? timeout_ms - 1u : 0u;
         unsigned ready = 0;
         if (timeout_ms == 0 || t->wait(t->ctx, KMQTT_WAIT_WRITE, timeout_ms, &ready) != KMQTT_OK ||
@@ -135,9 +105,41 @@ kmqtt_err_t kmqtt_nano_disconnect(kmqtt_nano_t *c, uint8_t reason, uint32_t time
     return err;
 }
 
+kmqtt_err_t kmqtt_nano_publish(kmqtt_nano_t *c, const kmqtt_nano_msg_t *msg, uint32_t now_ms,
+                               uint16_t *packet_id)
+{
+    (void)now_ms;
+    return c != NULL ? kmqtt_session_publish(&c->s, msg, packet_id) : KMQTT_EINVAL;
+}
+
+kmqtt_err_t kmqtt_nano_subscribe(kmqtt_nano_t *c, const kmqtt_nano_sub_t *subs, size_t count,
+                                 const uint8_t *props, size_t props_len, uint32_t now_ms,
+                                 uint16_t *packet_id)
+{
+    (void)now_ms;
+    return c != NULL ? kmqtt_session_subscribe(&c->s, subs, count, props, props_len, packet_id)
+                     : KMQTT_EINVAL;
+}
+
+kmqtt_err_t kmqtt_nano_unsubscribe(kmqtt_nano_t *c, const char *const *filters, size_t count,
+                                   uint32_t now_ms, uint16_t *packet_id)
+{
+    (void)now_ms;
+    return c != NULL ? kmqtt_session_unsubscribe(&c->s, filters, count, NULL, 0, packet_id)
+                     : KMQTT_EINVAL;
+}
+
+kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props,
+                            size_t props_len, uint32_t now_ms)
+{
+    (void)now_ms;
+    return c != NULL ? kmqtt_session_auth(&c->s, reason, props, props_len) : KMQTT_EINVAL;
+}
+
 bool kmqtt_nano_want_write(const kmqtt_nano_t *c)
 {
-    return c != NULL && c->tx_len > c->tx_start;
+    const uint8_t *buf;
+    return c != NULL && c->cfg != NULL && kmqtt_session_tx_peek(&c->s, &buf) != 0;
 }
 
 kmqtt_nano_state_t kmqtt_nano_state(const kmqtt_nano_t *c)
@@ -147,15 +149,20 @@ kmqtt_nano_state_t kmqtt_nano_state(const kmqtt_nano_t *c)
 
 size_t kmqtt_nano_inflight(const kmqtt_nano_t *c)
 {
-    return c != NULL ? c->inflight : 0u;
+    return c != NULL ? kmqtt_session_inflight(&c->s) : 0u;
 }
 
 size_t kmqtt_nano_store_used(const kmqtt_nano_t *c)
 {
-    return c != NULL ? c->store_used : 0u;
+    return c != NULL ? kmqtt_session_store_used(&c->s) : 0u;
 }
 
 size_t kmqtt_nano_qos2_evictions(const kmqtt_nano_t *c)
 {
-    return c != NULL ? c->qos2_evictions : 0u;
+    return c != NULL ? kmqtt_session_qos2_evictions(&c->s) : 0u;
+}
+
+size_t kmqtt_nano_unknown_acks(const kmqtt_nano_t *c)
+{
+    return c != NULL ? kmqtt_session_unknown_acks(&c->s) : 0u;
 }

@@ -1,7 +1,8 @@
 /*
- * The loop: sending what tx holds, framing and handling what arrives,
- * keepalive, the CONNACK timeout, losing a connection and reconnecting with
- * backoff. Time comes from the caller and is compared wrap-safely.
+ * The driver's loop: moving bytes between the transport and the engine,
+ * pulling the engine's events to the callback, the CONNACK timeout, losing a
+ * connection and reconnecting with jittered backoff. Time comes from the
+ * caller and is compared wrap-safely.
  */
 #include "nano_internal.h"
 
@@ -15,15 +16,9 @@ static uint32_t left(const kmqtt_nano_t *c, uint32_t at)
     return reached(c, at) ? 0u : at - c->now_ms;
 }
 
-void nano_ev(kmqtt_nano_event_t *ev, kmqtt_nano_event_type_t type)
-{
-    memset(ev, 0, sizeof *ev);
-    ev->type = type;
-}
-
 /* False when the callback ended the connection (kmqtt_nano_disconnect): the
- * caller must then leave rx, tx and the store alone. */
-bool nano_emit(kmqtt_nano_t *c, kmqtt_nano_event_t *ev)
+ * caller must then leave the engine alone. */
+static bool emit(kmqtt_nano_t *c, kmqtt_nano_event_t *ev)
 {
     uint8_t gen = c->gen;
     c->busy = 1;
@@ -35,12 +30,19 @@ bool nano_emit(kmqtt_nano_t *c, kmqtt_nano_event_t *ev)
 void nano_close(kmqtt_nano_t *c)
 {
     c->cfg->transport->close(c->cfg->transport->ctx);
+    kmqtt_session_lost(&c->s);
     c->gen++;
-    c->rx_len = 0;
-    c->tx_start = 0;
-    c->tx_len = 0;
-    c->flags = 0;
-    memset(c->req, 0, sizeof c->req);
+}
+
+/* xorshift32: enough to spread a fleet's reconnects. */
+static uint32_t next_random(kmqtt_nano_t *c)
+{
+    uint32_t x = c->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c->rng = x;
+    return x;
 }
 
 /* The end of a connection or an attempt: close, choose what comes next,
@@ -51,55 +53,38 @@ void nano_lose(kmqtt_nano_t *c, kmqtt_err_t err, uint8_t reason, const uint8_t *
 {
     const kmqtt_nano_config_t *f = c->cfg;
     kmqtt_nano_event_t ev;
-    nano_ev(&ev,
-            c->state == KMQTT_NANO_CONNECTED ? KMQTT_NANO_EV_LOST : KMQTT_NANO_EV_CONNECT_FAILED);
+    memset(&ev, 0, sizeof ev);
+    ev.type = c->state == KMQTT_NANO_CONNECTED ? KMQTT_NANO_EV_LOST : KMQTT_NANO_EV_CONNECT_FAILED;
     nano_close(c);
     c->state = KMQTT_NANO_IDLE;
     if (f->reconnect_min_ms != 0) {
         c->state = KMQTT_NANO_WAITING;
-        c->due_ms = c->now_ms + c->backoff_ms;
-        c->backoff_ms =
-            c->backoff_ms >= f->reconnect_max_ms / 2u ? f->reconnect_max_ms : c->backoff_ms * 2u;
+        c->due_ms =
+            c->now_ms + kmqtt_session_backoff(&c->backoff_ms, f->reconnect_max_ms, next_random(c));
     }
     ev.err = err;
     ev.reason_code = reason;
     ev.props = props;
     ev.props_len = props_len;
-    nano_emit(c, &ev);
+    emit(c, &ev);
 }
 
-/* Ends the connection for err; in 5.0 tells the server why first, when tx
- * has room (4.13: DISCONNECT with 0x81, 0x82, 0x93, 0x94, 0x95). */
-void nano_fail(kmqtt_nano_t *c, kmqtt_err_t err, uint8_t reason)
-{
-#if KMQTT_CFG_V5
-    if (NANO_V5(c) && c->state == KMQTT_NANO_CONNECTED) {
-        if (reason == 0)
-            reason = nano_v5_reason(err);
-        if (reason != 0 && nano_send_ack(c, 0xE0u, 0, reason))
-            (void)nano_flush(c);
-    }
-#endif
-    nano_lose(c, err, reason, NULL, 0);
-}
-
-/* Sends what tx holds until the transport would block. */
+/* Sends what tx holds until the transport would block. Bytes refused are
+ * offered again unchanged (DESIGN rule 6): the engine moves its queue only
+ * by what the transport took. */
 kmqtt_err_t nano_flush(kmqtt_nano_t *c)
 {
     const kmqtt_transport_t *t = c->cfg->transport;
-    while (c->tx_start < c->tx_len) {
-        long n = t->send(t->ctx, c->tx + c->tx_start, c->tx_len - c->tx_start);
-        if (n < 0)
-            return (kmqtt_err_t)n;
-        if (n == 0)
+    const uint8_t *buf;
+    size_t n;
+    while ((n = kmqtt_session_tx_peek(&c->s, &buf)) != 0) {
+        long sent = t->send(t->ctx, buf, n);
+        if (sent < 0)
+            return (kmqtt_err_t)sent;
+        if (sent == 0)
             break;
-        c->tx_start += (uint32_t)n;
-        c->last_tx_ms = c->now_ms;
+        kmqtt_session_tx_consume(&c->s, (size_t)sent, c->now_ms);
         c->busy = 1;
-    }
-    if (c->tx_start == c->tx_len) {
-        c->tx_start = 0;
-        c->tx_len = 0;
     }
     return KMQTT_OK;
 }
@@ -113,129 +98,129 @@ kmqtt_err_t nano_attempt(kmqtt_nano_t *c)
         f->transport->open(f->transport->ctx, f->host, f->port, f->connect_timeout_ms);
     if (err != KMQTT_OK)
         return err;
-    c->rx_len = 0;
-    c->flags = NANO_F_ARM;
-    nano_write_connect(c);
+    (void)kmqtt_session_start(&c->s, c->now_ms);
+    c->arm = 1;
     c->state = KMQTT_NANO_CONNECTING;
     c->due_ms = c->now_ms + f->connect_timeout_ms;
-    c->last_tx_ms = c->now_ms;
     return KMQTT_OK;
 }
 
-/* Handles the whole packets in rx, in order. NANO_STALL: the first one
- * waits for room in tx. */
-static int drain(kmqtt_nano_t *c)
+/* One engine event to the callback. False when the connection ended. */
+static bool deliver(kmqtt_nano_t *c, const kmqtt_session_event_t *sev)
 {
-    while (c->rx_len > 0) {
-        size_t len;
-        kmqtt_err_t err = kmqtt_packet_frame(c->rx, c->rx_len, c->rx_size, &len);
-        if (err == KMQTT_NEED_MORE)
-            return NANO_DONE;
-        int r = err < 0 ? (int)err : nano_input(c, c->rx, len);
-        if (r < 0) {
-            nano_fail(c, (kmqtt_err_t)r, 0);
-            return NANO_GONE;
+    kmqtt_nano_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    /* The engine's event numbers are the driver's, but for the two ends. */
+    ev.type = (kmqtt_nano_event_type_t)sev->type;
+    ev.err = sev->err;
+    ev.packet_id = sev->packet_id;
+    ev.reason_code = sev->reason_code;
+    ev.session_present = sev->session_present;
+    ev.msg = sev->type == KMQTT_SESSION_EV_MESSAGE ? &sev->msg : NULL;
+    ev.codes = sev->codes;
+    ev.count = sev->count;
+    ev.props = sev->props;
+    ev.props_len = sev->props_len;
+    if (sev->type == KMQTT_SESSION_EV_DISCONNECT) {
+        nano_lose(c, KMQTT_EDISCONNECTED, sev->reason_code, sev->props, sev->props_len);
+        return false;
+    }
+    if (sev->type == KMQTT_SESSION_EV_CONNACK) {
+        if (sev->reason_code != 0) {
+            nano_lose(c, KMQTT_EREFUSED, sev->reason_code, sev->props, sev->props_len);
+            return false;
         }
-        if (r != NANO_DONE)
-            return r;
-        c->rx_len -= (uint32_t)len;
-        memmove(c->rx, c->rx + len, c->rx_len);
+        c->state = KMQTT_NANO_CONNECTED;
+        c->backoff_ms = c->cfg->reconnect_min_ms;
     }
-    return NANO_DONE;
+    return emit(c, &ev);
 }
 
-/* Keepalive (MQTT-3.1.2-23: a packet at least every keepalive_s; the
- * PINGRESP must follow its PINGREQ) and the CONNACK timeout. False when
- * the connection ended. */
-static bool timers(kmqtt_nano_t *c)
+/* The engine's events, in order, until it needs more bytes. False when the
+ * connection ended. A protocol error: the engine queued its DISCONNECT
+ * (5.0), which goes out before the close. */
+static bool pump(kmqtt_nano_t *c)
 {
-    if (c->state == KMQTT_NANO_CONNECTING) {
-        if (!reached(c, c->due_ms))
+    kmqtt_session_event_t sev;
+    for (;;) {
+        kmqtt_err_t err = kmqtt_session_next_event(&c->s, c->now_ms, &sev);
+        if (err == KMQTT_NEED_MORE)
             return true;
-        nano_lose(c, KMQTT_ETIMEDOUT, 0, NULL, 0);
-        return false;
+        if (err < 0) {
+            (void)nano_flush(c);
+            nano_lose(c, err, kmqtt_session_close_reason(&c->s), NULL, 0);
+            return false;
+        }
+        if (!deliver(c, &sev))
+            return false;
     }
-    if (c->keepalive_s == 0)
-        return true;
-    if (c->flags & NANO_F_PING) {
-        if (!reached(c, c->ping_sent_ms + c->cfg->ping_timeout_ms))
-            return true;
-        nano_lose(c, KMQTT_EKEEPALIVE, 0, NULL, 0);
-        return false;
-    }
-    if (reached(c, c->last_tx_ms + c->keepalive_s * 1000u)) {
-        /* A tx too full for two bytes has not moved for a whole keepalive:
-         * the PINGRESP timeout then ends the connection all the same. */
-        (void)nano_send_ack(c, 0xC0u, 0, 0);
-        c->flags |= NANO_F_PING;
-        c->ping_sent_ms = c->now_ms;
-    }
-    return true;
 }
 
-static void io(kmqtt_nano_t *c)
+/* Returns how long until the engine's next deadline (UINT32_MAX: none). */
+static uint32_t io(kmqtt_nano_t *c)
 {
+    uint32_t next = UINT32_MAX;
     const kmqtt_transport_t *t = c->cfg->transport;
     for (unsigned round = 0;; round++) {
-        if (c->state == KMQTT_NANO_CONNECTED)
-            nano_resend(c);
         kmqtt_err_t err = nano_flush(c);
         if (err != KMQTT_OK) {
             nano_lose(c, err, 0, NULL, 0);
-            return;
+            return next;
         }
-        if (drain(c) == NANO_GONE)
-            return;
-        if (round == 4 || c->rx_len == c->rx_size)
+        if (!pump(c))
+            return next;
+        size_t space;
+        uint8_t *buf = kmqtt_session_rx_space(&c->s, &space);
+        if (round == 4 || space == 0)
             break;
-        long n = t->recv(t->ctx, c->rx + c->rx_len, c->rx_size - c->rx_len);
+        long n = t->recv(t->ctx, buf, space);
         if (n < 0) {
             nano_lose(c, (kmqtt_err_t)n, 0, NULL, 0);
-            return;
+            return next;
         }
         if (n == 0)
             break;
-        c->rx_len += (uint32_t)n;
+        kmqtt_session_rx_commit(&c->s, (size_t)n, c->now_ms);
         c->busy = 1;
     }
-    if (!timers(c))
-        return;
-    if (c->state == KMQTT_NANO_CONNECTED)
-        nano_resend(c);
-    kmqtt_err_t err = nano_flush(c);
+    /* The CONNACK timeout is the driver's; keepalive the engine's. */
+    if (c->state == KMQTT_NANO_CONNECTING && reached(c, c->due_ms)) {
+        nano_lose(c, KMQTT_ETIMEDOUT, 0, NULL, 0);
+        return next;
+    }
+    kmqtt_err_t err = kmqtt_session_tick(&c->s, c->now_ms, &next);
+    if (err == KMQTT_OK)
+        err = nano_flush(c);
     if (err != KMQTT_OK)
         nano_lose(c, err, 0, NULL, 0);
+    return next;
 }
 
-uint32_t nano_next_ms(const kmqtt_nano_t *c)
+static uint32_t next_ms(const kmqtt_nano_t *c, uint32_t engine)
 {
     switch (c->state) {
     case KMQTT_NANO_CONNECTING:
-        if (c->flags & NANO_F_ARM)
+        if (c->arm)
             return 0; /* come back at once to start the CONNACK clock */
-        /* fall through */
+        return left(c, c->due_ms);
     case KMQTT_NANO_WAITING:
         return left(c, c->due_ms);
     case KMQTT_NANO_CONNECTED:
-        if (c->keepalive_s == 0)
-            return UINT32_MAX;
-        if (c->flags & NANO_F_PING)
-            return left(c, c->ping_sent_ms + c->cfg->ping_timeout_ms);
-        return left(c, c->last_tx_ms + c->keepalive_s * 1000u);
+        return engine;
     default:
         return UINT32_MAX;
     }
 }
 
-kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms)
+kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next)
 {
     if (c == NULL || c->cfg == NULL)
         return KMQTT_EINVAL;
     c->now_ms = now_ms;
     c->busy = 0;
     uint8_t state = c->state;
-    if (c->flags & NANO_F_ARM) {
-        c->flags &= (uint8_t)~NANO_F_ARM;
+    if (c->arm) {
+        c->arm = 0;
         c->due_ms = now_ms + c->cfg->connect_timeout_ms;
     }
     if (c->state == KMQTT_NANO_WAITING && reached(c, c->due_ms)) {
@@ -243,12 +228,13 @@ kmqtt_err_t kmqtt_nano_poll(kmqtt_nano_t *c, uint32_t now_ms, uint32_t *next_ms)
         if (err != KMQTT_OK)
             nano_lose(c, err, 0, NULL, 0);
     }
+    uint32_t engine = UINT32_MAX;
     if (c->state >= KMQTT_NANO_CONNECTING)
-        io(c);
+        engine = io(c);
     if (c->state != state)
         c->busy = 1;
-    if (next_ms != NULL)
-        *next_ms = nano_next_ms(c);
+    if (next != NULL)
+        *next = next_ms(c, engine);
     return KMQTT_OK;
 }
 

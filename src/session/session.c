@@ -1,349 +1,308 @@
 /*
- * Session set-up, the storage layout, and the connection's life: start,
- * disconnect, loss and clearing.
+ * The engine's setup and its byte seam: defaults, checking the caller's
+ * configuration and buffers once at init (so nothing later can fail on
+ * them), start and loss of a connection, bytes in and out, the event pump
+ * and the getters.
  */
 #include "session_internal.h"
 
-/* Every region starts on an 8-byte boundary so the records (which hold a
- * uint64_t) and the id table stay aligned whatever the sizes are. */
-#define KS_ALIGN 8u
-
-typedef struct layout {
-    size_t inflight, pending, ids, rx, tx, store, alias_in, alias_out, total;
-} layout_t;
-
-/* Adds n bytes at *at (rounded up to KS_ALIGN); false on overflow. */
-static bool carve(size_t *at, size_t n, size_t *start)
+void kmqtt_session_config_init(kmqtt_session_config_t *c)
 {
-    size_t rounded;
-    if (n > (size_t)-1 - (KS_ALIGN - 1))
-        return false;
-    rounded = (n + KS_ALIGN - 1) & ~(size_t)(KS_ALIGN - 1);
-    if (*at > (size_t)-1 - rounded)
-        return false;
-    *start = *at;
-    *at += rounded;
-    return true;
-}
-
-static bool config_valid(const kmqtt_session_config_t *cfg)
-{
-    if (cfg == NULL)
-        return false;
-    if (cfg->version != KMQTT_V311 && !KS_IS_V5(cfg->version))
-        return false;
-    if (cfg->max_inflight < 1 || cfg->max_pending < 1)
-        return false;
-    /* Every tracked request holds a distinct non-zero id (MQTT-2.3.1-2). */
-    if ((uint32_t)cfg->max_inflight + cfg->max_pending > 65535u)
-        return false;
-    if (cfg->rx_buffer_size < 16 || cfg->tx_buffer_size < 16)
-        return false;
-    /* Records keep offsets into the store as uint32_t. */
-    if (cfg->store_size > UINT32_MAX)
-        return false;
-    if (KS_IS_V5(cfg->version) && (cfg->topic_alias_max != 0 || cfg->topic_alias_out != 0) &&
-        cfg->alias_topic_len == 0)
-        return false;
-    return true;
-}
-
-static bool plan_layout(const kmqtt_session_config_t *cfg, layout_t *l)
-{
-    size_t at = 0;
-    size_t rec = sizeof(kmqtt_session_record_t);
-    /* The counts are uint16_t, so these products cannot overflow size_t. */
-    if (!carve(&at, rec * cfg->max_inflight, &l->inflight) ||
-        !carve(&at, rec * cfg->max_pending, &l->pending) ||
-        !carve(&at,
-               !KMQTT_CFG_QOS2              ? 0
-               : cfg->max_inbound_qos2 == 0 ? KS_INBOUND_BITMAP_BYTES
-                                            : sizeof(uint16_t) * cfg->max_inbound_qos2,
-               &l->ids) ||
-        !carve(&at, cfg->rx_buffer_size, &l->rx) || !carve(&at, cfg->tx_buffer_size, &l->tx) ||
-        !carve(&at, cfg->store_size, &l->store))
-        return false;
-    l->alias_in = l->alias_out = at;
-    /* 3.1.1 has no aliases: nothing carved. The products fit size_t (u16 x
-     * (u16 + 8)). */
-    if (KS_IS_V5(cfg->version) &&
-        (!carve(&at, (size_t)cfg->topic_alias_max * KS_ALIAS_IN_SLOT(cfg), &l->alias_in) ||
-         !carve(&at, (size_t)cfg->topic_alias_out * KS_ALIAS_OUT_SLOT(cfg), &l->alias_out)))
-        return false;
-    l->total = at;
-    return true;
-}
-
-size_t kmqtt_session_storage_size(const kmqtt_session_config_t *cfg)
-{
-    layout_t l;
-    if (!config_valid(cfg) || !plan_layout(cfg, &l))
-        return 0;
-    return l.total;
-}
-
-kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg, void *storage,
-                               size_t len)
-{
-    layout_t l;
-    uint8_t *base = storage;
-
-    if (s == NULL || storage == NULL || !config_valid(cfg) || !plan_layout(cfg, &l))
-        return KMQTT_EINVAL;
-    if (((uintptr_t)storage & (KS_ALIGN - 1)) != 0)
-        return KMQTT_EINVAL;
-    if (len < l.total)
-        return KMQTT_ENOBUFS;
-
-    memset(s, 0, sizeof *s);
-    s->cfg = *cfg;
-    s->state = KMQTT_SESSION_IDLE;
-    s->inflight = (kmqtt_session_record_t *)(void *)(base + l.inflight);
-    s->pending = (kmqtt_session_record_t *)(void *)(base + l.pending);
-    s->inbound_qos2 = (uint16_t *)(void *)(base + l.ids);
-    s->rx = base + l.rx;
-    s->tx = base + l.tx;
-    s->store = base + l.store;
-    s->alias_in = base + l.alias_in;
-    s->alias_out = base + l.alias_out;
-    ks_caps_reset(s);
-    ks_inbound_init(s);
-    s->next_packet_id = 1;
-    s->server_receive_max = 65535;
-    s->keepalive_ms = (uint32_t)cfg->keepalive_s * 1000u;
-    return KMQTT_OK;
-}
-
-void ks_caps_reset(kmqtt_session_t *s)
-{
-    kmqtt_server_caps_t *c = &s->caps;
+    if (c == NULL)
+        return;
     memset(c, 0, sizeof *c);
-    c->receive_max = 65535;
-    c->max_qos = 2;
-    c->retain_available = true;
-    c->wildcard_available = true;
-    c->subid_available = true;
-    c->shared_available = true;
-    c->keepalive_s = s->cfg.keepalive_s;
-    c->session_expiry = s->connect_expiry;
+    c->version = KMQTT_V311;
+    c->clean_session = true;
+    c->keepalive_s = KMQTT_CFG_KEEPALIVE_S;
+    c->ping_timeout_ms = KMQTT_CFG_PING_TIMEOUT_MS;
+    c->max_inflight = KMQTT_CFG_MAX_INFLIGHT;
 }
 
-const kmqtt_server_caps_t *kmqtt_session_server_caps(const kmqtt_session_t *s)
+/* A string of the CONNECT: at most 65,535 bytes of UTF-8 (MQTT-1.5.3-1). */
+static bool bad_str(const char *str)
 {
-    return &s->caps;
+    if (str == NULL)
+        return false;
+    size_t n = strlen(str);
+    return n > KMQTT_STRING_MAX || kmqtt_utf8_validate(str, n) != KMQTT_OK;
 }
 
-uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s)
+static bool bad_buf(const uint8_t *p, size_t n)
 {
-    return s->close_reason;
+    return p == NULL || n < 16;
 }
 
-size_t kmqtt_session_advertise(const kmqtt_session_t *s, kmqtt_prop_t *out, size_t max)
+static uint32_t clamp(size_t n)
 {
-    size_t n = 0;
-    if (s == NULL || out == NULL || !KS_V5(s))
-        return 0;
-    if (s->cfg.max_inbound_qos2 != 0 && n < max) {
-        memset(&out[n], 0, sizeof out[n]);
-        out[n].id = KMQTT_PROP_RECEIVE_MAXIMUM;
-        out[n++].num = s->cfg.max_inbound_qos2;
-    }
-    if (s->cfg.topic_alias_max != 0 && n < max) {
-        memset(&out[n], 0, sizeof out[n]);
-        out[n].id = KMQTT_PROP_TOPIC_ALIAS_MAXIMUM;
-        out[n++].num = s->cfg.topic_alias_max;
-    }
-    if (n < max) {
-        memset(&out[n], 0, sizeof out[n]);
-        out[n].id = KMQTT_PROP_MAXIMUM_PACKET_SIZE;
-        out[n++].num =
-            s->cfg.rx_buffer_size > UINT32_MAX ? UINT32_MAX : (uint32_t)s->cfg.rx_buffer_size;
-    }
-    return n;
+    return n > KMQTT_PACKET_MAX ? KMQTT_PACKET_MAX : (uint32_t)n;
 }
 
-/* Takes what our CONNECT advertises as the limits the server must keep to
- * (5.0 3.1.2.11), refusing what the configured tables could not hold. */
-static kmqtt_err_t adopt_connect_props(kmqtt_session_t *s, const kmqtt_connect_t *c)
+static kmqtt_err_t check_config(const kmqtt_session_config_t *cfg)
 {
-    kmqtt_prop_t p;
-    uint16_t receive_max = 65535, alias_max = 0, method_len = 0;
-    uint32_t max_packet =
-        s->cfg.rx_buffer_size > UINT32_MAX ? UINT32_MAX : (uint32_t)s->cfg.rx_buffer_size;
-    uint32_t expiry = 0;
-
-    if (!KS_V5(s))
-        return KMQTT_OK;
-    if (kmqtt_props_find(&c->props, KMQTT_PROP_RECEIVE_MAXIMUM, &p)) {
-        if (s->cfg.max_inbound_qos2 != 0 && p.num > s->cfg.max_inbound_qos2)
-            return KMQTT_EINVAL;
-        receive_max = (uint16_t)p.num;
-    }
-    if (kmqtt_props_find(&c->props, KMQTT_PROP_TOPIC_ALIAS_MAXIMUM, &p)) {
-        if (p.num > s->cfg.topic_alias_max)
-            return KMQTT_EINVAL;
-        alias_max = (uint16_t)p.num;
-    }
-    if (kmqtt_props_find(&c->props, KMQTT_PROP_MAXIMUM_PACKET_SIZE, &p)) {
-        if (p.num > max_packet)
-            return KMQTT_EINVAL;
-        max_packet = p.num;
-    }
-    if (kmqtt_props_find(&c->props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &p))
-        expiry = p.num;
-    if (kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, &p)) {
-        if (p.str.len == 0 || p.str.len > KMQTT_SESSION_AUTH_METHOD_MAX)
-            return KMQTT_EINVAL;
-        memcpy(s->auth_method, p.str.ptr, p.str.len);
-        method_len = (uint16_t)p.str.len;
-    }
-    s->adv_receive_max = receive_max;
-    s->adv_alias_max = alias_max;
-    s->adv_max_packet = max_packet;
-    s->connect_expiry = expiry;
-    s->auth_method_len = method_len;
+    if (cfg->will_qos > 2 || (cfg->will_payload_len > 0 && cfg->will_payload == NULL) ||
+        (cfg->version != KMQTT_V311 && cfg->version != KMQTT_V5))
+        return KMQTT_EINVAL;
+#if !KMQTT_CFG_V5
+    if (cfg->version == KMQTT_V5)
+        return KMQTT_EUNSUPPORTED;
+#endif
+    /* An empty client id asks the server for one, which it grants only to a
+     * clean session (MQTT-3.1.3-7). 3.1.1 has no password without a user
+     * name (MQTT-3.1.2-22). */
+    if (bad_str(cfg->client_id) || bad_str(cfg->username) ||
+        ((cfg->client_id == NULL || cfg->client_id[0] == '\0') && !cfg->clean_session) ||
+        (cfg->password != NULL && cfg->username == NULL && cfg->version == KMQTT_V311) ||
+        (cfg->will_topic != NULL &&
+         kmqtt_topic_name_validate(cfg->will_topic, strlen(cfg->will_topic)) != KMQTT_OK))
+        return KMQTT_EINVAL;
+#if KMQTT_CFG_V5
+    if (cfg->version == KMQTT_V5 &&
+        (ks_v5_check(cfg->connect_props, cfg->connect_props_len, KMQTT_CONNECT) != KMQTT_OK ||
+         ks_v5_has(cfg->connect_props, cfg->connect_props_len, KMQTT_PROP_RECEIVE_MAXIMUM) ||
+         ks_v5_has(cfg->connect_props, cfg->connect_props_len, KMQTT_PROP_MAXIMUM_PACKET_SIZE) ||
+         ks_v5_has(cfg->connect_props, cfg->connect_props_len, KMQTT_PROP_TOPIC_ALIAS_MAXIMUM) ||
+         (cfg->will_topic != NULL &&
+          ks_v5_check(cfg->will_props, cfg->will_props_len, KMQTT_PROP_IN_WILL) != KMQTT_OK)))
+        return KMQTT_EINVAL;
+#endif
     return KMQTT_OK;
 }
 
-kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s)
+kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t *cfg,
+                               const kmqtt_session_buffers_t *b)
 {
-    return s->state;
+    if (s == NULL || cfg == NULL || b == NULL || bad_buf(b->rx, b->rx_size) ||
+        bad_buf(b->tx, b->tx_size) || (b->store_size != 0 && bad_buf(b->store, b->store_size)) ||
+        b->requests == NULL || b->max_requests == 0 || (b->inbound_max != 0 && b->inbound == NULL))
+        return KMQTT_EINVAL;
+#if KMQTT_CFG_QOS2
+    /* Inbound QoS 2 needs somewhere to hold its ids; the bitmap is 3.1.1's. */
+    if (b->inbound_max == 0 && (b->inbound_bits == NULL || cfg->version != KMQTT_V311))
+        return KMQTT_EINVAL;
+#endif
+#if !KMQTT_CFG_INBOUND_BITS
+    if (b->inbound_bits != NULL)
+        return KMQTT_EUNSUPPORTED;
+#endif
+    kmqtt_err_t err = check_config(cfg);
+    if (err != KMQTT_OK)
+        return err;
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    s->rx = b->rx;
+    s->rx_size = clamp(b->rx_size);
+    s->tx = b->tx;
+    s->tx_size = clamp(b->tx_size);
+    s->store = b->store;
+    s->store_size = b->store != NULL ? clamp(b->store_size) : 0u;
+    s->inbound = b->inbound;
+    s->inbound_max = b->inbound_max;
+    s->inbound_bits = cfg->version == KMQTT_V311 ? b->inbound_bits : NULL;
+    s->req = b->requests;
+    s->max_requests = b->max_requests;
+    memset(s->req, 0, s->max_requests * sizeof s->req[0]);
+#if KMQTT_CFG_INBOUND_BITS
+    if (s->inbound_bits != NULL)
+        memset(s->inbound_bits, 0, KMQTT_SESSION_INBOUND_BITS_SIZE);
+#endif
+#if KS_ALIASES
+    if (cfg->version == KMQTT_V5 && (b->alias_in_max > 0 || b->alias_out_max > 0)) {
+        if (b->alias_topic_len == 0 || (b->alias_in_max > 0 && b->alias_in == NULL) ||
+            (b->alias_out_max > 0 && b->alias_out == NULL))
+            return KMQTT_EINVAL;
+        s->alias_in = b->alias_in;
+        s->alias_in_max = b->alias_in_max;
+        s->alias_out = b->alias_out;
+        s->alias_out_max = b->alias_out_max;
+        s->alias_topic_len = b->alias_topic_len;
+    }
+#else
+    if (b->alias_in_max > 0 || b->alias_out_max > 0)
+        return KMQTT_EUNSUPPORTED;
+#endif
+    if (ks_connect_size(s) > s->tx_size)
+        return KMQTT_ENOBUFS;
+    return KMQTT_OK;
 }
 
-size_t kmqtt_session_inflight(const kmqtt_session_t *s)
+kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms)
 {
-    return ks_inflight_live(s);
-}
-
-/* The transport is new or gone: nothing half-received or half-sent from the
- * old one may leak into the next. */
-static void drop_bytes(kmqtt_session_t *s)
-{
-    s->rx_len = 0;
-    s->rx_consumed = 0;
-    s->tx_start = 0;
-    s->tx_end = 0;
-    s->owed_count = 0;
-    s->rx_blocked = false;
-    s->ping_outstanding = false;
-    s->resend_due = false;
-    /* Resends are decided again by the next CONNACK. */
-    for (uint16_t i = 0; i < s->inflight_count; i++)
-        s->inflight[i].flags &= (uint8_t)~KS_UNSENT;
-}
-
-kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, const kmqtt_connect_t *connect, uint64_t now_ms)
-{
-    kmqtt_packet_t p;
-    kmqtt_err_t err;
-
-    if (s == NULL || connect == NULL)
+    if (s == NULL || s->cfg == NULL)
         return KMQTT_EINVAL;
     if (s->state != KMQTT_SESSION_IDLE)
         return KMQTT_ESTATE;
-    err = adopt_connect_props(s, connect);
-    if (err != KMQTT_OK)
-        return err;
-    drop_bytes(s);
-
-    memset(&p, 0, sizeof p);
-    p.type = KMQTT_CONNECT;
-    p.u.connect = *connect;
-    /* The keepalive the session enforces is the one it announces. */
-    p.u.connect.keepalive = s->cfg.keepalive_s;
-    err = ks_tx_packet(s, &p);
-    if (err != KMQTT_OK)
-        return err;
-
+    /* A driver may name the session anew between connections (a 5.0
+     * server-assigned client id): the CONNECT is measured again. */
+    if (ks_connect_size(s) > s->tx_size)
+        return KMQTT_ENOBUFS;
+    s->rx_len = 0;
+    s->rx_done = 0;
+    s->flags &= KS_F_FRESH; /* records still to report stay so */
+#if KS_ALIASES
+    ks_alias_reset(s); /* MQTT-3.3.2-7: aliases last one connection */
+#endif
+    ks_write_connect(s);
     s->state = KMQTT_SESSION_CONNECTING;
-    s->clean_start = connect->clean_start;
-    s->keepalive_ms = (uint32_t)s->cfg.keepalive_s * 1000u;
-    s->server_receive_max = 65535;
-    s->server_max_packet = 0;
-    ks_caps_reset(s);
-    /* MQTT-3.3.2-7: no alias outlives its connection, either way. */
-    ks_alias_reset(s);
-    s->close_reason = 0;
-    s->auth_state = KS_AUTH_NONE;
     s->last_tx_ms = now_ms;
     s->last_rx_ms = now_ms;
     return KMQTT_OK;
 }
 
-kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const kmqtt_props_t *props)
+void kmqtt_session_lost(kmqtt_session_t *s)
 {
-    kmqtt_packet_t p;
-    kmqtt_err_t err;
-
-    if (s == NULL)
-        return KMQTT_EINVAL;
-    if (s->state != KMQTT_SESSION_CONNECTED)
-        return KMQTT_ESTATE;
-    memset(&p, 0, sizeof p);
-    p.type = KMQTT_DISCONNECT;
-    p.u.disconnect.reason_code = reason;
-    if (props != NULL)
-        p.u.disconnect.props = *props;
-    if (KS_V5(s)) {
-        kmqtt_prop_t e;
-        size_t n;
-        /* 5.0 3.14.2.2.2 (a Protocol Error, no MUST number): a session that was to end with the
-         * connection cannot be kept by the DISCONNECT. */
-        if (props != NULL && s->connect_expiry == 0 &&
-            kmqtt_props_find(props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &e) && e.num != 0)
-            return KMQTT_EINVAL;
-        err = kmqtt_packet_size(&p, s->cfg.version, &n);
-        if (err != KMQTT_OK)
-            return err;
-        if (s->server_max_packet != 0 && n > s->server_max_packet)
-            return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
-    }
-    /* DISCONNECT is the last packet on the wire (MQTT-3.14.4-1): answers
-     * still waiting for room are dropped; the broker sends those messages
-     * again on the next connection. */
-    s->owed_count = 0;
-    err = ks_tx_packet(s, &p);
-    if (err != KMQTT_OK)
-        return err;
-    s->state = KMQTT_SESSION_CLOSING;
-    return KMQTT_OK;
-}
-
-void kmqtt_session_lost(kmqtt_session_t *s, uint64_t now_ms)
-{
-    (void)now_ms;
-    if (s == NULL)
+    if (s == NULL || s->cfg == NULL)
         return;
     s->state = KMQTT_SESSION_IDLE;
-    drop_bytes(s);
-    /* A request's ack can only come on the connection that carried it. */
-    for (uint16_t i = 0; i < s->pending_count; i++) {
-        kmqtt_session_record_t *r = &s->pending[i];
-        if (r->kind != KS_REPORT_FAILED) {
-            r->kind = KS_REPORT_FAILED;
-            s->failed_pending++;
-        }
+    s->rx_len = 0;
+    s->rx_done = 0;
+    s->tx_start = 0;
+    s->tx_len = 0;
+    s->flags &= KS_F_FRESH; /* records still to report stay so */
+    memset(s->req, 0, s->max_requests * sizeof s->req[0]);
+}
+
+/* Drops the packet the last event reported. */
+static void drop_done(kmqtt_session_t *s)
+{
+    if (s->rx_done == 0)
+        return;
+    s->rx_len -= s->rx_done;
+    memmove(s->rx, s->rx + s->rx_done, s->rx_len);
+    s->rx_done = 0;
+}
+
+uint8_t *kmqtt_session_rx_space(kmqtt_session_t *s, size_t *space)
+{
+    drop_done(s);
+    *space = s->rx_size - s->rx_len;
+    return s->rx + s->rx_len;
+}
+
+void kmqtt_session_rx_commit(kmqtt_session_t *s, size_t n, uint32_t now_ms)
+{
+    if (n == 0)
+        return;
+    s->rx_len += (uint32_t)n;
+    s->last_rx_ms = now_ms;
+}
+
+size_t kmqtt_session_tx_peek(const kmqtt_session_t *s, const uint8_t **buf)
+{
+    *buf = s->tx + s->tx_start;
+    return s->tx_len - s->tx_start;
+}
+
+void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms)
+{
+    if (n == 0)
+        return;
+    s->tx_start += (uint32_t)n;
+    s->last_tx_ms = now_ms;
+    if (s->tx_start == s->tx_len) {
+        s->tx_start = 0;
+        s->tx_len = 0;
+    }
+    if (s->state == KMQTT_SESSION_CONNECTED) {
+        ks_ping_owed(s, now_ms);
+        ks_resend(s);
     }
 }
 
-kmqtt_err_t kmqtt_session_clear(kmqtt_session_t *s)
+kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms, kmqtt_session_event_t *ev)
 {
-    if (s == NULL)
-        return KMQTT_EINVAL;
-    if (s->state != KMQTT_SESSION_IDLE)
-        return KMQTT_ESTATE;
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind != KS_REPORT_DONE) {
-            r->kind = KS_REPORT_DONE;
-            r->flags = KS_CANCELED;
-        }
-        r->store_len = 0;
-        r->store_off = 0;
+    (void)now_ms;
+    drop_done(s);
+    if (s->flags & KS_F_FRESH) {
+        if (ks_store_fresh(s, ev))
+            return KMQTT_OK;
+        s->flags &= (uint8_t)~KS_F_FRESH;
     }
-    s->store_used = 0;
-    s->store_end = 0;
-    ks_inbound_clear(s);
-    s->resend_due = false;
-    return KMQTT_OK;
+    if (s->state == KMQTT_SESSION_ENDED || s->state == KMQTT_SESSION_IDLE)
+        return KMQTT_NEED_MORE;
+    while (s->rx_len > 0) {
+        size_t len;
+        kmqtt_err_t err = kmqtt_packet_frame(s->rx, s->rx_len, s->rx_size, &len);
+        if (err == KMQTT_NEED_MORE)
+            break;
+        int r = err < 0 ? (int)err : ks_input(s, s->rx, len, ev);
+        if (r < 0) /* ks_input may have failed it already, with its own reason */
+            return s->state == KMQTT_SESSION_ENDED ? (kmqtt_err_t)r : ks_fail(s, (kmqtt_err_t)r, 0);
+        if (r == KS_STALL)
+            break;
+        if (r == KS_REPORT) {
+            s->rx_done = (uint32_t)len;
+            return KMQTT_OK;
+        }
+        s->rx_len -= (uint32_t)len;
+        memmove(s->rx, s->rx + len, s->rx_len);
+    }
+    return KMQTT_NEED_MORE;
+}
+
+kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s)
+{
+    return s != NULL ? (kmqtt_session_state_t)s->state : KMQTT_SESSION_IDLE;
+}
+
+size_t kmqtt_session_inflight(const kmqtt_session_t *s)
+{
+    return s != NULL ? s->inflight : 0u;
+}
+
+size_t kmqtt_session_store_used(const kmqtt_session_t *s)
+{
+    return s != NULL ? s->store_used : 0u;
+}
+
+size_t kmqtt_session_qos2_evictions(const kmqtt_session_t *s)
+{
+    return s != NULL ? s->qos2_evictions : 0u;
+}
+
+void kmqtt_session_server_caps(const kmqtt_session_t *s, kmqtt_session_caps_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->receive_max = 65535u;
+    out->max_qos = 2;
+    out->retain_available = out->wildcard_available = true;
+    out->subid_available = out->shared_available = true;
+    if (s == NULL || s->cfg == NULL)
+        return;
+    out->keepalive_s = s->cfg->keepalive_s;
+    if (s->server_receive_max == 0)
+        return; /* no CONNACK yet */
+    out->receive_max = s->server_receive_max;
+    out->max_qos = s->server_max_qos;
+    out->retain_available = !(s->flags & KS_F_NO_RETAIN);
+    out->wildcard_available = !(s->flags & KS_F_NO_WILD);
+    out->subid_available = !(s->flags & KS_F_NO_SUBID);
+    out->shared_available = !(s->flags & KS_F_NO_SHARED);
+    out->max_packet_size = s->server_max_packet;
+    out->keepalive_s = s->keepalive_s;
+}
+
+uint8_t kmqtt_session_close_reason(const kmqtt_session_t *s)
+{
+    return s != NULL ? s->close_reason : 0u;
+}
+
+size_t kmqtt_session_unknown_acks(const kmqtt_session_t *s)
+{
+    return s != NULL ? s->unknown_acks : 0u;
+}
+
+size_t kmqtt_session_pubrel_failures(const kmqtt_session_t *s, uint8_t *last_reason)
+{
+    if (last_reason != NULL)
+        *last_reason = 0;
+#if KMQTT_CFG_V5
+    if (s == NULL)
+        return 0u;
+    if (last_reason != NULL)
+        *last_reason = s->pubrel_reason;
+    return s->pubrel_failures;
+#else
+    (void)s;
+    return 0u;
+#endif
 }

@@ -1,208 +1,105 @@
 /*
- * MQTT 5.0 topic aliases, both directions, and the AUTH packets the client
- * sends.
- *
- * Storage: each alias has a fixed slot of cfg.alias_topic_len topic bytes,
- * carved at init (a pool shared between aliases would save bytes when
- * topics differ in length, but a fixed slot can never fragment and makes a
- * lookup one multiplication). Inbound slot: u16 length (0 = unset) + topic.
- * Outbound slot: u32 last-use stamp, u16 length (0 = free), 2 spare bytes,
- * topic.
- *
- * Outbound policy: a topic already in a slot is sent as an empty topic with
- * its alias; a new topic takes a free slot, else the least recently used
- * one, and is sent in full with the alias (which re-maps it at the server).
- * Both tables are emptied at every kmqtt_session_start (MQTT-3.3.2-7).
+ * MQTT 5.0 topic aliases, both ways, in the caller's fixed slots (a slot
+ * can never fragment, and a lookup is one multiplication). Inbound slot:
+ * u16 length (0 = unset) + topic. Outbound slot: u32 last-use stamp, u16
+ * length (0 = free) + topic, both copied with memcpy (the caller's table
+ * need not be aligned). A topic already in an outbound slot goes as an empty
+ * topic with its alias; a new one takes a free slot, else the least recently
+ * used, and goes in full with the alias (which maps it at the server). Both
+ * tables start empty on every connection (MQTT-3.3.2-7). Built with
+ * KMQTT_CFG_V5 and KMQTT_CFG_TOPIC_ALIAS.
  */
 #include "session_internal.h"
 
-#if KMQTT_CFG_V5
+#if KS_ALIASES
 
-static uint16_t get16(const uint8_t *p)
+static uint8_t *in_slot(const kmqtt_session_t *s, uint32_t alias)
 {
-    return (uint16_t)((p[0] << 8) | p[1]);
+    return s->alias_in + (alias - 1u) * KMQTT_SESSION_ALIAS_IN_SLOT(s->alias_topic_len);
 }
 
-static void put16(uint8_t *p, uint16_t v)
+static uint8_t *out_slot(const kmqtt_session_t *s, uint32_t alias)
 {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)(v & 0xFFu);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)(v & 0xFFFFu));
-}
-
-static uint8_t *in_slot(const kmqtt_session_t *s, uint16_t alias)
-{
-    return s->alias_in + (size_t)(alias - 1u) * KS_ALIAS_IN_SLOT(&s->cfg);
-}
-
-static uint8_t *out_slot(const kmqtt_session_t *s, uint16_t alias)
-{
-    return s->alias_out + (size_t)(alias - 1u) * KS_ALIAS_OUT_SLOT(&s->cfg);
+    return s->alias_out + (alias - 1u) * KMQTT_SESSION_ALIAS_OUT_SLOT(s->alias_topic_len);
 }
 
 void ks_alias_reset(kmqtt_session_t *s)
 {
-    if (!KS_V5(s))
-        return;
-    for (uint16_t a = 1; a <= s->cfg.topic_alias_max; a++)
-        put16(in_slot(s, a), 0);
-    for (uint16_t a = 1; a <= s->cfg.topic_alias_out; a++) {
-        put32(out_slot(s, a), 0);
-        put16(out_slot(s, a) + 4, 0);
-    }
-    s->alias_out_max = 0; /* until the CONNACK says how many the server takes */
+    s->alias_out_active = 0;
     s->alias_clock = 0;
+    if (s->alias_in_max > 0)
+        memset(s->alias_in, 0, s->alias_in_max * KMQTT_SESSION_ALIAS_IN_SLOT(s->alias_topic_len));
+    if (s->alias_out_max > 0)
+        memset(s->alias_out, 0,
+               s->alias_out_max * KMQTT_SESSION_ALIAS_OUT_SLOT(s->alias_topic_len));
 }
 
-kmqtt_err_t ks_alias_inbound(kmqtt_session_t *s, kmqtt_publish_t *m, uint8_t *reason)
+/* An inbound PUBLISH's Topic Alias: a topic with it maps the alias, an empty
+ * topic takes the mapped one, so the application always sees the full topic
+ * (MQTT-3.3.2-10, -11). 0 or over the Topic Alias Maximum we advertised
+ * (none when we have no slots) is Topic Alias invalid, 0x94 (MQTT-3.3.2-8,
+ * MQTT-3.1.2-26, -27); an alias never mapped is a Protocol Error; a topic
+ * longer than our slots is Quota exceeded, 0x97. */
+int ks_alias_in(kmqtt_session_t *s, kmqtt_session_msg_t *m)
 {
-    kmqtt_prop_t p;
-    uint8_t *slot;
-
-    if (!kmqtt_props_find(&m->props, KMQTT_PROP_TOPIC_ALIAS, &p))
+    uint32_t a;
+    if (!ks_v5_num(m->props, m->props_len, KMQTT_PROP_TOPIC_ALIAS, &a))
         return KMQTT_OK;
-    /* MQTT-3.3.2-8 (0 is never an alias), MQTT-3.1.2-26 / -27 (not above
-     * what our CONNECT advertised, none if it advertised none);
-     * MQTT-3.3.2-10: every value in 1..that maximum is accepted. */
-    if (p.num == 0 || p.num > s->adv_alias_max) {
-        *reason = KS_RC_ALIAS_INVALID;
-        return KMQTT_EPROTOCOL;
-    }
-    slot = in_slot(s, (uint16_t)p.num);
-    if (m->topic.len > 0) {
-        if (m->topic.len > s->cfg.alias_topic_len) {
-            /* Valid, but more than this client keeps per alias. */
-            *reason = KS_RC_QUOTA;
-            return KMQTT_ELIMIT;
-        }
-        put16(slot, (uint16_t)m->topic.len);
-        memcpy(slot + 2, m->topic.ptr, m->topic.len);
+    if (a == 0 || a > s->alias_in_max)
+        return ks_fail(s, KMQTT_EPROTOCOL, 0x94u);
+    uint8_t *slot = in_slot(s, a);
+    if (m->topic_len == 0) {
+        uint16_t len = ks_get_u16(slot);
+        if (len == 0)
+            return ks_fail(s, KMQTT_EPROTOCOL, 0x82u);
+        m->topic = (const char *)slot + 2;
+        m->topic_len = len;
         return KMQTT_OK;
     }
-    if (get16(slot) == 0) {
-        /* 5.0 3.3.2.3.4: an alias with no mapping on this connection. */
-        *reason = KS_RC_PROTOCOL;
-        return KMQTT_EPROTOCOL;
-    }
-    /* The application always sees the full topic. */
-    m->topic.ptr = (const char *)(slot + 2);
-    m->topic.len = get16(slot);
+    kmqtt_err_t err = kmqtt_topic_name_validate(m->topic, m->topic_len);
+    if (err != KMQTT_OK)
+        return err;
+    if (m->topic_len > s->alias_topic_len)
+        return ks_fail(s, KMQTT_ELIMIT, 0x97u);
+    ks_put_u16(slot, m->topic_len);
+    memcpy(slot + 2, m->topic, m->topic_len);
     return KMQTT_OK;
 }
 
-uint16_t ks_alias_pick(const kmqtt_session_t *s, const kmqtt_str_t *topic, bool *with_topic)
+/* The alias for an outbound topic (0: none) and whether the topic goes with
+ * it (a new mapping). Nothing changes until ks_alias_commit. */
+uint16_t ks_alias_pick(const kmqtt_session_t *s, const char *topic, uint16_t len, bool *with_topic)
 {
-    uint16_t free_slot = 0, oldest = 0;
-    uint32_t oldest_stamp = UINT32_MAX;
-
     *with_topic = true;
-    if (s->alias_out_max == 0 || topic->len == 0 || topic->len > s->cfg.alias_topic_len)
+    if (s->alias_out_active == 0 || len > s->alias_topic_len)
         return 0;
-    for (uint16_t a = 1; a <= s->alias_out_max; a++) {
+    uint16_t pick = 0;
+    uint32_t oldest = UINT32_MAX;
+    for (uint16_t a = 1; a <= s->alias_out_active; a++) {
         const uint8_t *slot = out_slot(s, a);
-        uint16_t len = get16(slot + 4);
-        if (len == 0) {
-            if (free_slot == 0)
-                free_slot = a;
-            continue;
-        }
-        if (len == topic->len && memcmp(slot + 8, topic->ptr, len) == 0) {
+        uint32_t stamp;
+        memcpy(&stamp, slot, 4);
+        uint16_t have = ks_get_u16(slot + 4);
+        if (have == len && memcmp(slot + 6, topic, len) == 0) {
             *with_topic = false;
             return a;
         }
-        if (get32(slot) < oldest_stamp) {
-            oldest_stamp = get32(slot);
-            oldest = a;
+        if (have == 0)
+            stamp = 0; /* a free slot before any used one */
+        if (stamp < oldest) {
+            oldest = stamp;
+            pick = a;
         }
     }
-    return free_slot != 0 ? free_slot : oldest;
+    return pick;
 }
 
-void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const kmqtt_str_t *topic)
+void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const char *topic, uint16_t len)
 {
     uint8_t *slot = out_slot(s, alias);
-    if (s->alias_clock == UINT32_MAX) {
-        /* Forty years of publishing later: restart the stamps, keeping order
-         * is not worth the code. */
-        for (uint16_t a = 1; a <= s->alias_out_max; a++)
-            put32(out_slot(s, a), 0);
-        s->alias_clock = 0;
-    }
-    put32(slot, ++s->alias_clock);
-    put16(slot + 4, (uint16_t)topic->len);
-    memcpy(slot + 8, topic->ptr, topic->len);
+    uint32_t stamp = ++s->alias_clock;
+    memcpy(slot, &stamp, 4);
+    ks_put_u16(slot + 4, len);
+    memcpy(slot + 6, topic, len);
 }
-
-/* ------------------------------------------------------------------- AUTH */
-
-bool ks_auth_method_is(const kmqtt_session_t *s, const kmqtt_props_t *props, bool required)
-{
-    kmqtt_prop_t p;
-    if (!kmqtt_props_find(props, KMQTT_PROP_AUTHENTICATION_METHOD, &p))
-        return !required;
-    return p.str.len == s->auth_method_len && memcmp(p.str.ptr, s->auth_method, p.str.len) == 0;
-}
-
-kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_props_t *props)
-{
-    kmqtt_packet_t p;
-    size_t n;
-    kmqtt_err_t err;
-
-    if (s == NULL || props == NULL)
-        return KMQTT_EINVAL;
-    if (!KS_V5(s) || s->auth_method_len == 0)
-        return KMQTT_ESTATE;
-    if (reason == KS_RC_CONTINUE_AUTH) {
-        if (s->state != KMQTT_SESSION_CONNECTING &&
-            !(s->state == KMQTT_SESSION_CONNECTED && s->auth_state == KS_AUTH_REAUTH))
-            return KMQTT_ESTATE;
-    } else if (reason == KS_RC_REAUTHENTICATE) {
-        /* 5.0 4.12.1: only after a successful connect, one at a time. */
-        if (s->state != KMQTT_SESSION_CONNECTED || s->auth_state == KS_AUTH_REAUTH)
-            return KMQTT_ESTATE;
-    } else {
-        return KMQTT_EINVAL;
-    }
-    /* 5.0 3.15.2.2.2, 4.12: the method of the CONNECT, every time. */
-    if (!ks_auth_method_is(s, props, true))
-        return KMQTT_EINVAL;
-
-    memset(&p, 0, sizeof p);
-    p.type = KMQTT_AUTH;
-    p.u.disconnect.reason_code = reason;
-    p.u.disconnect.props = *props;
-    if ((err = kmqtt_packet_size(&p, s->cfg.version, &n)) != KMQTT_OK)
-        return err;
-    if (s->server_max_packet != 0 && n > s->server_max_packet)
-        return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
-    if (n > s->cfg.tx_buffer_size)
-        return KMQTT_ETOOBIG;
-    if ((err = ks_tx_packet(s, &p)) != KMQTT_OK)
-        return err;
-    if (reason == KS_RC_REAUTHENTICATE)
-        s->auth_state = KS_AUTH_REAUTH;
-    return KMQTT_OK;
-}
-
-#else /* !KMQTT_CFG_V5: no aliases, no AUTH in 3.1.1 */
-
-kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const kmqtt_props_t *props)
-{
-    (void)s;
-    (void)reason;
-    (void)props;
-    return KMQTT_EUNSUPPORTED;
-}
-
-#endif /* KMQTT_CFG_V5 */
+#endif

@@ -1,545 +1,482 @@
 /*
- * Received packets: framing out of the receive buffer, the protocol rules
- * for each packet a server may send, and the events the application sees.
+ * Inbound packets, parsed in place in rx. Only the packets a server sends a
+ * client are accepted, each with its exact length; anything else ends the
+ * connection with an error naming the rule. A packet whose answer does not
+ * fit tx stays in rx (KS_STALL) and is handled again once tx drained, so
+ * answers keep the order of what they answer (MQTT-4.6.0-2, MQTT-4.6.0-3).
  */
 #include "session_internal.h"
 
-/* What handling one packet gave. */
-typedef enum handled { KS_SKIP, KS_REPORT } handled_t;
-
-static uint32_t rx_limit(const kmqtt_session_t *s)
+kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason)
 {
-    uint32_t lim = s->cfg.rx_buffer_size > KMQTT_PACKET_MAX ? (uint32_t)KMQTT_PACKET_MAX
-                                                            : (uint32_t)s->cfg.rx_buffer_size;
-    /* 5.0: the Maximum Packet Size our CONNECT advertised (MQTT-3.1.2-24
-     * binds the server to it). */
-    if (KS_V5(s) && s->adv_max_packet != 0 && s->adv_max_packet < lim)
-        lim = s->adv_max_packet;
-    return lim;
+    s->close_reason = 0;
+#if KMQTT_CFG_V5
+    if (KS_V5(s) && s->state == KMQTT_SESSION_CONNECTED) {
+        if (reason == 0)
+            reason = ks_v5_reason(err);
+        if (reason != 0 && ks_send_ack(s, 0xE0u, 0, reason))
+            s->close_reason = reason;
+    }
+#else
+    (void)reason;
+#endif
+    s->state = KMQTT_SESSION_ENDED;
+    return err;
 }
 
-/* Events that come from the session itself rather than from a packet:
- * requests ended by a lost connection, messages ended by clear() or by a
- * reconnect without session state. */
-static bool report_internal(kmqtt_session_t *s, kmqtt_event_t *ev)
+/* What may follow a packet id or stand alone (5.0 acks 3.4.2.1 etc.,
+ * DISCONNECT 3.14.2.1, AUTH 3.15.2.1): a reason code and a property block,
+ * each omitted from the end when it is 0x00 / empty. 3.1.1: nothing. */
+static int tail(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_t *end,
+                kmqtt_session_event_t *ev)
 {
-    if (s->failed_pending > 0) {
-        for (uint16_t i = 0; i < s->pending_count; i++) {
-            kmqtt_session_record_t *r = &s->pending[i];
-            if (r->kind == KS_REPORT_FAILED) {
-                ev->type = KMQTT_EV_REQUEST_FAILED;
-                ev->packet_id = r->packet_id;
-                ev->err = KMQTT_ECLOSED;
-                ks_pending_remove(s, r);
-                s->failed_pending--;
-                return true;
-            }
-        }
-        s->failed_pending = 0; /* unreachable: the count follows the records */
-    }
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind == KS_REPORT_DONE) {
-            ev->type = KMQTT_EV_PUBLISH_DONE;
-            ev->packet_id = r->packet_id;
-            ev->err = (r->flags & KS_CANCELED) != 0 ? KMQTT_ECANCELED : KMQTT_OK;
-            ks_inflight_remove(s, r);
-            return true;
+#if KMQTT_CFG_V5
+    if (KS_V5(s) && b < end) {
+        ev->reason_code = *b++;
+        if (!kmqtt_reason_valid(type, KMQTT_V5, ev->reason_code))
+            return KMQTT_EREASON_CODE;
+        if (b < end) {
+            int r = ks_v5_props(&b, end, type, &ev->props, &ev->props_len);
+            if (r != KMQTT_OK)
+                return r;
         }
     }
-    return false;
+#else
+    (void)s;
+    (void)type;
+    (void)ev;
+#endif
+    return b == end ? KMQTT_OK : KMQTT_ETRAILING;
 }
 
-/* ---------------------------------------------------------------- CONNACK */
-
-static void apply_connack_props(kmqtt_session_t *s, const kmqtt_connack_t *c)
+/* A packet id (never 0: MQTT-2.3.1-1) and the tail. */
+static int id_tail(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_t *end,
+                   kmqtt_session_event_t *ev)
 {
-    kmqtt_server_caps_t *k = &s->caps;
-    kmqtt_prop_iter_t it;
-    kmqtt_prop_t p;
+    if (end - b < 2)
+        return KMQTT_ETRUNCATED;
+    ev->packet_id = ks_get_u16(b);
+    if (ev->packet_id == 0)
+        return KMQTT_EPACKET_ID;
+    return tail(s, type, b + 2, end, ev);
+}
 
-    if (!KS_V5(s))
+#if KMQTT_CFG_QOS2
+#if KMQTT_CFG_INBOUND_BITS
+#define BITS(s) ((s)->inbound_bits != NULL)
+#else
+#define BITS(s) 0
+#endif
+
+/* Where id sits among the inbound QoS 2 ids held, inbound_count if absent
+ * (with the bitmap: 0 held, 1 absent). */
+static unsigned held_at(const kmqtt_session_t *s, uint16_t id)
+{
+#if KMQTT_CFG_INBOUND_BITS
+    if (BITS(s))
+        return (s->inbound_bits[id >> 3] >> (id & 7u)) & 1u ? 0u : 1u;
+#endif
+    unsigned i = 0;
+    while (i < s->inbound_count && s->inbound[i] != id)
+        i++;
+    return i;
+}
+
+static bool is_held(const kmqtt_session_t *s, unsigned at)
+{
+    return BITS(s) ? at == 0 : at < s->inbound_count;
+}
+
+void ks_hold(kmqtt_session_t *s, uint16_t id)
+{
+#if KMQTT_CFG_INBOUND_BITS
+    if (BITS(s))
+        s->inbound_bits[id >> 3] |= (uint8_t)(1u << (id & 7u));
+    else
+#endif
+        if (s->inbound_count == s->inbound_max) {
+        /* More than the Receive Maximum the CONNECT advertised
+         * (MQTT-3.3.4-9), which mosquitto 2.0 does as it counts its quota
+         * back at PUBREC: forget the oldest id, whose PUBREC went out first,
+         * so the server answers it with PUBREL, not a copy (decision 6). */
+        ks_changed(s, KMQTT_SESSION_CH_RELEASED, s->inbound[0], NULL, 0);
+        memmove(s->inbound, s->inbound + 1, (s->inbound_max - 1u) * sizeof s->inbound[0]);
+        s->inbound_count--;
+        s->qos2_evictions++;
+    }
+    if (!BITS(s))
+        s->inbound[s->inbound_count++] = id;
+    ks_changed(s, KMQTT_SESSION_CH_INBOUND, id, NULL, 0);
+}
+
+static void release(kmqtt_session_t *s, uint16_t id, unsigned at)
+{
+    ks_changed(s, KMQTT_SESSION_CH_RELEASED, id, NULL, 0);
+#if KMQTT_CFG_INBOUND_BITS
+    if (BITS(s)) {
+        s->inbound_bits[id >> 3] &= (uint8_t) ~(1u << (id & 7u));
         return;
-    /* Absent means the default, filled by ks_caps_reset (5.0 3.2.2.3). */
-    kmqtt_prop_iter_init(&it, &c->props);
-    while (kmqtt_prop_iter_next(&it, &p)) {
-        switch (p.id) {
-        case KMQTT_PROP_RECEIVE_MAXIMUM:
-            k->receive_max = (uint16_t)p.num;
-            break;
-        case KMQTT_PROP_MAXIMUM_QOS:
-            k->max_qos = (uint8_t)p.num;
-            break;
-        case KMQTT_PROP_RETAIN_AVAILABLE:
-            k->retain_available = p.num != 0;
-            break;
-        case KMQTT_PROP_MAXIMUM_PACKET_SIZE:
-            k->max_packet_size = p.num;
-            break;
-        case KMQTT_PROP_TOPIC_ALIAS_MAXIMUM:
-            k->topic_alias_max = (uint16_t)p.num;
-            break;
-        case KMQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE:
-            k->wildcard_available = p.num != 0;
-            break;
-        case KMQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE:
-            k->subid_available = p.num != 0;
-            break;
-        case KMQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE:
-            k->shared_available = p.num != 0;
-            break;
-        case KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER:
-            k->assigned_client_id = true;
-            break;
-        case KMQTT_PROP_SESSION_EXPIRY_INTERVAL:
-            k->session_expiry = p.num;
-            break;
-        case KMQTT_PROP_SERVER_KEEP_ALIVE:
-            k->keepalive_s = (uint16_t)p.num;
-            k->server_keepalive = true;
-            break;
-        default:
-            break;
-        }
     }
-    s->server_receive_max = k->receive_max;    /* MQTT-3.3.4-7 */
-    s->server_max_packet = k->max_packet_size; /* MQTT-3.2.2-15 */
-    /* MQTT-3.2.2-21: the client must use the server's keepalive. */
-    if (k->server_keepalive)
-        s->keepalive_ms = (uint32_t)k->keepalive_s * 1000u;
-    /* MQTT-3.2.2-17 / -18: never an alias above the server's maximum. */
-    s->alias_out_max =
-        k->topic_alias_max < s->cfg.topic_alias_out ? k->topic_alias_max : s->cfg.topic_alias_out;
+#endif
+    (void)id;
+    /* Kept in arrival order, so the oldest is first. */
+    s->inbound_count--;
+    memmove(s->inbound + at, s->inbound + at + 1, (s->inbound_count - at) * sizeof s->inbound[0]);
+}
+#endif
+
+void ks_forget_inbound(kmqtt_session_t *s)
+{
+    ks_changed(s, KMQTT_SESSION_CH_INBOUND_CLEAR, 0, NULL, 0);
+    s->inbound_count = 0;
+#if KMQTT_CFG_INBOUND_BITS
+    if (s->inbound_bits != NULL)
+        memset(s->inbound_bits, 0, KMQTT_SESSION_INBOUND_BITS_SIZE);
+#endif
 }
 
-/* Decides what each unfinished outbound message becomes on the new
- * connection (see session.h). */
-static void plan_resend(kmqtt_session_t *s, bool session_present)
+static int connack(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
+                   kmqtt_session_event_t *ev)
 {
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        switch (r->kind) {
-        case KS_AWAIT_PUBACK:
-        case KS_AWAIT_PUBREC:
-            /* MQTT-4.4.0-1 / MQTT-3.3.1-1: the same message again, marked
-             * as a duplicate only if the server may have seen it. */
-            if (session_present)
-                s->store[r->store_off] |= KS_DUP_BIT;
-            else
-                s->store[r->store_off] &= (uint8_t)~KS_DUP_BIT;
-            r->flags |= KS_UNSENT;
-            break;
-        case KS_AWAIT_PUBCOMP:
-            if (session_present) {
-                r->flags |= KS_UNSENT; /* PUBREL again (MQTT-4.4.0-1) */
-            } else {
-                /* The server released it before it forgot the session. */
-                r->kind = KS_REPORT_DONE;
-                r->flags = 0;
-            }
-            break;
-        default:
-            break;
-        }
-    }
-    if (!session_present)
-        ks_inbound_clear(s);
-}
-
-static kmqtt_err_t on_connack(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
-                              kmqtt_event_t *ev)
-{
-    const kmqtt_connack_t *c = &p->u.connack;
-
-    /* MQTT-3.2.0-1: one CONNACK, as the first packet. */
+    ks_ev(ev, KMQTT_SESSION_EV_CONNACK);
     if (s->state != KMQTT_SESSION_CONNECTING)
-        return KMQTT_EPROTOCOL;
-    ev->type = KMQTT_EV_CONNACK;
-    ev->reason_code = c->reason_code;
-    ev->session_present = c->session_present;
-    ev->packet = *p;
-    /* 5.0 3.2.2.3.17: the method of our CONNECT, or none if it had none. */
-    if (KS_V5(s) && !(s->auth_method_len != 0
-                          ? ks_auth_method_is(s, &c->props, false)
-                          : !kmqtt_props_find(&c->props, KMQTT_PROP_AUTHENTICATION_METHOD, NULL)))
-        return KMQTT_EPROTOCOL;
-    if (c->reason_code != 0) {
-        apply_connack_props(s, c);     /* e.g. a Server Reference with 0x9C is in the event */
-        s->state = KMQTT_SESSION_IDLE; /* the server closes the connection */
-        return KMQTT_OK;
-    }
-    /* MQTT-3.2.2-1 (3.1.1), MQTT-3.2.2-2 (5.0): a clean start never comes
-     * back with a session. */
-    if (s->clean_start && c->session_present)
-        return KMQTT_EPROTOCOL;
-    s->state = KMQTT_SESSION_CONNECTED;
-    apply_connack_props(s, c);
-    plan_resend(s, c->session_present);
-    ks_pump(s, now_ms);
-    return KMQTT_OK;
-}
-
-/* ---------------------------------------------------------------- PUBLISH */
-
-/* 5.0 3.3.2.3.2: a payload that says it is UTF-8 and is not. The receiver
- * MAY check; this one does and rejects the message (PUBACK / PUBREC 0x99, not
- * delivered), so the application never has to. */
-static bool payload_format_invalid(const kmqtt_session_t *s, const kmqtt_publish_t *m)
-{
-    kmqtt_prop_t p;
-    if (!KS_V5(s) || (m->props.count == 0 && m->props.raw_len == 0))
-        return false;
-    if (!kmqtt_props_find(&m->props, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &p) || p.num != 1)
-        return false;
-    return kmqtt_utf8_validate((const char *)m->payload.ptr, m->payload.len) != KMQTT_OK;
-}
-
-static kmqtt_err_t on_publish(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev,
-                              handled_t *h)
-{
-    kmqtt_publish_t *m = &ev->packet.u.publish;
-
-    ev->type = KMQTT_EV_MESSAGE;
-    ev->packet = *p;
-    ev->packet_id = m->packet_id;
-    *h = KS_REPORT;
+        return KMQTT_EPROTOCOL; /* one CONNACK, first (MQTT-3.2.0-1) */
+    if (end - b < 2)
+        return KMQTT_ETRUNCATED;
+    if (b[0] & 0xFEu)
+        return KMQTT_EACK_FLAGS; /* MQTT-3.2.2-1 (5.0), 3.2.2.1 (3.1.1) */
+    bool sp = b[0] != 0;
+    uint8_t rc = b[1];
+    b += 2;
+#if KMQTT_CFG_V5
     if (KS_V5(s)) {
-        kmqtt_err_t err = ks_alias_inbound(s, m, &s->close_reason);
-        if (err != KMQTT_OK)
-            return err;
-        if (payload_format_invalid(s, m)) {
-            *h = KS_SKIP;
-            if (m->qos == 0)
-                return KMQTT_OK;
-            /* A failure code ends a QoS 2 flow at PUBREC: no id to keep. */
-            return ks_answer(s, m->qos == 1 ? KMQTT_PUBACK : KMQTT_PUBREC, m->packet_id,
-                             KS_RC_PAYLOAD_FORMAT)
-                       ? KMQTT_OK
-                       : KMQTT_NEED_MORE;
-        }
-    }
-    switch (m->qos) {
-    case 0:
-        return KMQTT_OK;
-    case 1:
-        /* MQTT-4.3.2-2: answered with a PUBACK; delivered every time it
-         * comes (at least once). */
-        return ks_answer(s, KMQTT_PUBACK, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
-    default:
-        if (!KMQTT_CFG_QOS2) {
-            /* Compiled out; we never subscribe at QoS 2 (MQTT-3.8.4-6
-             * bounds the broker by the granted QoS). */
-            s->close_reason = KS_RC_QOS_UNSUPPORTED;
+        int r = ks_v5_props(&b, end, KMQTT_CONNACK, &ev->props, &ev->props_len);
+        if (r != KMQTT_OK)
+            return r;
+        if (!kmqtt_reason_valid(KMQTT_CONNACK, KMQTT_V5, rc))
+            return KMQTT_EREASON_CODE;
+        if (rc == 0 && !ks_v5_method_ok(s, ev->props, ev->props_len, false))
             return KMQTT_EPROTOCOL;
-        }
-        if (ks_inbound_has(s, m->packet_id)) {
-            /* Already delivered: answer again, deliver nothing
-             * (MQTT-4.3.3-2, exactly once). */
-            *h = KS_SKIP;
-            return ks_answer(s, KMQTT_PUBREC, m->packet_id, 0) ? KMQTT_OK : KMQTT_NEED_MORE;
-        }
-        /* More unreleased QoS 2 messages than we advertised (5.0: the
-         * server broke MQTT-3.3.4-9's counterpart of MQTT-3.3.4-7, DISCONNECT
-         * 0x93) or than the table holds; in 3.1.1 there is no such rule,
-         * only our configured bound (0 = track every id). */
-        if (KS_V5(s) &&
-            (s->inbound_count >= s->adv_receive_max ||
-             (s->cfg.max_inbound_qos2 != 0 && s->inbound_count >= s->cfg.max_inbound_qos2))) {
-            s->close_reason = KS_RC_RECEIVE_MAX;
-            return KMQTT_EPROTOCOL;
-        }
-        if (s->cfg.max_inbound_qos2 != 0 && s->inbound_count >= s->cfg.max_inbound_qos2)
-            return KMQTT_ELIMIT;
-        if (!ks_answer(s, KMQTT_PUBREC, m->packet_id, 0))
-            return KMQTT_NEED_MORE;
-        (void)ks_inbound_add(s, m->packet_id);
-        /* Persisted before the message is delivered. */
-        ks_changed(s, KMQTT_SESSION_CH_INBOUND, m->packet_id, NULL, 0);
-        return KMQTT_OK;
-    }
-}
-
-#if KMQTT_CFG_QOS2
-static kmqtt_err_t on_pubrel(kmqtt_session_t *s, const kmqtt_ack_t *a)
-{
-    bool known = ks_inbound_has(s, a->packet_id);
-
-    /* 5.0: the server says it lost the flow (0x92); the caller reports it. */
-    if (a->reason_code != 0) {
-        s->pubrel_failures++;
-        s->pubrel_reason = a->reason_code;
-    }
-    /* No PUBCOMP may follow our DISCONNECT: keep the id, the broker
-     * releases it again on the next connection. */
-    if (s->state == KMQTT_SESSION_CLOSING)
-        return KMQTT_OK;
-    /* MQTT-4.3.3-2: PUBCOMP even for an id we no longer hold (it may be a
-     * resend after our PUBCOMP was lost); 5.0 says so with 0x92. */
-    if (!ks_answer(s, KMQTT_PUBCOMP, a->packet_id, known ? 0 : KS_RC_ID_NOT_FOUND))
-        return KMQTT_NEED_MORE;
-    if (known) {
-        ks_inbound_remove(s, a->packet_id);
-        ks_changed(s, KMQTT_SESSION_CH_RELEASED, a->packet_id, NULL, 0);
-    }
-    return KMQTT_OK;
-}
-
-/* ----------------------------------------------------------- outbound acks */
-
+    } else
 #endif
-
-static void publish_done(kmqtt_session_t *s, kmqtt_session_record_t *r, const kmqtt_packet_t *p,
-                         uint64_t now_ms, kmqtt_event_t *ev)
-{
-    ev->type = KMQTT_EV_PUBLISH_DONE;
-    ev->packet_id = r->packet_id;
-    ev->reason_code = p->u.ack.reason_code;
-    ev->packet = *p;
-    ks_inflight_remove(s, r);
-    /* A resend held back by the Receive Maximum may go now. */
-    if (s->resend_due)
-        ks_pump(s, now_ms);
-}
-
-#if KMQTT_CFG_QOS2
-static kmqtt_err_t on_pubrec(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
-                             kmqtt_event_t *ev, handled_t *h)
-{
-    const kmqtt_ack_t *a = &p->u.ack;
-    kmqtt_session_record_t *r = ks_find_inflight(s, a->packet_id);
-
-    if (r == NULL || r->kind == KS_REPORT_DONE) {
-        /* Not ours (any more): release it so the server can finish. */
-        return ks_answer(s, KMQTT_PUBREL, a->packet_id, KS_RC_ID_NOT_FOUND) ? KMQTT_OK
-                                                                            : KMQTT_NEED_MORE;
-    }
-    if (r->kind == KS_AWAIT_PUBACK)
-        return KMQTT_EPROTOCOL; /* PUBREC for a QoS 1 message */
-    if (r->kind == KS_AWAIT_PUBREC && KS_V5(s) && a->reason_code >= 0x80) {
-        /* 5.0 4.3.3: a failure code ends the flow, no PUBREL. */
-        publish_done(s, r, p, now_ms, ev);
-        *h = KS_REPORT;
-        return KMQTT_OK;
-    }
-    /* MQTT-4.3.3-1: from here on only the PUBREL is sent again, so the copy
-     * of the PUBLISH is no longer needed. A repeated PUBREC gets the PUBREL
-     * again. */
-    ks_store_release(s, r);
-    r->kind = KS_AWAIT_PUBCOMP;
-    r->flags |= KS_UNSENT;
-    ks_changed(s, KMQTT_SESSION_CH_PUBREL, r->packet_id, NULL, 0);
-    ks_pump(s, now_ms);
-    return KMQTT_OK;
-}
-
-#endif
-
-static kmqtt_err_t on_puback_pubcomp(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
-                                     kmqtt_event_t *ev, handled_t *h)
-{
-    unsigned want = p->type == KMQTT_PUBACK ? KS_AWAIT_PUBACK : KS_AWAIT_PUBCOMP;
-    kmqtt_session_record_t *r = ks_find_inflight(s, p->u.ack.packet_id);
-    /* Anything else may be the answer to a copy sent twice (a resend
-     * crossing the first answer): nothing to do. */
-    if (r != NULL && r->kind == want) {
-        publish_done(s, r, p, now_ms, ev);
-        *h = KS_REPORT;
-    }
-    return KMQTT_OK;
-}
-
-/* -------------------------------------------------------- SUBACK, UNSUBACK */
-
-static kmqtt_err_t on_suback(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev)
-{
-    const kmqtt_suback_t *a = &p->u.suback;
-    bool sub = p->type == KMQTT_SUBACK;
-    kmqtt_session_record_t *r = ks_find_pending(s, a->packet_id);
-
-    if (r == NULL || r->kind != (sub ? KS_AWAIT_SUBACK : KS_AWAIT_UNSUBACK))
-        return KMQTT_EPROTOCOL; /* an ack for nothing we asked */
-    /* One code per filter (MQTT-3.9.3-1; 5.0 3.11.3); 3.1.1 UNSUBACK has
-     * none. */
-    if ((sub || KS_V5(s)) && a->reason_codes.len != r->store_len)
+        if (rc > 5)
+        return KMQTT_EREASON_CODE; /* 3.2.2.3: 6..255 reserved */
+    if (b != end)
+        return KMQTT_ETRAILING;
+    /* A refusal has no session (3.1.1 MQTT-3.2.2-4, 5.0 MQTT-3.2.2-6), and
+     * a clean session finds none (3.1.1 MQTT-3.2.2-1, 5.0 MQTT-3.2.2-2). */
+    if (sp && (rc != 0 || s->cfg->clean_session))
         return KMQTT_EPROTOCOL;
-    ev->type = sub ? KMQTT_EV_SUBACK : KMQTT_EV_UNSUBACK;
-    ev->packet_id = a->packet_id;
-    ev->packet = *p;
-    ks_pending_remove(s, r);
-    return KMQTT_OK;
-}
-
-/* ------------------------------------------------------------------- AUTH */
-
-/* 5.0 4.12: the server speaks AUTH only in an exchange our CONNECT started
- * with an Authentication Method (3.1.2.11.9), with that same method
- * (3.15.2.2.2); 0x18 while connecting or re-authenticating, 0x00 to end a
- * re-authentication (a connect ends with CONNACK). */
-static kmqtt_err_t on_auth(kmqtt_session_t *s, const kmqtt_packet_t *p, kmqtt_event_t *ev)
-{
-    uint8_t rc = p->u.disconnect.reason_code;
-
-    if (s->auth_method_len == 0 || !ks_auth_method_is(s, &p->u.disconnect.props, rc != 0))
-        return KMQTT_EPROTOCOL;
-    if (s->state == KMQTT_SESSION_CONNECTING) {
-        if (rc != KS_RC_CONTINUE_AUTH)
-            return KMQTT_EPROTOCOL;
-    } else if (s->state == KMQTT_SESSION_CONNECTED && s->auth_state == KS_AUTH_REAUTH) {
-        if (rc == 0)
-            s->auth_state = KS_AUTH_NONE;
-        else if (rc != KS_RC_CONTINUE_AUTH)
-            return KMQTT_EPROTOCOL;
-    } else if (s->state == KMQTT_SESSION_CONNECTED) {
-        return KMQTT_EPROTOCOL; /* no exchange in progress */
-    }
-    ev->type = KMQTT_EV_AUTH;
     ev->reason_code = rc;
-    ev->packet = *p;
-    return KMQTT_OK;
+    if (rc != 0) {
+        s->state = KMQTT_SESSION_ENDED;
+        return KS_REPORT;
+    }
+
+    s->state = KMQTT_SESSION_CONNECTED;
+    s->flags = (uint8_t)(KS_F_FRESH | (sp ? KS_F_SESSION : 0u));
+    s->keepalive_s = s->cfg->keepalive_s;
+    s->resend_off = 0;
+    s->resent = 0;
+#if KMQTT_CFG_RETRY
+    s->retry_armed = 0;
+#endif
+    s->server_receive_max = 65535u;
+    s->server_max_qos = 2;
+    s->server_max_packet = 0;
+    if (!sp)
+        ks_forget_inbound(s); /* the server forgot them too */
+#if KMQTT_CFG_V5
+    if (KS_V5(s)) {
+        ks_v5_connack(s, ev->props, ev->props_len);
+        ks_store_check(s); /* decision 8: MQTT-3.2.2-15, MQTT-3.2.2-11 */
+    }
+#endif
+    /* The resend goes first, so the application finds room to publish. */
+    ks_resend(s);
+    ev->session_present = sp;
+    return KS_REPORT;
 }
 
-/* --------------------------------------------------------------- dispatch */
-
-static kmqtt_err_t handle(kmqtt_session_t *s, const kmqtt_packet_t *p, uint64_t now_ms,
-                          kmqtt_event_t *ev, handled_t *h)
+/* An inbound application message. QoS 1: PUBACK. QoS 2 (MQTT-4.3.3):
+ * PUBREC, delivered once, its id held until PUBREL; a copy whose id is held
+ * gets PUBREC again and no delivery. The answer is queued before the message
+ * is reported, so a publish of the application cannot take its room. */
+static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
+                   kmqtt_session_event_t *ev)
 {
-    bool v5 = KS_V5(s);
-
-    *h = KS_SKIP;
-    /* MQTT-3.2.0-1: nothing but CONNACK (or 5.0 AUTH) before CONNACK. */
-    if (s->state == KMQTT_SESSION_CONNECTING && p->type != KMQTT_CONNACK &&
-        !(v5 && p->type == KMQTT_AUTH))
+    kmqtt_session_msg_t *m = &ev->msg;
+    ks_ev(ev, KMQTT_SESSION_EV_MESSAGE);
+    m->qos = (uint8_t)((first >> 1) & 3u);
+    m->retain = (first & 1u) != 0;
+    m->dup = (first & 8u) != 0;
+#if !KMQTT_CFG_QOS2
+    /* Built out, we never subscribe above QoS 1: a QoS 2 message breaks the
+     * granted QoS (MQTT-3.8.4-6), a protocol error. */
+    if (m->qos == 2)
         return KMQTT_EPROTOCOL;
+#endif
+    if (end - b < 2)
+        return KMQTT_ETRUNCATED;
+    m->topic_len = ks_get_u16(b);
+    b += 2;
+    if ((size_t)(end - b) < m->topic_len + (m->qos != 0 ? 2u : 0u))
+        return KMQTT_ETRUNCATED;
+    m->topic = (const char *)b;
+    b += m->topic_len;
+    if (m->qos != 0) {
+        m->packet_id = ks_get_u16(b);
+        b += 2;
+        if (m->packet_id == 0)
+            return KMQTT_EPACKET_ID;
+    }
+#if KMQTT_CFG_V5
+    if (KS_V5(s)) {
+        int r = ks_v5_props(&b, end, KMQTT_PUBLISH, &m->props, &m->props_len);
+        if (r != KMQTT_OK)
+            return r;
+#if KS_ALIASES
+        r = ks_alias_in(s, m);
+        if (r != KMQTT_OK)
+            return r;
+#else
+        /* The CONNECT set no Topic Alias Maximum, so any alias is over it
+         * (MQTT-3.1.2-26, MQTT-3.1.2-27): Topic Alias invalid. */
+        if (ks_v5_has(m->props, m->props_len, KMQTT_PROP_TOPIC_ALIAS))
+            return ks_fail(s, KMQTT_EPROTOCOL, 0x94u);
+#endif
+    }
+#endif
+    /* MQTT-3.3.2-2 (no wildcards), MQTT-1.5.3-1 (UTF-8), MQTT-4.7.3-1 (not
+     * empty, as no alias can stand for it) */
+    kmqtt_err_t err = kmqtt_topic_name_validate(m->topic, m->topic_len);
+    if (err != KMQTT_OK)
+        return err;
+    m->payload = b;
+    m->payload_len = (size_t)(end - b);
+#if KMQTT_CFG_V5
+    /* A payload that says it is UTF-8 and is not (3.3.2.3.2): never
+     * delivered; QoS 1/2 answered 0x99 Payload format invalid, which ends a
+     * QoS 2 flow at PUBREC (4.3.3). */
+    uint32_t pfi;
+    if (KS_V5(s) && ks_v5_num(m->props, m->props_len, KMQTT_PROP_PAYLOAD_FORMAT_INDICATOR, &pfi) &&
+        pfi == 1 && kmqtt_utf8_validate((const char *)m->payload, m->payload_len) != KMQTT_OK) {
+        if (m->qos != 0 && !ks_send_ack(s, m->qos == 1 ? 0x40u : 0x50u, m->packet_id, 0x99u))
+            return KS_STALL;
+        return KS_DONE;
+    }
+#endif
 
-    switch (p->type) {
+    if (m->qos == 1 && !ks_send_ack(s, 0x40u, m->packet_id, 0))
+        return KS_STALL;
+#if KMQTT_CFG_QOS2
+    if (m->qos == 2) {
+        unsigned at = held_at(s, m->packet_id);
+        if (!ks_send_ack(s, 0x50u, m->packet_id, 0))
+            return KS_STALL;
+        if (is_held(s, at))
+            return KS_DONE; /* MQTT-4.3.3-2: not delivered again */
+        ks_hold(s, m->packet_id);
+    }
+#endif
+    return KS_REPORT;
+}
+
+#if KMQTT_CFG_QOS2
+/* PUBREL: release the id and answer PUBCOMP, also for an id not held (a
+ * PUBREL sent again after our PUBCOMP was lost; 5.0: 0x92). */
+static int pubrel(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
+                  kmqtt_session_event_t *ev)
+{
+    ev->reason_code = 0;
+    int r = id_tail(s, KMQTT_PUBREL, b, end, ev);
+    if (r != KMQTT_OK)
+        return r;
+#if KMQTT_CFG_V5
+    if (ev->reason_code != 0) { /* 0x92: the server lost the message (3.6.2.1) */
+        s->pubrel_failures++;
+        s->pubrel_reason = ev->reason_code;
+    }
+#endif
+    unsigned at = held_at(s, ev->packet_id);
+    bool held = is_held(s, at);
+    if (!ks_send_ack(s, 0x70u, ev->packet_id, held ? 0u : 0x92u))
+        return KS_STALL;
+    if (held)
+        release(s, ev->packet_id, at);
+    return KS_DONE;
+}
+#endif
+
+/* PUBACK, PUBREC, PUBCOMP for an outbound message. An id no record holds is
+ * ignored and counted (decision 5: a 3.1.1 resend can draw a second ack, and
+ * no normative statement asks to close); a PUBREC for one still gets its
+ * PUBREL (5.0: 0x92) so the server can end the flow. An ack of the wrong
+ * kind for a record held is a protocol error. */
+static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_t *end,
+               kmqtt_session_event_t *ev)
+{
+    ks_ev(ev, KMQTT_SESSION_EV_PUBLISHED);
+    int r = id_tail(s, type, b, end, ev);
+    if (r != KMQTT_OK)
+        return r;
+    ks_rec_t rec;
+    uint32_t off = ks_store_find(s, ev->packet_id, &rec);
+    if (off == KS_NONE) {
+#if KMQTT_CFG_QOS2
+        if (type == KMQTT_PUBREC && ev->reason_code < 0x80u &&
+            !ks_send_ack(s, 0x62u, ev->packet_id, 0x92u))
+            return KS_STALL;
+#endif
+        s->unknown_acks++;
+        return KS_DONE;
+    }
+    if (type == KMQTT_PUBACK) {
+        if (rec.kind != KS_REC_QOS1)
+            return KMQTT_EPROTOCOL;
+    }
+#if KMQTT_CFG_QOS2
+    else if (type == KMQTT_PUBREC) {
+        if (rec.kind == KS_REC_QOS1)
+            return KMQTT_EPROTOCOL;
+        /* 5.0: a failure code ends the exchange (4.3.3: no PUBREL). */
+        if (ev->reason_code < 0x80u) {
+            /* Not yet sent again on this connection: with a session the
+             * resend sends the PUBREL in its place; without one the server
+             * cannot know the id. */
+            if (off >= s->resend_off) {
+                if (!(s->flags & KS_F_SESSION))
+                    return KMQTT_EPROTOCOL;
+            } else if (!ks_send_ack(s, 0x62u, ev->packet_id, 0)) {
+                return KS_STALL;
+            }
+            if (rec.kind == KS_REC_QOS2)
+                ks_store_release(s, off, &rec);
+            KS_ACKED(s);
+            return KS_DONE;
+        }
+        if (rec.kind != KS_REC_QOS2)
+            return KMQTT_EPROTOCOL;
+    } else {
+        if (rec.kind != KS_REC_REL)
+            return KMQTT_EPROTOCOL;
+        if (ev->reason_code == 0x92u)
+            ev->err = KMQTT_ENOTFOUND; /* the server had lost it */
+    }
+#endif
+    ks_store_remove(s, off);
+    KS_ACKED(s);
+    /* A resend held back by the Receive Maximum may go now. */
+    ks_resend(s);
+    return KS_REPORT;
+}
+
+/* SUBACK (one code per filter, in order: MQTT-3.9.3-1) and UNSUBACK (3.1.1:
+ * nothing after the id; 5.0: one code per filter, MQTT-3.11.3-1), each
+ * matched to the request with its id and kind (MQTT-3.9.2-1,
+ * MQTT-3.11.2-1); anything else is a protocol error. */
+static int suback(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_t *end,
+                  kmqtt_session_event_t *ev)
+{
+    ks_ev(ev, type == KMQTT_SUBACK ? KMQTT_SESSION_EV_SUBACK : KMQTT_SESSION_EV_UNSUBACK);
+    if (end - b < 2)
+        return KMQTT_ETRUNCATED;
+    ev->packet_id = ks_get_u16(b);
+    b += 2;
+    if (ev->packet_id == 0)
+        return KMQTT_EPACKET_ID;
+#if KMQTT_CFG_V5
+    if (KS_V5(s)) {
+        int r = ks_v5_props(&b, end, type, &ev->props, &ev->props_len);
+        if (r != KMQTT_OK)
+            return r;
+    }
+#endif
+    ev->codes = b;
+    ev->count = (size_t)(end - b);
+    if (type == KMQTT_UNSUBACK && !KS_V5(s)) {
+        if (ev->count != 0)
+            return KMQTT_ETRAILING;
+    } else if (ev->count == 0) {
+        return KMQTT_ETRUNCATED;
+    }
+    for (size_t i = 0; i < ev->count; i++) {
+#if KMQTT_CFG_V5
+        if (KS_V5(s) ? !kmqtt_reason_valid(type, KMQTT_V5, b[i]) : (b[i] > 2u && b[i] != 0x80u))
+#else
+        if (b[i] > 2u && b[i] != 0x80u) /* MQTT-3.9.3-2 */
+#endif
+            return KMQTT_EREASON_CODE;
+    }
+    unsigned i = 0;
+    while (i < s->max_requests && s->req[i].id != ev->packet_id)
+        i++;
+    if (i == s->max_requests || s->req[i].unsub != (type == KMQTT_UNSUBACK) ||
+        (ev->count != 0 && ev->count != s->req[i].count))
+        return KMQTT_EPROTOCOL;
+    s->req[i].id = 0;
+    return KS_REPORT;
+}
+
+int ks_input(kmqtt_session_t *s, const uint8_t *p, size_t len, kmqtt_session_event_t *ev)
+{
+    unsigned type = p[0] >> 4;
+    const uint8_t *b = p + 1;
+    const uint8_t *end = p + len;
+    while (*b++ & 0x80u) {
+        /* the remaining length, checked by kmqtt_packet_frame */
+    }
+    if (s->state != KMQTT_SESSION_CONNECTED && type != KMQTT_CONNACK &&
+        !(KS_V5(s) && type == KMQTT_AUTH))
+        return KMQTT_EPROTOCOL; /* CONNACK comes first (MQTT-3.2.0-1) */
+
+    switch (type) {
     case KMQTT_CONNACK:
-        *h = KS_REPORT;
-        return on_connack(s, p, now_ms, ev);
+        return connack(s, b, end, ev);
     case KMQTT_PUBLISH:
-        return on_publish(s, p, ev, h);
+        return publish(s, p[0], b, end, ev);
     case KMQTT_PUBACK:
 #if KMQTT_CFG_QOS2
+    case KMQTT_PUBREC:
     case KMQTT_PUBCOMP:
 #endif
-        return on_puback_pubcomp(s, p, now_ms, ev, h);
+        return ack(s, type, b, end, ev);
 #if KMQTT_CFG_QOS2
-    case KMQTT_PUBREC:
-        return on_pubrec(s, p, now_ms, ev, h);
     case KMQTT_PUBREL:
-        return on_pubrel(s, &p->u.ack);
+        return pubrel(s, b, end, ev);
 #endif
     case KMQTT_SUBACK:
     case KMQTT_UNSUBACK:
-        *h = KS_REPORT;
-        return on_suback(s, p, ev);
+        return suback(s, type, b, end, ev);
     case KMQTT_PINGRESP:
-        s->ping_outstanding = false;
-        ev->type = KMQTT_EV_PINGRESP;
-        *h = KS_REPORT;
-        return KMQTT_OK;
+        if (b != end)
+            return KMQTT_ETRAILING;
+        s->flags &= (uint8_t)~KS_F_PING;
+        return KS_DONE;
+#if KMQTT_CFG_V5
     case KMQTT_DISCONNECT:
-        /* A 3.1.1 server never sends DISCONNECT. */
-        if (!v5)
-            return KMQTT_EPROTOCOL;
-        /* MQTT-3.14.2-2: never from the server. */
-        if (kmqtt_props_find(&p->u.disconnect.props, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, NULL))
-            return KMQTT_EPROTOCOL;
-        ev->type = KMQTT_EV_DISCONNECT;
-        ev->reason_code = p->u.disconnect.reason_code;
-        ev->packet = *p;
-        *h = KS_REPORT;
-        return KMQTT_OK;
     case KMQTT_AUTH:
-        if (!v5)
-            return KMQTT_EPROTOCOL; /* does not decode in 3.1.1 */
-        *h = KS_REPORT;
-        return on_auth(s, p, ev);
-    default:
-        /* CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ go to servers only. */
-        return KMQTT_EPROTOCOL;
-    }
-}
-
-static kmqtt_err_t take_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev)
-{
-    if (report_internal(s, ev))
-        return KMQTT_OK;
-    /* Bytes from a connection that is over mean nothing. */
-    if (s->state == KMQTT_SESSION_IDLE)
-        return KMQTT_NEED_MORE;
-    if (s->state == KMQTT_SESSION_CONNECTED)
-        ks_owed_drain(s);
-
-    for (;;) {
-        const uint8_t *at = s->rx + s->rx_consumed;
-        size_t avail = s->rx_len - s->rx_consumed;
-        size_t len;
-        kmqtt_packet_t p;
-        handled_t h;
-
-        if (avail == 0)
-            return KMQTT_NEED_MORE;
-        /* Refuses a packet larger than the receive buffer from its header,
-         * before its body is waited for. */
-        kmqtt_err_t err = kmqtt_packet_frame(at, avail, rx_limit(s), &len);
-        if (err != KMQTT_OK)
-            return err;
-        err = kmqtt_packet_decode(at, len, s->cfg.version, rx_limit(s), &p, &len);
-        if (err != KMQTT_OK)
-            return err;
-
-        err = handle(s, &p, now_ms, ev, &h);
-        if (err == KMQTT_NEED_MORE) {
-            /* The answer has no room yet: keep the packet for the next
-             * call, after tx has drained. */
-            memset(ev, 0, sizeof *ev);
-            s->rx_blocked = true;
-            return KMQTT_NEED_MORE;
+        if (KS_V5(s)) {
+            ks_ev(ev, type == KMQTT_AUTH ? KMQTT_SESSION_EV_AUTH : KMQTT_SESSION_EV_DISCONNECT);
+            int r = tail(s, type, b, end, ev);
+            if (r != KMQTT_OK)
+                return r;
+            if (type == KMQTT_AUTH) {
+                if (!ks_v5_method_ok(s, ev->props, ev->props_len, true))
+                    return KMQTT_EPROTOCOL;
+            } else {
+                /* MQTT-3.14.2-2: a server never sends a Session Expiry Interval. */
+                if (ks_v5_has(ev->props, ev->props_len, KMQTT_PROP_SESSION_EXPIRY_INTERVAL))
+                    return KMQTT_EPROTOCOL;
+                s->state = KMQTT_SESSION_ENDED; /* 3.14: the server ends it and says why */
+            }
+            return KS_REPORT;
         }
-        if (err != KMQTT_OK)
-            return err;
-        s->rx_blocked = false;
-        s->rx_consumed += len;
-        if (h == KS_REPORT)
-            return KMQTT_OK;
-        memset(ev, 0, sizeof *ev);
+        break;
+#endif
+    default:
+        break;
     }
-}
-
-/* 5.0 4.13: a client that finds a Malformed Packet or Protocol Error says
- * why in a DISCONNECT before it closes. Best effort: with no room in tx the
- * connection just closes. */
-static void close_with_reason(kmqtt_session_t *s, kmqtt_err_t err)
-{
-    kmqtt_packet_t p;
-
-    if (s->close_reason == 0) {
-        if (err == KMQTT_ETOOBIG)
-            s->close_reason = KS_RC_TOO_LARGE; /* 5.0 3.1.2.11.4 */
-        else if (err == KMQTT_EPROTOCOL || err == KMQTT_EPROP_VALUE)
-            /* 5.0 calls a property out of its range (Receive Maximum 0,
-             * Topic Alias 0, ...) a Protocol Error. */
-            s->close_reason = KS_RC_PROTOCOL;
-        else
-            s->close_reason = KS_RC_MALFORMED;
-    }
-    memset(&p, 0, sizeof p);
-    p.type = KMQTT_DISCONNECT;
-    p.u.disconnect.reason_code = s->close_reason;
-    s->owed_count = 0; /* DISCONNECT is the last packet (MQTT-3.14.4-1) */
-    (void)ks_tx_packet(s, &p);
-    s->state = KMQTT_SESSION_CLOSING;
-}
-
-kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint64_t now_ms, kmqtt_event_t *ev)
-{
-    kmqtt_err_t err;
-    if (s == NULL || ev == NULL)
-        return KMQTT_EINVAL;
-    memset(ev, 0, sizeof *ev);
-    err = take_event(s, now_ms, ev);
-    if (err < 0 && KS_V5(s) &&
-        (s->state == KMQTT_SESSION_CONNECTING || s->state == KMQTT_SESSION_CONNECTED))
-        close_with_reason(s, err);
-    return err;
+    /* server-bound packets; AUTH in 3.1.1 (reserved type 15) */
+    return type == KMQTT_AUTH ? KMQTT_EPACKET_TYPE : KMQTT_EPROTOCOL;
 }

@@ -1,136 +1,133 @@
 /*
- * Shared by the session's files only.
- *
- * Records: the inflight array holds outbound QoS 1/2 messages in the order
- * they were first sent (which is also the order of their copies in the
- * store, so compaction can slide them down in one pass); the pending array
- * holds SUBSCRIBE / UNSUBSCRIBE requests. A record that only waits to be
- * reported by kmqtt_session_next_event keeps its slot (and its packet id)
- * until then, so an id is never reused before the application heard of it.
+ * Shared by the engine's files only. The engine keeps no tables but the
+ * caller's: tx is a byte queue, rx holds whole packets then at most one
+ * partial one, the store is a list of records in send order.
  */
 #ifndef KMQTT_SESSION_INTERNAL_H
 #define KMQTT_SESSION_INTERNAL_H
 
 #include <string.h>
 
-#include "kmqtt/config.h"
 #include "kmqtt/session.h"
 
-/* kmqtt_session_record_t.kind */
-enum {
-    KS_AWAIT_PUBACK = 1, /* QoS 1 PUBLISH sent */
-    KS_AWAIT_PUBREC,     /* QoS 2 PUBLISH sent */
-    KS_AWAIT_PUBCOMP,    /* QoS 2 PUBREL sent; the PUBLISH copy is gone */
-    KS_REPORT_DONE,      /* to report as KMQTT_EV_PUBLISH_DONE, then drop */
-    KS_AWAIT_SUBACK,     /* pending: store_len is the number of filters */
-    KS_AWAIT_UNSUBACK,   /* pending: store_len is the number of filters */
-    KS_REPORT_FAILED     /* pending: to report as KMQTT_EV_REQUEST_FAILED */
-};
-
-/* kmqtt_session_record_t.flags */
-#define KS_UNSENT   0x01u /* (re)send the PUBLISH or PUBREL when tx has room */
-#define KS_CANCELED 0x02u /* KS_REPORT_DONE: forgotten by clear(), not completed */
-
-/* PUBLISH fixed header: DUP is bit 3 of the first byte (MQTT-3.3.1-1). */
-#define KS_DUP_BIT 0x08u
-
-/* Largest answer the session queues: PUBACK..PUBCOMP with a 5.0 reason code
- * and no properties. */
-#define KS_ANSWER_MAX 5u
-
-/* 5.0 "Packet Identifier not found" (PUBREL, PUBCOMP). */
-#define KS_RC_ID_NOT_FOUND 0x92u
-
-/* Alias slot sizes (5.0): inbound u16 length + topic; outbound u32 LRU
- * stamp, u16 length, 2 spare bytes, topic. */
-#define KS_ALIAS_IN_SLOT(cfg)  (2u + (size_t)(cfg)->alias_topic_len)
-#define KS_ALIAS_OUT_SLOT(cfg) (8u + (size_t)(cfg)->alias_topic_len)
-
-/* kmqtt_session_t.auth_state */
-enum { KS_AUTH_NONE = 0, KS_AUTH_REAUTH };
-
-/* 5.0 reason codes the session sends. */
-#define KS_RC_MALFORMED       0x81u
-#define KS_RC_PROTOCOL        0x82u
-#define KS_RC_RECEIVE_MAX     0x93u
-#define KS_RC_ALIAS_INVALID   0x94u
-#define KS_RC_TOO_LARGE       0x95u
-#define KS_RC_QUOTA           0x97u
-#define KS_RC_PAYLOAD_FORMAT  0x99u
-#define KS_RC_QOS_UNSUPPORTED 0x9Bu
-#define KS_RC_CONTINUE_AUTH   0x18u
-#define KS_RC_REAUTHENTICATE  0x19u
-
-/* max_inbound_qos2 == 0: one bit per packet id instead of a table. */
-#define KS_INBOUND_BITMAP_BYTES (65536u / 8u)
-
-/* Inbound QoS 2 ids awaiting PUBREL (session_inbound.c). */
-#if KMQTT_CFG_QOS2
-bool ks_inbound_has(const kmqtt_session_t *s, uint16_t id);
-bool ks_inbound_add(kmqtt_session_t *s, uint16_t id); /* false: table full */
-void ks_inbound_remove(kmqtt_session_t *s, uint16_t id);
-void ks_inbound_clear(kmqtt_session_t *s);
-void ks_inbound_init(kmqtt_session_t *s); /* at init: the storage holds garbage */
-#else
-/* No inbound QoS 2 (KMQTT_CFG_QOS2=0): no id table is carved. */
-#define ks_inbound_has(s, id)    false
-#define ks_inbound_add(s, id)    false
-#define ks_inbound_remove(s, id) ((void)0)
-#define ks_inbound_clear(s)      ((void)((s)->inbound_count = 0))
-#define ks_inbound_init(s)       ((void)((s)->inbound_count = 0))
-#endif
-
-/* 5.0 code behind these tests is compiled out with KMQTT_CFG_V5=0: the
- * condition is then constant false (and a 5.0 config is refused). */
-#define KS_IS_V5(v) (KMQTT_CFG_V5 && (v) == KMQTT_V5)
-#define KS_V5(s)    KS_IS_V5((s)->cfg.version)
-
-/* caps and aliases (session.c, session_alias.c) */
-void ks_caps_reset(kmqtt_session_t *s);
 #if KMQTT_CFG_V5
-void ks_alias_reset(kmqtt_session_t *s);
-/* Inbound: resolves or records the alias of m (a PUBLISH); sets *reason to a
- * DISCONNECT reason on failure. */
-kmqtt_err_t ks_alias_inbound(kmqtt_session_t *s, kmqtt_publish_t *m, uint8_t *reason);
-/* Outbound: the alias for topic (0 = none) and whether the topic must be
- * sent with it (a new mapping); nothing changes until ks_alias_commit. */
-uint16_t ks_alias_pick(const kmqtt_session_t *s, const kmqtt_str_t *topic, bool *with_topic);
-void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const kmqtt_str_t *topic);
-bool ks_auth_method_is(const kmqtt_session_t *s, const kmqtt_props_t *props, bool required);
+#define KS_V5(s) ((s)->cfg->version == KMQTT_V5)
 #else
-#define ks_alias_reset(s)                ((void)0)
-#define ks_alias_inbound(s, m, reason)   KMQTT_EPROTOCOL
-#define ks_alias_pick(s, topic, with)    (*(with) = true, (uint16_t)0)
-#define ks_alias_commit(s, alias, topic) ((void)0)
-#define ks_auth_method_is(s, props, req) false
+#define KS_V5(s) ((void)(s), 0)
 #endif
 
-static inline uint64_t ks_elapsed(uint64_t now, uint64_t since)
+/* s->flags */
+#define KS_F_PING      0x01u /* PINGREQ sent, PINGRESP not yet */
+#define KS_F_SESSION   0x02u /* the CONNACK found the session: resend with DUP */
+#define KS_F_NO_RETAIN 0x04u /* 5.0 CONNACK caps */
+#define KS_F_NO_WILD   0x08u
+#define KS_F_NO_SUBID  0x10u
+#define KS_F_NO_SHARED 0x20u
+#define KS_F_FRESH     0x40u /* after a CONNACK: report the records it will not carry */
+#define KS_F_PING_OWED 0x80u /* a PINGREQ is due but tx had no room */
+
+/* Results of handling one inbound packet, beside a kmqtt_err_t < 0. */
+#define KS_DONE   0 /* handled, nothing to report: drop it from rx */
+#define KS_REPORT 1 /* handled, *ev filled: drop it at the next call */
+#define KS_STALL  2 /* its answer does not fit tx yet: keep it, retry later */
+
+/* A store record: this header (host order, copied with memcpy because the
+ * caller's store need not be aligned) then the packet, padded to 4. */
+typedef struct ks_rec {
+    uint32_t len; /* packet bytes kept (0 once PUBREC dropped them) */
+    uint16_t id;
+    uint8_t kind; /* KS_REC_* */
+    uint8_t pad;  /* not to be sent: KS_DROP_* */
+} ks_rec_t;
+#define KS_REC_HDR       8u
+#define KS_REC_QOS1      1u /* PUBLISH awaiting PUBACK */
+#define KS_REC_QOS2      2u /* PUBLISH awaiting PUBREC */
+#define KS_REC_REL       3u /* PUBREL sent, awaiting PUBCOMP */
+#define KS_REC_SIZE(len) (KS_REC_HDR + (((len) + 3u) & ~3u))
+#define KS_NONE          0xFFFFFFFFu
+#define KS_DROP_TOOBIG   1u /* over the server's Maximum Packet Size (5.0) */
+#define KS_DROP_QOS      2u /* above the server's Maximum QoS (5.0) */
+#define KS_DROP_CLEARED  3u /* kmqtt_session_clear */
+
+static inline uint16_t ks_get_u16(const uint8_t *p)
 {
-    return now > since ? now - since : 0;
+    return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-/* tx (session_io.c) */
-uint8_t *ks_tx_alloc(kmqtt_session_t *s, size_t n);
-bool ks_tx_fits(const kmqtt_session_t *s, size_t n);
-kmqtt_err_t ks_tx_packet(kmqtt_session_t *s, const kmqtt_packet_t *p);
-bool ks_answer(kmqtt_session_t *s, kmqtt_packet_type_t type, uint16_t id, uint8_t reason);
-void ks_owed_drain(kmqtt_session_t *s);
+/* session_wire.c: packets written straight into tx */
+uint8_t *ks_put_u16(uint8_t *p, uint32_t v);
+uint8_t *ks_put_bin(uint8_t *p, const void *src, size_t n);
+size_t ks_packet_size(uint32_t rem);
+uint8_t *ks_put_head(uint8_t *p, uint8_t first, uint32_t rem);
+uint8_t *ks_tx_reserve(kmqtt_session_t *s, size_t n);
+uint8_t *ks_tx_begin(kmqtt_session_t *s, uint8_t first, uint32_t rem);
+bool ks_send_ack(kmqtt_session_t *s, uint8_t first, uint16_t id, uint8_t reason);
+size_t ks_connect_size(const kmqtt_session_t *s);
+void ks_write_connect(kmqtt_session_t *s);
+void ks_ev(kmqtt_session_event_t *ev, kmqtt_session_event_type_t type);
 
-/* records and store (session_publish.c) */
-uint16_t ks_window(const kmqtt_session_t *s);
-size_t ks_inflight_live(const kmqtt_session_t *s);
-kmqtt_session_record_t *ks_find_inflight(kmqtt_session_t *s, uint16_t id);
-kmqtt_session_record_t *ks_find_pending(kmqtt_session_t *s, uint16_t id);
-void ks_store_release(kmqtt_session_t *s, kmqtt_session_record_t *r);
-void ks_inflight_remove(kmqtt_session_t *s, kmqtt_session_record_t *r);
-void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r);
-void ks_pump(kmqtt_session_t *s, uint64_t now_ms);
+/* session_input.c */
+int ks_input(kmqtt_session_t *s, const uint8_t *p, size_t len, kmqtt_session_event_t *ev);
+/* Ends the connection for err: in 5.0 a DISCONNECT with reason (0: the one
+ * err calls for) is queued first when tx has room (4.13). Returns err. */
+kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason);
 
-/* store and forward: tells the change hook, if any (session_persist.c) */
-void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id, const uint8_t *bytes,
-                size_t len);
-size_t ks_store_take(kmqtt_session_t *s, size_t n); /* store_alloc; room checked */
-bool ks_store_fits(const kmqtt_session_t *s, size_t n);
+/* session_input.c: the inbound QoS 2 ids */
+void ks_hold(kmqtt_session_t *s, uint16_t id);
+void ks_forget_inbound(kmqtt_session_t *s);
+
+/* An ack came (with the bytes last received): the 3.1.1 retry waits again. */
+#if KMQTT_CFG_RETRY
+#define KS_ACKED(s) ((s)->last_ack_ms = (s)->last_rx_ms)
+#else
+#define KS_ACKED(s) ((void)0)
+#endif
+
+/* session_timer.c */
+void ks_ping_owed(kmqtt_session_t *s, uint32_t now_ms);
+
+/* session_store.c */
+uint32_t ks_store_find(const kmqtt_session_t *s, uint16_t id, ks_rec_t *r);
+void ks_store_get(const kmqtt_session_t *s, uint32_t off, ks_rec_t *r);
+void ks_store_set(kmqtt_session_t *s, uint32_t off, const ks_rec_t *r);
+void ks_store_remove(kmqtt_session_t *s, uint32_t off);
+void ks_store_release(kmqtt_session_t *s, uint32_t off, ks_rec_t *r);
+uint16_t ks_new_id(kmqtt_session_t *s);
+void ks_resend(kmqtt_session_t *s);
+bool ks_store_fresh(kmqtt_session_t *s, kmqtt_session_event_t *ev);
+void ks_store_check(kmqtt_session_t *s);
+#if KMQTT_CFG_OFFLINE_QUEUE
+void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id,
+                const uint8_t *bytes, size_t len);
+#else
+/* Store and forward compiled out: nobody hears of changes. */
+#define ks_changed(s, what, id, bytes, len) ((void)0)
+#endif
+
+#if KMQTT_CFG_V5
+#include "../codec/codec_internal.h" /* kmqtt_reason_valid, kmqtt_props_validate_raw */
+
+/* session_v5.c */
+kmqtt_err_t ks_v5_check(const uint8_t *props, size_t len, unsigned where);
+int ks_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const uint8_t **props,
+                size_t *props_len);
+void ks_v5_connack(kmqtt_session_t *s, const uint8_t *props, size_t len);
+uint8_t ks_v5_reason(kmqtt_err_t err);
+bool ks_v5_has(const uint8_t *props, size_t len, uint8_t id);
+bool ks_v5_num(const uint8_t *props, size_t len, uint8_t id, uint32_t *num);
+bool ks_v5_method_ok(const kmqtt_session_t *s, const uint8_t *props, size_t len, bool need);
+uint8_t *ks_put_props(uint8_t *p, const uint8_t *blk, size_t len);
+#endif
+
+#if KMQTT_CFG_V5 && KMQTT_CFG_TOPIC_ALIAS
+/* session_alias.c */
+void ks_alias_reset(kmqtt_session_t *s);
+int ks_alias_in(kmqtt_session_t *s, kmqtt_session_msg_t *m);
+uint16_t ks_alias_pick(const kmqtt_session_t *s, const char *topic, uint16_t len, bool *with_topic);
+void ks_alias_commit(kmqtt_session_t *s, uint16_t alias, const char *topic, uint16_t len);
+#define KS_ALIASES 1
+#else
+#define KS_ALIASES 0
+#endif
 
 #endif

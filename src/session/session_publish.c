@@ -1,488 +1,323 @@
 /*
- * Outbound requests: PUBLISH at every QoS, SUBSCRIBE and UNSUBSCRIBE, the
- * packet ids they take, the store that keeps QoS 1/2 copies for resending,
- * and the pump that (re)sends records in their original order.
+ * What the application sends: PUBLISH (QoS 1/2 encoded once into a store
+ * record, then copied to tx), SUBSCRIBE, UNSUBSCRIBE and DISCONNECT.
+ * Everything is checked before anything is written, so an error queues
+ * nothing.
  */
 #include "session_internal.h"
 
-uint16_t ks_window(const kmqtt_session_t *s)
+/* Room for a packet of n bytes in tx now, behind any resend still due (a
+ * new message must not overtake an old one: MQTT-4.6.0-1). */
+static kmqtt_err_t room(const kmqtt_session_t *s, size_t n)
 {
-    /* 5.0 MQTT-3.3.4-7: never more unacknowledged QoS 1/2 PUBLISH packets
-     * than the server's Receive Maximum. */
-    uint16_t w = s->cfg.max_inflight;
-    return s->server_receive_max < w ? s->server_receive_max : w;
-}
-
-size_t ks_inflight_live(const kmqtt_session_t *s)
-{
-    size_t n = 0;
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        if (s->inflight[i].kind != KS_REPORT_DONE)
-            n++;
-    }
-    return n;
-}
-
-kmqtt_session_record_t *ks_find_inflight(kmqtt_session_t *s, uint16_t id)
-{
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        if (s->inflight[i].packet_id == id)
-            return &s->inflight[i];
-    }
-    return NULL;
-}
-
-kmqtt_session_record_t *ks_find_pending(kmqtt_session_t *s, uint16_t id)
-{
-    for (uint16_t i = 0; i < s->pending_count; i++) {
-        if (s->pending[i].packet_id == id)
-            return &s->pending[i];
-    }
-    return NULL;
-}
-
-/* A new id, 1..65535 in turn, skipping any still held by a record
- * (MQTT-2.3.1-2); 0 when none is free (cannot happen while the windows are
- * smaller than 65535, which init checks). */
-static uint16_t take_id(kmqtt_session_t *s)
-{
-    for (uint32_t tries = 0; tries < 65535u; tries++) {
-        uint16_t id = s->next_packet_id != 0 ? s->next_packet_id : 1;
-        s->next_packet_id = (uint16_t)(id == 65535u ? 1u : id + 1u);
-        if (ks_find_inflight(s, id) == NULL && ks_find_pending(s, id) == NULL)
-            return id;
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------------ store */
-
-/* Copies sit in inflight order, so one forward pass closes every hole. */
-static void store_compact(kmqtt_session_t *s)
-{
-    size_t at = 0;
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->store_len == 0)
-            continue;
-        if (r->store_off != at)
-            memmove(s->store + at, s->store + r->store_off, r->store_len);
-        r->store_off = (uint32_t)at;
-        at += r->store_len;
-    }
-    s->store_end = at;
-}
-
-static bool store_fits(const kmqtt_session_t *s, size_t n)
-{
-    return n <= s->cfg.store_size - s->store_used;
-}
-
-static size_t store_alloc(kmqtt_session_t *s, size_t n)
-{
-    size_t off;
-    if (n > s->cfg.store_size - s->store_end)
-        store_compact(s);
-    off = s->store_end;
-    s->store_end += n;
-    s->store_used += n;
-    return off;
-}
-
-size_t ks_store_take(kmqtt_session_t *s, size_t n)
-{
-    return store_alloc(s, n);
-}
-
-bool ks_store_fits(const kmqtt_session_t *s, size_t n)
-{
-    return store_fits(s, n);
-}
-
-void ks_store_release(kmqtt_session_t *s, kmqtt_session_record_t *r)
-{
-    if (r->store_len == 0)
-        return;
-    s->store_used -= r->store_len;
-    if (s->store_used == 0)
-        s->store_end = 0;
-    else if ((size_t)r->store_off + r->store_len == s->store_end)
-        s->store_end = r->store_off;
-    r->store_len = 0;
-    r->store_off = 0;
-}
-
-void ks_inflight_remove(kmqtt_session_t *s, kmqtt_session_record_t *r)
-{
-    size_t i = (size_t)(r - s->inflight);
-    ks_store_release(s, r);
-    memmove(r, r + 1, (s->inflight_count - i - 1) * sizeof *r);
-    s->inflight_count--;
-}
-
-void ks_pending_remove(kmqtt_session_t *s, kmqtt_session_record_t *r)
-{
-    size_t i = (size_t)(r - s->pending);
-    memmove(r, r + 1, (s->pending_count - i - 1) * sizeof *r);
-    s->pending_count--;
-}
-
-/* ------------------------------------------------------------------- pump */
-
-static bool send_record(kmqtt_session_t *s, const kmqtt_session_record_t *r)
-{
-    if (r->kind == KS_AWAIT_PUBCOMP) {
-        kmqtt_packet_t p;
-        memset(&p, 0, sizeof p);
-        p.type = KMQTT_PUBREL;
-        p.u.ack.packet_id = r->packet_id;
-        return ks_tx_packet(s, &p) == KMQTT_OK;
-    }
-    uint8_t *at = ks_tx_alloc(s, r->store_len);
-    if (at == NULL)
-        return false;
-    memcpy(at, s->store + r->store_off, r->store_len);
-    return true;
-}
-
-void ks_pump(kmqtt_session_t *s, uint64_t now_ms)
-{
-    uint16_t window = ks_window(s);
-    size_t live = 0;
-    bool left = false;
-
-    if (s->state != KMQTT_SESSION_CONNECTED)
-        return;
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind == KS_REPORT_DONE)
-            continue;
-        live++;
-        if ((r->flags & KS_UNSENT) == 0)
-            continue;
-        /* Strictly in the original order (MQTT-4.4.0-1, 4.6.0-1): stop at
-         * the first that does not fit rather than send a later one first;
-         * and never past a Receive Maximum that shrank on reconnect. */
-        if (live > window || !send_record(s, r)) {
-            left = true;
-            break;
-        }
-        r->flags &= (uint8_t)~KS_UNSENT;
-        r->sent_ms = now_ms;
-    }
-    s->resend_due = left;
-}
-
-/* --------------------------------------------------------------- requests */
-
-/* The common PUBLISH (a topic, no properties) is sized and written here in
- * one pass with the single topic check the codec's size pass would make
- * (MQTT-3.3.2-2, through kmqtt_topic_name_validate), instead of validating
- * the topic once to size the packet and again to encode it. A PUBLISH with
- * properties (or a 5.0 Topic Alias with an empty topic) goes through the
- * codec. plain_size gives the packet size (*n) and remaining length (*rem). */
-static bool publish_plain(const kmqtt_publish_t *m)
-{
-    return m->topic.len != 0 && m->props.count == 0 && m->props.raw_len == 0;
-}
-
-static kmqtt_err_t plain_size(const kmqtt_publish_t *m, kmqtt_version_t v, size_t *n, size_t *rem)
-{
-    size_t r;
-    kmqtt_err_t err;
-
-    if (m->qos > 2)
-        return KMQTT_EQOS; /* MQTT-3.3.1-4 */
-    if (m->topic.len > KMQTT_STRING_MAX)
-        return KMQTT_ESTRING_TOO_LONG;
-    if (m->payload.ptr == NULL && m->payload.len > 0)
-        return KMQTT_EINVAL;
-    err = kmqtt_topic_name_validate(m->topic.ptr, m->topic.len);
-    if (err != KMQTT_OK)
-        return err;
-    r = 2 + m->topic.len + (m->qos > 0 ? 2u : 0u) + (KS_IS_V5(v) ? 1u : 0u);
-    if (m->payload.len > KMQTT_VARINT_MAX - r)
+    if (n > s->tx_size)
         return KMQTT_ETOOBIG;
-    r += m->payload.len;
-    *rem = r;
-    *n = 1 + kmqtt_varint_size((uint32_t)r) + r;
+#if KMQTT_CFG_V5
+    if (KS_V5(s) && s->server_max_packet != 0 && n > s->server_max_packet)
+        return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
+#endif
+    if (s->resend_off != s->store_used || n > s->tx_size - (s->tx_len - s->tx_start))
+        return KMQTT_ENOBUFS;
     return KMQTT_OK;
 }
 
-/* Writes what plain_size measured; at has room for exactly that. */
-static void plain_write(uint8_t *at, const kmqtt_publish_t *m, kmqtt_version_t v, size_t rem)
+/* The remaining length of msg's PUBLISH with topic_len bytes of topic and
+ * extra bytes of properties after the caller's; 0 when over
+ * KMQTT_VARINT_MAX. */
+static size_t publish_rem(const kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                          uint16_t topic_len, size_t extra)
 {
-    *at++ = (uint8_t)((KMQTT_PUBLISH << 4) | (m->qos << 1) | (m->retain ? 0x01u : 0u));
-    do {
-        uint8_t b = (uint8_t)(rem & 0x7Fu);
-        rem >>= 7;
-        *at++ = rem != 0 ? (uint8_t)(b | 0x80u) : b;
-    } while (rem != 0);
-    *at++ = (uint8_t)(m->topic.len >> 8);
-    *at++ = (uint8_t)(m->topic.len & 0xFFu);
-    memcpy(at, m->topic.ptr, m->topic.len);
-    at += m->topic.len;
-    if (m->qos > 0) {
-        *at++ = (uint8_t)(m->packet_id >> 8);
-        *at++ = (uint8_t)(m->packet_id & 0xFFu);
-    }
-    if (KS_IS_V5(v))
-        *at++ = 0; /* no properties */
-    if (m->payload.len > 0)
-        memcpy(at, m->payload.ptr, m->payload.len);
+    size_t rem = 2u + topic_len + (msg->qos != 0 ? 2u : 0u);
+#if KMQTT_CFG_V5
+    if (KS_V5(s))
+        rem += kmqtt_varint_size((uint32_t)(msg->props_len + extra)) + msg->props_len + extra;
+#else
+    (void)s;
+    (void)extra;
+#endif
+    return msg->payload_len > KMQTT_VARINT_MAX - rem ? 0u : rem + msg->payload_len;
 }
 
-static kmqtt_err_t publish_write(const kmqtt_publish_t *m, kmqtt_version_t v, bool plain,
-                                 size_t rem, uint8_t *at, size_t n)
+/* Writes msg's PUBLISH at dst (rem from publish_rem): its topic, or none
+ * when alias stands for it, and the Topic Alias after the caller's
+ * properties when alias is not 0. */
+static void put_publish(const kmqtt_session_t *s, uint8_t *dst, const kmqtt_session_msg_t *msg,
+                        uint16_t id, size_t rem, uint16_t alias, bool with_topic)
 {
-    size_t written;
-
-    if (plain) {
-        plain_write(at, m, v, rem);
-        return KMQTT_OK;
+    uint8_t *p = ks_put_head(dst, (uint8_t)(0x30u | (msg->qos << 1) | (msg->retain ? 1u : 0u)),
+                             (uint32_t)rem);
+    p = ks_put_bin(p, msg->topic, with_topic ? msg->topic_len : 0u);
+    if (msg->qos != 0)
+        p = ks_put_u16(p, id);
+#if KMQTT_CFG_V5
+    if (KS_V5(s)) {
+        p = kmqtt_varint_write(p, (uint32_t)(msg->props_len + (alias != 0 ? 3u : 0u)));
+        if (msg->props_len > 0)
+            memcpy(p, msg->props, msg->props_len);
+        p += msg->props_len;
+        if (alias != 0) {
+            *p++ = KMQTT_PROP_TOPIC_ALIAS;
+            p = ks_put_u16(p, alias);
+        }
     }
-    return kmqtt_publish_encode(m, v, at, n, &written);
+#else
+    (void)s;
+    (void)alias;
+#endif
+    if (msg->payload_len > 0)
+        memcpy(p, msg->payload, msg->payload_len);
 }
 
-/* 5.0 checks against what the CONNACK allowed. */
-static kmqtt_err_t publish_allowed(const kmqtt_session_t *s, const kmqtt_publish_t *m)
+/* Everything about msg that does not depend on the connection. */
+static kmqtt_err_t check_msg(const kmqtt_session_t *s, const kmqtt_session_msg_t *msg)
 {
-    if (!KS_V5(s))
-        return KMQTT_OK;
-    if (m->qos > s->caps.max_qos)
-        return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11 */
-    if (m->retain && !s->caps.retain_available)
-        return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-14 */
-    /* Aliases are the session's (MQTT-3.3.2-7..-9 need the connection's
-     * state, which only the session has). */
-    if (m->props.count == 0 && m->props.raw_len == 0)
-        return KMQTT_OK;
-    if (kmqtt_props_find(&m->props, KMQTT_PROP_TOPIC_ALIAS, NULL))
+    if (s == NULL || s->cfg == NULL || msg == NULL || msg->qos > 2 ||
+        (msg->payload_len > 0 && msg->payload == NULL) ||
+        kmqtt_topic_name_validate(msg->topic, msg->topic_len) != KMQTT_OK)
         return KMQTT_EINVAL;
-    /* MQTT-3.3.4-6: only the server adds Subscription Identifiers. */
-    if (kmqtt_props_find(&m->props, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, NULL))
+#if KMQTT_CFG_V5
+    /* Aliases are the engine's, and a client sends no Subscription
+     * Identifier (MQTT-3.3.4-6). */
+    if (KS_V5(s) && (ks_v5_check(msg->props, msg->props_len, KMQTT_PUBLISH) != KMQTT_OK ||
+                     ks_v5_has(msg->props, msg->props_len, KMQTT_PROP_TOPIC_ALIAS) ||
+                     ks_v5_has(msg->props, msg->props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER)))
         return KMQTT_EINVAL;
+#endif
+#if !KMQTT_CFG_QOS2
+    if (msg->qos == 2)
+        return KMQTT_EUNSUPPORTED;
+#endif
     return KMQTT_OK;
 }
 
-/* Most property items an aliased PUBLISH may carry besides its alias. */
-#define KS_ALIAS_ITEMS 8u
-
-/* The aliased form of m, if one applies: m with the alias item added (and
- * the topic emptied when the server knows the mapping). items has room for
- * KS_ALIAS_ITEMS + 1. Returns the alias, 0 for none. */
-static uint16_t alias_form(const kmqtt_session_t *s, const kmqtt_publish_t *m, kmqtt_publish_t *a,
-                           kmqtt_prop_t *items)
-{
-    bool with_topic;
-    uint16_t alias;
-
-    if (!KS_V5(s) || s->alias_out_max == 0 || m->props.raw != NULL ||
-        m->props.count > KS_ALIAS_ITEMS)
-        return 0;
-    alias = ks_alias_pick(s, &m->topic, &with_topic);
-    if (alias == 0)
-        return 0;
-    *a = *m;
-    if (m->props.count > 0)
-        memcpy(items, m->props.items, m->props.count * sizeof *items);
-    memset(&items[m->props.count], 0, sizeof *items);
-    items[m->props.count].id = KMQTT_PROP_TOPIC_ALIAS;
-    items[m->props.count].num = alias;
-    a->props.items = items;
-    a->props.count = m->props.count + 1;
-    a->props.raw = NULL;
-    a->props.raw_len = 0;
-    if (!with_topic)
-        a->topic.len = 0;
-    return alias;
-}
-
-kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_publish_t *msg, uint64_t now_ms,
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
                                   uint16_t *packet_id)
 {
-    kmqtt_publish_t m, am;
-    kmqtt_prop_t items[KS_ALIAS_ITEMS + 1];
-    size_t n, an = 0, rem = 0;
-    uint16_t alias;
-    bool plain;
-    kmqtt_err_t err;
-
-    if (packet_id != NULL)
-        *packet_id = 0;
-    if (s == NULL || msg == NULL)
-        return KMQTT_EINVAL;
-    if (!KMQTT_CFG_QOS2 && msg->qos == 2)
-        return KMQTT_EUNSUPPORTED; /* compiled out */
-    if (s->state != KMQTT_SESSION_CONNECTED)
-        return KMQTT_ENOTCONN;
-    if ((err = publish_allowed(s, msg)) != KMQTT_OK)
-        return err;
-
-    m = *msg;
-    m.dup = false;
-    m.packet_id = m.qos > 0 ? 1 : 0; /* the real id is taken once all checks pass */
-    plain = publish_plain(&m);
-    err = plain ? plain_size(&m, s->cfg.version, &n, &rem)
-                : kmqtt_publish_size(&m, s->cfg.version, &n);
+    kmqtt_err_t err = check_msg(s, msg);
     if (err != KMQTT_OK)
         return err;
-    /* The full form is what a resend on a later connection carries, so it
-     * must fit every limit even when this send is aliased (MQTT-3.2.2-15). */
-    if (n > s->cfg.tx_buffer_size || (s->server_max_packet != 0 && n > s->server_max_packet) ||
-        (m.qos > 0 && n > s->cfg.store_size))
-        return KMQTT_ETOOBIG;
-    alias = alias_form(s, &m, &am, items);
-    if (alias != 0 &&
-        (kmqtt_publish_size(&am, s->cfg.version, &an) != KMQTT_OK || an > s->cfg.tx_buffer_size ||
-         (s->server_max_packet != 0 && an > s->server_max_packet)))
-        alias = 0; /* the few bytes of the alias tipped it over: send it whole */
-    if (m.qos > 0 &&
-        (ks_inflight_live(s) >= ks_window(s) || s->inflight_count >= s->cfg.max_inflight))
-        return KMQTT_ELIMIT;
-    /* Older records still waiting to be resent go first (MQTT-4.6.0-1). */
-    if (s->resend_due || !ks_tx_fits(s, alias != 0 ? an : n) || (m.qos > 0 && !store_fits(s, n)))
-        return KMQTT_ENOBUFS;
-
-    if (m.qos == 0) {
-        /* Straight into the send buffer: a QoS 0 message is never stored. */
-        if (alias != 0) {
-            size_t written;
-            uint8_t *at = ks_tx_alloc(s, an);
-            err = kmqtt_publish_encode(&am, s->cfg.version, at, an, &written);
-            if (err != KMQTT_OK) {
-                s->tx_end -= an; /* cannot happen after the size pass */
-                return err;
-            }
-            ks_alias_commit(s, alias, &m.topic);
-            return KMQTT_OK;
-        }
-        uint8_t *at = ks_tx_alloc(s, n);
-        err = publish_write(&m, s->cfg.version, plain, rem, at, n);
-        if (err != KMQTT_OK)
-            s->tx_end -= n; /* cannot happen after the size pass */
-        return err;
-    }
-
-    uint16_t id = take_id(s);
-    if (id == 0)
-        return KMQTT_ELIMIT;
-    m.packet_id = id;
-    size_t off = store_alloc(s, n);
-    kmqtt_session_record_t *r = &s->inflight[s->inflight_count++];
-    memset(r, 0, sizeof *r);
-    r->packet_id = id;
-    r->kind = m.qos == 1 ? KS_AWAIT_PUBACK : KS_AWAIT_PUBREC;
-    r->store_off = (uint32_t)off;
-    r->store_len = (uint32_t)n;
-    r->sent_ms = now_ms;
-    err = publish_write(&m, s->cfg.version, plain, rem, s->store + off, n);
-    if (err != KMQTT_OK) {
-        ks_inflight_remove(s, r); /* cannot happen after the size pass */
-        return err;
-    }
-    /* Persisted (by the hook) before it can leave; the store keeps the full
-     * topic, which is what a restart must resend. */
-    ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, s->store + off, n);
-    if (alias != 0) {
-        /* The wire gets the aliased form, the store keeps the full one. */
-        size_t written;
-        am.packet_id = id;
-        err = kmqtt_publish_encode(&am, s->cfg.version, ks_tx_alloc(s, an), an, &written);
-        if (err != KMQTT_OK) {
-            s->tx_end -= an; /* cannot happen after the size pass */
-            ks_inflight_remove(s, r);
-            return err;
-        }
-        ks_alias_commit(s, alias, &m.topic);
-    } else {
-        memcpy(ks_tx_alloc(s, n), s->store + off, n);
-    }
-    if (packet_id != NULL)
-        *packet_id = id;
-    return KMQTT_OK;
-}
-
-/* 5.0: what the CONNACK said the server does not support (3.2.2.3.11..13;
- * the server would answer with DISCONNECT 0xA1, 0xA2 or 0x9E). */
-static kmqtt_err_t subscribe_allowed(const kmqtt_session_t *s, const kmqtt_subscribe_t *sub)
-{
-    kmqtt_sub_iter_t it;
-    kmqtt_subscription_t f;
-
-#if !KMQTT_CFG_QOS2
-    /* No QoS 2 exchange compiled in: never ask a broker for one. */
-    kmqtt_sub_iter_init(&it, sub, true);
-    while (kmqtt_sub_iter_next(&it, &f)) {
-        if (f.qos == 2)
-            return KMQTT_EUNSUPPORTED;
-    }
-#endif
-    if (!KS_V5(s))
-        return KMQTT_OK;
-    if (!s->caps.subid_available &&
-        kmqtt_props_find(&sub->props, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER, NULL))
-        return KMQTT_EUNSUPPORTED;
-    if (s->caps.wildcard_available && s->caps.shared_available)
-        return KMQTT_OK;
-    kmqtt_sub_iter_init(&it, sub, true);
-    while (kmqtt_sub_iter_next(&it, &f)) {
-        if (f.filter.ptr == NULL || f.filter.len == 0)
-            continue; /* the encoder refuses it */
-        if (!s->caps.wildcard_available && (memchr(f.filter.ptr, '+', f.filter.len) != NULL ||
-                                            memchr(f.filter.ptr, '#', f.filter.len) != NULL))
-            return KMQTT_EUNSUPPORTED;
-        if (!s->caps.shared_available && f.filter.len >= 7 &&
-            memcmp(f.filter.ptr, "$share/", 7) == 0)
-            return KMQTT_EUNSUPPORTED;
-    }
-    return KMQTT_OK;
-}
-
-kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_subscribe_t *sub,
-                                    bool is_subscribe, uint64_t now_ms, uint16_t *packet_id)
-{
-    kmqtt_packet_t p;
-    size_t n;
-    kmqtt_err_t err;
-
-    if (packet_id != NULL)
-        *packet_id = 0;
-    if (s == NULL || sub == NULL)
-        return KMQTT_EINVAL;
+    unsigned qos = msg->qos;
     if (s->state != KMQTT_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
-    if (is_subscribe && (err = subscribe_allowed(s, sub)) != KMQTT_OK)
-        return err;
-
-    memset(&p, 0, sizeof p);
-    p.type = is_subscribe ? KMQTT_SUBSCRIBE : KMQTT_UNSUBSCRIBE;
-    p.u.subscribe = *sub;
-    p.u.subscribe.packet_id = 1; /* the real id is taken once all checks pass */
-    if ((err = kmqtt_packet_size(&p, s->cfg.version, &n)) != KMQTT_OK)
-        return err;
-    if (n > s->cfg.tx_buffer_size || (s->server_max_packet != 0 && n > s->server_max_packet))
+#if KMQTT_CFG_V5
+    if (KS_V5(s) && (qos > s->server_max_qos || (msg->retain && (s->flags & KS_F_NO_RETAIN))))
+        return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11, MQTT-3.2.2-14 */
+#endif
+    size_t rem = publish_rem(s, msg, msg->topic_len, 0);
+    if (rem == 0)
         return KMQTT_ETOOBIG;
-    if (s->pending_count >= s->cfg.max_pending)
-        return KMQTT_ELIMIT;
-    if (!ks_tx_fits(s, n))
-        return KMQTT_ENOBUFS;
-
-    uint16_t id = take_id(s);
-    if (id == 0)
-        return KMQTT_ELIMIT;
-    p.u.subscribe.packet_id = id;
-    if ((err = ks_tx_packet(s, &p)) != KMQTT_OK)
+    /* n: the PUBLISH as stored (full topic, no alias: a resend on a later
+     * connection never uses an old alias, MQTT-3.3.2-7); ntx: as it goes
+     * now, perhaps with an alias. */
+    size_t n = ks_packet_size((uint32_t)rem), ntx = n, rem_tx = rem;
+    uint16_t alias = 0;
+    bool with_topic = true;
+#if KS_ALIASES
+    if (KS_V5(s) && (alias = ks_alias_pick(s, msg->topic, msg->topic_len, &with_topic)) != 0) {
+        rem_tx = publish_rem(s, msg, with_topic ? msg->topic_len : 0u, 3u);
+        if (rem_tx == 0)
+            return KMQTT_ETOOBIG;
+        ntx = ks_packet_size((uint32_t)rem_tx);
+    }
+#endif
+    if (qos != 0) {
+        if (s->inflight >= s->cfg->max_inflight ||
+#if KMQTT_CFG_V5
+            (KS_V5(s) && s->inflight >= s->server_receive_max) || /* MQTT-3.3.4-7 */
+#endif
+            KS_REC_SIZE(n) > s->store_size - s->store_used)
+            /* Never fits (tx, or the whole store; without a store QoS 1/2
+             * is simply not available: KMQTT_ELIMIT). */
+            return n > s->tx_size || (s->store_size != 0 && KS_REC_SIZE(n) > s->store_size)
+                       ? KMQTT_ETOOBIG
+                       : KMQTT_ELIMIT;
+    }
+    if ((err = room(s, n)) != KMQTT_OK || (err = room(s, ntx)) != KMQTT_OK)
         return err;
 
-    kmqtt_session_record_t *r = &s->pending[s->pending_count++];
-    memset(r, 0, sizeof *r);
-    r->packet_id = id;
-    r->kind = is_subscribe ? KS_AWAIT_SUBACK : KS_AWAIT_UNSUBACK;
-    /* The ack must carry one code per filter (MQTT-3.9.3-1, 5.0 3.11.3). */
-    r->store_len = (uint32_t)sub->count;
-    r->sent_ms = now_ms;
+    uint16_t id = 0;
+    if (qos != 0) {
+        id = ks_new_id(s);
+        ks_rec_t r = {(uint32_t)n, id, (uint8_t)qos, 0};
+        ks_store_set(s, s->store_used, &r);
+        uint8_t *rec = s->store + s->store_used + KS_REC_HDR;
+        put_publish(s, rec, msg, id, rem, 0, true);
+        /* Store and forward: recorded before it can leave. */
+        ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, rec, n);
+        if (alias == 0)
+            memcpy(ks_tx_reserve(s, n), rec, n);
+        s->store_used += KS_REC_SIZE(n);
+        s->resend_off = s->store_used;
+        s->inflight++;
+        s->resent++;
+    }
+    if (qos == 0 || alias != 0)
+        put_publish(s, ks_tx_reserve(s, ntx), msg, id, rem_tx, alias, with_topic);
+#if KS_ALIASES
+    if (alias != 0)
+        ks_alias_commit(s, alias, msg->topic, msg->topic_len);
+#endif
     if (packet_id != NULL)
         *packet_id = id;
+    return KMQTT_OK;
+}
+
+/* Subscription options (3.8.3.1): 3.1.1 has only the QoS; 5.0 adds No
+ * Local, Retain As Published and Retain Handling 0..2, bits 6-7 reserved
+ * (MQTT-3.8.3-5). */
+static kmqtt_err_t check_options(const kmqtt_session_t *s, uint8_t o, const char *f, size_t n)
+{
+    if ((o & 3u) == 3u || (KS_V5(s) ? ((o & 0xC0u) || (o & 0x30u) == 0x30u) : o > 2u))
+        return KMQTT_EINVAL;
+#if KMQTT_CFG_V5
+    /* No Local on a shared subscription is a protocol error (MQTT-3.8.3-4). */
+    if ((o & 0x04u) && kmqtt_topic_is_shared(f, n))
+        return KMQTT_EINVAL;
+#else
+    (void)f;
+    (void)n;
+#endif
+#if !KMQTT_CFG_QOS2
+    if ((o & 3u) == 2u)
+        return KMQTT_EUNSUPPORTED;
+#endif
+    return KMQTT_OK;
+}
+
+/* SUBSCRIBE (subs) or UNSUBSCRIBE (filters): one pass to check and size,
+ * one to write. */
+static kmqtt_err_t sub(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
+                       const char *const *filters, size_t count, const uint8_t *props,
+                       size_t props_len, uint16_t *packet_id)
+{
+    bool is_sub = subs != NULL;
+    if (s == NULL || s->cfg == NULL || count == 0 || count > UINT8_MAX ||
+        (!is_sub && filters == NULL))
+        return KMQTT_EINVAL; /* MQTT-3.8.3-3, MQTT-3.10.3-2 */
+    size_t rem = 2;
+    for (size_t i = 0; i < count; i++) {
+        const char *f = is_sub ? subs[i].filter : filters[i];
+        size_t n = f != NULL ? strlen(f) : 0u;
+        if (kmqtt_topic_filter_validate(f, n) != KMQTT_OK)
+            return KMQTT_EINVAL; /* MQTT-4.7.1-2, MQTT-4.7.1-3 */
+        if (is_sub) {
+            kmqtt_err_t err = check_options(s, subs[i].options, f, n);
+            if (err != KMQTT_OK)
+                return err;
+        }
+#if KMQTT_CFG_V5
+        /* What the CONNACK said the server lacks (3.2.2.3.12-14). */
+        if (is_sub && KS_V5(s) &&
+            (((s->flags & KS_F_NO_WILD) && strpbrk(f, "+#") != NULL) ||
+             ((s->flags & KS_F_NO_SHARED) && kmqtt_topic_is_shared(f, n))))
+            return KMQTT_EUNSUPPORTED;
+#endif
+        rem += 2u + n + (is_sub ? 1u : 0u);
+        if (rem > KMQTT_VARINT_MAX)
+            return KMQTT_ETOOBIG;
+    }
+#if KMQTT_CFG_V5
+    if (KS_V5(s)) {
+        if (ks_v5_check(props, props_len, is_sub ? KMQTT_SUBSCRIBE : KMQTT_UNSUBSCRIBE) != KMQTT_OK)
+            return KMQTT_EINVAL;
+        if ((s->flags & KS_F_NO_SUBID) &&
+            ks_v5_has(props, props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER))
+            return KMQTT_EUNSUPPORTED;
+        rem += kmqtt_varint_size((uint32_t)props_len) + props_len;
+        if (rem > KMQTT_VARINT_MAX)
+            return KMQTT_ETOOBIG;
+    }
+#else
+    (void)props;
+    (void)props_len;
+#endif
+    if (s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ENOTCONN;
+    unsigned slot = 0;
+    while (slot < s->max_requests && s->req[slot].id != 0)
+        slot++;
+    if (slot == s->max_requests)
+        return KMQTT_ELIMIT; /* wait for an ack */
+    size_t n = ks_packet_size((uint32_t)rem);
+    kmqtt_err_t err = room(s, n);
+    /* SUBSCRIBE needs no place behind the resends. */
+    if (err == KMQTT_ENOBUFS && n <= s->tx_size - (s->tx_len - s->tx_start))
+        err = KMQTT_OK;
+    if (err != KMQTT_OK)
+        return err;
+
+    uint16_t id = ks_new_id(s);
+    uint8_t *p = ks_tx_begin(s, is_sub ? 0x82u : 0xA2u, (uint32_t)rem);
+    p = ks_put_u16(p, id);
+#if KMQTT_CFG_V5
+    if (KS_V5(s))
+        p = ks_put_props(p, props, props_len);
+#endif
+    for (size_t i = 0; i < count; i++) {
+        const char *f = is_sub ? subs[i].filter : filters[i];
+        p = ks_put_bin(p, f, strlen(f));
+        if (is_sub)
+            *p++ = subs[i].options;
+    }
+    s->req[slot].id = id;
+    s->req[slot].unsub = is_sub ? 0u : 1u;
+    s->req[slot].count = (uint8_t)count;
+    if (packet_id != NULL)
+        *packet_id = id;
+    return KMQTT_OK;
+}
+
+kmqtt_err_t kmqtt_session_subscribe(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
+                                    size_t count, const uint8_t *props, size_t props_len,
+                                    uint16_t *packet_id)
+{
+    if (subs == NULL)
+        return KMQTT_EINVAL;
+    return sub(s, subs, NULL, count, props, props_len, packet_id);
+}
+
+kmqtt_err_t kmqtt_session_unsubscribe(kmqtt_session_t *s, const char *const *filters, size_t count,
+                                      const uint8_t *props, size_t props_len, uint16_t *packet_id)
+{
+    if (filters == NULL)
+        return KMQTT_EINVAL;
+    return sub(s, NULL, filters, count, props, props_len, packet_id);
+}
+
+kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
+                                     size_t props_len)
+{
+    if (s == NULL || s->cfg == NULL)
+        return KMQTT_EINVAL;
+    if (s->state != KMQTT_SESSION_CONNECTING && s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ENOTCONN;
+#if KMQTT_CFG_V5
+    if (KS_V5(s) && props_len > 0) {
+        uint32_t mine = 0, theirs;
+        (void)ks_v5_num(s->cfg->connect_props, s->cfg->connect_props_len,
+                        KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &mine);
+        if (ks_v5_check(props, props_len, KMQTT_DISCONNECT) != KMQTT_OK ||
+            (mine == 0 &&
+             ks_v5_num(props, props_len, KMQTT_PROP_SESSION_EXPIRY_INTERVAL, &theirs) &&
+             theirs != 0))
+            return KMQTT_EINVAL; /* 3.14.2.2.2 */
+        uint32_t rem = 1u + (uint32_t)kmqtt_varint_size((uint32_t)props_len) + (uint32_t)props_len;
+        if (s->server_max_packet != 0 && ks_packet_size(rem) > s->server_max_packet)
+            return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
+        uint8_t *p = ks_tx_begin(s, 0xE0u, rem);
+        if (p == NULL)
+            return KMQTT_ENOBUFS;
+        *p++ = reason;
+        ks_put_props(p, props, props_len);
+    } else
+#else
+    (void)props;
+    (void)props_len;
+#endif
+        if (!ks_send_ack(s, 0xE0u, 0, reason))
+        return KMQTT_ENOBUFS;
+    /* Nothing may follow the DISCONNECT (MQTT-3.14.4-1, -2: the client
+     * closes and sends no more). */
+    s->state = KMQTT_SESSION_ENDED;
     return KMQTT_OK;
 }

@@ -1,104 +1,115 @@
 /*
- * Time: keepalive pings, the dead-broker check, and the 3.1.1 retry of
- * unacknowledged packets on the same connection.
+ * Time: keepalive, the PINGRESP deadline and (3.1.1) the resend of
+ * unacknowledged messages on the same connection. now_ms is a free-running
+ * counter that may wrap, so times are compared by their difference.
+ *
+ * Decision 7 (docs/architecture.md): a PINGREQ goes when nothing was sent
+ * for the keepalive OR nothing was received for it. MQTT-3.1.2-23 asks only
+ * for the first; a PINGREQ may be sent at any time (3.1.2.10), and the
+ * second notices a dead broker within keepalive + ping timeout even while
+ * the application publishes QoS 0 without pause.
  */
 #include "session_internal.h"
 
-static uint64_t earliest(uint64_t a, uint64_t b)
+static uint32_t left(uint32_t now, uint32_t at)
 {
-    return a < b ? a : b;
+    return (int32_t)(now - at) >= 0 ? 0u : at - now;
 }
 
-static uint64_t add_ms(uint64_t t, uint64_t d)
+/* The configured timeout, or half the keepalive in force but at least a
+ * second (a round trip over a slow link). */
+static uint32_t ping_timeout(const kmqtt_session_t *s)
 {
-    return t > UINT64_MAX - d ? UINT64_MAX : t + d;
+    uint32_t t = s->cfg->ping_timeout_ms;
+    if (t == 0)
+        t = s->keepalive_s * 500u < 1000u ? 1000u : s->keepalive_s * 500u;
+    return t;
 }
 
-/* How long a PINGREQ may wait for its PINGRESP: half a keepalive, at
- * least a second, so a dead broker is noticed within 1.5 x keepalive. */
-static uint64_t ping_allowance(const kmqtt_session_t *s)
+/* Queues the PINGREQ a tick found due when tx had no room (from
+ * kmqtt_session_tx_consume, as room appears). */
+void ks_ping_owed(kmqtt_session_t *s, uint32_t now_ms)
 {
-    uint64_t half = s->keepalive_ms / 2u;
-    return half < 1000u ? 1000u : half;
-}
-
-static kmqtt_err_t keepalive(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next)
-{
-    if (s->keepalive_ms == 0)
-        return KMQTT_OK;
-    if (s->ping_outstanding) {
-        uint64_t deadline = add_ms(s->ping_sent_ms, ping_allowance(s));
-        if (now_ms >= deadline)
-            return KMQTT_EKEEPALIVE;
-        *next = earliest(*next, deadline);
-        return KMQTT_OK;
-    }
-    if (s->state != KMQTT_SESSION_CONNECTED)
-        return KMQTT_OK; /* no PINGREQ before CONNACK or after DISCONNECT */
-    /* MQTT-3.1.2-23: something must be sent within each keepalive; a ping
-     * when nothing arrived either finds out whether the broker is alive. */
-    uint64_t due = add_ms(earliest(s->last_tx_ms, s->last_rx_ms), s->keepalive_ms);
-    if (now_ms < due) {
-        *next = earliest(*next, due);
-        return KMQTT_OK;
-    }
-    /* Owed if tx is full: the allowance then also covers a send buffer
-     * that does not drain. */
-    if (ks_answer(s, KMQTT_PINGREQ, 0, 0)) {
-        s->ping_outstanding = true;
+    if ((s->flags & KS_F_PING_OWED) && ks_send_ack(s, 0xC0u, 0, 0)) {
+        s->flags = (uint8_t)((s->flags & ~KS_F_PING_OWED) | KS_F_PING);
         s->ping_sent_ms = now_ms;
-        *next = earliest(*next, add_ms(now_ms, ping_allowance(s)));
-    } else {
-        /* tx and the owed list are full: the next tick after tx drains
-         * queues it; until then, look again after an allowance. */
-        *next = earliest(*next, add_ms(now_ms, ping_allowance(s)));
-    }
-    return KMQTT_OK;
-}
-
-static void retry(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next)
-{
-    /* 5.0 allows a resend only on a new connection (MQTT-4.4.0-1). */
-    if (s->cfg.version != KMQTT_V311 || s->cfg.retry_ms == 0 || s->state != KMQTT_SESSION_CONNECTED)
-        return;
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind == KS_REPORT_DONE || (r->flags & KS_UNSENT) != 0)
-            continue;
-        if (ks_elapsed(now_ms, r->sent_ms) < s->cfg.retry_ms)
-            continue;
-        /* MQTT-3.3.1-1: a PUBLISH sent again carries DUP. */
-        if (r->kind != KS_AWAIT_PUBCOMP)
-            s->store[r->store_off] |= KS_DUP_BIT;
-        r->flags |= KS_UNSENT;
-    }
-    ks_pump(s, now_ms);
-    for (uint16_t i = 0; i < s->inflight_count; i++) {
-        const kmqtt_session_record_t *r = &s->inflight[i];
-        if (r->kind != KS_REPORT_DONE && (r->flags & KS_UNSENT) == 0)
-            *next = earliest(*next, add_ms(r->sent_ms, s->cfg.retry_ms));
     }
 }
 
-kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint64_t now_ms, uint64_t *next_ms)
+static uint32_t keepalive(kmqtt_session_t *s, uint32_t now_ms, kmqtt_err_t *err)
 {
-    uint64_t next = UINT64_MAX;
-    kmqtt_err_t err;
-
-    if (s == NULL || next_ms == NULL)
-        return KMQTT_EINVAL;
-    if (s->state == KMQTT_SESSION_CONNECTED)
-        ks_owed_drain(s);
-    err = keepalive(s, now_ms, &next);
-    if (err != KMQTT_OK) {
-        *next_ms = now_ms;
-        return err;
+    uint32_t ka = s->keepalive_s * 1000u;
+    if (s->flags & KS_F_PING) {
+        uint32_t next = left(now_ms, s->ping_sent_ms + ping_timeout(s));
+        if (next == 0)
+            *err = KMQTT_EKEEPALIVE;
+        return next;
     }
-    retry(s, now_ms, &next);
-    /* A received packet waits only for room for its answer: once there is
-     * some, next_event can go on at once. */
-    if (s->rx_blocked && s->owed_count < KMQTT_SESSION_OWED_MAX)
-        next = now_ms;
-    *next_ms = next;
-    return KMQTT_OK;
+    uint32_t tx = left(now_ms, s->last_tx_ms + ka);
+    if (s->flags & KS_F_PING_OWED) {
+        /* tx has been full since the ping fell due: the transport took
+         * nothing for a keepalive and a ping timeout more. */
+        uint32_t next = left(now_ms, s->last_tx_ms + ka + ping_timeout(s));
+        if (next == 0)
+            *err = KMQTT_EKEEPALIVE;
+        return next;
+    }
+    uint32_t rx = left(now_ms, s->last_rx_ms + ka);
+    uint32_t next = tx < rx ? tx : rx;
+    if (next != 0)
+        return next;
+    /* A full tx owes the PINGREQ until the transport makes room: a busy
+     * link is not a dead one. */
+    s->flags |= KS_F_PING_OWED;
+    ks_ping_owed(s, now_ms);
+    return (s->flags & KS_F_PING) ? ping_timeout(s) : left(now_ms, s->last_tx_ms + ka + ping_timeout(s));
+}
+
+#if KMQTT_CFG_RETRY
+/* 3.1.1 on the same connection: when nothing was acknowledged for retry_ms
+ * while messages are in flight, they go again with DUP (MQTT-3.3.1-1; 5.0
+ * allows a resend only after a reconnect: MQTT-4.4.0-1). The clock starts
+ * at the first tick with a message in flight, and again at each ack. */
+static uint32_t retry(kmqtt_session_t *s, uint32_t now_ms)
+{
+    uint32_t r = s->cfg->retry_ms;
+    if (r == 0 || KS_V5(s) || s->inflight == 0) {
+        s->retry_armed = 0;
+        return UINT32_MAX;
+    }
+    if (!s->retry_armed) {
+        s->retry_armed = 1;
+        s->last_ack_ms = now_ms;
+    }
+    uint32_t next = left(now_ms, s->last_ack_ms + r);
+    if (next != 0 || s->resend_off != s->store_used)
+        return next != 0 ? next : r;
+    s->flags |= KS_F_SESSION; /* the server has them: DUP, and PUBREL for the released */
+    s->resend_off = 0;
+    s->resent = 0;
+    s->last_ack_ms = now_ms;
+    ks_resend(s);
+    return r;
+}
+#endif
+
+kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *next_ms)
+{
+    uint32_t next = UINT32_MAX;
+    kmqtt_err_t err = KMQTT_OK;
+    if (s->state == KMQTT_SESSION_CONNECTED) {
+        ks_resend(s);
+        if (s->keepalive_s != 0)
+            next = keepalive(s, now_ms, &err);
+#if KMQTT_CFG_RETRY
+        uint32_t r = retry(s, now_ms);
+        if (r < next)
+            next = r;
+#endif
+        if (err != KMQTT_OK)
+            s->state = KMQTT_SESSION_ENDED;
+    }
+    if (next_ms != NULL)
+        *next_ms = next;
+    return err;
 }

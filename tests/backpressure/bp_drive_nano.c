@@ -138,9 +138,9 @@ void bp_drive_nano(const bp_drive_t *d, bp_client_result_t *res)
     cfg.transport = &r->tr;
     cfg.host = "127.0.0.1";
     cfg.port = d->port;
-    cfg.client_id = "bp-nano";
+    cfg.mqtt.client_id = "bp-nano";
     cfg.reconnect_min_ms = 0;
-    cfg.max_inflight = 250;
+    cfg.mqtt.max_inflight = 250;
     cfg.on_event = on_event;
     cfg.user = r;
     b.rx = rx;

@@ -168,17 +168,17 @@ static int run_nano(kmqtt_mem_t *mem)
         x->cfg.transport = &x->tr;
         x->cfg.host = "127.0.0.1";
         x->cfg.port = bk_port(st.cl, (int)(i % (unsigned)st.nodes));
-        x->cfg.client_id = x->id;
-        x->cfg.keepalive_s = 120;
+        x->cfg.mqtt.client_id = x->id;
+        x->cfg.mqtt.keepalive_s = 120;
         x->cfg.reconnect_min_ms = 500;
         x->cfg.reconnect_max_ms = 4000;
-        x->cfg.max_inflight = 8;
+        x->cfg.mqtt.max_inflight = 8;
         x->cfg.on_event = nano_event;
         x->cfg.user = x;
         if (st.username != NULL) {
-            x->cfg.username = st.username;
-            x->cfg.password = (const uint8_t *)"x";
-            x->cfg.password_len = 1;
+            x->cfg.mqtt.username = st.username;
+            x->cfg.mqtt.password = (const uint8_t *)"x";
+            x->cfg.mqtt.password_len = 1;
         }
         x->bufs.rx = x->rx;
         x->bufs.rx_size = sizeof x->rx;

@@ -92,7 +92,7 @@ static long t_send(void *ctx, const void *buf, size_t len)
 /* Decodes the complete packets the client sent since the last call. */
 static void check_output(fz_t *f)
 {
-    kmqtt_version_t v = f->cfg.version == KMQTT_V5 ? KMQTT_V5 : KMQTT_V311;
+    kmqtt_version_t v = f->cfg.mqtt.version == KMQTT_V5 ? KMQTT_V5 : KMQTT_V311;
     size_t off = 0;
     while (off < f->out_len) {
         kmqtt_packet_t p;
@@ -192,11 +192,12 @@ static void check_client(const fz_t *f)
     check(s == KMQTT_NANO_IDLE || s == KMQTT_NANO_WAITING || s == KMQTT_NANO_CONNECTING ||
           s == KMQTT_NANO_CONNECTED);
     check(f->open == (s == KMQTT_NANO_CONNECTING || s == KMQTT_NANO_CONNECTED));
-    check(kmqtt_nano_inflight(c) <= f->cfg.max_inflight);
+    check(kmqtt_nano_inflight(c) <= f->cfg.mqtt.max_inflight);
     check(kmqtt_nano_store_used(c) <= STORE_SIZE);
-    check(c->rx_len <= c->rx_size && c->rx_size == RX_SIZE);
-    check(c->tx_start <= c->tx_size && c->tx_len <= c->tx_size - c->tx_start);
-    check(c->inbound_count <= KMQTT_NANO_INBOUND_QOS2);
+    check(c->s.rx_len <= c->s.rx_size && c->s.rx_size == RX_SIZE);
+    check(c->s.tx_start <= c->s.tx_size && c->s.tx_len <= c->s.tx_size);
+    check(c->s.tx_start <= c->s.tx_len);
+    check(c->s.inbound_count <= KMQTT_NANO_INBOUND_QOS2);
     if (kmqtt_nano_inflight(c) == 0)
         check(kmqtt_nano_store_used(c) == 0);
 }
@@ -220,7 +221,8 @@ static void on_event(void *user, const kmqtt_nano_event_t *ev)
     fz_t *f = user;
     check(ev != NULL && f->depth == 0);
     f->depth++;
-    check(ev->type >= KMQTT_NANO_EV_CONNECTED && ev->type <= KMQTT_NANO_EV_AUTH);
+    check((ev->type >= KMQTT_NANO_EV_CONNECTED && ev->type <= KMQTT_NANO_EV_AUTH) ||
+          ev->type == KMQTT_NANO_EV_CONNECT_FAILED || ev->type == KMQTT_NANO_EV_LOST);
     check(in_rx(f, ev->props, ev->props_len));
     switch (ev->type) {
     case KMQTT_NANO_EV_CONNECT_FAILED:
@@ -282,15 +284,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.cfg.transport = &f.tp;
     f.cfg.host = "fuzz";
     f.cfg.port = 1883;
-    f.cfg.client_id = "fz";
-    f.cfg.version = (opt & 1) ? KMQTT_V5 : KMQTT_V311;
-    f.cfg.clean_session = !(opt & 0x20);
-    f.cfg.keepalive_s = 5;
-    f.cfg.ping_timeout_ms = 2000;
+    f.cfg.mqtt.client_id = "fz";
+    f.cfg.mqtt.version = (opt & 1) ? KMQTT_V5 : KMQTT_V311;
+    f.cfg.mqtt.clean_session = !(opt & 0x20);
+    f.cfg.mqtt.keepalive_s = 5;
+    f.cfg.mqtt.ping_timeout_ms = 2000;
     f.cfg.connect_timeout_ms = 3000;
     f.cfg.reconnect_min_ms = 100;
     f.cfg.reconnect_max_ms = 400;
-    f.cfg.max_inflight = 4;
+    f.cfg.mqtt.max_inflight = 4;
     f.cfg.on_event = on_event;
     f.cfg.user = &f;
     kmqtt_nano_buffers_t b = {f.rx, RX_SIZE, f.tx, TX_SIZE, f.store, STORE_SIZE};

@@ -1,6 +1,6 @@
 /*
  * The strict MQTT 5.0 test broker (support/v5_broker.c) against the
- * session over a real loopback socket, and against raw codec bytes where
+ * engine (include/kmqtt/session.h) over a real loopback socket, and against raw codec bytes where
  * the broker must catch a client that breaks its limits. These show both
  * that the double enforces what it claims (so client tests that pass
  * against it mean something) and that the session keeps the server's
@@ -25,16 +25,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec/codec_internal.h" /* kmqtt_props_block_size, kmqtt_props_write */
 #include "kmqtt/session.h"
 #include "v5_broker.h"
 
-#define STORAGE (64 * 1024)
-#define WAIT_MS 10000
+#define WAIT_MS   10000
+#define ALIAS_LEN 32
 
 typedef struct drv {
     kmqtt_session_t s;
-    uint64_t storage[STORAGE / 8];
+    kmqtt_session_config_t cfg;
+    uint8_t rx[1024], tx[2048], store[4096], cprops[64], pbuf[256];
+    uint16_t inbound[8];
+    kmqtt_session_request_t req[4];
+    uint8_t alias_in[2 * KMQTT_SESSION_ALIAS_IN_SLOT(ALIAS_LEN)];
+    uint8_t alias_out[4 * KMQTT_SESSION_ALIAS_OUT_SLOT(ALIAS_LEN)];
     int fd;
+    bool assigned_id;
     /* what the session reported */
     int done, done_fail, messages, auths, disconnects, subacks;
     uint8_t last_auth_rc, last_disc_rc, connack_rc;
@@ -76,49 +83,66 @@ static void copy_str(char *dst, size_t cap, const kmqtt_props_t *props, kmqtt_pr
     }
 }
 
-static void record(drv_t *d, const kmqtt_event_t *ev)
+/* The raw form (no length prefix) of a property list, into out. */
+static size_t raw_props(const kmqtt_props_t *p, unsigned where, uint8_t *out, size_t cap)
 {
+    size_t n, pre;
+    wr_t w;
+    assert_int_equal(kmqtt_props_block_size(p, where, &n), KMQTT_OK);
+    assert_true(n + 4 <= cap);
+    w.p = out;
+    w.end = out + cap;
+    w.overflow = false;
+    kmqtt_props_write(&w, p, n);
+    pre = (size_t)(w.p - out) - n;
+    memmove(out, out + pre, n);
+    return n;
+}
+
+static void record(drv_t *d, const kmqtt_session_event_t *ev)
+{
+    kmqtt_props_t props = {NULL, 0, ev->props, ev->props_len};
+    kmqtt_prop_t p;
+
     switch (ev->type) {
-    case KMQTT_EV_CONNACK:
+    case KMQTT_SESSION_EV_CONNACK:
         d->connack = true;
         d->connack_rc = ev->reason_code;
-        copy_str(d->reference, sizeof d->reference, &ev->packet.u.connack.props,
-                 KMQTT_PROP_SERVER_REFERENCE);
+        copy_str(d->reference, sizeof d->reference, &props, KMQTT_PROP_SERVER_REFERENCE);
+        d->assigned_id = kmqtt_props_find(&props, KMQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, &p);
         break;
-    case KMQTT_EV_PUBLISH_DONE:
+    case KMQTT_SESSION_EV_PUBLISHED:
         if (ev->err == KMQTT_OK && ev->reason_code < 0x80)
             d->done++;
         else
             d->done_fail++;
         break;
-    case KMQTT_EV_MESSAGE: {
-        const kmqtt_str_t *t = &ev->packet.u.publish.topic;
-        size_t n = t->len < sizeof d->last_topic - 1 ? t->len : sizeof d->last_topic - 1;
-        memcpy(d->last_topic, t->ptr, n);
+    case KMQTT_SESSION_EV_MESSAGE: {
+        size_t len = ev->msg.topic_len;
+        size_t n = len < sizeof d->last_topic - 1 ? len : sizeof d->last_topic - 1;
+        memcpy(d->last_topic, ev->msg.topic, n);
         d->last_topic[n] = '\0';
-        assert_true(t->len > 0); /* never an alias-only topic */
+        assert_true(len > 0); /* never an alias-only topic */
         d->messages++;
         break;
     }
-    case KMQTT_EV_AUTH: {
-        kmqtt_prop_t p;
+    case KMQTT_SESSION_EV_AUTH: {
         d->auths++;
         d->last_auth_rc = ev->reason_code;
         d->auth_data[0] = '\0';
-        if (kmqtt_props_find(&ev->packet.u.disconnect.props, KMQTT_PROP_AUTHENTICATION_DATA, &p) &&
+        if (kmqtt_props_find(&props, KMQTT_PROP_AUTHENTICATION_DATA, &p) &&
             p.bin.len < sizeof d->auth_data) {
             memcpy(d->auth_data, p.bin.ptr, p.bin.len);
             d->auth_data[p.bin.len] = '\0';
         }
         break;
     }
-    case KMQTT_EV_DISCONNECT:
+    case KMQTT_SESSION_EV_DISCONNECT:
         d->disconnects++;
         d->last_disc_rc = ev->reason_code;
-        copy_str(d->reason_string, sizeof d->reason_string, &ev->packet.u.disconnect.props,
-                 KMQTT_PROP_REASON_STRING);
+        copy_str(d->reason_string, sizeof d->reason_string, &props, KMQTT_PROP_REASON_STRING);
         break;
-    case KMQTT_EV_SUBACK:
+    case KMQTT_SESSION_EV_SUBACK:
         d->subacks++;
         break;
     default:
@@ -132,32 +156,32 @@ static bool turn(drv_t *d, int wait)
 {
     const uint8_t *out;
     size_t n;
-    kmqtt_event_t ev;
+    kmqtt_session_event_t ev;
     kmqtt_err_t err;
-    uint64_t next;
+    uint32_t next;
 
     while ((n = kmqtt_session_tx_peek(&d->s, &out)) > 0) {
         ssize_t w = send(d->fd, out, n, MSG_NOSIGNAL);
         if (w <= 0)
             return false;
-        kmqtt_session_tx_consume(&d->s, (size_t)w, now_ms());
+        kmqtt_session_tx_consume(&d->s, (size_t)w, (uint32_t)now_ms());
     }
     struct pollfd pf = {d->fd, POLLIN, 0};
     if (poll(&pf, 1, wait) > 0) {
-        uint8_t *buf;
         size_t space;
-        kmqtt_session_rx_space(&d->s, &buf, &space);
+        uint8_t *buf = kmqtt_session_rx_space(&d->s, &space);
         ssize_t r = recv(d->fd, buf, space, 0);
         if (r <= 0)
             return false;
-        kmqtt_session_rx_commit(&d->s, (size_t)r, now_ms());
+        kmqtt_session_rx_commit(&d->s, (size_t)r, (uint32_t)now_ms());
     }
-    while ((err = kmqtt_session_next_event(&d->s, now_ms(), &ev)) == KMQTT_OK)
+    while ((err = kmqtt_session_next_event(&d->s, (uint32_t)now_ms(), &ev)) == KMQTT_OK)
         record(d, &ev);
     if (err < 0)
         return false;
-    assert_int_equal(kmqtt_session_tick(&d->s, now_ms(), &next), KMQTT_OK);
-    return kmqtt_session_state(&d->s) != KMQTT_SESSION_IDLE;
+    assert_int_equal(kmqtt_session_tick(&d->s, (uint32_t)now_ms(), &next), KMQTT_OK);
+    /* ENDED: the connection is over (a refusal, a server DISCONNECT) */
+    return kmqtt_session_state(&d->s) != KMQTT_SESSION_ENDED;
 }
 
 #define RUN_UNTIL(d, cond)                                                                         \
@@ -172,22 +196,30 @@ static bool turn(drv_t *d, int wait)
 static drv_t *drv_new(uint16_t port)
 {
     drv_t *d = calloc(1, sizeof *d);
-    kmqtt_session_config_t c;
+    kmqtt_session_buffers_t b;
     assert_non_null(d);
-    memset(&c, 0, sizeof c);
-    c.version = KMQTT_V5;
-    c.keepalive_s = 30;
-    c.max_inflight = 8;
-    c.max_inbound_qos2 = 8;
-    c.max_pending = 4;
-    c.rx_buffer_size = 1024;
-    c.tx_buffer_size = 2048;
-    c.store_size = 4096;
-    c.topic_alias_max = 2;
-    c.topic_alias_out = 4;
-    c.alias_topic_len = 32;
-    assert_true(kmqtt_session_storage_size(&c) <= sizeof d->storage);
-    assert_int_equal(kmqtt_session_init(&d->s, &c, d->storage, sizeof d->storage), KMQTT_OK);
+    kmqtt_session_config_init(&d->cfg);
+    d->cfg.version = KMQTT_V5;
+    d->cfg.keepalive_s = 30;
+    d->cfg.max_inflight = 8;
+    d->cfg.client_id = "";
+    memset(&b, 0, sizeof b);
+    b.rx = d->rx;
+    b.rx_size = sizeof d->rx;
+    b.tx = d->tx;
+    b.tx_size = sizeof d->tx;
+    b.store = d->store;
+    b.store_size = sizeof d->store;
+    b.inbound = d->inbound;
+    b.inbound_max = 8;
+    b.requests = d->req;
+    b.max_requests = 4;
+    b.alias_in = d->alias_in;
+    b.alias_in_max = 2;
+    b.alias_out = d->alias_out;
+    b.alias_out_max = 4;
+    b.alias_topic_len = ALIAS_LEN;
+    assert_int_equal(kmqtt_session_init(&d->s, &d->cfg, &b), KMQTT_OK);
     d->fd = dial(port);
     return d;
 }
@@ -198,51 +230,38 @@ static void drv_free(drv_t *d)
     free(d);
 }
 
-/* CONNECT with what the session advertises plus extra props. */
+/* CONNECT with what the engine advertises (Receive Maximum 8, Topic Alias
+ * Maximum 2, Maximum Packet Size 1024: its buffers) plus extra props. */
 static void drv_start(drv_t *d, const kmqtt_prop_t *extra, size_t n_extra, const char *id)
 {
-    kmqtt_prop_t props[8];
-    size_t n = kmqtt_session_advertise(&d->s, props, 3);
-    kmqtt_connect_t c;
-    for (size_t i = 0; i < n_extra; i++)
-        props[n++] = extra[i];
-    memset(&c, 0, sizeof c);
-    c.clean_start = true;
-    c.client_id.ptr = id;
-    c.client_id.len = strlen(id);
-    c.props.items = props;
-    c.props.count = n;
-    assert_int_equal(kmqtt_session_start(&d->s, &c, now_ms()), KMQTT_OK);
+    kmqtt_props_t props = {extra, n_extra, NULL, 0};
+    d->cfg.client_id = id;
+    d->cfg.connect_props_len =
+        n_extra != 0 ? raw_props(&props, KMQTT_CONNECT, d->cprops, sizeof d->cprops) : 0;
+    d->cfg.connect_props = d->cfg.connect_props_len != 0 ? d->cprops : NULL;
+    assert_int_equal(kmqtt_session_start(&d->s, (uint32_t)now_ms()), KMQTT_OK);
 }
 
 static void subscribe(drv_t *d, const char *filter, uint8_t qos)
 {
-    kmqtt_subscription_t f;
-    kmqtt_subscribe_t s;
-    memset(&f, 0, sizeof f);
-    memset(&s, 0, sizeof s);
-    f.filter.ptr = filter;
-    f.filter.len = strlen(filter);
-    f.qos = qos;
-    s.items = &f;
-    s.count = 1;
+    kmqtt_session_sub_t f = {filter, qos};
     int before = d->subacks;
-    assert_int_equal(kmqtt_session_subscribe(&d->s, &s, true, now_ms(), NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_session_subscribe(&d->s, &f, 1, NULL, 0, NULL), KMQTT_OK);
     RUN_UNTIL(d, d->subacks > before);
 }
 
 static kmqtt_err_t publish(drv_t *d, const char *topic, uint8_t qos, size_t len)
 {
     static uint8_t payload[512];
-    kmqtt_publish_t m;
+    kmqtt_session_msg_t m;
     memset(payload, 'p', sizeof payload);
     memset(&m, 0, sizeof m);
-    m.topic.ptr = topic;
-    m.topic.len = strlen(topic);
+    m.topic = topic;
+    m.topic_len = (uint16_t)strlen(topic);
     m.qos = qos;
-    m.payload.ptr = payload;
-    m.payload.len = len;
-    return kmqtt_session_publish(&d->s, &m, now_ms(), NULL);
+    m.payload = payload;
+    m.payload_len = len;
+    return kmqtt_session_publish(&d->s, &m, NULL);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -262,10 +281,10 @@ static void strict_limits_hold_on_the_wire(void **state)
     drv_start(d, NULL, 0, "limits");
     RUN_UNTIL(d, d->connack);
     assert_int_equal(d->connack_rc, 0);
-    const kmqtt_server_caps_t *k = kmqtt_session_server_caps(&d->s);
-    assert_int_equal(k->receive_max, 2);
-    assert_int_equal(k->max_packet_size, 256);
-    assert_int_equal(k->topic_alias_max, 2);
+    kmqtt_session_caps_t k;
+    kmqtt_session_server_caps(&d->s, &k);
+    assert_int_equal(k.receive_max, 2);
+    assert_int_equal(k.max_packet_size, 256);
     subscribe(d, "t/#", 1);
 
     /* 12 QoS 1 over 3 topics (2 aliases: the LRU one is re-mapped). */
@@ -302,7 +321,7 @@ static void strict_limits_hold_on_the_wire(void **state)
     assert_true(st.aliases_sent > 0);
     assert_int_equal(st.publishes, 13);
 
-    assert_int_equal(kmqtt_session_disconnect(&d->s, 0, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_session_disconnect(&d->s, 0, NULL, 0), KMQTT_OK);
     (void)turn(d, 0);
     uint64_t t_end = now_ms() + WAIT_MS;
     do {
@@ -334,20 +353,23 @@ static void enhanced_auth_and_reauth(void **state)
     resp[1].bin.ptr = (const uint8_t *)"response";
     resp[1].bin.len = 8;
     kmqtt_props_t rp = {resp, 2, NULL, 0};
+    uint8_t raw_rp[64], raw_mp[64];
+    size_t n_rp = raw_props(&rp, KMQTT_AUTH, raw_rp, sizeof raw_rp);
 
     drv_start(d, &m, 1, "auth");
     RUN_UNTIL(d, d->auths == 1);
     assert_int_equal(d->last_auth_rc, 0x18);
     assert_string_equal(d->auth_data, "challenge");
-    assert_int_equal(kmqtt_session_auth(&d->s, 0x18, &rp), KMQTT_OK);
+    assert_int_equal(kmqtt_session_auth(&d->s, 0x18, raw_rp, n_rp), KMQTT_OK);
     RUN_UNTIL(d, d->connack);
     assert_int_equal(d->connack_rc, 0);
 
     kmqtt_props_t mp = {&m, 1, NULL, 0};
-    assert_int_equal(kmqtt_session_auth(&d->s, 0x19, &mp), KMQTT_OK);
+    size_t n_mp = raw_props(&mp, KMQTT_AUTH, raw_mp, sizeof raw_mp);
+    assert_int_equal(kmqtt_session_auth(&d->s, 0x19, raw_mp, n_mp), KMQTT_OK);
     RUN_UNTIL(d, d->auths == 2);
     assert_string_equal(d->auth_data, "challenge");
-    assert_int_equal(kmqtt_session_auth(&d->s, 0x18, &rp), KMQTT_OK);
+    assert_int_equal(kmqtt_session_auth(&d->s, 0x18, raw_rp, n_rp), KMQTT_OK);
     RUN_UNTIL(d, d->auths == 3);
     assert_int_equal(d->last_auth_rc, 0x00);
     v5b_stats_t st;
@@ -375,7 +397,7 @@ static void server_reference_connack(void **state)
     assert_true(d->connack);
     assert_int_equal(d->connack_rc, 0x9C);
     assert_string_equal(d->reference, "127.0.0.1:1");
-    assert_int_equal(kmqtt_session_state(&d->s), KMQTT_SESSION_IDLE);
+    assert_int_equal(kmqtt_session_state(&d->s), KMQTT_SESSION_ENDED);
     drv_free(d);
     v5b_stop(b);
 }
@@ -392,10 +414,10 @@ static void server_disconnect_assigned_id_and_keepalive(void **state)
     drv_t *d = drv_new(v5b_port(b));
     drv_start(d, NULL, 0, "");
     RUN_UNTIL(d, d->connack);
-    const kmqtt_server_caps_t *k = kmqtt_session_server_caps(&d->s);
-    assert_true(k->assigned_client_id);
-    assert_true(k->server_keepalive);
-    assert_int_equal(k->keepalive_s, 7);
+    kmqtt_session_caps_t k;
+    kmqtt_session_server_caps(&d->s, &k);
+    assert_true(d->assigned_id);
+    assert_int_equal(k.keepalive_s, 7); /* MQTT-3.2.2-21 */
     assert_int_equal(v5b_disconnect(b, 0x8B, "going down"), 0);
     uint64_t until = now_ms() + WAIT_MS;
     while (d->disconnects == 0 && now_ms() < until)

@@ -200,10 +200,10 @@ static void test_nano_will_on_cut_not_on_disconnect(void **state)
     assert_non_null(sub);
 
     nit_setup(&nit, &parent, fault_proxy_port(px), "nit-ps-will");
-    nit.cfg.will_topic = "nit/ps/will";
-    nit.cfg.will_payload = will;
-    nit.cfg.will_payload_len = 4;
-    nit.cfg.will_qos = 1;
+    nit.cfg.mqtt.will_topic = "nit/ps/will";
+    nit.cfg.mqtt.will_payload = will;
+    nit.cfg.mqtt.will_payload_len = 4;
+    nit.cfg.mqtt.will_qos = 1;
     nit.cfg.reconnect_min_ms = 0; /* stay down after the cut */
     nit_init(&nit);
     nit_connect(&nit);
@@ -309,9 +309,9 @@ static void test_nano_refused_connect_releases_everything(void **state)
         it_expect_baseline(&parent, &base, "refused connect", round);
     }
     /* The right password: accepted. */
-    nit.cfg.username = "dev";
-    nit.cfg.password = pw;
-    nit.cfg.password_len = 6;
+    nit.cfg.mqtt.username = "dev";
+    nit.cfg.mqtt.password = pw;
+    nit.cfg.mqtt.password_len = 6;
     nit_init(&nit);
     nit_connect(&nit);
     assert_int_equal(kmqtt_nano_disconnect(&nit.c, 0, 2000), KMQTT_OK);

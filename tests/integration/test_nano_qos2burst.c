@@ -63,9 +63,9 @@ static void burst(uint8_t version, const char *tag)
     it_take_baseline(&parent, &base);
     nit_setup(&sub, &parent, broker_port(broker), ids[0]);
     nit_setup(&pub, &parent, broker_port(broker), ids[1]);
-    sub.cfg.version = version;
-    pub.cfg.version = version;
-    pub.cfg.max_inflight = BURST;
+    sub.cfg.mqtt.version = version;
+    pub.cfg.mqtt.version = version;
+    pub.cfg.mqtt.max_inflight = BURST;
     nit_init(&sub);
     nit_init(&pub);
     nit_connect(&sub);

@@ -135,8 +135,8 @@ static void test_nano_resends_inflight_after_cut(void **state)
     px = fault_proxy_start(broker_port(broker), 11);
     assert_non_null(px);
     nit_setup(&pub, &parent, fault_proxy_port(px), "nit-res-pub");
-    pub.cfg.clean_session = false;
-    pub.cfg.max_inflight = 2 * N;
+    pub.cfg.mqtt.clean_session = false;
+    pub.cfg.mqtt.max_inflight = 2 * N;
     nit_init(&pub);
     nit_connect(&pub);
     assert_false(pub.session_present);
@@ -229,7 +229,7 @@ static void test_nano_gets_messages_published_while_away(void **state)
     px = fault_proxy_start(broker_port(broker), 12);
     assert_non_null(px);
     nit_setup(&sub, &parent, fault_proxy_port(px), "nit-res-in");
-    sub.cfg.clean_session = false;
+    sub.cfg.mqtt.clean_session = false;
     sub.cfg.connect_timeout_ms = 300;
     nit_init(&sub);
     nit_connect(&sub);
@@ -277,7 +277,7 @@ static void test_nano_reconnects_after_broker_restart(void **state)
 
     it_take_baseline(&parent, &base);
     nit_setup(&sub, &parent, broker_port(broker), "nit-res-restart");
-    sub.cfg.clean_session = false;
+    sub.cfg.mqtt.clean_session = false;
     nit_init(&sub);
     nit_connect(&sub);
     assert_int_equal(nit_subscribe(&sub, "nit/res/rs", 1), 1);
@@ -326,8 +326,8 @@ static void test_nano_keepalive_against_paused_broker(void **state)
 
     it_take_baseline(&parent, &base);
     nit_setup(&sub, &parent, broker_port(broker), "nit-res-ka");
-    sub.cfg.keepalive_s = 1;
-    sub.cfg.ping_timeout_ms = 1000;
+    sub.cfg.mqtt.keepalive_s = 1;
+    sub.cfg.mqtt.ping_timeout_ms = 1000;
     sub.cfg.connect_timeout_ms = 500;
     nit_init(&sub);
     nit_connect(&sub);
@@ -379,7 +379,7 @@ static void test_nano_store_survives_disconnect_to_next_wake(void **state)
     px = fault_proxy_start(broker_port(broker), 13);
     assert_non_null(px);
     nit_setup(&pub, &parent, fault_proxy_port(px), "nit-res-wake");
-    pub.cfg.clean_session = false;
+    pub.cfg.mqtt.clean_session = false;
     pub.cfg.reconnect_min_ms = 0;
     nit_init(&pub);
     nit_connect(&pub);

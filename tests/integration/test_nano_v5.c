@@ -45,7 +45,7 @@ static int group_teardown(void **state)
 static void v5_setup(nit_t *n, uint16_t port, const char *id)
 {
     nit_setup(n, &parent, port, id);
-    n->cfg.version = KMQTT_V5;
+    n->cfg.mqtt.version = KMQTT_V5;
 }
 
 /* Appends a UTF-8 string (2-byte length) to p. */
@@ -152,9 +152,9 @@ static void test_nano_v5_session_expiry_resumes_across_cut(void **state)
     px = fault_proxy_start(broker_port(broker), 21);
     assert_non_null(px);
     v5_setup(&a, fault_proxy_port(px), "nit-v5-sx");
-    a.cfg.clean_session = false;
-    a.cfg.connect_props = props;
-    a.cfg.connect_props_len = sizeof(props);
+    a.cfg.mqtt.clean_session = false;
+    a.cfg.mqtt.connect_props = props;
+    a.cfg.mqtt.connect_props_len = sizeof(props);
     a.cfg.reconnect_min_ms = 0; /* the test reconnects when it wants */
     nit_init(&a);
     nit_connect(&a);
@@ -173,7 +173,7 @@ static void test_nano_v5_session_expiry_resumes_across_cut(void **state)
 
     /* No Session Expiry Interval: nothing kept after the connection. */
     v5_setup(&a, fault_proxy_port(px), "nit-v5-sx0");
-    a.cfg.clean_session = false;
+    a.cfg.mqtt.clean_session = false;
     a.cfg.reconnect_min_ms = 0;
     nit_init(&a);
     nit_connect(&a);
@@ -267,7 +267,7 @@ static void test_nano_v5_server_limits(void **state)
     assert_non_null(lim);
     it_take_baseline(&parent, &base);
     v5_setup(&a, broker_port(lim), "nit-v5-lim");
-    a.cfg.max_inflight = 8;
+    a.cfg.mqtt.max_inflight = 8;
     nit_init(&a);
     nit_connect(&a);
 
@@ -360,9 +360,9 @@ static void test_nano_v5_disconnect_0x04_sends_the_will(void **state)
     s = broker_sub_start(broker, "nit/v5/will", 1, 10);
     assert_non_null(s);
     v5_setup(&a, broker_port(broker), "nit-v5-will");
-    a.cfg.will_topic = "nit/v5/will";
-    a.cfg.will_payload = will;
-    a.cfg.will_payload_len = 3;
+    a.cfg.mqtt.will_topic = "nit/v5/will";
+    a.cfg.mqtt.will_payload = will;
+    a.cfg.mqtt.will_payload_len = 3;
     nit_init(&a);
     nit_connect(&a);
     assert_int_equal(kmqtt_nano_disconnect(&a.c, 0x04, 2000), KMQTT_OK);

@@ -471,6 +471,83 @@ static void test_assigned_client_id_and_server_keepalive_reported(void **state)
     it_expect_baseline(&parent, &base, "assigned id", 0);
 }
 
+/* Issue #15: a reconnect whose CONNACK lowers the server's limits below a
+ * message still stored. The stored 110-byte QoS 1 PUBLISH must not go to a
+ * server that now says Maximum Packet Size 50 (MQTT-3.2.2-15) and Maximum
+ * QoS 0 (MQTT-3.2.2-11), not even as the resend with DUP the kept session
+ * would otherwise call for: it is reported done with KMQTT_ETOOBIG and never
+ * sent. (The old session resent it and broke both.) */
+static void test_lowered_caps_on_reconnect_drop_the_stored_message(void **state)
+{
+    kmqtt_publish_result_t pr;
+    v5b_opts_t bo;
+    v5b_t *b;
+    v5b_stats_t st;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c;
+    kmqtt_connack_info_t ci;
+    it_states_t states;
+    it_baseline_t base;
+    char payload[97];
+    kmqtt_err_t err;
+    int i;
+
+    (void)state;
+    it_take_baseline(&parent, &base);
+    memset(&bo, 0, sizeof bo);
+    bo.ack_delay_ms = 60000; /* the first connection never acks it */
+    bo.keep_session = true;
+    bo.later_caps = true;
+    bo.later_max_packet_size = 50;
+    bo.later_max_qos = 0;
+    b = v5b_start(&bo);
+    assert_non_null(b);
+    it_states_init(&states);
+    options(&o, b, "it-v5d-caps");
+    o.clean_session = false;
+    o.session_expiry_s = 60;
+    o.reconnect = KMQTT_RECONNECT_ON;
+    o.reconnect_min_ms = 50;
+    o.reconnect_max_ms = 200;
+    o.on_state = it_states_handler;
+    o.ctx = &states;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_start(c), KMQTT_OK);
+    memset(payload, 'p', sizeof payload);
+    /* 2 + (2 + 6) + 2 + 1 + 97 = 110 bytes */
+    assert_int_equal(kmqtt_publish(c, "d/caps", payload, sizeof payload, 1, false, NULL, &pr),
+                     KMQTT_OK);
+    for (i = 0; i < 200; i++) {
+        v5b_get_stats(b, &st);
+        if (st.publishes == 1)
+            break;
+        sleep_ms(10);
+    }
+    assert_int_equal(st.max_packet, 110);
+    /* The server goes away and comes back with lower limits. */
+    assert_int_equal(v5b_disconnect(b, 0x89, NULL), 0);
+    err = kmqtt_publish_wait(c, pr.packet_id, WAIT_MS, NULL);
+    v5b_get_stats(b, &st);
+    print_message("lowered caps: wait %s, %u connects, %u publishes, %u violations\n",
+                  kmqtt_strerror(err), st.connects, st.publishes, st.violations);
+    assert_int_equal(err, KMQTT_ETOOBIG);
+    assert_int_equal(kmqtt_client_connack(c, &ci), KMQTT_OK);
+    assert_true(ci.session_present);
+    assert_int_equal(ci.maximum_packet_size, 50);
+    assert_int_equal(ci.maximum_qos, 0);
+    sleep_ms(200); /* anything sent after the CONNACK has arrived by now */
+    v5b_get_stats(b, &st);
+    assert_int_equal(st.connects, 2);
+    assert_int_equal(st.publishes, 1); /* the first send only */
+    assert_int_equal(st.violations, 0);
+    assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
+    kmqtt_client_destroy(c);
+    v5b_stop(b);
+    it_states_destroy(&states);
+    it_expect_baseline(&parent, &base, "lowered caps", 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_server_maximum_packet_size_256),
         cmocka_unit_test(test_topic_alias_maximum_2),
         cmocka_unit_test(test_inbound_aliases_resolved),
+        cmocka_unit_test(test_lowered_caps_on_reconnect_drop_the_stored_message),
     };
     return cmocka_run_group_tests_name("v5 client against the broker double", tests, setup, NULL);
 }

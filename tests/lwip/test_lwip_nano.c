@@ -102,7 +102,7 @@ static void nano_setup(kmqtt_nano_config_t *cfg, kmqtt_nano_buffers_t *b,
     cfg->transport = t;
     cfg->host = broker_ip;
     cfg->port = PORT;
-    cfg->client_id = id;
+    cfg->mqtt.client_id = id;
     cfg->on_event = on_event;
     cfg->user = r;
     memset(b, 0, sizeof *b);
@@ -284,7 +284,7 @@ static void test_nano_resumes_qos1_after_the_broker_restarts(void **state)
     assert_int_equal(kmqtt_mem_init(&m, NULL), KMQTT_OK);
     assert_int_equal(kmqtt_port_tcp_create(&m, &t), KMQTT_OK);
     nano_setup(&cfg, &b, &t, "nano-resume", &rec);
-    cfg.clean_session = false;
+    cfg.mqtt.clean_session = false;
     cfg.reconnect_min_ms = 100;
     cfg.reconnect_max_ms = 1000;
     cfg.connect_timeout_ms = 3000;

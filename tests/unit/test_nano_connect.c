@@ -27,19 +27,23 @@ static void config_init_sets_the_documented_defaults(void **state)
     kmqtt_nano_config_init(&c);
     assert_null(c.transport);
     assert_null(c.host);
-    assert_null(c.client_id);
+    assert_null(c.mqtt.client_id);
     assert_int_equal(c.connect_timeout_ms, 10000);
-    assert_int_equal(c.version, KMQTT_V311);
-    assert_true(c.clean_session);
-    assert_int_equal(c.keepalive_s, 60);
+    assert_int_equal(c.mqtt.version, KMQTT_V311);
+    assert_true(c.mqtt.clean_session);
+    assert_int_equal(c.mqtt.keepalive_s, 60);
     assert_int_equal(c.reconnect_min_ms, 1000);
     assert_int_equal(c.reconnect_max_ms, 60000);
-    assert_int_equal(c.ping_timeout_ms, 10000);
-    assert_int_equal(c.max_inflight, 8);
-    assert_null(c.username);
-    assert_null(c.password);
-    assert_null(c.will_topic);
-    assert_null(c.connect_props);
+    /* Decision 7 and 10 (docs/architecture.md): the defaults of both
+     * clients come from config.h: a PINGRESP within half the keepalive, the
+     * window of KMQTT_CFG_MAX_INFLIGHT. */
+    assert_int_equal(c.mqtt.ping_timeout_ms, 0);
+    assert_int_equal(c.mqtt.max_inflight, KMQTT_CFG_MAX_INFLIGHT);
+    assert_int_equal(c.random_seed, 0);
+    assert_null(c.mqtt.username);
+    assert_null(c.mqtt.password);
+    assert_null(c.mqtt.will_topic);
+    assert_null(c.mqtt.connect_props);
     assert_null(c.on_event);
 }
 
@@ -63,37 +67,37 @@ static void init_rejects_bad_arguments(void **state)
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
 
     nt_setup(&T, KMQTT_V311);
-    T.cfg.will_topic = "w";
-    T.cfg.will_qos = 3;
+    T.cfg.mqtt.will_topic = "w";
+    T.cfg.mqtt.will_qos = 3;
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
     nt_setup(&T, KMQTT_V311);
-    T.cfg.will_topic = "w/+"; /* a will topic is a topic name (MQTT-3.1.3-11, 3.3.2-2) */
+    T.cfg.mqtt.will_topic = "w/+"; /* a will topic is a topic name (MQTT-3.1.3-11, 3.3.2-2) */
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
 
     /* Not UTF-8 (MQTT-1.5.3-1): client id, username, will topic. */
     nt_setup(&T, KMQTT_V311);
-    T.cfg.client_id = "dev\xff";
+    T.cfg.mqtt.client_id = "dev\xff";
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
     nt_setup(&T, KMQTT_V311);
-    T.cfg.username = "\xc0\x80";
+    T.cfg.mqtt.username = "\xc0\x80";
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
     nt_setup(&T, KMQTT_V311);
-    T.cfg.will_topic = "w\xed\xa0\x80"; /* a surrogate */
+    T.cfg.mqtt.will_topic = "w\xed\xa0\x80"; /* a surrogate */
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
 
     /* 3.1.1: a password needs a user name (MQTT-3.1.2-22). */
     nt_setup(&T, KMQTT_V311);
-    T.cfg.password = (const uint8_t *)"pw";
-    T.cfg.password_len = 2;
+    T.cfg.mqtt.password = (const uint8_t *)"pw";
+    T.cfg.mqtt.password_len = 2;
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
 
     /* An empty client id needs a clean session (MQTT-3.1.3-7). */
     nt_setup(&T, KMQTT_V311);
-    T.cfg.client_id = "";
-    T.cfg.clean_session = false;
+    T.cfg.mqtt.client_id = "";
+    T.cfg.mqtt.clean_session = false;
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
     nt_setup(&T, KMQTT_V311);
-    T.cfg.client_id = "";
+    T.cfg.mqtt.client_id = "";
     assert_int_equal(nt_init(&T), KMQTT_OK);
 
     /* Buffers under 16 bytes. */
@@ -123,7 +127,7 @@ static void init_refuses_a_connect_larger_than_tx(void **state)
     (void)state;
     nt_setup(&T, KMQTT_V311);
     /* CONNECT = 2 + 10 + 2 + 24 = 38 bytes. */
-    T.cfg.client_id = "abcdefghijklmnopqrstuvwx";
+    T.cfg.mqtt.client_id = "abcdefghijklmnopqrstuvwx";
     T.bufs.tx_size = 37;
     assert_int_equal(nt_init(&T), KMQTT_ENOBUFS);
     T.bufs.tx_size = 38;
@@ -155,14 +159,14 @@ static void connect_bytes_persistent_session_no_keepalive(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.clean_session = false;
-    T.cfg.keepalive_s = 0;
+    T.cfg.mqtt.clean_session = false;
+    T.cfg.mqtt.keepalive_s = 0;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     nt_expect_sent(&T, "10 10 00 04 4d 51 54 54 04 00 00 00 00 04 64 65 76 31");
 
     nt_setup(&T, KMQTT_V311);
-    T.cfg.keepalive_s = 0x1234;
+    T.cfg.mqtt.keepalive_s = 0x1234;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     nt_expect_sent(&T, "10 10 00 04 4d 51 54 54 04 02 12 34 00 04 64 65 76 31");
@@ -172,11 +176,11 @@ static void connect_bytes_will_qos1_retained(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.will_topic = "w";
-    T.cfg.will_payload = (const uint8_t *)"bye";
-    T.cfg.will_payload_len = 3;
-    T.cfg.will_qos = 1;
-    T.cfg.will_retain = true;
+    T.cfg.mqtt.will_topic = "w";
+    T.cfg.mqtt.will_payload = (const uint8_t *)"bye";
+    T.cfg.mqtt.will_payload_len = 3;
+    T.cfg.mqtt.will_qos = 1;
+    T.cfg.mqtt.will_retain = true;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     /* flags: will retain 0x20 | will QoS 1 0x08 | will 0x04 | clean 0x02 */
@@ -188,8 +192,8 @@ static void connect_bytes_will_qos2_empty_payload(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.will_topic = "w";
-    T.cfg.will_qos = 2;
+    T.cfg.mqtt.will_topic = "w";
+    T.cfg.mqtt.will_qos = 2;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     /* flags: will QoS 2 0x10 | will 0x04 | clean 0x02; an empty will message */
@@ -200,9 +204,9 @@ static void connect_bytes_username_password_in_order(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.username = "u";
-    T.cfg.password = (const uint8_t *)"p\0w";
-    T.cfg.password_len = 3; /* binary, a NUL inside */
+    T.cfg.mqtt.username = "u";
+    T.cfg.mqtt.password = (const uint8_t *)"p\0w";
+    T.cfg.mqtt.password_len = 3; /* binary, a NUL inside */
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     nt_expect_sent(&T, "10 18 00 04 4d 51 54 54 04 c2 00 3c 00 04 64 65 76 31"
@@ -211,12 +215,12 @@ static void connect_bytes_username_password_in_order(void **state)
     /* All of it: client id, will topic, will message, user name, password
      * (MQTT-3.1.3-1). */
     nt_setup(&T, KMQTT_V311);
-    T.cfg.username = "u";
-    T.cfg.password = (const uint8_t *)"pw";
-    T.cfg.password_len = 2;
-    T.cfg.will_topic = "w";
-    T.cfg.will_payload = (const uint8_t *)"x";
-    T.cfg.will_payload_len = 1;
+    T.cfg.mqtt.username = "u";
+    T.cfg.mqtt.password = (const uint8_t *)"pw";
+    T.cfg.mqtt.password_len = 2;
+    T.cfg.mqtt.will_topic = "w";
+    T.cfg.mqtt.will_payload = (const uint8_t *)"x";
+    T.cfg.mqtt.will_payload_len = 1;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     nt_expect_sent(&T, "10 1d 00 04 4d 51 54 54 04 c6 00 3c 00 04 64 65 76 31"

@@ -365,21 +365,19 @@ static void malformed_packets_end_the_connection(void **state)
     }
 }
 
-/* Acks for ids the client never used, or of the wrong kind: the server is
- * confused; the connection ends with KMQTT_EPROTOCOL, nothing crashes, and
- * the message that is in flight stays in flight. */
-static void unknown_or_wrong_acks_end_the_connection(void **state)
+/* Decision 5 (docs/architecture.md): a PUBACK / PUBREC / PUBCOMP for an id
+ * the client does not hold is ignored and counted, not a protocol error (a
+ * 3.1.1 resend on the same connection can draw a second ack, and no
+ * normative statement asks the client to close). A PUBREC still gets its
+ * PUBREL, so the server can end its flow. The connection stays up and the
+ * message in flight stays in flight. */
+static void unknown_acks_are_ignored_and_counted(void **state)
 {
     (void)state;
     static const struct {
         uint8_t first; /* ack type */
         uint8_t qos;   /* of the message in flight (0 = none) */
-        bool same_id;
-    } cases[] = {
-        {0x40, 0, false}, {0x50, 0, false}, {0x70, 0, false}, {0x40, 1, false}, {0x40, 2, true},
-        {0x50, 1, true},  {0x70, 1, true},  {0x70, 2, true},  {0x50, 2, false},
-    };
-    char failed[512] = "";
+    } cases[] = {{0x40, 0}, {0x50, 0}, {0x70, 0}, {0x40, 1}, {0x50, 2}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         connected();
         uint16_t id = 0x4242;
@@ -388,18 +386,49 @@ static void unknown_or_wrong_acks_end_the_connection(void **state)
             assert_int_equal(kmqtt_nano_publish(&T.c, &m, 0, &id), KMQTT_OK);
             nt_poll(&T, 0);
             ns_clear_out(&T.ns);
-            if (!cases[i].same_id)
-                id = (uint16_t)(id + 1);
+            id = (uint16_t)(id + 1);
         }
-        char ack[32];
-        snprintf(ack, sizeof ack, "%02x 02 %02x %02x", cases[i].first, id >> 8, id & 0xff);
+        nt_feed(&T, nt_ack_hex(cases[i].first, id));
+        nt_poll(&T, 1);
+        nt_no_event(&T);
+        assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
+        assert_int_equal(kmqtt_nano_unknown_acks(&T.c), 1);
+        assert_int_equal(kmqtt_nano_inflight(&T.c), cases[i].qos > 0 ? 1u : 0u);
+        if (cases[i].first == 0x50)
+            nt_expect_sent(&T, nt_ack_hex(0x62, id));
+        else
+            nt_expect_nothing_sent(&T);
+        assert_true(nt_guards_ok(&T));
+    }
+}
+
+/* An ack of the wrong kind for a message the client holds (PUBREC for QoS
+ * 1, PUBACK for QoS 2, PUBCOMP before PUBREC) is a protocol error: the
+ * connection ends with KMQTT_EPROTOCOL, nothing crashes, and the message
+ * stays in flight. */
+static void wrong_kind_of_ack_ends_the_connection(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t first;
+        uint8_t qos;
+    } cases[] = {{0x40, 2}, {0x50, 1}, {0x70, 1}, {0x70, 2}};
+    char failed[512] = "";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        connected();
+        uint16_t id;
+        kmqtt_nano_msg_t m = nt_msg("t/1", "x", cases[i].qos, false);
+        assert_int_equal(kmqtt_nano_publish(&T.c, &m, 0, &id), KMQTT_OK);
+        nt_poll(&T, 0);
+        ns_clear_out(&T.ns);
+        const char *ack = nt_ack_hex(cases[i].first, id);
         nt_feed(&T, ack);
         nt_poll(&T, 1);
         /* Every case runs; the failures are listed together. */
         const nt_ev_t *e = T.seen < T.nev ? &T.ev[T.seen] : NULL;
         bool ok = e != NULL && e->type == KMQTT_NANO_EV_LOST && e->err == KMQTT_EPROTOCOL &&
                   T.nev == T.seen + 1 && !T.ns.is_open && nt_guards_ok(&T) &&
-                  kmqtt_nano_inflight(&T.c) == (cases[i].qos > 0 ? 1u : 0u);
+                  kmqtt_nano_inflight(&T.c) == 1u;
         if (!ok) {
             char one[96];
             snprintf(one, sizeof one, "[%s with QoS %u in flight: event %d err %d] ", ack,
@@ -611,7 +640,8 @@ int main(void)
         cmocka_unit_test(answer_deferred_while_tx_is_full),
         cmocka_unit_test(packet_larger_than_rx_is_etoobig),
         cmocka_unit_test(malformed_packets_end_the_connection),
-        cmocka_unit_test(unknown_or_wrong_acks_end_the_connection),
+        cmocka_unit_test(unknown_acks_are_ignored_and_counted),
+        cmocka_unit_test(wrong_kind_of_ack_ends_the_connection),
         cmocka_unit_test(suback_nobody_awaits_ends_the_connection),
         cmocka_unit_test(suback_with_an_unknown_id_ends_the_connection),
         cmocka_unit_test(too_many_inbound_qos2_evicts_the_oldest),

@@ -208,7 +208,7 @@ static void max_inflight_is_elimit_until_an_ack(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.max_inflight = 2;
+    T.cfg.mqtt.max_inflight = 2;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_connected(&T, 0, false);
     uint16_t a = publish_ok("t/1", "a", 1, 0);

@@ -22,7 +22,7 @@ static nt_t T;
 static void start_persistent(void)
 {
     nt_setup(&T, KMQTT_V311);
-    T.cfg.clean_session = false;
+    T.cfg.mqtt.clean_session = false;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_connected(&T, 0, false);
 }
@@ -103,8 +103,9 @@ static void four_in_flight_then_lost(void)
     /* Offline: nothing is queued (nano.h). */
     kmqtt_nano_msg_t m = nt_msg("t/1", "E", 1, false);
     assert_int_equal(kmqtt_nano_publish(&T.c, &m, 200, NULL), KMQTT_ENOTCONN);
-    /* The next attempt comes reconnect_min_ms after the loss. */
-    nt_poll(&T, 1099);
+    /* The next attempt comes within [min/2, min] after the loss (jitter,
+     * decision 10): not before 600, at 1100 at the latest. */
+    nt_poll(&T, 599);
     assert_int_equal(T.ns.opens, 1);
     nt_poll(&T, 1100);
     assert_int_equal(T.ns.opens, 2);
@@ -327,7 +328,7 @@ static void resend_through_a_small_tx_in_order(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.clean_session = false;
+    T.cfg.mqtt.clean_session = false;
     T.bufs.tx_size = 48;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_connected(&T, 0, false);
@@ -384,7 +385,7 @@ static void pingreq_after_keepalive_of_silence(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.keepalive_s = 10;
+    T.cfg.mqtt.keepalive_s = 10;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_connected(&T, 0, false);
     uint32_t next = nt_poll(&T, 0);
@@ -416,8 +417,8 @@ static void pingresp_timeout_is_lost_ekeepalive(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.keepalive_s = 10;
-    T.cfg.ping_timeout_ms = 2000;
+    T.cfg.mqtt.keepalive_s = 10;
+    T.cfg.mqtt.ping_timeout_ms = 2000;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_connected(&T, 0, false);
     nt_poll(&T, 10000);
@@ -440,8 +441,8 @@ static void keepalive_across_clock_wrap(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.keepalive_s = 10;
-    T.cfg.ping_timeout_ms = 2000;
+    T.cfg.mqtt.keepalive_s = 10;
+    T.cfg.mqtt.ping_timeout_ms = 2000;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     const uint32_t t0 = UINT32_MAX - 3000u;
     nt_connected(&T, t0, false);
@@ -463,8 +464,8 @@ static void stuck_socket_is_lost_by_keepalive(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.keepalive_s = 10;
-    T.cfg.ping_timeout_ms = 2000;
+    T.cfg.mqtt.keepalive_s = 10;
+    T.cfg.mqtt.ping_timeout_ms = 2000;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_connected(&T, 0, false);
     T.ns.send_room = 0;
@@ -487,7 +488,7 @@ static void keepalive_zero_never_pings(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V311);
-    T.cfg.keepalive_s = 0;
+    T.cfg.mqtt.keepalive_s = 0;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_connected(&T, 0, false);
     for (uint32_t now = 0; now < 4000000u; now += 100000)
@@ -497,22 +498,26 @@ static void keepalive_zero_never_pings(void **state)
     assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
 }
 
-/* Polls until now, asserting no open() happens before at; then one at at. */
-static void expect_attempt_at(uint32_t from, uint32_t at, int opens_before)
+/* The wait after a failure at from is random in [d/2, d] (decision 10,
+ * kmqtt_session_backoff): the poll at from says when (next_ms, in that
+ * range); no open() happens before, one happens then. Returns the time of
+ * the attempt. */
+static uint32_t expect_attempt_within(uint32_t from, uint32_t d, int opens_before)
 {
     uint32_t next = nt_poll(&T, from);
-    assert_true(next <= at - from);
-    assert_true(next > 0);
-    nt_poll(&T, at - 1);
+    if (next < d / 2 || next > d)
+        fail_msg("wait %u outside [%u, %u]", (unsigned)next, (unsigned)(d / 2), (unsigned)d);
+    nt_poll(&T, from + next - 1);
     if (T.ns.opens != opens_before)
-        fail_msg("attempt before %u", (unsigned)at);
-    nt_poll(&T, at);
+        fail_msg("attempt before %u", (unsigned)(from + next));
+    nt_poll(&T, from + next);
     if (T.ns.opens != opens_before + 1)
-        fail_msg("no attempt at %u (opens %d)", (unsigned)at, T.ns.opens);
+        fail_msg("no attempt at %u (opens %d)", (unsigned)(from + next), T.ns.opens);
+    return from + next;
 }
 
-/* Waits of min, 2 min, 4 min, max, max after each failed attempt; back to
- * min after a CONNACK. */
+/* Waits of up to min, 2 min, 4 min, max, max after each failed attempt
+ * (each at least half of that); back to min after a CONNACK. */
 static void backoff_doubles_to_max_and_resets(void **state)
 {
     (void)state;
@@ -529,22 +534,19 @@ static void backoff_doubles_to_max_and_resets(void **state)
     uint32_t t = 100;
     const uint32_t waits[] = {1000, 2000, 4000, 8000};
     for (int i = 0; i < 4; i++) {
-        expect_attempt_at(t, t + waits[i], 1 + i);
-        t += waits[i];
+        t = expect_attempt_within(t, waits[i], 1 + i);
         const nt_ev_t *e = nt_take(&T, KMQTT_NANO_EV_CONNECT_FAILED);
         assert_int_equal(e->err, KMQTT_ECONNREFUSED);
         assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_WAITING);
     }
     /* Capped at max; this one opens, but the CONNACK refuses: a failure too. */
-    expect_attempt_at(t, t + 8000, 5);
-    t += 8000;
+    t = expect_attempt_within(t, 8000, 5);
     nt_poll(&T, t);
     ns_clear_out(&T.ns);
     nt_feed(&T, "20 02 00 03");
     nt_poll(&T, t);
     assert_int_equal(nt_take(&T, KMQTT_NANO_EV_CONNECT_FAILED)->reason_code, 3);
-    expect_attempt_at(t, t + 8000, 6);
-    t += 8000;
+    t = expect_attempt_within(t, 8000, 6);
     nt_poll(&T, t);
     nt_feed(&T, "20 02 00 00");
     nt_poll(&T, t + 1);
@@ -554,8 +556,37 @@ static void backoff_doubles_to_max_and_resets(void **state)
     t += 50;
     nt_poll(&T, t);
     nt_take(&T, KMQTT_NANO_EV_LOST);
-    expect_attempt_at(t, t + 1000, 7);
+    expect_attempt_within(t, 1000, 7);
     nt_no_event(&T);
+}
+
+/* Decision 10: the backoff's random numbers come from the seed (or the
+ * client id), so two devices that lost the same broker do not come back in
+ * step; the same seed gives the same waits (the tests stay deterministic). */
+static uint32_t first_wait(uint32_t seed, const char *client_id)
+{
+    nt_setup(&T, KMQTT_V311);
+    T.cfg.random_seed = seed;
+    T.cfg.mqtt.client_id = client_id;
+    T.cfg.reconnect_min_ms = 60000;
+    T.cfg.reconnect_max_ms = 60000;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_connected(&T, 0, false);
+    T.ns.recv_end = KMQTT_ECLOSED;
+    uint32_t next = nt_poll(&T, 10);
+    nt_take(&T, KMQTT_NANO_EV_LOST);
+    assert_true(next >= 30000 && next <= 60000);
+    return next;
+}
+
+static void backoff_is_jittered_per_device(void **state)
+{
+    (void)state;
+    uint32_t a = first_wait(1, "dev1"), b = first_wait(2, "dev1");
+    uint32_t c = first_wait(0, "dev-a"), d = first_wait(0, "dev-b");
+    assert_int_not_equal(a, b);
+    assert_int_not_equal(c, d);
+    assert_int_equal(first_wait(2, "dev1"), b);
 }
 
 static void reconnect_min_zero_means_idle(void **state)
@@ -938,6 +969,7 @@ int main(void)
         cmocka_unit_test(stuck_socket_is_lost_by_keepalive),
         cmocka_unit_test(keepalive_zero_never_pings),
         cmocka_unit_test(backoff_doubles_to_max_and_resets),
+        cmocka_unit_test(backoff_is_jittered_per_device),
         cmocka_unit_test(reconnect_min_zero_means_idle),
         cmocka_unit_test(disconnect_closes_and_never_reconnects),
         cmocka_unit_test(disconnect_with_a_full_socket_times_out_closed),

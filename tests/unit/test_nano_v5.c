@@ -139,13 +139,13 @@ static void connect_carries_the_callers_properties(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V5);
-    T.cfg.connect_props = caller_props;
-    T.cfg.connect_props_len = sizeof caller_props;
-    T.cfg.will_topic = "w";
-    T.cfg.will_payload = (const uint8_t *)"x";
-    T.cfg.will_payload_len = 1;
-    T.cfg.will_props = will_props;
-    T.cfg.will_props_len = sizeof will_props;
+    T.cfg.mqtt.connect_props = caller_props;
+    T.cfg.mqtt.connect_props_len = sizeof caller_props;
+    T.cfg.mqtt.will_topic = "w";
+    T.cfg.mqtt.will_payload = (const uint8_t *)"x";
+    T.cfg.mqtt.will_payload_len = 1;
+    T.cfg.mqtt.will_props = will_props;
+    T.cfg.mqtt.will_props_len = sizeof will_props;
     T.bufs.rx_size = 200;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
@@ -167,8 +167,8 @@ static void password_without_user_name(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V5);
-    T.cfg.password = (const uint8_t *)"pw";
-    T.cfg.password_len = 2;
+    T.cfg.mqtt.password = (const uint8_t *)"pw";
+    T.cfg.mqtt.password_len = 2;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     assert_int_equal(T.ns.out[9], 0x42); /* password 0x40 | clean start 0x02 */
@@ -198,16 +198,16 @@ static void bad_connect_properties_are_einval(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         static uint8_t props[32];
         nt_setup(&T, KMQTT_V5);
-        T.cfg.connect_props = props;
-        T.cfg.connect_props_len = hex_decode(bad[i], props, sizeof props);
+        T.cfg.mqtt.connect_props = props;
+        T.cfg.mqtt.connect_props_len = hex_decode(bad[i], props, sizeof props);
         if (nt_init(&T) != KMQTT_EINVAL)
             fail_msg("connect props %s accepted", bad[i]);
     }
     static uint8_t wp[8];
     nt_setup(&T, KMQTT_V5);
-    T.cfg.will_topic = "w";
-    T.cfg.will_props = wp;
-    T.cfg.will_props_len = hex_decode("11 00 00 00 01", wp, sizeof wp); /* not a will prop */
+    T.cfg.mqtt.will_topic = "w";
+    T.cfg.mqtt.will_props = wp;
+    T.cfg.mqtt.will_props_len = hex_decode("11 00 00 00 01", wp, sizeof wp); /* not a will prop */
     assert_int_equal(nt_init(&T), KMQTT_EINVAL);
 }
 
@@ -336,7 +336,7 @@ static void resend_obeys_the_new_receive_maximum(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V5);
-    T.cfg.clean_session = false;
+    T.cfg.mqtt.clean_session = false;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     nt_feed(&T, "20 03 00 00 00");
@@ -735,8 +735,8 @@ static void auth_in_and_out(void **state)
     (void)state;
     static const uint8_t method[] = {0x15, 0, 1, 'm'};
     nt_setup(&T, KMQTT_V5);
-    T.cfg.connect_props = method;
-    T.cfg.connect_props_len = sizeof method;
+    T.cfg.mqtt.connect_props = method;
+    T.cfg.mqtt.connect_props_len = sizeof method;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     ns_clear_out(&T.ns);
@@ -787,8 +787,8 @@ static void auth_without_a_method_is_a_protocol_error(void **state)
     /* Another method than the CONNECT's (MQTT-4.12.0-5: the same value). */
     static const uint8_t method[] = {0x15, 0, 1, 'm'};
     nt_setup(&T, KMQTT_V5);
-    T.cfg.connect_props = method;
-    T.cfg.connect_props_len = sizeof method;
+    T.cfg.mqtt.connect_props = method;
+    T.cfg.mqtt.connect_props_len = sizeof method;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     ns_clear_out(&T.ns);
@@ -817,8 +817,8 @@ static void connack_auth_method_must_match(void **state)
     assert_false(T.ns.is_open);
     static const uint8_t method[] = {0x15, 0, 1, 'm'};
     nt_setup(&T, KMQTT_V5);
-    T.cfg.connect_props = method;
-    T.cfg.connect_props_len = sizeof method;
+    T.cfg.mqtt.connect_props = method;
+    T.cfg.mqtt.connect_props_len = sizeof method;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_open(&T, 0);
     ns_clear_out(&T.ns);
@@ -870,7 +870,7 @@ static void stored_messages_meet_the_new_servers_limits(void **state)
 {
     (void)state;
     nt_setup(&T, KMQTT_V5);
-    T.cfg.clean_session = false;
+    T.cfg.mqtt.clean_session = false;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     nt_connected(&T, 0, false);
     kmqtt_nano_msg_t big = nt_msg("t/1", "0123456789012345678901234567890123456789", 1, false);
@@ -929,8 +929,8 @@ static void enhanced_auth_before_connack(void **state)
     (void)state;
     static const uint8_t method[] = {0x15, 0, 1, 'm', 0x16, 0, 2, 'r', '1'};
     nt_setup(&T, KMQTT_V5);
-    T.cfg.connect_props = method;
-    T.cfg.connect_props_len = sizeof method;
+    T.cfg.mqtt.connect_props = method;
+    T.cfg.mqtt.connect_props_len = sizeof method;
     assert_int_equal(nt_init(&T), KMQTT_OK);
     T.hook = hook_auth_continue;
     nt_open(&T, 0);
@@ -947,12 +947,18 @@ static void enhanced_auth_before_connack(void **state)
     nt_poll(&T, 2);
     nt_take(&T, KMQTT_NANO_EV_CONNECTED);
     assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTED);
-    /* Not connecting, not connected: no AUTH. */
-    nt_start(&T, KMQTT_V5);
-    assert_int_equal(kmqtt_nano_auth(&T.c, 0x18, method, 4, 0), KMQTT_ENOTCONN);
-    /* A reason AUTH may not carry from the client. */
-    connected();
+    /* A reason AUTH may not carry from the client; another method. */
+    static const uint8_t other[] = {0x15, 0, 1, 'x'};
     assert_int_equal(kmqtt_nano_auth(&T.c, 0x00, method, 4, 0), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_nano_auth(&T.c, 0x19, other, 4, 0), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_nano_auth(&T.c, 0x19, method, 4, 0), KMQTT_OK);
+    /* Not connecting, not connected: no AUTH. */
+    assert_int_equal(kmqtt_nano_disconnect(&T.c, 0, 10), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_auth(&T.c, 0x18, method, 4, 0), KMQTT_ENOTCONN);
+    /* MQTT-3.1.2-30: without an Authentication Method in the CONNECT the
+     * client sends no AUTH at all. */
+    connected();
+    assert_int_equal(kmqtt_nano_auth(&T.c, 0x19, method, 4, 0), KMQTT_ESTATE);
 }
 
 int main(void)

@@ -374,6 +374,7 @@ static void test_subscription_identifier_varint_boundaries(void **state)
         size_t len = 0;
         assert_int_equal(encode_items(&p, 1, KMQTT_PUBLISH, buf, sizeof buf, &len), KMQTT_OK);
         assert_int_equal(len, n + 1);
+        assert_int_equal(buf[0], n); /* the block length counts every byte of the varint */
         assert_memory_equal(buf + 1, want, n);
 
         kmqtt_props_t raw = {NULL, 0, buf + 1, n};

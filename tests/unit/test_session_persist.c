@@ -1,6 +1,6 @@
-/* Store and forward, the session's side: the change hook reports what must
+/* Store and forward, the engine's side: the change hook reports what must
  * be persisted, in time (before the packet can leave, before a message is
- * delivered), and records put back by kmqtt_session_restore_* are resent
+ * delivered), and records put back by kmqtt_session_restore(_inbound) are resent
  * with the same packet id and DUP (MQTT-4.4.0-1), PUBREL again after PUBREC
  * (MQTT-4.3.3-1), and a restored inbound QoS 2 id keeps delivery exactly
  * once (MQTT-4.3.3-2). */
@@ -49,6 +49,11 @@ static void test_hook_reports_outbound_and_inbound(void **state)
     ch.t = t;
     kmqtt_session_set_change_hook(&t->s, on_change, &ch);
     ts_connect(t, false, false);
+    /* A CONNACK without a session starts a new one: held inbound ids (none
+     * yet) are forgotten, and that is reported too. */
+    assert_int_equal(ch.n, 1);
+    assert_int_equal(ch.what[0], KMQTT_SESSION_CH_INBOUND_CLEAR);
+    ch.n = 0;
 
     (void)ts_publish(t, 0); /* QoS 0: nothing to persist */
     ts_take(t);
@@ -74,7 +79,8 @@ static void test_hook_reports_outbound_and_inbound(void **state)
 
     /* Inbound QoS 2: persisted before the message is delivered. */
     ts_feed_publish(t, 2, 77, false);
-    assert_int_equal(kmqtt_session_next_event(&t->s, t->now, &(kmqtt_event_t){0}), KMQTT_OK);
+    assert_int_equal(kmqtt_session_next_event(&t->s, t->now, &(kmqtt_session_event_t){0}),
+                     KMQTT_OK);
     assert_int_equal(ch.n, 4);
     assert_int_equal(ch.what[3], KMQTT_SESSION_CH_INBOUND);
     assert_int_equal(ch.id[3], 77);
@@ -87,8 +93,8 @@ static void test_hook_reports_outbound_and_inbound(void **state)
 
     /* A new session (broker kept none) forgets held inbound ids: reported. */
     ts_feed_publish(t, 2, 78, false);
-    (void)ts_event(t, KMQTT_EV_MESSAGE);
-    kmqtt_session_lost(&t->s, t->now);
+    (void)ts_event(t, KMQTT_SESSION_EV_MESSAGE);
+    kmqtt_session_lost(&t->s);
     ts_connect(t, false, false);
     assert_true(ch.n >= 7);
     assert_int_equal(ch.what[6], KMQTT_SESSION_CH_INBOUND_CLEAR);
@@ -99,21 +105,19 @@ static void test_restore_resends_with_same_ids(void **state)
 {
     ts_t *t = ts_new(KMQTT_V311);
     uint8_t pub[11];
-    kmqtt_event_t ev;
+    kmqtt_session_event_t ev;
 
     (void)state;
     hex_decode("32 09 00 03 61 2f 62 01 2c 68 69", pub, sizeof pub); /* QoS 1, id 300 */
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, 300, false, pub, sizeof pub), KMQTT_OK);
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, 301, true, NULL, 0), KMQTT_OK);
-    assert_int_equal(kmqtt_session_restore_inbound_qos2(&t->s, 9), KMQTT_OK);
+    assert_int_equal(kmqtt_session_restore(&t->s, 300, false, pub, sizeof pub), KMQTT_OK);
+    assert_int_equal(kmqtt_session_restore(&t->s, 301, true, NULL, 0), KMQTT_OK);
+    assert_int_equal(kmqtt_session_restore_inbound(&t->s, 9), KMQTT_OK);
     /* Refused: an id in use, id 0, not a QoS 1/2 PUBLISH (a damaged
      * record: KMQTT_ESTORE). */
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, 300, false, pub, sizeof pub),
-                     KMQTT_EINVAL);
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, 0, false, pub, sizeof pub), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_session_restore(&t->s, 300, false, pub, sizeof pub), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_session_restore(&t->s, 0, false, pub, sizeof pub), KMQTT_EINVAL);
     pub[0] = 0x30;
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, 302, false, pub, sizeof pub),
-                     KMQTT_ESTORE);
+    assert_int_equal(kmqtt_session_restore(&t->s, 302, false, pub, sizeof pub), KMQTT_ESTORE);
     pub[0] = 0x32;
     assert_int_equal(kmqtt_session_inflight(&t->s), 2);
 
@@ -125,16 +129,20 @@ static void test_restore_resends_with_same_ids(void **state)
     ts_feed_publish(t, 2, 9, true);
     ts_no_event(t);
     ts_expect_sent(t, "50 02 00 09");
-    /* Acks complete them; a new publish takes an id after the restored. */
+    /* A new publish takes an id none of the restored holds (MQTT-2.2.1-3). */
+    ts_take(t);
+    uint16_t id = ts_publish(t, 1);
+    assert_true(id != 0 && id != 300 && id != 301);
+    ts_take(t);
+    /* Acks complete them. */
     ts_feed_ack(t, KMQTT_PUBACK, 300, 0);
-    ev = ts_event(t, KMQTT_EV_PUBLISH_DONE);
+    ev = ts_event(t, KMQTT_SESSION_EV_PUBLISHED);
     assert_int_equal(ev.packet_id, 300);
     ts_feed_ack(t, KMQTT_PUBCOMP, 301, 0);
-    ev = ts_event(t, KMQTT_EV_PUBLISH_DONE);
+    ev = ts_event(t, KMQTT_SESSION_EV_PUBLISHED);
     assert_int_equal(ev.packet_id, 301);
-    assert_int_equal(ts_publish(t, 1), 302);
     /* Only while idle. */
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, 400, true, NULL, 0), KMQTT_ESTATE);
+    assert_int_equal(kmqtt_session_restore(&t->s, 400, true, NULL, 0), KMQTT_ESTATE);
     free(t);
 }
 
@@ -145,7 +153,7 @@ static void test_restore_without_session_is_a_new_delivery(void **state)
 
     (void)state;
     hex_decode("34 09 00 03 61 2f 62 00 05 68 69", pub, sizeof pub); /* QoS 2, id 5 */
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, 5, false, pub, sizeof pub), KMQTT_OK);
+    assert_int_equal(kmqtt_session_restore(&t->s, 5, false, pub, sizeof pub), KMQTT_OK);
     /* The broker forgot the session: sent as a new delivery (no DUP). */
     ts_connect(t, false, false);
     ts_expect_sent(t, "34 09 00 03 61 2f 62 00 05 68 69");
@@ -157,7 +165,7 @@ static kmqtt_err_t restore_hex(ts_t *t, const char *hex)
 {
     uint8_t b[64];
     size_t n = hex_decode(hex, b, sizeof b);
-    return kmqtt_session_restore_publish(&t->s, 7, false, b, n);
+    return kmqtt_session_restore(&t->s, 7, false, b, n);
 }
 
 /* Rule 7 of DESIGN.md: nothing from the disk is trusted before the codec
@@ -191,7 +199,7 @@ static void test_restore_decodes_every_record(void **state)
     assert_int_equal(restore_hex(t, "32 09 00 03 61 2f 23 00 07 68 69"), KMQTT_ESTORE);
     assert_int_equal(restore_hex(t, "32 ff ff ff ff 7f"), KMQTT_ESTORE);
     assert_int_equal(restore_hex(t, "32"), KMQTT_ESTORE);
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, 7, false, NULL, 0), KMQTT_ESTORE);
+    assert_int_equal(kmqtt_session_restore(&t->s, 7, false, NULL, 0), KMQTT_ESTORE);
     assert_int_equal(kmqtt_session_inflight(&t->s), 0);
 
     /* The good record: only it goes out, with DUP (MQTT-4.4.0-1). */
@@ -231,9 +239,9 @@ static void test_restore_limits(void **state)
 
     (void)state;
     for (id = 1; id <= t->cfg.max_inflight; id++)
-        assert_int_equal(kmqtt_session_restore_publish(&t->s, id, true, NULL, 0), KMQTT_OK);
-    assert_int_equal(kmqtt_session_restore_publish(&t->s, id, true, NULL, 0), KMQTT_ELIMIT);
-    assert_int_equal(kmqtt_session_restore_inbound_qos2(&t->s, 0), KMQTT_EINVAL);
+        assert_int_equal(kmqtt_session_restore(&t->s, id, true, NULL, 0), KMQTT_OK);
+    assert_int_equal(kmqtt_session_restore(&t->s, id, true, NULL, 0), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_session_restore_inbound(&t->s, 0), KMQTT_EINVAL);
     free(t);
 }
 

@@ -1,7 +1,13 @@
 /*
- * Shared by the session tests: a session over static storage, a fake clock,
- * a scripted broker (bytes fed in as hex or encoded with the codec) and
- * checks on the bytes the session queues for sending.
+ * Shared by the session tests (test_session*.c): the one engine
+ * (include/kmqtt/session.h) over static buffers, a fake clock, a scripted
+ * broker (bytes fed in as hex or encoded with the codec) and checks on the
+ * bytes the engine queues for sending. These tests were written against the
+ * threaded client's old session and moved to the engine in issue #15: the
+ * helpers below take the codec's forms those tests build (kmqtt_connect_t,
+ * kmqtt_publish_t, kmqtt_subscribe_t, property lists) and hand the engine
+ * its own (configuration, raw property blocks), as the threaded client's
+ * seam (src/client/client_session.c) does.
  *
  * Include after cmocka.h. Everything is static inline so a test file that
  * uses only part of it still builds with -Werror.
@@ -18,23 +24,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/codec_internal.h" /* kmqtt_props_block_size, kmqtt_props_write */
 #include "hex.h"
 #include "kmqtt/session.h"
 
-#define TS_STORAGE 16384
+/* What a test sizes: the old session's knobs, mapped onto the engine's
+ * configuration and buffers by ts_new_cfg. */
+typedef struct ts_cfg {
+    kmqtt_version_t version;
+    uint16_t keepalive_s;
+    uint16_t max_inflight;
+    uint16_t max_inbound_qos2; /* 0: 3.1.1's bitmap */
+    uint16_t max_pending;
+    size_t rx_buffer_size;
+    size_t tx_buffer_size;
+    size_t store_size;
+    uint32_t retry_ms;
+    uint16_t topic_alias_max;
+    uint16_t topic_alias_out;
+    uint16_t alias_topic_len;
+} ts_cfg_t;
+
+#define TS_BUF 4096
 
 typedef struct ts {
     kmqtt_session_t s;
-    kmqtt_session_config_t cfg;
-    uint64_t now;
-    uint64_t storage[TS_STORAGE / 8];
-    uint8_t sent[4096]; /* last bytes taken from tx */
+    ts_cfg_t cfg;
+    kmqtt_session_config_t k;
+    kmqtt_session_buffers_t b;
+    uint32_t now;
+    uint8_t rx[TS_BUF], tx[TS_BUF], store[2 * TS_BUF];
+    uint16_t inbound[256];
+    uint8_t bits[KMQTT_SESSION_INBOUND_BITS_SIZE];
+    kmqtt_session_request_t req[8];
+    uint8_t alias_in[2048], alias_out[2048];
+    char client_id[128];
+    uint8_t cprops[512], wprops[256], pbuf[TS_BUF];
+    uint8_t sent[TS_BUF]; /* last bytes taken from tx */
     size_t sent_len;
 } ts_t;
 
-static inline kmqtt_session_config_t ts_config(kmqtt_version_t v)
+static inline ts_cfg_t ts_config(kmqtt_version_t v)
 {
-    kmqtt_session_config_t c;
+    ts_cfg_t c;
     memset(&c, 0, sizeof c);
     c.version = v;
     c.keepalive_s = 0;
@@ -48,21 +80,70 @@ static inline kmqtt_session_config_t ts_config(kmqtt_version_t v)
     return c;
 }
 
-static inline ts_t *ts_new_cfg(const kmqtt_session_config_t *cfg)
+/* Sets up t's engine for cfg; returns what kmqtt_session_init said. */
+static inline kmqtt_err_t ts_init(ts_t *t, const ts_cfg_t *cfg)
+{
+    t->cfg = *cfg;
+    kmqtt_session_config_init(&t->k);
+    t->k.version = (uint8_t)cfg->version;
+    t->k.keepalive_s = cfg->keepalive_s;
+    t->k.max_inflight = (uint8_t)cfg->max_inflight;
+    t->k.retry_ms = cfg->retry_ms;
+    t->k.client_id = "c";
+    memset(&t->b, 0, sizeof t->b);
+    t->b.rx = t->rx;
+    t->b.rx_size = cfg->rx_buffer_size;
+    t->b.tx = t->tx;
+    t->b.tx_size = cfg->tx_buffer_size;
+    t->b.store = cfg->store_size != 0 ? t->store : NULL;
+    t->b.store_size = cfg->store_size;
+    t->b.inbound = cfg->max_inbound_qos2 != 0 ? t->inbound : NULL;
+    t->b.inbound_max = cfg->max_inbound_qos2;
+    if (cfg->max_inbound_qos2 == 0)
+        t->b.inbound_bits = t->bits;
+    t->b.requests = t->req;
+    t->b.max_requests = (uint8_t)cfg->max_pending;
+    if (cfg->topic_alias_max != 0 || cfg->topic_alias_out != 0) {
+        t->b.alias_topic_len = cfg->alias_topic_len;
+        t->b.alias_in = t->alias_in;
+        t->b.alias_in_max = cfg->topic_alias_max;
+        t->b.alias_out = t->alias_out;
+        t->b.alias_out_max = cfg->topic_alias_out;
+    }
+    t->now = 1000;
+    return kmqtt_session_init(&t->s, &t->k, &t->b);
+}
+
+static inline ts_t *ts_new_cfg(const ts_cfg_t *cfg)
 {
     ts_t *t = calloc(1, sizeof *t);
     assert_non_null(t);
-    t->cfg = *cfg;
-    t->now = 1000;
-    assert_true(kmqtt_session_storage_size(cfg) <= sizeof t->storage);
-    assert_int_equal(kmqtt_session_init(&t->s, cfg, t->storage, sizeof t->storage), KMQTT_OK);
+    assert_int_equal(ts_init(t, cfg), KMQTT_OK);
     return t;
 }
 
 static inline ts_t *ts_new(kmqtt_version_t v)
 {
-    kmqtt_session_config_t c = ts_config(v);
+    ts_cfg_t c = ts_config(v);
     return ts_new_cfg(&c);
+}
+
+/* The raw form (no length prefix) of a property list, into out. */
+static inline size_t ts_raw_props(const kmqtt_props_t *p, unsigned where, uint8_t *out, size_t cap)
+{
+    size_t n, pre;
+    wr_t w;
+    if (p == NULL || (p->items == NULL && p->raw == NULL))
+        return 0;
+    assert_int_equal(kmqtt_props_block_size(p, where, &n), KMQTT_OK);
+    assert_true(n + 4 <= cap);
+    w.p = out;
+    w.end = out + cap;
+    w.overflow = false;
+    kmqtt_props_write(&w, p, n);
+    pre = (size_t)(w.p - out) - n;
+    memmove(out, out + pre, n);
+    return n;
 }
 
 /* ------------------------------------------------------------- receiving */
@@ -70,9 +151,8 @@ static inline ts_t *ts_new(kmqtt_version_t v)
 static inline void ts_feed(ts_t *t, const uint8_t *bytes, size_t n)
 {
     while (n > 0) {
-        uint8_t *buf;
         size_t space;
-        kmqtt_session_rx_space(&t->s, &buf, &space);
+        uint8_t *buf = kmqtt_session_rx_space(&t->s, &space);
         assert_true(space > 0);
         size_t k = n < space ? n : space;
         memcpy(buf, bytes, k);
@@ -97,9 +177,9 @@ static inline void ts_feed_packet(ts_t *t, const kmqtt_packet_t *p)
     ts_feed(t, b, n);
 }
 
-static inline kmqtt_event_t ts_event(ts_t *t, kmqtt_event_type_t want)
+static inline kmqtt_session_event_t ts_event(ts_t *t, kmqtt_session_event_type_t want)
 {
-    kmqtt_event_t ev;
+    kmqtt_session_event_t ev;
     assert_int_equal(kmqtt_session_next_event(&t->s, t->now, &ev), KMQTT_OK);
     if (ev.type != want)
         fail_msg("event %d, expected %d", (int)ev.type, (int)want);
@@ -108,13 +188,13 @@ static inline kmqtt_event_t ts_event(ts_t *t, kmqtt_event_type_t want)
 
 static inline void ts_no_event(ts_t *t)
 {
-    kmqtt_event_t ev;
+    kmqtt_session_event_t ev;
     assert_int_equal(kmqtt_session_next_event(&t->s, t->now, &ev), KMQTT_NEED_MORE);
 }
 
 static inline kmqtt_err_t ts_next_err(ts_t *t)
 {
-    kmqtt_event_t ev;
+    kmqtt_session_event_t ev;
     return kmqtt_session_next_event(&t->s, t->now, &ev);
 }
 
@@ -167,6 +247,88 @@ static inline size_t ts_sent_packets(ts_t *t, kmqtt_packet_t *out, size_t max)
     return k;
 }
 
+/* ------------------------------------------------------------- requests */
+
+/* Starts a connection with m's fields as the CONNECT's (the engine takes
+ * them from its configuration: set here, before kmqtt_session_start). */
+static inline kmqtt_err_t ts_start(ts_t *t, const kmqtt_connect_t *m)
+{
+    assert_true(m->client_id.len < sizeof t->client_id);
+    memcpy(t->client_id, m->client_id.ptr, m->client_id.len);
+    t->client_id[m->client_id.len] = '\0';
+    t->k.client_id = t->client_id;
+    t->k.clean_session = m->clean_start;
+    t->k.connect_props_len = ts_raw_props(&m->props, KMQTT_CONNECT, t->cprops, sizeof t->cprops);
+    t->k.connect_props = t->k.connect_props_len != 0 ? t->cprops : NULL;
+    return kmqtt_session_start(&t->s, t->now);
+}
+
+static inline kmqtt_err_t ts_pub(ts_t *t, const kmqtt_publish_t *m, uint16_t *id)
+{
+    kmqtt_session_msg_t e;
+    memset(&e, 0, sizeof e);
+    e.topic = m->topic.ptr;
+    e.topic_len = (uint16_t)m->topic.len;
+    e.qos = m->qos;
+    e.retain = m->retain;
+    e.payload = m->payload.ptr;
+    e.payload_len = m->payload.len;
+    if (t->cfg.version == KMQTT_V5) {
+        e.props_len = ts_raw_props(&m->props, KMQTT_PUBLISH, t->pbuf, sizeof t->pbuf);
+        e.props = e.props_len != 0 ? t->pbuf : NULL;
+    }
+    return kmqtt_session_publish(&t->s, &e, id);
+}
+
+static inline kmqtt_err_t ts_sub(ts_t *t, const kmqtt_subscribe_t *p, bool subscribe, uint16_t *id)
+{
+    kmqtt_session_sub_t subs[16];
+    const char *filters[16];
+    char names[16][64];
+    size_t i, n = 0;
+    assert_true(p->count <= 16);
+    for (i = 0; i < p->count; i++) {
+        const kmqtt_subscription_t *s = &p->items[i];
+        assert_true(s->filter.len < 64);
+        memcpy(names[i], s->filter.ptr, s->filter.len);
+        names[i][s->filter.len] = '\0';
+        filters[i] = names[i];
+        subs[i].filter = names[i];
+        subs[i].options =
+            (uint8_t)(s->qos | (s->no_local ? 4u : 0u) | (s->retain_as_published ? 8u : 0u) |
+                      (unsigned)(s->retain_handling << 4));
+    }
+    if (t->cfg.version == KMQTT_V5)
+        n = ts_raw_props(&p->props, subscribe ? KMQTT_SUBSCRIBE : KMQTT_UNSUBSCRIBE, t->pbuf,
+                         sizeof t->pbuf);
+    if (subscribe)
+        return kmqtt_session_subscribe(&t->s, subs, p->count, n ? t->pbuf : NULL, n, id);
+    return kmqtt_session_unsubscribe(&t->s, filters, p->count, n ? t->pbuf : NULL, n, id);
+}
+
+static inline kmqtt_err_t ts_auth(ts_t *t, uint8_t reason, const kmqtt_props_t *p)
+{
+    size_t n = ts_raw_props(p, KMQTT_AUTH, t->pbuf, sizeof t->pbuf);
+    return kmqtt_session_auth(&t->s, reason, n ? t->pbuf : NULL, n);
+}
+
+static inline kmqtt_err_t ts_disc(ts_t *t, uint8_t reason, const kmqtt_props_t *p)
+{
+    size_t n =
+        t->cfg.version == KMQTT_V5 ? ts_raw_props(p, KMQTT_DISCONNECT, t->pbuf, sizeof t->pbuf) : 0;
+    return kmqtt_session_disconnect(&t->s, reason, n ? t->pbuf : NULL, n);
+}
+
+/* kmqtt_session_tick at t->now; *next the absolute time it wants again
+ * (UINT64_MAX: never). */
+static inline kmqtt_err_t ts_tick(ts_t *t, uint64_t *next)
+{
+    uint32_t in = UINT32_MAX;
+    kmqtt_err_t err = kmqtt_session_tick(&t->s, t->now, &in);
+    *next = in == UINT32_MAX ? UINT64_MAX : (uint64_t)t->now + in;
+    return err;
+}
+
 /* -------------------------------------------------------------- scenarios */
 
 static inline kmqtt_connect_t ts_connect_msg(bool clean)
@@ -183,13 +345,13 @@ static inline kmqtt_connect_t ts_connect_msg(bool clean)
 static inline void ts_connect(ts_t *t, bool clean, bool session_present)
 {
     kmqtt_connect_t c = ts_connect_msg(clean);
-    assert_int_equal(kmqtt_session_start(&t->s, &c, t->now), KMQTT_OK);
+    assert_int_equal(ts_start(t, &c), KMQTT_OK);
     ts_take(t);
     if (t->cfg.version == KMQTT_V5)
         ts_feed_hex(t, session_present ? "20 03 01 00 00" : "20 03 00 00 00");
     else
         ts_feed_hex(t, session_present ? "20 02 01 00" : "20 02 00 00");
-    kmqtt_event_t ev = ts_event(t, KMQTT_EV_CONNACK);
+    kmqtt_session_event_t ev = ts_event(t, KMQTT_SESSION_EV_CONNACK);
     assert_int_equal(ev.reason_code, 0);
     assert_int_equal(ev.session_present, session_present);
     assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_CONNECTED);
@@ -211,7 +373,7 @@ static inline uint16_t ts_publish(ts_t *t, uint8_t qos)
 {
     kmqtt_publish_t m = ts_msg(qos);
     uint16_t id = 0xFFFF;
-    assert_int_equal(kmqtt_session_publish(&t->s, &m, t->now, &id), KMQTT_OK);
+    assert_int_equal(ts_pub(t, &m, &id), KMQTT_OK);
     return id;
 }
 

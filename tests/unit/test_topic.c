@@ -143,6 +143,11 @@ static void test_match_uses_lengths_not_terminators(void **state)
     assert_false(kmqtt_topic_match(filter, 6, topic, 12)); /* "sport/" */
     assert_false(kmqtt_topic_match("sport/tennis", 12, topic, 15));
     assert_true(kmqtt_topic_match("sport/tennis", 12, topic, 12));
+    /* A view that ends inside a level: "sport/tenni" is not "sport/tennis",
+     * even though the byte after the view is the 's' the filter wants next. */
+    const char player[] = "sport/tennis/player1";
+    assert_false(kmqtt_topic_match("sport/tennis/#", 14, player, 11));
+    assert_true(kmqtt_topic_match("sport/tennis/#", 14, player, 20));
 }
 
 static void test_match_rejects_topic_with_nul(void **state)

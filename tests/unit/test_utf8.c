@@ -41,6 +41,25 @@ static void test_ascii_and_empty_strings_are_valid(void **state)
     assert_int_equal(kmqtt_utf8_validate(NULL, 0), KMQTT_OK);
 }
 
+/* MQTT-1.5.3: every character U+0001..U+007F is one byte and valid. Each
+ * byte value, at every offset of strings long enough for the word-at-a-time
+ * path (a word of 4 or 8 bytes) and its byte-by-byte tail: the property
+ * WP leaves unproved across the word path (tests/prove/wp_unproved.txt). */
+static void test_every_ascii_byte_at_every_offset_is_valid(void **state)
+{
+    (void)state;
+    uint8_t buf[40];
+    for (unsigned c = 1; c < 0x80; c++) {
+        for (size_t len = 1; len <= sizeof buf; len++) {
+            for (size_t at = 0; at < len; at++) {
+                memset(buf, 'a', sizeof buf);
+                buf[at] = (uint8_t)c;
+                assert_int_equal(kmqtt_utf8_validate((const char *)buf, len), KMQTT_OK);
+            }
+        }
+    }
+}
+
 static void test_multibyte_characters_are_valid(void **state)
 {
     (void)state;
@@ -113,13 +132,24 @@ static void test_stray_and_missing_continuation_bytes_are_rejected(void **state)
 {
     (void)state;
     static const utf8_case_t cases[] = {
-        {"80", KMQTT_EUTF8},                                     /* lone continuation */
-        {"bf", KMQTT_EUTF8},          {"61 80 62", KMQTT_EUTF8}, /* continuation between ASCII */
-        {"c3 a9 a9", KMQTT_EUTF8},                               /* one continuation too many */
-        {"c3 41", KMQTT_EUTF8},                                  /* lead then ASCII */
-        {"e2 82 41", KMQTT_EUTF8},                               /* third byte not a continuation */
+        {"80", KMQTT_EUTF8}, /* lone continuation */
+        {"bf", KMQTT_EUTF8},
+        {"61 80 62", KMQTT_EUTF8},    /* continuation between ASCII */
+        {"c3 a9 a9", KMQTT_EUTF8},    /* one continuation too many */
+        {"c3 41", KMQTT_EUTF8},       /* lead then ASCII */
+        {"e2 82 41", KMQTT_EUTF8},    /* third byte not a continuation */
         {"f0 9f 98 41", KMQTT_EUTF8}, /* fourth byte not a continuation */
         {"e2 c3 a9", KMQTT_EUTF8},    /* lead interrupted by another lead */
+        /* Just outside 80..BF, the range of a continuation byte (Table 3-7
+         * of Unicode, which MQTT-1.5.4-1 refers to): */
+        {"c2 7f", KMQTT_EUTF8},
+        {"c2 c0", KMQTT_EUTF8},
+        {"e1 7f 80", KMQTT_EUTF8},
+        {"e1 80 7f", KMQTT_EUTF8},
+        {"f1 7f 80 80", KMQTT_EUTF8},
+        {"f1 80 80 c0", KMQTT_EUTF8},
+        {"c2 80", KMQTT_OK},
+        {"df bf", KMQTT_OK}, /* the range's ends are valid */
     };
     CHECK(cases);
 }
@@ -229,6 +259,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ascii_and_empty_strings_are_valid),
+        cmocka_unit_test(test_every_ascii_byte_at_every_offset_is_valid),
         cmocka_unit_test(test_multibyte_characters_are_valid),
         cmocka_unit_test(test_code_points_at_the_edges_of_the_valid_ranges),
         cmocka_unit_test(test_surrogate_code_points_are_rejected),

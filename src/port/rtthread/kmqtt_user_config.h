@@ -57,6 +57,13 @@
 #ifdef PKG_KMQTT_NANO_MAX_REQUESTS
 #define KMQTT_NANO_MAX_REQUESTS PKG_KMQTT_NANO_MAX_REQUESTS
 #endif
+/* What only the threaded client asks of the engine: the 3.1.1 one-bit-per-id
+ * table, the 3.1.1 resend on the same connection, topic aliases. */
+#ifdef PKG_KMQTT_NANO_CLIENT
+#define KMQTT_CFG_INBOUND_BITS 0
+#define KMQTT_CFG_RETRY 0
+#define KMQTT_CFG_TOPIC_ALIAS 0
+#endif
 
 /* The full client's defaults (kmqtt_client_options_init). */
 #ifdef PKG_KMQTT_RX_BUFFER_SIZE

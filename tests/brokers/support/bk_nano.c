@@ -55,9 +55,9 @@ void bk_core_nano(void **state)
     snprintf(id, sizeof id, "nano-%s", bk.run_id);
     nit_setup(&nano, &bk.parent, bk_port(bk.cl, 0), id);
     if (bk.username != NULL) {
-        nano.cfg.username = bk.username;
-        nano.cfg.password = (const uint8_t *)"x";
-        nano.cfg.password_len = 1;
+        nano.cfg.mqtt.username = bk.username;
+        nano.cfg.mqtt.password = (const uint8_t *)"x";
+        nano.cfg.mqtt.password_len = 1;
     }
     nit_init(&nano);
     nit_connect(&nano);

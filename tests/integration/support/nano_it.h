@@ -143,7 +143,7 @@ static inline void nit_setup(nit_t *n, kmqtt_mem_t *mem, uint16_t port, const ch
     n->cfg.transport = &n->tr;
     n->cfg.host = "127.0.0.1";
     n->cfg.port = port;
-    n->cfg.client_id = id;
+    n->cfg.mqtt.client_id = id;
     n->cfg.connect_timeout_ms = 5000;
     n->cfg.reconnect_min_ms = 50;
     n->cfg.reconnect_max_ms = 400;

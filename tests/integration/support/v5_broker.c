@@ -86,6 +86,9 @@ typedef struct conn {
     unsigned inflight; /* client QoS 1/2 PUBLISHes not finished */
     unsigned out_inflight;
     uint16_t next_id;
+    unsigned nth;     /* connections served before this one */
+    bool max_qos_set; /* the CONNACK carried Maximum QoS max_qos */
+    uint8_t max_qos;
 } conn_t;
 
 static uint64_t now_ms(void)
@@ -186,7 +189,7 @@ static int send_auth(conn_t *c, uint8_t reason, const char *data)
     return send_simple(c, KMQTT_AUTH, reason, p, data != NULL ? 2 : 1);
 }
 
-static int send_connack(conn_t *c, uint8_t reason, bool assigned)
+static int send_connack(conn_t *c, uint8_t reason, bool assigned, bool sp)
 {
     kmqtt_prop_t p[8];
     size_t n = 0;
@@ -205,12 +208,15 @@ static int send_connack(conn_t *c, uint8_t reason, bool assigned)
                          c->o.assigned_id != NULL ? c->o.assigned_id : "v5b-1");
         if (c->o.enhanced_auth)
             p[n++] = str(KMQTT_PROP_AUTHENTICATION_METHOD, V5B_AUTH_METHOD);
+        if (c->max_qos_set)
+            p[n++] = num(KMQTT_PROP_MAXIMUM_QOS, c->max_qos);
     } else if ((reason == 0x9C || reason == 0x9D) && c->o.server_reference != NULL) {
         p[n++] = str(KMQTT_PROP_SERVER_REFERENCE, c->o.server_reference);
     }
     memset(&k, 0, sizeof k);
     k.type = KMQTT_CONNACK;
     k.u.connack.reason_code = reason;
+    k.u.connack.session_present = sp;
     k.u.connack.props.items = p;
     k.u.connack.props.count = n;
     /* Counted before it leaves: the test reads the count once the client
@@ -256,18 +262,20 @@ static int on_connect(conn_t *c, const kmqtt_connect_t *k)
     if (kmqtt_props_find(&k->props, KMQTT_PROP_MAXIMUM_PACKET_SIZE, &p))
         c->client_max_packet = p.num;
     if (c->o.server_reference != NULL)
-        return send_connack(c, c->o.reference_reason != 0 ? c->o.reference_reason : 0x9C, false);
+        return send_connack(c, c->o.reference_reason != 0 ? c->o.reference_reason : 0x9C, false,
+                            false);
     if (c->o.enhanced_auth) {
         if (!has_method)
-            return send_connack(c, 0x87, false);
+            return send_connack(c, 0x87, false, false);
         if (!method_ok(&k->props))
-            return send_connack(c, 0x8C, false);
+            return send_connack(c, 0x8C, false, false);
         c->auth = 1;
         return send_auth(c, 0x18, "challenge");
     }
     if (has_method)
-        return send_connack(c, 0x8C, false);
-    return send_connack(c, 0, k->client_id.len == 0);
+        return send_connack(c, 0x8C, false, false);
+    return send_connack(c, 0, k->client_id.len == 0,
+                        c->o.keep_session && !k->clean_start && c->nth > 0);
 }
 
 static int on_auth(conn_t *c, const kmqtt_disconnect_t *a)
@@ -285,13 +293,13 @@ static int on_auth(conn_t *c, const kmqtt_disconnect_t *a)
         return violation(c, 0x82);
     if (!data_is(&a->props, "response")) {
         if (c->auth == 1)
-            return send_connack(c, 0x87, false);
+            return send_connack(c, 0x87, false, false);
         (void)send_simple(c, KMQTT_DISCONNECT, 0x87, NULL, 0);
         return -1;
     }
     if (c->auth == 1) {
         c->auth = 0;
-        return send_connack(c, 0, false);
+        return send_connack(c, 0, false, false);
     }
     c->auth = 0;
     c->sh->stats.reauths++;
@@ -366,6 +374,8 @@ static int on_publish(conn_t *c, kmqtt_publish_t *m, size_t len)
         }
     }
     (void)len;
+    if (c->max_qos_set && m->qos > c->max_qos)
+        return violation(c, 0x9B); /* MQTT-3.2.2-11: QoS not supported */
     if (m->qos > 0) {
         if (c->n_acks == 0)
             c->acks_since = now_ms();
@@ -567,6 +577,7 @@ static void serve_conn(conn_t *c, pid_t parent)
 static void serve(int ls, const v5b_opts_t *o, shared_t *sh, pid_t parent)
 {
     static conn_t c;
+    unsigned nth = 0;
     for (;;) {
         struct pollfd pf = {ls, POLLIN, 0};
         if (getppid() != parent)
@@ -582,6 +593,12 @@ static void serve(int ls, const v5b_opts_t *o, shared_t *sh, pid_t parent)
         c.o = *o;
         c.sh = sh;
         c.client_receive_max = 65535;
+        c.nth = nth++;
+        if (c.nth > 0 && o->later_caps) {
+            c.o.max_packet_size = o->later_max_packet_size;
+            c.max_qos_set = true;
+            c.max_qos = o->later_max_qos;
+        }
         serve_conn(&c, parent);
         close(fd);
     }

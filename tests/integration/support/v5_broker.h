@@ -38,6 +38,15 @@ typedef struct v5b_opts {
     const char *assigned_id;      /* for an empty client id (NULL: "v5b-1") */
     uint16_t server_keepalive;    /* CONNACK Server Keep Alive; 0 = absent */
     uint32_t ack_delay_ms;        /* acks to client PUBLISHes held this long (0: 20 ms) */
+    bool keep_session;            /* CONNACK Session Present to a Clean Start 0 after the
+                                     first connection */
+    /* From the second connection on the CONNACK says these instead (a server
+     * whose limits changed while the client was away), and they are enforced:
+     * a larger packet gets DISCONNECT 0x95, a PUBLISH above the Maximum QoS
+     * 0x9B (MQTT-3.2.2-15, MQTT-3.2.2-11). */
+    bool later_caps;
+    uint32_t later_max_packet_size; /* Maximum Packet Size; 0 = absent */
+    uint8_t later_max_qos;          /* Maximum QoS, 0 or 1 */
 } v5b_opts_t;
 
 typedef struct v5b_stats {

@@ -86,14 +86,14 @@ int main(void)
     cfg.transport = &tr;
     cfg.host = "192.0.2.1";
     cfg.port = 1883;
-    cfg.client_id = "dev-0001";
-    cfg.clean_session = false;
-    cfg.will_topic = "dev-0001/status";
-    cfg.will_payload = (const uint8_t *)"offline";
-    cfg.will_payload_len = 7;
+    cfg.mqtt.client_id = "dev-0001";
+    cfg.mqtt.clean_session = false;
+    cfg.mqtt.will_topic = "dev-0001/status";
+    cfg.mqtt.will_payload = (const uint8_t *)"offline";
+    cfg.mqtt.will_payload_len = 7;
     cfg.on_event = on_event;
 #if KMQTT_CFG_V5
-    cfg.version = KMQTT_V5;
+    cfg.mqtt.version = KMQTT_V5;
 #endif
     if (kmqtt_nano_init(&client, &cfg, &bufs) != KMQTT_OK)
         return 1;

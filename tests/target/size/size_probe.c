@@ -8,7 +8,7 @@
 #define FIELD(name, f)    PROBE(name, ((struct kmqtt_client *)0)->f)
 
 PROBE(client, struct kmqtt_client);
-PROBE(session, kmqtt_session_t);
+PROBE(session, kmqtt_session_t); /* the engine the client embeds */
 PROBE(mem, kmqtt_mem_t);
 PROBE(options, kmqtt_client_options_t);
 FIELD(client_done, done);

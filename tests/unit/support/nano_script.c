@@ -216,10 +216,14 @@ void nt_setup(nt_t *t, uint8_t version)
     t->cfg.transport = &t->ns.tp;
     t->cfg.host = "broker";
     t->cfg.port = 1883;
-    t->cfg.version = version;
-    t->cfg.client_id = "dev1";
+    t->cfg.mqtt.version = version;
+    t->cfg.mqtt.client_id = "dev1";
     t->cfg.reconnect_min_ms = 1000;
     t->cfg.reconnect_max_ms = 8000;
+    /* What the tests were written for (the defaults are 0 = half the
+     * keepalive, and KMQTT_CFG_MAX_INFLIGHT). */
+    t->cfg.mqtt.ping_timeout_ms = 10000;
+    t->cfg.mqtt.max_inflight = 8;
     t->cfg.on_event = on_event;
     t->cfg.user = t;
     memset(t->rx, GUARD, sizeof t->rx);
@@ -265,7 +269,7 @@ void nt_connected(nt_t *t, uint32_t now, bool session_present)
 {
     nt_open(t, now);
     ns_clear_out(&t->ns);
-    nt_feed(t, t->cfg.version == KMQTT_V5 ? (session_present ? "20 03 01 00 00" : "20 03 00 00 00")
+    nt_feed(t, t->cfg.mqtt.version == KMQTT_V5 ? (session_present ? "20 03 01 00 00" : "20 03 00 00 00")
                                           : (session_present ? "20 02 01 00" : "20 02 00 00"));
     nt_poll(t, now);
     assert_int_equal(kmqtt_nano_state(&t->c), KMQTT_NANO_CONNECTED);

@@ -346,6 +346,81 @@ static void test_handshake_not_101(void **state)
     expect_refused(*state, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 }
 
+/* RFC 6455 4.1 (the client's checks of the server's answer) over HTTP/1.1
+ * (RFC 7230 3.2: field names are case-insensitive, optional whitespace
+ * around a value; 3.2.6 and 6.1: Connection is a comma-separated token
+ * list, empty elements allowed): a server that writes its answer this way
+ * is accepted, and an empty Sec-WebSocket-Extensions offers nothing. */
+static void test_handshake_accepts_case_whitespace_and_token_lists(void **state)
+{
+    fx_t *x = *state;
+    F->resp = "HTTP/1.1 101\r\nupgrade:websocket\r\nCONNECTION: keep-alive, ,Upgrade \r\n"
+              "sec-websocket-accept: \t%s\t \r\nSec-WebSocket-Protocol:  mqtt\r\n"
+              "Sec-WebSocket-Extensions:\r\nServer: test\r\n\r\n";
+    assert_int_equal(do_open(x, 1000), KMQTT_OK);
+    assert_true(F->is_open);
+}
+
+/* RFC 6455 4.1: without "Connection: Upgrade" the server did not switch. */
+static void test_handshake_connection_without_upgrade_token(void **state)
+{
+    expect_refused(*state, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                           "Connection: keep-alive, upgraded\r\nSec-WebSocket-Accept: %s\r\n"
+                           "Sec-WebSocket-Protocol: mqtt\r\n\r\n");
+}
+
+/* MQTT-6.0.0-4 and RFC 6455 4.1: the subprotocol must be "mqtt" exactly
+ * (names are case-sensitive); a longer one is another protocol. */
+static void test_handshake_other_subprotocols(void **state)
+{
+    expect_refused(*state, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                           "Sec-WebSocket-Protocol: mqttv3.1\r\n\r\n");
+}
+
+static void test_handshake_subprotocol_is_case_sensitive(void **state)
+{
+    expect_refused(*state, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                           "Sec-WebSocket-Protocol: MQTT\r\n\r\n");
+}
+
+/* RFC 7230 3: every header line ends in CRLF and has a colon; a status
+ * code that only starts with 101 is another code. */
+static void test_handshake_header_line_without_cr(void **state)
+{
+    expect_refused(*state, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                           "Sec-WebSocket-Protocol: mqtt\r\n\r\n");
+}
+
+static void test_handshake_header_line_without_colon(void **state)
+{
+    expect_refused(*state, "HTTP/1.1 101 Switching Protocols\r\nUpgrade websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                           "Sec-WebSocket-Protocol: mqtt\r\n\r\n");
+}
+
+static void test_handshake_status_1010(void **state)
+{
+    expect_refused(*state, "HTTP/1.1 1010 Switching\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                           "Sec-WebSocket-Protocol: mqtt\r\n\r\n");
+}
+
+/* A host the request cannot carry: none, or longer than a DNS name. */
+static void test_open_refuses_missing_or_overlong_host(void **state)
+{
+    fx_t *x = *state;
+    char host[300];
+    memset(host, 'a', sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    assert_int_equal(x->t.open(x->t.ctx, NULL, 1883, 1000), KMQTT_EINVAL);
+    assert_int_equal(x->t.open(x->t.ctx, host, 1883, 1000), KMQTT_EINVAL);
+    assert_false(F->is_open); /* nothing was opened below */
+    assert_int_equal(F->opens, 0);
+}
+
 static void test_handshake_closed_by_server(void **state)
 {
     fx_t *x = *state;
@@ -848,6 +923,32 @@ static void test_create_arguments_and_memory(void **state)
     free(f);
 }
 
+/* A lower transport without one of its functions is refused at create,
+ * whichever it is, and nothing is allocated. */
+static void test_create_refuses_a_lower_transport_missing_a_function(void **state)
+{
+    kmqtt_mem_t m;
+    kmqtt_transport_t t;
+    kmqtt_mem_stats_t st;
+    (void)state;
+
+    assert_int_equal(kmqtt_mem_init(&m, NULL), KMQTT_OK);
+    for (int missing = 0; missing < 7; missing++) {
+        kmqtt_transport_t lower = {0};
+        lower.open = missing == 0 ? NULL : f_open;
+        lower.send = missing == 1 ? NULL : f_send;
+        lower.recv = missing == 2 ? NULL : f_recv;
+        lower.wait = missing == 3 ? NULL : f_wait;
+        lower.wake = missing == 4 ? NULL : f_wake;
+        lower.close = missing == 5 ? NULL : f_close;
+        lower.destroy = missing == 6 ? NULL : f_destroy;
+        assert_int_equal(kmqtt_ws_create(&m, NULL, &lower, &t), KMQTT_EINVAL);
+    }
+    assert_int_equal(kmqtt_ws_create(&m, NULL, NULL, &t), KMQTT_EINVAL);
+    kmqtt_mem_get_stats(&m, &st);
+    assert_int_equal(st.allocs, 0);
+}
+
 /* Hostile input: random frames (valid, broken, split anywhere) never crash,
  * hang or overrun; each stream ends in data, nothing, or a clear error. */
 static void test_random_input_is_handled(void **state)
@@ -920,6 +1021,14 @@ int main(void)
         T(test_handshake_wrong_accept),
         T(test_handshake_missing_subprotocol),
         T(test_handshake_not_101),
+        T(test_handshake_accepts_case_whitespace_and_token_lists),
+        T(test_handshake_connection_without_upgrade_token),
+        T(test_handshake_other_subprotocols),
+        T(test_handshake_subprotocol_is_case_sensitive),
+        T(test_handshake_header_line_without_cr),
+        T(test_handshake_header_line_without_colon),
+        T(test_handshake_status_1010),
+        T(test_open_refuses_missing_or_overlong_host),
         T(test_handshake_closed_by_server),
         T(test_handshake_head_too_large),
         T(test_handshake_timeout_and_wake),
@@ -943,6 +1052,7 @@ int main(void)
         T(test_wake_ends_wait),
         T(test_ipv6_host_header),
         cmocka_unit_test(test_create_arguments_and_memory),
+        cmocka_unit_test(test_create_refuses_a_lower_transport_missing_a_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

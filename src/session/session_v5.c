@@ -1,14 +1,14 @@
 /*
- * MQTT 5.0 for the nano client: property blocks (validated by the codec's
- * own rules, kmqtt_props_validate_raw, so there is one copy of them), the
- * server's CONNACK capabilities, and the DISCONNECT reason for an error.
- * Built only with KMQTT_CFG_V5.
+ * MQTT 5.0 in the engine: property blocks (validated by the codec's own
+ * rules, kmqtt_props_validate_raw, so there is one copy of them), the
+ * server's CONNACK capabilities, the DISCONNECT reason for an error, the
+ * Authentication Method check and AUTH. Built only with KMQTT_CFG_V5.
  */
-#include "nano_internal.h"
+#include "session_internal.h"
 
 #if KMQTT_CFG_V5
 
-kmqtt_err_t nano_v5_check(const uint8_t *props, size_t len, unsigned where)
+kmqtt_err_t ks_v5_check(const uint8_t *props, size_t len, unsigned where)
 {
     if (len > 0 && props == NULL)
         return KMQTT_EINVAL;
@@ -18,8 +18,8 @@ kmqtt_err_t nano_v5_check(const uint8_t *props, size_t len, unsigned where)
 }
 
 /* A property block with its length (2.2.2): *p moves past it. */
-int nano_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const uint8_t **props,
-                  size_t *props_len)
+int ks_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const uint8_t **props,
+                size_t *props_len)
 {
     rd_t r = {*p, end};
     uint32_t n;
@@ -37,26 +37,46 @@ int nano_v5_props(const uint8_t **p, const uint8_t *end, unsigned where, const u
     return KMQTT_OK;
 }
 
-bool nano_v5_has(const uint8_t *props, size_t len, uint8_t id)
+/* A raw block with its length prefix. */
+uint8_t *ks_put_props(uint8_t *p, const uint8_t *blk, size_t len)
+{
+    p = kmqtt_varint_write(p, (uint32_t)len);
+    if (len > 0)
+        memcpy(p, blk, len);
+    return p + len;
+}
+
+bool ks_v5_has(const uint8_t *props, size_t len, uint8_t id)
+{
+    uint32_t num;
+    return ks_v5_num(props, len, id, &num);
+}
+
+/* The property id of a validated block: true, and its number (0 for a
+ * string or binary), when present. */
+bool ks_v5_num(const uint8_t *props, size_t len, uint8_t id, uint32_t *num)
 {
     kmqtt_props_t ps = {NULL, 0, props, len};
     kmqtt_prop_t p;
-    return len > 0 && kmqtt_props_find(&ps, (kmqtt_prop_id_t)id, &p);
+    if (len == 0 || !kmqtt_props_find(&ps, (kmqtt_prop_id_t)id, &p))
+        return false;
+    *num = p.num;
+    return true;
 }
 
 /* The Authentication Method of props is the CONNECT's (MQTT-4.12.0-5,
  * 3.2.2.3.17: a CONNACK carries it only if the CONNECT did; 3.15: an AUTH
  * without the CONNECT's method is a Protocol Error). need: props must carry
  * one (AUTH). Read from the caller's raw blocks: no copy kept. */
-bool nano_v5_method_ok(const kmqtt_nano_t *c, const uint8_t *props, size_t len, bool need)
+bool ks_v5_method_ok(const kmqtt_session_t *s, const uint8_t *props, size_t len, bool need)
 {
     kmqtt_props_t ps = {NULL, 0, props, len};
     kmqtt_prop_t p;
     if (len == 0 || !kmqtt_props_find(&ps, KMQTT_PROP_AUTHENTICATION_METHOD, &p))
         return !need;
     kmqtt_str_t theirs = p.str;
-    ps.raw = c->cfg->connect_props;
-    ps.raw_len = c->cfg->connect_props_len;
+    ps.raw = s->cfg->connect_props;
+    ps.raw_len = s->cfg->connect_props_len;
     return ps.raw_len > 0 && kmqtt_props_find(&ps, KMQTT_PROP_AUTHENTICATION_METHOD, &p) &&
            p.str.len == theirs.len && memcmp(p.str.ptr, theirs.ptr, theirs.len) == 0;
 }
@@ -66,44 +86,46 @@ bool nano_v5_method_ok(const kmqtt_nano_t *c, const uint8_t *props, size_t len, 
  * Maximum QoS (MQTT-3.2.2-11), Retain Available (MQTT-3.2.2-14), Maximum
  * Packet Size (MQTT-3.2.2-15), Server Keep Alive replaces ours
  * (MQTT-3.2.2-21), and the subscription features. */
-void nano_v5_connack(kmqtt_nano_t *c, const uint8_t *props, size_t len)
+void ks_v5_connack(kmqtt_session_t *s, const uint8_t *props, size_t len)
 {
     kmqtt_props_t ps = {NULL, 0, props, len};
     kmqtt_prop_iter_t it;
     kmqtt_prop_t p;
-    c->server_receive_max = 65535u;
-    c->server_max_qos = 2;
-    c->server_max_packet = 0;
     kmqtt_prop_iter_init(&it, &ps);
     while (kmqtt_prop_iter_next(&it, &p)) {
         switch (p.id) {
         case KMQTT_PROP_RECEIVE_MAXIMUM:
-            c->server_receive_max = (uint16_t)p.num;
+            s->server_receive_max = (uint16_t)p.num;
             break;
         case KMQTT_PROP_MAXIMUM_QOS:
-            c->server_max_qos = (uint8_t)p.num;
+            s->server_max_qos = (uint8_t)p.num;
             break;
         case KMQTT_PROP_MAXIMUM_PACKET_SIZE:
-            c->server_max_packet = p.num;
+            s->server_max_packet = p.num;
             break;
         case KMQTT_PROP_SERVER_KEEP_ALIVE:
-            c->keepalive_s = (uint16_t)p.num;
+            s->keepalive_s = (uint16_t)p.num;
             break;
+#if KS_ALIASES
+        case KMQTT_PROP_TOPIC_ALIAS_MAXIMUM: /* MQTT-3.3.2-9: never above it */
+            s->alias_out_active = p.num < s->alias_out_max ? (uint16_t)p.num : s->alias_out_max;
+            break;
+#endif
         case KMQTT_PROP_RETAIN_AVAILABLE:
             if (p.num == 0)
-                c->flags |= NANO_F_NO_RETAIN;
+                s->flags |= KS_F_NO_RETAIN;
             break;
         case KMQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE:
             if (p.num == 0)
-                c->flags |= NANO_F_NO_WILD;
+                s->flags |= KS_F_NO_WILD;
             break;
         case KMQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE:
             if (p.num == 0)
-                c->flags |= NANO_F_NO_SUBID;
+                s->flags |= KS_F_NO_SUBID;
             break;
         case KMQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE:
             if (p.num == 0)
-                c->flags |= NANO_F_NO_SHARED;
+                s->flags |= KS_F_NO_SHARED;
             break;
         default:
             break;
@@ -113,7 +135,7 @@ void nano_v5_connack(kmqtt_nano_t *c, const uint8_t *props, size_t len)
 
 /* The DISCONNECT reason for an error of the server's (4.13); 0 = send none
  * (the connection itself failed). */
-uint8_t nano_v5_reason(kmqtt_err_t err)
+uint8_t ks_v5_reason(kmqtt_err_t err)
 {
     if (err == KMQTT_ETOOBIG)
         return 0x95u; /* Packet too large */
@@ -130,40 +152,45 @@ uint8_t nano_v5_reason(kmqtt_err_t err)
     return 0;
 }
 
-kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props, size_t props_len,
-                            uint32_t now_ms)
+kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
+                               size_t props_len)
 {
-    (void)now_ms;
-    if (c == NULL || c->cfg == NULL)
+    if (s == NULL || s->cfg == NULL)
         return KMQTT_EINVAL;
-    if (!NANO_V5(c))
+    if (!KS_V5(s))
         return KMQTT_EUNSUPPORTED;
+    if (!ks_v5_has(s->cfg->connect_props, s->cfg->connect_props_len,
+                   KMQTT_PROP_AUTHENTICATION_METHOD))
+        return KMQTT_ESTATE; /* MQTT-3.1.2-30 */
     if ((reason != 0x18u && reason != 0x19u) ||
-        nano_v5_check(props, props_len, KMQTT_AUTH) != KMQTT_OK)
+        ks_v5_check(props, props_len, KMQTT_AUTH) != KMQTT_OK ||
+        !ks_v5_method_ok(s, props, props_len, true))
         return KMQTT_EINVAL;
-    /* 0x18 also before the CONNACK: enhanced authentication (4.12). */
-    if (c->state < KMQTT_NANO_CONNECTING)
+    /* 0x18 also before the CONNACK: enhanced authentication (4.12);
+     * re-authentication only after it (MQTT-4.12.1-1). */
+    if (s->state != KMQTT_SESSION_CONNECTING && s->state != KMQTT_SESSION_CONNECTED)
         return KMQTT_ENOTCONN;
+    if (reason == 0x19u && s->state != KMQTT_SESSION_CONNECTED)
+        return KMQTT_ESTATE;
     uint32_t rem = 1u + (uint32_t)kmqtt_varint_size((uint32_t)props_len) + (uint32_t)props_len;
-    uint8_t *p = nano_tx_begin(c, 0xF0u, rem);
+    if (s->server_max_packet != 0 && ks_packet_size(rem) > s->server_max_packet)
+        return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
+    uint8_t *p = ks_tx_begin(s, 0xF0u, rem);
     if (p == NULL)
         return KMQTT_ENOBUFS;
     *p++ = reason;
-    p = nano_put_varint(p, (uint32_t)props_len);
-    if (props_len > 0)
-        memcpy(p, props, props_len);
+    ks_put_props(p, props, props_len);
     return KMQTT_OK;
 }
 #else
 
-kmqtt_err_t kmqtt_nano_auth(kmqtt_nano_t *c, uint8_t reason, const uint8_t *props, size_t props_len,
-                            uint32_t now_ms)
+kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
+                               size_t props_len)
 {
-    (void)c;
+    (void)s;
     (void)reason;
     (void)props;
     (void)props_len;
-    (void)now_ms;
     return KMQTT_EUNSUPPORTED;
 }
 #endif
