@@ -3,6 +3,10 @@
 #   make demo     run the demo
 #   make bench    benchmark against libmosquitto, paho and a raw socket (not part of make test);
 #                 report in build/bench/report.md, chart in build/bench/chart.svg
+#   make bench MODE=wake (or make bench-wake)  the wake cycle (connect, one QoS 1 publish,
+#                 disconnect) of every client, plain and TLS (full, resumed), through a
+#                 50 ms-each-way delay proxy: round trips, bytes, CPU, syscalls per cycle
+#                 (docs/wake.md); build/bench/wake.md, wake.svg and report.md's last section
 #   make test     install missing packages, build, run the suite as built, under ASan+UBSan
 #                 and under ThreadSanitizer; after each pass scripts/test_guard.py checks
 #                 that every program ran every case its source registers
@@ -41,7 +45,7 @@ BUILD_TYPE ?= RelWithDebInfo
 
 .PHONY: all deps demo bench test test-default test-asan test-tsan test-target fuzz size install \
 	docs deb clean check-rtthread test-brokers brokers-build bench-storm coverage prove model \
-	mutate
+	mutate bench-wake
 
 all:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -54,9 +58,14 @@ demo: deps all
 	@sh scripts/demo.sh
 
 # The peers (bench/) are built by the script into build/bench-peers/.
+MODE ?=
 bench: all
 	@sh scripts/deps.sh bench
-	@sh scripts/bench.sh
+	@if [ "$(MODE)" = wake ]; then sh scripts/bench_wake.sh; else sh scripts/bench.sh; fi
+
+bench-wake: all
+	@sh scripts/deps.sh bench
+	@sh scripts/bench_wake.sh
 
 test: deps
 	@$(MAKE) --no-print-directory test-default

@@ -177,6 +177,11 @@ static struct mosquitto *make_client(const bench_opts *o, const char *suffix, ct
     mosquitto_publish_callback_set(m, on_publish);
     mosquitto_subscribe_callback_set(m, on_subscribe);
     mosquitto_message_callback_set(m, on_message);
+    if (o->cafile != NULL) {
+        int rc = mosquitto_tls_set(m, o->cafile, NULL, NULL, NULL, NULL);
+        if (rc != MOSQ_ERR_SUCCESS)
+            bench_die("mosquitto_tls_set: %s", mosquitto_strerror(rc));
+    }
     return m;
 }
 
@@ -330,21 +335,26 @@ static void run_cycles(const bench_opts *o, bench_result *r)
     struct mosquitto *m;
     unsigned char *pl = malloc((size_t)o->payload + 1);
     bench_timer t;
+    bench_cycle_clock cc;
     long i;
     if (!pl)
         bench_die("out of memory");
     memset(pl, 0x55, (size_t)o->payload);
     ctx_init(&c);
     m = make_client(o, "", &c);
+    bench_cycles_init(&cc, o->count);
     bench_timer_start(&t);
     for (i = 0; i < o->count; i++) {
         long before = c.published;
+        bench_cycle_start(&cc);
         do_connect(o, m, &c);
         publish_or_die(m, o, pl, 1);
         WAIT_UNTIL(&c, &m, 1, c.published > before);
         do_disconnect(m, &c);
+        bench_cycle_stop(&cc);
     }
     bench_timer_stop(&t, r);
+    bench_cycles_finish(&cc, r);
     mosquitto_destroy(m);
     free(pl);
 }
@@ -352,7 +362,7 @@ static void run_cycles(const bench_opts *o, bench_result *r)
 int main(int argc, char **argv)
 {
     bench_opts o;
-    bench_result r = {-1, -1, -1, -1};
+    bench_result r = {-1, -1, -1, -1, -1};
     bench_parse(argc, argv, "mosquitto", &o);
     if (o.loop == NULL || strcmp(o.loop, "manual") == 0)
         g_threaded = 0;

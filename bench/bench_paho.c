@@ -130,13 +130,16 @@ static void ctx_init(ctx_t *c)
     pthread_cond_init(&c->cv, NULL);
 }
 
+static const char *g_cafile; /* --cafile: ssl:// (bench_paho_tls, linked with paho-mqtt3as) */
+
 static MQTTAsync make_client(const bench_opts *o, const char *suffix, ctx_t *c)
 {
     MQTTAsync h;
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
     char uri[300], id[80];
     int rc;
-    snprintf(uri, sizeof(uri), "tcp://%s:%d", o->host, o->port);
+    g_cafile = o->cafile;
+    snprintf(uri, sizeof(uri), "%s://%s:%d", o->cafile ? "ssl" : "tcp", o->host, o->port);
     snprintf(id, sizeof(id), "%s%s", o->client_id, suffix);
     co.sendWhileDisconnected = 0;
     /* paho counts every queued command against maxBufferedMessages even while connected
@@ -154,7 +157,14 @@ static MQTTAsync make_client(const bench_opts *o, const char *suffix, ctx_t *c)
 static void do_connect(MQTTAsync h, ctx_t *c, int inflight)
 {
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
     int rc;
+    if (g_cafile != NULL) {
+        so.trustStore = g_cafile;
+        so.enableServerCertAuth = 1;
+        so.verify = 1;
+        co.ssl = &so;
+    }
     co.keepAliveInterval = 60;
     co.cleansession = 1;
     co.MQTTVersion = MQTTVERSION_3_1_1;
@@ -298,17 +308,21 @@ static void run_cycles(bench_opts *o, bench_result *r)
     ctx_t c;
     unsigned char *pl = malloc((size_t)o->payload + 1);
     bench_timer t;
+    bench_cycle_clock cc;
     uint64_t cap_ns;
     long i;
     if (!pl)
         bench_die("out of memory");
     memset(pl, 0x55, (size_t)o->payload);
     ctx_init(&c);
+    bench_cycles_init(&cc, o->count);
     bench_timer_start(&t);
     cap_ns = t.t0_ns + (uint64_t)CYCLES_WALL_CAP_S * 1000000000u;
     for (i = 0; i < o->count; i++) {
-        MQTTAsync h = make_client(o, "", &c);
+        MQTTAsync h;
         long before = c.done;
+        bench_cycle_start(&cc);
+        h = make_client(o, "", &c);
         do_connect(h, &c, 65535);
         send_msg(h, o, &c, pl, (int)o->payload, 1);
         WAIT_UNTIL(&c, c.done > before || c.failed);
@@ -316,6 +330,7 @@ static void run_cycles(bench_opts *o, bench_result *r)
             bench_die("paho: publish failed");
         do_disconnect(h, &c);
         MQTTAsync_destroy(&h);
+        bench_cycle_stop(&cc);
         if (bench_now_ns() > cap_ns && i + 1 < o->count) {
             fprintf(stderr, "paho: cycles stopped at the %d s cap after %ld cycles\n",
                     CYCLES_WALL_CAP_S, i + 1);
@@ -324,13 +339,14 @@ static void run_cycles(bench_opts *o, bench_result *r)
         }
     }
     bench_timer_stop(&t, r);
+    bench_cycles_finish(&cc, r);
     free(pl);
 }
 
 int main(int argc, char **argv)
 {
     bench_opts o;
-    bench_result r = {-1, -1, -1, -1};
+    bench_result r = {-1, -1, -1, -1, -1};
     bench_parse(argc, argv, "paho", &o);
     switch (o.mode) {
     case MODE_QOS0:

@@ -1,7 +1,9 @@
 /* bench_raw: the floor. A blocking TCP socket (TCP_NODELAY) writing hand-built MQTT 3.1.1 bytes:
  * CONNECT, PUBLISH, PUBACK handling, DISCONNECT. QoS 0 PUBLISHes are packed back to back into
  * large buffers so each write() carries hundreds of packets. Modes: qos0 (ends with a QoS 1
- * fence) and cycles; other modes print a line of -1. */
+ * fence) and cycles; other modes print a line of -1. Cycles take --wait-connack (PUBLISH only
+ * after CONNACK, as a client that does not pipeline) and --cafile (TLS with OpenSSL, blocking;
+ * --tls-resume offers the previous cycle's session). */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
@@ -10,6 +12,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,9 @@
 
 #define BATCH_BYTES (64 * 1024)
 
+static SSL_CTX *g_tls;      /* set with --cafile */
+static SSL *g_ssl;          /* the open TLS connection, else NULL */
+static SSL_SESSION *g_sess; /* --tls-resume: the last session */
 static struct sockaddr_storage g_addr;
 static socklen_t g_addrlen;
 
@@ -48,10 +55,44 @@ static int open_conn(void)
     return fd;
 }
 
+static void tls_start(int fd)
+{
+    g_ssl = SSL_new(g_tls);
+    if (g_ssl == NULL || SSL_set_fd(g_ssl, fd) != 1)
+        bench_die("raw: SSL_new failed");
+    if (g_sess != NULL)
+        SSL_set_session(g_ssl, g_sess);
+    if (SSL_connect(g_ssl) != 1) {
+        ERR_print_errors_fp(stderr);
+        bench_die("raw: TLS handshake failed");
+    }
+}
+
+/* Closes the connection (and the TLS over it: close_notify; with --tls-resume the session, with
+ * the TLS 1.3 ticket read by then, is kept for the next cycle). */
+static void close_conn(int fd, int keep_session)
+{
+    if (g_ssl != NULL) {
+        SSL_shutdown(g_ssl);
+        if (keep_session) {
+            SSL_SESSION *s = SSL_get1_session(g_ssl);
+            if (s != NULL) {
+                SSL_SESSION_free(g_sess);
+                g_sess = s;
+            }
+        }
+        SSL_free(g_ssl);
+        g_ssl = NULL;
+    }
+    close(fd);
+}
+
 static void write_all(int fd, const unsigned char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = g_ssl ? SSL_write(g_ssl, p, (int)n) : write(fd, p, n);
+        if (w <= 0 && g_ssl)
+            bench_die("raw: SSL_write failed");
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -65,7 +106,7 @@ static void write_all(int fd, const unsigned char *p, size_t n)
 static void read_all(int fd, unsigned char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t r = read(fd, p, n);
+        ssize_t r = g_ssl ? SSL_read(g_ssl, p, (int)n) : read(fd, p, n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -216,7 +257,8 @@ static void run_qos0(const bench_opts *o, bench_result *r)
 }
 
 /* Each cycle: connect, CONNECT and the QoS 1 PUBLISH in one write (MQTT lets a client send
- * before CONNACK), read CONNACK and PUBACK, DISCONNECT, close. */
+ * before CONNACK), read CONNACK and PUBACK, DISCONNECT, close. With --wait-connack, CONNECT,
+ * read CONNACK, then PUBLISH: what a client that does not pipeline does. */
 static void run_cycles(const bench_opts *o, bench_result *r)
 {
     size_t cap = 512 + (size_t)o->payload;
@@ -224,33 +266,60 @@ static void run_cycles(const bench_opts *o, bench_result *r)
     unsigned char disc[2] = {0xE0, 0};
     size_t n, hl;
     long i;
+    size_t cl;
     bench_timer t;
+    bench_cycle_clock cc;
     if (!buf)
         bench_die("raw: out of memory");
-    n = build_connect(buf, o->client_id);
+    n = cl = build_connect(buf, o->client_id);
     hl = build_publish_head(buf + n, o->topic, 1, 1, (size_t)o->payload);
     memset(buf + n + hl, 0x55, (size_t)o->payload);
     n += hl + (size_t)o->payload;
 
-    bench_timer_start(&t);
-    for (i = 0; i < o->count; i++) {
-        int fd = open_conn();
-        write_all(fd, buf, n);
-        expect_connack(fd);
+    bench_cycles_init(&cc, o->count);
+    /* --tls-resume: one cycle before the timed ones makes the session, so
+     * every timed cycle resumes. */
+    for (i = g_tls != NULL && o->tls_resume ? -1 : 0; i < o->count; i++) {
+        int fd;
+        if (i == 0)
+            bench_timer_start(&t);
+        bench_cycle_start(&cc);
+        fd = open_conn();
+        if (g_tls != NULL)
+            tls_start(fd);
+        if (o->wait_connack) {
+            write_all(fd, buf, cl);
+            expect_connack(fd);
+            write_all(fd, buf + cl, n - cl);
+        } else {
+            write_all(fd, buf, n);
+            expect_connack(fd);
+        }
         expect_puback(fd, 1);
         write_all(fd, disc, 2);
-        close(fd);
+        close_conn(fd, o->tls_resume);
+        if (i >= 0)
+            bench_cycle_stop(&cc);
     }
     bench_timer_stop(&t, r);
+    bench_cycles_finish(&cc, r);
     free(buf);
 }
 
 int main(int argc, char **argv)
 {
     bench_opts o;
-    bench_result r = {-1, -1, -1, -1};
+    bench_result r = {-1, -1, -1, -1, -1};
     bench_parse(argc, argv, "raw", &o);
     resolve(&o);
+    if (o.cafile != NULL) {
+        g_tls = SSL_CTX_new(TLS_client_method());
+        if (g_tls == NULL || SSL_CTX_load_verify_locations(g_tls, o.cafile, NULL) != 1)
+            bench_die("raw: cannot load %s", o.cafile);
+        SSL_CTX_set_verify(g_tls, SSL_VERIFY_PEER, NULL);
+        if (!o.tls_resume)
+            SSL_CTX_set_session_cache_mode(g_tls, SSL_SESS_CACHE_OFF);
+    }
     switch (o.mode) {
     case MODE_QOS0:
         run_qos0(&o, &r);

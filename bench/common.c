@@ -15,7 +15,8 @@ static void usage(const char *impl)
 {
     fprintf(stderr,
             "usage: bench_%s [-h HOST] [-p PORT] [--mode qos0|qos1|qos2|latency|cycles]\n"
-            "       [--count N] [--payload B] [--window W] [--loop manual|threaded]\n",
+            "       [--count N] [--payload B] [--window W] [--loop manual|threaded]\n"
+            "       [--cafile CA.pem] [--tls-resume] [--wait-connack]\n",
             impl);
     exit(2);
 }
@@ -41,15 +42,13 @@ static long parse_long(const char *s, const char *impl, long lo, long hi)
 
 void bench_parse(int argc, char **argv, const char *impl, bench_opts *o)
 {
-    static const struct option longopts[] = {{"mode", required_argument, NULL, 'm'},
-                                             {"count", required_argument, NULL, 'n'},
-                                             {"payload", required_argument, NULL, 's'},
-                                             {"window", required_argument, NULL, 'w'},
-                                             {"loop", required_argument, NULL, 'l'},
-                                             {"host", required_argument, NULL, 'h'},
-                                             {"port", required_argument, NULL, 'p'},
-                                             {"help", no_argument, NULL, '?'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"mode", required_argument, NULL, 'm'},    {"count", required_argument, NULL, 'n'},
+        {"payload", required_argument, NULL, 's'}, {"window", required_argument, NULL, 'w'},
+        {"loop", required_argument, NULL, 'l'},    {"host", required_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},    {"cafile", required_argument, NULL, 'c'},
+        {"wait-connack", no_argument, NULL, 'W'},  {"tls-resume", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, '?'},          {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
     o->host = "127.0.0.1";
@@ -78,6 +77,15 @@ void bench_parse(int argc, char **argv, const char *impl, bench_opts *o)
             break;
         case 'l':
             o->loop = optarg;
+            break;
+        case 'c':
+            o->cafile = optarg;
+            break;
+        case 'W':
+            o->wait_connack = 1;
+            break;
+        case 'R':
+            o->tls_resume = 1;
             break;
         case 'm':
             if (strcmp(optarg, "qos0") == 0)
@@ -150,6 +158,40 @@ void bench_timer_stop(const bench_timer *t, bench_result *r)
     r->elapsed_s = (double)(t1 - t->t0_ns) / 1e9;
 }
 
+void bench_cycles_init(bench_cycle_clock *c, long count)
+{
+    c->n = 0;
+    c->cap = count;
+    c->us = malloc(sizeof(double) * (size_t)(count > 0 ? count : 1));
+    c->cpu_us = malloc(sizeof(double) * (size_t)(count > 0 ? count : 1));
+    if (c->us == NULL || c->cpu_us == NULL)
+        bench_die("out of memory");
+}
+
+void bench_cycle_start(bench_cycle_clock *c)
+{
+    c->cpu0_us = bench_cpu_us();
+    c->t0_ns = bench_now_ns();
+}
+
+void bench_cycle_stop(bench_cycle_clock *c)
+{
+    if (c->n < c->cap) {
+        c->us[c->n] = (double)(bench_now_ns() - c->t0_ns) / 1e3;
+        c->cpu_us[c->n++] = bench_cpu_us() - c->cpu0_us;
+    }
+}
+
+void bench_cycles_finish(bench_cycle_clock *c, bench_result *r)
+{
+    r->p50_us = bench_percentile(c->us, (size_t)c->n, 50);
+    r->p99_us = bench_percentile(c->us, (size_t)c->n, 99);
+    r->cycle_cpu_p50_us = bench_percentile(c->cpu_us, (size_t)c->n, 50);
+    free(c->us);
+    free(c->cpu_us);
+    c->us = c->cpu_us = NULL;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -187,9 +229,12 @@ void bench_print(const char *impl, const bench_opts *o, const bench_result *r, i
     }
     printf("impl=%s mode=%s qos=%d count=%ld payload=%ld window=%d elapsed_s=%.6f "
            "msgs_per_s=%.1f cpu_us_per_msg=%.3f allocs_per_msg=-1 peak_rss_kb=%ld "
-           "p50_us=%.1f p99_us=%.1f\n",
+           "p50_us=%.1f p99_us=%.1f",
            impl, bench_mode_name(o->mode), bench_mode_qos(o->mode), o->count, o->payload, win, el,
            rate, cpu, rss, p50, p99);
+    if (ok && r->cycle_cpu_p50_us >= 0)
+        printf(" cycle_cpu_p50_us=%.1f", r->cycle_cpu_p50_us);
+    printf("\n");
     fflush(stdout);
 }
 

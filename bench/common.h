@@ -17,6 +17,9 @@ typedef struct {
     long payload;         /* --payload (bytes) */
     int window;           /* --window (QoS 1/2 in-flight window) */
     const char *loop;     /* --loop (bench_mosquitto only: "manual" or "threaded") */
+    const char *cafile;   /* --cafile: TLS to the broker, trusting this CA (cycles only) */
+    int tls_resume;       /* --tls-resume (bench_raw): offer the last TLS session again */
+    int wait_connack;     /* --wait-connack (bench_raw cycles): PUBLISH only after CONNACK */
     char topic[96];       /* unique per process: bench/<impl>/<pid>/data */
     char client_id[48];   /* prefix unique per process */
 } bench_opts;
@@ -26,6 +29,7 @@ typedef struct {
     double elapsed_s;
     double cpu_us_total; /* user+sys over the timed section */
     double p50_us, p99_us;
+    double cycle_cpu_p50_us; /* cycles: median CPU of one cycle (else -1, not printed) */
 } bench_result;
 
 /* Parses argv into *o (exits with usage on error). impl names the program in messages. */
@@ -46,6 +50,21 @@ typedef struct {
 } bench_timer;
 void bench_timer_start(bench_timer *t);
 void bench_timer_stop(const bench_timer *t, bench_result *r);
+
+/* Per-cycle wall times of the cycles mode: p50/p99 of each cycle's wall time
+ * (connect to close) go in the result's p50_us/p99_us, the median CPU of one cycle in
+ * cycle_cpu_p50_us. */
+typedef struct {
+    double *us, *cpu_us;
+    long n, cap;
+    uint64_t t0_ns;
+    double cpu0_us;
+} bench_cycle_clock;
+void bench_cycles_init(bench_cycle_clock *c, long count);
+void bench_cycle_start(bench_cycle_clock *c);
+void bench_cycle_stop(bench_cycle_clock *c);
+/* Fills r->p50_us, r->p99_us (wall) and r->cycle_cpu_p50_us and frees the times. */
+void bench_cycles_finish(bench_cycle_clock *c, bench_result *r);
 
 /* Sorts v in place and returns the nearest-rank percentile p (0..100). */
 double bench_percentile(double *v, size_t n, double p);

@@ -14,7 +14,7 @@ libssl-dev libmbedtls-dev openssl libxml2-utils python3 pkg-config doxygen man-d
 # for make test's port.rtthread.kconfig and make check-rtthread.
 case "${1:-}" in
 # make bench also builds the peers it compares against.
-bench) PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev" ;;
+bench) PACKAGES="$PACKAGES libmosquitto-dev libpaho-mqtt-dev strace" ;;
 # make coverage, make prove and make model need their tools (docs/proof.md),
 # make test none of them.
 coverage) PACKAGES="$PACKAGES gcovr" ;;

@@ -4,6 +4,7 @@
  *
  *   kmqtt-bench -h HOST -p PORT --mode qos0|qos1|qos2|latency|cycles
  *               [--count N] [--payload B] [--window W] [--thread]
+ *               [--cafile CA.pem [--tls-resume]]
  *
  * Prints exactly one line (the format every benchmark program shares):
  *   impl=kmqtt mode=M qos=Q count=N payload=B window=W elapsed_s=F msgs_per_s=F
@@ -20,7 +21,13 @@
  *                  CLOCK_MONOTONIC send time; p50/p99 of publish -> arrival.
  *  cycles          count times: connect, one QoS 1 publish, its PUBACK,
  *                  disconnect (a fresh TCP connection each time, the same
- *                  client object, as a device that wakes and reports).
+ *                  client object, as a device that wakes and reports);
+ *                  p50_us/p99_us are the wall time of one cycle. --cafile
+ *                  runs them over TLS (kmqtt_tls_create over the port's
+ *                  TCP), with session resumption only when --tls-resume is
+ *                  given (its session kept in a caller-given buffer,
+ *                  kmqtt_tls_options_t.session, as a device would keep it
+ *                  across deep sleep).
  *
  * kmqtt is used the fastest documented way: a 64 KB send buffer (256 KB was
  * no faster and costs 200 KB of RSS), a store for the whole window,
@@ -49,6 +56,9 @@
 #include <sys/time.h>
 
 #include "kmqtt/client.h"
+#ifdef KMQTT_HAVE_TLS
+#include "kmqtt/transport.h"
+#endif
 
 #define BENCH_TIMEOUT_MS  30000u        /* connect, subscribe, acknowledgements */
 #define BENCH_TX_BUFFER   (64u * 1024u) /* 256 KB: no faster, 200 KB more RSS */
@@ -68,7 +78,15 @@ typedef struct bench {
     unsigned long count;
     unsigned long payload;
     unsigned long window;
-    int thread; /* run the background thread instead of the calling thread */
+    int thread;         /* run the background thread instead of the calling thread */
+    const char *cafile; /* --cafile: TLS (cycles) */
+    int tls_resume;     /* --tls-resume */
+#ifdef KMQTT_HAVE_TLS
+    kmqtt_transport_t tls;       /* the client's TLS transport (its ctx) */
+    kmqtt_tls_session_t session; /* --tls-resume: where the session is kept */
+    unsigned long tls_resumed;   /* cycles whose handshake resumed */
+    char tls_version[16];
+#endif
     char topic[96];
     unsigned char *body;
 
@@ -81,7 +99,8 @@ typedef struct bench {
     double cpu0, cpu1;
     uint32_t allocs0, allocs1;
 
-    /* latency */
+    /* latency; cycles: the wall time and CPU of each cycle */
+    double *cycle_cpu;
     double *lat;
     unsigned long lat_n;
     volatile int arrived;
@@ -169,6 +188,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: kmqtt-bench -h HOST -p PORT --mode qos0|qos1|qos2|latency|cycles\n"
                "                   [--count N] [--payload B] [--window W] [--thread]\n"
+               "                   [--cafile CA.pem [--tls-resume]]\n"
                "Prints one result line: impl=kmqtt mode=... msgs_per_s=... cpu_us_per_msg=...\n");
 }
 
@@ -226,6 +246,13 @@ static void parse_args(bench_t *b, int argc, char **argv)
             i++;
         } else if (strcmp(a, "--thread") == 0) {
             b->thread = 1;
+        } else if (strcmp(a, "--cafile") == 0) {
+            if (v == NULL)
+                die("--cafile needs a value", KMQTT_OK);
+            b->cafile = v;
+            i++;
+        } else if (strcmp(a, "--tls-resume") == 0) {
+            b->tls_resume = 1;
         } else if (strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
@@ -248,6 +275,12 @@ static void parse_args(bench_t *b, int argc, char **argv)
         exit(1);
     }
     b->mode = (bench_mode_t)m;
+    if (b->cafile != NULL && b->mode != M_CYCLES)
+        die("--cafile: only the cycles mode runs over TLS", KMQTT_OK);
+#ifndef KMQTT_HAVE_TLS
+    if (b->cafile != NULL)
+        die("--cafile: this build has no TLS", KMQTT_OK);
+#endif
     if (b->count == 0) {
         static const unsigned long defaults[] = {200000, 100000, 50000, 5000, 2000};
         b->count = defaults[m];
@@ -303,6 +336,27 @@ static kmqtt_client_t *make_client(bench_t *b, bool connect)
     o.publish_batch = b->mode == M_QOS0 || b->mode == M_QOS1 || b->mode == M_QOS2;
     o.mem = &b->mem;
     o.ctx = b;
+#ifdef KMQTT_HAVE_TLS
+    kmqtt_transport_t tcp;
+    if (b->cafile != NULL) {
+        /* The session buffer a device would keep in RAM that survives deep
+         * sleep; here it lives as long as the process. */
+        static uint8_t session_buf[4096];
+        kmqtt_tls_options_t to;
+        b->session.buf = session_buf;
+        b->session.cap = sizeof session_buf;
+        b->session.len = 0;
+        kmqtt_tls_options_init(&to);
+        to.ca_file = b->cafile;
+        to.session_resumption = b->tls_resume != 0;
+        to.session = b->tls_resume ? &b->session : NULL;
+        if ((err = kmqtt_port_tcp_create(&b->mem, &tcp)) != KMQTT_OK)
+            die("tcp", err);
+        if ((err = kmqtt_tls_create(&b->mem, &to, &tcp, &b->tls)) != KMQTT_OK)
+            die("tls", err);
+        o.transport = &b->tls;
+    }
+#endif
     err = kmqtt_client_create(&o, &c);
     if (err != KMQTT_OK)
         die("create", err);
@@ -448,28 +502,62 @@ static void run_latency(bench_t *b, double *p50, double *p99)
     free(b->lat);
 }
 
+/* One cycle: connect, one QoS 1 publish, its PUBACK, disconnect. */
+static void one_cycle(bench_t *b, kmqtt_client_t *c)
+{
+    kmqtt_publish_result_t r;
+    kmqtt_err_t err;
+
+    err = kmqtt_connect(c, BENCH_TIMEOUT_MS, NULL);
+    if (err != KMQTT_OK)
+        die("connect", err);
+    start_loop(b, c);
+#ifdef KMQTT_HAVE_TLS
+    if (b->cafile != NULL) {
+        kmqtt_tls_stats_t st;
+        if (kmqtt_tls_stats(&b->tls, &st) == KMQTT_OK) {
+            b->tls_resumed += st.resumed;
+            memcpy(b->tls_version, st.version, sizeof b->tls_version);
+        }
+    }
+#endif
+    err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, NULL, &r);
+    if (err != KMQTT_OK)
+        die("publish", err);
+    err = kmqtt_publish_wait(c, r.packet_id, BENCH_TIMEOUT_MS, NULL);
+    if (err != KMQTT_OK)
+        die("PUBACK", err);
+    err = kmqtt_disconnect(c, NULL);
+    if (err != KMQTT_OK)
+        die("disconnect", err);
+}
+
 static void run_cycles(bench_t *b)
 {
     kmqtt_client_t *c = make_client(b, false);
-    kmqtt_publish_result_t r;
-    kmqtt_err_t err;
     unsigned long i;
+    uint64_t t0;
+    double c0;
 
+    b->lat = malloc(sizeof *b->lat * b->count);
+    b->cycle_cpu = malloc(sizeof *b->cycle_cpu * b->count);
+    if (b->lat == NULL || b->cycle_cpu == NULL)
+        die("out of memory", KMQTT_ENOMEM);
+    /* --tls-resume: one cycle before the timed ones makes the session, so
+     * every timed cycle resumes (and counts in tls_resumed). */
+    if (b->cafile != NULL && b->tls_resume) {
+        one_cycle(b, c);
+#ifdef KMQTT_HAVE_TLS
+        b->tls_resumed = 0;
+#endif
+    }
     timed_begin(b);
     for (i = 0; i < b->count; i++) {
-        err = kmqtt_connect(c, BENCH_TIMEOUT_MS, NULL);
-        if (err != KMQTT_OK)
-            die("connect", err);
-        start_loop(b, c);
-        err = kmqtt_publish(c, b->topic, b->body, b->payload, 1, false, NULL, &r);
-        if (err != KMQTT_OK)
-            die("publish", err);
-        err = kmqtt_publish_wait(c, r.packet_id, BENCH_TIMEOUT_MS, NULL);
-        if (err != KMQTT_OK)
-            die("PUBACK", err);
-        err = kmqtt_disconnect(c, NULL);
-        if (err != KMQTT_OK)
-            die("disconnect", err);
+        c0 = cpu_s();
+        t0 = now_ns();
+        one_cycle(b, c);
+        b->lat[b->lat_n] = (double)(now_ns() - t0) / 1e3;
+        b->cycle_cpu[b->lat_n++] = (cpu_s() - c0) * 1e6;
     }
     timed_end(b);
     kmqtt_client_destroy(c);
@@ -489,7 +577,7 @@ int main(int argc, char **argv)
     static bench_t b;
     kmqtt_mem_config_t mc;
     kmqtt_err_t err;
-    double p50 = -1, p99 = -1, elapsed, cpu;
+    double p50 = -1, p99 = -1, elapsed, cpu, cycle_cpu = -1;
     char s50[32], s99[32];
     int qos;
 
@@ -520,6 +608,13 @@ int main(int argc, char **argv)
         break;
     case M_CYCLES:
         run_cycles(&b);
+        qsort(b.lat, b.lat_n, sizeof *b.lat, cmp_double);
+        qsort(b.cycle_cpu, b.lat_n, sizeof *b.cycle_cpu, cmp_double);
+        p50 = b.lat[(b.lat_n - 1) * 50 / 100];
+        p99 = b.lat[(b.lat_n - 1) * 99 / 100];
+        cycle_cpu = b.cycle_cpu[(b.lat_n - 1) / 2];
+        free(b.lat);
+        free(b.cycle_cpu);
         break;
     }
 
@@ -530,11 +625,19 @@ int main(int argc, char **argv)
     fmt_opt(s99, sizeof s99, p99);
     printf("impl=kmqtt mode=%s qos=%d count=%lu payload=%lu window=%ld elapsed_s=%.6f "
            "msgs_per_s=%.1f cpu_us_per_msg=%.4f allocs_per_msg=%.4f peak_rss_kb=%ld "
-           "p50_us=%s p99_us=%s\n",
+           "p50_us=%s p99_us=%s",
            mode_names[b.mode], qos, b.count, b.payload,
            b.mode == M_QOS1 || b.mode == M_QOS2 ? (long)b.window : -1L, elapsed,
            elapsed > 0 ? (double)b.count / elapsed : -1.0, cpu * 1e6 / (double)b.count,
            (double)(b.allocs1 - b.allocs0) / (double)b.count, peak_rss_kb(), s50, s99);
+    if (cycle_cpu >= 0)
+        printf(" cycle_cpu_p50_us=%.1f", cycle_cpu);
+#ifdef KMQTT_HAVE_TLS
+    if (b.cafile != NULL)
+        printf(" tls=%s tls_resumed=%lu tls_session_bytes=%zu", b.tls_version, b.tls_resumed,
+               b.session.len);
+#endif
+    printf("\n");
     free(b.body);
     return 0;
 }

@@ -2,6 +2,7 @@
  * kmqtt-nano-bench — what the nano client (kmqtt/nano.h) costs on a host.
  *
  *   kmqtt-nano-bench -h HOST -p PORT [-n COUNT] [-s PAYLOAD] [--mode cycles|qos0|qos1|all]
+ *                    [--cafile CA.pem [--tls-resume]]
  *
  * Modes (default all):
  *  cycles  COUNT times: connect, one QoS 1 publish, its PUBLISHED, disconnect
@@ -12,6 +13,11 @@
  * One line per mode:
  *   impl=kmqtt-nano mode=M count=N payload=B elapsed_s=F ops_per_s=F us_per_op=F
  *   cpu_us_per_op=F
+ * (cycles adds p50_us=F p99_us=F: the wall time of one cycle). --cafile
+ * puts TLS (kmqtt_tls_create) over the TCP transport; --tls-resume keeps the
+ * session in a caller-given buffer (kmqtt_tls_options_t.session), as a
+ * device keeps it in RAM across deep sleep; without it every handshake is
+ * a full one.
  * All on the calling thread: the nano client has no other.
  */
 #include <stdio.h>
@@ -21,9 +27,17 @@
 
 #include "kmqtt/nano.h"
 #include "kmqtt/port.h"
+#ifdef KMQTT_HAVE_TLS
+#include "kmqtt/transport.h"
+#endif
 
 #define TIMEOUT_MS 10000u
 #define WINDOW     16
+/* The longest single wait for CONNACK or PUBLISHED (the loops check the
+ * timeout and lost connections between waits). Longer than a slow link's
+ * round trip, so a wake cycle over 4G does not wake up for nothing: 50 ms
+ * slices added a poll and a recv per 100 ms round trip. */
+#define WAIT_SLICE_MS 1000u
 
 static uint8_t rx[4096], tx[16384], store[65536];
 static kmqtt_nano_t cli;
@@ -34,6 +48,11 @@ static unsigned long published, failures;
 static char topic[96];
 static uint8_t *body;
 static size_t body_len = 16;
+static double *cycle_us;  /* wall time of each cycle */
+static double *cycle_cpu; /* CPU of each cycle */
+static int tls_on;
+static unsigned long tls_resumed; /* cycles whose handshake resumed */
+static char tls_version[16];
 
 static void die(const char *what, kmqtt_err_t err)
 {
@@ -109,7 +128,7 @@ static void wait_published(unsigned long want)
             die("connection lost", KMQTT_ECLOSED);
         if ((uint32_t)(ms() - start) > TIMEOUT_MS)
             die("PUBLISHED", KMQTT_ETIMEDOUT);
-        poll_wait(50, published_reached);
+        poll_wait(WAIT_SLICE_MS, published_reached);
     }
 }
 
@@ -124,7 +143,7 @@ static void connect_now(void)
             die("CONNACK", KMQTT_EREFUSED);
         if ((uint32_t)(ms() - start) > TIMEOUT_MS)
             die("CONNACK", KMQTT_ETIMEDOUT);
-        poll_wait(50, is_connected);
+        poll_wait(WAIT_SLICE_MS, is_connected);
     }
 }
 
@@ -140,20 +159,44 @@ static kmqtt_err_t pub(uint8_t qos)
     return kmqtt_nano_publish(&cli, &m, ms(), NULL);
 }
 
+/* One cycle: connect, one QoS 1 publish, its PUBLISHED, disconnect. */
+static void one_cycle(void)
+{
+    kmqtt_err_t e;
+    connect_now();
+#ifdef KMQTT_HAVE_TLS
+    if (tls_on) {
+        kmqtt_tls_stats_t st;
+        if (kmqtt_tls_stats(&tcp, &st) == KMQTT_OK) {
+            tls_resumed += st.resumed;
+            memcpy(tls_version, st.version, sizeof tls_version);
+        }
+    }
+#endif
+    e = pub(1);
+    if (e != KMQTT_OK)
+        die("publish", e);
+    wait_published(published + 1);
+    e = kmqtt_nano_disconnect(&cli, 0, TIMEOUT_MS);
+    if (e != KMQTT_OK)
+        die("disconnect", e);
+}
+
 static void run_cycles(unsigned long n)
 {
     unsigned long i;
-    kmqtt_err_t e;
     for (i = 0; i < n; i++) {
-        connect_now();
-        e = pub(1);
-        if (e != KMQTT_OK)
-            die("publish", e);
-        wait_published(published + 1);
-        e = kmqtt_nano_disconnect(&cli, 0, TIMEOUT_MS);
-        if (e != KMQTT_OK)
-            die("disconnect", e);
+        double t0 = now_s(), c0 = cpu_s();
+        one_cycle();
+        cycle_us[i] = (now_s() - t0) * 1e6;
+        cycle_cpu[i] = (cpu_s() - c0) * 1e6;
     }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static void run_stream(unsigned long n, uint8_t qos)
@@ -198,14 +241,15 @@ static void run_stream(unsigned long n, uint8_t qos)
 static void usage(FILE *f, int code)
 {
     fprintf(f, "usage: kmqtt-nano-bench -h HOST -p PORT [-n COUNT] [-s PAYLOAD] "
-               "[--mode cycles|qos0|qos1|all]\n");
+               "[--mode cycles|qos0|qos1|all] [--cafile CA.pem [--tls-resume]]\n");
     exit(code);
 }
 
 int main(int argc, char **argv)
 {
     static const char *const modes[] = {"cycles", "qos0", "qos1"};
-    const char *host = "127.0.0.1", *mode = "all";
+    const char *host = "127.0.0.1", *mode = "all", *cafile = NULL;
+    int tls_resume = 0;
     kmqtt_nano_buffers_t bufs;
     unsigned long count = 1000;
     int port = 1883, i, m;
@@ -214,6 +258,10 @@ int main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0)
             usage(stdout, 0);
+        if (strcmp(argv[i], "--tls-resume") == 0) {
+            tls_resume = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             usage(stderr, 2);
         if (strcmp(argv[i], "-h") == 0)
@@ -226,6 +274,8 @@ int main(int argc, char **argv)
             body_len = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--mode") == 0)
             mode = argv[++i];
+        else if (strcmp(argv[i], "--cafile") == 0)
+            cafile = argv[++i];
         else
             usage(stderr, 2);
     }
@@ -242,6 +292,29 @@ int main(int argc, char **argv)
     e = kmqtt_port_tcp_create(&mem, &tcp);
     if (e != KMQTT_OK)
         die("tcp", e);
+    if (cafile != NULL) {
+#ifdef KMQTT_HAVE_TLS
+        static uint8_t session_buf[4096];
+        static kmqtt_tls_session_t session = {session_buf, sizeof session_buf, 0};
+        kmqtt_tls_options_t to;
+        kmqtt_transport_t tls;
+        kmqtt_tls_options_init(&to);
+        to.ca_file = cafile;
+        to.session_resumption = tls_resume != 0;
+        to.session = tls_resume ? &session : NULL;
+        e = kmqtt_tls_create(&mem, &to, &tcp, &tls);
+        if (e != KMQTT_OK)
+            die("tls", e);
+        tcp = tls; /* the TLS transport owns the TCP one now */
+        tls_on = 1;
+#else
+        die("--cafile: this build has no TLS", KMQTT_EUNSUPPORTED);
+#endif
+    }
+    cycle_us = calloc(count, sizeof *cycle_us);
+    cycle_cpu = calloc(count, sizeof *cycle_cpu);
+    if (cycle_us == NULL || cycle_cpu == NULL)
+        die("cycle times", KMQTT_ENOMEM);
     kmqtt_nano_config_init(&cfg);
     cfg.transport = &tcp;
     cfg.host = host;
@@ -264,6 +337,12 @@ int main(int argc, char **argv)
         double t0, t1, c0, c1, el;
         if (strcmp(mode, "all") != 0 && strcmp(mode, modes[m]) != 0)
             continue;
+        if (m == 0 && tls_on && tls_resume) {
+            /* One cycle before the timed ones makes the session, so every
+             * timed cycle resumes (and counts in tls_resumed). */
+            one_cycle();
+            tls_resumed = 0;
+        }
         t0 = now_s();
         c0 = cpu_s();
         if (m == 0)
@@ -274,11 +353,23 @@ int main(int argc, char **argv)
         t1 = now_s();
         el = t1 - t0;
         printf("impl=kmqtt-nano mode=%s count=%lu payload=%zu elapsed_s=%.6f ops_per_s=%.1f "
-               "us_per_op=%.2f cpu_us_per_op=%.2f\n",
+               "us_per_op=%.2f cpu_us_per_op=%.2f",
                modes[m], count, body_len, el, (double)count / el, el * 1e6 / (double)count,
                (c1 - c0) * 1e6 / (double)count);
+        if (m == 0) {
+            qsort(cycle_us, count, sizeof *cycle_us, cmp_double);
+            qsort(cycle_cpu, count, sizeof *cycle_cpu, cmp_double);
+            printf(" p50_us=%.1f p99_us=%.1f cycle_cpu_p50_us=%.1f",
+                   cycle_us[(count - 1) * 50 / 100], cycle_us[(count - 1) * 99 / 100],
+                   cycle_cpu[(count - 1) / 2]);
+            if (tls_on)
+                printf(" tls=%s tls_resumed=%lu", tls_version, tls_resumed);
+        }
+        printf("\n");
     }
     tcp.destroy(tcp.ctx);
+    free(cycle_us);
+    free(cycle_cpu);
     free(body);
     return 0;
 }

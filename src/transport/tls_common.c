@@ -77,6 +77,10 @@ kmqtt_err_t tls_conf_copy(kmqtt_mem_t *m, const kmqtt_tls_options_t *o, tls_conf
     c->skip_host_name_check = o->skip_host_name_check;
     c->no_verification_at_all = o->no_verification_at_all;
     c->session_resumption = o->session_resumption;
+    c->session = o->session_resumption ? o->session : NULL;
+    if (c->session != NULL && (c->session->buf == NULL || c->session->len > c->session->cap)) {
+        return KMQTT_EINVAL;
+    }
     if (err == KMQTT_OK)
         err = tls_strdup(m, o->ca_file, &c->ca_file);
     if (err == KMQTT_OK)

@@ -19,6 +19,7 @@ typedef struct tls_conf {
     bool skip_host_name_check;
     bool no_verification_at_all;
     bool session_resumption;
+    kmqtt_tls_session_t *session; /* the caller's, not copied (NULL = none) */
 } tls_conf_t;
 
 /* Copies every string of o into c (memory from m). KMQTT_EINVAL (bad

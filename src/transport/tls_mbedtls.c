@@ -437,6 +437,17 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     if (err == KMQTT_OK && !is_ip && name != NULL && mbedtls_ssl_set_hostname(&t->ssl, name) != 0) {
         err = KMQTT_ETLS_CONFIG;
     }
+    if (err == KMQTT_OK && !t->have_session && t->conf.session != NULL &&
+        t->conf.session->len > 0) {
+        /* The caller's saved session (across deep sleep or a restart): one
+         * that does not load is ignored, and the handshake is a full one. */
+        mbedtls_ssl_session_init(&t->session);
+        t->have_session =
+            mbedtls_ssl_session_load(&t->session, t->conf.session->buf, t->conf.session->len) == 0;
+        if (!t->have_session) {
+            mbedtls_ssl_session_free(&t->session);
+        }
+    }
     if (err == KMQTT_OK) {
         mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
         if (t->have_session && t->conf.session_resumption) {
@@ -463,6 +474,14 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
         t->have_session = mbedtls_ssl_get_session(&t->ssl, &t->session) == 0;
         if (!t->have_session) {
             mbedtls_ssl_session_free(&t->session);
+        }
+        if (t->have_session && t->conf.session != NULL) {
+            size_t len = 0;
+            int r = mbedtls_ssl_session_save(&t->session, t->conf.session->buf,
+                                             t->conf.session->cap, &len);
+            /* Never half a session: one that does not fit empties the buffer. */
+            t->conf.session->len = r == 0 ? len : 0;
+            t->stats.session_too_big = r == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
         }
     }
     return KMQTT_OK;

@@ -4,7 +4,9 @@
  * handshake in open() runs on the lower wait(): it honours the timeout and
  * wake(). The SSL_CTX (trust store, client certificate) lives as long as the
  * transport; one SSL per connection, freed by close() and by every failed
- * open(). The last session is kept for resumption.
+ * open(). The last session is kept for resumption, and copied (DER) into the
+ * caller's kmqtt_tls_session_t when one is given, so it outlives the process
+ * or a deep sleep.
  *
  * Sending (port.h's contract): when the BIO below says "would block",
  * OpenSSL keeps the record it encrypted and requires the next SSL_write to
@@ -49,6 +51,9 @@ typedef struct ossl {
      * learns the real reason, not "closed". */
     kmqtt_err_t fatal;
     kmqtt_tls_stats_t stats;
+    /* The name (DNS or IP literal) this connection verifies the server as;
+     * each session is marked with it and offered only to the same name. */
+    char peer_name[256];
 } ossl_t;
 
 const char *kmqtt_tls_backend(void)
@@ -155,6 +160,59 @@ static kmqtt_err_t map_ssl_error(ossl_t *t)
 
 /* ------------------------------------------------------------ context */
 
+/* Writes s (DER) into the caller's session buffer; one that does not fit
+ * empties the buffer and says so in the stats (never half a session). */
+static void session_export(ossl_t *t, SSL_SESSION *s)
+{
+    kmqtt_tls_session_t *out = t->conf.session;
+    unsigned char *p;
+    int need;
+    if (out == NULL) {
+        return;
+    }
+    need = i2d_SSL_SESSION(s, NULL);
+    if (need <= 0 || (size_t)need > out->cap) {
+        out->len = 0;
+        t->stats.session_too_big = need > 0;
+        return;
+    }
+    p = out->buf;
+    out->len = (size_t)i2d_SSL_SESSION(s, &p);
+}
+
+/* True if session s was made with the server verified as name. OpenSSL
+ * records the name of a client session only when the server acknowledged
+ * SNI (mosquitto does not), so new_session_cb marks each one itself. */
+static bool session_for(SSL_SESSION *s, const char *name)
+{
+    const char *made_for = SSL_SESSION_get0_hostname(s);
+    return made_for != NULL && strcmp(made_for, name) == 0;
+}
+
+/* The session in the caller's buffer, if it parses, can be resumed and was
+ * made for this server name; else NULL and a full handshake. */
+static SSL_SESSION *session_import(ossl_t *t)
+{
+    const kmqtt_tls_session_t *in = t->conf.session;
+    const unsigned char *p;
+    SSL_SESSION *s;
+    if (in == NULL || in->len == 0 || in->len > in->cap || in->len > 0x7fffffff) {
+        return NULL;
+    }
+    p = in->buf;
+    s = d2i_SSL_SESSION(NULL, &p, (long)in->len);
+    if (s == NULL) {
+        ERR_clear_error();
+        return NULL;
+    }
+    if (p != in->buf + in->len || SSL_SESSION_is_resumable(s) != 1 ||
+        !session_for(s, t->peer_name)) {
+        SSL_SESSION_free(s);
+        return NULL;
+    }
+    return s;
+}
+
 static int new_session_cb(SSL *ssl, SSL_SESSION *s)
 {
     ossl_t *t = SSL_get_app_data(ssl);
@@ -165,6 +223,10 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *s)
         SSL_SESSION_free(t->session);
     }
     t->session = s; /* returning 1 keeps OpenSSL's reference for us */
+    if (SSL_SESSION_set1_hostname(s, t->peer_name) != 1) {
+        ERR_clear_error(); /* unmarked: kept in memory, never offered again */
+    }
+    session_export(t, s);
     return 1;
 }
 
@@ -319,6 +381,19 @@ static kmqtt_err_t setup_ssl(ossl_t *t, const char *host)
             return KMQTT_ETLS_CONFIG;
         }
     }
+    if (name != NULL && strlen(name) >= sizeof(t->peer_name)) {
+        return KMQTT_ETLS_CONFIG;
+    }
+    snprintf(t->peer_name, sizeof(t->peer_name), "%s", name != NULL ? name : "");
+    /* A session is offered only to the name it was verified for: opened
+     * with another host, the transport's session is dropped. */
+    if (t->session != NULL && !session_for(t->session, t->peer_name)) {
+        SSL_SESSION_free(t->session);
+        t->session = NULL;
+    }
+    if (t->session == NULL && t->conf.session_resumption) {
+        t->session = session_import(t);
+    }
     if (t->session != NULL && t->conf.session_resumption) {
         SSL_set_session(t->ssl, t->session);
     }
@@ -378,6 +453,7 @@ static kmqtt_err_t ossl_open(void *ctx, const char *host, uint16_t port, uint32_
     in0 = t->bytes_in;
     out0 = t->bytes_out;
     start = kmqtt_port_now_ms();
+    t->stats.session_too_big = false;
     err = setup_ssl(t, host);
     if (err == KMQTT_OK) {
         err = handshake(t, deadline);
@@ -387,7 +463,11 @@ static kmqtt_err_t ossl_open(void *ctx, const char *host, uint16_t port, uint32_
         t->lower.close(t->lower.ctx);
         return err;
     }
-    memset(&t->stats, 0, sizeof(t->stats));
+    {
+        bool too_big = t->stats.session_too_big; /* set during the handshake (TLS 1.2) */
+        memset(&t->stats, 0, sizeof(t->stats));
+        t->stats.session_too_big = too_big;
+    }
     t->stats.resumed = SSL_session_reused(t->ssl) == 1;
     t->stats.handshake_ms = (uint32_t)(kmqtt_port_now_ms() - start);
     t->stats.bytes_in = t->bytes_in - in0;
