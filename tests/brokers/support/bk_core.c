@@ -256,6 +256,31 @@ void bk_core_retained(void **state)
     kmqtt_client_destroy(pub);
 }
 
+/* Ends a tool's argv at n: the broker's credentials if it wants them, then
+ * NULL. argv has room for 5 more. */
+static void tool_args_end(char **argv, int n)
+{
+    if (bk.username != NULL) {
+        argv[n++] = "-u";
+        argv[n++] = (char *)(uintptr_t)bk.username;
+        argv[n++] = "-P";
+        argv[n++] = "x";
+    }
+    argv[n] = NULL;
+}
+
+/* Starts kmqtt-sub with argv (run with -d) and returns once it printed its
+ * SUBACK. */
+static proc_t *tool_sub_subscribed(char **argv)
+{
+    proc_t *p = proc_spawn(argv);
+
+    assert_non_null(p);
+    if (!proc_wait_output(p, "subscribed to", WAIT_MS))
+        fail_msg("kmqtt-sub did not subscribe:\n%s", proc_output(p));
+    return p;
+}
+
 /* kmqtt-sub, the tool, with a will on topic; connected (SUBACK) when this
  * returns. */
 static proc_t *tool_with_will(const char *id, const char *topic, const char *will_topic)
@@ -263,7 +288,6 @@ static proc_t *tool_with_will(const char *id, const char *topic, const char *wil
     char port[8];
     char *argv[32];
     int n = 0;
-    proc_t *p;
 
     snprintf(port, sizeof port, "%u", (unsigned)bk_port(bk.cl, 0));
     argv[n++] = KMQTT_BIN_DIR "/kmqtt-sub";
@@ -286,18 +310,8 @@ static proc_t *tool_with_will(const char *id, const char *topic, const char *wil
     argv[n++] = "-W";
     argv[n++] = "60";
     argv[n++] = "-d";
-    if (bk.username != NULL) {
-        argv[n++] = "-u";
-        argv[n++] = (char *)(uintptr_t)bk.username;
-        argv[n++] = "-P";
-        argv[n++] = "x";
-    }
-    argv[n] = NULL;
-    p = proc_spawn(argv);
-    assert_non_null(p);
-    if (!proc_wait_output(p, "subscribed to", WAIT_MS))
-        fail_msg("kmqtt-sub did not subscribe:\n%s", proc_output(p));
-    return p;
+    tool_args_end(argv, n);
+    return tool_sub_subscribed(argv);
 }
 
 void bk_core_will(void **state)
@@ -576,17 +590,8 @@ void bk_core_tools(void **state)
     argv[n++] = "-W";
     argv[n++] = "30";
     argv[n++] = "-d";
-    if (bk.username != NULL) {
-        argv[n++] = "-u";
-        argv[n++] = (char *)(uintptr_t)bk.username;
-        argv[n++] = "-P";
-        argv[n++] = "x";
-    }
-    argv[n] = NULL;
-    sub = proc_spawn(argv);
-    assert_non_null(sub);
-    if (!proc_wait_output(sub, "subscribed to", WAIT_MS))
-        fail_msg("kmqtt-sub did not subscribe:\n%s", proc_output(sub));
+    tool_args_end(argv, n);
+    sub = tool_sub_subscribed(argv);
     for (i = 0; i < 3; i++) {
         char out[1024];
         n = 0;
@@ -601,13 +606,7 @@ void bk_core_tools(void **state)
         argv[n++] = "1";
         argv[n++] = "-m";
         argv[n++] = (char *)(uintptr_t)bk_payload(p, i);
-        if (bk.username != NULL) {
-            argv[n++] = "-u";
-            argv[n++] = (char *)(uintptr_t)bk.username;
-            argv[n++] = "-P";
-            argv[n++] = "x";
-        }
-        argv[n] = NULL;
+        tool_args_end(argv, n);
         if (run_capture(argv, WAIT_MS, out, sizeof out) != 0)
             fail_msg("kmqtt-pub failed:\n%s", out);
     }
