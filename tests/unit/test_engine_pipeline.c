@@ -24,8 +24,7 @@ static et_t T;
 #define CONNECT_311 "10 10 00 04 4d 51 54 54 04 02 00 3c 00 04 64 65 76 31"
 /* clean_session false */
 #define CONNECT_311_KEEP "10 10 00 04 4d 51 54 54 04 00 00 3c 00 04 64 65 76 31"
-#define CONNECT_5 \
-    "10 19 00 04 4d 51 54 54 05 02 00 3c 08 21 00 04 27 00 00 01 00 00 04 64 65 76 31"
+#define CONNECT_5        "10 19 00 04 4d 51 54 54 05 02 00 3c 08 21 00 04 27 00 00 01 00 00 04 64 65 76 31"
 /* PUBLISH "t" "x", QoS 1 / 2, ids 1 and 2; DUP set: 3a */
 #define PUB1_311     "32 06 00 01 74 00 01 78"
 #define PUB1_311_DUP "3a 06 00 01 74 00 01 78"
