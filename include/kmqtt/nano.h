@@ -254,8 +254,13 @@ bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
 kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_ms);
 
 /** Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
- * in the store, and a KMQTT_NANO_EV_PUBLISHED later. Returns KMQTT_OK,
- * KMQTT_ENOTCONN (not CONNECTED: nothing is queued offline), KMQTT_EINVAL
+ * in the store, and a KMQTT_NANO_EV_PUBLISHED later. While CONNECTING with
+ * the pipelined connect (cfg.mqtt.pipeline, the default) a QoS 1/2 message
+ * goes right behind the CONNECT, in the same send; a refused CONNECT keeps
+ * it stored for the next attempt. Returns KMQTT_OK, KMQTT_ENOTCONN (not
+ * CONNECTED: nothing is queued offline; while CONNECTING: QoS 0, which
+ * waits for the CONNACK, or no pipelining, or beyond the caps of the last
+ * CONNACK), KMQTT_EINVAL
  * (NULL, QoS over 2, topic empty, with '+' or '#', over 65,535 bytes or not
  * UTF-8: MQTT-3.3.2-2, MQTT-1.5.3-1; malformed 5.0 props, a Topic Alias in
  * them), KMQTT_EUNSUPPORTED (QoS 2 built out; 5.0: over the server's Maximum
