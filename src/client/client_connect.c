@@ -65,8 +65,11 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
         return connect_fail(c, err);
     /* A clean session the application asked for drops what is in flight
      * (each dropped publish is reported ECANCELED). An automatic reconnect
-     * keeps it: those messages are owed and go again as new ones. */
-    if (c->opt.clean_session && !c->rc_attempt)
+     * keeps it: those messages are owed and go again as new ones. So does
+     * a connect after a pipelined first flight took messages out of the
+     * offline queue and no CONNACK accepted it (refused: the server
+     * processed none of it, MQTT-3.1.4-5): they were never in flight. */
+    if (c->opt.clean_session && !c->rc_attempt && !c->early_owed)
         (void)kmqtt_session_clear(&c->s);
 
     /* A wake() that came after the last wait() returned is still pending

@@ -232,6 +232,7 @@ struct kmqtt_client {
     bool io_busy;
     bool wake_pending;     /* wake() called since the io_busy holder entered wait() */
     bool wake_issued;      /* wake() called since connect_open last consumed one */
+    bool early_owed;       /* queued messages left in a first flight no CONNACK accepted yet */
     bool window_refill;    /* publish_batch: the window filled; wait until half drained */
     uint64_t connected_ms; /* when the last CONNACK accepted us */
     unsigned quiescing;    /* threads in kc_quiesce: no new turn may enter wait() */

@@ -49,12 +49,13 @@
 #define KEY_OUT    0x02000000u
 #define KEY_IN     0x03000000u
 #define KEY_CAPS   0x04000000u
-#define CAPS_LEN     12u
-#define CAPS_VERSION 1u
 #define KEY_KIND   0xff000000u
 #define KEY_ID_HI  0x00ff0000u /* above a packet id: zero in OUT and IN keys */
 #define Q_HDR      8u
 #define OUT_HDR    9u
+
+#define CAPS_LEN     12u
+#define CAPS_VERSION 1u
 
 #define OUT_PUBREL   0x01u
 #define OUT_RESERVED 0x08u

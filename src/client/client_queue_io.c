@@ -142,6 +142,8 @@ void kc_queue_drain(kmqtt_client_t *c)
         if (err == KMQTT_OK) {
             if (it.qos > 0)
                 kc_inflight_add(c, id);
+            if (c->state == KMQTT_STATE_CONNECTING)
+                c->early_owed = true; /* until a CONNACK accepts (client_connect.c) */
             kc_persist_unqueue(c, it.seq, it.qos);
             kc_queue_pop(&c->queue);
             sent = true;
