@@ -348,6 +348,21 @@ size_t kmqtt_nano_qos2_evictions(const kmqtt_nano_t *c);
  * PUBREL, 5.0 with 0x92). 0 for NULL. Never blocks. */
 size_t kmqtt_nano_unknown_acks(const kmqtt_nano_t *c);
 
+/** What the last CONNACK of the server allowed (the engine's
+ * kmqtt_session_server_caps; out->seen false: none came yet, the
+ * specification's defaults). A device that resets (not just sleeps with RAM
+ * kept) saves it where it keeps data, and gives it back with
+ * kmqtt_nano_restore_caps after kmqtt_nano_init: the first write of a
+ * pipelined connect then holds no more than that server allowed. Never
+ * blocks. */
+void kmqtt_nano_server_caps(const kmqtt_nano_t *c, kmqtt_session_caps_t *out);
+
+/** Puts back caps saved from kmqtt_nano_server_caps (their seen and
+ * keepalive_s are not read), while IDLE or WAITING (no connection open).
+ * Returns KMQTT_OK, KMQTT_EINVAL (NULL, max_qos over 2, receive_max 0) or
+ * KMQTT_ESTATE. Never blocks. */
+kmqtt_err_t kmqtt_nano_restore_caps(kmqtt_nano_t *c, const kmqtt_session_caps_t *caps);
+
 #ifdef __cplusplus
 }
 #endif

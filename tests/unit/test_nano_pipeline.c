@@ -100,12 +100,41 @@ static void refused_connect_keeps_the_message_for_the_next_attempt(void **state)
     nt_expect_nothing_sent(&T);
 }
 
+/* 5.0: caps saved from an earlier CONNACK (a device reset in between)
+ * bound the first write: Maximum QoS 1 keeps a QoS 2 publish for the
+ * CONNACK (3.1.1 has no such caps). */
+static void restored_caps_bound_the_first_write(void **state)
+{
+    (void)state;
+#if KMQTT_CFG_QOS2 && KMQTT_CFG_V5
+    kmqtt_session_caps_t caps;
+    nt_setup(&T, KMQTT_V5);
+    T.cfg.mqtt.pipeline = true;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    kmqtt_nano_server_caps(&T.c, &caps);
+    assert_false(caps.seen);
+    caps.max_qos = 1;
+    assert_int_equal(kmqtt_nano_restore_caps(&T.c, &caps), KMQTT_OK);
+    kmqtt_nano_server_caps(&T.c, &caps);
+    assert_true(caps.seen);
+    assert_int_equal(caps.max_qos, 1);
+    kmqtt_nano_msg_t m2 = nt_msg("t/1", "hi", 2, false), m1 = nt_msg("t/1", "hi", 1, false);
+    assert_int_equal(kmqtt_nano_connect(&T.c, 0), KMQTT_OK);
+    assert_int_equal(kmqtt_nano_restore_caps(&T.c, &caps), KMQTT_ESTATE);
+    assert_int_equal(kmqtt_nano_publish(&T.c, &m2, 0, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_nano_publish(&T.c, &m1, 0, NULL), KMQTT_OK);
+    caps.max_qos = 3;
+    assert_int_equal(kmqtt_nano_restore_caps(NULL, &caps), KMQTT_EINVAL);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(wake_cycle_is_two_flights),
         cmocka_unit_test(qos0_waits_for_the_connack),
         cmocka_unit_test(refused_connect_keeps_the_message_for_the_next_attempt),
+        cmocka_unit_test(restored_caps_bound_the_first_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
