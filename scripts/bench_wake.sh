@@ -135,9 +135,11 @@ done
 [ -n "$PORT" ] || fail "mosquitto did not start"
 
 # A proxy in front of each listener; its log has one line per connection.
+# Called in $(...), a subshell: its pid goes through a file to PIDS (else
+# cleanup never saw it and every run left both proxies running).
 start_proxy() { # upstream-port name
     "$PEERS/delay_proxy" -p "$1" -d "$DELAY" --log "$TMP/$2.conns" >"$TMP/$2.port" 2>&1 &
-    PIDS="$PIDS $!"
+    echo $! >"$TMP/$2.pid"
     w=0
     while ! grep -q '^port=' "$TMP/$2.port" 2>/dev/null; do
         [ $w -lt 50 ] || fail "delay_proxy did not start"
@@ -147,7 +149,9 @@ start_proxy() { # upstream-port name
     sed -n 's/^port=//p' "$TMP/$2.port"
 }
 PLAIN_PROXY=$(start_proxy "$PORT" plain)
+PIDS="$PIDS $(cat "$TMP/plain.pid")"
 TLS_PROXY=$(start_proxy "$TLS_PORT" tls)
+PIDS="$PIDS $(cat "$TMP/tls.pid")"
 say "mosquitto 127.0.0.1:$PORT (TLS :$TLS_PORT); proxies :$PLAIN_PROXY, :$TLS_PROXY, ${DELAY} ms each way"
 
 # --------------------------------------------------------------- the cases

@@ -248,6 +248,23 @@ typedef struct kmqtt_client_options {
      * rather than one per PUBACK. */
     bool publish_batch;
 
+    /** Pipelined connect (default true, kmqtt_client_options_init): what
+     * waits for the connection goes right behind the CONNECT, before the
+     * CONNACK (MQTT 3.1.4; a server that refuses processes none of it,
+     * MQTT-3.1.4-5): stored QoS 1/2 messages owed to the server and the QoS
+     * 1/2 messages of the offline queue, within what the last CONNACK of
+     * this server allowed (kept with the session and, with a store, across
+     * restarts). The wake cycle of a device, in two round trips (TCP, then
+     * CONNECT + PUBLISH -> CONNACK + PUBACK): with the offline queue on,
+     * kmqtt_publish before kmqtt_connect queues the message; kmqtt_connect
+     * sends it with the CONNECT and returns at the CONNACK, by when its
+     * PUBACK has usually come too; kmqtt_publish_wait_all; kmqtt_disconnect.
+     * QoS 0 messages wait for the CONNACK. A refused CONNECT leaves every
+     * message queued or stored for the next attempt. false: nothing goes
+     * before the CONNACK. Ignored (off) with a 5.0 Authentication Method
+     * (MQTT-3.1.2-30). */
+    bool pipeline_connect;
+
     /** Automatic reconnect after a lost connection (never after kmqtt_disconnect):
      * waits a random time in [d/2, d] with d doubling from reconnect_min_ms
      * up to reconnect_max_ms, back to the minimum once a connection has held

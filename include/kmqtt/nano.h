@@ -254,8 +254,13 @@ bool kmqtt_nano_want_write(const kmqtt_nano_t *c);
 kmqtt_err_t kmqtt_nano_step(kmqtt_nano_t *c, uint32_t now_ms, uint32_t max_wait_ms);
 
 /** Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
- * in the store, and a KMQTT_NANO_EV_PUBLISHED later. Returns KMQTT_OK,
- * KMQTT_ENOTCONN (not CONNECTED: nothing is queued offline), KMQTT_EINVAL
+ * in the store, and a KMQTT_NANO_EV_PUBLISHED later. While CONNECTING with
+ * the pipelined connect (cfg.mqtt.pipeline, the default) a QoS 1/2 message
+ * goes right behind the CONNECT, in the same send; a refused CONNECT keeps
+ * it stored for the next attempt. Returns KMQTT_OK, KMQTT_ENOTCONN (not
+ * CONNECTED: nothing is queued offline; while CONNECTING: QoS 0, which
+ * waits for the CONNACK, or no pipelining, or beyond the caps of the last
+ * CONNACK), KMQTT_EINVAL
  * (NULL, QoS over 2, topic empty, with '+' or '#', over 65,535 bytes or not
  * UTF-8: MQTT-3.3.2-2, MQTT-1.5.3-1; malformed 5.0 props, a Topic Alias in
  * them), KMQTT_EUNSUPPORTED (QoS 2 built out; 5.0: over the server's Maximum
@@ -342,6 +347,21 @@ size_t kmqtt_nano_qos2_evictions(const kmqtt_nano_t *c);
  * hold, since init: ignored, not a protocol error (a PUBREC still gets its
  * PUBREL, 5.0 with 0x92). 0 for NULL. Never blocks. */
 size_t kmqtt_nano_unknown_acks(const kmqtt_nano_t *c);
+
+/** What the last CONNACK of the server allowed (the engine's
+ * kmqtt_session_server_caps; out->seen false: none came yet, the
+ * specification's defaults). A device that resets (not just sleeps with RAM
+ * kept) saves it where it keeps data, and gives it back with
+ * kmqtt_nano_restore_caps after kmqtt_nano_init: the first write of a
+ * pipelined connect then holds no more than that server allowed. Never
+ * blocks. */
+void kmqtt_nano_server_caps(const kmqtt_nano_t *c, kmqtt_session_caps_t *out);
+
+/** Puts back caps saved from kmqtt_nano_server_caps (their seen and
+ * keepalive_s are not read), while IDLE or WAITING (no connection open).
+ * Returns KMQTT_OK, KMQTT_EINVAL (NULL, max_qos over 2, receive_max 0) or
+ * KMQTT_ESTATE. Never blocks. */
+kmqtt_err_t kmqtt_nano_restore_caps(kmqtt_nano_t *c, const kmqtt_session_caps_t *caps);
 
 #ifdef __cplusplus
 }

@@ -80,6 +80,19 @@ typedef struct kmqtt_session_config {
     /** Outbound QoS 1/2 messages at once (also bounded by the store and, in
      * 5.0, the server's Receive Maximum). Default KMQTT_CFG_MAX_INFLIGHT. */
     uint8_t max_inflight;
+    /** Pipelined connect (default true): stored messages owed to the
+     * server, and QoS 1/2 publishes, subscribes and unsubscribes made while
+     * CONNECTING, go right behind the CONNECT, before the CONNACK (MQTT
+     * 3.1.4 allows it; a server that refuses the CONNECT processes none of
+     * them, MQTT-3.1.4-5), so a wake cycle takes one round trip less. The
+     * first flight holds only what the last CONNACK from this server allowed
+     * (kmqtt_session_restore_caps puts a persisted one back), or the
+     * specification's defaults before one was seen; QoS 0 always waits for
+     * the CONNACK (see kmqtt_session_publish). Off for a 5.0 CONNECT with an
+     * Authentication Method, which may send nothing but AUTH before its
+     * CONNACK (MQTT-3.1.2-30). false: nothing but CONNECT (and AUTH) before
+     * the CONNACK. */
+    bool pipeline;
 } kmqtt_session_config_t;
 
 /** One SUBSCRIBE / UNSUBSCRIBE awaiting its ack. Private. */
@@ -264,6 +277,8 @@ typedef struct kmqtt_session {
     uint32_t alias_clock;      /**< last-use stamps of the outbound slots */
 #endif
     uint8_t close_reason; /**< 5.0 DISCONNECT reason queued by the last protocol error */
+    uint8_t early;        /**< CONNECTING with a pipelined first flight */
+    uint8_t caps_seen;    /**< the server_* caps came from a CONNACK or a restore */
 #if KMQTT_CFG_RETRY
     uint8_t retry_armed; /**< 3.1.1 retry: last_ack_ms counts */
 #endif
@@ -346,8 +361,14 @@ kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *ne
 /* --------------------------------------------------------------- requests */
 
 /** Queues a PUBLISH. QoS 1/2 get a packet id (*packet_id, may be NULL), a copy
- * in the store and a KMQTT_SESSION_EV_PUBLISHED later. Returns KMQTT_OK,
- * KMQTT_ENOTCONN (not CONNECTED), KMQTT_EINVAL (NULL, QoS over 2, topic
+ * in the store and a KMQTT_SESSION_EV_PUBLISHED later. While CONNECTING with
+ * a pipelined first flight (kmqtt_session_config_t.pipeline) a QoS 1/2
+ * message within the caps of the last CONNACK goes behind the CONNECT; if
+ * the CONNACK refuses, it stays stored for the next connection. Returns
+ * KMQTT_OK, KMQTT_ENOTCONN (not CONNECTED; while CONNECTING: QoS 0, which
+ * waits for the CONNACK so a refused connection never swallows a message
+ * reported sent, no pipelining, or outside the last CONNACK's caps: retry
+ * once CONNECTED), KMQTT_EINVAL (NULL, QoS over 2, topic
  * empty, with wildcards, over 65,535 bytes or not UTF-8: MQTT-3.3.2-2,
  * MQTT-1.5.3-1; malformed 5.0 props, a Topic Alias or a Subscription
  * Identifier in them: MQTT-3.3.4-6), KMQTT_EUNSUPPORTED (QoS 2 built out;
@@ -364,6 +385,8 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
 
 /** Queues a SUBSCRIBE of count filters (5.0: with the raw property block
  * props; NULL/0 = none). KMQTT_SESSION_EV_SUBACK follows with *packet_id.
+ * While CONNECTING with a pipelined first flight it goes behind the CONNECT;
+ * a refused CONNACK means it was not processed (no SUBACK comes).
  * Returns KMQTT_OK, KMQTT_ENOTCONN, KMQTT_EINVAL (no filter or more than 255,
  * an invalid filter: MQTT-4.7.1-2/-3; options with reserved bits or, in
  * 3.1.1, anything but QoS; No Local on a shared subscription, MQTT-3.8.3-4),
@@ -462,10 +485,25 @@ typedef struct kmqtt_session_caps {
     bool shared_available;    /**< Shared Subscription Available */
     uint32_t max_packet_size; /**< 0 = no limit */
     uint16_t keepalive_s;     /**< the keepalive in force (MQTT-3.2.2-21) */
+    /** These came from a CONNACK (or kmqtt_session_restore_caps); false:
+     * the specification's defaults. */
+    bool seen;
 } kmqtt_session_caps_t;
 
-/** Fills *out with what the last CONNACK said (defaults before one came). */
+/** Fills *out with what the last CONNACK said (defaults before one came).
+ * They stay after the connection ends: a driver persists them (when seen)
+ * so the first flight of the next pipelined connect, perhaps in another
+ * process, holds no more than this server allowed. */
 void kmqtt_session_server_caps(const kmqtt_session_t *s, kmqtt_session_caps_t *out);
+
+/** Puts back what a CONNACK from this server allowed, as
+ * kmqtt_session_server_caps gave it (keepalive_s and seen are not read):
+ * the first flight of a pipelined connect holds no more than that (Maximum
+ * QoS, Maximum Packet Size, Receive Maximum, Retain Available; the
+ * subscription caps too). The next CONNACK replaces them. Only while IDLE.
+ * Returns KMQTT_OK, KMQTT_EINVAL (NULL, max_qos over 2, receive_max 0) or
+ * KMQTT_ESTATE. */
+kmqtt_err_t kmqtt_session_restore_caps(kmqtt_session_t *s, const kmqtt_session_caps_t *caps);
 
 /** Where s is (IDLE, CONNECTING, CONNECTED, ENDED). */
 kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);

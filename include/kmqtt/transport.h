@@ -26,6 +26,7 @@
 #include "kmqtt/error.h"
 #include "kmqtt/mem.h"
 #include "kmqtt/port.h"
+#include "kmqtt/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -103,7 +104,28 @@ typedef struct kmqtt_tls_options {
      * to it; one larger than cap sets len to 0 (and stats.session_too_big).
      * Must stay valid as long as the transport; not copied. */
     kmqtt_tls_session_t *session;
+    /** Where the session is kept across a process restart (Linux: the file
+     * store, kmqtt_store_file_create, perhaps the one the client persists
+     * to): record KMQTT_TLS_STORE_KEY. create reads it (into session when
+     * given and empty, else into a buffer of KMQTT_TLS_STORE_SESSION_MAX
+     * bytes of the transport's own), so the new process's first open()
+     * resumes; each new session from the server is written to it (a TLS
+     * 1.3 server sends one per connection: one store write per connection),
+     * one that does not fit removes it. A record that does not parse gives
+     * a full handshake, as above. Used only with session_resumption;
+     * NULL = none. The struct is copied; its ctx must outlive the
+     * transport. Store errors are not the connection's: counted in
+     * kmqtt_tls_stats_t.store_errors. Backend-neutral (OpenSSL and
+     * mbedTLS). */
+    const kmqtt_store_t *session_store;
 } kmqtt_tls_options_t;
+
+/** The store record kmqtt_tls_options_t.session_store keeps the session in
+ * (outside the keys the client's persistence uses, 0x01..0x04 << 24). */
+#define KMQTT_TLS_STORE_KEY 0x05000000u
+/** Bytes of the transport's own session buffer when session_store is given
+ * without session. */
+#define KMQTT_TLS_STORE_SESSION_MAX 4096u
 
 /** Fills o with the defaults: chain and host name verified, TLS 1.2
  * minimum, resumption on. */
@@ -120,6 +142,8 @@ typedef struct kmqtt_tls_stats {
     /** A session from the server did not fit options.session's cap (it was
      * not kept there; the next open() after destroy will be a full handshake). */
     bool session_too_big;
+    /** session_store: a get or put that failed, since create. */
+    uint32_t store_errors;
 } kmqtt_tls_stats_t;
 
 /** Creates a TLS transport over lower, copying every option string. Files

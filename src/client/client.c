@@ -42,6 +42,7 @@ void kmqtt_client_options_init(kmqtt_client_options_t *o)
     o->version = KMQTT_V311;
     o->keepalive_s = KMQTT_CFG_KEEPALIVE_S; /* the defaults both clients share */
     o->clean_session = true;
+    o->pipeline_connect = true;
     o->rx_buffer_size = KMQTT_CFG_RX_BUFFER_SIZE;
     o->tx_buffer_size = KMQTT_CFG_TX_BUFFER_SIZE;
     o->store_size = KMQTT_CFG_STORE_SIZE;

@@ -65,14 +65,19 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
         return connect_fail(c, err);
     /* A clean session the application asked for drops what is in flight
      * (each dropped publish is reported ECANCELED). An automatic reconnect
-     * keeps it: those messages are owed and go again as new ones. */
-    if (c->opt.clean_session && !c->rc_attempt)
+     * keeps it: those messages are owed and go again as new ones. So does
+     * a connect after a pipelined first flight took messages out of the
+     * offline queue and no CONNACK accepted it (refused: the server
+     * processed none of it, MQTT-3.1.4-5): they were never in flight. */
+    if (c->opt.clean_session && !c->rc_attempt && !c->early_owed)
         (void)kmqtt_session_clear(&c->s);
 
     /* A wake() that came after the last wait() returned is still pending
      * and would cancel open(): a zero wait with nothing open consumes it.
      * A disconnect racing this connect is seen through cancel_seq. */
-    (void)c->tr.wait(c->tr.ctx, 0, 0, &ready);
+    if (c->wake_issued)
+        (void)c->tr.wait(c->tr.ctx, 0, 0, &ready);
+    c->wake_issued = false;
     sv = kc_server_take(c); /* the list never changes after create */
     c->io_busy = true;
     kc_unlock(c);
@@ -95,6 +100,9 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
         return connect_fail(c, err);
     }
     c->open = true;
+    /* Pipelined connect: the offline queue joins the stored messages
+     * behind the CONNECT, in the same send. */
+    kc_queue_drain(c);
     (void)kc_flush(c); /* errors surface in the first turn */
     kc_turn_release(c);
     return KMQTT_OK;

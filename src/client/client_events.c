@@ -18,6 +18,8 @@ static kmqtt_err_t on_connack(kmqtt_client_t *c, const kc_event_t *ev)
          * drops at once must not be hammered at the minimum interval. */
         c->connected_ms = kc_now();
         c->rc_armed = false;
+        c->early_owed = false;
+        kc_persist_caps(c); /* the next process's first flight (issue #18) */
         /* The broker forgot our subscriptions (or we had not finished
          * making them again on the last connection): make them again. */
         if (c->rc_attempt && (!ev->session_present || c->resub_owed))

@@ -231,6 +231,8 @@ struct kmqtt_client {
     bool turn_bg; /* held by the background thread */
     bool io_busy;
     bool wake_pending;     /* wake() called since the io_busy holder entered wait() */
+    bool wake_issued;      /* wake() called since connect_open last consumed one */
+    bool early_owed;       /* queued messages left in a first flight no CONNACK accepted yet */
     bool window_refill;    /* publish_batch: the window filled; wait until half drained */
     uint64_t connected_ms; /* when the last CONNACK accepted us */
     unsigned quiescing;    /* threads in kc_quiesce: no new turn may enter wait() */
@@ -265,6 +267,7 @@ struct kmqtt_client {
     uint8_t *persist_buf; /* "persist": one record being written or read */
     size_t persist_buf_size;
     uint32_t persist_order; /* the next outbound record's place in send order */
+    uint8_t caps_rec[12];   /* the server caps record last written or read (pipelined connect) */
     uint32_t draining_seq;  /* queue seq of the message being handed to the session */
     kmqtt_persist_stats_t pstats;
 #endif
@@ -296,6 +299,7 @@ uint64_t kc_deadline(uint32_t ms);
 /* transport and connection (client_loop.c) */
 kmqtt_err_t kc_flush(kmqtt_client_t *c);
 void kc_try_flush(kmqtt_client_t *c);
+void kc_wake(kmqtt_client_t *c);
 void kc_wake_once(kmqtt_client_t *c);
 void kc_publish_kick(kmqtt_client_t *c, bool was_empty);
 void kc_quiesce(kmqtt_client_t *c);
@@ -374,7 +378,11 @@ void kc_persist_free(kmqtt_client_t *c);
 kmqtt_err_t kc_persist_queued(kmqtt_client_t *c, uint32_t seq, const kmqtt_publish_t *msg);
 void kc_persist_unqueue(kmqtt_client_t *c, uint32_t seq, uint8_t qos);
 void kc_persist_done(kmqtt_client_t *c, uint16_t id);
+/* After an accepted CONNACK: its caps, if they changed, for the next
+ * process's pipelined first flight. */
+void kc_persist_caps(kmqtt_client_t *c);
 #else
+#define kc_persist_caps(c)        ((void)0)
 #define kc_persist_setup(c)       KMQTT_OK
 #define kc_persist_memory_size(o) ((size_t)0)
 #define kc_persist_free(c)        ((void)0)

@@ -80,6 +80,14 @@ void kc_try_flush(kmqtt_client_t *c)
     (void)kc_flush(c);
 }
 
+/* Every wake() goes through here: connect_open consumes a wake left
+ * pending only when one was issued (a zero wait() is two system calls). */
+void kc_wake(kmqtt_client_t *c)
+{
+    c->wake_issued = true;
+    c->tr.wake(c->tr.ctx);
+}
+
 /* Wakes the thread inside wait() unless a wake since it went in is still
  * pending (each wake() is a system call; one is enough: the woken thread
  * flushes everything queued by then, under mx). */
@@ -88,7 +96,7 @@ void kc_wake_once(kmqtt_client_t *c)
     if (c->wake_pending)
         return;
     c->wake_pending = true;
-    c->tr.wake(c->tr.ctx);
+    kc_wake(c);
 }
 
 /* After a publish queued its packet (mx held). was_empty: the send buffer
@@ -119,7 +127,7 @@ void kc_quiesce(kmqtt_client_t *c)
      * io_busy would never be seen clear (a livelock). */
     c->quiescing++;
     while (c->io_busy) {
-        c->tr.wake(c->tr.ctx);
+        kc_wake(c);
         kc_cond_wait(c, 100);
     }
     c->quiescing--;
@@ -187,7 +195,7 @@ void kc_turn_acquire(kmqtt_client_t *c)
 {
     while (c->turn_busy) {
         if (c->io_busy)
-            c->tr.wake(c->tr.ctx);
+            kc_wake(c);
         kc_cond_wait(c, 100);
     }
     c->turn_busy = true;
@@ -349,7 +357,7 @@ kmqtt_err_t kc_wait_step(kmqtt_client_t *c, uint32_t ms)
         if (on_bg && c->turn_bg)
             return KMQTT_ESTATE;
         if (c->io_busy)
-            c->tr.wake(c->tr.ctx);
+            kc_wake(c);
         kc_cond_wait(c, ms);
         return KMQTT_OK;
     }
@@ -452,7 +460,7 @@ void kc_bg_reap(kmqtt_client_t *c)
     kc_broadcast(c);
     while (!c->bg_done) {
         if (c->io_busy)
-            c->tr.wake(c->tr.ctx);
+            kc_wake(c);
         kc_cond_wait(c, 100);
     }
     kmqtt_port_thread_join(&c->mem, c->thread);

@@ -8,6 +8,18 @@
  *   KEY_OUT | packet id         an outbound QoS 1/2 flow:
  *                               order (u32) from_seq (u32) flags (u8) [PUBLISH]
  *   KEY_IN | packet id          an inbound QoS 2 id awaiting PUBREL (empty)
+ *   KEY_CAPS                    what the last accepted CONNACK allowed (issue #18,
+ *                               bounds the next pipelined first flight):
+ *                               version (u8, CAPS_VERSION) max_qos (u8) flags (u8:
+ *                               bit 0 no retain, 1 no wildcard, 2 no subscription
+ *                               ids, 3 no shared) 0 (u8) receive_max (u16)
+ *                               0 (u16) max_packet_size (u32)
+ *                               A store without it (written before issue 18) reads
+ *                               as the specification's defaults; one of another
+ *                               version, or that fails its checks, is removed and
+ *                               the defaults used: only the first flight is
+ *                               bounded by it, the CONNACK decides. A store read
+ *                               by a client older than issue 18 ignores it.
  * Integers little-endian. order is the send order across restarts;
  * from_seq the queue seq the message left the queue with (0 = none), so a
  * crash between writing the flow and removing the queue record cannot
@@ -36,10 +48,14 @@
 #define KEY_QUEUED 0x01000000u
 #define KEY_OUT    0x02000000u
 #define KEY_IN     0x03000000u
+#define KEY_CAPS   0x04000000u
 #define KEY_KIND   0xff000000u
 #define KEY_ID_HI  0x00ff0000u /* above a packet id: zero in OUT and IN keys */
 #define Q_HDR      8u
 #define OUT_HDR    9u
+
+#define CAPS_LEN     12u
+#define CAPS_VERSION 1u
 
 #define OUT_PUBREL   0x01u
 #define OUT_RESERVED 0x08u
@@ -82,6 +98,57 @@ static uint8_t out_flags(const kmqtt_client_t *c, unsigned qos, bool pubrel)
 }
 
 /* --------------------------------------------------------------- writes */
+
+static void caps_encode(const kmqtt_session_caps_t *k, uint8_t *b)
+{
+    memset(b, 0, CAPS_LEN);
+    b[0] = CAPS_VERSION;
+    b[1] = k->max_qos;
+    b[2] = (uint8_t)((k->retain_available ? 0u : 1u) | (k->wildcard_available ? 0u : 2u) |
+                     (k->subid_available ? 0u : 4u) | (k->shared_available ? 0u : 8u));
+    b[4] = (uint8_t)k->receive_max;
+    b[5] = (uint8_t)(k->receive_max >> 8);
+    put32(b + 8, k->max_packet_size);
+}
+
+void kc_persist_caps(kmqtt_client_t *c)
+{
+    kmqtt_session_caps_t k;
+    uint8_t b[CAPS_LEN];
+
+    if (!c->persist)
+        return;
+    kmqtt_session_server_caps(&c->s, &k);
+    caps_encode(&k, b);
+    /* Written only when they changed: a wake cycle costs no flash write. */
+    if (memcmp(b, c->caps_rec, CAPS_LEN) == 0)
+        return;
+    memcpy(c->caps_rec, b, CAPS_LEN);
+    st_put(c, KEY_CAPS, b, CAPS_LEN);
+}
+
+/* The caps record b[0..n): checked in full before the session takes it. */
+static void caps_restore(kmqtt_client_t *c, const uint8_t *b, size_t n)
+{
+    kmqtt_session_caps_t k;
+
+    memset(&k, 0, sizeof k);
+    if (n == CAPS_LEN && b[0] == CAPS_VERSION && b[1] <= 2 && (b[2] & 0xf0u) == 0 && b[3] == 0 &&
+        b[6] == 0 && b[7] == 0) {
+        k.max_qos = b[1];
+        k.retain_available = (b[2] & 1u) == 0;
+        k.wildcard_available = (b[2] & 2u) == 0;
+        k.subid_available = (b[2] & 4u) == 0;
+        k.shared_available = (b[2] & 8u) == 0;
+        k.receive_max = (uint16_t)(b[4] | b[5] << 8);
+        k.max_packet_size = get32(b + 8);
+        if (kmqtt_session_restore_caps(&c->s, &k) == KMQTT_OK) {
+            memcpy(c->caps_rec, b, CAPS_LEN);
+            return;
+        }
+    }
+    reject(c, KEY_CAPS);
+}
 
 kmqtt_err_t kc_persist_queued(kmqtt_client_t *c, uint32_t seq, const kmqtt_publish_t *msg)
 {
@@ -255,12 +322,16 @@ static kmqtt_err_t read_one(void *arg, uint32_t key, size_t len)
             c->pstats.skipped++;
         return KMQTT_OK;
     }
-    if ((key & KEY_KIND) != KEY_OUT && (key & KEY_KIND) != KEY_QUEUED)
+    if ((key & KEY_KIND) != KEY_OUT && (key & KEY_KIND) != KEY_QUEUED && key != KEY_CAPS)
         return KMQTT_OK; /* not ours */
     err = c->store.get(c->store.ctx, key, b, c->persist_buf_size, &n);
     if (err != KMQTT_OK) {
         c->pstats.skipped++;
         st_remove(c, key);
+        return KMQTT_OK;
+    }
+    if (key == KEY_CAPS) {
+        caps_restore(c, b, n);
         return KMQTT_OK;
     }
     if ((key & KEY_KIND) == KEY_OUT ? !out_record_ok(c, key, b, n) : !queued_record_ok(key, b, n)) {

@@ -124,7 +124,10 @@ void kc_queue_drain(kmqtt_client_t *c)
     if (c->queue_buf == NULL || c->queue.count == 0)
         return;
     was_empty = kmqtt_session_tx_peek(&c->s, &buf) == 0;
-    while (c->state == KMQTT_STATE_CONNECTED && c->open && kc_queue_front(&c->queue, &it)) {
+    /* While CONNECTING the session takes what a pipelined first flight may
+     * carry and answers KMQTT_ENOTCONN for the rest. */
+    while ((c->state == KMQTT_STATE_CONNECTED || c->state == KMQTT_STATE_CONNECTING) && c->open &&
+           kc_queue_front(&c->queue, &it)) {
         memset(&m, 0, sizeof m);
         m.topic.ptr = it.topic;
         m.topic.len = it.topic_len;
@@ -139,6 +142,8 @@ void kc_queue_drain(kmqtt_client_t *c)
         if (err == KMQTT_OK) {
             if (it.qos > 0)
                 kc_inflight_add(c, id);
+            if (c->state == KMQTT_STATE_CONNECTING)
+                c->early_owed = true; /* until a CONNACK accepts (client_connect.c) */
             kc_persist_unqueue(c, it.seq, it.qos);
             kc_queue_pop(&c->queue);
             sent = true;

@@ -138,6 +138,7 @@ kmqtt_err_t kc_session_setup(kmqtt_client_t *c)
     }
     k->retry_ms = o->retry_ms;
     k->max_inflight = o->max_inflight > 255u ? 255u : (uint8_t)o->max_inflight;
+    k->pipeline = o->pipeline_connect;
     memset(&b, 0, sizeof b);
     b.requests = (kmqtt_session_request_t *)(void *)(at + l.requests);
     b.max_requests = (uint8_t)KC_MAX_REQUESTS;

@@ -166,3 +166,13 @@ size_t kmqtt_nano_unknown_acks(const kmqtt_nano_t *c)
 {
     return c != NULL ? kmqtt_session_unknown_acks(&c->s) : 0u;
 }
+
+void kmqtt_nano_server_caps(const kmqtt_nano_t *c, kmqtt_session_caps_t *out)
+{
+    kmqtt_session_server_caps(c != NULL && c->cfg != NULL ? &c->s : NULL, out);
+}
+
+kmqtt_err_t kmqtt_nano_restore_caps(kmqtt_nano_t *c, const kmqtt_session_caps_t *caps)
+{
+    return c != NULL && c->cfg != NULL ? kmqtt_session_restore_caps(&c->s, caps) : KMQTT_EINVAL;
+}

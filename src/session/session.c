@@ -16,6 +16,7 @@ void kmqtt_session_config_init(kmqtt_session_config_t *c)
     c->keepalive_s = KMQTT_CFG_KEEPALIVE_S;
     c->ping_timeout_ms = KMQTT_CFG_PING_TIMEOUT_MS;
     c->max_inflight = KMQTT_CFG_MAX_INFLIGHT;
+    c->pipeline = true;
 }
 
 /* A string of the CONNECT: at most 65,535 bytes of UTF-8 (MQTT-1.5.3-1). */
@@ -100,6 +101,7 @@ kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t 
     s->inbound_bits = cfg->version == KMQTT_V311 ? b->inbound_bits : NULL;
     s->req = b->requests;
     s->max_requests = b->max_requests;
+    ks_caps_default(s);
     memset(s->req, 0, s->max_requests * sizeof s->req[0]);
 #if KMQTT_CFG_INBOUND_BITS
     if (s->inbound_bits != NULL)
@@ -137,7 +139,11 @@ kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms)
         return KMQTT_ENOBUFS;
     s->rx_len = 0;
     s->rx_done = 0;
-    s->flags &= KS_F_FRESH; /* records still to report stay so */
+    /* Records still to report stay so; the last CONNACK's caps bound the
+     * first flight. */
+    s->flags &= KS_F_FRESH | KS_F_CAPS;
+    s->resend_off = 0; /* every record is owed to the new connection */
+    s->resent = 0;
 #if KS_ALIASES
     ks_alias_reset(s); /* MQTT-3.3.2-7: aliases last one connection */
 #endif
@@ -145,6 +151,7 @@ kmqtt_err_t kmqtt_session_start(kmqtt_session_t *s, uint32_t now_ms)
     s->state = KMQTT_SESSION_CONNECTING;
     s->last_tx_ms = now_ms;
     s->last_rx_ms = now_ms;
+    ks_early_start(s);
     return KMQTT_OK;
 }
 
@@ -157,7 +164,8 @@ void kmqtt_session_lost(kmqtt_session_t *s)
     s->rx_done = 0;
     s->tx_start = 0;
     s->tx_len = 0;
-    s->flags &= KS_F_FRESH; /* records still to report stay so */
+    s->flags &= KS_F_FRESH | KS_F_CAPS; /* records still to report stay so */
+    s->early = 0;
     memset(s->req, 0, s->max_requests * sizeof s->req[0]);
 }
 
@@ -202,10 +210,9 @@ void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms)
         s->tx_start = 0;
         s->tx_len = 0;
     }
-    if (s->state == KMQTT_SESSION_CONNECTED) {
+    if (s->state == KMQTT_SESSION_CONNECTED)
         ks_ping_owed(s, now_ms);
-        ks_resend(s);
-    }
+    ks_resend(s); /* CONNECTED, or a pipelined first flight */
 }
 
 kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms, kmqtt_session_event_t *ev)
@@ -269,8 +276,9 @@ void kmqtt_session_server_caps(const kmqtt_session_t *s, kmqtt_session_caps_t *o
     if (s == NULL || s->cfg == NULL)
         return;
     out->keepalive_s = s->cfg->keepalive_s;
-    if (s->server_receive_max == 0)
+    if (!s->caps_seen)
         return; /* no CONNACK yet */
+    out->seen = true;
     out->receive_max = s->server_receive_max;
     out->max_qos = s->server_max_qos;
     out->retain_available = !(s->flags & KS_F_NO_RETAIN);

@@ -168,7 +168,11 @@ static int connack(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
     if (sp && (rc != 0 || s->cfg->clean_session))
         return KMQTT_EPROTOCOL;
     ev->reason_code = rc;
+    bool early = s->early != 0;
+    s->early = 0;
     if (rc != 0) {
+        /* MQTT-3.1.4-5: nothing of a pipelined first flight was processed;
+         * its records stay stored for the next connection. */
         s->state = KMQTT_SESSION_ENDED;
         return KS_REPORT;
     }
@@ -176,8 +180,11 @@ static int connack(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
     s->state = KMQTT_SESSION_CONNECTED;
     s->flags = (uint8_t)(KS_F_FRESH | (sp ? KS_F_SESSION : 0u));
     s->keepalive_s = s->cfg->keepalive_s;
-    s->resend_off = 0;
-    s->resent = 0;
+    if (!early) {
+        s->resend_off = 0;
+        s->resent = 0;
+    } /* else what the first flight carried went to this session */
+    s->caps_seen = 1;
 #if KMQTT_CFG_RETRY
     s->retry_armed = 0;
 #endif

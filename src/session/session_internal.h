@@ -25,6 +25,11 @@
 #define KS_F_NO_SHARED 0x20u
 #define KS_F_FRESH     0x40u /* after a CONNACK: report the records it will not carry */
 #define KS_F_PING_OWED 0x80u /* a PINGREQ is due but tx had no room */
+/* The server's caps, kept from one connection to the next (session_pipeline.c). */
+#define KS_F_CAPS (KS_F_NO_RETAIN | KS_F_NO_WILD | KS_F_NO_SUBID | KS_F_NO_SHARED)
+
+/* CONNECTING with a pipelined first flight: requests go behind the CONNECT. */
+#define KS_EARLY(s) ((s)->state == KMQTT_SESSION_CONNECTING && (s)->early)
 
 /* Results of handling one inbound packet, beside a kmqtt_err_t < 0. */
 #define KS_DONE   0 /* handled, nothing to report: drop it from rx */
@@ -85,6 +90,11 @@ void ks_forget_inbound(kmqtt_session_t *s);
 
 /* session_timer.c */
 void ks_ping_owed(kmqtt_session_t *s, uint32_t now_ms);
+
+/* session_pipeline.c */
+void ks_early_start(kmqtt_session_t *s);
+bool ks_early_fits(const kmqtt_session_t *s, unsigned qos, bool retain, size_t len);
+void ks_caps_default(kmqtt_session_t *s);
 
 /* session_store.c */
 uint32_t ks_store_find(const kmqtt_session_t *s, uint16_t id, ks_rec_t *r);

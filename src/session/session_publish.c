@@ -97,8 +97,9 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
     if (err != KMQTT_OK)
         return err;
     unsigned qos = msg->qos;
-    if (s->state != KMQTT_SESSION_CONNECTED)
-        return KMQTT_ENOTCONN;
+    if (s->state != KMQTT_SESSION_CONNECTED &&
+        (!KS_EARLY(s) || !ks_early_fits(s, qos, msg->retain, 0u)))
+        return KMQTT_ENOTCONN; /* QoS 0 and beyond the caps wait for the CONNACK */
 #if KMQTT_CFG_V5
     if (KS_V5(s) && (qos > s->server_max_qos || (msg->retain && (s->flags & KS_F_NO_RETAIN))))
         return KMQTT_EUNSUPPORTED; /* MQTT-3.2.2-11, MQTT-3.2.2-14 */
@@ -132,6 +133,8 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
                        ? KMQTT_ETOOBIG
                        : KMQTT_ELIMIT;
     }
+    if (s->state != KMQTT_SESSION_CONNECTED && !ks_early_fits(s, qos, msg->retain, n))
+        return KMQTT_ENOTCONN; /* over the last CONNACK's Maximum Packet Size */
     if ((err = room(s, n)) != KMQTT_OK || (err = room(s, ntx)) != KMQTT_OK)
         return err;
 
@@ -231,7 +234,7 @@ static kmqtt_err_t sub(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
     (void)props;
     (void)props_len;
 #endif
-    if (s->state != KMQTT_SESSION_CONNECTED)
+    if (s->state != KMQTT_SESSION_CONNECTED && !KS_EARLY(s))
         return KMQTT_ENOTCONN;
     unsigned slot = 0;
     while (slot < s->max_requests && s->req[slot].id != 0)

@@ -95,8 +95,12 @@ uint16_t ks_new_id(kmqtt_session_t *s)
  * to report. Only while CONNECTED. */
 void ks_resend(kmqtt_session_t *s)
 {
-    if (s->state != KMQTT_SESSION_CONNECTED)
+    bool early = KS_EARLY(s);
+    if (s->state != KMQTT_SESSION_CONNECTED && !early)
         return;
+    /* A pipelined first flight expects the session the CONNECT asks for:
+     * a record sent again there carries DUP and a PUBREL goes again. */
+    bool sess = early ? !s->cfg->clean_session : (s->flags & KS_F_SESSION) != 0;
     while (s->resend_off < s->store_used) {
         ks_rec_t r;
         ks_store_get(s, s->resend_off, &r);
@@ -104,18 +108,25 @@ void ks_resend(kmqtt_session_t *s)
         if (KS_V5(s) && s->resent >= s->server_receive_max)
             return; /* MQTT-3.3.4-7 */
 #endif
+        /* The first flight stops (keeping the order, MQTT-4.6.0-1) at a
+         * record the last CONNACK's caps would not take, or one cleared. */
+        if (early && r.pad != KS_DROP_CLEARED &&
+            (r.pad != 0 ||
+             (r.kind != KS_REC_REL &&
+              !ks_early_fits(s, r.kind, (s->store[s->resend_off + KS_REC_HDR] & 1u) != 0, r.len))))
+            return;
         if (r.pad != 0) {
             /* marked by ks_store_check: never sent, dropped after the CONNACK */
         } else
             if (r.kind == KS_REC_REL) {
-            if ((s->flags & KS_F_SESSION) && !ks_send_ack(s, 0x62u, r.id, 0))
+            if (sess && !ks_send_ack(s, 0x62u, r.id, 0))
                 return;
         } else {
             uint8_t *pkt = s->store + s->resend_off + KS_REC_HDR;
             uint8_t *p = ks_tx_reserve(s, r.len);
             if (p == NULL)
                 return;
-            pkt[0] = (uint8_t)((s->flags & KS_F_SESSION) ? pkt[0] | 0x08u : pkt[0] & ~0x08u);
+            pkt[0] = (uint8_t)(sess ? pkt[0] | 0x08u : pkt[0] & ~0x08u);
             memcpy(p, pkt, r.len);
         }
         s->resend_off += KS_REC_SIZE(r.len);
@@ -130,7 +141,10 @@ void ks_resend(kmqtt_session_t *s)
 void ks_store_check(kmqtt_session_t *s)
 {
     ks_rec_t r;
-    for (uint32_t off = 0; off < s->store_used; off += KS_REC_SIZE(r.len)) {
+    /* Records a pipelined first flight already carried are the server's
+     * to judge: its ack completes them, or its DISCONNECT leaves them
+     * stored for the next connection, checked then. */
+    for (uint32_t off = s->resend_off; off < s->store_used; off += KS_REC_SIZE(r.len)) {
         ks_store_get(s, off, &r);
         if (r.pad == KS_DROP_CLEARED)
             continue; /* cleared: reported, never sent */

@@ -55,6 +55,57 @@ void tls_conf_free(kmqtt_mem_t *m, tls_conf_t *c)
     for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         tls_strfree(m, all[i]);
     }
+    if (c->own.buf != NULL) {
+        kmqtt_mem_wipe(c->own.buf, c->own.cap); /* a secret */
+        (void)kmqtt_mem_free(m, c->own.buf);
+        c->own.buf = NULL;
+    }
+}
+
+void tls_session_stored(tls_conf_t *c)
+{
+    kmqtt_err_t err;
+    if (c->store.put == NULL || c->session == NULL) {
+        return;
+    }
+    err = c->session->len > 0
+              ? c->store.put(c->store.ctx, KMQTT_TLS_STORE_KEY, c->session->buf, c->session->len)
+              : c->store.remove(c->store.ctx, KMQTT_TLS_STORE_KEY);
+    if (err != KMQTT_OK) {
+        c->store_errors++;
+    }
+}
+
+/* session_store: the session of an earlier process, into c->session (the
+ * caller's buffer when it is empty, else nothing; or the transport's own). */
+static kmqtt_err_t store_load(kmqtt_mem_t *m, const kmqtt_tls_options_t *o, tls_conf_t *c)
+{
+    size_t len = 0;
+    kmqtt_err_t err;
+    const kmqtt_store_t *st = o->session_store;
+    if (st->put == NULL || st->get == NULL || st->remove == NULL) {
+        return KMQTT_EINVAL;
+    }
+    c->store = *st;
+    if (c->session == NULL) {
+        c->own.buf = kmqtt_mem_alloc(m, TLS_TAG, KMQTT_TLS_STORE_SESSION_MAX);
+        if (c->own.buf == NULL) {
+            return KMQTT_ENOMEM;
+        }
+        c->own.cap = KMQTT_TLS_STORE_SESSION_MAX;
+        c->own.len = 0;
+        c->session = &c->own;
+    }
+    if (c->session->len != 0) {
+        return KMQTT_OK; /* the caller's is newer */
+    }
+    err = st->get(st->ctx, KMQTT_TLS_STORE_KEY, c->session->buf, c->session->cap, &len);
+    if (err == KMQTT_OK) {
+        c->session->len = len;
+    } else if (err != KMQTT_ENOTFOUND) {
+        c->store_errors++;
+    }
+    return KMQTT_OK;
 }
 
 kmqtt_err_t tls_conf_copy(kmqtt_mem_t *m, const kmqtt_tls_options_t *o, tls_conf_t *c)
@@ -99,6 +150,8 @@ kmqtt_err_t tls_conf_copy(kmqtt_mem_t *m, const kmqtt_tls_options_t *o, tls_conf
         err = tls_strdup(m, o->server_name, &c->server_name);
     if (err == KMQTT_OK)
         err = tls_strdup(m, o->alpn, &c->alpn);
+    if (err == KMQTT_OK && o->session_resumption && o->session_store != NULL)
+        err = store_load(m, o, c);
     if (err != KMQTT_OK) {
         tls_conf_free(m, c);
     }

@@ -19,8 +19,15 @@ typedef struct tls_conf {
     bool skip_host_name_check;
     bool no_verification_at_all;
     bool session_resumption;
-    kmqtt_tls_session_t *session; /* the caller's, not copied (NULL = none) */
+    kmqtt_tls_session_t *session; /* the caller's, not copied (NULL = none), or own */
+    kmqtt_store_t store;          /* options.session_store, copied; store.put NULL = none */
+    kmqtt_tls_session_t own;      /* the session buffer when only the store was given */
+    uint32_t store_errors;
 } tls_conf_t;
+
+/* A backend wrote a new session into c->session (or emptied it): to the
+ * store, if one was given. */
+void tls_session_stored(tls_conf_t *c);
 
 /* Copies every string of o into c (memory from m). KMQTT_EINVAL (bad
  * version, certificate without key) or KMQTT_ENOMEM; on failure c holds

@@ -482,6 +482,7 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
             /* Never half a session: one that does not fit empties the buffer. */
             t->conf.session->len = r == 0 ? len : 0;
             t->stats.session_too_big = r == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
+            tls_session_stored(&t->conf);
         }
     }
     return KMQTT_OK;
@@ -757,5 +758,6 @@ kmqtt_err_t kmqtt_tls_stats(const kmqtt_transport_t *t, kmqtt_tls_stats_t *out)
         return KMQTT_EINVAL;
     }
     *out = ((const mtls_t *)t->ctx)->stats;
+    out->store_errors = ((const mtls_t *)t->ctx)->conf.store_errors;
     return KMQTT_OK;
 }

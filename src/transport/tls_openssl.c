@@ -174,10 +174,12 @@ static void session_export(ossl_t *t, SSL_SESSION *s)
     if (need <= 0 || (size_t)need > out->cap) {
         out->len = 0;
         t->stats.session_too_big = need > 0;
+        tls_session_stored(&t->conf);
         return;
     }
     p = out->buf;
     out->len = (size_t)i2d_SSL_SESSION(s, &p);
+    tls_session_stored(&t->conf);
 }
 
 /* True if session s was made with the server verified as name. OpenSSL
@@ -702,5 +704,6 @@ kmqtt_err_t kmqtt_tls_stats(const kmqtt_transport_t *t, kmqtt_tls_stats_t *out)
         return KMQTT_EINVAL;
     }
     *out = ((const ossl_t *)t->ctx)->stats;
+    out->store_errors = ((const ossl_t *)t->ctx)->conf.store_errors;
     return KMQTT_OK;
 }

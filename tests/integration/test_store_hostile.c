@@ -86,11 +86,13 @@ static void put_queued(kmqtt_store_t *st, uint32_t seq, const char *topic, const
     assert_int_equal(st->put(st->ctx, KEY_QUEUED | seq, b, 8 + tl + pl), KMQTT_OK);
 }
 
+/* Counts the message records: not the server caps record (0x04000000,
+ * issue #18), which stays for the next process's pipelined connect. */
 static kmqtt_err_t count_rec(void *arg, uint32_t key, size_t len)
 {
-    (void)key;
     (void)len;
-    (*(int *)arg)++;
+    if (key != 0x04000000u)
+        (*(int *)arg)++;
     return KMQTT_OK;
 }
 

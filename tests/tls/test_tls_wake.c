@@ -20,11 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "broker.h"
 #include "it_client.h"
 #include "it_group.h"
+#include "kmqtt/store.h"
 #include "kmqtt/transport.h"
 
 #define WAIT_MS 10000u
@@ -161,6 +164,96 @@ static void test_session_through_a_file_resumes(void **state)
     assert_true(st.resumed);
 }
 
+/* One wake cycle whose TLS session lives only in the file store in
+ * store_dir (kmqtt_tls_options_t.session_store, no caller buffer): a new
+ * store object, transport and client, as a new process makes them. No
+ * cmocka assertion here (a forked child runs it): returns the first step
+ * that failed, 0 when the cycle completed. */
+static int wake_cycle_store(const char *store_dir, kmqtt_tls_stats_t *st)
+{
+    kmqtt_store_t store;
+    kmqtt_tls_options_t t;
+    kmqtt_transport_t tcp, tls;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    int step = 0;
+    if (kmqtt_store_file_create(&parent, store_dir, NULL, NULL, &store) != KMQTT_OK)
+        return 1;
+    kmqtt_tls_options_init(&t);
+    t.ca_file = ca_path;
+    t.session_store = &store;
+    if (kmqtt_port_tcp_create(&parent, &tcp) != KMQTT_OK) {
+        store.destroy(store.ctx);
+        return 2;
+    }
+    if (kmqtt_tls_create(&parent, &t, &tcp, &tls) != KMQTT_OK) {
+        tcp.destroy(tcp.ctx);
+        store.destroy(store.ctx);
+        return 3;
+    }
+    it_options(&o, broker, "tls-wake-store");
+    o.port = tls_port;
+    o.transport = &tls;
+    o.mem = &parent;
+    o.connect_timeout_ms = WAIT_MS;
+    if (kmqtt_client_create(&o, &c) != KMQTT_OK) {
+        tls.destroy(tls.ctx);
+        store.destroy(store.ctx);
+        return 4;
+    }
+    if (kmqtt_connect(c, WAIT_MS, NULL) != KMQTT_OK)
+        step = 5;
+    else if (kmqtt_publish(c, "tls/wake", "w", 1, 1, false, NULL, NULL) != KMQTT_OK)
+        step = 6;
+    else if (kmqtt_publish_wait_all(c, WAIT_MS) != KMQTT_OK)
+        step = 7;
+    else if (kmqtt_tls_stats(&tls, st) != KMQTT_OK)
+        step = 8;
+    else if (kmqtt_disconnect(c, NULL) != KMQTT_OK)
+        step = 9;
+    kmqtt_client_destroy(c);
+    store.destroy(store.ctx);
+    return step;
+}
+
+/* A process restart on Linux with the session in the store (issue #18):
+ * a child process makes the session (full handshake) and exits; this
+ * process, with nothing but the same store directory, resumes. */
+static void test_session_in_the_store_resumes_in_a_new_process(void **state)
+{
+    char store_dir[320];
+    kmqtt_tls_stats_t st;
+    kmqtt_store_t store;
+    uint8_t buf[KMQTT_TLS_STORE_SESSION_MAX];
+    size_t len = 0;
+    int status = -1;
+    pid_t pid;
+    (void)state;
+    snprintf(store_dir, sizeof(store_dir), "%s/store", dir);
+    assert_int_equal(mkdir(store_dir, 0700), 0);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        kmqtt_tls_stats_t first;
+        int step = wake_cycle_store(store_dir, &first);
+        _exit(step != 0 ? 10 + step : first.resumed || first.store_errors != 0 ? 2 : 0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0); /* a full handshake, stored */
+    assert_int_equal(kmqtt_store_file_create(&parent, store_dir, NULL, NULL, &store), KMQTT_OK);
+    assert_int_equal(store.get(store.ctx, KMQTT_TLS_STORE_KEY, buf, sizeof buf, &len), KMQTT_OK);
+    assert_true(len > 0);
+    store.destroy(store.ctx);
+    assert_int_equal(wake_cycle_store(store_dir, &st), 0);
+    assert_true(st.resumed);
+    assert_int_equal(st.store_errors, 0);
+    /* And again (the new session the server sent was stored). */
+    assert_int_equal(wake_cycle_store(store_dir, &st), 0);
+    assert_true(st.resumed);
+}
+
 /* Garbage, and a real session cut in half: neither is offered; the
  * handshake is a full one, the connection works, and the server's new
  * session replaces the bad bytes (the next wake resumes). */
@@ -285,6 +378,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_in_caller_buffer_resumes_after_destroy),
+        cmocka_unit_test(test_session_in_the_store_resumes_in_a_new_process),
         cmocka_unit_test(test_session_through_a_file_resumes),
         cmocka_unit_test(test_bad_session_gives_full_handshake),
         cmocka_unit_test(test_stale_session_gives_full_handshake),

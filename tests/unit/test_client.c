@@ -669,6 +669,36 @@ static void test_connack_refusal_returns_erefused_with_the_code(void **state)
     env_done(&e);
 }
 
+/* Issue #18, the pipelined connect: a queued QoS 1 message leaves with the
+ * CONNECT. The CONNECT is refused (MQTT-3.1.4-5: the server processed
+ * nothing after it), so the message is neither reported nor lost: the next
+ * kmqtt_connect of a clean-session client (whose connect otherwise drops
+ * what was in flight) sends it, and it completes once, with success. */
+static void test_refused_pipelined_message_goes_on_the_next_connect(void **state)
+{
+    env_t e;
+    kmqtt_publish_result_t r;
+    (void)state;
+    env_init(&e, KMQTT_V311);
+    e.o.offline_queue_max_msgs = 4;
+    e.o.offline_queue_max_bytes = 1024;
+    e.o.reconnect = KMQTT_RECONNECT_OFF;
+    e.fake->refuse_connacks = 1;
+    e.fake->refuse_rc = 3;
+    env_create(&e);
+    assert_int_equal(kmqtt_publish(e.c, "q/a", "x", 1, 1, false, NULL, &r), KMQTT_OK);
+    assert_int_not_equal(r.queue_seq, 0);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_EREFUSED);
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 1); /* it went with the CONNECT */
+    assert_int_equal(rec_get(&e.rec, &e.rec.done), 0);
+    assert_int_equal(kmqtt_connect(e.c, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_publish_wait_all(e.c, 2000), KMQTT_OK);
+    assert_int_equal(rec_get(&e.rec, &e.rec.done), 1); /* on_done asserts KMQTT_OK */
+    assert_int_equal(fake_get(e.fake, &e.fake->publishes), 2);
+    assert_int_equal(kmqtt_disconnect(e.c, NULL), KMQTT_OK);
+    env_done(&e);
+}
+
 static void test_connect_without_connack_times_out_and_closes(void **state)
 {
     env_t e;
@@ -2245,6 +2275,7 @@ int main(void)
         cmocka_unit_test(test_connect_then_disconnect_walks_the_states),
         cmocka_unit_test(test_empty_client_id_becomes_kmqtt_and_12_hex_digits),
         cmocka_unit_test(test_connack_refusal_returns_erefused_with_the_code),
+        cmocka_unit_test(test_refused_pipelined_message_goes_on_the_next_connect),
         cmocka_unit_test(test_connect_without_connack_times_out_and_closes),
         cmocka_unit_test(test_connect_reports_the_transport_error),
         cmocka_unit_test(test_create_rejects_bad_options),

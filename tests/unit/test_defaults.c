@@ -37,6 +37,9 @@ static void both_clients_share_the_defaults_of_config_h(void **state)
     assert_int_equal(n.mqtt.max_inflight, KMQTT_CFG_MAX_INFLIGHT);
     assert_int_equal(o.version, n.mqtt.version);
     assert_int_equal(o.clean_session, n.mqtt.clean_session);
+    /* Issue #18: both pipeline the connect unless told not to. */
+    assert_true(o.pipeline_connect);
+    assert_true(n.mqtt.pipeline);
 }
 
 /* A zeroed options struct stands for the defaults too: the threaded

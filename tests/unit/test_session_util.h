@@ -90,6 +90,7 @@ static inline kmqtt_err_t ts_init(ts_t *t, const ts_cfg_t *cfg)
     t->k.max_inflight = (uint8_t)cfg->max_inflight;
     t->k.retry_ms = cfg->retry_ms;
     t->k.client_id = "c";
+    t->k.pipeline = false; /* the classic order; test_engine_pipeline.c has the first flight */
     memset(&t->b, 0, sizeof t->b);
     t->b.rx = t->rx;
     t->b.rx_size = cfg->rx_buffer_size;

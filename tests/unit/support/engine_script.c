@@ -30,6 +30,9 @@ void et_setup(et_t *t, uint8_t version)
     t->cfg.client_id = "dev1";
     t->cfg.ping_timeout_ms = 10000;
     t->cfg.max_inflight = 8;
+    /* These tests script the classic order (the resend after the CONNACK);
+     * the pipelined first flight has its own, test_engine_pipeline.c. */
+    t->cfg.pipeline = false;
     t->bufs.rx = t->rx;
     t->bufs.rx_size = sizeof t->rx;
     t->bufs.tx = t->tx;

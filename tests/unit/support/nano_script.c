@@ -224,6 +224,9 @@ void nt_setup(nt_t *t, uint8_t version)
      * keepalive, and KMQTT_CFG_MAX_INFLIGHT). */
     t->cfg.mqtt.ping_timeout_ms = 10000;
     t->cfg.mqtt.max_inflight = 8;
+    /* The classic order (requests after the CONNACK); the pipelined first
+     * flight has its own tests (test_nano_pipeline.c). */
+    t->cfg.mqtt.pipeline = false;
     t->cfg.on_event = on_event;
     t->cfg.user = t;
     memset(t->rx, GUARD, sizeof t->rx);
