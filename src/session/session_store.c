@@ -95,6 +95,7 @@ uint16_t ks_new_id(kmqtt_session_t *s)
  * to report. Only while CONNECTED. */
 void ks_resend(kmqtt_session_t *s)
 {
+    /* Never true: every caller is CONNECTED (kept as the rule of this function). */
     if (s->state != KMQTT_SESSION_CONNECTED)
         return;
     while (s->resend_off < s->store_used) {
@@ -132,6 +133,7 @@ void ks_store_check(kmqtt_session_t *s)
     ks_rec_t r;
     for (uint32_t off = 0; off < s->store_used; off += KS_REC_SIZE(r.len)) {
         ks_store_get(s, off, &r);
+        /* Never true: ks_store_fresh reports cleared records before a CONNACK is read. */
         if (r.pad == KS_DROP_CLEARED)
             continue; /* cleared: reported, never sent */
         r.pad = 0;
@@ -190,6 +192,7 @@ static kmqtt_err_t publish_ok(const kmqtt_session_t *s, uint16_t id, const uint8
     while (*p++ & 0x80u) {
     }
     const uint8_t *end = b + len;
+    /* qos == 3 never: kmqtt_packet_frame refused it (KMQTT_EQOS). */
     if (qos == 0 || qos == 3 || end - p < 2)
         return KMQTT_ESTORE;
     uint16_t tl = ks_get_u16(p);

@@ -192,6 +192,13 @@ static void init_refuses_each_missing_buffer(void **state)
     et_setup(&T, KMQTT_V311);
     T.bufs.store = NULL; /* store_size 1024 */
     assert_int_equal(et_init(&T), KMQTT_EINVAL);
+#if KMQTT_CFG_QOS2
+    /* Inbound QoS 2 needs a table or the bitmap. */
+    et_setup(&T, KMQTT_V311);
+    T.bufs.inbound = NULL;
+    T.bufs.inbound_max = 0;
+    assert_int_equal(et_init(&T), KMQTT_EINVAL);
+#endif
 #if KMQTT_CFG_V5 && KMQTT_CFG_QOS2
     /* The 3.1.1 bitmap cannot stand for 5.0's table: its size is the
      * Receive Maximum the CONNECT advertises. */
@@ -231,6 +238,15 @@ static void init_refuses_a_bad_configuration(void **state)
     et_setup(&T, KMQTT_V311);
     T.cfg.client_id = NULL;
     T.cfg.clean_session = false;
+    assert_int_equal(et_init(&T), KMQTT_EINVAL);
+    /* A will of QoS 3 (MQTT-3.1.2-14), or a will payload length without one. */
+    et_setup(&T, KMQTT_V311);
+    T.cfg.will_topic = "w";
+    T.cfg.will_qos = 3;
+    assert_int_equal(et_init(&T), KMQTT_EINVAL);
+    et_setup(&T, KMQTT_V311);
+    T.cfg.will_topic = "w";
+    T.cfg.will_payload_len = 2;
     assert_int_equal(et_init(&T), KMQTT_EINVAL);
     /* A UTF-8 string is at most 65,535 bytes (1.5.4). */
     char *id = malloc(65537);
@@ -299,6 +315,9 @@ static void retry_waits_for_the_pending_resend(void **state)
     T.bufs.tx_size = 40;
     assert_int_equal(et_init(&T), KMQTT_OK);
     et_connect(&T, 0, false, "");
+    /* nothing in flight: no retry, only the keepalive (60 s) */
+    assert_int_equal(kmqtt_session_tick(&T.s, 0, &next), KMQTT_OK);
+    assert_int_equal(next, 60000);
     assert_int_equal(pub("a/b", 20, 1, NULL), KMQTT_OK); /* 29 bytes */
     et_drain(&T, 0);
     assert_int_equal(pub("a/b", 20, 1, NULL), KMQTT_OK);
@@ -354,10 +373,17 @@ static void malformed_server_packets_end_the_connection(void **state)
     assert_int_equal(kmqtt_session_start(&T.s, 0), KMQTT_OK);
     et_feed(&T, "20 02 01 00", 0);
     assert_int_equal(et_next(&T, 0), KMQTT_EPROTOCOL);
-    feed_fails(KMQTT_V311, "30 01 00", KMQTT_ETRUNCATED);     /* PUBLISH: no topic length */
-    feed_fails(KMQTT_V311, "40 02 00 00", KMQTT_EPACKET_ID);  /* MQTT-2.3.1-1 */
-    feed_fails(KMQTT_V311, "62 02 00 00", KMQTT_EPACKET_ID);  /* PUBREL id 0 */
-    feed_fails(KMQTT_V311, "90 01 00", KMQTT_ETRUNCATED);     /* SUBACK: no id */
+    /* A refusal has no session (MQTT-3.2.2-4). */
+    et_setup(&T, KMQTT_V311);
+    T.cfg.clean_session = false;
+    assert_int_equal(et_init(&T), KMQTT_OK);
+    assert_int_equal(kmqtt_session_start(&T.s, 0), KMQTT_OK);
+    et_feed(&T, "20 02 01 05", 0);
+    assert_int_equal(et_next(&T, 0), KMQTT_EPROTOCOL);
+    feed_fails(KMQTT_V311, "30 01 00", KMQTT_ETRUNCATED);    /* PUBLISH: no topic length */
+    feed_fails(KMQTT_V311, "40 02 00 00", KMQTT_EPACKET_ID); /* MQTT-2.3.1-1 */
+    feed_fails(KMQTT_V311, "62 02 00 00", KMQTT_EPACKET_ID); /* PUBREL id 0 */
+    feed_fails(KMQTT_V311, "90 01 00", KMQTT_ETRUNCATED);    /* SUBACK: no id */
     feed_fails(KMQTT_V311, "90 03 00 00 00", KMQTT_EPACKET_ID);
     feed_fails(KMQTT_V311, "b0 03 00 01 00", KMQTT_ETRAILING); /* 3.1.1 UNSUBACK: id only */
 #if KMQTT_CFG_V5
@@ -366,9 +392,9 @@ static void malformed_server_packets_end_the_connection(void **state)
     assert_int_equal(kmqtt_session_start(&T.s, 0), KMQTT_OK);
     et_feed(&T, "20 03 00 01 00", 0);
     assert_int_equal(et_next(&T, 0), KMQTT_EREASON_CODE);
-    feed_fails(KMQTT_V5, "40 03 00 01 05", KMQTT_EREASON_CODE); /* PUBACK 0x05 (3.4.2.1) */
-    assert_true(tx_holds("e0 01 81"));                         /* Malformed Packet (4.13) */
-    feed_fails(KMQTT_V5, "40 04 00 01 00 80", KMQTT_ETRUNCATED); /* property length cut */
+    feed_fails(KMQTT_V5, "40 03 00 01 05", KMQTT_EREASON_CODE);        /* PUBACK 0x05 (3.4.2.1) */
+    assert_true(tx_holds("e0 01 81"));                                 /* Malformed Packet (4.13) */
+    feed_fails(KMQTT_V5, "40 04 00 01 00 80", KMQTT_ETRUNCATED);       /* property length cut */
     feed_fails(KMQTT_V5, "90 05 00 01 02 63 00", KMQTT_EPROP_UNKNOWN); /* SUBACK property 0x63 */
     feed_fails(KMQTT_V5, "e0 01 03", KMQTT_EREASON_CODE); /* DISCONNECT 0x03 (3.14.2.1) */
     /* A property twice or out of range is a Protocol Error (2.2.2.2, 3.3.2.3.2). */
@@ -399,6 +425,15 @@ static void connack_auth_method_without_ours_is_a_protocol_error(void **state)
 {
     (void)state;
     et_start(&T, KMQTT_V5);
+    assert_int_equal(kmqtt_session_start(&T.s, 0), KMQTT_OK);
+    et_feed(&T, "20 09 00 00 06 15 00 03 61 62 63", 0);
+    assert_int_equal(et_next(&T, 0), KMQTT_EPROTOCOL);
+    /* ... nor when it has properties but no method */
+    static const uint8_t expiry[] = {0x11, 0x00, 0x00, 0x00, 0x3c};
+    et_setup(&T, KMQTT_V5);
+    T.cfg.connect_props = expiry;
+    T.cfg.connect_props_len = sizeof expiry;
+    assert_int_equal(et_init(&T), KMQTT_OK);
     assert_int_equal(kmqtt_session_start(&T.s, 0), KMQTT_OK);
     et_feed(&T, "20 09 00 00 06 15 00 03 61 62 63", 0);
     assert_int_equal(et_next(&T, 0), KMQTT_EPROTOCOL);
@@ -593,6 +628,8 @@ static void restore_checks_the_packet(void **state)
     et_start(&T, KMQTT_V311);
     static const uint8_t qos3[] = {0x36, 0x06, 0x00, 0x01, 'a', 0x00, 0x01, 'x'};
     static const uint8_t cut[] = {0x32, 0x01, 0x00};
+    static const uint8_t qos0[] = {0x30, 0x04, 0x00, 0x01, 'a', 'x'};
+    assert_int_equal(kmqtt_session_restore(&T.s, 1, false, qos0, sizeof qos0), KMQTT_ESTORE);
     assert_int_equal(kmqtt_session_restore(&T.s, 1, false, qos3, sizeof qos3), KMQTT_ESTORE);
     assert_int_equal(kmqtt_session_restore(&T.s, 1, false, cut, sizeof cut), KMQTT_ESTORE);
     /* larger than the whole store */
@@ -719,6 +756,9 @@ static void disconnect_and_auth_limits(void **state)
     assert_int_equal(kmqtt_session_disconnect(&T.s, 0, reason_str, sizeof reason_str),
                      KMQTT_ETOOBIG);
     assert_int_equal(queued(), 0);
+    connected(KMQTT_V5, "27 00 00 00 0c"); /* 12 bytes: it fits */
+    assert_int_equal(kmqtt_session_disconnect(&T.s, 0x04, reason_str, sizeof reason_str), KMQTT_OK);
+    et_expect_sent(&T, "e0 0a 04 08 1f 00 05 62 79 65 62 79", 0);
     connected(KMQTT_V5, "");
     fill_tx(8);
     assert_int_equal(kmqtt_session_disconnect(&T.s, 0, reason_str, sizeof reason_str),
@@ -742,8 +782,11 @@ static void disconnect_and_auth_limits(void **state)
     assert_int_equal(et_init(&T), KMQTT_OK);
     et_connect(&T, 0, false, "15 00 02 6d 31 27 00 00 00 0c");
     assert_int_equal(kmqtt_session_auth(&T.s, 0x19, other, sizeof other), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_session_auth(&T.s, 0x19, bad, sizeof bad), KMQTT_EINVAL);
     assert_int_equal(kmqtt_session_auth(&T.s, 0x19, longer, sizeof longer), KMQTT_ETOOBIG);
     assert_int_equal(queued(), 0);
+    assert_int_equal(kmqtt_session_auth(&T.s, 0x19, method, sizeof method), KMQTT_OK);
+    et_expect_sent(&T, "f0 07 19 05 15 00 02 6d 31", 0);
     kmqtt_session_lost(&T.s);
     et_connect(&T, 0, false, "15 00 02 6d 31");
     fill_tx(4);

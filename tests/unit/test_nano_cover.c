@@ -262,6 +262,31 @@ static void reconnect_due_at_once_is_polled_at_once(void **state)
     assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_CONNECTING);
 }
 
+/* The backoff's delay after a loss at 10 ms with client id and seed. */
+static uint32_t first_backoff(const char *client_id, uint32_t seed)
+{
+    nt_setup(&T, KMQTT_V311);
+    T.cfg.mqtt.client_id = client_id;
+    T.cfg.random_seed = seed;
+    assert_int_equal(nt_init(&T), KMQTT_OK);
+    nt_connected(&T, 0, false);
+    T.ns.recv_end = KMQTT_ECLOSED;
+    uint32_t next = nt_poll(&T, 10);
+    assert_int_equal(kmqtt_nano_state(&T.c), KMQTT_NANO_WAITING);
+    return next;
+}
+
+/* The seed is the client id's FNV-1a hash; xorshift32 never leaves 0, so a
+ * hash of 0 ("3u25abs" has one) must not be used as it is, or every device
+ * with that id would wait exactly d/2, in step. It becomes 1. */
+static void client_id_hashing_to_zero_still_jitters(void **state)
+{
+    (void)state;
+    uint32_t zero_hash = first_backoff("3u25abs", 0);
+    assert_int_equal(zero_hash, first_backoff("dev1", 1));
+    assert_int_not_equal(zero_hash, T.cfg.reconnect_min_ms / 2);
+}
+
 /* Without a callback the client still runs: events go nowhere. */
 static void no_callback_still_connects_and_answers(void **state)
 {
@@ -292,6 +317,7 @@ int main(void)
         cmocka_unit_test(connecting_poll_is_due_at_the_connack_timeout),
         cmocka_unit_test(full_rx_behind_full_tx_loses_nothing),
         cmocka_unit_test(reconnect_due_at_once_is_polled_at_once),
+        cmocka_unit_test(client_id_hashing_to_zero_still_jitters),
         cmocka_unit_test(no_callback_still_connects_and_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
