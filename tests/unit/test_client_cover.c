@@ -1,0 +1,533 @@
+/*
+ * The threaded client's argument checks that the scenario tests do not
+ * reach (issue 21, coverage): each option kmqtt_client_create refuses (and
+ * that it then returns no client and keeps nothing), the 5.0 will and
+ * PUBLISH properties it refuses before anything is queued, and the
+ * argument checks of subscribe, unsubscribe and request. No connection is
+ * made: the transport here refuses every open.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "kmqtt/client.h"
+#include "kmqtt/config.h"
+#include "kmqtt/store.h"
+
+static int destroyed;
+
+static kmqtt_err_t t_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
+{
+    (void)ctx;
+    (void)host;
+    (void)port;
+    (void)timeout_ms;
+    return KMQTT_ECONNREFUSED;
+}
+
+static long t_send(void *ctx, const void *buf, size_t len)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    return KMQTT_ECLOSED;
+}
+
+static long t_recv(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    return KMQTT_ECLOSED;
+}
+
+static kmqtt_err_t t_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
+{
+    (void)ctx;
+    (void)events;
+    (void)timeout_ms;
+    *ready = 0;
+    return KMQTT_OK;
+}
+
+static void t_void(void *ctx)
+{
+    (void)ctx;
+}
+
+static void t_destroy(void *ctx)
+{
+    (void)ctx;
+    destroyed++;
+}
+
+static kmqtt_transport_t TP;
+
+static void base(kmqtt_client_options_t *o, kmqtt_version_t v)
+{
+    memset(&TP, 0, sizeof TP);
+    TP.open = t_open;
+    TP.send = t_send;
+    TP.recv = t_recv;
+    TP.wait = t_wait;
+    TP.wake = t_void;
+    TP.close = t_void;
+    TP.destroy = t_destroy;
+    kmqtt_client_options_init(o);
+    o->version = v;
+    o->client_id = "cover";
+    o->transport = &TP;
+}
+
+/* create refuses o: no client comes back, and the caller still owns the
+ * transport (it was not destroyed). */
+static void refused(const kmqtt_client_options_t *o, kmqtt_err_t want, int line)
+{
+    kmqtt_client_t *c = (kmqtt_client_t *)&c; /* not NULL before */
+    int before = destroyed;
+    kmqtt_err_t err = kmqtt_client_create(o, &c);
+    if (err != want)
+        fail_msg("line %d: create gave %d, wanted %d", line, (int)err, (int)want);
+    assert_null(c);
+    assert_int_equal(destroyed, before);
+    /* kmqtt_client_memory_size answers 0 for options create refuses */
+    if (want == KMQTT_EINVAL)
+        assert_int_equal(kmqtt_client_memory_size(o), 0);
+}
+#define REFUSED(o, want) refused(o, want, __LINE__)
+
+static kmqtt_err_t s_put(void *ctx, uint32_t id, const void *rec, size_t len)
+{
+    (void)ctx;
+    (void)id;
+    (void)rec;
+    (void)len;
+    return KMQTT_OK;
+}
+
+static kmqtt_err_t s_get(void *ctx, uint32_t id, void *buf, size_t cap, size_t *len)
+{
+    (void)ctx;
+    (void)id;
+    (void)buf;
+    (void)cap;
+    *len = 0;
+    return KMQTT_ENOTFOUND;
+}
+
+static kmqtt_err_t s_remove(void *ctx, uint32_t id)
+{
+    (void)ctx;
+    (void)id;
+    return KMQTT_OK;
+}
+
+static kmqtt_err_t s_list(void *ctx, kmqtt_store_list_fn fn, void *arg)
+{
+    (void)ctx;
+    (void)fn;
+    (void)arg;
+    return KMQTT_OK;
+}
+
+/* Every option create checks, one at a time (MQTT-1.5.4: UTF-8 strings of
+ * at most 65,535 bytes; MQTT-3.1.2-14: will QoS; MQTT-3.3.2-2: no wildcard
+ * in a will topic). */
+static void create_refuses_each_bad_option(void **state)
+{
+    (void)state;
+    kmqtt_client_options_t o;
+    char *big = malloc(70000);
+    assert_non_null(big);
+    memset(big, 'a', 69999);
+    big[69999] = '\0';
+
+    kmqtt_client_options_init(NULL);
+    base(&o, KMQTT_V311);
+    assert_int_equal(kmqtt_client_create(&o, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_client_memory_size(NULL), 0);
+    o.version = (kmqtt_version_t)3;
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V311);
+    o.reconnect = (kmqtt_reconnect_mode_t)7;
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V311);
+    o.client_id = "\xff";
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V311);
+    o.client_id = big;
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V311);
+    o.username = "\xc0\x80";
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V311);
+    o.username = "u";
+    o.password = big;
+    o.password_len = 69999;
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V311);
+    o.username = "u";
+    o.password_len = 3; /* and no password */
+    REFUSED(&o, KMQTT_EINVAL);
+
+    base(&o, KMQTT_V311);
+    o.has_will = true; /* and no topic */
+    REFUSED(&o, KMQTT_EINVAL);
+    o.will_topic = "w";
+    o.will_qos = 3;
+    REFUSED(&o, KMQTT_EINVAL);
+    o.will_qos = 1;
+    o.will_topic = "w/#";
+    REFUSED(&o, KMQTT_EINVAL);
+    o.will_topic = "w";
+    o.will_payload = big;
+    o.will_payload_len = 69999;
+    REFUSED(&o, KMQTT_EINVAL);
+    o.will_payload = NULL;
+    o.will_payload_len = 2;
+    REFUSED(&o, KMQTT_EINVAL);
+
+#if KMQTT_CFG_OFFLINE_QUEUE
+    base(&o, KMQTT_V311);
+    o.offline_queue_max_msgs = 4;
+    o.offline_queue_max_bytes = 1; /* no room for one record */
+    REFUSED(&o, KMQTT_EINVAL);
+#if SIZE_MAX > UINT32_MAX
+    o.offline_queue_max_bytes = (size_t)UINT32_MAX + 1u;
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V311);
+    o.store_size = (size_t)UINT32_MAX + 1u;
+    REFUSED(&o, KMQTT_EINVAL);
+#endif
+    base(&o, KMQTT_V311);
+    o.offline_queue_policy = (kmqtt_queue_policy_t)9;
+    REFUSED(&o, KMQTT_EINVAL);
+
+    /* A store needs a kept session (clean_session false) and all four calls. */
+    kmqtt_store_t st;
+    memset(&st, 0, sizeof st);
+    st.put = s_put;
+    st.get = s_get;
+    st.remove = s_remove;
+    st.list = s_list;
+    base(&o, KMQTT_V311);
+    o.store = &st;
+    REFUSED(&o, KMQTT_EINVAL); /* clean session */
+    o.clean_session = false;
+    st.put = NULL;
+    REFUSED(&o, KMQTT_EINVAL);
+    st.put = s_put;
+    st.get = NULL;
+    REFUSED(&o, KMQTT_EINVAL);
+    st.get = s_get;
+    st.remove = NULL;
+    REFUSED(&o, KMQTT_EINVAL);
+    st.remove = s_remove;
+    st.list = NULL;
+    REFUSED(&o, KMQTT_EINVAL);
+#endif
+    base(&o, KMQTT_V311);
+    o.rx_buffer_size = (size_t)KMQTT_PACKET_MAX + 1u;
+    REFUSED(&o, KMQTT_EINVAL);
+
+    /* A transport must have every call (port.h). */
+    static const size_t offsets[] = {
+        offsetof(kmqtt_transport_t, open),    offsetof(kmqtt_transport_t, send),
+        offsetof(kmqtt_transport_t, recv),    offsetof(kmqtt_transport_t, wait),
+        offsetof(kmqtt_transport_t, wake),    offsetof(kmqtt_transport_t, close),
+        offsetof(kmqtt_transport_t, destroy),
+    };
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        base(&o, KMQTT_V311);
+        void (*none)(void) = NULL;
+        memcpy((char *)&TP + offsets[i], &none, sizeof none);
+        REFUSED(&o, KMQTT_EINVAL);
+    }
+    free(big);
+}
+
+/* Options that are corrected, not refused: a maximum backoff under the
+ * minimum stays at the minimum; no client id is generated. */
+static void create_accepts_what_it_can_resolve(void **state)
+{
+    (void)state;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    base(&o, KMQTT_V311);
+    o.reconnect_min_ms = 5000;
+    o.reconnect_max_ms = 10;
+    o.client_id = NULL;
+    o.host = "";
+    assert_true(kmqtt_client_memory_size(&o) > 0);
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_non_null(c);
+    assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_DISCONNECTED);
+    int before = destroyed;
+    kmqtt_client_destroy(c);
+    assert_int_equal(destroyed, before + 1); /* the client owned the transport */
+    kmqtt_client_destroy(NULL);
+    assert_null(kmqtt_client_mem(NULL));
+    assert_int_equal(kmqtt_client_state(NULL), KMQTT_STATE_DISCONNECTED);
+}
+
+/* Bug found here (issue 21): kmqtt_client_memory_size is documented to
+ * answer 0 for every option create refuses with KMQTT_EINVAL, but it took a
+ * transport missing a call, and a 5.0 user property list that is NULL with
+ * a count made it read through NULL (a crash) instead of answering 0. */
+static void memory_size_answers_0_for_what_create_refuses(void **state)
+{
+    (void)state;
+    kmqtt_client_options_t o;
+    base(&o, KMQTT_V311);
+    TP.close = NULL;
+    assert_int_equal(kmqtt_client_memory_size(&o), 0);
+#if KMQTT_CFG_V5
+    kmqtt_publish_props_t w;
+    kmqtt_user_prop_t no_name = {NULL, "v"};
+    base(&o, KMQTT_V5);
+    o.user_prop_count = 2;
+    assert_int_equal(kmqtt_client_memory_size(&o), 0);
+    o.user_prop_count = 1;
+    o.user_props = &no_name;
+    assert_int_equal(kmqtt_client_memory_size(&o), 0);
+    base(&o, KMQTT_V5);
+    memset(&w, 0, sizeof w);
+    w.user_prop_count = 1;
+    o.has_will = true;
+    o.will_topic = "w";
+    o.will_props = &w;
+    assert_int_equal(kmqtt_client_memory_size(&o), 0);
+    w.user_prop_count = 0;
+    assert_true(kmqtt_client_memory_size(&o) > 0);
+#endif
+}
+
+/* ------------------------------------------------------------------ 5.0 */
+
+#if KMQTT_CFG_V5
+/* The will's and CONNECT's 5.0 properties are checked at create (3.1.3.2). */
+static void create_refuses_bad_5_properties(void **state)
+{
+    (void)state;
+    kmqtt_client_options_t o;
+    kmqtt_publish_props_t w;
+    kmqtt_user_prop_t bad_user = {"\xff", "v"};
+    kmqtt_user_prop_t bad_value = {"n", "\xff"};
+
+    base(&o, KMQTT_V5);
+    o.user_prop_count = 1; /* and no list */
+    REFUSED(&o, KMQTT_EINVAL);
+    o.user_props = &bad_user;
+    REFUSED(&o, KMQTT_EINVAL);
+    o.user_props = &bad_value;
+    REFUSED(&o, KMQTT_EINVAL);
+
+    base(&o, KMQTT_V5);
+    o.has_will = true;
+    o.will_topic = "w";
+    o.will_payload = "\xff\xfe";
+    o.will_payload_len = 2;
+    o.will_props = &w;
+    memset(&w, 0, sizeof w);
+    w.payload_format = 2; /* 3.3.2.3.2: 0 or 1 */
+    REFUSED(&o, KMQTT_EINVAL);
+    w.payload_format = 1; /* and the payload is not UTF-8 */
+    REFUSED(&o, KMQTT_EINVAL);
+    w.payload_format = 0;
+    w.content_type = "\xff";
+    REFUSED(&o, KMQTT_EINVAL);
+    w.content_type = "text/plain";
+    w.response_topic = "r/+"; /* MQTT-3.3.2-14 */
+    REFUSED(&o, KMQTT_EINVAL);
+    w.response_topic = "r";
+    w.correlation_len = 70000;
+    w.correlation_data = &w;
+    REFUSED(&o, KMQTT_EINVAL);
+    w.correlation_data = NULL;
+    w.correlation_len = 4;
+    REFUSED(&o, KMQTT_EINVAL);
+    w.correlation_len = 0;
+    w.user_prop_count = 1;
+    REFUSED(&o, KMQTT_EINVAL);
+    w.user_props = &bad_user;
+    REFUSED(&o, KMQTT_EINVAL);
+    w.user_props = &bad_value;
+    REFUSED(&o, KMQTT_EINVAL);
+    /* all right: the will with its properties is taken */
+    kmqtt_client_t *c = NULL;
+    w.user_prop_count = 0;
+    o.will_payload = "ok";
+    w.payload_format = 1;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+}
+
+static kmqtt_client_t *client(kmqtt_version_t v)
+{
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    base(&o, v);
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    return c;
+}
+
+/* PUBLISH properties are checked before anything is queued (3.3.2.3). */
+static void publish_refuses_bad_properties(void **state)
+{
+    (void)state;
+    kmqtt_client_t *c = client(KMQTT_V5);
+    kmqtt_publish_props_t p;
+    kmqtt_publish_result_t res;
+    kmqtt_user_prop_t users[KMQTT_USER_PROPS_MAX + 1];
+    kmqtt_user_prop_t bad_user = {"\xff", "v"};
+    for (size_t i = 0; i < KMQTT_USER_PROPS_MAX + 1; i++) {
+        users[i].name = "n";
+        users[i].value = "v";
+    }
+    static const struct {
+        uint8_t format;
+        uint32_t delay;
+        const char *ctype, *rtopic;
+        const void *corr;
+        size_t corr_len;
+        const char *payload;
+    } cases[] = {
+        {2, 0, NULL, NULL, NULL, 0, "x"},       /* format 0 or 1 */
+        {0, 5, NULL, NULL, NULL, 0, "x"},       /* Will Delay is the will's */
+        {0, 0, NULL, NULL, NULL, 3, "x"},       /* correlation length, no data */
+        {0, 0, NULL, NULL, "c", 70000, "x"},    /* binary data: 65,535 bytes at most */
+        {1, 0, NULL, NULL, NULL, 0, "\xff"},    /* said UTF-8, is not */
+        {0, 0, "\xff", NULL, NULL, 0, "x"},     /* content type not UTF-8 */
+        {0, 0, NULL, "a/#", NULL, 0, "x"},      /* response topic is a name */
+        {0, 0, NULL, "\xc0\x80", NULL, 0, "x"}, /* nor ill-formed */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&p, 0, sizeof p);
+        p.payload_format = cases[i].format;
+        p.will_delay_s = cases[i].delay;
+        p.content_type = cases[i].ctype;
+        p.response_topic = cases[i].rtopic;
+        p.correlation_data = cases[i].corr;
+        p.correlation_len = cases[i].corr_len;
+        if (kmqtt_publish(c, "t", cases[i].payload, strlen(cases[i].payload), 1, false, &p, &res) !=
+            KMQTT_EINVAL)
+            fail_msg("case %u accepted", (unsigned)i);
+    }
+    memset(&p, 0, sizeof p);
+    p.user_props = users;
+    p.user_prop_count = KMQTT_USER_PROPS_MAX + 1;
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 0, false, &p, NULL), KMQTT_ELIMIT);
+    p.user_props = NULL;
+    p.user_prop_count = 1;
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 0, false, &p, NULL), KMQTT_EINVAL);
+    p.user_props = &bad_user;
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 0, false, &p, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(NULL, "t", "x", 1, 0, false, &p, NULL), KMQTT_EINVAL);
+    kmqtt_client_destroy(c);
+
+    /* 5.0 properties on a 3.1.1 client */
+    c = client(KMQTT_V311);
+    memset(&p, 0, sizeof p);
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 0, false, &p, NULL), KMQTT_ENEEDV5);
+    kmqtt_client_destroy(c);
+}
+
+/* kmqtt_request: its arguments, and 5.0 only (4.10). */
+static void request_refuses_bad_arguments(void **state)
+{
+    (void)state;
+    char reply[8];
+    size_t reply_len = 99;
+    kmqtt_client_t *c = client(KMQTT_V5);
+    assert_int_equal(kmqtt_request(NULL, "t", "x", 1, 1, "r", 10, reply, sizeof reply, &reply_len),
+                     KMQTT_EINVAL);
+    assert_int_equal(reply_len, 0);
+    assert_int_equal(kmqtt_request(c, NULL, "x", 1, 1, "r", 10, reply, sizeof reply, NULL),
+                     KMQTT_EINVAL);
+    assert_int_equal(kmqtt_request(c, "t", "x", 1, 1, NULL, 10, reply, sizeof reply, NULL),
+                     KMQTT_EINVAL);
+    assert_int_equal(kmqtt_request(c, "t", "x", 1, 1, "r", 10, NULL, 4, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_request(c, "t", "x", 1, 1, "r/#", 10, reply, sizeof reply, NULL),
+                     KMQTT_EINVAL);
+    kmqtt_client_destroy(c);
+    c = client(KMQTT_V311);
+    assert_int_equal(kmqtt_request(c, "t", "x", 1, 1, "r", 10, reply, sizeof reply, NULL),
+                     KMQTT_ENEEDV5);
+    kmqtt_client_destroy(c);
+}
+#endif
+
+/* subscribe / unsubscribe: their arguments, checked before anything is
+ * sent (MQTT-3.8.3-3: at least one filter; MQTT-4.7.1: valid filters). */
+static void subscribe_refuses_bad_arguments(void **state)
+{
+    (void)state;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    base(&o, KMQTT_V5);
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    kmqtt_sub_request_t subs[KMQTT_SUB_FILTERS_MAX + 1];
+    const char *filters[KMQTT_SUB_FILTERS_MAX + 1];
+    memset(subs, 0, sizeof subs);
+    for (size_t i = 0; i <= KMQTT_SUB_FILTERS_MAX; i++) {
+        subs[i].filter = "a";
+        filters[i] = "a";
+    }
+    assert_int_equal(kmqtt_subscribe(NULL, subs, 1, 10, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_subscribe(c, NULL, 1, 10, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_subscribe(c, subs, 0, 10, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_subscribe(c, subs, KMQTT_SUB_FILTERS_MAX + 1, 10, NULL, NULL),
+                     KMQTT_ELIMIT);
+    subs[0].filter = NULL;
+    assert_int_equal(kmqtt_subscribe(c, subs, 1, 10, NULL, NULL), KMQTT_EINVAL);
+    subs[0].filter = "a";
+    subs[0].qos = 3;
+    assert_int_equal(kmqtt_subscribe(c, subs, 1, 10, NULL, NULL), KMQTT_EINVAL);
+    subs[0].qos = 0;
+#if KMQTT_CFG_V5
+    kmqtt_subscribe_props_t sp;
+    kmqtt_sub_options_t so;
+    memset(&sp, 0, sizeof sp);
+    memset(&so, 0, sizeof so);
+    so.retain_handling = 3; /* MQTT-3.8.3-5: reserved */
+    sp.options = &so;
+    assert_int_equal(kmqtt_subscribe(c, subs, 1, 10, &sp, NULL), KMQTT_EINVAL);
+    sp.options = NULL;
+    sp.subscription_id = 268435456u; /* 1..268,435,455 (3.8.2.1.2) */
+    assert_int_equal(kmqtt_subscribe(c, subs, 1, 10, &sp, NULL), KMQTT_EINVAL);
+#endif
+    assert_int_equal(kmqtt_unsubscribe(NULL, filters, 1, 10, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_unsubscribe(c, NULL, 1, 10, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_unsubscribe(c, filters, 0, 10, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_unsubscribe(c, filters, KMQTT_SUB_FILTERS_MAX + 1, 10, NULL, NULL),
+                     KMQTT_EINVAL);
+    filters[0] = NULL;
+    assert_int_equal(kmqtt_unsubscribe(c, filters, 1, 10, NULL, NULL), KMQTT_EINVAL);
+    filters[0] = "a/#/b";
+    assert_int_equal(kmqtt_unsubscribe(c, filters, 1, 10, NULL, NULL), KMQTT_EINVAL);
+    /* not connected: the valid request is refused, not queued */
+    filters[0] = "a";
+    assert_int_equal(kmqtt_unsubscribe(c, filters, 1, 10, NULL, NULL), KMQTT_ENOTCONN);
+    kmqtt_client_destroy(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(create_refuses_each_bad_option),
+        cmocka_unit_test(create_accepts_what_it_can_resolve),
+        cmocka_unit_test(memory_size_answers_0_for_what_create_refuses),
+#if KMQTT_CFG_V5
+        cmocka_unit_test(create_refuses_bad_5_properties),
+        cmocka_unit_test(publish_refuses_bad_properties),
+        cmocka_unit_test(request_refuses_bad_arguments),
+#endif
+        cmocka_unit_test(subscribe_refuses_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
