@@ -305,6 +305,24 @@ static void memory_size_answers_0_for_what_create_refuses(void **state)
     w.user_prop_count = 0;
     assert_true(kmqtt_client_memory_size(&o) > 0);
 #endif
+#if KMQTT_CFG_OFFLINE_QUEUE
+    /* ... and counts the offline queue's buffer and the store's record buffer */
+    kmqtt_store_t st;
+    memset(&st, 0, sizeof st);
+    st.put = s_put;
+    st.get = s_get;
+    st.remove = s_remove;
+    st.list = s_list;
+    base(&o, KMQTT_V311);
+    size_t plain = kmqtt_client_memory_size(&o);
+    o.offline_queue_max_msgs = 8;
+    o.offline_queue_max_bytes = 4096;
+    assert_true(kmqtt_client_memory_size(&o) >= plain + 4096);
+    base(&o, KMQTT_V311);
+    o.clean_session = false;
+    o.store = &st;
+    assert_true(kmqtt_client_memory_size(&o) > plain);
+#endif
 }
 
 /* ------------------------------------------------------------------ 5.0 */
@@ -358,11 +376,44 @@ static void create_refuses_bad_5_properties(void **state)
     REFUSED(&o, KMQTT_EINVAL);
     w.user_props = &bad_value;
     REFUSED(&o, KMQTT_EINVAL);
+    /* CONNECT's own: a Maximum Packet Size over rx (3.1.2.11.4), an
+     * Authentication Method that is no UTF-8 string, its data too long or
+     * missing. */
+    base(&o, KMQTT_V5);
+    o.rx_buffer_size = 1024;
+    o.maximum_packet_size = 2048;
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V5);
+    o.auth_method = "\xff";
+    REFUSED(&o, KMQTT_EINVAL);
+    o.auth_method = "m";
+    o.auth_data = &w;
+    o.auth_data_len = 70000;
+    REFUSED(&o, KMQTT_EINVAL);
+    o.auth_data = NULL;
+    o.auth_data_len = 2;
+    REFUSED(&o, KMQTT_EINVAL);
+    base(&o, KMQTT_V5);
+    o.has_will = true;
+    o.will_topic = "w";
+    o.will_payload = "\xff\xfe";
+    o.will_payload_len = 2;
+    o.will_props = &w;
     /* all right: the will with its properties is taken */
     kmqtt_client_t *c = NULL;
     w.user_prop_count = 0;
     o.will_payload = "ok";
     w.payload_format = 1;
+    w.message_expiry_s = 60;
+    w.content_type = "text/plain";
+    w.correlation_data = "id";
+    w.correlation_len = 2;
+    o.request_response_info = true;
+    o.no_problem_info = true;
+    o.auth_method = "m";
+    o.auth_data = "d";
+    o.auth_data_len = 1;
+    assert_true(kmqtt_client_memory_size(&o) > 0);
     assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
     kmqtt_client_destroy(c);
 }
@@ -435,6 +486,43 @@ static void publish_refuses_bad_properties(void **state)
     memset(&p, 0, sizeof p);
     assert_int_equal(kmqtt_publish(c, "t", "x", 1, 0, false, &p, NULL), KMQTT_ENEEDV5);
     kmqtt_client_destroy(c);
+}
+
+/* The message property getters (client.h): each finds its property, and
+ * takes a NULL output; none is found in no message. */
+static void message_getters_find_and_take_null(void **state)
+{
+    (void)state;
+    static const uint8_t raw[] = {0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x3c, 0x03, 0x00, 0x01,
+                                  't',  0x08, 0x00, 0x01, 'r',  0x09, 0x00, 0x01, 'c',  0x26,
+                                  0x00, 0x01, 'n',  0x00, 0x01, 'v',  0x0b, 0x05};
+    kmqtt_publish_t m;
+    kmqtt_prop_iter_t it;
+    kmqtt_str_t str;
+    uint32_t num = 0;
+    memset(&m, 0, sizeof m);
+    m.props.raw = raw;
+    m.props.raw_len = sizeof raw;
+    assert_true(kmqtt_msg_content_type(&m, NULL));
+    assert_true(kmqtt_msg_content_type(&m, &str));
+    assert_int_equal(str.len, 1);
+    assert_true(kmqtt_msg_response_topic(&m, NULL));
+    assert_true(kmqtt_msg_correlation_data(&m, NULL));
+    assert_true(kmqtt_msg_message_expiry(&m, NULL));
+    assert_true(kmqtt_msg_message_expiry(&m, &num));
+    assert_int_equal(num, 60);
+    assert_int_equal(kmqtt_msg_payload_format(&m), 1);
+    kmqtt_prop_iter_init(&it, &m.props);
+    assert_true(kmqtt_next_user_prop(&it, NULL, NULL));
+    assert_false(kmqtt_next_user_prop(&it, NULL, NULL));
+    kmqtt_prop_iter_init(&it, &m.props);
+    assert_true(kmqtt_next_subscription_id(&it, NULL));
+    kmqtt_prop_iter_init(&it, &m.props);
+    assert_true(kmqtt_next_subscription_id(&it, &num));
+    assert_int_equal(num, 5);
+    assert_false(kmqtt_next_user_prop(NULL, NULL, NULL));
+    assert_false(kmqtt_next_subscription_id(NULL, NULL));
+    assert_false(kmqtt_msg_content_type(NULL, &str));
 }
 
 /* kmqtt_request: its arguments, and 5.0 only (4.10). */
@@ -526,6 +614,7 @@ int main(void)
         cmocka_unit_test(create_refuses_bad_5_properties),
         cmocka_unit_test(publish_refuses_bad_properties),
         cmocka_unit_test(request_refuses_bad_arguments),
+        cmocka_unit_test(message_getters_find_and_take_null),
 #endif
         cmocka_unit_test(subscribe_refuses_bad_arguments),
     };
