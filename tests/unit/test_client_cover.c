@@ -84,6 +84,15 @@ static void base(kmqtt_client_options_t *o, kmqtt_version_t v)
     o->transport = &TP;
 }
 
+static kmqtt_client_t *client(kmqtt_version_t v)
+{
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    base(&o, v);
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    return c;
+}
+
 /* create refuses o: no client comes back, and the caller still owns the
  * transport (it was not destroyed). */
 static void refused(const kmqtt_client_options_t *o, kmqtt_err_t want, int line)
@@ -418,15 +427,6 @@ static void create_refuses_bad_5_properties(void **state)
     kmqtt_client_destroy(c);
 }
 
-static kmqtt_client_t *client(kmqtt_version_t v)
-{
-    kmqtt_client_options_t o;
-    kmqtt_client_t *c = NULL;
-    base(&o, v);
-    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
-    return c;
-}
-
 /* PUBLISH properties are checked before anything is queued (3.3.2.3). */
 static void publish_refuses_bad_properties(void **state)
 {
@@ -550,6 +550,97 @@ static void request_refuses_bad_arguments(void **state)
 }
 #endif
 
+/* Every call on a NULL client is KMQTT_EINVAL (or a neutral answer), and
+ * what needs a connection on one never connected says so: nothing blocks
+ * or crashes. */
+static void calls_on_null_and_unconnected_clients(void **state)
+{
+    (void)state;
+    kmqtt_client_info_t info;
+    kmqtt_connack_info_t ca;
+    uint8_t reason = 0;
+    assert_int_equal(kmqtt_connect(NULL, 10, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_disconnect(NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_flush(NULL, 10), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_run(NULL, 10), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_start(NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_client_info(NULL, &info), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(NULL, "t", "x", 1, 0, false, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish_wait(NULL, 1, 10, &reason), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish_wait_all(NULL, 10), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_queue_count(NULL), 0);
+#if KMQTT_CFG_V5
+    kmqtt_str_t str;
+    assert_int_equal(kmqtt_client_connack(NULL, &ca), KMQTT_EINVAL);
+    assert_false(kmqtt_client_reason_string(NULL, &str));
+    assert_int_equal(kmqtt_reauthenticate(NULL, NULL, 0, 10, NULL), KMQTT_EINVAL);
+#endif
+    (void)ca;
+
+    kmqtt_client_t *c = client(KMQTT_V311);
+    assert_int_equal(kmqtt_client_info(c, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_client_info(c, &info), KMQTT_OK);
+    assert_int_equal(kmqtt_publish(c, NULL, "x", 1, 0, false, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 3, false, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(c, "t", NULL, 1, 0, false, NULL, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish_wait(c, 0, 10, &reason), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 1, false, NULL, NULL), KMQTT_ENOTCONN);
+    assert_int_equal(kmqtt_flush(c, 10), KMQTT_OK);              /* nothing to flush */
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_ENOTCONN); /* never connected */
+    kmqtt_client_destroy(c);
+#if KMQTT_CFG_V5
+    c = client(KMQTT_V5);
+    /* no CONNACK yet */
+    assert_int_equal(kmqtt_client_connack(c, NULL), KMQTT_EINVAL);
+    assert_false(kmqtt_client_reason_string(c, NULL));
+    assert_false(kmqtt_client_reason_string(c, &str));
+    /* re-authentication: data within 65,535 bytes, a method set at
+     * create (MQTT-4.12.1-1), a connection */
+    assert_int_equal(kmqtt_reauthenticate(c, NULL, 3, 10, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_reauthenticate(c, "d", 70000, 10, NULL), KMQTT_EINVAL);
+    assert_int_not_equal(kmqtt_reauthenticate(c, "d", 1, 10, NULL), KMQTT_OK);
+    kmqtt_client_destroy(c);
+    kmqtt_client_options_t o;
+    base(&o, KMQTT_V5);
+    o.auth_method = "m";
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_reauthenticate(c, "d", 1, 10, NULL), KMQTT_ENOTCONN);
+    kmqtt_client_destroy(c);
+#endif
+}
+
+/* A server list (options.servers): "host:port" entries separated by
+ * commas, blanks around them, IPv6 literals in brackets; anything else is
+ * refused at create. Sizes the client cannot hold are clamped, not refused. */
+static void server_list_and_clamped_sizes(void **state)
+{
+    (void)state;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    static const char *const bad[] = {"a:1,",     "a",  "a:1:2",    "a[b]:1", "[::1:1", "[::1]",
+                                      "[[::1]:1", "a:", "a:123456", "a:0",    "a:1x",   "a]:1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        base(&o, KMQTT_V311);
+        o.servers = bad[i];
+        if (kmqtt_client_create(&o, &c) != KMQTT_EINVAL)
+            fail_msg("servers \"%s\" accepted", bad[i]);
+    }
+    base(&o, KMQTT_V311);
+    o.servers = " a:1 ,\tb:2\t, [::1]:1883";
+    o.max_inflight = 1000; /* the engine's window is a byte: 255 */
+    o.store_size = 0;      /* the default */
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+#if KMQTT_CFG_V5
+    base(&o, KMQTT_V5);
+    o.rx_buffer_size = 4096;
+    o.maximum_packet_size = 1024; /* rx advertised smaller than it is */
+    o.topic_alias_out = 4;        /* slots of the default 64 bytes */
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+#endif
+}
+
 /* subscribe / unsubscribe: their arguments, checked before anything is
  * sent (MQTT-3.8.3-3: at least one filter; MQTT-4.7.1: valid filters). */
 static void subscribe_refuses_bad_arguments(void **state)
@@ -617,6 +708,8 @@ int main(void)
         cmocka_unit_test(message_getters_find_and_take_null),
 #endif
         cmocka_unit_test(subscribe_refuses_bad_arguments),
+        cmocka_unit_test(calls_on_null_and_unconnected_clients),
+        cmocka_unit_test(server_list_and_clamped_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
