@@ -1,0 +1,311 @@
+/*
+ * The threaded client against a scripted in-memory broker (issue 21,
+ * coverage): what the scenario tests do not reach of the 5.0 CONNACK's
+ * properties as kmqtt_client_connack reports them, SUBACK and UNSUBACK
+ * failure codes as results, an ack's reason code and Reason String, and a
+ * server DISCONNECT with its reason. The broker answers each packet the
+ * client sends as soon as it is sent (no thread, no network, no clock of
+ * its own); the client runs its loop in the calling thread.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "hex.h"
+#include "kmqtt/client.h"
+#include "kmqtt/config.h"
+
+#if KMQTT_CFG_V5
+
+typedef struct sb {
+    uint8_t in[2048]; /* server -> client, not yet read */
+    size_t in_len, in_off;
+    bool open;
+    const char *connack;   /* hex of the CONNACK's variable header */
+    const char *suback;    /* hex after the packet id: properties and codes */
+    const char *unsuback;  /* same */
+    const char *puback;    /* hex after the packet id: reason, properties */
+    const char *after_sub; /* hex of a packet to send after the SUBACK */
+    int sent[16];          /* first bytes of what the client sent */
+    int nsent;
+} sb_t;
+
+static sb_t B;
+
+static void queue_bytes(const uint8_t *p, size_t n)
+{
+    assert_true(B.in_len + n <= sizeof B.in);
+    memcpy(B.in + B.in_len, p, n);
+    B.in_len += n;
+}
+
+/* One packet: first byte, then id (if not 0) and the hex body. */
+static void answer(uint8_t first, uint16_t id, const char *hex)
+{
+    uint8_t body[512], head[4];
+    size_t n = 0;
+    if (id != 0) {
+        body[0] = (uint8_t)(id >> 8);
+        body[1] = (uint8_t)id;
+        n = 2;
+    }
+    if (hex != NULL)
+        n += hex_decode(hex, body + n, sizeof body - n);
+    assert_true(n < 128);
+    head[0] = first;
+    head[1] = (uint8_t)n;
+    queue_bytes(head, 2);
+    queue_bytes(body, n);
+}
+
+static kmqtt_err_t b_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
+{
+    (void)ctx;
+    (void)host;
+    (void)port;
+    (void)timeout_ms;
+    B.open = true;
+    B.in_len = B.in_off = 0;
+    return KMQTT_OK;
+}
+
+/* Takes whole packets (the client's tx holds whole ones) and answers. */
+static long b_send(void *ctx, const void *buf, size_t len)
+{
+    (void)ctx;
+    const uint8_t *p = buf;
+    size_t off = 0;
+    if (!B.open)
+        return KMQTT_ECLOSED;
+    while (off < len) {
+        size_t n = 0, rem = 0, shift = 0, i = 1;
+        while (p[off + i] & 0x80) {
+            rem |= (size_t)(p[off + i] & 0x7f) << shift;
+            shift += 7;
+            i++;
+        }
+        rem |= (size_t)p[off + i] << shift;
+        n = i + 1 + rem;
+        assert_true(off + n <= len);
+        const uint8_t *v = p + off + i + 1;
+        if (B.nsent < 16)
+            B.sent[B.nsent++] = p[off];
+        switch (p[off] >> 4) {
+        case 1: /* CONNECT */
+            answer(0x20, 0, B.connack);
+            break;
+        case 3: /* PUBLISH */
+            if ((p[off] & 0x06) == 0x02) {
+                uint16_t tl = (uint16_t)(v[0] << 8 | v[1]);
+                answer(0x40, (uint16_t)(v[2 + tl] << 8 | v[3 + tl]), B.puback);
+            }
+            break;
+        case 8: /* SUBSCRIBE */
+            answer(0x90, (uint16_t)(v[0] << 8 | v[1]), B.suback);
+            if (B.after_sub != NULL) {
+                uint8_t extra[64];
+                queue_bytes(extra, hex_decode(B.after_sub, extra, sizeof extra));
+            }
+            break;
+        case 10: /* UNSUBSCRIBE */
+            answer(0xb0, (uint16_t)(v[0] << 8 | v[1]), B.unsuback);
+            break;
+        case 12: /* PINGREQ */
+            answer(0xd0, 0, NULL);
+            break;
+        default:
+            break;
+        }
+        off += n;
+    }
+    return (long)len;
+}
+
+static long b_recv(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    size_t n = B.in_len - B.in_off;
+    if (!B.open)
+        return KMQTT_ECLOSED;
+    if (n == 0)
+        return 0;
+    if (n > len)
+        n = len;
+    memcpy(buf, B.in + B.in_off, n);
+    B.in_off += n;
+    if (B.in_off == B.in_len)
+        B.in_off = B.in_len = 0;
+    return (long)n;
+}
+
+static kmqtt_err_t b_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
+{
+    (void)ctx;
+    (void)timeout_ms;
+    *ready = events & KMQTT_WAIT_WRITE;
+    if ((events & KMQTT_WAIT_READ) && B.in_len > B.in_off)
+        *ready |= KMQTT_WAIT_READ;
+    return KMQTT_OK;
+}
+
+static void b_void(void *ctx)
+{
+    (void)ctx;
+}
+
+static void b_close(void *ctx)
+{
+    (void)ctx;
+    B.open = false;
+}
+
+static kmqtt_transport_t TP = {NULL, b_open, b_send, b_recv, b_wait, b_void, b_close, b_void};
+
+static int disconnects;
+static uint8_t disconnect_reason;
+static char disconnect_ref[8];
+
+static void on_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_info_t *info, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+    disconnects++;
+    disconnect_reason = info->reason_code;
+    memset(disconnect_ref, 0, sizeof disconnect_ref);
+    if (info->server_reference.ptr != NULL && info->server_reference.len < sizeof disconnect_ref)
+        memcpy(disconnect_ref, info->server_reference.ptr, info->server_reference.len);
+}
+
+/* A 5.0 client connected to the script (CONNACK variable header hex). */
+static kmqtt_client_t *connected(const char *connack, kmqtt_connack_info_t *info)
+{
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    memset(&B, 0, sizeof B);
+    B.connack = connack;
+    disconnects = 0;
+    kmqtt_client_options_init(&o);
+    o.version = KMQTT_V5;
+    o.client_id = "script";
+    o.transport = &TP;
+    o.reconnect = KMQTT_RECONNECT_OFF;
+    o.on_disconnect = on_disconnect;
+    o.session_expiry_s = 60;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 2000, info), KMQTT_OK);
+    return c;
+}
+
+/* 3.2.2.3: every CONNACK property the client reports, as sent. */
+static void connack_properties_are_reported(void **state)
+{
+    (void)state;
+    kmqtt_connack_info_t ci;
+    /* flags 00, reason 00, properties: Session Expiry 30, Receive Maximum 5,
+     * Maximum QoS 1, Retain Available 0, Maximum Packet Size 4096, Topic
+     * Alias Maximum 3, Wildcard 0, Subscription Identifiers 0, Shared 0,
+     * Server Keep Alive 20, Response Information "ri", Server Reference
+     * "sr", Reason String "rs", User Property a=b */
+    kmqtt_client_t *c = connected("00 00 33"
+                                  " 11 00 00 00 1e 21 00 05 24 01 25 00 27 00 00 10 00"
+                                  " 22 00 03 28 00 29 00 2a 00 13 00 14"
+                                  " 1a 00 02 72 69 1c 00 02 73 72 1f 00 02 72 73"
+                                  " 26 00 01 61 00 01 62",
+                                  &ci);
+    assert_true(ci.has_session_expiry);
+    assert_int_equal(ci.session_expiry_s, 30);
+    assert_int_equal(ci.receive_maximum, 5);
+    assert_int_equal(ci.maximum_qos, 1);
+    assert_false(ci.retain_available);
+    assert_int_equal(ci.maximum_packet_size, 4096);
+    assert_int_equal(ci.topic_alias_maximum, 3);
+    assert_false(ci.wildcard_available);
+    assert_false(ci.subscription_id_available);
+    assert_false(ci.shared_available);
+    assert_int_equal(ci.server_keepalive_s, 20);
+    assert_string_equal(ci.response_information, "ri");
+    assert_string_equal(ci.server_reference, "sr");
+    assert_string_equal(ci.reason_string, "rs");
+    kmqtt_connack_info_t again;
+    assert_int_equal(kmqtt_client_connack(c, &again), KMQTT_OK);
+    assert_int_equal(again.receive_maximum, 5);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
+    kmqtt_client_destroy(c);
+}
+
+/* MQTT-3.9.3: a SUBACK failure code for a filter is KMQTT_ESUBFAIL with
+ * each code in the result; 5.0 UNSUBACK codes are reported per filter
+ * (0x11: no subscription existed). */
+static void failed_subscriptions_and_unsubscriptions_are_reported(void **state)
+{
+    (void)state;
+    kmqtt_client_t *c = connected("00 00 00", NULL);
+    kmqtt_sub_request_t subs[2] = {{"a", 1, NULL, NULL}, {"b/#", 0, NULL, NULL}};
+    kmqtt_subscribe_result_t sr;
+    B.suback = "05 1f 00 02 6e 6f 01 87"; /* Reason String "no"; granted 1, Not authorized */
+    assert_int_equal(kmqtt_subscribe(c, subs, 2, 2000, NULL, &sr), KMQTT_ESUBFAIL);
+    assert_true(sr.has_reason);
+    assert_string_equal(sr.reason_string, "no");
+    assert_int_equal(sr.reason_codes[0], 0x01);
+    assert_int_equal(sr.reason_codes[1], 0x87);
+    const char *filters[] = {"a", "c"};
+    kmqtt_unsubscribe_result_t ur;
+    B.unsuback = "00 00 11";
+    assert_int_equal(kmqtt_unsubscribe(c, filters, 2, 2000, NULL, &ur), KMQTT_OK);
+    assert_int_equal(ur.reason_codes[1], 0x11);
+    kmqtt_client_destroy(c);
+}
+
+/* 3.4.2.1: a PUBACK's reason code reaches kmqtt_publish_wait; 0x10 (no
+ * matching subscribers) is a success. */
+static void puback_reason_reaches_the_waiter(void **state)
+{
+    (void)state;
+    kmqtt_client_t *c = connected("00 00 00", NULL);
+    kmqtt_publish_result_t res;
+    uint8_t reason = 0xff;
+    B.puback = "10 05 1f 00 02 6e 6f"; /* 0x10, Reason String "no" */
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 1, false, NULL, &res), KMQTT_OK);
+    assert_int_equal(kmqtt_publish_wait(c, res.packet_id, 2000, &reason), KMQTT_OK);
+    assert_int_equal(reason, 0x10);
+    kmqtt_client_destroy(c);
+}
+
+/* 3.14: a server DISCONNECT (here right after a SUBACK) ends the
+ * connection; on_disconnect hears its reason (0x9c Use another server, with
+ * a Server Reference and a Reason String). */
+static void server_disconnect_reaches_the_application(void **state)
+{
+    (void)state;
+    kmqtt_client_t *c = connected("00 00 00", NULL);
+    kmqtt_sub_request_t sub = {"a", 0, NULL, NULL};
+    B.suback = "00 00";
+    B.after_sub = "e0 0c 9c 0a 1c 00 02 73 32 1f 00 02 67 6f";
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, 2000, NULL, NULL), KMQTT_OK);
+    kmqtt_run(c, 200);
+    assert_int_equal(disconnects, 1);
+    assert_int_equal(disconnect_reason, 0x9c);
+    assert_string_equal(disconnect_ref, "s2");
+    assert_int_not_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
+    kmqtt_client_destroy(c);
+}
+#endif
+
+int main(void)
+{
+#if KMQTT_CFG_V5
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connack_properties_are_reported),
+        cmocka_unit_test(failed_subscriptions_and_unsubscriptions_are_reported),
+        cmocka_unit_test(puback_reason_reaches_the_waiter),
+        cmocka_unit_test(server_disconnect_reaches_the_application),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+#else
+    return 0;
+#endif
+}
