@@ -32,6 +32,10 @@ typedef struct sb {
     const char *after_sub; /* hex of a packet to send after the SUBACK */
     int sent[16];          /* first bytes of what the client sent */
     int nsent;
+    const char *connacks[4]; /* if set: the CONNACK of each open in turn (the last repeats) */
+    int opens;
+    char hosts[4][16];
+    uint16_t ports[4];
 } sb_t;
 
 static sb_t B;
@@ -70,6 +74,15 @@ static kmqtt_err_t b_open(void *ctx, const char *host, uint16_t port, uint32_t t
     (void)timeout_ms;
     B.open = true;
     B.in_len = B.in_off = 0;
+    if (B.opens < 4) {
+        snprintf(B.hosts[B.opens], sizeof B.hosts[0], "%s", host);
+        B.ports[B.opens] = port;
+    }
+    if (B.connacks[0] != NULL)
+        B.connack = B.connacks[B.opens < 3 ? B.opens : 3] != NULL
+                        ? B.connacks[B.opens < 3 ? B.opens : 3]
+                        : B.connack;
+    B.opens++;
     return KMQTT_OK;
 }
 
@@ -275,6 +288,95 @@ static void puback_reason_reaches_the_waiter(void **state)
     kmqtt_client_destroy(c);
 }
 
+/* A refused CONNACK (reason) with a Server Reference ref: its hex. */
+static const char *refused_with(uint8_t reason, const char *ref)
+{
+    static char hex[2][160];
+    static int slot;
+    char *h = hex[slot++ & 1];
+    size_t n = strlen(ref), off;
+    off =
+        (size_t)snprintf(h, 160, "00 %02x %02x 1c 00 %02x", reason, (unsigned)(n + 3), (unsigned)n);
+    for (size_t i = 0; i < n; i++)
+        off += (size_t)snprintf(h + off, 160 - off, " %02x", (unsigned char)ref[i]);
+    return h;
+}
+
+/* Connects with the first CONNACK refused as given; the second accepts.
+ * Returns kmqtt_connect's result; B.opens says how many opens there were. */
+static kmqtt_err_t connect_redirected(const char *first, uint8_t hops)
+{
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    memset(&B, 0, sizeof B);
+    B.connacks[0] = first;
+    B.connacks[1] = "00 00 00";
+    kmqtt_client_options_init(&o);
+    o.version = KMQTT_V5;
+    o.client_id = "script";
+    o.host = "h1";
+    o.transport = &TP;
+    o.reconnect = KMQTT_RECONNECT_OFF;
+    o.redirect_max_hops = hops;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    kmqtt_err_t err = kmqtt_connect(c, 2000, NULL);
+    kmqtt_client_destroy(c);
+    return err;
+}
+
+/* 4.11 Server redirection: a CONNACK 0x9C (Use another server) or 0x9D
+ * (Server moved) with a Server Reference "host[:port]" or "[v6]:port" is
+ * followed at once; a reference that is not one, another reason, or a hop
+ * over the limit is not, and the refusal is the result. */
+static void server_references_are_followed_or_not(void **state)
+{
+    (void)state;
+    assert_int_equal(connect_redirected(refused_with(0x9c, "h2:1884"), 2), KMQTT_OK);
+    assert_int_equal(B.opens, 2);
+    assert_string_equal(B.hosts[1], "h2");
+    assert_int_equal(B.ports[1], 1884);
+    assert_int_equal(connect_redirected(refused_with(0x9d, " [::1]:1885 h9:1"), 2), KMQTT_OK);
+    assert_string_equal(B.hosts[1], "::1");
+    assert_int_equal(B.ports[1], 1885);
+    assert_int_equal(connect_redirected(refused_with(0x9c, "[::2]"), 2), KMQTT_OK);
+    assert_string_equal(B.hosts[1], "::2");
+    assert_int_equal(B.ports[1], 1883);
+    assert_int_equal(connect_redirected(refused_with(0x9c, "h3"), 2), KMQTT_OK);
+    assert_string_equal(B.hosts[1], "h3");
+    assert_int_equal(B.ports[1], 1883);
+    static const char *const bad[] = {"   ",   "[]:1",  "[::1",   "[::1]x", ":1",
+                                      "a:1:2", "a:[1]", "a/b:1",  "a:",     "a:123456",
+                                      "a:0",   "a:7x",  "a:70000"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        kmqtt_err_t err = connect_redirected(refused_with(0x9c, bad[i]), 2);
+        if (err != KMQTT_EREFUSED || B.opens != 1)
+            fail_msg("reference \"%s\" followed (%d, %d opens)", bad[i], (int)err, B.opens);
+    }
+    /* another reason: the reference is only information */
+    assert_int_equal(connect_redirected(refused_with(0x87, "h2:1884"), 2), KMQTT_EREFUSED);
+    assert_int_equal(B.opens, 1);
+    /* no redirects asked for */
+    assert_int_equal(connect_redirected(refused_with(0x9c, "h2:1884"), 0), KMQTT_EREFUSED);
+    assert_int_equal(B.opens, 1);
+    /* the hop limit: the second refusal is not followed */
+    memset(&B, 0, sizeof B);
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    B.connacks[0] = refused_with(0x9c, "h2:1884");
+    B.connacks[1] = refused_with(0x9c, "h3:1885");
+    B.connacks[2] = "00 00 00";
+    kmqtt_client_options_init(&o);
+    o.version = KMQTT_V5;
+    o.client_id = "script";
+    o.transport = &TP;
+    o.reconnect = KMQTT_RECONNECT_OFF;
+    o.redirect_max_hops = 1;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_EREFUSED);
+    assert_int_equal(B.opens, 2);
+    kmqtt_client_destroy(c);
+}
+
 /* 3.14: a server DISCONNECT (here right after a SUBACK) ends the
  * connection; on_disconnect hears its reason (0x9c Use another server, with
  * a Server Reference and a Reason String). */
@@ -303,6 +405,7 @@ int main(void)
         cmocka_unit_test(failed_subscriptions_and_unsubscriptions_are_reported),
         cmocka_unit_test(puback_reason_reaches_the_waiter),
         cmocka_unit_test(server_disconnect_reaches_the_application),
+        cmocka_unit_test(server_references_are_followed_or_not),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 #else
