@@ -32,6 +32,11 @@ typedef struct sb {
     const char *after_sub; /* hex of a packet to send after the SUBACK */
     int sent[16];          /* first bytes of what the client sent */
     int nsent;
+    const char
+        *connect_auth;      /* if set: CONNECT is answered with this AUTH, its AUTH with CONNACK */
+    const char *auth_reply; /* the answer to an AUTH after the CONNACK */
+    bool connack_owed;
+    int auths;               /* AUTH packets the client sent */
     const char *connacks[4]; /* if set: the CONNACK of each open in turn (the last repeats) */
     int opens;
     char hosts[4][16];
@@ -109,7 +114,21 @@ static long b_send(void *ctx, const void *buf, size_t len)
             B.sent[B.nsent++] = p[off];
         switch (p[off] >> 4) {
         case 1: /* CONNECT */
-            answer(0x20, 0, B.connack);
+            if (B.connect_auth != NULL) {
+                answer(0xf0, 0, B.connect_auth);
+                B.connack_owed = true;
+            } else {
+                answer(0x20, 0, B.connack);
+            }
+            break;
+        case 15: /* AUTH */
+            B.auths++;
+            if (B.connack_owed) {
+                answer(0x20, 0, B.connack);
+                B.connack_owed = false;
+            } else if (B.auth_reply != NULL) {
+                answer(0xf0, 0, B.auth_reply);
+            }
             break;
         case 3: /* PUBLISH */
             if ((p[off] & 0x06) == 0x02) {
@@ -288,6 +307,108 @@ static void puback_reason_reaches_the_waiter(void **state)
     kmqtt_client_destroy(c);
 }
 
+static char auth_reason[8], done_reason[8];
+static int auth_calls;
+
+/* The application's side of enhanced authentication: it answers "r1" and
+ * notes the Reason String the server's AUTH carried. */
+static kmqtt_err_t on_auth(kmqtt_client_t *c, uint8_t reason, const kmqtt_bin_t *server_data,
+                           uint8_t *out, size_t cap, size_t *out_len, void *ctx)
+{
+    kmqtt_str_t rs;
+    (void)server_data;
+    (void)ctx;
+    auth_calls++;
+    memset(auth_reason, 0, sizeof auth_reason);
+    if (kmqtt_client_reason_string(c, &rs) && rs.len < sizeof auth_reason)
+        memcpy(auth_reason, rs.ptr, rs.len);
+    if (reason == 0x18) {
+        assert_true(cap >= 2);
+        out[0] = 'r';
+        out[1] = '1';
+        *out_len = 2;
+    }
+    return KMQTT_OK;
+}
+
+static void on_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t reason, void *ctx)
+{
+    kmqtt_str_t rs;
+    (void)id;
+    (void)err;
+    (void)reason;
+    (void)ctx;
+    memset(done_reason, 0, sizeof done_reason);
+    if (kmqtt_client_reason_string(c, &rs) && rs.len < sizeof done_reason)
+        memcpy(done_reason, rs.ptr, rs.len);
+}
+
+static kmqtt_client_t *with_auth(kmqtt_auth_fn fn)
+{
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    kmqtt_client_options_init(&o);
+    o.version = KMQTT_V5;
+    o.client_id = "script";
+    o.transport = &TP;
+    o.reconnect = KMQTT_RECONNECT_OFF;
+    o.auth_method = "m";
+    o.auth_data = "c0";
+    o.auth_data_len = 2;
+    o.on_auth = fn;
+    o.on_publish_done = on_done;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    return c;
+}
+
+/* 4.12 Enhanced authentication: the server's AUTH 0x18 (continue) reaches
+ * on_auth with its Reason String readable (kmqtt_client_reason_string),
+ * the answer goes as AUTH, and the CONNACK follows; a re-authentication
+ * (0x19) the server accepts with AUTH 0x00 (MQTT-4.12.1-1) returns OK and
+ * calls on_auth once more. Without on_auth a server's step ends the
+ * connection: nobody can answer it. The Reason String of a PUBACK is
+ * readable in on_publish_done. */
+static void enhanced_authentication_steps(void **state)
+{
+    (void)state;
+    memset(&B, 0, sizeof B);
+    auth_calls = 0;
+    B.connect_auth = "18 0e 15 00 01 6d 16 00 02 63 31 1f 00 02 67 6f";
+    B.connack = "00 00 04 15 00 01 6d";
+    kmqtt_client_t *c = with_auth(on_auth);
+    assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
+    assert_int_equal(auth_calls, 1);
+    assert_string_equal(auth_reason, "go");
+    assert_int_equal(B.auths, 1);
+    B.auth_reply = "00 04 15 00 01 6d";
+    assert_int_equal(kmqtt_reauthenticate(c, "c2", 2, 2000, NULL), KMQTT_OK);
+    assert_int_equal(B.auths, 2);
+    assert_int_equal(auth_calls, 2);
+    B.puback = "10 05 1f 00 02 6e 6f";
+    kmqtt_publish_result_t res;
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 1, false, NULL, &res), KMQTT_OK);
+    assert_int_equal(kmqtt_publish_wait(c, res.packet_id, 2000, NULL), KMQTT_OK);
+    assert_string_equal(done_reason, "no");
+    kmqtt_client_destroy(c);
+
+    memset(&B, 0, sizeof B);
+    B.connect_auth = "18 0e 15 00 01 6d 16 00 02 63 31 1f 00 02 67 6f";
+    B.connack = "00 00 04 15 00 01 6d";
+    c = with_auth(NULL);
+    assert_int_not_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
+    assert_int_equal(B.auths, 0);
+    kmqtt_client_destroy(c);
+
+    /* a re-authentication accepted without on_auth */
+    memset(&B, 0, sizeof B);
+    B.connack = "00 00 04 15 00 01 6d";
+    c = with_auth(NULL);
+    assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
+    B.auth_reply = "00 04 15 00 01 6d";
+    assert_int_equal(kmqtt_reauthenticate(c, NULL, 0, 2000, NULL), KMQTT_OK);
+    kmqtt_client_destroy(c);
+}
+
 /* A refused CONNACK (reason) with a Server Reference ref: its hex. */
 static const char *refused_with(uint8_t reason, const char *ref)
 {
@@ -406,6 +527,7 @@ int main(void)
         cmocka_unit_test(puback_reason_reaches_the_waiter),
         cmocka_unit_test(server_disconnect_reaches_the_application),
         cmocka_unit_test(server_references_are_followed_or_not),
+        cmocka_unit_test(enhanced_authentication_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 #else
