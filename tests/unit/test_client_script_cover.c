@@ -5,14 +5,18 @@
  * failure codes as results, an ack's reason code and Reason String, and a
  * server DISCONNECT with its reason. The broker answers each packet the
  * client sends as soon as it is sent (no thread, no network, no clock of
- * its own); the client runs its loop in the calling thread.
+ * its own); the client runs its loop in the calling thread, or (one case)
+ * its background thread: the broker's state is behind a mutex.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "hex.h"
@@ -44,6 +48,7 @@ typedef struct sb {
 } sb_t;
 
 static sb_t B;
+static pthread_mutex_t MX = PTHREAD_MUTEX_INITIALIZER;
 
 static void queue_bytes(const uint8_t *p, size_t n)
 {
@@ -55,8 +60,8 @@ static void queue_bytes(const uint8_t *p, size_t n)
 /* One packet: first byte, then id (if not 0) and the hex body. */
 static void answer(uint8_t first, uint16_t id, const char *hex)
 {
-    uint8_t body[512], head[4];
-    size_t n = 0;
+    uint8_t body[1024], head[4];
+    size_t n = 0, h = 1;
     if (id != 0) {
         body[0] = (uint8_t)(id >> 8);
         body[1] = (uint8_t)id;
@@ -64,14 +69,19 @@ static void answer(uint8_t first, uint16_t id, const char *hex)
     }
     if (hex != NULL)
         n += hex_decode(hex, body + n, sizeof body - n);
-    assert_true(n < 128);
+    assert_true(n < 16384);
     head[0] = first;
-    head[1] = (uint8_t)n;
-    queue_bytes(head, 2);
+    if (n >= 128) {
+        head[h++] = (uint8_t)(0x80 | (n & 0x7f));
+        head[h++] = (uint8_t)(n >> 7);
+    } else {
+        head[h++] = (uint8_t)n;
+    }
+    queue_bytes(head, h);
     queue_bytes(body, n);
 }
 
-static kmqtt_err_t b_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
+static kmqtt_err_t b_open_locked(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
 {
     (void)ctx;
     (void)host;
@@ -92,7 +102,7 @@ static kmqtt_err_t b_open(void *ctx, const char *host, uint16_t port, uint32_t t
 }
 
 /* Takes whole packets (the client's tx holds whole ones) and answers. */
-static long b_send(void *ctx, const void *buf, size_t len)
+static long b_send_locked(void *ctx, const void *buf, size_t len)
 {
     (void)ctx;
     const uint8_t *p = buf;
@@ -157,7 +167,7 @@ static long b_send(void *ctx, const void *buf, size_t len)
     return (long)len;
 }
 
-static long b_recv(void *ctx, void *buf, size_t len)
+static long b_recv_locked(void *ctx, void *buf, size_t len)
 {
     (void)ctx;
     size_t n = B.in_len - B.in_off;
@@ -174,13 +184,44 @@ static long b_recv(void *ctx, void *buf, size_t len)
     return (long)n;
 }
 
+static kmqtt_err_t b_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
+{
+    pthread_mutex_lock(&MX);
+    kmqtt_err_t err = b_open_locked(ctx, host, port, timeout_ms);
+    pthread_mutex_unlock(&MX);
+    return err;
+}
+
+static long b_send(void *ctx, const void *buf, size_t len)
+{
+    pthread_mutex_lock(&MX);
+    long n = b_send_locked(ctx, buf, len);
+    pthread_mutex_unlock(&MX);
+    return n;
+}
+
+static long b_recv(void *ctx, void *buf, size_t len)
+{
+    pthread_mutex_lock(&MX);
+    long n = b_recv_locked(ctx, buf, len);
+    pthread_mutex_unlock(&MX);
+    return n;
+}
+
+/* Ready at once, or after a millisecond when nothing is to read (so a
+ * background thread does not spin). */
 static kmqtt_err_t b_wait(void *ctx, unsigned events, uint32_t timeout_ms, unsigned *ready)
 {
     (void)ctx;
-    (void)timeout_ms;
+    pthread_mutex_lock(&MX);
     *ready = events & KMQTT_WAIT_WRITE;
     if ((events & KMQTT_WAIT_READ) && B.in_len > B.in_off)
         *ready |= KMQTT_WAIT_READ;
+    pthread_mutex_unlock(&MX);
+    if (*ready == 0 && timeout_ms > 0) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
     return KMQTT_OK;
 }
 
@@ -192,7 +233,9 @@ static void b_void(void *ctx)
 static void b_close(void *ctx)
 {
     (void)ctx;
+    pthread_mutex_lock(&MX);
     B.open = false;
+    pthread_mutex_unlock(&MX);
 }
 
 static kmqtt_transport_t TP = {NULL, b_open, b_send, b_recv, b_wait, b_void, b_close, b_void};
@@ -265,6 +308,71 @@ static void connack_properties_are_reported(void **state)
     kmqtt_connack_info_t again;
     assert_int_equal(kmqtt_client_connack(c, &again), KMQTT_OK);
     assert_int_equal(again.receive_maximum, 5);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
+    kmqtt_client_destroy(c);
+}
+
+/* KMQTT_CONNACK_STR_MAX: CONNACK strings beyond it together are not kept
+ * (NULL) and strings_dropped says so; an Assigned Client Identifier on a
+ * refusal is reported, not kept for later connects. */
+static void long_connack_strings_are_dropped_not_cut(void **state)
+{
+    (void)state;
+    static char hex[3 * 700 + 64];
+    size_t off = 0;
+    /* Reason String of 300 'a', Response Information of 300 'b' */
+    off += (size_t)snprintf(hex + off, sizeof hex - off, "00 00 %02x %02x", 0x80 | (606 & 0x7f),
+                            606 >> 7);
+    off += (size_t)snprintf(hex + off, sizeof hex - off, " 1f 01 2c");
+    for (int i = 0; i < 300; i++)
+        off += (size_t)snprintf(hex + off, sizeof hex - off, " 61");
+    off += (size_t)snprintf(hex + off, sizeof hex - off, " 1a 01 2c");
+    for (int i = 0; i < 300; i++)
+        off += (size_t)snprintf(hex + off, sizeof hex - off, " 62");
+    kmqtt_connack_info_t ci;
+    kmqtt_client_t *c = connected(hex, &ci);
+    assert_non_null(ci.reason_string);
+    assert_int_equal(strlen(ci.reason_string), 300);
+    assert_null(ci.response_information);
+    assert_true(ci.strings_dropped);
+    kmqtt_client_destroy(c);
+
+    /* refused (0x85 Client Identifier not valid) with an assigned id */
+    memset(&B, 0, sizeof B);
+    B.connack = "00 85 06 12 00 03 69 64 32";
+    kmqtt_client_options_t o;
+    kmqtt_client_options_init(&o);
+    o.version = KMQTT_V5;
+    o.transport = &TP;
+    o.reconnect = KMQTT_RECONNECT_OFF;
+    o.server_assigned_id = true;
+    o.session_expiry_s = 60;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 2000, &ci), KMQTT_EREFUSED);
+    assert_int_equal(ci.reason_code, 0x85);
+    assert_string_equal(ci.assigned_client_id, "id2");
+    kmqtt_client_info_t info;
+    assert_int_equal(kmqtt_client_info(c, &info), KMQTT_OK);
+    assert_string_not_equal(info.client_id, "id2");
+    kmqtt_client_destroy(c);
+}
+
+/* The background thread (kmqtt_start) shows in kmqtt_client_info; a
+ * publish with properties is still checked for its topic, QoS and payload. */
+static void background_and_publish_checks(void **state)
+{
+    (void)state;
+    kmqtt_client_t *c = connected("00 00 00", NULL);
+    kmqtt_client_info_t info;
+    kmqtt_publish_props_t p;
+    memset(&p, 0, sizeof p);
+    p.message_expiry_s = 5;
+    assert_int_equal(kmqtt_publish(c, NULL, "x", 1, 0, false, &p, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 3, false, &p, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_publish(c, "t", NULL, 1, 0, false, &p, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_start(c), KMQTT_OK);
+    assert_int_equal(kmqtt_client_info(c, &info), KMQTT_OK);
+    assert_true(info.background);
     assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
     kmqtt_client_destroy(c);
 }
@@ -524,6 +632,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connack_properties_are_reported),
         cmocka_unit_test(failed_subscriptions_and_unsubscriptions_are_reported),
+        cmocka_unit_test(long_connack_strings_are_dropped_not_cut),
+        cmocka_unit_test(background_and_publish_checks),
         cmocka_unit_test(puback_reason_reaches_the_waiter),
         cmocka_unit_test(server_disconnect_reaches_the_application),
         cmocka_unit_test(server_references_are_followed_or_not),
