@@ -641,6 +641,42 @@ static void server_list_and_clamped_sizes(void **state)
 #endif
 }
 
+/* A client in the caller's memory (options.memory) keeps one filter slot
+ * of max_filter_len bytes per handler: a longer filter is KMQTT_ELIMIT,
+ * refused before anything is sent. */
+static void fixed_memory_filter_slots_bound_filters(void **state)
+{
+    (void)state;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    base(&o, KMQTT_V311);
+    o.max_filter_len = 8;
+    o.max_subscriptions = 2;
+    size_t need = kmqtt_client_memory_size(&o);
+    assert_true(need > 0);
+    void *mem = malloc(need + 64);
+    assert_non_null(mem);
+    o.memory = mem;
+    o.memory_size = need + 64;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    kmqtt_sub_request_t sub = {"abcdefghij", 0, NULL, NULL};
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, 10, NULL, NULL), KMQTT_ELIMIT);
+    sub.filter = "abc";
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, 10, NULL, NULL), KMQTT_ENOTCONN);
+    kmqtt_client_destroy(c);
+    free(mem);
+#if KMQTT_CFG_V5
+    /* 5.0: an Authentication Method without data, alias slots of a set size */
+    base(&o, KMQTT_V5);
+    o.auth_method = "m";
+    o.topic_alias_out = 2;
+    o.topic_alias_maximum = 2;
+    o.alias_topic_len = 32;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    kmqtt_client_destroy(c);
+#endif
+}
+
 /* subscribe / unsubscribe: their arguments, checked before anything is
  * sent (MQTT-3.8.3-3: at least one filter; MQTT-4.7.1: valid filters). */
 static void subscribe_refuses_bad_arguments(void **state)
@@ -710,6 +746,7 @@ int main(void)
         cmocka_unit_test(subscribe_refuses_bad_arguments),
         cmocka_unit_test(calls_on_null_and_unconnected_clients),
         cmocka_unit_test(server_list_and_clamped_sizes),
+        cmocka_unit_test(fixed_memory_filter_slots_bound_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
