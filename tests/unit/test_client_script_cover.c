@@ -40,7 +40,10 @@ typedef struct sb {
         *connect_auth;      /* if set: CONNECT is answered with this AUTH, its AUTH with CONNACK */
     const char *auth_reply; /* the answer to an AUTH after the CONNACK */
     bool connack_owed;
-    int auths;               /* AUTH packets the client sent */
+    int auths; /* AUTH packets the client sent */
+    bool echo; /* answer a PUBLISH with a Response Topic: payload echo_payload */
+    const char *echo_payload;
+    bool silent;             /* answer nothing (but CONNECT) */
     const char *connacks[4]; /* if set: the CONNACK of each open in turn (the last repeats) */
     int opens;
     char hosts[4][16];
@@ -79,6 +82,39 @@ static void answer(uint8_t first, uint16_t id, const char *hex)
     }
     queue_bytes(head, h);
     queue_bytes(body, n);
+}
+
+/* The responder of 4.10 (request / response): a PUBLISH carrying a
+ * Response Topic is answered on that topic, QoS 0, with its Correlation
+ * Data and echo_payload. */
+static void echo(const uint8_t *pkt, size_t n)
+{
+    kmqtt_packet_t in;
+    kmqtt_prop_t rt, cd;
+    size_t used;
+    uint8_t out[256];
+    size_t k = 0, pl = strlen(B.echo_payload);
+    assert_int_equal(kmqtt_packet_decode(pkt, n, KMQTT_V5, 0, &in, &used), KMQTT_OK);
+    if (!kmqtt_props_find(&in.u.publish.props, KMQTT_PROP_RESPONSE_TOPIC, &rt) ||
+        !kmqtt_props_find(&in.u.publish.props, KMQTT_PROP_CORRELATION_DATA, &cd))
+        return;
+    size_t rem = 2 + rt.str.len + 1 + 3 + cd.bin.len + pl;
+    assert_true(rem < 128 && rem + 2 <= sizeof out);
+    out[k++] = 0x30;
+    out[k++] = (uint8_t)rem;
+    out[k++] = 0;
+    out[k++] = (uint8_t)rt.str.len;
+    memcpy(out + k, rt.str.ptr, rt.str.len);
+    k += rt.str.len;
+    out[k++] = (uint8_t)(3 + cd.bin.len);
+    out[k++] = 0x09;
+    out[k++] = 0;
+    out[k++] = (uint8_t)cd.bin.len;
+    memcpy(out + k, cd.bin.ptr, cd.bin.len);
+    k += cd.bin.len;
+    memcpy(out + k, B.echo_payload, pl);
+    k += pl;
+    queue_bytes(out, k);
 }
 
 static kmqtt_err_t b_open_locked(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
@@ -122,6 +158,12 @@ static long b_send_locked(void *ctx, const void *buf, size_t len)
         const uint8_t *v = p + off + i + 1;
         if (B.nsent < 16)
             B.sent[B.nsent++] = p[off];
+        if (B.silent && (p[off] >> 4) != 1) {
+            off += n;
+            continue;
+        }
+        if ((p[off] >> 4) == 3 && B.echo)
+            echo(p + off, n);
         switch (p[off] >> 4) {
         case 1: /* CONNECT */
             if (B.connect_auth != NULL) {
@@ -397,6 +439,9 @@ static void failed_subscriptions_and_unsubscriptions_are_reported(void **state)
     B.unsuback = "00 00 11";
     assert_int_equal(kmqtt_unsubscribe(c, filters, 2, 2000, NULL, &ur), KMQTT_OK);
     assert_int_equal(ur.reason_codes[1], 0x11);
+    B.unsuback = "00 87"; /* Not authorized */
+    assert_int_equal(kmqtt_unsubscribe(c, filters, 1, 2000, NULL, &ur), KMQTT_ESUBFAIL);
+    assert_int_equal(ur.reason_codes[0], 0x87);
     kmqtt_client_destroy(c);
 }
 
@@ -449,6 +494,21 @@ static void on_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t rea
     memset(done_reason, 0, sizeof done_reason);
     if (kmqtt_client_reason_string(c, &rs) && rs.len < sizeof done_reason)
         memcpy(done_reason, rs.ptr, rs.len);
+}
+
+static kmqtt_err_t on_auth_refuses(kmqtt_client_t *c, uint8_t reason,
+                                   const kmqtt_bin_t *server_data, uint8_t *out, size_t cap,
+                                   size_t *out_len, void *ctx)
+{
+    (void)c;
+    (void)reason;
+    (void)server_data;
+    (void)out;
+    (void)cap;
+    (void)out_len;
+    (void)ctx;
+    auth_calls++;
+    return KMQTT_EREFUSED;
 }
 
 static kmqtt_client_t *with_auth(kmqtt_auth_fn fn)
@@ -507,6 +567,17 @@ static void enhanced_authentication_steps(void **state)
     assert_int_equal(B.auths, 0);
     kmqtt_client_destroy(c);
 
+    /* on_auth gives up: no answer goes, the attempt fails */
+    memset(&B, 0, sizeof B);
+    auth_calls = 0;
+    B.connect_auth = "18 0e 15 00 01 6d 16 00 02 63 31 1f 00 02 67 6f";
+    B.connack = "00 00 04 15 00 01 6d";
+    c = with_auth(on_auth_refuses);
+    assert_int_not_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
+    assert_int_equal(auth_calls, 1);
+    assert_int_equal(B.auths, 0);
+    kmqtt_client_destroy(c);
+
     /* a re-authentication accepted without on_auth */
     memset(&B, 0, sizeof B);
     B.connack = "00 00 04 15 00 01 6d";
@@ -514,6 +585,58 @@ static void enhanced_authentication_steps(void **state)
     assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
     B.auth_reply = "00 04 15 00 01 6d";
     assert_int_equal(kmqtt_reauthenticate(c, NULL, 0, 2000, NULL), KMQTT_OK);
+    kmqtt_client_destroy(c);
+}
+
+/* 4.10 Request / Response through kmqtt_request: the reply with the
+ * request's Correlation Data comes back in reply; one larger than
+ * reply_cap is KMQTT_ENOBUFS with its size; no reply is KMQTT_ETIMEDOUT. */
+static void request_and_its_reply(void **state)
+{
+    (void)state;
+    char reply[8];
+    size_t len = 0;
+    kmqtt_client_t *c = connected("00 00 00", NULL);
+    B.suback = "00 01";
+    B.puback = "00";
+    B.echo = true;
+    B.echo_payload = "pong";
+    assert_int_equal(kmqtt_request(c, "svc", "ping", 4, 1, "me/r", 2000, reply, sizeof reply, &len),
+                     KMQTT_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(reply, "pong", 4);
+    B.echo_payload = "a reply too long";
+    assert_int_equal(kmqtt_request(c, "svc", "ping", 4, 1, "me/r", 2000, reply, sizeof reply, &len),
+                     KMQTT_ENOBUFS);
+    assert_int_equal(len, 16);
+    B.echo = false;
+    assert_int_equal(kmqtt_request(c, "svc", "ping", 4, 0, "me/r", 50, reply, sizeof reply, &len),
+                     KMQTT_ETIMEDOUT);
+    kmqtt_client_destroy(c);
+}
+
+/* A broker that stops answering: subscribe, unsubscribe, re-authentication
+ * and flush give up at their timeout with KMQTT_ETIMEDOUT; a CONNACK
+ * query before any CONNACK is KMQTT_ENOTCONN. */
+static void silent_broker_times_out(void **state)
+{
+    (void)state;
+    kmqtt_connack_info_t ci;
+    kmqtt_client_t *c = with_auth(on_auth);
+    assert_int_equal(kmqtt_client_connack(c, &ci), KMQTT_ENOTCONN);
+    kmqtt_client_destroy(c);
+    memset(&B, 0, sizeof B);
+    B.connack = "00 00 04 15 00 01 6d";
+    c = with_auth(on_auth);
+    assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
+    B.silent = true;
+    kmqtt_sub_request_t sub = {"a", 1, NULL, NULL};
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, 50, NULL, NULL), KMQTT_ETIMEDOUT);
+    const char *f[] = {"a"};
+    assert_int_equal(kmqtt_unsubscribe(c, f, 1, 50, NULL, NULL), KMQTT_ETIMEDOUT);
+    assert_int_equal(kmqtt_reauthenticate(c, "d", 1, 50, NULL), KMQTT_ETIMEDOUT);
+    assert_int_equal(kmqtt_publish(c, "t", "x", 1, 1, false, NULL, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_flush(c, 50), KMQTT_ETIMEDOUT);
     kmqtt_client_destroy(c);
 }
 
@@ -638,6 +761,8 @@ int main(void)
         cmocka_unit_test(server_disconnect_reaches_the_application),
         cmocka_unit_test(server_references_are_followed_or_not),
         cmocka_unit_test(enhanced_authentication_steps),
+        cmocka_unit_test(request_and_its_reply),
+        cmocka_unit_test(silent_broker_times_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 #else
