@@ -25,10 +25,11 @@ FOLDERS = [
     ("src/port/posix", None, None),
     ("src/common", None, None),
 ]
-# Folders whose targets are met today and are checked on every run. The
-# engine (session, nano) and the client are added once their coverage work
-# is done on the single engine (issue 11).
-ENFORCED = {"src/codec"}
+# Folders whose targets are met today and are checked on every run (issue
+# 21: the engine and nano met theirs with a wide margin; the client's 85% is
+# met by a few branches only, which the integration tests' timing moves, so
+# it is reported, not enforced; the transport's is not met).
+ENFORCED = {"src/codec", "src/session", "src/nano"}
 
 
 def pct(covered, total):

@@ -144,6 +144,17 @@ static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
         return KMQTT_EINVAL;
     if (o->servers != NULL && kc_servers_size(o->servers) == 0)
         return KMQTT_EINVAL;
+    /* A transport must have every call (port.h). */
+    if (o->transport != NULL &&
+        (o->transport->open == NULL || o->transport->send == NULL || o->transport->recv == NULL ||
+         o->transport->wait == NULL || o->transport->wake == NULL || o->transport->close == NULL ||
+         o->transport->destroy == NULL))
+        return KMQTT_EINVAL;
+    /* 5.0's own (client_v5_setup.c): checked here too so that
+     * kmqtt_client_memory_size answers 0 for them, as documented, and never
+     * walks a property list create would refuse. */
+    if (o->version == KMQTT_V5 && kc_v5_options_check(o) != KMQTT_OK)
+        return KMQTT_EINVAL;
 #ifdef KMQTT_NO_MALLOC
     /* No allocator to fall back on. */
     if (o->memory == NULL)
@@ -436,11 +447,6 @@ kmqtt_err_t kmqtt_client_create(const kmqtt_client_options_t *o, kmqtt_client_t 
     err = options_check(&opt);
     if (err != KMQTT_OK)
         return err;
-    if (opt.transport != NULL && (opt.transport->open == NULL || opt.transport->send == NULL ||
-                                  opt.transport->recv == NULL || opt.transport->wait == NULL ||
-                                  opt.transport->wake == NULL || opt.transport->close == NULL ||
-                                  opt.transport->destroy == NULL))
-        return KMQTT_EINVAL;
     storage_size = kc_session_size(&opt);
 
     err = client_alloc(&opt, &c);

@@ -438,6 +438,9 @@ kmqtt_err_t kc_disconnect(kmqtt_client_t *c, uint8_t reason, const kmqtt_props_t
 kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o);
 void kc_v5_free(kmqtt_client_t *c);
 size_t kc_v5_block_size(const kmqtt_client_options_t *o);
+/* The 5.0 options (user and will properties, auth, packet size): KMQTT_EINVAL
+ * when create must refuse them; kmqtt_client_memory_size uses it too. */
+kmqtt_err_t kc_v5_options_check(const kmqtt_client_options_t *o);
 void kc_v5_connect_props(const kmqtt_client_t *c, kmqtt_connect_t *p);
 /* the CONNACK and the checks its capabilities imply (client_v5_connack.c) */
 void kc_v5_connack(kmqtt_client_t *c, const kc_event_t *ev);
@@ -472,6 +475,7 @@ kmqtt_err_t kc_v5_disconnect(kmqtt_client_t *c, const kmqtt_disconnect_props_t *
 #define kc_v5_setup(c, o)                            ((o)->version == KMQTT_V5 ? KMQTT_EUNSUPPORTED : KMQTT_OK)
 #define kc_v5_free(c)                                ((void)0)
 #define kc_v5_block_size(o)                          ((size_t)0)
+#define kc_v5_options_check(o)                       KMQTT_OK
 #define kc_v5_connect_props(c, p)                    ((void)0)
 #define kc_v5_connack(c, ev)                         ((void)((c)->v5.have_connack = true))
 #define kc_v5_connect_check(c)                       KMQTT_OK

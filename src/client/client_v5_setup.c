@@ -179,7 +179,7 @@ size_t kc_v5_block_size(const kmqtt_client_options_t *o)
            (keeps_assigned_id(o) ? KMQTT_ASSIGNED_ID_MAX + 1 : 0);
 }
 
-static kmqtt_err_t options_check(const kmqtt_client_options_t *o)
+kmqtt_err_t kc_v5_options_check(const kmqtt_client_options_t *o)
 {
     kmqtt_err_t err;
 
@@ -204,7 +204,7 @@ kmqtt_err_t kc_v5_setup(kmqtt_client_t *c, const kmqtt_client_options_t *o)
 
     if (o->version != KMQTT_V5)
         return KMQTT_OK;
-    err = options_check(o);
+    err = kc_v5_options_check(o);
     if (err != KMQTT_OK)
         return err;
     bytes = kc_v5_block_size(o);

@@ -45,6 +45,7 @@ int ks_alias_in(kmqtt_session_t *s, kmqtt_session_msg_t *m)
     uint32_t a;
     if (!ks_v5_num(m->props, m->props_len, KMQTT_PROP_TOPIC_ALIAS, &a))
         return KMQTT_OK;
+    /* a == 0 is never true here: the codec refused Topic Alias 0 (MQTT-3.3.2-8). */
     if (a == 0 || a > s->alias_in_max)
         return ks_fail(s, KMQTT_EPROTOCOL, 0x94u);
     uint8_t *slot = in_slot(s, a);

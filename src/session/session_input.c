@@ -14,6 +14,7 @@ kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason)
     if (KS_V5(s) && s->state == KMQTT_SESSION_CONNECTED) {
         if (reason == 0)
             reason = ks_v5_reason(err);
+        /* reason != 0 always: every error of the input path has one (ks_v5_reason). */
         if (reason != 0 && ks_send_ack(s, 0xE0u, 0, reason))
             s->close_reason = reason;
     }

@@ -194,6 +194,7 @@ static kmqtt_err_t sub(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
                        size_t props_len, uint16_t *packet_id)
 {
     bool is_sub = subs != NULL;
+    /* filters == NULL never: kmqtt_session_unsubscribe refused it already. */
     if (s == NULL || s->cfg == NULL || count == 0 || count > UINT8_MAX ||
         (!is_sub && filters == NULL))
         return KMQTT_EINVAL; /* MQTT-3.8.3-3, MQTT-3.10.3-2 */
@@ -215,6 +216,7 @@ static kmqtt_err_t sub(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
              ((s->flags & KS_F_NO_SHARED) && kmqtt_topic_is_shared(f, n))))
             return KMQTT_EUNSUPPORTED;
 #endif
+        /* Never true: 255 filters of at most 65,537 bytes each stay far below. */
         rem += 2u + n + (is_sub ? 1u : 0u);
         if (rem > KMQTT_VARINT_MAX)
             return KMQTT_ETOOBIG;
@@ -226,6 +228,7 @@ static kmqtt_err_t sub(kmqtt_session_t *s, const kmqtt_session_sub_t *subs,
         if ((s->flags & KS_F_NO_SUBID) &&
             ks_v5_has(props, props_len, KMQTT_PROP_SUBSCRIPTION_IDENTIFIER))
             return KMQTT_EUNSUPPORTED;
+        /* Needs a valid property block of about 256 MiB: not tested. */
         rem += kmqtt_varint_size((uint32_t)props_len) + props_len;
         if (rem > KMQTT_VARINT_MAX)
             return KMQTT_ETOOBIG;

@@ -92,7 +92,7 @@ uint16_t ks_new_id(kmqtt_session_t *s)
  * far as tx has room: PUBLISH with DUP when the session was found
  * (MQTT-3.3.1-1), as new otherwise; PUBREL for the released ones
  * (MQTT-4.4.0-1). Without a session those are skipped, for ks_store_fresh
- * to report. Only while CONNECTED. */
+ * to report. Only while CONNECTED, or in a pipelined first flight. */
 void ks_resend(kmqtt_session_t *s)
 {
     bool early = KS_EARLY(s);
@@ -146,6 +146,7 @@ void ks_store_check(kmqtt_session_t *s)
      * stored for the next connection, checked then. */
     for (uint32_t off = s->resend_off; off < s->store_used; off += KS_REC_SIZE(r.len)) {
         ks_store_get(s, off, &r);
+        /* Never true: ks_store_fresh reports cleared records before a CONNACK is read. */
         if (r.pad == KS_DROP_CLEARED)
             continue; /* cleared: reported, never sent */
         r.pad = 0;
@@ -204,6 +205,7 @@ static kmqtt_err_t publish_ok(const kmqtt_session_t *s, uint16_t id, const uint8
     while (*p++ & 0x80u) {
     }
     const uint8_t *end = b + len;
+    /* qos == 3 never: kmqtt_packet_frame refused it (KMQTT_EQOS). */
     if (qos == 0 || qos == 3 || end - p < 2)
         return KMQTT_ESTORE;
     uint16_t tl = ks_get_u16(p);

@@ -139,14 +139,17 @@ uint8_t ks_v5_reason(kmqtt_err_t err)
 {
     if (err == KMQTT_ETOOBIG)
         return 0x95u; /* Packet too large */
+    /* Never true: the input path's only KMQTT_ELIMIT (0x97) comes with its reason. */
     if (err == KMQTT_ELIMIT)
         return 0x93u; /* Receive Maximum exceeded */
     /* A repeated property or one out of range is a Protocol Error in its
      * own section (e.g. 3.2.2.3.3), unlike one unknown or misplaced
      * (2.2.2.2: Malformed Packet). */
+    /* KMQTT_EUNSUPPORTED never comes from the input path; kept for 4.13's mapping. */
     if (err == KMQTT_EPROTOCOL || err == KMQTT_EUNSUPPORTED || err == KMQTT_EPROP_DUPLICATE ||
         err == KMQTT_EPROP_VALUE)
         return 0x82u; /* Protocol Error */
+    /* The input path gives no error outside this range, so 0 is never returned. */
     if (err <= KMQTT_EREMLEN && err >= KMQTT_EPROP_LENGTH)
         return 0x81u; /* Malformed Packet */
     return 0;

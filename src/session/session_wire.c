@@ -103,6 +103,7 @@ static size_t opt_len(const char *str)
 static uint8_t *put_extra(uint8_t *p, const kmqtt_session_t *s)
 {
     *p++ = KMQTT_PROP_RECEIVE_MAXIMUM;
+    /* 65,535 only in builds without QoS 2: with it, 5.0 needs a table (init). */
     p = ks_put_u16(p, s->inbound_max != 0 ? s->inbound_max : 65535u);
     *p++ = KMQTT_PROP_MAXIMUM_PACKET_SIZE;
     p = ks_put_u16(p, s->rx_size >> 16);
