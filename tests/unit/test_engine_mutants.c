@@ -352,6 +352,22 @@ static void v5_resent_pubrel_has_no_reason(void **state)
 }
 #endif
 
+/* MQTT-3.1.2-24 / 3.1.2.11.4: the CONNECT advertises rx's size as Maximum
+ * Packet Size, all four bytes of it (session_wire.c: rx_size >> 16 to
+ * >> 17). rx is never written here, but is as large as it says. */
+static void v5_connect_advertises_an_rx_over_64_kib(void **state)
+{
+    (void)state;
+    static uint8_t big_rx[0x10010];
+    et_setup(&T, KMQTT_V5);
+    T.bufs.rx = big_rx;
+    T.bufs.rx_size = sizeof big_rx;
+    assert_int_equal(et_init(&T), KMQTT_OK);
+    assert_int_equal(kmqtt_session_start(&T.s, 0), KMQTT_OK);
+    et_expect_sent(
+        &T, "10 19 00 04 4d 51 54 54 05 02 00 3c 08 21 00 04 27 00 01 00 10 00 04 64 65 76 31", 0);
+}
+
 /* MQTT-3.8.3-4 forbids No Local (0x04) on a shared subscription, nothing
  * else: QoS 1 on one is fine (session_publish.c: o & 0x04u to & 0x05u). */
 static void v5_shared_subscription_refuses_only_no_local(void **state)
@@ -452,6 +468,7 @@ int main(void)
         cmocka_unit_test(v5_failed_pubrec_of_unknown_id_gets_no_pubrel),
         cmocka_unit_test(v5_resent_pubrel_has_no_reason),
 #endif
+        cmocka_unit_test(v5_connect_advertises_an_rx_over_64_kib),
         cmocka_unit_test(v5_shared_subscription_refuses_only_no_local),
 #if KMQTT_CFG_TOPIC_ALIAS
         cmocka_unit_test(v5_alias_slots_need_their_buffer_and_length),
