@@ -22,7 +22,8 @@
 #   make coverage the whole gcc suite built with --coverage; line and branch coverage per
 #                 folder of src/ (gcovr), HTML in build/coverage/html/index.html
 #   make prove    Frama-C: WP proves the codec's pure helpers against their ACSL contracts,
-#                 Eva the decoder free of run-time errors for every input up to N bytes
+#                 Eva the decoder (PROVE_N bytes, default 8) and the engine's input path
+#                 (PROVE_SESSION_N, default 4) on every input, each alarm explained
 #   make model    Spin checks the threaded client's lifecycle (src/client/lifecycle.pml) and
 #                 that the field report's design is caught leaking a socket
 #   make mutate   mutation testing: mutants of MUTATE_FILES, killed or not by MUTATE_TESTS

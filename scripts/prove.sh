@@ -1,5 +1,5 @@
 #!/bin/sh
-# make prove (docs/proof.md): three checks of the codec.
+# make prove (docs/proof.md): three checks of the codec, Eva also on the engine.
 #  1. WP proves the ACSL contracts of the pure helpers (src/codec/utf8.c,
 #     src/codec/topic.c) and the absence of run-time errors in them (-wp-rte).
 #     Goals it does not prove must be the ones tests/prove/wp_unproved.txt
@@ -8,13 +8,16 @@
 #     (tests/prove/varint_roundtrip.c, enumeration instead of WP).
 #  3. Eva on the decoder (tests/prove/eva_decode.c) for every input of 0 to
 #     PROVE_N bytes (default 8), both versions, any maximum packet size.
-#     Every alarm must be explained in tests/prove/eva_decode.alarms.md
-#     (a line "- `file:line` kind" per alarm site); a new one fails the run.
+#     And on the engine's input path (tests/prove/eva_session.c) for every
+#     input of 0 to PROVE_SESSION_N bytes (default 4). Every alarm must be
+#     explained in tests/prove/<harness>.alarms.md (a line
+#     "- `file` `function` kind" each); a new one fails the run.
 # Usage: prove.sh BUILD_DIR
 set -eu
 out=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${PROVE_N:-8}
+sn=${PROVE_SESSION_N:-4}
 mkdir -p "$out"
 status=0
 cpp="-I$root/include -I$root/src/codec"
@@ -50,43 +53,52 @@ cc -O2 -std=c99 -Wall -Wextra -Werror $cpp -o "$out/varint_roundtrip" \
 "$out/varint_roundtrip" || status=1
 
 # ----------------------------------------------------------------- 3. Eva
-start=$(date +%s)
-: >"$out/eva-alarms.txt"
-len=0
-while [ "$len" -le "$n" ]; do
-    log="$out/eva-$len.log"
-    frama-c -cpp-extra-args="$cpp -DKMQTT_PROVE_LEN=$len" -machdep x86_64 \
-        "$root/tests/prove/eva_decode.c" "$root"/src/codec/*.c "$root/src/common/error.c" \
-        -eva -eva-precision 6 -main main -eva-no-show-progress >"$log" 2>&1 ||
-        { echo "prove: Eva failed at $len bytes, see $log" >&2; exit 1; }
-    alarms=$(sed -n 's/^ *\([0-9]*\) alarms generated.*/\1/p' "$log")
-    echo "prove: Eva: inputs of $len bytes: ${alarms:-0} alarms"
-    # Each alarm as "file:line kind", the file relative to the tree; a
-    # message Frama-C wraps over several lines is joined into one.
-    awk -v root="$root/" '
-        function flush() {
-            if (site != "") {
-                gsub(/ +/, " ", kind); sub(/^ /, "", kind); sub(/\.( assert.*)?$/, "", kind)
-                print site " " kind
-            }
-            site = ""
-        }
-        /\[eva:alarm\]/ { flush(); site = $2; sub(":$", "", site); sub(root, "", site);
-                          kind = $0; sub(/.*Warning: */, "", kind); next }
-        site != "" && /^ / { kind = kind " " $0; next }
-        { flush() }
-        END { flush() }' "$log" >>"$out/eva-alarms.txt"
-    len=$((len + 1))
-done
-end=$(date +%s)
-sort -u "$out/eva-alarms.txt" -o "$out/eva-alarms.txt"
-echo "prove: Eva: inputs of 0..$n bytes, both versions: $(wc -l <"$out/eva-alarms.txt") distinct alarms at $(cut -d' ' -f1 "$out/eva-alarms.txt" | sort -u | wc -l) sites ($((end - start)) s)"
-while read -r site kind; do
-    if ! grep -qF -- "- \`$site\` $kind" "$root/tests/prove/eva_decode.alarms.md"; then
-        echo "prove: Eva: alarm at $site ($kind) is not explained in tests/prove/eva_decode.alarms.md" >&2
-        status=1
-    fi
-done <"$out/eva-alarms.txt"
+# eva NAME HARNESS N PRECISION EXTRA SOURCES...: one run per input length
+# 0..N; the alarms (properties Eva left unknown or found invalid, from
+# Frama-C's report) keyed "file function kind", so an edit that moves
+# lines does not move them (a static inline copied per caller, rd_u8_4, is
+# its function, rd_u8). Each must be explained in tests/prove/NAME.alarms.md
+# as a line "- `file` `function` kind".
+eva() {
+    name=$1 harness=$2 max=$3 precision=$4 extra=$5
+    shift 5
+    start=$(date +%s)
+    : >"$out/$name-alarms.txt"
+    len=0
+    while [ "$len" -le "$max" ]; do
+        log="$out/$name-$len.log"
+        # shellcheck disable=SC2086 # $extra is a list of options
+        frama-c -cpp-extra-args="$cpp -DKMQTT_PROVE_LEN=$len" -machdep x86_64 \
+            "$root/tests/prove/$harness" "$@" \
+            -eva -eva-precision "$precision" $extra -main main -eva-no-show-progress \
+            -then -report-csv "$out/$name-$len.csv" >"$log" 2>&1 ||
+            { echo "prove: Eva ($name) failed at $len bytes, see $log" >&2; exit 1; }
+        alarms=$(sed -n 's/^ *\([0-9]*\) alarms generated.*/\1/p' "$log")
+        echo "prove: Eva ($name): inputs of $len bytes: ${alarms:-0} alarms"
+        awk -F '\t' 'NR > 1 && $6 ~ /^(Unknown|Invalid)/ && $6 !~ /dead/ {
+                f = $4; sub(/_[0-9]+$/, "", f); print $2 " " f " " $5 }' \
+            "$out/$name-$len.csv" >>"$out/$name-alarms.txt"
+        len=$((len + 1))
+    done
+    end=$(date +%s)
+    sort -u "$out/$name-alarms.txt" -o "$out/$name-alarms.txt"
+    echo "prove: Eva ($name): inputs of 0..$max bytes, both versions: $(wc -l <"$out/$name-alarms.txt") distinct alarms in $(cut -d' ' -f1,2 "$out/$name-alarms.txt" | sort -u | wc -l) functions ($((end - start)) s)"
+    while read -r file fn kind; do
+        if ! grep -qF -- "- \`$file\` \`$fn\` $kind" "$root/tests/prove/$name.alarms.md"; then
+            echo "prove: Eva ($name): alarm in $file $fn ($kind) is not explained in tests/prove/$name.alarms.md" >&2
+            status=1
+        fi
+    done <"$out/$name-alarms.txt"
+}
+
+# The decoder (tests/prove/eva_decode.c): every input of 0..PROVE_N bytes.
+eva eva_decode eva_decode.c "$n" 6 "" "$root"/src/codec/*.c "$root/src/common/error.c"
+# The engine's input path (tests/prove/eva_session.c): every input of
+# 0..PROVE_SESSION_N bytes, in one piece or two, from CONNECTING and from
+# CONNECTED. Precision 1 with the returns split by value: higher precisions
+# take many times longer here for the same alarms (docs/proof.md).
+eva eva_session eva_session.c "$sn" 1 "-eva-split-return full" \
+    "$root"/src/session/*.c "$root"/src/codec/*.c "$root/src/common/error.c"
 
 [ "$status" = 0 ] && echo "prove: done: every goal proved or explained, the round trip holds, every alarm explained"
 exit "$status"
