@@ -80,6 +80,15 @@ typedef struct kmqtt_session_config {
     /** Outbound QoS 1/2 messages at once (also bounded by the store and, in
      * 5.0, the server's Receive Maximum). Default KMQTT_CFG_MAX_INFLIGHT. */
     uint8_t max_inflight;
+    /** The largest inbound packet the application accepts. 0 (default) or
+     * at most rx's size: rx's size, every packet arrives whole. Larger
+     * (KMQTT_CFG_STREAM): a PUBLISH that does not fit rx but fits this comes
+     * in pieces (KMQTT_SESSION_EV_MESSAGE_BEGIN, _CHUNK..., _END; see
+     * kmqtt_session_next_event) while smaller packets still come whole. 5.0:
+     * advertised as Maximum Packet Size (MQTT-3.1.2-24); a larger packet is
+     * KMQTT_ETOOBIG in either version. At most 268,435,460 (the largest
+     * packet MQTT can frame). */
+    uint32_t max_packet_size;
 } kmqtt_session_config_t;
 
 /** One SUBSCRIBE / UNSUBSCRIBE awaiting its ack. Private. */
@@ -93,8 +102,10 @@ typedef struct kmqtt_session_request {
 #define KMQTT_SESSION_INBOUND_BITS_SIZE 8192u
 
 /** The caller's buffers and tables, used until the session is no longer used.
- *  rx:       the largest packet accepted (5.0: advertised as Maximum Packet
- *            Size; a larger one is KMQTT_ETOOBIG).
+ *  rx:       the largest packet accepted whole (without max_packet_size
+ *            above it: the largest accepted, 5.0: advertised as Maximum
+ *            Packet Size; a larger one is KMQTT_ETOOBIG). With streaming on,
+ *            the topic and properties of a PUBLISH must fit it.
  *  tx:       bytes waiting to be sent; the largest packet sent.
  *  store:    copies of unacknowledged QoS 1/2 PUBLISH packets (each its
  *            encoded size plus 8 bytes, rounded up to 4); NULL/0 for QoS 0 only.
@@ -158,8 +169,25 @@ typedef enum kmqtt_session_event_type {
     KMQTT_SESSION_EV_SUBACK,      /**< packet_id; codes/count: one reason code per filter */
     KMQTT_SESSION_EV_UNSUBACK,    /**< packet_id; codes/count (5.0 only; 0 in 3.1.1) */
     KMQTT_SESSION_EV_AUTH,        /**< 5.0 AUTH: reason_code, props */
-    KMQTT_SESSION_EV_DISCONNECT   /**< 5.0 DISCONNECT from the server: reason_code, props;
+    KMQTT_SESSION_EV_DISCONNECT,  /**< 5.0 DISCONNECT from the server: reason_code, props;
                                        the session is ENDED */
+    /* 8 and 9 are the nano client's own (CONNECT_FAILED, LOST). */
+    /** A message too large for rx begins (max_packet_size above rx): msg with topic, qos,
+     * retain, dup, packet_id, props, payload NULL and payload_len = total = the whole
+     * payload's bytes. CHUNK events follow, then END (or ABORT). */
+    KMQTT_SESSION_EV_MESSAGE_BEGIN = 10,
+    /** The next piece of that payload: msg.payload/payload_len (a view into rx), offset
+     * (bytes before it), total; msg.qos and msg.packet_id as at BEGIN. Pieces come in
+     * order, without gap, never empty; their sizes follow what arrived. */
+    KMQTT_SESSION_EV_MESSAGE_CHUNK = 11,
+    /** The last piece was handed over: msg.qos, msg.packet_id, total. Only now is a
+     * QoS 1 PUBACK / QoS 2 PUBREC queued (a QoS 2 id held until PUBREL). */
+    KMQTT_SESSION_EV_MESSAGE_END = 12,
+    /** The connection was lost between BEGIN and END (reported first by the next
+     * kmqtt_session_next_event after kmqtt_session_lost): forget the pieces. msg.qos,
+     * msg.packet_id, offset (bytes handed over), total. Nothing was acknowledged, so a
+     * QoS 1/2 message comes again on the next connection that keeps the session. */
+    KMQTT_SESSION_EV_MESSAGE_ABORT = 13
 } kmqtt_session_event_type_t;
 
 /** A message, outbound (the caller's) or inbound (views into rx). */
@@ -198,6 +226,8 @@ typedef struct kmqtt_session_event {
     size_t count;                    /**< entries of codes */
     const uint8_t *props;            /**< 5.0 raw property block of the packet behind the event */
     size_t props_len;                /**< bytes of props */
+    size_t offset;                   /**< MESSAGE_CHUNK / _ABORT: payload bytes before */
+    size_t total;                    /**< MESSAGE_BEGIN / _CHUNK / _END / _ABORT: payload bytes */
 } kmqtt_session_event_t;
 
 /** Store and forward: a change worth persisting, reported to the change hook
@@ -264,6 +294,14 @@ typedef struct kmqtt_session {
     uint32_t alias_clock;      /**< last-use stamps of the outbound slots */
 #endif
     uint8_t close_reason; /**< 5.0 DISCONNECT reason queued by the last protocol error */
+#if KMQTT_CFG_STREAM
+    uint32_t max_in;            /**< the largest inbound packet (>= rx_size) */
+    uint32_t st_left, st_total; /**< a message in pieces: payload bytes to come, in all */
+    uint16_t st_id;             /**< its packet id */
+    uint8_t st_phase;           /**< 0 none, 1 handing over, 2 skipping (a QoS 2 copy) */
+    uint8_t st_qos;             /**< its QoS */
+    uint8_t st_cut;             /**< lost between BEGIN and END: ABORT owed */
+#endif
 #if KMQTT_CFG_RETRY
     uint8_t retry_armed; /**< 3.1.1 retry: last_ack_ms counts */
 #endif
@@ -330,7 +368,23 @@ void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms);
  * found (KMQTT_OK: the server released it and kept nothing), and in 5.0 a
  * PUBLISH larger than the server's Maximum Packet Size (KMQTT_ETOOBIG,
  * MQTT-3.2.2-15) or above its Maximum QoS (KMQTT_EUNSUPPORTED,
- * MQTT-3.2.2-11), never sent. A PUBREL answered 0x92 gives KMQTT_ENOTFOUND. */
+ * MQTT-3.2.2-11), never sent. A PUBREL answered 0x92 gives KMQTT_ENOTFOUND.
+ *
+ * Messages in pieces (max_packet_size above rx, KMQTT_CFG_STREAM): a PUBLISH
+ * larger than rx is reported as it arrives: MESSAGE_BEGIN once its topic and
+ * properties are in rx, MESSAGE_CHUNK for each run of payload bytes received
+ * (a chunk's view ends at the next call, so copy or write it out), then
+ * MESSAGE_END. The QoS 1 PUBACK / QoS 2 PUBREC is queued at END, after the
+ * last piece was handed over (and END waits, like any packet, until tx has
+ * room for it); a QoS 2 copy whose id is held is read past without events
+ * and answered PUBREC (MQTT-4.3.3-2). A connection lost in between gives
+ * MESSAGE_ABORT at the next call, before anything else. The topic, packet id
+ * and properties must fit rx: if they do not, KMQTT_ETOOBIG and in 5.0
+ * DISCONNECT 0x83 Implementation specific error (the packet is within the
+ * Maximum Packet Size advertised, so 0x95 would be untrue); nothing was
+ * reported of that message. A 5.0 Payload Format Indicator 1 is not checked
+ * on a payload in pieces (3.3.2.3.2 lets a receiver validate, it need not):
+ * the application has it in props. */
 kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms,
                                      kmqtt_session_event_t *ev);
 

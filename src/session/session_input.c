@@ -109,6 +109,11 @@ void ks_hold(kmqtt_session_t *s, uint16_t id)
     ks_changed(s, KMQTT_SESSION_CH_INBOUND, id, NULL, 0);
 }
 
+bool ks_held(const kmqtt_session_t *s, uint16_t id)
+{
+    return is_held(s, held_at(s, id));
+}
+
 static void release(kmqtt_session_t *s, uint16_t id, unsigned at)
 {
     ks_changed(s, KMQTT_SESSION_CH_RELEASED, id, NULL, 0);
@@ -202,10 +207,11 @@ static int connack(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
  * PUBREC, delivered once, its id held until PUBREL; a copy whose id is held
  * gets PUBREC again and no delivery. The answer is queued before the message
  * is reported, so a publish of the application cannot take its room. */
-static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
-                   kmqtt_session_event_t *ev)
+int ks_publish_head(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
+                    kmqtt_session_event_t *ev)
 {
     kmqtt_session_msg_t *m = &ev->msg;
+    (void)s; /* 3.1.1-only builds */
     ks_ev(ev, KMQTT_SESSION_EV_MESSAGE);
     m->qos = (uint8_t)((first >> 1) & 3u);
     m->retain = (first & 1u) != 0;
@@ -254,6 +260,16 @@ static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const ui
         return err;
     m->payload = b;
     m->payload_len = (size_t)(end - b);
+    return KMQTT_OK;
+}
+
+static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
+                   kmqtt_session_event_t *ev)
+{
+    kmqtt_session_msg_t *m = &ev->msg;
+    int head = ks_publish_head(s, first, b, end, ev);
+    if (head != KMQTT_OK)
+        return head;
 #if KMQTT_CFG_V5
     /* A payload that says it is UTF-8 and is not (3.3.2.3.2): never
      * delivered; QoS 1/2 answered 0x99 Payload format invalid, which ends a

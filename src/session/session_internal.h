@@ -72,8 +72,14 @@ int ks_input(kmqtt_session_t *s, const uint8_t *p, size_t len, kmqtt_session_eve
  * err calls for) is queued first when tx has room (4.13). Returns err. */
 kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason);
 
+/* session_input.c: a PUBLISH up to its payload (view into rx, alias
+ * resolved, topic checked), without its answer */
+int ks_publish_head(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
+                    kmqtt_session_event_t *ev);
+
 /* session_input.c: the inbound QoS 2 ids */
 void ks_hold(kmqtt_session_t *s, uint16_t id);
+bool ks_held(const kmqtt_session_t *s, uint16_t id);
 void ks_forget_inbound(kmqtt_session_t *s);
 
 /* An ack came (with the bytes last received): the 3.1.1 retry waits again. */
@@ -81,6 +87,19 @@ void ks_forget_inbound(kmqtt_session_t *s);
 #define KS_ACKED(s) ((s)->last_ack_ms = (s)->last_rx_ms)
 #else
 #define KS_ACKED(s) ((void)0)
+#endif
+
+/* session_stream.c: a PUBLISH larger than rx, in pieces */
+#if KMQTT_CFG_STREAM
+#define KS_PASS 3 /* not a message in pieces: frame rx as usual */
+#define KS_MAX_IN(s) ((s)->max_in)
+int ks_stream(kmqtt_session_t *s, kmqtt_session_event_t *ev);
+void ks_stream_lost(kmqtt_session_t *s);
+bool ks_stream_cut(kmqtt_session_t *s, kmqtt_session_event_t *ev);
+#define KS_STREAMING(s) ((s)->st_phase != 0)
+#else
+#define KS_MAX_IN(s) ((s)->rx_size)
+#define KS_STREAMING(s) ((void)(s), 0)
 #endif
 
 /* session_timer.c */

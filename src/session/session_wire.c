@@ -92,7 +92,8 @@ static size_t opt_len(const char *str)
 #if KMQTT_CFG_V5
 /* What the engine advertises in the CONNECT's property block, after the
  * caller's: Receive Maximum = the inbound QoS 2 ids it can hold (65,535
- * without a table: no QoS 2), Maximum Packet Size = rx, and Topic Alias
+ * without a table: no QoS 2), Maximum Packet Size = the largest packet
+ * taken (rx, or more in pieces), and Topic Alias
  * Maximum = its inbound alias slots when it has any. */
 #if KS_ALIASES
 #define CONNECT_EXTRA(s) (8u + ((s)->alias_in_max > 0 ? 3u : 0u))
@@ -105,8 +106,8 @@ static uint8_t *put_extra(uint8_t *p, const kmqtt_session_t *s)
     *p++ = KMQTT_PROP_RECEIVE_MAXIMUM;
     p = ks_put_u16(p, s->inbound_max != 0 ? s->inbound_max : 65535u);
     *p++ = KMQTT_PROP_MAXIMUM_PACKET_SIZE;
-    p = ks_put_u16(p, s->rx_size >> 16);
-    p = ks_put_u16(p, s->rx_size);
+    p = ks_put_u16(p, KS_MAX_IN(s) >> 16);
+    p = ks_put_u16(p, KS_MAX_IN(s));
 #if KS_ALIASES
     if (s->alias_in_max > 0) {
         *p++ = KMQTT_PROP_TOPIC_ALIAS_MAXIMUM;
