@@ -524,6 +524,11 @@ void kmqtt_session_server_caps(const kmqtt_session_t *s, kmqtt_session_caps_t *o
 /** Where s is (IDLE, CONNECTING, CONNECTED, ENDED). */
 kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
 
+/** True between a MESSAGE_BEGIN and its END: a message in pieces is being
+ * handed over. A driver asks before kmqtt_session_lost to know an ABORT
+ * will follow. Always false without KMQTT_CFG_STREAM. */
+bool kmqtt_session_in_pieces(const kmqtt_session_t *s);
+
 /** Outbound QoS 1/2 messages not yet complete (in the store). */
 size_t kmqtt_session_inflight(const kmqtt_session_t *s);
 

@@ -194,6 +194,14 @@ bool ks_stream_cut(kmqtt_session_t *s, kmqtt_session_event_t *ev)
     return true;
 }
 
-#else
-typedef int ks_stream_built_out; /* ISO C wants something in a file */
 #endif
+
+bool kmqtt_session_in_pieces(const kmqtt_session_t *s)
+{
+#if KMQTT_CFG_STREAM
+    return s != NULL && s->st_phase == PHASE_GIVE;
+#else
+    (void)s;
+    return false;
+#endif
+}
