@@ -75,6 +75,43 @@ struct kmqtt_store;
  * unsubscribe and disconnect on c. */
 typedef void (*kmqtt_message_fn)(kmqtt_client_t *c, const kmqtt_publish_t *msg, void *ctx);
 
+/** What a kmqtt_message_piece_t carries (option on_message_piece). */
+typedef enum kmqtt_piece_kind {
+    KMQTT_PIECE_BEGIN = 1, /**< msg: topic, qos, retain, dup, packet_id, 5.0 props (views
+                              valid during the call); msg->payload.ptr NULL and
+                              msg->payload.len = total */
+    KMQTT_PIECE_DATA,      /**< data / len: the next payload bytes, at offset (a view
+                              valid during the call: write them out or copy them) */
+    KMQTT_PIECE_END,       /**< the last byte was given: the QoS 1 PUBACK / QoS 2
+                              PUBREC goes now, not before */
+    KMQTT_PIECE_ABORT      /**< the connection ended before END (reported before the
+                              state callback hears of it): offset bytes were given,
+                              forget them. Nothing was acknowledged, so a QoS 1/2
+                              message comes again, from byte 0, on a connection that
+                              resumes the session */
+} kmqtt_piece_kind_t;
+
+/** One piece of a message larger than rx_buffer_size. */
+typedef struct kmqtt_message_piece {
+    kmqtt_piece_kind_t kind;    /**< which piece */
+    const kmqtt_publish_t *msg; /**< BEGIN only, else NULL */
+    const uint8_t *data;        /**< DATA: the bytes */
+    size_t len;                 /**< DATA: their number (never 0) */
+    size_t offset;              /**< DATA, ABORT: payload bytes before */
+    size_t total;               /**< the whole payload's bytes */
+    uint16_t packet_id;         /**< 0 at QoS 0 */
+    uint8_t qos;                /**< the message's QoS */
+} kmqtt_message_piece_t;
+
+/** Receives messages larger than rx_buffer_size in pieces (option
+ * on_message_piece): BEGIN, DATA..., END (or ABORT), in order, one message
+ * at a time, on the thread that runs the loop. It runs while that thread
+ * holds the receive buffer: it must not call blocking client functions
+ * (kmqtt_subscribe, kmqtt_publish_wait, kmqtt_disconnect, ...);
+ * kmqtt_publish is fine. */
+typedef void (*kmqtt_message_piece_fn)(kmqtt_client_t *c, const kmqtt_message_piece_t *piece,
+                                       void *ctx);
+
 /** A QoS 1/2 publish completed: err KMQTT_OK with the broker's reason code
  * (0 in 3.1.1), or KMQTT_ECANCELED if it was dropped (clean session). */
 typedef void (*kmqtt_publish_done_fn)(kmqtt_client_t *c, uint16_t packet_id, kmqtt_err_t err,
@@ -321,8 +358,10 @@ typedef struct kmqtt_client_options {
                                      connection, 0xFFFFFFFF = never */
     uint16_t receive_maximum;     /**< QoS 1/2 the server may leave unacknowledged towards us;
                                      0 = max_inflight */
-    uint32_t maximum_packet_size; /**< advertised; 0 = rx_buffer_size; more than
-                                     rx_buffer_size is KMQTT_EINVAL */
+    uint32_t maximum_packet_size; /**< advertised (5.0) and enforced; 0 = rx_buffer_size,
+                                     or with on_message_piece every size MQTT allows;
+                                     more than rx_buffer_size is KMQTT_EINVAL without
+                                     on_message_piece */
     uint16_t topic_alias_maximum; /**< inbound aliases we accept; 0 = none */
     bool request_response_info;   /**< ask for Response Information in CONNACK */
     bool no_problem_info;         /**< Request Problem Information 0: no reason strings or
@@ -387,6 +426,20 @@ typedef struct kmqtt_client_options {
      *    session buffers the CONNECT and AUTH packets went through; the
      *    buffer on_auth writes its answer into is wiped after each call. */
     size_t max_topic_len; /**< default KMQTT_CFG_MAX_TOPIC_LEN (config.h); 0 = that */
+
+    /** Messages larger than the receive buffer, in pieces (issue #19). NULL
+     * (default): a packet larger than rx_buffer_size ends the connection
+     * (KMQTT_ETOOBIG), as above. Set: a PUBLISH larger than rx_buffer_size,
+     * up to maximum_packet_size (0 = 268,435,460 bytes, every size MQTT
+     * allows; 5.0 advertises it as Maximum Packet Size), goes to this
+     * callback piece by piece (kmqtt_message_piece_fn) instead of to the
+     * subscription handlers, whatever its topic; smaller messages still go
+     * to the handlers whole. Its topic and properties must fit
+     * rx_buffer_size, else the connection ends with KMQTT_ETOOBIG (5.0:
+     * DISCONNECT 0x83). A QoS 1/2 message is acknowledged after END. ctx is
+     * the ctx above. Needs KMQTT_CFG_STREAM (create gives
+     * KMQTT_EUNSUPPORTED without). */
+    kmqtt_message_piece_fn on_message_piece;
 } kmqtt_client_options_t;
 
 /** Bytes kmqtt_client_create needs in options.memory for o (the defaults

@@ -67,7 +67,10 @@ typedef enum kc_event_type {
     KC_EV_SUBACK = KMQTT_SESSION_EV_SUBACK,
     KC_EV_UNSUBACK = KMQTT_SESSION_EV_UNSUBACK,
     KC_EV_AUTH = KMQTT_SESSION_EV_AUTH,
-    KC_EV_DISCONNECT = KMQTT_SESSION_EV_DISCONNECT
+    KC_EV_DISCONNECT = KMQTT_SESSION_EV_DISCONNECT,
+    KC_EV_PIECE_BEGIN = KMQTT_SESSION_EV_MESSAGE_BEGIN, /* a message larger than rx */
+    KC_EV_PIECE_DATA = KMQTT_SESSION_EV_MESSAGE_CHUNK,
+    KC_EV_PIECE_END = KMQTT_SESSION_EV_MESSAGE_END
 } kc_event_type_t;
 
 typedef struct kc_event {
@@ -77,6 +80,8 @@ typedef struct kc_event {
     bool session_present;
     kmqtt_err_t err;
     kmqtt_packet_t packet; /* connack, publish, ack (PUBLISH_DONE), suback, disconnect (AUTH) */
+    const uint8_t *data;   /* PIECE_DATA: the bytes (packet.u.publish: BEGIN's header) */
+    size_t len, offset, total;
 } kc_event_t;
 
 typedef struct kc_handler {
@@ -246,6 +251,9 @@ struct kmqtt_client {
     uint8_t *scratch;
     size_t scratch_size;
     bool scratch_busy;
+    /* a message in pieces cut by the close (told before the state is) */
+    bool piece_cut;
+    kmqtt_message_piece_t cut;
 
     /* outbound QoS 1/2 */
     uint16_t *inflight_ids; /* opt.max_inflight */
@@ -385,6 +393,9 @@ void kc_persist_done(kmqtt_client_t *c, uint16_t id);
 void kc_request_answer(kmqtt_client_t *c, const kc_event_t *ev);
 void kc_requests_fail(kmqtt_client_t *c, kmqtt_err_t err);
 void kc_dispatch(kmqtt_client_t *c, const kmqtt_publish_t *msg);
+void kc_piece(kmqtt_client_t *c, const kc_event_t *ev);
+void kc_piece_cut(kmqtt_client_t *c);
+void kc_piece_abort(kmqtt_client_t *c);
 void kc_handlers_free(kmqtt_client_t *c);
 void kc_resubscribe_start(kmqtt_client_t *c);
 void kc_resubscribe(kmqtt_client_t *c);
