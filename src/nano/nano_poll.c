@@ -53,7 +53,9 @@ void nano_lose(kmqtt_nano_t *c, kmqtt_err_t err, uint8_t reason, const uint8_t *
 {
     const kmqtt_nano_config_t *f = c->cfg;
     kmqtt_nano_event_t ev;
+#if KMQTT_CFG_STREAM
     bool cut = kmqtt_session_in_pieces(&c->s);
+#endif
     memset(&ev, 0, sizeof ev);
     ev.type = c->state == KMQTT_NANO_CONNECTED ? KMQTT_NANO_EV_LOST : KMQTT_NANO_EV_CONNECT_FAILED;
     nano_close(c);
@@ -72,8 +74,6 @@ void nano_lose(kmqtt_nano_t *c, kmqtt_err_t err, uint8_t reason, const uint8_t *
             emit(c, &abort_ev);
         }
     }
-#else
-    (void)cut;
 #endif
     c->state = KMQTT_NANO_IDLE;
     if (f->reconnect_min_ms != 0) {

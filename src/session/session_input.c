@@ -109,10 +109,12 @@ void ks_hold(kmqtt_session_t *s, uint16_t id)
     ks_changed(s, KMQTT_SESSION_CH_INBOUND, id, NULL, 0);
 }
 
+#if KMQTT_CFG_STREAM
 bool ks_held(const kmqtt_session_t *s, uint16_t id)
 {
     return is_held(s, held_at(s, id));
 }
+#endif
 
 static void release(kmqtt_session_t *s, uint16_t id, unsigned at)
 {
@@ -207,8 +209,8 @@ static int connack(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
  * PUBREC, delivered once, its id held until PUBREL; a copy whose id is held
  * gets PUBREC again and no delivery. The answer is queued before the message
  * is reported, so a publish of the application cannot take its room. */
-int ks_publish_head(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
-                    kmqtt_session_event_t *ev)
+KS_STREAM_API int ks_publish_head(kmqtt_session_t *s, uint8_t first, const uint8_t *b,
+                                  const uint8_t *end, kmqtt_session_event_t *ev)
 {
     kmqtt_session_msg_t *m = &ev->msg;
     (void)s; /* 3.1.1-only builds */

@@ -72,14 +72,19 @@ int ks_input(kmqtt_session_t *s, const uint8_t *p, size_t len, kmqtt_session_eve
  * err calls for) is queued first when tx has room (4.13). Returns err. */
 kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason);
 
+#if KMQTT_CFG_STREAM
 /* session_input.c: a PUBLISH up to its payload (view into rx, alias
  * resolved, topic checked), without its answer */
 int ks_publish_head(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
                     kmqtt_session_event_t *ev);
+bool ks_held(const kmqtt_session_t *s, uint16_t id);
+#define KS_STREAM_API
+#else
+#define KS_STREAM_API static /* only publish() reads a head: inlined */
+#endif
 
 /* session_input.c: the inbound QoS 2 ids */
 void ks_hold(kmqtt_session_t *s, uint16_t id);
-bool ks_held(const kmqtt_session_t *s, uint16_t id);
 void ks_forget_inbound(kmqtt_session_t *s);
 
 /* An ack came (with the bytes last received): the 3.1.1 retry waits again. */
