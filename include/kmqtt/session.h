@@ -248,6 +248,15 @@ typedef enum kmqtt_session_change {
 typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what, uint16_t packet_id,
                                         const uint8_t *bytes, size_t len);
 
+/** Produces a payload sent in pieces (kmqtt_session_publish_reader): writes
+ * the payload's bytes from offset on into buf, at most len (never 0) of
+ * them, and returns how many it wrote (at least 1), or a kmqtt_err_t < 0.
+ * packet_id names the message (0 at QoS 0). It runs inside the session call
+ * that makes room in tx (kmqtt_session_publish_reader, _tx_consume) and
+ * must not call back into the session. */
+typedef long (*kmqtt_session_read_fn)(void *ctx, uint16_t packet_id, size_t offset, uint8_t *buf,
+                                      size_t len);
+
 /** The session. Declared so a driver can embed it; every field is private. */
 typedef struct kmqtt_session {
     /** @cond PRIVATE */
@@ -301,6 +310,11 @@ typedef struct kmqtt_session {
     uint8_t st_phase;           /**< 0 none, 1 handing over, 2 skipping (a QoS 2 copy) */
     uint8_t st_qos;             /**< its QoS */
     uint8_t st_cut;             /**< lost between BEGIN and END: ABORT owed */
+    kmqtt_session_read_fn reader; /**< outbound payloads in pieces */
+    void *reader_ctx;
+    uint32_t so_left, so_total; /**< the one being sent: bytes to come, in all */
+    uint16_t so_id;             /**< its packet id */
+    int8_t so_err;              /**< the reader failed: the connection must end */
 #endif
 #if KMQTT_CFG_RETRY
     uint8_t retry_armed; /**< 3.1.1 retry: last_ack_ms counts */
@@ -415,6 +429,31 @@ kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *ne
  * drained). Nothing is queued on any error. */
 kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
                                   uint16_t *packet_id);
+
+/** Sets (fn NULL: clears) the reader of payloads sent in pieces. */
+void kmqtt_session_set_reader(kmqtt_session_t *s, kmqtt_session_read_fn fn, void *ctx);
+
+/** Queues a PUBLISH whose payload (msg->payload NULL, msg->payload_len its
+ * bytes in all) is never held whole: its header goes into tx, then the
+ * reader set with kmqtt_session_set_reader fills tx with the payload as the
+ * transport takes bytes (_tx_consume), so tx needs room only for the
+ * header. Nothing else enters tx until the payload is complete (acks and
+ * PINGREQ wait, as they do when tx is full). A QoS 1/2 message keeps only
+ * its header in the store; when it must be sent again after a reconnect,
+ * the reader is asked again for the same packet_id from offset 0 and must
+ * give the same bytes (a reader that cannot, e.g. a pipe, must publish at
+ * QoS 0). Such a message is not reported to the change hook (store and
+ * forward does not persist it). A reader error, or a return of 0 or more
+ * than asked, cuts the packet: the session is ENDED and the next
+ * kmqtt_session_next_event returns the error (KMQTT_EIO for a bad count);
+ * close the connection. Returns what kmqtt_session_publish does, with the
+ * sizes counted as the whole packet for the server's Maximum Packet Size
+ * and the header's for tx and the store, and KMQTT_EINVAL without a reader
+ * or with msg->payload set; KMQTT_ENOBUFS while another payload is being
+ * sent; KMQTT_EUNSUPPORTED without KMQTT_CFG_STREAM. No topic alias is
+ * used for it. */
+kmqtt_err_t kmqtt_session_publish_reader(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                                         uint16_t *packet_id);
 
 /** Queues a SUBSCRIBE of count filters (5.0: with the raw property block
  * props; NULL/0 = none). KMQTT_SESSION_EV_SUBACK follows with *packet_id.

@@ -161,6 +161,8 @@ void kmqtt_session_lost(kmqtt_session_t *s)
     s->state = KMQTT_SESSION_IDLE;
 #if KMQTT_CFG_STREAM
     ks_stream_lost(s); /* a message in pieces is cut: ABORT owed */
+    s->so_left = 0;    /* one being sent is cut: a QoS 1/2 one goes again */
+    s->so_err = 0;
 #endif
     s->rx_len = 0;
     s->rx_done = 0;
@@ -211,6 +213,9 @@ void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms)
         s->tx_start = 0;
         s->tx_len = 0;
     }
+#if KMQTT_CFG_STREAM
+    ks_out_fill(s); /* the payload in pieces takes the room first */
+#endif
     if (s->state == KMQTT_SESSION_CONNECTED) {
         ks_ping_owed(s, now_ms);
         ks_resend(s);
@@ -224,6 +229,11 @@ kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms, kmqtt_
 #if KMQTT_CFG_STREAM
     if (ks_stream_cut(s, ev))
         return KMQTT_OK;
+    if (s->so_err != 0) { /* the reader failed: the packet was cut */
+        kmqtt_err_t err = (kmqtt_err_t)s->so_err;
+        s->so_err = 0;
+        return err;
+    }
 #endif
     if (s->flags & KS_F_FRESH) {
         if (ks_store_fresh(s, ev))

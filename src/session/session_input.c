@@ -350,12 +350,12 @@ static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_
         return KS_DONE;
     }
     if (type == KMQTT_PUBACK) {
-        if (rec.kind != KS_REC_QOS1)
+        if (KS_KIND(rec) != KS_REC_QOS1)
             return KMQTT_EPROTOCOL;
     }
 #if KMQTT_CFG_QOS2
     else if (type == KMQTT_PUBREC) {
-        if (rec.kind == KS_REC_QOS1)
+        if (KS_KIND(rec) == KS_REC_QOS1)
             return KMQTT_EPROTOCOL;
         /* 5.0: a failure code ends the exchange (4.3.3: no PUBREL). */
         if (ev->reason_code < 0x80u) {
@@ -368,15 +368,15 @@ static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_
             } else if (!ks_send_ack(s, 0x62u, ev->packet_id, 0)) {
                 return KS_STALL;
             }
-            if (rec.kind == KS_REC_QOS2)
+            if (KS_KIND(rec) == KS_REC_QOS2)
                 ks_store_release(s, off, &rec);
             KS_ACKED(s);
             return KS_DONE;
         }
-        if (rec.kind != KS_REC_QOS2)
+        if (KS_KIND(rec) != KS_REC_QOS2)
             return KMQTT_EPROTOCOL;
     } else {
-        if (rec.kind != KS_REC_REL)
+        if (KS_KIND(rec) != KS_REC_REL)
             return KMQTT_EPROTOCOL;
         if (ev->reason_code == 0x92u)
             ev->err = KMQTT_ENOTFOUND; /* the server had lost it */

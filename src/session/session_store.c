@@ -107,7 +107,7 @@ void ks_resend(kmqtt_session_t *s)
         if (r.pad != 0) {
             /* marked by ks_store_check: never sent, dropped after the CONNACK */
         } else
-            if (r.kind == KS_REC_REL) {
+            if (KS_KIND(r) == KS_REC_REL) {
             if ((s->flags & KS_F_SESSION) && !ks_send_ack(s, 0x62u, r.id, 0))
                 return;
         } else {
@@ -117,6 +117,12 @@ void ks_resend(kmqtt_session_t *s)
                 return;
             pkt[0] = (uint8_t)((s->flags & KS_F_SESSION) ? pkt[0] | 0x08u : pkt[0] & ~0x08u);
             memcpy(p, pkt, r.len);
+#if KMQTT_CFG_STREAM
+            /* Its payload from the reader again, from offset 0; nothing
+             * else enters tx until it is all there. */
+            if (r.kind & KS_REC_READER)
+                ks_out_start(s, r.id, pkt, r.len);
+#endif
         }
         s->resend_off += KS_REC_SIZE(r.len);
         s->resent++;
@@ -135,10 +141,15 @@ void ks_store_check(kmqtt_session_t *s)
         if (r.pad == KS_DROP_CLEARED)
             continue; /* cleared: reported, never sent */
         r.pad = 0;
-        if (r.kind != KS_REC_REL) {
-            if (s->server_max_packet != 0 && r.len > s->server_max_packet)
+        if (KS_KIND(r) != KS_REC_REL) {
+            uint32_t whole = r.len;
+#if KMQTT_CFG_STREAM
+            if (r.kind & KS_REC_READER) /* the header's Remaining Length counts all */
+                whole = (uint32_t)ks_packet_size(ks_head_rem(s->store + off + KS_REC_HDR));
+#endif
+            if (s->server_max_packet != 0 && whole > s->server_max_packet)
                 r.pad = KS_DROP_TOOBIG;
-            else if (r.kind > s->server_max_qos)
+            else if (KS_KIND(r) > s->server_max_qos)
                 r.pad = KS_DROP_QOS;
         }
         ks_store_set(s, off, &r);
@@ -160,7 +171,7 @@ bool ks_store_fresh(kmqtt_session_t *s, kmqtt_session_event_t *ev)
             err = r.pad == KS_DROP_TOOBIG ? KMQTT_ETOOBIG
                   : r.pad == KS_DROP_QOS  ? KMQTT_EUNSUPPORTED
                                           : KMQTT_ECANCELED;
-        else if (r.kind != KS_REC_REL || (s->flags & KS_F_SESSION)) {
+        else if (KS_KIND(r) != KS_REC_REL || (s->flags & KS_F_SESSION)) {
             off += KS_REC_SIZE(r.len);
             continue;
         }

@@ -436,6 +436,226 @@ static void v5_connect_advertises_the_application_maximum(void **state)
     free(t);
 }
 
+/* ------------------------------------------------------------- outbound */
+
+/* A reader of a pattern payload: byte i is (i * 13 + 5); counts the calls
+ * and remembers the offsets asked. fail_at: return this error when asked
+ * for that offset (0: never). */
+typedef struct reader {
+    unsigned calls, restarts;
+    size_t last_end;
+    size_t fail_at;
+    long fail_with;
+} reader_t;
+
+static long pattern_read(void *ctx, uint16_t id, size_t off, uint8_t *buf, size_t len)
+{
+    reader_t *r = ctx;
+    (void)id;
+    r->calls++;
+    if (off == 0 && r->last_end != 0)
+        r->restarts++;
+    if (r->fail_at != 0 && off >= r->fail_at)
+        return r->fail_with;
+    if (len > 7)
+        len = 7; /* a reader may give less than asked */
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)((off + i) * 13u + 5u);
+    r->last_end = off + len;
+    return (long)len;
+}
+
+/* Takes everything tx gives, a little at a time (as a slow socket), into
+ * out; returns the bytes taken. */
+static size_t drain_tx(ts_t *t, uint8_t *out, size_t cap, size_t step)
+{
+    size_t got = 0;
+    for (;;) {
+        const uint8_t *buf;
+        size_t n = kmqtt_session_tx_peek(&t->s, &buf);
+        if (n == 0)
+            return got;
+        if (n > step)
+            n = step;
+        assert_true(got + n <= cap);
+        memcpy(out + got, buf, n);
+        got += n;
+        kmqtt_session_tx_consume(&t->s, n, t->now);
+    }
+}
+
+static void expect_pattern_publish(ts_t *t, const uint8_t *bytes, size_t n, uint8_t qos, bool dup,
+                                   size_t total)
+{
+    kmqtt_packet_t p;
+    size_t used;
+    assert_int_equal(kmqtt_packet_decode(bytes, n, t->cfg.version, 0, &p, &used), KMQTT_OK);
+    assert_int_equal(used, n);
+    assert_int_equal(p.type, KMQTT_PUBLISH);
+    assert_int_equal(p.u.publish.qos, qos);
+    assert_int_equal(p.u.publish.dup, dup);
+    assert_int_equal(p.u.publish.payload.len, total);
+    for (size_t i = 0; i < total; i++)
+        if (p.u.publish.payload.ptr[i] != (uint8_t)(i * 13u + 5u))
+            fail_msg("payload byte %zu wrong", i);
+}
+
+static kmqtt_session_msg_t reader_msg(uint8_t qos, size_t total)
+{
+    kmqtt_session_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.topic = "up/fw";
+    m.topic_len = 5;
+    m.qos = qos;
+    m.payload_len = total;
+    return m;
+}
+
+/* 2,000 bytes through a 64-byte tx at QoS 0, 1 and 2, 3.1.1 and 5.0: the
+ * packet arrives whole and in order; the store keeps only the header. */
+static void payload_from_a_reader_through_a_small_tx(void **state)
+{
+    (void)state;
+    static uint8_t out[4096];
+    for (int v = 0; v < 2; v++) {
+        for (uint8_t qos = 0; qos <= 2; qos++) {
+            ts_cfg_t c = ts_config(v ? KMQTT_V5 : KMQTT_V311);
+            c.tx_buffer_size = 64;
+            ts_t *t = ts_new_cfg(&c);
+            ts_connect(t, true, false);
+            reader_t r;
+            memset(&r, 0, sizeof r);
+            kmqtt_session_set_reader(&t->s, pattern_read, &r);
+            kmqtt_session_msg_t m = reader_msg(qos, 2000);
+            uint16_t id = 0;
+            assert_int_equal(kmqtt_session_publish_reader(&t->s, &m, &id), KMQTT_OK);
+            assert_int_equal(id != 0, qos != 0);
+            assert_true(kmqtt_session_store_used(&t->s) < 64); /* never held whole */
+            size_t n = drain_tx(t, out, sizeof out, 9);
+            expect_pattern_publish(t, out, n, qos, false, 2000);
+            assert_int_equal(r.restarts, 0);
+            if (qos != 0) {
+                ts_feed_ack(t, qos == 1 ? KMQTT_PUBACK : KMQTT_PUBREC, id, 0);
+                if (qos == 2) {
+                    ts_no_event(t);
+                    ts_take(t); /* PUBREL */
+                    ts_feed_ack(t, KMQTT_PUBCOMP, id, 0);
+                }
+                kmqtt_session_event_t ev = ts_event(t, KMQTT_SESSION_EV_PUBLISHED);
+                assert_int_equal(ev.packet_id, id);
+                assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+            }
+            free(t);
+        }
+    }
+}
+
+/* Nothing enters tx inside the payload: an inbound QoS 1 message's PUBACK
+ * waits until the PUBLISH being sent is complete (no interleaving). */
+static void acks_wait_for_the_payload_in_pieces(void **state)
+{
+    (void)state;
+    static uint8_t out[4096];
+    ts_cfg_t c = ts_config(KMQTT_V311);
+    c.tx_buffer_size = 64;
+    ts_t *t = ts_new_cfg(&c);
+    ts_connect(t, true, false);
+    reader_t r;
+    memset(&r, 0, sizeof r);
+    kmqtt_session_set_reader(&t->s, pattern_read, &r);
+    kmqtt_session_msg_t m = reader_msg(0, 500);
+    assert_int_equal(kmqtt_session_publish_reader(&t->s, &m, NULL), KMQTT_OK);
+    /* A second one waits for this one. */
+    assert_int_equal(kmqtt_session_publish_reader(&t->s, &m, NULL), KMQTT_ENOBUFS);
+    ts_feed_publish(t, 1, 77, false);
+    ts_no_event(t); /* its PUBACK has no room yet: the message waits too */
+    size_t n = drain_tx(t, out, sizeof out, 5);
+    expect_pattern_publish(t, out, n, 0, false, 500);
+    kmqtt_session_event_t ev = ts_event(t, KMQTT_SESSION_EV_MESSAGE);
+    assert_int_equal(ev.msg.packet_id, 77);
+    ts_expect_sent(t, "40 02 00 4d");
+    free(t);
+}
+
+/* Lost half way: on the resumed session the message goes again with DUP,
+ * its payload read again from offset 0 (MQTT-4.4.0-1). */
+static void a_resend_reads_again_from_offset_0(void **state)
+{
+    (void)state;
+    static uint8_t out[4096];
+    for (uint8_t qos = 1; qos <= 2; qos++) {
+        ts_cfg_t c = ts_config(KMQTT_V5);
+        c.tx_buffer_size = 64;
+        ts_t *t = ts_new_cfg(&c);
+        ts_connect(t, false, false);
+        reader_t r;
+        memset(&r, 0, sizeof r);
+        kmqtt_session_set_reader(&t->s, pattern_read, &r);
+        kmqtt_session_msg_t m = reader_msg(qos, 1000);
+        uint16_t id = 0;
+        assert_int_equal(kmqtt_session_publish_reader(&t->s, &m, &id), KMQTT_OK);
+        const uint8_t *buf;
+        kmqtt_session_tx_consume(&t->s, kmqtt_session_tx_peek(&t->s, &buf), t->now);
+        kmqtt_session_lost(&t->s);
+        ts_connect(t, false, true); /* the resend is queued at the CONNACK */
+        size_t n = drain_tx(t, out, sizeof out, 11);
+        expect_pattern_publish(t, out, n, qos, true, 1000);
+        assert_int_equal(r.restarts, 1);
+        free(t);
+    }
+}
+
+/* A reader that fails cuts the packet: the session ends and the next
+ * next_event gives the reader's error; a reader that returns 0 gives
+ * KMQTT_EIO. */
+static void a_failing_reader_ends_the_connection(void **state)
+{
+    (void)state;
+    long results[] = {KMQTT_ECLOSED, 0};
+    for (int i = 0; i < 2; i++) {
+        ts_cfg_t c = ts_config(KMQTT_V311);
+        c.tx_buffer_size = 64;
+        ts_t *t = ts_new_cfg(&c);
+        ts_connect(t, true, false);
+        reader_t r;
+        memset(&r, 0, sizeof r);
+        r.fail_at = 100;
+        r.fail_with = results[i];
+        kmqtt_session_set_reader(&t->s, pattern_read, &r);
+        kmqtt_session_msg_t m = reader_msg(1, 1000);
+        assert_int_equal(kmqtt_session_publish_reader(&t->s, &m, NULL), KMQTT_OK);
+        static uint8_t out[4096];
+        drain_tx(t, out, sizeof out, 16);
+        assert_int_equal(kmqtt_session_state(&t->s), KMQTT_SESSION_ENDED);
+        assert_int_equal(ts_next_err(t), i == 0 ? KMQTT_ECLOSED : KMQTT_EIO);
+        kmqtt_session_lost(&t->s);
+        free(t);
+    }
+}
+
+/* 5.0: the whole packet counts against the server's Maximum Packet Size
+ * (MQTT-3.2.2-15), not the header in tx. */
+static void reader_publish_over_server_maximum_is_refused(void **state)
+{
+    (void)state;
+    ts_cfg_t c = ts_config(KMQTT_V5);
+    ts_t *t = ts_new_cfg(&c);
+    kmqtt_connect_t cm = ts_connect_msg(true);
+    assert_int_equal(ts_start(t, &cm), KMQTT_OK);
+    ts_take(t);
+    ts_feed_hex(t, "20 08 00 00 05 27 00 00 01 00"); /* Maximum Packet Size 256 */
+    ts_event(t, KMQTT_SESSION_EV_CONNACK);
+    reader_t r;
+    memset(&r, 0, sizeof r);
+    kmqtt_session_set_reader(&t->s, pattern_read, &r);
+    kmqtt_session_msg_t m = reader_msg(1, 1000);
+    assert_int_equal(kmqtt_session_publish_reader(&t->s, &m, NULL), KMQTT_ETOOBIG);
+    assert_int_equal(r.calls, 0);
+    m.payload = (const uint8_t *)"x";
+    assert_int_equal(kmqtt_session_publish_reader(&t->s, &m, NULL), KMQTT_EINVAL);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +670,11 @@ int main(void)
         cmocka_unit_test(without_streaming_a_large_message_is_refused),
         cmocka_unit_test(head_larger_than_rx_ends_the_connection),
         cmocka_unit_test(v5_connect_advertises_the_application_maximum),
+        cmocka_unit_test(payload_from_a_reader_through_a_small_tx),
+        cmocka_unit_test(acks_wait_for_the_payload_in_pieces),
+        cmocka_unit_test(a_resend_reads_again_from_offset_0),
+        cmocka_unit_test(a_failing_reader_ends_the_connection),
+        cmocka_unit_test(reader_publish_over_server_maximum_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
