@@ -573,6 +573,40 @@ kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payl
                           uint8_t qos, bool retain, const kmqtt_publish_props_t *props,
                           kmqtt_publish_result_t *res);
 
+/** Produces the payload of kmqtt_publish_reader: writes its bytes from
+ * offset on into buf, at most len (never 0) of them, and returns how many
+ * (at least 1), or a kmqtt_err_t < 0 (which ends the connection: the packet
+ * is cut). Called with the client's lock held, on the thread that sends
+ * (the caller of kmqtt_publish_reader, the background thread or a
+ * kmqtt_run caller): it must not call the client, and should not block for
+ * long. */
+typedef long (*kmqtt_payload_reader_fn)(void *ctx, size_t offset, void *buf, size_t len);
+
+/** Publishes a payload of total bytes that is never held whole (a firmware
+ * image or a log file going up): the PUBLISH header is queued and read()
+ * fills the send buffer with the payload as the transport takes it, so
+ * tx_buffer_size needs room only for the header (and the store,
+ * store_size, only for the header of a QoS 1/2 message). Nothing else is
+ * sent inside the payload; the next publish waits for it like one that
+ * finds the send buffer full. QoS 1/2: when the message must be sent again
+ * after a reconnect that resumed the session, read() is called again from
+ * offset 0 and must give the same bytes, so it must stay valid (with ctx)
+ * until on_publish_done reports the message; a source that cannot be read
+ * twice (a pipe) is for QoS 0. For QoS 0 read() and ctx must stay valid
+ * until the payload has left (kmqtt_flush). At most KMQTT_READERS_MAX such
+ * messages at once (KMQTT_ELIMIT beyond). Not queued offline, not
+ * persisted by a store (store.h), no 5.0 properties, no topic alias.
+ * Returns what kmqtt_publish does (KMQTT_ENOTCONN while not connected), and
+ * KMQTT_EINVAL for a NULL read, KMQTT_EUNSUPPORTED without
+ * KMQTT_CFG_STREAM. Blocks at most publish_block_ms, plus the time read()
+ * takes to fill the send buffer once. */
+kmqtt_err_t kmqtt_publish_reader(kmqtt_client_t *c, const char *topic, size_t total,
+                                 kmqtt_payload_reader_fn read, void *ctx, uint8_t qos,
+                                 bool retain, kmqtt_publish_result_t *res);
+
+/** Messages from kmqtt_publish_reader unacknowledged at once. */
+#define KMQTT_READERS_MAX 4u
+
 /** Waits until the QoS 1/2 publish packet_id completes, up to timeout_ms.
  * The last 64 completions are remembered, so a publish acknowledged before
  * the wait began returns at once. Returns KMQTT_OK (and *reason_code if not

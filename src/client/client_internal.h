@@ -251,6 +251,16 @@ struct kmqtt_client {
     uint8_t *scratch;
     size_t scratch_size;
     bool scratch_busy;
+    /* kmqtt_publish_reader: whose payload the engine asks for, by packet
+     * id (0: the QoS 0 one); pending: the slot of the publish under way,
+     * whose id the engine gives with its first read */
+    struct {
+        bool used;
+        uint16_t id;
+        kmqtt_payload_reader_fn fn;
+        void *ctx;
+    } readers[KMQTT_READERS_MAX];
+    int reader_pending;
     /* a message in pieces cut by the close (told before the state is) */
     bool piece_cut;
     kmqtt_message_piece_t cut;
@@ -346,6 +356,9 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen);
 /* publish bookkeeping (client_publish.c) */
 void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t reason);
 void kc_inflight_add(kmqtt_client_t *c, uint16_t id);
+/* client_publish_reader.c */
+long kc_reader_read(void *ctx, uint16_t id, size_t offset, uint8_t *buf, size_t len);
+void kc_reader_done(kmqtt_client_t *c, uint16_t id);
 
 /* store and forward: the offline queue (client_queue_io.c). kc_queue_publish
  * takes mx itself and returns KMQTT_NEED_MORE when the message should go

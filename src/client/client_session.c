@@ -119,6 +119,7 @@ kmqtt_err_t kc_session_setup(kmqtt_client_t *c)
     kmqtt_session_buffers_t b;
     uint8_t *at = c->storage;
     layout_t l;
+    kmqtt_err_t err0;
 
     layout(o, &l);
     kmqtt_session_config_init(k); /* the defaults of config.h, as nano's */
@@ -193,7 +194,10 @@ kmqtt_err_t kc_session_setup(kmqtt_client_t *c)
         c->pbuf_size = half;
     }
 #endif
-    return kmqtt_session_init(&c->s, k, &b);
+    err0 = kmqtt_session_init(&c->s, k, &b);
+    kmqtt_session_set_reader(&c->s, kc_reader_read, c); /* kmqtt_publish_reader */
+    c->reader_pending = -1;
+    return err0;
 }
 
 /* Queues CONNECT on a freshly opened transport. */
