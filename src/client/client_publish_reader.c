@@ -102,8 +102,8 @@ static kmqtt_err_t try_once(kmqtt_client_t *c, const kmqtt_session_msg_t *m,
 }
 
 kmqtt_err_t kmqtt_publish_reader(kmqtt_client_t *c, const char *topic, size_t total,
-                                 kmqtt_payload_reader_fn read, void *ctx, uint8_t qos,
-                                 bool retain, kmqtt_publish_result_t *res)
+                                 kmqtt_payload_reader_fn read, void *ctx, uint8_t qos, bool retain,
+                                 kmqtt_publish_result_t *res)
 {
     kmqtt_session_msg_t m;
     uint64_t deadline = 0;

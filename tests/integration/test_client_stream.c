@@ -149,8 +149,8 @@ static void pub_file(const char *topic, int qos)
     char port[8], q[4];
     snprintf(port, sizeof port, "%u", (unsigned)broker_port(broker));
     snprintf(q, sizeof q, "%d", qos);
-    char *argv[] = {"mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", (char *)topic,
-                    "-q",            q,    "-f", path,        NULL};
+    char *argv[] = {"mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t",
+                    (char *)topic,   "-q", q,           "-f", path, NULL};
     char out[512];
     if (run_capture(argv, 30000, out, sizeof out) != 0)
         fail_msg("mosquitto_pub -f failed: %s", out);
