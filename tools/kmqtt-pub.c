@@ -206,9 +206,8 @@ static int publish_long(pub_t *p, const void *msg, size_t len)
         return tool_lost("publish", e);
     }
     p->sent++;
-    tool_debug(o, "PUBLISH '%s' qos %u retain %d, %lu bytes in pieces, packet id %u",
-               o->topics[0], (unsigned)o->qos, o->retain ? 1 : 0, (unsigned long)len,
-               (unsigned)r.packet_id);
+    tool_debug(o, "PUBLISH '%s' qos %u retain %d, %lu bytes in pieces, packet id %u", o->topics[0],
+               (unsigned)o->qos, o->retain ? 1 : 0, (unsigned long)len, (unsigned)r.packet_id);
     /* The line buffer is the payload until it has left (QoS 0) or was
      * acknowledged (QoS 1/2: a resend reads it again). */
     e = o->qos == 0 ? kmqtt_flush(p->c, PUB_ACK_TIMEOUT_MS)

@@ -601,8 +601,8 @@ typedef long (*kmqtt_payload_reader_fn)(void *ctx, size_t offset, void *buf, siz
  * KMQTT_CFG_STREAM. Blocks at most publish_block_ms, plus the time read()
  * takes to fill the send buffer once. */
 kmqtt_err_t kmqtt_publish_reader(kmqtt_client_t *c, const char *topic, size_t total,
-                                 kmqtt_payload_reader_fn read, void *ctx, uint8_t qos,
-                                 bool retain, kmqtt_publish_result_t *res);
+                                 kmqtt_payload_reader_fn read, void *ctx, uint8_t qos, bool retain,
+                                 kmqtt_publish_result_t *res);
 
 /** Messages from kmqtt_publish_reader unacknowledged at once. */
 #define KMQTT_READERS_MAX 4u
