@@ -99,6 +99,7 @@ void kc_piece(kmqtt_client_t *c, const kc_event_t *ev)
     p.qos = ev->packet.u.publish.qos;
     if (fn == NULL)
         return; /* the engine streams only when the option is set */
+    c->piece_begun = p.kind != KMQTT_PIECE_END;
     kc_unlock(c);
     fn(c, &p, c->opt.ctx);
     kc_lock(c);
@@ -110,8 +111,9 @@ void kc_piece_cut(kmqtt_client_t *c)
 {
     kmqtt_session_event_t e;
 
-    if (kmqtt_session_next_event(&c->s, KC_NOW32(), &e) != KMQTT_OK)
-        return;
+    if (kmqtt_session_next_event(&c->s, KC_NOW32(), &e) != KMQTT_OK || !c->piece_begun)
+        return; /* (a BEGIN the client refused was never told) */
+    c->piece_begun = false;
     memset(&c->cut, 0, sizeof c->cut);
     c->cut.kind = KMQTT_PIECE_ABORT;
     c->cut.offset = e.offset;

@@ -261,7 +261,9 @@ struct kmqtt_client {
         void *ctx;
     } readers[KMQTT_READERS_MAX];
     int reader_pending;
-    /* a message in pieces cut by the close (told before the state is) */
+    /* a message in pieces: its BEGIN reached the application (and not
+     * its END yet); cut by the close: told before the state is */
+    bool piece_begun;
     bool piece_cut;
     kmqtt_message_piece_t cut;
 
