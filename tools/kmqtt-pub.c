@@ -12,7 +12,9 @@
 
 #include "tool.h"
 
-/* The longest line -l accepts. */
+/* -l: lines up to this long go through the send buffer whole; longer ones
+ * (up to --max-size, as mosquitto_pub takes any) are sent from the line
+ * buffer in pieces (kmqtt_publish_reader), which grows to the longest line. */
 #define PUB_LINE_MAX (256u * 1024u)
 /* How long to wait for the broker to acknowledge QoS 1/2 messages. */
 #define PUB_ACK_TIMEOUT_MS 30000u
@@ -22,6 +24,7 @@
 typedef struct pub {
     tool_opts_t o;
     kmqtt_client_t *c;
+    size_t tx_room; /* the largest message that goes through tx whole */
     unsigned long sent;
     unsigned long failed; /* QoS 1/2 the broker refused or that were dropped */
     uint8_t first_fail_reason;
@@ -152,6 +155,69 @@ static int run_for(pub_t *p, uint32_t ms)
     }
 }
 
+/* The reader of a long line: the bytes of the line buffer. */
+typedef struct line_src {
+    const char *buf;
+    size_t len;
+} line_src_t;
+
+static long read_line(void *ctx, size_t offset, void *buf, size_t len)
+{
+    const line_src_t *s = ctx;
+    if (offset >= s->len) {
+        return KMQTT_EINVAL;
+    }
+    if (len > s->len - offset) {
+        len = s->len - offset;
+    }
+    memcpy(buf, s->buf + offset, len);
+    return (long)len;
+}
+
+/* A message larger than the send buffer: its payload read from msg as it
+ * leaves, and waited for (msg is the line buffer, used again next). */
+static int publish_long(pub_t *p, const void *msg, size_t len)
+{
+    const tool_opts_t *o = &p->o;
+    uint64_t end = tool_now_ms() + PUB_ACK_TIMEOUT_MS;
+    line_src_t src;
+    kmqtt_publish_result_t r;
+    kmqtt_err_t e;
+
+    if (o->v5.has_pub) {
+        tool_error("publish: a line of %lu bytes is longer than %u with -D publish properties",
+                   (unsigned long)len, PUB_LINE_MAX);
+        return TOOL_EXIT_USAGE;
+    }
+    src.buf = msg;
+    src.len = len;
+    memset(&r, 0, sizeof r);
+    for (;;) {
+        e = kmqtt_publish_reader(p->c, o->topics[0], len, read_line, &src, o->qos, o->retain, &r);
+        if (e != KMQTT_ELIMIT || tool_stop_requested() || tool_now_ms() >= end) {
+            break;
+        }
+        e = kmqtt_run(p->c, PUB_TICK_MS);
+        if (e != KMQTT_OK) {
+            return tool_lost("connection lost", e);
+        }
+    }
+    if (e != KMQTT_OK) {
+        return tool_lost("publish", e);
+    }
+    p->sent++;
+    tool_debug(o, "PUBLISH '%s' qos %u retain %d, %lu bytes in pieces, packet id %u", o->topics[0],
+               (unsigned)o->qos, o->retain ? 1 : 0, (unsigned long)len, (unsigned)r.packet_id);
+    /* The line buffer is the payload until it has left (QoS 0) or was
+     * acknowledged (QoS 1/2: a resend reads it again). */
+    e = o->qos == 0 ? kmqtt_flush(p->c, PUB_ACK_TIMEOUT_MS)
+                    : kmqtt_publish_wait(p->c, r.packet_id, PUB_ACK_TIMEOUT_MS, NULL);
+    if (e != KMQTT_OK && !(e == KMQTT_ECANCELED && tool_stop_requested())) {
+        return tool_lost("publish", e);
+    }
+    return TOOL_CONTINUE;
+}
+
 static int publish_one(pub_t *p, const void *msg, size_t len)
 {
     const tool_opts_t *o = &p->o;
@@ -159,6 +225,9 @@ static int publish_one(pub_t *p, const void *msg, size_t len)
     kmqtt_publish_result_t r;
     kmqtt_err_t e;
 
+    if (len > p->tx_room) {
+        return publish_long(p, msg, len);
+    }
     memset(&r, 0, sizeof r);
     for (;;) {
         /* -D publish: the same message with 5.0 properties. */
@@ -244,10 +313,6 @@ static int publish_lines(pub_t *p, char *buf, size_t *have)
         memmove(buf, buf + start, *have - start);
         *have -= start;
     }
-    if (*have == PUB_LINE_MAX) {
-        tool_error("stdin: a line is longer than %u bytes", PUB_LINE_MAX);
-        return TOOL_EXIT_USAGE;
-    }
     return TOOL_CONTINUE;
 }
 
@@ -255,9 +320,9 @@ static int publish_lines(pub_t *p, char *buf, size_t *have)
  * while the producer is quiet. */
 static int publish_stdin_lines(pub_t *p)
 {
-    size_t have = 0;
+    size_t have = 0, cap = PUB_LINE_MAX;
     int rc = TOOL_CONTINUE;
-    char *buf = malloc(PUB_LINE_MAX);
+    char *buf = malloc(cap);
     if (buf == NULL) {
         tool_error("out of memory");
         return TOOL_EXIT_USAGE;
@@ -275,8 +340,31 @@ static int publish_stdin_lines(pub_t *p)
             rc = TOOL_EXIT_USAGE;
             break;
         }
+        if (r > 0 && have == cap) {
+            /* A line longer than the buffer: grow it, up to --max-size
+             * (and its newline). */
+            size_t ncap = cap * 2u;
+            char *nbuf;
+            if (cap > p->o.max_size) {
+                tool_error("stdin: a line is longer than %lu bytes (--max-size)",
+                           (unsigned long)p->o.max_size);
+                rc = TOOL_EXIT_USAGE;
+                break;
+            }
+            if (ncap > p->o.max_size + 1u) {
+                ncap = p->o.max_size + 1u;
+            }
+            nbuf = realloc(buf, ncap);
+            if (nbuf == NULL) {
+                tool_error("out of memory for a line of %lu bytes", (unsigned long)ncap);
+                rc = TOOL_EXIT_USAGE;
+                break;
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
         if (r > 0) {
-            ssize_t n = read(STDIN_FILENO, buf + have, PUB_LINE_MAX - have);
+            ssize_t n = read(STDIN_FILENO, buf + have, cap - have);
             if (n < 0 && errno != EINTR && errno != EAGAIN) {
                 tool_error("stdin: %s", strerror(errno));
                 rc = TOOL_EXIT_USAGE;
@@ -356,6 +444,7 @@ int main(int argc, char **argv)
     if (need > co.tx_buffer_size) {
         co.tx_buffer_size = need;
     }
+    p.tx_room = p.o.msg_src == TOOL_MSG_LINES ? PUB_LINE_MAX : (size_t)-1;
     if (co.tx_buffer_size > co.store_size) {
         co.store_size = co.tx_buffer_size;
     }

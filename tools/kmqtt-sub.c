@@ -12,14 +12,25 @@
 
 #include "tool.h"
 
-/* Room in the receive buffer beyond --max-size for the PUBLISH header: the
- * fixed header, a topic of up to 64 KiB and 5.0 properties. */
-#define SUB_RX_HEADROOM    (128u * 1024u)
+/* Room beyond --max-size for the PUBLISH header: the fixed header, a topic
+ * of up to 64 KiB and 5.0 properties. */
+#define SUB_RX_HEADROOM (128u * 1024u)
+/* The receive buffer: messages up to about this size come whole, larger
+ * ones in pieces into the message buffer (it holds any header, too). */
+#define SUB_RX_SIZE        (256u * 1024u)
 #define SUB_ACK_TIMEOUT_MS 10000u
 #define SUB_TICK_MS        100u
 
 typedef struct sub {
     tool_opts_t o;
+    /* A message larger than the receive buffer, assembled from its pieces
+     * into big (grown to the largest seen, freed at exit). */
+    uint8_t *big;
+    size_t big_cap, big_len;
+    bool big_skip; /* over --max-size, or no memory for it: not printed */
+    kmqtt_publish_t big_msg;
+    char *big_topic;
+    uint8_t *big_props;
     unsigned long received;
     bool done;
     int out_errno; /* stdout failed (e.g. the reader of a pipe went away) */
@@ -90,6 +101,72 @@ static void on_message(kmqtt_client_t *c, const kmqtt_publish_t *m, void *ctx)
     s->received++;
     if (s->out_errno != 0 || (s->o.count > 0 && s->received >= s->o.count)) {
         s->done = true;
+    }
+}
+
+/* Grows *buf to at least n bytes (realloc); false when memory is short. */
+static bool grow(void **buf, size_t *cap, size_t n)
+{
+    void *p;
+    if (n <= *cap) {
+        return true;
+    }
+    p = realloc(*buf, n);
+    if (p == NULL) {
+        return false;
+    }
+    *buf = p;
+    *cap = n;
+    return true;
+}
+
+/* A message larger than the receive buffer: its topic and properties are
+ * kept at BEGIN, its payload assembled, and at END it is handled as any
+ * other (on_message). */
+static void on_piece(kmqtt_client_t *c, const kmqtt_message_piece_t *p, void *ctx)
+{
+    sub_t *s = ctx;
+    static size_t topic_cap, props_cap;
+    switch (p->kind) {
+    case KMQTT_PIECE_BEGIN:
+        s->big_msg = *p->msg;
+        s->big_len = 0;
+        s->big_skip = p->total > s->o.max_size;
+        if (s->big_skip) {
+            tool_error("a message of %lu bytes on '%.*s' is larger than --max-size: skipped",
+                       (unsigned long)p->total, (int)p->msg->topic.len, p->msg->topic.ptr);
+            return;
+        }
+        if (!grow((void **)&s->big, &s->big_cap, p->total != 0 ? p->total : 1u) ||
+            !grow((void **)&s->big_topic, &topic_cap, p->msg->topic.len + 1u) ||
+            !grow((void **)&s->big_props, &props_cap, p->msg->props.raw_len + 1u)) {
+            tool_error("out of memory for a message of %lu bytes: skipped",
+                       (unsigned long)p->total);
+            s->big_skip = true;
+            return;
+        }
+        memcpy(s->big_topic, p->msg->topic.ptr, p->msg->topic.len);
+        s->big_msg.topic.ptr = s->big_topic;
+        if (p->msg->props.raw_len != 0) {
+            memcpy(s->big_props, p->msg->props.raw, p->msg->props.raw_len);
+        }
+        s->big_msg.props.raw = p->msg->props.raw != NULL ? s->big_props : NULL;
+        break;
+    case KMQTT_PIECE_DATA:
+        if (!s->big_skip && p->offset + p->len <= s->big_cap) {
+            memcpy(s->big + p->offset, p->data, p->len);
+            s->big_len = p->offset + p->len;
+        }
+        break;
+    case KMQTT_PIECE_END:
+        if (!s->big_skip) {
+            s->big_msg.payload.ptr = s->big;
+            s->big_msg.payload.len = s->big_len;
+            on_message(c, &s->big_msg, s);
+        }
+        break;
+    case KMQTT_PIECE_ABORT:
+        break; /* the connection ended: the message is not printed */
     }
 }
 
@@ -202,12 +279,27 @@ int main(int argc, char **argv)
     }
     tool_signals_install();
     tool_client_options(&s.o, &co);
-    /* The receive buffer is set at create: the largest message --max-size
-     * allows (default: any MQTT allows, as mosquitto_sub) plus its header,
-     * within the largest packet MQTT allows. */
-    co.rx_buffer_size = s.o.max_size + SUB_RX_HEADROOM;
-    if (co.rx_buffer_size > KMQTT_PACKET_MAX) {
-        co.rx_buffer_size = KMQTT_PACKET_MAX;
+    /* The largest packet: the largest message --max-size allows (default:
+     * any MQTT allows, as mosquitto_sub) plus its header, within the
+     * largest packet MQTT allows; in 5.0 it is advertised (a -D connect
+     * maximum-packet-size given says otherwise). Messages up to the receive
+     * buffer come whole; larger ones in pieces, assembled by on_piece into
+     * a buffer that grows as they come. */
+    {
+        size_t max = s.o.max_size + SUB_RX_HEADROOM;
+        if (max > KMQTT_PACKET_MAX) {
+            max = KMQTT_PACKET_MAX;
+        }
+        if (co.maximum_packet_size != 0 && co.maximum_packet_size < max) {
+            max = co.maximum_packet_size;
+        }
+        co.rx_buffer_size = max < SUB_RX_SIZE ? max : SUB_RX_SIZE;
+        if (max > co.rx_buffer_size) {
+            co.on_message_piece = on_piece;
+            co.maximum_packet_size = (uint32_t)max;
+        } else if (co.maximum_packet_size > co.rx_buffer_size) {
+            co.maximum_packet_size = (uint32_t)co.rx_buffer_size;
+        }
     }
     srand((unsigned)getpid());
     co.on_message = on_message;
@@ -232,5 +324,8 @@ int main(int argc, char **argv)
         tool_disconnect(&s.o, c);
     }
     kmqtt_client_destroy(c);
+    free(s.big);
+    free(s.big_topic);
+    free(s.big_props);
     return rc == TOOL_CONTINUE ? TOOL_EXIT_OK : rc;
 }

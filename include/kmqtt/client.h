@@ -75,6 +75,43 @@ struct kmqtt_store;
  * unsubscribe and disconnect on c. */
 typedef void (*kmqtt_message_fn)(kmqtt_client_t *c, const kmqtt_publish_t *msg, void *ctx);
 
+/** What a kmqtt_message_piece_t carries (option on_message_piece). */
+typedef enum kmqtt_piece_kind {
+    KMQTT_PIECE_BEGIN = 1, /**< msg: topic, qos, retain, dup, packet_id, 5.0 props (views
+                              valid during the call); msg->payload.ptr NULL and
+                              msg->payload.len = total */
+    KMQTT_PIECE_DATA,      /**< data / len: the next payload bytes, at offset (a view
+                              valid during the call: write them out or copy them) */
+    KMQTT_PIECE_END,       /**< the last byte was given: the QoS 1 PUBACK / QoS 2
+                              PUBREC goes now, not before */
+    KMQTT_PIECE_ABORT      /**< the connection ended before END (reported before the
+                              state callback hears of it): offset bytes were given,
+                              forget them. Nothing was acknowledged, so a QoS 1/2
+                              message comes again, from byte 0, on a connection that
+                              resumes the session */
+} kmqtt_piece_kind_t;
+
+/** One piece of a message larger than rx_buffer_size. */
+typedef struct kmqtt_message_piece {
+    kmqtt_piece_kind_t kind;    /**< which piece */
+    const kmqtt_publish_t *msg; /**< BEGIN only, else NULL */
+    const uint8_t *data;        /**< DATA: the bytes */
+    size_t len;                 /**< DATA: their number (never 0) */
+    size_t offset;              /**< DATA, ABORT: payload bytes before */
+    size_t total;               /**< the whole payload's bytes */
+    uint16_t packet_id;         /**< 0 at QoS 0 */
+    uint8_t qos;                /**< the message's QoS */
+} kmqtt_message_piece_t;
+
+/** Receives messages larger than rx_buffer_size in pieces (option
+ * on_message_piece): BEGIN, DATA..., END (or ABORT), in order, one message
+ * at a time, on the thread that runs the loop. It runs while that thread
+ * holds the receive buffer: it must not call blocking client functions
+ * (kmqtt_subscribe, kmqtt_publish_wait, kmqtt_disconnect, ...);
+ * kmqtt_publish is fine. */
+typedef void (*kmqtt_message_piece_fn)(kmqtt_client_t *c, const kmqtt_message_piece_t *piece,
+                                       void *ctx);
+
 /** A QoS 1/2 publish completed: err KMQTT_OK with the broker's reason code
  * (0 in 3.1.1), or KMQTT_ECANCELED if it was dropped (clean session). */
 typedef void (*kmqtt_publish_done_fn)(kmqtt_client_t *c, uint16_t packet_id, kmqtt_err_t err,
@@ -338,8 +375,10 @@ typedef struct kmqtt_client_options {
                                      connection, 0xFFFFFFFF = never */
     uint16_t receive_maximum;     /**< QoS 1/2 the server may leave unacknowledged towards us;
                                      0 = max_inflight */
-    uint32_t maximum_packet_size; /**< advertised; 0 = rx_buffer_size; more than
-                                     rx_buffer_size is KMQTT_EINVAL */
+    uint32_t maximum_packet_size; /**< advertised (5.0) and enforced; 0 = rx_buffer_size,
+                                     or with on_message_piece every size MQTT allows;
+                                     more than rx_buffer_size is KMQTT_EINVAL without
+                                     on_message_piece */
     uint16_t topic_alias_maximum; /**< inbound aliases we accept; 0 = none */
     bool request_response_info;   /**< ask for Response Information in CONNACK */
     bool no_problem_info;         /**< Request Problem Information 0: no reason strings or
@@ -404,6 +443,20 @@ typedef struct kmqtt_client_options {
      *    session buffers the CONNECT and AUTH packets went through; the
      *    buffer on_auth writes its answer into is wiped after each call. */
     size_t max_topic_len; /**< default KMQTT_CFG_MAX_TOPIC_LEN (config.h); 0 = that */
+
+    /** Messages larger than the receive buffer, in pieces (issue #19). NULL
+     * (default): a packet larger than rx_buffer_size ends the connection
+     * (KMQTT_ETOOBIG), as above. Set: a PUBLISH larger than rx_buffer_size,
+     * up to maximum_packet_size (0 = 268,435,460 bytes, every size MQTT
+     * allows; 5.0 advertises it as Maximum Packet Size), goes to this
+     * callback piece by piece (kmqtt_message_piece_fn) instead of to the
+     * subscription handlers, whatever its topic; smaller messages still go
+     * to the handlers whole. Its topic and properties must fit
+     * rx_buffer_size, else the connection ends with KMQTT_ETOOBIG (5.0:
+     * DISCONNECT 0x83). A QoS 1/2 message is acknowledged after END. ctx is
+     * the ctx above. Needs KMQTT_CFG_STREAM (create gives
+     * KMQTT_EUNSUPPORTED without). */
+    kmqtt_message_piece_fn on_message_piece;
 } kmqtt_client_options_t;
 
 /** Bytes kmqtt_client_create needs in options.memory for o (the defaults
@@ -536,6 +589,40 @@ typedef struct kmqtt_publish_result {
 kmqtt_err_t kmqtt_publish(kmqtt_client_t *c, const char *topic, const void *payload, size_t len,
                           uint8_t qos, bool retain, const kmqtt_publish_props_t *props,
                           kmqtt_publish_result_t *res);
+
+/** Produces the payload of kmqtt_publish_reader: writes its bytes from
+ * offset on into buf, at most len (never 0) of them, and returns how many
+ * (at least 1), or a kmqtt_err_t < 0 (which ends the connection: the packet
+ * is cut). Called with the client's lock held, on the thread that sends
+ * (the caller of kmqtt_publish_reader, the background thread or a
+ * kmqtt_run caller): it must not call the client, and should not block for
+ * long. */
+typedef long (*kmqtt_payload_reader_fn)(void *ctx, size_t offset, void *buf, size_t len);
+
+/** Publishes a payload of total bytes that is never held whole (a firmware
+ * image or a log file going up): the PUBLISH header is queued and read()
+ * fills the send buffer with the payload as the transport takes it, so
+ * tx_buffer_size needs room only for the header (and the store,
+ * store_size, only for the header of a QoS 1/2 message). Nothing else is
+ * sent inside the payload; the next publish waits for it like one that
+ * finds the send buffer full. QoS 1/2: when the message must be sent again
+ * after a reconnect that resumed the session, read() is called again from
+ * offset 0 and must give the same bytes, so it must stay valid (with ctx)
+ * until on_publish_done reports the message; a source that cannot be read
+ * twice (a pipe) is for QoS 0. For QoS 0 read() and ctx must stay valid
+ * until the payload has left (kmqtt_flush). At most KMQTT_READERS_MAX such
+ * messages at once (KMQTT_ELIMIT beyond). Not queued offline, not
+ * persisted by a store (store.h), no 5.0 properties, no topic alias.
+ * Returns what kmqtt_publish does (KMQTT_ENOTCONN while not connected), and
+ * KMQTT_EINVAL for a NULL read, KMQTT_EUNSUPPORTED without
+ * KMQTT_CFG_STREAM. Blocks at most publish_block_ms, plus the time read()
+ * takes to fill the send buffer once. */
+kmqtt_err_t kmqtt_publish_reader(kmqtt_client_t *c, const char *topic, size_t total,
+                                 kmqtt_payload_reader_fn read, void *ctx, uint8_t qos, bool retain,
+                                 kmqtt_publish_result_t *res);
+
+/** Messages from kmqtt_publish_reader unacknowledged at once. */
+#define KMQTT_READERS_MAX 4u
 
 /** Waits until the QoS 1/2 publish packet_id completes, up to timeout_ms.
  * The last 64 completions are remembered, so a publish acknowledged before

@@ -75,6 +75,16 @@
 #define KMQTT_CFG_INBOUND_BITS 1
 #endif
 
+/** Inbound messages in pieces (issue #19): with
+ * kmqtt_session_config_t.max_packet_size above the receive buffer, a
+ * PUBLISH that does not fit rx is handed over as it arrives (topic and
+ * properties, payload chunks, end) instead of being refused. 0 = no code
+ * for it (the minimal nano builds of make size): max_packet_size above rx
+ * is then KMQTT_EUNSUPPORTED. */
+#ifndef KMQTT_CFG_STREAM
+#define KMQTT_CFG_STREAM 1
+#endif
+
 /* ------------------------------- defaults of both clients (nano and threaded) */
 
 /** Keepalive in seconds both clients ask for by default (0 = off). */

@@ -99,11 +99,27 @@ typedef enum kmqtt_nano_event_type {
     KMQTT_NANO_EV_UNSUBACK =
         KMQTT_SESSION_EV_UNSUBACK, /**< packet_id; codes/count (5.0 only, count 0 in 3.1.1) */
     KMQTT_NANO_EV_AUTH =
-        KMQTT_SESSION_EV_AUTH /**< 5.0 AUTH from the server: reason_code, props. Its
+        KMQTT_SESSION_EV_AUTH, /**< 5.0 AUTH from the server: reason_code, props. Its
                Authentication Method must be the CONNECT's (in
                connect_props): else DISCONNECT 0x82 and LOST /
                CONNECT_FAILED with KMQTT_EPROTOCOL (MQTT-4.12.0-5,
                3.15); a CONNACK likewise may carry only that method */
+    /** Messages in pieces (mqtt.max_packet_size above rx, KMQTT_CFG_STREAM; see
+     * kmqtt_session_next_event): a message larger than rx begins. msg: topic,
+     * qos, retain, dup, packet_id, props; payload NULL; total = payload_len =
+     * its payload's bytes. */
+    KMQTT_NANO_EV_MESSAGE_BEGIN = KMQTT_SESSION_EV_MESSAGE_BEGIN,
+    /** The next run of its payload: msg->payload / payload_len (valid during
+     * the call: write it out or copy it), offset, total. */
+    KMQTT_NANO_EV_MESSAGE_CHUNK = KMQTT_SESSION_EV_MESSAGE_CHUNK,
+    /** Its last byte was handed over; the PUBACK / PUBREC goes now. msg->qos,
+     * msg->packet_id, total. */
+    KMQTT_NANO_EV_MESSAGE_END = KMQTT_SESSION_EV_MESSAGE_END,
+    /** The connection ended before its END (reported just before LOST): the
+     * pieces so far (offset bytes) are not a message. A QoS 1/2 message was
+     * not acknowledged and comes again, from its first byte, on the next
+     * connection that resumes the session. */
+    KMQTT_NANO_EV_MESSAGE_ABORT = KMQTT_SESSION_EV_MESSAGE_ABORT
 } kmqtt_nano_event_type_t;
 
 /** A message, outbound (the caller's) or inbound (views into the receive
@@ -123,6 +139,8 @@ typedef struct kmqtt_nano_event {
     size_t count;                 /**< number of codes */
     const uint8_t *props;         /**< 5.0 raw property block of the packet behind the event */
     size_t props_len;             /**< length of props */
+    size_t offset;                /**< MESSAGE_CHUNK / _ABORT: payload bytes before */
+    size_t total;                 /**< MESSAGE_BEGIN / _CHUNK / _END / _ABORT: payload bytes */
 } kmqtt_nano_event_t;
 
 /** The event callback: user is kmqtt_nano_config_t.user. Runs inside
@@ -136,9 +154,11 @@ typedef void (*kmqtt_nano_event_fn)(void *user, const kmqtt_nano_event_t *ev);
 typedef struct kmqtt_nano_config {
     /** What the engine needs (session.h): the CONNECT (version, clean_session,
      * keepalive_s, client_id, username, password, will, 5.0 property
-     * blocks), ping_timeout_ms and max_inflight, with the defaults of
+     * blocks), ping_timeout_ms, max_inflight and max_packet_size (messages
+     * larger than rx in pieces), with the defaults of
      * kmqtt_session_config_init. The nano client advertises Receive Maximum
-     * KMQTT_NANO_INBOUND_QOS2 and Maximum Packet Size = rx; the 5.0 CONNECT
+     * KMQTT_NANO_INBOUND_QOS2 and Maximum Packet Size = rx (or
+     * max_packet_size when larger); the 5.0 CONNECT
      * block must not carry those, nor a Topic Alias Maximum (KMQTT_EINVAL).
      * Keep max_inflight at or below the broker's own in-flight limit
      * (mosquitto: max_inflight_messages, default 20): mosquitto 2.0.11
@@ -172,8 +192,12 @@ typedef struct kmqtt_nano_config {
 
 /** The caller's buffers, given to kmqtt_nano_init and used until the client
  * is no longer used.
- *  rx:    the largest packet the client accepts (5.0: advertised as Maximum
- *         Packet Size; a larger one ends the connection with KMQTT_ETOOBIG).
+ *  rx:    the largest packet the client accepts whole (5.0: advertised as
+ *         Maximum Packet Size; a larger one ends the connection with
+ *         KMQTT_ETOOBIG). With cfg->mqtt.max_packet_size above it, a larger
+ *         PUBLISH comes in pieces instead (its topic and properties must
+ *         fit rx) and max_packet_size is what is advertised and enforced:
+ *         a 1 KB rx can take a firmware image of any size MQTT allows.
  *  tx:    bytes waiting to be sent; the largest packet the client sends.
  *  store: copies of unacknowledged QoS 1/2 PUBLISH packets (each its encoded
  *         size plus 8 bytes, rounded up to 4); NULL/0 for a QoS 0-only

@@ -93,6 +93,15 @@ typedef struct kmqtt_session_config {
      * CONNACK (MQTT-3.1.2-30). false: nothing but CONNECT (and AUTH) before
      * the CONNACK. */
     bool pipeline;
+    /** The largest inbound packet the application accepts. 0 (default) or
+     * at most rx's size: rx's size, every packet arrives whole. Larger
+     * (KMQTT_CFG_STREAM): a PUBLISH that does not fit rx but fits this comes
+     * in pieces (KMQTT_SESSION_EV_MESSAGE_BEGIN, _CHUNK..., _END; see
+     * kmqtt_session_next_event) while smaller packets still come whole. 5.0:
+     * advertised as Maximum Packet Size (MQTT-3.1.2-24); a larger packet is
+     * KMQTT_ETOOBIG in either version. At most 268,435,460 (the largest
+     * packet MQTT can frame). */
+    uint32_t max_packet_size;
 } kmqtt_session_config_t;
 
 /** One SUBSCRIBE / UNSUBSCRIBE awaiting its ack. Private. */
@@ -106,8 +115,10 @@ typedef struct kmqtt_session_request {
 #define KMQTT_SESSION_INBOUND_BITS_SIZE 8192u
 
 /** The caller's buffers and tables, used until the session is no longer used.
- *  rx:       the largest packet accepted (5.0: advertised as Maximum Packet
- *            Size; a larger one is KMQTT_ETOOBIG).
+ *  rx:       the largest packet accepted whole (without max_packet_size
+ *            above it: the largest accepted, 5.0: advertised as Maximum
+ *            Packet Size; a larger one is KMQTT_ETOOBIG). With streaming on,
+ *            the topic and properties of a PUBLISH must fit it.
  *  tx:       bytes waiting to be sent; the largest packet sent.
  *  store:    copies of unacknowledged QoS 1/2 PUBLISH packets (each its
  *            encoded size plus 8 bytes, rounded up to 4); NULL/0 for QoS 0 only.
@@ -171,8 +182,25 @@ typedef enum kmqtt_session_event_type {
     KMQTT_SESSION_EV_SUBACK,      /**< packet_id; codes/count: one reason code per filter */
     KMQTT_SESSION_EV_UNSUBACK,    /**< packet_id; codes/count (5.0 only; 0 in 3.1.1) */
     KMQTT_SESSION_EV_AUTH,        /**< 5.0 AUTH: reason_code, props */
-    KMQTT_SESSION_EV_DISCONNECT   /**< 5.0 DISCONNECT from the server: reason_code, props;
+    KMQTT_SESSION_EV_DISCONNECT,  /**< 5.0 DISCONNECT from the server: reason_code, props;
                                        the session is ENDED */
+    /* 8 and 9 are the nano client's own (CONNECT_FAILED, LOST). */
+    /** A message too large for rx begins (max_packet_size above rx): msg with topic, qos,
+     * retain, dup, packet_id, props, payload NULL and payload_len = total = the whole
+     * payload's bytes. CHUNK events follow, then END (or ABORT). */
+    KMQTT_SESSION_EV_MESSAGE_BEGIN = 10,
+    /** The next piece of that payload: msg.payload/payload_len (a view into rx), offset
+     * (bytes before it), total; msg.qos and msg.packet_id as at BEGIN. Pieces come in
+     * order, without gap, never empty; their sizes follow what arrived. */
+    KMQTT_SESSION_EV_MESSAGE_CHUNK = 11,
+    /** The last piece was handed over: msg.qos, msg.packet_id, total. Only now is a
+     * QoS 1 PUBACK / QoS 2 PUBREC queued (a QoS 2 id held until PUBREL). */
+    KMQTT_SESSION_EV_MESSAGE_END = 12,
+    /** The connection was lost between BEGIN and END (reported first by the next
+     * kmqtt_session_next_event after kmqtt_session_lost): forget the pieces. msg.qos,
+     * msg.packet_id, offset (bytes handed over), total. Nothing was acknowledged, so a
+     * QoS 1/2 message comes again on the next connection that keeps the session. */
+    KMQTT_SESSION_EV_MESSAGE_ABORT = 13
 } kmqtt_session_event_type_t;
 
 /** A message, outbound (the caller's) or inbound (views into rx). */
@@ -211,6 +239,8 @@ typedef struct kmqtt_session_event {
     size_t count;                    /**< entries of codes */
     const uint8_t *props;            /**< 5.0 raw property block of the packet behind the event */
     size_t props_len;                /**< bytes of props */
+    size_t offset;                   /**< MESSAGE_CHUNK / _ABORT: payload bytes before */
+    size_t total;                    /**< MESSAGE_BEGIN / _CHUNK / _END / _ABORT: payload bytes */
 } kmqtt_session_event_t;
 
 /** Store and forward: a change worth persisting, reported to the change hook
@@ -230,6 +260,15 @@ typedef enum kmqtt_session_change {
  * KMQTT_SESSION_CH_PUBLISH only (valid during the call). */
 typedef void (*kmqtt_session_change_fn)(void *ctx, kmqtt_session_change_t what, uint16_t packet_id,
                                         const uint8_t *bytes, size_t len);
+
+/** Produces a payload sent in pieces (kmqtt_session_publish_reader): writes
+ * the payload's bytes from offset on into buf, at most len (never 0) of
+ * them, and returns how many it wrote (at least 1), or a kmqtt_err_t < 0.
+ * packet_id names the message (0 at QoS 0). It runs inside the session call
+ * that makes room in tx (kmqtt_session_publish_reader, _tx_consume) and
+ * must not call back into the session. */
+typedef long (*kmqtt_session_read_fn)(void *ctx, uint16_t packet_id, size_t offset, uint8_t *buf,
+                                      size_t len);
 
 /** The session. Declared so a driver can embed it; every field is private. */
 typedef struct kmqtt_session {
@@ -279,6 +318,19 @@ typedef struct kmqtt_session {
     uint8_t close_reason; /**< 5.0 DISCONNECT reason queued by the last protocol error */
     uint8_t early;        /**< CONNECTING with a pipelined first flight */
     uint8_t caps_seen;    /**< the server_* caps came from a CONNACK or a restore */
+#if KMQTT_CFG_STREAM
+    uint32_t max_in;              /**< the largest inbound packet (>= rx_size) */
+    uint32_t st_left, st_total;   /**< a message in pieces: payload bytes to come, in all */
+    uint16_t st_id;               /**< its packet id */
+    uint8_t st_phase;             /**< 0 none, 1 handing over, 2 skipping (a QoS 2 copy) */
+    uint8_t st_qos;               /**< its QoS */
+    uint8_t st_cut;               /**< lost between BEGIN and END: ABORT owed */
+    kmqtt_session_read_fn reader; /**< outbound payloads in pieces */
+    void *reader_ctx;
+    uint32_t so_left, so_total; /**< the one being sent: bytes to come, in all */
+    uint16_t so_id;             /**< its packet id */
+    int8_t so_err;              /**< the reader failed: the connection must end */
+#endif
 #if KMQTT_CFG_RETRY
     uint8_t retry_armed; /**< 3.1.1 retry: last_ack_ms counts */
 #endif
@@ -345,7 +397,23 @@ void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms);
  * found (KMQTT_OK: the server released it and kept nothing), and in 5.0 a
  * PUBLISH larger than the server's Maximum Packet Size (KMQTT_ETOOBIG,
  * MQTT-3.2.2-15) or above its Maximum QoS (KMQTT_EUNSUPPORTED,
- * MQTT-3.2.2-11), never sent. A PUBREL answered 0x92 gives KMQTT_ENOTFOUND. */
+ * MQTT-3.2.2-11), never sent. A PUBREL answered 0x92 gives KMQTT_ENOTFOUND.
+ *
+ * Messages in pieces (max_packet_size above rx, KMQTT_CFG_STREAM): a PUBLISH
+ * larger than rx is reported as it arrives: MESSAGE_BEGIN once its topic and
+ * properties are in rx, MESSAGE_CHUNK for each run of payload bytes received
+ * (a chunk's view ends at the next call, so copy or write it out), then
+ * MESSAGE_END. The QoS 1 PUBACK / QoS 2 PUBREC is queued at END, after the
+ * last piece was handed over (and END waits, like any packet, until tx has
+ * room for it); a QoS 2 copy whose id is held is read past without events
+ * and answered PUBREC (MQTT-4.3.3-2). A connection lost in between gives
+ * MESSAGE_ABORT at the next call, before anything else. The topic, packet id
+ * and properties must fit rx: if they do not, KMQTT_ETOOBIG and in 5.0
+ * DISCONNECT 0x83 Implementation specific error (the packet is within the
+ * Maximum Packet Size advertised, so 0x95 would be untrue); nothing was
+ * reported of that message. A 5.0 Payload Format Indicator 1 is not checked
+ * on a payload in pieces (3.3.2.3.2 lets a receiver validate, it need not):
+ * the application has it in props. */
 kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms,
                                      kmqtt_session_event_t *ev);
 
@@ -382,6 +450,31 @@ kmqtt_err_t kmqtt_session_tick(kmqtt_session_t *s, uint32_t now_ms, uint32_t *ne
  * drained). Nothing is queued on any error. */
 kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
                                   uint16_t *packet_id);
+
+/** Sets (fn NULL: clears) the reader of payloads sent in pieces. */
+void kmqtt_session_set_reader(kmqtt_session_t *s, kmqtt_session_read_fn fn, void *ctx);
+
+/** Queues a PUBLISH whose payload (msg->payload NULL, msg->payload_len its
+ * bytes in all) is never held whole: its header goes into tx, then the
+ * reader set with kmqtt_session_set_reader fills tx with the payload as the
+ * transport takes bytes (_tx_consume), so tx needs room only for the
+ * header. Nothing else enters tx until the payload is complete (acks and
+ * PINGREQ wait, as they do when tx is full). A QoS 1/2 message keeps only
+ * its header in the store; when it must be sent again after a reconnect,
+ * the reader is asked again for the same packet_id from offset 0 and must
+ * give the same bytes (a reader that cannot, e.g. a pipe, must publish at
+ * QoS 0). Such a message is not reported to the change hook (store and
+ * forward does not persist it). A reader error, or a return of 0 or more
+ * than asked, cuts the packet: the session is ENDED and the next
+ * kmqtt_session_next_event returns the error (KMQTT_EIO for a bad count);
+ * close the connection. Returns what kmqtt_session_publish does, with the
+ * sizes counted as the whole packet for the server's Maximum Packet Size
+ * and the header's for tx and the store, and KMQTT_EINVAL without a reader
+ * or with msg->payload set; KMQTT_ENOBUFS while another payload is being
+ * sent; KMQTT_EUNSUPPORTED without KMQTT_CFG_STREAM. No topic alias is
+ * used for it. */
+kmqtt_err_t kmqtt_session_publish_reader(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                                         uint16_t *packet_id);
 
 /** Queues a SUBSCRIBE of count filters (5.0: with the raw property block
  * props; NULL/0 = none). KMQTT_SESSION_EV_SUBACK follows with *packet_id.
@@ -424,8 +517,8 @@ kmqtt_err_t kmqtt_session_auth(kmqtt_session_t *s, uint8_t reason, const uint8_t
  * (not CONNECTING or CONNECTED), KMQTT_EINVAL (malformed props; a non-zero
  * Session Expiry Interval when the CONNECT's was 0 or absent, a Protocol
  * Error by 3.14.2.2.2), KMQTT_ETOOBIG (with props, over the server's Maximum
- * Packet Size, MQTT-3.2.2-15) or KMQTT_ENOBUFS (no room in tx now). The driver sends what tx holds, closes
- * and calls kmqtt_session_lost. */
+ * Packet Size, MQTT-3.2.2-15) or KMQTT_ENOBUFS (no room in tx now). The driver sends what tx holds,
+ * closes and calls kmqtt_session_lost. */
 kmqtt_err_t kmqtt_session_disconnect(kmqtt_session_t *s, uint8_t reason, const uint8_t *props,
                                      size_t props_len);
 
@@ -507,6 +600,11 @@ kmqtt_err_t kmqtt_session_restore_caps(kmqtt_session_t *s, const kmqtt_session_c
 
 /** Where s is (IDLE, CONNECTING, CONNECTED, ENDED). */
 kmqtt_session_state_t kmqtt_session_state(const kmqtt_session_t *s);
+
+/** True between a MESSAGE_BEGIN and its END: a message in pieces is being
+ * handed over. A driver asks before kmqtt_session_lost to know an ABORT
+ * will follow. Always false without KMQTT_CFG_STREAM. */
+bool kmqtt_session_in_pieces(const kmqtt_session_t *s);
 
 /** Outbound QoS 1/2 messages not yet complete (in the store). */
 size_t kmqtt_session_inflight(const kmqtt_session_t *s);

@@ -78,6 +78,64 @@ static bool relocate(kmqtt_client_t *c, const kmqtt_publish_t *m, kmqtt_publish_
     return true;
 }
 
+/* A piece of a message larger than rx (issue #19). Its bytes are a view
+ * into the receive buffer: the turn is kept while the callback runs, so
+ * nothing overwrites them. */
+void kc_piece(kmqtt_client_t *c, const kc_event_t *ev)
+{
+    kmqtt_message_piece_fn fn = c->opt.on_message_piece;
+    kmqtt_message_piece_t p;
+
+    memset(&p, 0, sizeof p);
+    p.kind = ev->type == KC_EV_PIECE_BEGIN  ? KMQTT_PIECE_BEGIN
+             : ev->type == KC_EV_PIECE_DATA ? KMQTT_PIECE_DATA
+                                            : KMQTT_PIECE_END;
+    p.msg = ev->type == KC_EV_PIECE_BEGIN ? &ev->packet.u.publish : NULL;
+    p.data = ev->data;
+    p.len = ev->len;
+    p.offset = ev->offset;
+    p.total = ev->total;
+    p.packet_id = ev->packet.u.publish.packet_id;
+    p.qos = ev->packet.u.publish.qos;
+    if (fn == NULL)
+        return; /* the engine streams only when the option is set */
+    c->piece_begun = p.kind != KMQTT_PIECE_END;
+    kc_unlock(c);
+    fn(c, &p, c->opt.ctx);
+    kc_lock(c);
+}
+
+/* The close cut a message in pieces (mx held, after kmqtt_session_lost):
+ * the engine's ABORT is taken now and told before the state callback. */
+void kc_piece_cut(kmqtt_client_t *c)
+{
+    kmqtt_session_event_t e;
+
+    if (kmqtt_session_next_event(&c->s, KC_NOW32(), &e) != KMQTT_OK || !c->piece_begun)
+        return; /* (a BEGIN the client refused was never told) */
+    c->piece_begun = false;
+    memset(&c->cut, 0, sizeof c->cut);
+    c->cut.kind = KMQTT_PIECE_ABORT;
+    c->cut.offset = e.offset;
+    c->cut.total = e.total;
+    c->cut.packet_id = e.msg.packet_id;
+    c->cut.qos = e.msg.qos;
+    c->piece_cut = true;
+}
+
+void kc_piece_abort(kmqtt_client_t *c)
+{
+    kmqtt_message_piece_t p;
+
+    if (!c->piece_cut || c->opt.on_message_piece == NULL)
+        return;
+    c->piece_cut = false;
+    p = c->cut;
+    kc_unlock(c);
+    c->opt.on_message_piece(c, &p, c->opt.ctx);
+    kc_lock(c);
+}
+
 void kc_dispatch(kmqtt_client_t *c, const kmqtt_publish_t *msg)
 {
     kmqtt_publish_t copy;

@@ -69,6 +69,15 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen)
                 return kc_lost(c, KMQTT_ELIMIT);
             kc_dispatch(c, &ev.packet.u.publish);
             break;
+        case KC_EV_PIECE_BEGIN:
+            if (ev.packet.u.publish.topic.len > c->opt.max_topic_len)
+                return kc_lost(c, KMQTT_ELIMIT);
+            kc_piece(c, &ev);
+            break;
+        case KC_EV_PIECE_DATA:
+        case KC_EV_PIECE_END:
+            kc_piece(c, &ev);
+            break;
         case KC_EV_PUBLISH_DONE:
             kc_v5_publish_done(c, &ev); /* kc_publish_done + reason string */
             break;

@@ -67,7 +67,10 @@ typedef enum kc_event_type {
     KC_EV_SUBACK = KMQTT_SESSION_EV_SUBACK,
     KC_EV_UNSUBACK = KMQTT_SESSION_EV_UNSUBACK,
     KC_EV_AUTH = KMQTT_SESSION_EV_AUTH,
-    KC_EV_DISCONNECT = KMQTT_SESSION_EV_DISCONNECT
+    KC_EV_DISCONNECT = KMQTT_SESSION_EV_DISCONNECT,
+    KC_EV_PIECE_BEGIN = KMQTT_SESSION_EV_MESSAGE_BEGIN, /* a message larger than rx */
+    KC_EV_PIECE_DATA = KMQTT_SESSION_EV_MESSAGE_CHUNK,
+    KC_EV_PIECE_END = KMQTT_SESSION_EV_MESSAGE_END
 } kc_event_type_t;
 
 typedef struct kc_event {
@@ -77,6 +80,8 @@ typedef struct kc_event {
     bool session_present;
     kmqtt_err_t err;
     kmqtt_packet_t packet; /* connack, publish, ack (PUBLISH_DONE), suback, disconnect (AUTH) */
+    const uint8_t *data;   /* PIECE_DATA: the bytes (packet.u.publish: BEGIN's header) */
+    size_t len, offset, total;
 } kc_event_t;
 
 typedef struct kc_handler {
@@ -248,6 +253,21 @@ struct kmqtt_client {
     uint8_t *scratch;
     size_t scratch_size;
     bool scratch_busy;
+    /* kmqtt_publish_reader: whose payload the engine asks for, by packet
+     * id (0: the QoS 0 one); pending: the slot of the publish under way,
+     * whose id the engine gives with its first read */
+    struct {
+        bool used;
+        uint16_t id;
+        kmqtt_payload_reader_fn fn;
+        void *ctx;
+    } readers[KMQTT_READERS_MAX];
+    int reader_pending;
+    /* a message in pieces: its BEGIN reached the application (and not
+     * its END yet); cut by the close: told before the state is */
+    bool piece_begun;
+    bool piece_cut;
+    kmqtt_message_piece_t cut;
 
     /* outbound QoS 1/2 */
     uint16_t *inflight_ids; /* opt.max_inflight */
@@ -342,6 +362,9 @@ kmqtt_err_t kc_events(kmqtt_client_t *c, uint32_t gen);
 /* publish bookkeeping (client_publish.c) */
 void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t reason);
 void kc_inflight_add(kmqtt_client_t *c, uint16_t id);
+/* client_publish_reader.c */
+long kc_reader_read(void *ctx, uint16_t id, size_t offset, uint8_t *buf, size_t len);
+void kc_reader_done(kmqtt_client_t *c, uint16_t id);
 
 /* store and forward: the offline queue (client_queue_io.c). kc_queue_publish
  * takes mx itself and returns KMQTT_NEED_MORE when the message should go
@@ -393,6 +416,9 @@ void kc_persist_caps(kmqtt_client_t *c);
 void kc_request_answer(kmqtt_client_t *c, const kc_event_t *ev);
 void kc_requests_fail(kmqtt_client_t *c, kmqtt_err_t err);
 void kc_dispatch(kmqtt_client_t *c, const kmqtt_publish_t *msg);
+void kc_piece(kmqtt_client_t *c, const kc_event_t *ev);
+void kc_piece_cut(kmqtt_client_t *c);
+void kc_piece_abort(kmqtt_client_t *c);
 void kc_handlers_free(kmqtt_client_t *c);
 void kc_resubscribe_start(kmqtt_client_t *c);
 void kc_resubscribe(kmqtt_client_t *c);

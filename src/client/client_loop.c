@@ -137,9 +137,12 @@ void kc_quiesce(kmqtt_client_t *c)
 void kc_close(kmqtt_client_t *c, kmqtt_err_t why, kmqtt_conn_state_t state)
 {
     if (c->open) {
+        bool cut = kmqtt_session_in_pieces(&c->s);
         c->tr.close(c->tr.ctx);
         c->open = false;
         kmqtt_session_lost(&c->s);
+        if (cut)
+            kc_piece_cut(c);
         c->conn_gen++;
     }
     c->last_err = why;
@@ -156,6 +159,7 @@ void kc_notify_state(kmqtt_client_t *c, kmqtt_conn_state_t state, kmqtt_err_t er
 {
     kmqtt_state_fn fn = c->opt.on_state;
 
+    kc_piece_abort(c); /* a message in pieces the close cut */
     if (fn == NULL)
         return;
     kc_unlock(c);

@@ -53,6 +53,7 @@ void kc_publish_done(kmqtt_client_t *c, uint16_t id, kmqtt_err_t err, uint8_t re
     kc_done_t *d = &c->done[c->done_next];
 
     inflight_remove(c, id);
+    kc_reader_done(c, id);  /* kmqtt_publish_reader: its reader is no longer asked */
     kc_persist_done(c, id); /* store and forward: after the ack */
     d->packet_id = id;
     d->reason_code = reason;

@@ -119,6 +119,7 @@ kmqtt_err_t kc_session_setup(kmqtt_client_t *c)
     kmqtt_session_buffers_t b;
     uint8_t *at = c->storage;
     layout_t l;
+    kmqtt_err_t err0;
 
     layout(o, &l);
     kmqtt_session_config_init(k); /* the defaults of config.h, as nano's */
@@ -151,6 +152,14 @@ kmqtt_err_t kc_session_setup(kmqtt_client_t *c)
     b.rx_size = o->maximum_packet_size != 0 && o->maximum_packet_size < o->rx_buffer_size
                     ? o->maximum_packet_size
                     : o->rx_buffer_size;
+    /* Pieces (issue #19): rx stays the buffer; the application's maximum
+     * is what the engine takes and advertises. */
+    if (o->on_message_piece != NULL &&
+        (o->maximum_packet_size == 0 || o->maximum_packet_size > o->rx_buffer_size)) {
+        b.rx_size = o->rx_buffer_size;
+        k->max_packet_size =
+            o->maximum_packet_size != 0 ? o->maximum_packet_size : (uint32_t)KMQTT_PACKET_MAX;
+    }
     b.tx = at + l.tx;
     b.tx_size = o->tx_buffer_size;
     b.store = o->store_size != 0 ? at + l.store : NULL;
@@ -186,7 +195,10 @@ kmqtt_err_t kc_session_setup(kmqtt_client_t *c)
         c->pbuf_size = half;
     }
 #endif
-    return kmqtt_session_init(&c->s, k, &b);
+    err0 = kmqtt_session_init(&c->s, k, &b);
+    kmqtt_session_set_reader(&c->s, kc_reader_read, c); /* kmqtt_publish_reader */
+    c->reader_pending = -1;
+    return err0;
 }
 
 /* Queues CONNECT on a freshly opened transport. */
@@ -346,6 +358,28 @@ kmqtt_err_t kc_session_event(kmqtt_client_t *c, kc_event_t *ev)
         m->props.raw_len = e.msg.props_len;
         break;
     }
+#if KMQTT_CFG_STREAM
+    case KMQTT_SESSION_EV_MESSAGE_BEGIN:
+    case KMQTT_SESSION_EV_MESSAGE_CHUNK:
+    case KMQTT_SESSION_EV_MESSAGE_END: {
+        kmqtt_publish_t *m = &ev->packet.u.publish;
+        ev->packet.type = KMQTT_PUBLISH;
+        m->topic.ptr = e.msg.topic;
+        m->topic.len = e.msg.topic_len;
+        m->packet_id = e.msg.packet_id;
+        m->qos = e.msg.qos;
+        m->retain = e.msg.retain;
+        m->dup = e.msg.dup;
+        m->props.raw = e.msg.props;
+        m->props.raw_len = e.msg.props_len;
+        m->payload.len = e.total;
+        ev->data = e.type == KMQTT_SESSION_EV_MESSAGE_CHUNK ? e.msg.payload : NULL;
+        ev->len = e.type == KMQTT_SESSION_EV_MESSAGE_CHUNK ? e.msg.payload_len : 0;
+        ev->offset = e.offset;
+        ev->total = e.total;
+        break;
+    }
+#endif
     case KMQTT_SESSION_EV_PUBLISHED:
         /* The ack that completed it (its kind does not matter to the
          * client); none when it was dropped (err set). */

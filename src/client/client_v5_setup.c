@@ -183,7 +183,7 @@ kmqtt_err_t kc_v5_options_check(const kmqtt_client_options_t *o)
 {
     kmqtt_err_t err;
 
-    if (o->maximum_packet_size > o->rx_buffer_size)
+    if (o->maximum_packet_size > o->rx_buffer_size && o->on_message_piece == NULL)
         return KMQTT_EINVAL;
     if (o->auth_method != NULL &&
         (!kc_text_ok(o->auth_method) || o->auth_data_len > KMQTT_STRING_MAX ||

@@ -53,9 +53,28 @@ void nano_lose(kmqtt_nano_t *c, kmqtt_err_t err, uint8_t reason, const uint8_t *
 {
     const kmqtt_nano_config_t *f = c->cfg;
     kmqtt_nano_event_t ev;
+#if KMQTT_CFG_STREAM
+    bool cut = kmqtt_session_in_pieces(&c->s);
+#endif
     memset(&ev, 0, sizeof ev);
     ev.type = c->state == KMQTT_NANO_CONNECTED ? KMQTT_NANO_EV_LOST : KMQTT_NANO_EV_CONNECT_FAILED;
     nano_close(c);
+#if KMQTT_CFG_STREAM
+    if (cut) {
+        /* The message in pieces ends here, before the loss is told. */
+        kmqtt_session_event_t sev;
+        kmqtt_nano_event_t abort_ev;
+        if (kmqtt_session_next_event(&c->s, c->now_ms, &sev) == KMQTT_OK) {
+            memset(&abort_ev, 0, sizeof abort_ev);
+            abort_ev.type = KMQTT_NANO_EV_MESSAGE_ABORT;
+            abort_ev.packet_id = sev.packet_id;
+            abort_ev.msg = &sev.msg;
+            abort_ev.offset = sev.offset;
+            abort_ev.total = sev.total;
+            emit(c, &abort_ev);
+        }
+    }
+#endif
     c->state = KMQTT_NANO_IDLE;
     if (f->reconnect_min_ms != 0) {
         c->state = KMQTT_NANO_WAITING;
@@ -117,6 +136,12 @@ static bool deliver(kmqtt_nano_t *c, const kmqtt_session_event_t *sev)
     ev.reason_code = sev->reason_code;
     ev.session_present = sev->session_present;
     ev.msg = sev->type == KMQTT_SESSION_EV_MESSAGE ? &sev->msg : NULL;
+#if KMQTT_CFG_STREAM
+    if (sev->type >= KMQTT_SESSION_EV_MESSAGE_BEGIN)
+        ev.msg = &sev->msg;
+    ev.offset = sev->offset;
+    ev.total = sev->total;
+#endif
     ev.codes = sev->codes;
     ev.count = sev->count;
     ev.props = sev->props;

@@ -122,6 +122,12 @@ kmqtt_err_t kmqtt_session_init(kmqtt_session_t *s, const kmqtt_session_config_t 
     if (b->alias_in_max > 0 || b->alias_out_max > 0)
         return KMQTT_EUNSUPPORTED;
 #endif
+#if KMQTT_CFG_STREAM
+    s->max_in = cfg->max_packet_size > s->rx_size ? clamp(cfg->max_packet_size) : s->rx_size;
+#else
+    if (cfg->max_packet_size > s->rx_size)
+        return KMQTT_EUNSUPPORTED;
+#endif
     if (ks_connect_size(s) > s->tx_size)
         return KMQTT_ENOBUFS;
     return KMQTT_OK;
@@ -160,6 +166,11 @@ void kmqtt_session_lost(kmqtt_session_t *s)
     if (s == NULL || s->cfg == NULL)
         return;
     s->state = KMQTT_SESSION_IDLE;
+#if KMQTT_CFG_STREAM
+    ks_stream_lost(s); /* a message in pieces is cut: ABORT owed */
+    s->so_left = 0;    /* one being sent is cut: a QoS 1/2 one goes again */
+    s->so_err = 0;
+#endif
     s->rx_len = 0;
     s->rx_done = 0;
     s->tx_start = 0;
@@ -210,6 +221,9 @@ void kmqtt_session_tx_consume(kmqtt_session_t *s, size_t n, uint32_t now_ms)
         s->tx_start = 0;
         s->tx_len = 0;
     }
+#if KMQTT_CFG_STREAM
+    ks_out_fill(s); /* the payload in pieces takes the room first */
+#endif
     if (s->state == KMQTT_SESSION_CONNECTED)
         ks_ping_owed(s, now_ms);
     ks_resend(s); /* CONNECTED, or a pipelined first flight */
@@ -219,6 +233,15 @@ kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms, kmqtt_
 {
     (void)now_ms;
     drop_done(s);
+#if KMQTT_CFG_STREAM
+    if (ks_stream_cut(s, ev))
+        return KMQTT_OK;
+    if (s->so_err != 0) { /* the reader failed: the packet was cut */
+        kmqtt_err_t err = (kmqtt_err_t)s->so_err;
+        s->so_err = 0;
+        return err;
+    }
+#endif
     if (s->flags & KS_F_FRESH) {
         if (ks_store_fresh(s, ev))
             return KMQTT_OK;
@@ -226,7 +249,19 @@ kmqtt_err_t kmqtt_session_next_event(kmqtt_session_t *s, uint32_t now_ms, kmqtt_
     }
     if (s->state == KMQTT_SESSION_ENDED || s->state == KMQTT_SESSION_IDLE)
         return KMQTT_NEED_MORE;
-    while (s->rx_len > 0) {
+    while (s->rx_len > 0 || KS_STREAMING(s)) {
+#if KMQTT_CFG_STREAM
+        int piece = ks_stream(s, ev);
+        if (piece < 0)
+            return s->state == KMQTT_SESSION_ENDED ? (kmqtt_err_t)piece
+                                                   : ks_fail(s, (kmqtt_err_t)piece, 0);
+        if (piece == KS_REPORT)
+            return KMQTT_OK; /* rx_done set by ks_stream */
+        if (piece == KS_STALL)
+            break;
+        if (piece == KS_DONE)
+            continue;
+#endif
         size_t len;
         kmqtt_err_t err = kmqtt_packet_frame(s->rx, s->rx_len, s->rx_size, &len);
         if (err == KMQTT_NEED_MORE)

@@ -110,6 +110,13 @@ void ks_hold(kmqtt_session_t *s, uint16_t id)
     ks_changed(s, KMQTT_SESSION_CH_INBOUND, id, NULL, 0);
 }
 
+#if KMQTT_CFG_STREAM
+bool ks_held(const kmqtt_session_t *s, uint16_t id)
+{
+    return is_held(s, held_at(s, id));
+}
+#endif
+
 static void release(kmqtt_session_t *s, uint16_t id, unsigned at)
 {
     ks_changed(s, KMQTT_SESSION_CH_RELEASED, id, NULL, 0);
@@ -210,10 +217,11 @@ static int connack(kmqtt_session_t *s, const uint8_t *b, const uint8_t *end,
  * PUBREC, delivered once, its id held until PUBREL; a copy whose id is held
  * gets PUBREC again and no delivery. The answer is queued before the message
  * is reported, so a publish of the application cannot take its room. */
-static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
-                   kmqtt_session_event_t *ev)
+KS_STREAM_API int ks_publish_head(kmqtt_session_t *s, uint8_t first, const uint8_t *b,
+                                  const uint8_t *end, kmqtt_session_event_t *ev)
 {
     kmqtt_session_msg_t *m = &ev->msg;
+    (void)s; /* 3.1.1-only builds */
     ks_ev(ev, KMQTT_SESSION_EV_MESSAGE);
     m->qos = (uint8_t)((first >> 1) & 3u);
     m->retain = (first & 1u) != 0;
@@ -262,6 +270,16 @@ static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const ui
         return err;
     m->payload = b;
     m->payload_len = (size_t)(end - b);
+    return KMQTT_OK;
+}
+
+static int publish(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
+                   kmqtt_session_event_t *ev)
+{
+    kmqtt_session_msg_t *m = &ev->msg;
+    int head = ks_publish_head(s, first, b, end, ev);
+    if (head != KMQTT_OK)
+        return head;
 #if KMQTT_CFG_V5
     /* A payload that says it is UTF-8 and is not (3.3.2.3.2): never
      * delivered; QoS 1/2 answered 0x99 Payload format invalid, which ends a
@@ -340,12 +358,12 @@ static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_
         return KS_DONE;
     }
     if (type == KMQTT_PUBACK) {
-        if (rec.kind != KS_REC_QOS1)
+        if (KS_KIND(rec) != KS_REC_QOS1)
             return KMQTT_EPROTOCOL;
     }
 #if KMQTT_CFG_QOS2
     else if (type == KMQTT_PUBREC) {
-        if (rec.kind == KS_REC_QOS1)
+        if (KS_KIND(rec) == KS_REC_QOS1)
             return KMQTT_EPROTOCOL;
         /* 5.0: a failure code ends the exchange (4.3.3: no PUBREL). */
         if (ev->reason_code < 0x80u) {
@@ -358,15 +376,15 @@ static int ack(kmqtt_session_t *s, unsigned type, const uint8_t *b, const uint8_
             } else if (!ks_send_ack(s, 0x62u, ev->packet_id, 0)) {
                 return KS_STALL;
             }
-            if (rec.kind == KS_REC_QOS2)
+            if (KS_KIND(rec) == KS_REC_QOS2)
                 ks_store_release(s, off, &rec);
             KS_ACKED(s);
             return KS_DONE;
         }
-        if (rec.kind != KS_REC_QOS2)
+        if (KS_KIND(rec) != KS_REC_QOS2)
             return KMQTT_EPROTOCOL;
     } else {
-        if (rec.kind != KS_REC_REL)
+        if (KS_KIND(rec) != KS_REC_REL)
             return KMQTT_EPROTOCOL;
         if (ev->reason_code == 0x92u)
             ev->err = KMQTT_ENOTFOUND; /* the server had lost it */

@@ -44,10 +44,14 @@ typedef struct ks_rec {
     uint8_t kind; /* KS_REC_* */
     uint8_t pad;  /* not to be sent: KS_DROP_* */
 } ks_rec_t;
+/* KS_REC_READER or'ed into kind: only the header is kept, the payload
+ * comes from the reader (session_send_stream.c). */
 #define KS_REC_HDR       8u
 #define KS_REC_QOS1      1u /* PUBLISH awaiting PUBACK */
 #define KS_REC_QOS2      2u /* PUBLISH awaiting PUBREC */
 #define KS_REC_REL       3u /* PUBREL sent, awaiting PUBCOMP */
+#define KS_REC_READER    0x10u
+#define KS_KIND(r)       ((r).kind & 0x0Fu)
 #define KS_REC_SIZE(len) (KS_REC_HDR + (((len) + 3u) & ~3u))
 #define KS_NONE          0xFFFFFFFFu
 #define KS_DROP_TOOBIG   1u /* over the server's Maximum Packet Size (5.0) */
@@ -77,6 +81,17 @@ int ks_input(kmqtt_session_t *s, const uint8_t *p, size_t len, kmqtt_session_eve
  * err calls for) is queued first when tx has room (4.13). Returns err. */
 kmqtt_err_t ks_fail(kmqtt_session_t *s, kmqtt_err_t err, uint8_t reason);
 
+#if KMQTT_CFG_STREAM
+/* session_input.c: a PUBLISH up to its payload (view into rx, alias
+ * resolved, topic checked), without its answer */
+int ks_publish_head(kmqtt_session_t *s, uint8_t first, const uint8_t *b, const uint8_t *end,
+                    kmqtt_session_event_t *ev);
+bool ks_held(const kmqtt_session_t *s, uint16_t id);
+#define KS_STREAM_API
+#else
+#define KS_STREAM_API static /* only publish() reads a head: inlined */
+#endif
+
 /* session_input.c: the inbound QoS 2 ids */
 void ks_hold(kmqtt_session_t *s, uint16_t id);
 void ks_forget_inbound(kmqtt_session_t *s);
@@ -86,6 +101,24 @@ void ks_forget_inbound(kmqtt_session_t *s);
 #define KS_ACKED(s) ((s)->last_ack_ms = (s)->last_rx_ms)
 #else
 #define KS_ACKED(s) ((void)0)
+#endif
+
+/* session_stream.c: a PUBLISH larger than rx, in pieces */
+#if KMQTT_CFG_STREAM
+#define KS_PASS      3 /* not a message in pieces: frame rx as usual */
+#define KS_MAX_IN(s) ((s)->max_in)
+int ks_stream(kmqtt_session_t *s, kmqtt_session_event_t *ev);
+void ks_stream_lost(kmqtt_session_t *s);
+bool ks_stream_cut(kmqtt_session_t *s, kmqtt_session_event_t *ev);
+#define KS_STREAMING(s) ((s)->st_phase != 0)
+#define KS_SENDING(s)   ((s)->so_left != 0)
+void ks_out_fill(kmqtt_session_t *s);
+uint32_t ks_head_rem(const uint8_t *pkt);
+void ks_out_start(kmqtt_session_t *s, uint16_t id, const uint8_t *head, uint32_t head_len);
+#else
+#define KS_SENDING(s)   ((void)(s), 0)
+#define KS_MAX_IN(s)    ((s)->rx_size)
+#define KS_STREAMING(s) ((void)(s), 0)
 #endif
 
 /* session_timer.c */

@@ -16,7 +16,8 @@ static kmqtt_err_t room(const kmqtt_session_t *s, size_t n)
     if (KS_V5(s) && s->server_max_packet != 0 && n > s->server_max_packet)
         return KMQTT_ETOOBIG; /* MQTT-3.2.2-15 */
 #endif
-    if (s->resend_off != s->store_used || n > s->tx_size - (s->tx_len - s->tx_start))
+    if (s->resend_off != s->store_used || KS_SENDING(s) ||
+        n > s->tx_size - (s->tx_len - s->tx_start))
         return KMQTT_ENOBUFS;
     return KMQTT_OK;
 }
@@ -64,15 +65,15 @@ static void put_publish(const kmqtt_session_t *s, uint8_t *dst, const kmqtt_sess
     (void)s;
     (void)alias;
 #endif
-    if (msg->payload_len > 0)
+    if (msg->payload_len > 0 && msg->payload != NULL) /* NULL: the reader's */
         memcpy(p, msg->payload, msg->payload_len);
 }
 
 /* Everything about msg that does not depend on the connection. */
-static kmqtt_err_t check_msg(const kmqtt_session_t *s, const kmqtt_session_msg_t *msg)
+static kmqtt_err_t check_msg(const kmqtt_session_t *s, const kmqtt_session_msg_t *msg, bool reader)
 {
     if (s == NULL || s->cfg == NULL || msg == NULL || msg->qos > 2 ||
-        (msg->payload_len > 0 && msg->payload == NULL) ||
+        (msg->payload_len > 0 && msg->payload == NULL && !reader) ||
         kmqtt_topic_name_validate(msg->topic, msg->topic_len) != KMQTT_OK)
         return KMQTT_EINVAL;
 #if KMQTT_CFG_V5
@@ -90,10 +91,12 @@ static kmqtt_err_t check_msg(const kmqtt_session_t *s, const kmqtt_session_msg_t
     return KMQTT_OK;
 }
 
-kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
-                                  uint16_t *packet_id)
+/* reader: the payload comes from the session's reader (msg->payload NULL);
+ * tx and the store take the header only (hl bytes of the n). */
+static kmqtt_err_t publish_any(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                               uint16_t *packet_id, bool reader)
 {
-    kmqtt_err_t err = check_msg(s, msg);
+    kmqtt_err_t err = check_msg(s, msg, reader);
     if (err != KMQTT_OK)
         return err;
     unsigned qos = msg->qos;
@@ -113,8 +116,15 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
     size_t n = ks_packet_size((uint32_t)rem), ntx = n, rem_tx = rem;
     uint16_t alias = 0;
     bool with_topic = true;
+#if KMQTT_CFG_V5
+    if (reader && KS_V5(s) && s->server_max_packet != 0 && n > s->server_max_packet)
+        return KMQTT_ETOOBIG; /* MQTT-3.2.2-15: the whole packet counts */
+#endif
+    if (reader)
+        n = ntx = n - msg->payload_len; /* what tx and the store hold */
 #if KS_ALIASES
-    if (KS_V5(s) && (alias = ks_alias_pick(s, msg->topic, msg->topic_len, &with_topic)) != 0) {
+    if (!reader && KS_V5(s) &&
+        (alias = ks_alias_pick(s, msg->topic, msg->topic_len, &with_topic)) != 0) {
         rem_tx = publish_rem(s, msg, with_topic ? msg->topic_len : 0u, 3u);
         if (rem_tx == 0)
             return KMQTT_ETOOBIG;
@@ -141,12 +151,14 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
     uint16_t id = 0;
     if (qos != 0) {
         id = ks_new_id(s);
-        ks_rec_t r = {(uint32_t)n, id, (uint8_t)qos, 0};
+        ks_rec_t r = {(uint32_t)n, id, (uint8_t)(qos | (reader ? KS_REC_READER : 0u)), 0};
         ks_store_set(s, s->store_used, &r);
         uint8_t *rec = s->store + s->store_used + KS_REC_HDR;
         put_publish(s, rec, msg, id, rem, 0, true);
-        /* Store and forward: recorded before it can leave. */
-        ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, rec, n);
+        /* Store and forward: recorded before it can leave (a header
+         * without its payload is not a record to keep). */
+        if (!reader)
+            ks_changed(s, KMQTT_SESSION_CH_PUBLISH, id, rec, n);
         if (alias == 0)
             memcpy(ks_tx_reserve(s, n), rec, n);
         s->store_used += KS_REC_SIZE(n);
@@ -162,7 +174,35 @@ kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t 
 #endif
     if (packet_id != NULL)
         *packet_id = id;
+#if KMQTT_CFG_STREAM
+    if (reader) {
+        s->so_id = id;
+        s->so_total = s->so_left = (uint32_t)msg->payload_len;
+        ks_out_fill(s);
+    }
+#endif
     return KMQTT_OK;
+}
+
+kmqtt_err_t kmqtt_session_publish(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                                  uint16_t *packet_id)
+{
+    return publish_any(s, msg, packet_id, false);
+}
+
+kmqtt_err_t kmqtt_session_publish_reader(kmqtt_session_t *s, const kmqtt_session_msg_t *msg,
+                                         uint16_t *packet_id)
+{
+#if KMQTT_CFG_STREAM
+    if (s == NULL || msg == NULL || msg->payload != NULL || s->reader == NULL)
+        return KMQTT_EINVAL;
+    return publish_any(s, msg, packet_id, true);
+#else
+    (void)s;
+    (void)msg;
+    (void)packet_id;
+    return KMQTT_EUNSUPPORTED;
+#endif
 }
 
 /* Subscription options (3.8.3.1): 3.1.1 has only the QoS; 5.0 adds No

@@ -18,8 +18,8 @@ void ks_store_set(kmqtt_session_t *s, uint32_t off, const ks_rec_t *r)
 }
 
 #if KMQTT_CFG_OFFLINE_QUEUE
-void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id,
-                const uint8_t *bytes, size_t len)
+void ks_changed(kmqtt_session_t *s, kmqtt_session_change_t what, uint16_t id, const uint8_t *bytes,
+                size_t len)
 {
     if (s->change_fn != NULL)
         s->change_fn(s->change_ctx, what, id, bytes, len);
@@ -88,6 +88,20 @@ uint16_t ks_new_id(kmqtt_session_t *s)
     }
 }
 
+/* The size of a stored PUBLISH as sent: a reader's record keeps only its
+ * header, whose Remaining Length counts the payload too. */
+static uint32_t rec_whole(const kmqtt_session_t *s, uint32_t off, const ks_rec_t *r)
+{
+#if KMQTT_CFG_STREAM
+    if (r->kind & KS_REC_READER)
+        return (uint32_t)ks_packet_size(ks_head_rem(s->store + off + KS_REC_HDR));
+#else
+    (void)s;
+    (void)off;
+#endif
+    return r->len;
+}
+
 /* Puts the records not yet sent on this connection into tx, in order, as
  * far as tx has room: PUBLISH with DUP when the session was found
  * (MQTT-3.3.1-1), as new otherwise; PUBREL for the released ones
@@ -112,13 +126,13 @@ void ks_resend(kmqtt_session_t *s)
          * record the last CONNACK's caps would not take, or one cleared. */
         if (early && r.pad != KS_DROP_CLEARED &&
             (r.pad != 0 ||
-             (r.kind != KS_REC_REL &&
-              !ks_early_fits(s, r.kind, (s->store[s->resend_off + KS_REC_HDR] & 1u) != 0, r.len))))
+             (KS_KIND(r) != KS_REC_REL &&
+              !ks_early_fits(s, KS_KIND(r), (s->store[s->resend_off + KS_REC_HDR] & 1u) != 0,
+                             rec_whole(s, s->resend_off, &r)))))
             return;
         if (r.pad != 0) {
             /* marked by ks_store_check: never sent, dropped after the CONNACK */
-        } else
-            if (r.kind == KS_REC_REL) {
+        } else if (KS_KIND(r) == KS_REC_REL) {
             if (sess && !ks_send_ack(s, 0x62u, r.id, 0))
                 return;
         } else {
@@ -128,6 +142,12 @@ void ks_resend(kmqtt_session_t *s)
                 return;
             pkt[0] = (uint8_t)(sess ? pkt[0] | 0x08u : pkt[0] & ~0x08u);
             memcpy(p, pkt, r.len);
+#if KMQTT_CFG_STREAM
+            /* Its payload from the reader again, from offset 0; nothing
+             * else enters tx until it is all there. */
+            if (r.kind & KS_REC_READER)
+                ks_out_start(s, r.id, pkt, r.len);
+#endif
         }
         s->resend_off += KS_REC_SIZE(r.len);
         s->resent++;
@@ -150,10 +170,11 @@ void ks_store_check(kmqtt_session_t *s)
         if (r.pad == KS_DROP_CLEARED)
             continue; /* cleared: reported, never sent */
         r.pad = 0;
-        if (r.kind != KS_REC_REL) {
-            if (s->server_max_packet != 0 && r.len > s->server_max_packet)
+        if (KS_KIND(r) != KS_REC_REL) {
+            uint32_t whole = rec_whole(s, off, &r);
+            if (s->server_max_packet != 0 && whole > s->server_max_packet)
                 r.pad = KS_DROP_TOOBIG;
-            else if (r.kind > s->server_max_qos)
+            else if (KS_KIND(r) > s->server_max_qos)
                 r.pad = KS_DROP_QOS;
         }
         ks_store_set(s, off, &r);
@@ -175,7 +196,7 @@ bool ks_store_fresh(kmqtt_session_t *s, kmqtt_session_event_t *ev)
             err = r.pad == KS_DROP_TOOBIG ? KMQTT_ETOOBIG
                   : r.pad == KS_DROP_QOS  ? KMQTT_EUNSUPPORTED
                                           : KMQTT_ECANCELED;
-        else if (r.kind != KS_REC_REL || (s->flags & KS_F_SESSION)) {
+        else if (KS_KIND(r) != KS_REC_REL || (s->flags & KS_F_SESSION)) {
             off += KS_REC_SIZE(r.len);
             continue;
         }

@@ -40,7 +40,7 @@ uint8_t *ks_put_head(uint8_t *p, uint8_t first, uint32_t rem)
 uint8_t *ks_tx_reserve(kmqtt_session_t *s, size_t n)
 {
     uint32_t queued = s->tx_len - s->tx_start;
-    if (n > s->tx_size - queued)
+    if (n > s->tx_size - queued || KS_SENDING(s)) /* a payload in pieces goes first */
         return NULL;
     if (s->tx_len + n > s->tx_size) {
         memmove(s->tx, s->tx + s->tx_start, queued);
@@ -92,7 +92,8 @@ static size_t opt_len(const char *str)
 #if KMQTT_CFG_V5
 /* What the engine advertises in the CONNECT's property block, after the
  * caller's: Receive Maximum = the inbound QoS 2 ids it can hold (65,535
- * without a table: no QoS 2), Maximum Packet Size = rx, and Topic Alias
+ * without a table: no QoS 2), Maximum Packet Size = the largest packet
+ * taken (rx, or more in pieces), and Topic Alias
  * Maximum = its inbound alias slots when it has any. */
 #if KS_ALIASES
 #define CONNECT_EXTRA(s) (8u + ((s)->alias_in_max > 0 ? 3u : 0u))
@@ -106,8 +107,8 @@ static uint8_t *put_extra(uint8_t *p, const kmqtt_session_t *s)
     /* 65,535 only in builds without QoS 2: with it, 5.0 needs a table (init). */
     p = ks_put_u16(p, s->inbound_max != 0 ? s->inbound_max : 65535u);
     *p++ = KMQTT_PROP_MAXIMUM_PACKET_SIZE;
-    p = ks_put_u16(p, s->rx_size >> 16);
-    p = ks_put_u16(p, s->rx_size);
+    p = ks_put_u16(p, KS_MAX_IN(s) >> 16);
+    p = ks_put_u16(p, KS_MAX_IN(s));
 #if KS_ALIASES
     if (s->alias_in_max > 0) {
         *p++ = KMQTT_PROP_TOPIC_ALIAS_MAXIMUM;

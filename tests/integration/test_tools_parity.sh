@@ -12,12 +12,12 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
-kt_plan 195
+kt_plan 198
 broker_start
 
 CORPUS=$HERE/tools_parity.corpus
 # The number of corpus lines; the plan is this plus the 3 checks below.
-CORPUS_LINES=192
+CORPUS_LINES=195
 FX=$KT_TMP/fx
 mkdir -p "$FX"
 printf 'one\ntwo\n\nfour' >"$FX/lines.txt"
@@ -28,6 +28,10 @@ head -c 300000 /dev/zero | tr '\000' 'z' >"$FX/big.txt"
 # A 1 MiB payload plus 100 bytes: more than the old tools' receive buffer.
 head -c 1048676 /dev/urandom >"$FX/mib.bin"
 printf '%s\n' 'short' "$(head -c 70000 /dev/zero | tr '\000' 'L')" 'after' >"$FX/longline.txt"
+# Issue 19: a line beyond kmqtt-pub's old 256 KiB limit, and a retained
+# message beyond kmqtt-sub's old 16 MiB default.
+printf '%s\n' 'short' "$(head -c 300000 /dev/zero | tr '\000' 'H')" 'after' >"$FX/hugeline.txt"
+head -c 17000000 /dev/urandom >"$FX/17mb.bin"
 
 H=127.0.0.1
 P=$BROKER_PORT
@@ -42,6 +46,7 @@ mosquitto_pub -h $H -p "$P" -r -V 5 -t ret/v5 -m props -D publish user-property 
     -D publish response-topic ret/reply -D publish correlation-data c0rr
 mosquitto_pub -h $H -p "$P" -r -q 2 -t ret/deep/x/y -m deep
 mosquitto_pub -h $H -p "$P" -r -t big/one -f "$FX/mib.bin"
+mosquitto_pub -h $H -p "$P" -r -t big/seventeen -f "$FX/17mb.bin"
 
 # The recorder: everything published under par/ and the sync markers, with
 # what a subscriber can see of each message.

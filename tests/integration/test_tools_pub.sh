@@ -5,7 +5,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
-kt_plan 42
+kt_plan 46
 broker_start
 
 PUB=$KT_BIN/kmqtt-pub
@@ -75,6 +75,26 @@ kt_run_in "$KT_TMP/many.in" 20 "$PUB" -h $H -p "$P" -t pub/many -q 1 -l
 kt_expect_rc "kmqtt-pub -l -q 1 with 300 lines" 0
 msub_wait
 kt_expect_same_file "all 300 lines arrive in order" "$KT_TMP/many.in" "$KT_TMP/many.out"
+
+# -l with lines beyond 256 KiB (issue 19: refused before; mosquitto_pub
+# takes any): a short line, a 300 KiB one and a 3 MiB one, at QoS 0 and 1;
+# the long ones leave from the line buffer in pieces.
+for q in 0 1; do
+    {
+        echo "short"
+        head -c 307200 /dev/zero | tr '\0' 'a'
+        echo
+        head -c 3145728 /dev/zero | tr '\0' 'b'
+        echo
+        echo "end"
+    } >"$KT_TMP/long$q.in"
+    msub "long$q" -t "pub/long$q" -q 1 -C 4
+    kt_run_in "$KT_TMP/long$q.in" 30 "$PUB" -h $H -p "$P" -t "pub/long$q" -q $q -l
+    kt_expect_rc "kmqtt-pub -l -q $q with lines of 300 KiB and 3 MiB" 0
+    msub_wait
+    kt_expect_same_file "the long lines arrive intact (-q $q)" "$KT_TMP/long$q.in" \
+        "$KT_TMP/long$q.out"
+done
 
 # -f: a file's bytes, including NUL and a newline, unchanged.
 printf 'bin\000\001\377\nend' >"$KT_TMP/msg.bin"

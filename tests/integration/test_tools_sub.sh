@@ -6,7 +6,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
-kt_plan 46
+kt_plan 50
 broker_start
 
 SUB=$KT_BIN/kmqtt-sub
@@ -59,8 +59,9 @@ expect_ksub_rc() {
 }
 
 # Message sizes (issue 19): the default takes a 1 MiB payload plus its
-# header, which the old 1 MiB receive buffer refused mid-packet; a larger
-# one needs --max-size, and one over it ends with one line naming it.
+# header, which the old 1 MiB receive buffer refused mid-packet, and a
+# 17 MB one (over the old 16 MiB default) in pieces through the 256 KiB
+# receive buffer; one over a --max-size given ends with one line naming it.
 head -c 1048676 /dev/urandom >"$KT_TMP/1mib.bin"
 for v in 311 5; do
     ksub "big$v" -t sub/big -C 1 -N -V $v
@@ -71,6 +72,14 @@ for v in 311 5; do
         "$KT_TMP/big$v.out"
 done
 head -c 17000000 /dev/urandom >"$KT_TMP/17mb.bin"
+for v in 311 5; do
+    ksub "big17_$v" -t sub/big -C 1 -N -V $v
+    mpub -t sub/big -f "$KT_TMP/17mb.bin" -V $v
+    ksub_wait 30
+    expect_ksub_rc "kmqtt-sub -V $v receives 17,000,000 bytes without --max-size" 0
+    kt_expect_same_file "the 17 MB payload arrives intact (-V $v)" "$KT_TMP/17mb.bin" \
+        "$KT_TMP/big17_$v.out"
+done
 ksub big17 -t sub/big -C 1 -N --max-size 17000000
 mpub -t sub/big -f "$KT_TMP/17mb.bin"
 ksub_wait 30

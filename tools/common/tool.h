@@ -36,12 +36,12 @@ enum {
 /* The largest payload MQTT allows: a Remaining Length of 268,435,455 less
  * the smallest PUBLISH header (a 2-byte topic length and a 1-byte topic). */
 #define TOOL_MAX_PAYLOAD 268435452ul
-/* kmqtt-sub's default --max-size. mosquitto_sub takes any size, but the
- * client's receive buffer is allocated whole at create and wiped at destroy
- * (include/kmqtt/client.h), so a 256 MiB default would cost 256 MiB of
- * memory on every run; until the client streams large messages (issue 19),
- * 16 MiB is the default and --max-size raises it. */
-#define TOOL_SUB_DEFAULT_MAX (16ul * 1024ul * 1024ul)
+/* kmqtt-sub's default --max-size: as mosquitto_sub, every size MQTT
+ * allows. Messages larger than the receive buffer come in pieces
+ * (kmqtt_client_options_t.on_message_piece) into a buffer that grows to the
+ * largest message seen, so the default costs nothing until such a message
+ * comes (issue 19). */
+#define TOOL_SUB_DEFAULT_MAX TOOL_MAX_PAYLOAD
 #define TOOL_URL_MAX         1024
 #define TOOL_ID_MAX          128
 

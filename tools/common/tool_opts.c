@@ -178,8 +178,9 @@ static void usage(tool_kind_t k)
            "  -d               debug lines on stderr\n",
            k == TOOL_PUB ? "publish," : "subscribe, unsubscribe,",
            k == TOOL_PUB ? "268435452, any size MQTT allows, as mosquitto_pub"
-                         : "16777216: kmqtt-sub's receive buffer is allocated\n"
-                           "                   whole (mosquitto_sub takes any size)");
+                         : "268435452, any size MQTT allows, as mosquitto_sub;\n"
+                           "                   one over 256 KiB is assembled in a buffer that\n"
+                           "                   grows to the largest message seen)");
     if (k == TOOL_PUB) {
         printf("Message:\n"
                "  -t TOPIC         topic to publish to\n"

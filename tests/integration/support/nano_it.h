@@ -17,6 +17,7 @@
 
 #include "broker.h"
 #include "kmqtt/nano.h"
+#include "kmqtt/store.h" /* kmqtt_crc32 */
 #include "kmqtt/port.h"
 
 #define NIT_MAX_MSGS 256
@@ -57,6 +58,11 @@ typedef struct nit {
     uint16_t pub_ids[NIT_MAX_PUB];
     kmqtt_err_t pub_errs[NIT_MAX_PUB];
     uint8_t pub_reasons[NIT_MAX_PUB];
+    /* Messages in pieces (issue #19): counted and hashed, never kept. */
+    int piece_begins, piece_ends, piece_aborts, piece_chunks;
+    size_t piece_bytes, piece_total;
+    uint32_t piece_crc;
+    bool piece_gap; /* a chunk's offset was not the bytes before it */
 } nit_t;
 
 static inline uint32_t nit_now(void)
@@ -127,6 +133,25 @@ static inline void nit_on_event(void *user, const kmqtt_nano_event_t *ev)
         break;
     case KMQTT_NANO_EV_AUTH:
         n->auth++;
+        break;
+    case KMQTT_NANO_EV_MESSAGE_BEGIN:
+        n->piece_begins++;
+        n->piece_bytes = 0;
+        n->piece_total = ev->total;
+        n->piece_crc = 0;
+        break;
+    case KMQTT_NANO_EV_MESSAGE_CHUNK:
+        if (ev->offset != n->piece_bytes)
+            n->piece_gap = true;
+        n->piece_chunks++;
+        n->piece_crc = kmqtt_crc32(n->piece_crc, ev->msg->payload, ev->msg->payload_len);
+        n->piece_bytes += ev->msg->payload_len;
+        break;
+    case KMQTT_NANO_EV_MESSAGE_END:
+        n->piece_ends++;
+        break;
+    case KMQTT_NANO_EV_MESSAGE_ABORT:
+        n->piece_aborts++;
         break;
     }
 }

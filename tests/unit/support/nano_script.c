@@ -319,6 +319,14 @@ static const char *type_name(kmqtt_nano_event_type_t type)
         return "UNSUBACK";
     case KMQTT_NANO_EV_AUTH:
         return "AUTH";
+    case KMQTT_NANO_EV_MESSAGE_BEGIN:
+        return "MESSAGE_BEGIN";
+    case KMQTT_NANO_EV_MESSAGE_CHUNK:
+        return "MESSAGE_CHUNK";
+    case KMQTT_NANO_EV_MESSAGE_END:
+        return "MESSAGE_END";
+    case KMQTT_NANO_EV_MESSAGE_ABORT:
+        return "MESSAGE_ABORT";
     }
     return "?";
 }
