@@ -296,10 +296,14 @@ typedef struct kmqtt_client_options {
      * kmqtt_publish before kmqtt_connect queues the message; kmqtt_connect
      * sends it with the CONNECT and returns at the CONNACK, by when its
      * PUBACK has usually come too; kmqtt_publish_wait_all; kmqtt_disconnect.
-     * QoS 0 messages wait for the CONNACK. A refused CONNECT leaves every
-     * message queued or stored for the next attempt. false: nothing goes
-     * before the CONNACK. Ignored (off) with a 5.0 Authentication Method
-     * (MQTT-3.1.2-30). */
+     * QoS 0 messages wait for the CONNACK. An automatic reconnect with
+     * clean_session (or with subscriptions still owed from the last
+     * connection) sends the SUBSCRIBEs that restore the handlers' filters
+     * there too; with a persistent session they wait for the CONNACK's
+     * Session Present. A refused CONNECT leaves every message queued or
+     * stored, and every subscription owed, for the next attempt. false:
+     * nothing goes before the CONNACK. Ignored (off) with a 5.0
+     * Authentication Method (MQTT-3.1.2-30). */
     bool pipeline_connect;
 
     /** Automatic reconnect after a lost connection (never after kmqtt_disconnect):

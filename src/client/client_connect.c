@@ -100,8 +100,9 @@ static kmqtt_err_t connect_open(kmqtt_client_t *c, uint64_t deadline, uint32_t c
         return connect_fail(c, err);
     }
     c->open = true;
-    /* Pipelined connect: the offline queue joins the stored messages
-     * behind the CONNECT, in the same send. */
+    /* Pipelined connect: the subscriptions to restore and the offline queue
+     * join the stored messages behind the CONNECT, in the same send. */
+    kc_resubscribe_early(c);
     kc_queue_drain(c);
     (void)kc_flush(c); /* errors surface in the first turn */
     kc_turn_release(c);

@@ -20,10 +20,7 @@ static kmqtt_err_t on_connack(kmqtt_client_t *c, const kc_event_t *ev)
         c->rc_armed = false;
         c->early_owed = false;
         kc_persist_caps(c); /* the next process's first flight (issue #18) */
-        /* The broker forgot our subscriptions (or we had not finished
-         * making them again on the last connection): make them again. */
-        if (c->rc_attempt && (!ev->session_present || c->resub_owed))
-            kc_resubscribe_start(c);
+        kc_resubscribe_connack(c, ev->session_present);
         kc_broadcast(c);
         kc_notify_state(c, KMQTT_STATE_CONNECTED, KMQTT_OK);
         return KMQTT_OK;

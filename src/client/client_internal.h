@@ -230,6 +230,7 @@ struct kmqtt_client {
     uint32_t resub_next;                 /* next handler slot to send; max_subscriptions = none */
     uint16_t resub_ids[KC_MAX_REQUESTS]; /* their SUBSCRIBEs awaiting SUBACK */
     unsigned resub_count;
+    bool resub_early; /* this connection's began in its first flight (issue #18) */
 
     /* the turn */
     bool turn_busy;
@@ -421,6 +422,8 @@ void kc_piece_cut(kmqtt_client_t *c);
 void kc_piece_abort(kmqtt_client_t *c);
 void kc_handlers_free(kmqtt_client_t *c);
 void kc_resubscribe_start(kmqtt_client_t *c);
+void kc_resubscribe_early(kmqtt_client_t *c);
+void kc_resubscribe_connack(kmqtt_client_t *c, bool session_present);
 void kc_resubscribe(kmqtt_client_t *c);
 void kc_resubscribe_stop(kmqtt_client_t *c, bool forget);
 

@@ -117,6 +117,37 @@ void kc_resubscribe_start(kmqtt_client_t *c)
     kc_resubscribe(c);
 }
 
+/* Pipelined connect (issue #18): an automatic reconnect that asks for a
+ * clean session (MQTT-3.2.2-1, 5.0 MQTT-3.2.2-2), or that still owes
+ * subscriptions from the last connection, knows the server lacks them:
+ * they go behind the CONNECT (MQTT 3.1.4), as far as the session takes
+ * them before the CONNACK (not with a 5.0 Authentication Method; request
+ * slots, send buffer); the rest waits for it. A persistent session may be
+ * present: that waits for Session Present. mx held, CONNECTING, CONNECT
+ * queued. */
+void kc_resubscribe_early(kmqtt_client_t *c)
+{
+    if (!c->rc_attempt || !c->opt.pipeline_connect || !(c->opt.clean_session || c->resub_owed))
+        return;
+    c->resub_early = true;
+    kc_resubscribe_start(c);
+}
+
+/* The CONNACK accepted us: subscribe again if the broker forgot our
+ * subscriptions, or we had not finished making them again on the last
+ * connection. What the first flight carried went to this session (the
+ * server processed it before answering, MQTT-3.1.4-5): only the rest goes,
+ * so no SUBSCRIBE is sent twice on one connection. mx held. */
+void kc_resubscribe_connack(kmqtt_client_t *c, bool session_present)
+{
+    if (c->resub_early) {
+        c->resub_early = false;
+        kc_resubscribe(c);
+    } else if (c->rc_attempt && (!session_present || c->resub_owed)) {
+        kc_resubscribe_start(c);
+    }
+}
+
 /* The connection closed (forget = false: whatever was not confirmed is
  * still owed to the next connection) or the application disconnected or
  * connected anew (forget = true). mx held. */
@@ -126,6 +157,9 @@ void kc_resubscribe_stop(kmqtt_client_t *c, bool forget)
         c->resub_owed = false;
     c->resub_next = c->opt.max_subscriptions;
     c->resub_count = 0;
+    /* Refused (MQTT-3.1.4-5) or lost before the CONNACK: what the first
+     * flight carried is owed to the next connection. */
+    c->resub_early = false;
 }
 
 static bool resub_ack(kmqtt_client_t *c, uint16_t id)
@@ -145,7 +179,7 @@ static bool resub_ack(kmqtt_client_t *c, uint16_t id)
 
 /* Queues SUBSCRIBEs for the slots from resub_next on, as far as the pending
  * slots and the send buffer allow; the rest waits for a later turn. mx
- * held, connected. */
+ * held, connected (or connecting: kc_resubscribe_early). */
 void kc_resubscribe(kmqtt_client_t *c)
 {
     kmqtt_subscription_t items[KC_MAX_FILTERS];
@@ -157,7 +191,8 @@ void kc_resubscribe(kmqtt_client_t *c)
     uint16_t id;
     kmqtt_err_t err;
 
-    while (c->resub_next < max && c->state == KMQTT_STATE_CONNECTED && c->open &&
+    while (c->resub_next < max &&
+           (c->state == KMQTT_STATE_CONNECTED || c->state == KMQTT_STATE_CONNECTING) && c->open &&
            c->resub_count < KC_MAX_REQUESTS) {
         memset(items, 0, sizeof items);
         for (i = c->resub_next, n = 0; i < max && n < KC_MAX_FILTERS; i++) {
@@ -198,8 +233,12 @@ void kc_resubscribe(kmqtt_client_t *c)
         if (err == KMQTT_OK) {
             c->resub_ids[c->resub_count++] = id;
             c->resub_next = slot[n - 1] + 1;
-        } else if (err == KMQTT_ELIMIT || err == KMQTT_ENOBUFS) {
-            return; /* no pending slot or no room yet: a later turn */
+        } else if (err == KMQTT_ELIMIT || err == KMQTT_ENOBUFS ||
+                   c->state != KMQTT_STATE_CONNECTED) {
+            /* No pending slot or no room yet, or not before the CONNACK
+             * (KMQTT_ENOTCONN; or the last CONNACK's caps, which the next
+             * one may change): a later turn. */
+            return;
         } else {
             c->resub_next = slot[0] + 1; /* never fits: skip this filter */
         }

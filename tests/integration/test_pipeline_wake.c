@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "kmqtt/config.h"
 #include "it_client.h"
 #include "it_group.h"
 #include "nano_it.h"
@@ -31,7 +32,10 @@ static kmqtt_mem_t parent;
 static int group_setup(void **state)
 {
     (void)state;
-    broker = it_group_broker(&parent, NULL);
+    broker_opts_t opts;
+    memset(&opts, 0, sizeof opts);
+    opts.log_all = true; /* the SUBSCRIBEs the broker received, counted */
+    broker = it_group_broker(&parent, &opts);
     return broker != NULL ? 0 : -1;
 }
 
@@ -51,6 +55,7 @@ typedef struct ct {
     bool answered;     /* a byte came back on this connection */
     uint8_t first[64]; /* the first write's first bytes */
     size_t first_len;
+    int opens; /* open() calls, in all */
 } ct_t;
 
 static kmqtt_err_t ct_open(void *ctx, const char *host, uint16_t port, uint32_t ms)
@@ -59,6 +64,7 @@ static kmqtt_err_t ct_open(void *ctx, const char *host, uint16_t port, uint32_t 
     t->sends = t->sends_first = 0;
     t->answered = false;
     t->first_len = 0;
+    t->opens++;
     return t->in.open(t->in.ctx, host, port, ms);
 }
 
@@ -268,12 +274,87 @@ static void pipelining_off_writes_connect_alone(void **state)
     kmqtt_client_destroy(c);
 }
 
+/* Subscriptions restored in the first flight: the broker restarts (it
+ * keeps no session), the client reconnects by itself with a clean session
+ * and, knowing the broker lacks its subscription, sends the SUBSCRIBE in
+ * the same write as the CONNECT (MQTT 3.1.4); the subscription works
+ * again. The client runs its own loop here (kmqtt_run), so the counting
+ * transport is touched by this thread only. */
+static void reconnect_restores_subscription_in_the_first_flight(kmqtt_version_t version,
+                                                                const char *id)
+{
+    it_rec_t rec;
+    ct_t ct;
+    kmqtt_transport_t tr;
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    kmqtt_sub_request_t req = {"it/pipe/resub/#", 1, it_rec_handler, NULL};
+    uint64_t deadline;
+    char line[96];
+    it_rec_init(&rec);
+    req.ctx = &rec;
+    ct_make(&ct, &tr);
+    it_options(&o, broker, id);
+    o.version = version;
+    o.mem = &parent;
+    o.transport = &tr;
+    o.reconnect = KMQTT_RECONNECT_ON;
+    o.reconnect_min_ms = 20;
+    o.reconnect_max_ms = 200;
+    assert_true(o.clean_session && o.pipeline_connect); /* the defaults */
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    assert_int_equal(kmqtt_connect(c, 0, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &req, 1, WAIT_MS, NULL, NULL), KMQTT_OK);
+
+    assert_int_equal(broker_restart(broker), 0); /* a fresh broker: no session */
+    deadline = now_ms() + WAIT_MS;
+    /* The loss, then the reconnect (as many attempts as it takes). */
+    while ((ct.opens < 2 || kmqtt_client_state(c) != KMQTT_STATE_CONNECTED) && now_ms() < deadline)
+        (void)kmqtt_run(c, 20);
+    assert_int_equal(kmqtt_client_state(c), KMQTT_STATE_CONNECTED);
+    /* The first write of the new connection: CONNECT, then SUBSCRIBE. */
+    assert_true(ct.first_len >= 4);
+    assert_int_equal(ct.first[0], 0x10);
+    assert_true(ct.first[1] < 0x80);
+    size_t next = 2u + ct.first[1];
+    assert_true(next < ct.first_len);
+    assert_int_equal(ct.first[next], 0x82);
+    snprintf(line, sizeof line, "Received SUBSCRIBE from %s", id);
+    assert_true(broker_log_wait(broker, line, 1, WAIT_MS));
+    assert_int_equal(broker_pub(broker, "it/pipe/resub/x", "back", 1, false), 0);
+    assert_true(it_wait_msgs(c, &rec, 1, WAIT_MS));
+    /* Once on this connection: the CONNACK did not send it again. */
+    assert_int_equal(broker_log_count(broker, line), 1);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
+    kmqtt_client_destroy(c);
+    it_rec_destroy(&rec);
+}
+
+static void reconnect_restores_subscription_in_the_first_flight_311(void **state)
+{
+    (void)state;
+    reconnect_restores_subscription_in_the_first_flight(KMQTT_V311, "pipe-resub-3");
+}
+
+#if KMQTT_CFG_V5
+static void reconnect_restores_subscription_in_the_first_flight_5(void **state)
+{
+    (void)state;
+    reconnect_restores_subscription_in_the_first_flight(KMQTT_V5, "pipe-resub-5");
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threaded_wake_cycle_is_two_flights),
         cmocka_unit_test(nano_wake_cycle_is_two_flights),
         cmocka_unit_test(pipelining_off_writes_connect_alone),
+        /* Last: they restart the broker. */
+        cmocka_unit_test(reconnect_restores_subscription_in_the_first_flight_311),
+#if KMQTT_CFG_V5
+        cmocka_unit_test(reconnect_restores_subscription_in_the_first_flight_5),
+#endif
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
