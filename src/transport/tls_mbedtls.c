@@ -330,6 +330,15 @@ static kmqtt_err_t make_config(mtls_t *t)
                       : mbedtls_pk_parse_key(&t->key, (const unsigned char *)c->key_pem,
                                              strlen(c->key_pem) + 1, NULL, 0);
         }
+        /* A key that is not the certificate's fails every handshake; say
+         * so here, as OpenSSL's SSL_CTX_check_private_key does. */
+        if (ret == 0) {
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+            ret = mbedtls_pk_check_pair(&t->own.pk, &t->key, mbedtls_ctr_drbg_random, &t->drbg);
+#else
+            ret = mbedtls_pk_check_pair(&t->own.pk, &t->key);
+#endif
+        }
         if (ret == 0) {
             ret = mbedtls_ssl_conf_own_cert(&t->cfg, &t->own, &t->key);
         }

@@ -436,8 +436,8 @@ static void run_raw(peer_t *p, int fd)
 {
     static const char http[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
     /* A ServerHello record header announcing 0x4a bytes, and 10 of them. */
-    static const unsigned char half[] = {0x16, 0x03, 0x03, 0x00, 0x4a, 0x02, 0x00,
-                                         0x00, 0x46, 0x03, 0x03, 0x11, 0x22, 0x33, 0x44};
+    static const unsigned char half[] = {0x16, 0x03, 0x03, 0x00, 0x4a, 0x02, 0x00, 0x00,
+                                         0x46, 0x03, 0x03, 0x11, 0x22, 0x33, 0x44};
     static const unsigned char huge[] = {0x16, 0x03, 0x03, 0xff, 0xff, 0x02, 0x00, 0x00, 0x46};
     unsigned char alert[7] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0};
     if (!read_record(fd)) {
@@ -647,8 +647,7 @@ static void test_handshake_alerts(void **state)
     opts(&o);
     assert_int_equal(open_against(P_ALERT, 42 /* bad_certificate */, &o, OPEN_MS),
                      KMQTT_ECERT_REJECTED);
-    assert_int_equal(open_against(P_ALERT, 48 /* unknown_ca */, &o, OPEN_MS),
-                     KMQTT_ECERT_REJECTED);
+    assert_int_equal(open_against(P_ALERT, 48 /* unknown_ca */, &o, OPEN_MS), KMQTT_ECERT_REJECTED);
     assert_int_equal(open_against(P_ALERT, 49 /* access_denied */, &o, OPEN_MS),
                      KMQTT_ECERT_REJECTED);
     assert_int_equal(open_against(P_ALERT, 45 /* certificate_expired */, &o, OPEN_MS),
