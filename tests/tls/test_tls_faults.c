@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@
 #define PEER_S  20     /* every blocking call of a peer gives up after this */
 
 static char dir[256];
+/* The in-test server's contexts (TLS 1.3 allowed, TLS 1.2 only), kept for
+ * the whole group so that a session of one peer resumes with the next. */
+static SSL_CTX *server_ctx[2];
 
 static const char *cert_path(const char *name)
 {
@@ -85,6 +89,8 @@ static int group_teardown(void **state)
 {
     char cmd[300];
     (void)state;
+    SSL_CTX_free(server_ctx[0]);
+    SSL_CTX_free(server_ctx[1]);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -354,6 +360,7 @@ typedef enum pmode {
     P_HUGE,      /* a record header longer than TLS allows */
     P_TRUNCATED, /* half a ServerHello record, then closes */
     P_SILENT,    /* reads the ClientHello, says nothing until the client goes */
+    P_ALERT_NOW, /* sends the fatal alert (alert; 0: an HTTP answer) first thing */
     P_TLS        /* an OpenSSL server (act says what it does after the handshake) */
 } pmode_t;
 
@@ -369,8 +376,8 @@ typedef struct peer {
     pmode_t mode;
     pact_t act;
     unsigned char alert;
-    const char *cert; /* P_TLS: the certificate's name in dir */
     bool tls12;
+    bool v6; /* listen on ::1 */
     int lfd;
     uint16_t port;
     pthread_t th;
@@ -440,6 +447,15 @@ static void run_raw(peer_t *p, int fd)
                                          0x46, 0x03, 0x03, 0x11, 0x22, 0x33, 0x44};
     static const unsigned char huge[] = {0x16, 0x03, 0x03, 0xff, 0xff, 0x02, 0x00, 0x00, 0x46};
     unsigned char alert[7] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0};
+    if (p->mode == P_ALERT_NOW) {
+        alert[6] = p->alert;
+        if (p->alert != 0)
+            write_all(fd, alert, sizeof(alert));
+        else
+            write_all(fd, http, sizeof(http) - 1);
+        drain(fd);
+        return;
+    }
     if (!read_record(fd)) {
         snprintf(p->why, sizeof(p->why), "no ClientHello");
         return;
@@ -467,21 +483,33 @@ static void run_raw(peer_t *p, int fd)
     drain(fd);
 }
 
+static SSL_CTX *server_ctx_get(bool tls12)
+{
+    SSL_CTX *ctx = server_ctx[tls12];
+    if (ctx != NULL)
+        return ctx;
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return NULL;
+    if (tls12)
+        SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_file(ctx, cert_path("server.crt"), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, cert_path("server.key"), SSL_FILETYPE_PEM) != 1) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    server_ctx[tls12] = ctx;
+    return ctx;
+}
+
 static void run_tls(peer_t *p, int fd)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX *ctx = server_ctx_get(p->tls12);
     SSL *ssl = NULL;
-    char name[64];
-    if (ctx == NULL)
+    if (ctx == NULL) {
+        snprintf(p->why, sizeof(p->why), "no server context");
         return;
-    if (p->tls12)
-        SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-    snprintf(name, sizeof(name), "%s.crt", p->cert != NULL ? p->cert : "server");
-    if (SSL_CTX_use_certificate_file(ctx, cert_path(name), SSL_FILETYPE_PEM) != 1)
-        goto out;
-    snprintf(name, sizeof(name), "%s.key", p->cert != NULL ? p->cert : "server");
-    if (SSL_CTX_use_PrivateKey_file(ctx, cert_path(name), SSL_FILETYPE_PEM) != 1)
-        goto out;
+    }
     ssl = SSL_new(ctx);
     if (ssl == NULL || SSL_set_fd(ssl, fd) != 1)
         goto out;
@@ -528,7 +556,6 @@ static void run_tls(peer_t *p, int fd)
     }
 out:
     SSL_free(ssl);
-    SSL_CTX_free(ctx);
 }
 
 static void *peer_main(void *arg)
@@ -551,19 +578,30 @@ static void *peer_main(void *arg)
 static void peer_start(peer_t *p)
 {
     struct sockaddr_in a;
-    socklen_t al = sizeof(a);
+    struct sockaddr_in6 a6;
+    socklen_t al;
     int one = 1;
-    p->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    p->lfd = socket(p->v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     assert_true(p->lfd >= 0);
     (void)setsockopt(p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    assert_int_equal(bind(p->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    if (p->v6) {
+        memset(&a6, 0, sizeof(a6));
+        a6.sin6_family = AF_INET6;
+        a6.sin6_addr = in6addr_loopback;
+        al = sizeof(a6);
+        assert_int_equal(bind(p->lfd, (struct sockaddr *)&a6, al), 0);
+        assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&a6, &al), 0);
+        p->port = ntohs(a6.sin6_port);
+    } else {
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        al = sizeof(a);
+        assert_int_equal(bind(p->lfd, (struct sockaddr *)&a, al), 0);
+        assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&a, &al), 0);
+        p->port = ntohs(a.sin_port);
+    }
     assert_int_equal(listen(p->lfd, 1), 0);
-    assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&a, &al), 0);
-    p->port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&p->th, NULL, peer_main, p), 0);
 }
 
@@ -782,6 +820,455 @@ static void test_server_resets(void **state)
     assert_true(r == KMQTT_ECLOSED || r == KMQTT_EIO);
 }
 
+/* ------------------------------------------------------------ memory */
+
+/* A kmqtt_store_t in memory holding the one TLS record; each call can be
+ * made to fail. */
+typedef struct mstore {
+    uint8_t data[KMQTT_TLS_STORE_SESSION_MAX];
+    size_t len;
+    bool have;
+    kmqtt_err_t get_err, put_err;
+    int puts, removes;
+} mstore_t;
+
+static kmqtt_err_t ms_put(void *ctx, uint32_t key, const void *data, size_t len)
+{
+    mstore_t *s = ctx;
+    assert_int_equal(key, KMQTT_TLS_STORE_KEY);
+    s->puts++;
+    if (s->put_err != KMQTT_OK)
+        return s->put_err;
+    assert_true(len <= sizeof(s->data));
+    memcpy(s->data, data, len);
+    s->len = len;
+    s->have = true;
+    return KMQTT_OK;
+}
+
+static kmqtt_err_t ms_get(void *ctx, uint32_t key, void *buf, size_t cap, size_t *len)
+{
+    mstore_t *s = ctx;
+    assert_int_equal(key, KMQTT_TLS_STORE_KEY);
+    if (s->get_err != KMQTT_OK)
+        return s->get_err;
+    if (!s->have)
+        return KMQTT_ENOTFOUND;
+    if (s->len > cap)
+        return KMQTT_ENOBUFS;
+    memcpy(buf, s->data, s->len);
+    *len = s->len;
+    return KMQTT_OK;
+}
+
+static kmqtt_err_t ms_remove(void *ctx, uint32_t key)
+{
+    mstore_t *s = ctx;
+    assert_int_equal(key, KMQTT_TLS_STORE_KEY);
+    s->removes++;
+    s->have = false;
+    return s->put_err;
+}
+
+static void ms_init(mstore_t *s, kmqtt_store_t *st)
+{
+    memset(s, 0, sizeof(*s));
+    memset(st, 0, sizeof(*st));
+    st->ctx = s;
+    st->put = ms_put;
+    st->get = ms_get;
+    st->remove = ms_remove;
+}
+
+/* Every allocation of create failing in turn: KMQTT_ENOMEM, nothing kept;
+ * then create succeeds. With a session store, its buffer too. */
+static void test_create_out_of_memory(void **state)
+{
+    kmqtt_tls_options_t o;
+    mstore_t ms;
+    kmqtt_store_t st;
+    int with_store;
+    (void)state;
+    ms_init(&ms, &st);
+    for (with_store = 0; with_store < 2; with_store++) {
+        uint32_t n;
+        bool made = false;
+        opts(&o);
+        o.cert_file = cert_path("client.crt");
+        o.key_file = cert_path("client.key");
+        o.server_name = "localhost";
+        o.alpn = "mqtt";
+        o.session_store = with_store ? &st : NULL;
+        for (n = 1; n < 64 && !made; n++) {
+            cli_t c;
+            kmqtt_err_t err;
+            memset(&c, 0, sizeof(c));
+            mem_init(&c.mem);
+            assert_int_equal(kmqtt_port_tcp_create(&c.mem, &c.tcp), KMQTT_OK);
+            kmqtt_mem_fail_nth(&c.mem, n, false);
+            err = kmqtt_tls_create(&c.mem, &o, &c.tcp, &c.tls);
+            kmqtt_mem_fail_nth(&c.mem, 0, false);
+            if (err == KMQTT_OK) {
+                made = true;
+                c.tls.destroy(c.tls.ctx);
+            } else {
+                assert_int_equal(err, KMQTT_ENOMEM);
+                c.tcp.destroy(c.tcp.ctx);
+            }
+            assert_no_blocks(&c.mem);
+        }
+        assert_true(made);
+        assert_true(n > 6); /* the transport, then each option copied */
+    }
+}
+
+/* ------------------------------------------------------------ sessions */
+
+/* Opens t against a TLS 1.2 echo server (the session comes within the
+ * handshake), checks one round trip, closes. Returns the stats. */
+static kmqtt_tls_stats_t echo_cycle(kmqtt_transport_t *t, const char *host, bool v6)
+{
+    peer_t p;
+    kmqtt_tls_stats_t st;
+    char b[16];
+    long n;
+    int i;
+    memset(&p, 0, sizeof(p));
+    p.mode = P_TLS;
+    p.act = A_ECHO;
+    p.tls12 = true;
+    p.v6 = v6;
+    peer_start(&p);
+    assert_int_equal(t->open(t->ctx, host, p.port, OPEN_MS), KMQTT_OK);
+    assert_int_equal(t->send(t->ctx, "ping", 4), 4);
+    assert_int_equal(t->send(t->ctx, "", 0), 0);
+    for (i = 0, n = 0; i < 100 && n == 0; i++) {
+        unsigned ready = 0;
+        n = t->recv(t->ctx, b, sizeof(b));
+        if (n == 0)
+            assert_int_equal(t->wait(t->ctx, KMQTT_WAIT_READ, 200, &ready), KMQTT_OK);
+    }
+    assert_int_equal(n, 4);
+    assert_memory_equal(b, "ping", 4);
+    assert_int_equal(kmqtt_tls_stats(t, &st), KMQTT_OK);
+    t->close(t->ctx);
+    peer_join(&p);
+    assert_string_equal(p.why, "");
+    return st;
+}
+
+/* The session goes to the store and comes back in a new transport (a new
+ * process); a store that fails is counted, never fatal. */
+static void test_session_store(void **state)
+{
+    kmqtt_tls_options_t o;
+    mstore_t ms;
+    kmqtt_store_t st;
+    kmqtt_tls_stats_t ts;
+    cli_t c;
+    (void)state;
+    ms_init(&ms, &st);
+    opts(&o);
+    o.session_store = &st;
+    assert_int_equal(cli_create(&c, &o), KMQTT_OK);
+    ts = echo_cycle(&c.tls, "127.0.0.1", false);
+    assert_false(ts.resumed);
+    assert_int_equal(ts.store_errors, 0);
+    cli_destroy(&c);
+    assert_true(ms.have);
+    assert_true(ms.puts >= 1);
+
+    /* A new transport resumes from the store. */
+    assert_int_equal(cli_create(&c, &o), KMQTT_OK);
+    ts = echo_cycle(&c.tls, "127.0.0.1", false);
+    assert_true(ts.resumed);
+    cli_destroy(&c);
+
+    /* A store that cannot be read, then cannot be written: counted. */
+    ms.get_err = KMQTT_EIO;
+    ms.put_err = KMQTT_EIO;
+    assert_int_equal(cli_create(&c, &o), KMQTT_OK);
+    ts = echo_cycle(&c.tls, "127.0.0.1", false);
+    assert_false(ts.resumed);
+    assert_true(ts.store_errors >= 2);
+    cli_destroy(&c);
+}
+
+/* A session buffer too small for the session: emptied, said in the stats,
+ * the record removed from the store; the next handshake is a full one. */
+static void test_session_too_big(void **state)
+{
+    kmqtt_tls_options_t o;
+    uint8_t buf[8];
+    kmqtt_tls_session_t s;
+    mstore_t ms;
+    kmqtt_store_t st;
+    kmqtt_tls_stats_t ts;
+    cli_t c;
+    (void)state;
+    ms_init(&ms, &st);
+    memset(&s, 0, sizeof(s));
+    s.buf = buf;
+    s.cap = sizeof(buf);
+    opts(&o);
+    o.session = &s;
+    o.session_store = &st;
+    assert_int_equal(cli_create(&c, &o), KMQTT_OK);
+    ts = echo_cycle(&c.tls, "127.0.0.1", false);
+    assert_true(ts.session_too_big);
+    assert_int_equal(s.len, 0);
+    assert_true(ms.removes >= 1);
+    assert_false(ms.have);
+    cli_destroy(&c);
+}
+
+/* Bytes in the session buffer that are no session: ignored, a full
+ * handshake, then the buffer holds a real session. */
+static void test_session_garbage_ignored(void **state)
+{
+    kmqtt_tls_options_t o;
+    uint8_t buf[4096];
+    kmqtt_tls_session_t s;
+    kmqtt_tls_stats_t ts;
+    cli_t c;
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    memset(buf, 0x30, sizeof(buf));
+    s.buf = buf;
+    s.cap = sizeof(buf);
+    s.len = 100;
+    opts(&o);
+    o.session = &s;
+    assert_int_equal(cli_create(&c, &o), KMQTT_OK);
+    ts = echo_cycle(&c.tls, "127.0.0.1", false);
+    assert_false(ts.resumed);
+    assert_true(s.len > 0 && s.len <= s.cap);
+    /* The same transport resumes it, by IPv6 literal: another name, so
+     * not; then by its own name again, so yes. */
+    ts = echo_cycle(&c.tls, "127.0.0.1", false);
+    assert_true(ts.resumed);
+    cli_destroy(&c);
+}
+
+/* ::1 is checked against the certificate's IPv6 SAN. */
+static void test_ipv6_literal(void **state)
+{
+    kmqtt_tls_options_t o;
+    kmqtt_tls_stats_t ts;
+    cli_t c;
+    (void)state;
+    opts(&o);
+    assert_int_equal(cli_create(&c, &o), KMQTT_OK);
+    ts = echo_cycle(&c.tls, "::1", true);
+    assert_true(ts.version[0] != '\0');
+    /* Resumption is per name: 127.0.0.1 does not get ::1's session. */
+    ts = echo_cycle(&c.tls, "127.0.0.1", false);
+    assert_false(ts.resumed);
+    cli_destroy(&c);
+}
+
+/* ------------------------------------------------------------ a failing lower */
+
+typedef struct flaky {
+    kmqtt_transport_t real;
+    bool fail_send;       /* send fails (KMQTT_EIO) */
+    bool send_after_read; /* ... once something can be read */
+    bool fail_wait;       /* wait fails (KMQTT_EIO) */
+    bool fail_recv;       /* recv fails (KMQTT_EIO) */
+} flaky_t;
+
+static kmqtt_err_t fl_open(void *ctx, const char *h, uint16_t port, uint32_t ms)
+{
+    flaky_t *f = ctx;
+    return f->real.open(f->real.ctx, h, port, ms);
+}
+
+static long fl_send(void *ctx, const void *b, size_t n)
+{
+    flaky_t *f = ctx;
+    if (f->fail_send) {
+        unsigned ready = 0;
+        if (f->send_after_read)
+            (void)f->real.wait(f->real.ctx, KMQTT_WAIT_READ, OPEN_MS, &ready);
+        return KMQTT_EIO;
+    }
+    return f->real.send(f->real.ctx, b, n);
+}
+
+static long fl_recv(void *ctx, void *b, size_t n)
+{
+    flaky_t *f = ctx;
+    return f->fail_recv ? KMQTT_EIO : f->real.recv(f->real.ctx, b, n);
+}
+
+static kmqtt_err_t fl_wait(void *ctx, unsigned ev, uint32_t ms, unsigned *ready)
+{
+    flaky_t *f = ctx;
+    if (f->fail_wait) {
+        *ready = 0;
+        return KMQTT_EIO;
+    }
+    return f->real.wait(f->real.ctx, ev, ms, ready);
+}
+
+static void fl_wake(void *ctx)
+{
+    flaky_t *f = ctx;
+    f->real.wake(f->real.ctx);
+}
+
+static void fl_close(void *ctx)
+{
+    flaky_t *f = ctx;
+    f->real.close(f->real.ctx);
+}
+
+static void fl_destroy(void *ctx)
+{
+    flaky_t *f = ctx;
+    f->real.destroy(f->real.ctx);
+}
+
+/* TLS over a flaky lower over TCP. */
+static void flaky_create(cli_t *c, flaky_t *f)
+{
+    kmqtt_tls_options_t o;
+    kmqtt_transport_t lower;
+    memset(c, 0, sizeof(*c));
+    memset(f, 0, sizeof(*f));
+    mem_init(&c->mem);
+    assert_int_equal(kmqtt_port_tcp_create(&c->mem, &f->real), KMQTT_OK);
+    lower.ctx = f;
+    lower.open = fl_open;
+    lower.send = fl_send;
+    lower.recv = fl_recv;
+    lower.wait = fl_wait;
+    lower.wake = fl_wake;
+    lower.close = fl_close;
+    lower.destroy = fl_destroy;
+    opts(&o);
+    assert_int_equal(kmqtt_tls_create(&c->mem, &o, &lower, &c->tls), KMQTT_OK);
+    c->made = true;
+}
+
+/* The lower transport's wait fails during the handshake: open returns
+ * that error, nothing open. */
+static void test_lower_wait_fails_in_handshake(void **state)
+{
+    cli_t c;
+    flaky_t f;
+    peer_t p;
+    (void)state;
+    memset(&p, 0, sizeof(p));
+    p.mode = P_SILENT;
+    peer_start(&p);
+    flaky_create(&c, &f);
+    f.fail_wait = true;
+    assert_int_equal(c.tls.open(c.tls.ctx, "127.0.0.1", p.port, OPEN_MS), KMQTT_EIO);
+    cli_destroy(&c);
+    peer_join(&p);
+}
+
+/* The ClientHello cannot be written, and the server already said why:
+ * the alert names the reason; without one, the lower error. */
+static void test_lower_send_fails_in_handshake(void **state)
+{
+    static const struct {
+        unsigned char alert;
+        kmqtt_err_t mbed, ossl;
+    } cases[] = {
+        {42, KMQTT_ECERT_REJECTED, KMQTT_ETLS},
+        {40, KMQTT_ECERT_REJECTED, KMQTT_ETLS},
+        {80, KMQTT_ETLS, KMQTT_ETLS},
+        {0, KMQTT_EIO, KMQTT_ETLS}, /* no alert (an HTTP answer): the lower error */
+    };
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cli_t c;
+        flaky_t f;
+        peer_t p;
+        kmqtt_err_t err;
+        memset(&p, 0, sizeof(p));
+        p.mode = P_ALERT_NOW;
+        p.alert = cases[i].alert;
+        peer_start(&p);
+        flaky_create(&c, &f);
+        f.fail_send = true;
+        f.send_after_read = true;
+        err = c.tls.open(c.tls.ctx, "127.0.0.1", p.port, OPEN_MS);
+#if defined(KMQTT_TEST_TLS_MBEDTLS)
+        assert_int_equal(err, cases[i].mbed);
+#else
+        assert_int_equal(err, cases[i].ossl);
+#endif
+        cli_destroy(&c);
+        peer_join(&p);
+    }
+}
+
+/* After the handshake the lower transport fails: send and recv report
+ * it, and it stays. */
+static void test_lower_fails_after_handshake(void **state)
+{
+    int which;
+    (void)state;
+    for (which = 0; which < 2; which++) {
+        cli_t c;
+        flaky_t f;
+        peer_t p;
+        char b[8];
+        long r;
+        memset(&p, 0, sizeof(p));
+        p.mode = P_TLS;
+        p.act = A_ECHO;
+        peer_start(&p);
+        flaky_create(&c, &f);
+        assert_int_equal(c.tls.open(c.tls.ctx, "127.0.0.1", p.port, OPEN_MS), KMQTT_OK);
+        if (which == 0) {
+            f.fail_send = true;
+            r = c.tls.send(c.tls.ctx, "hello", 5);
+            assert_int_equal(r, KMQTT_EIO);
+        } else {
+            f.fail_recv = true;
+            r = c.tls.recv(c.tls.ctx, b, sizeof(b));
+#if defined(KMQTT_TEST_TLS_MBEDTLS)
+            assert_int_equal(r, KMQTT_EIO);
+#else
+            /* OpenSSL's BIO takes any failure below as the end of the stream. */
+            assert_int_equal(r, KMQTT_ECLOSED);
+#endif
+        }
+        assert_int_equal(c.tls.send(c.tls.ctx, "x", 1), r);
+        assert_int_equal(c.tls.recv(c.tls.ctx, b, sizeof(b)), r);
+        f.fail_send = false;
+        f.fail_recv = false;
+        cli_destroy(&c);
+        peer_join(&p);
+    }
+}
+
+/* Closed, the transport's wait is the lower one's; destroy(NULL) and
+ * stats without a place to put them are harmless. */
+static void test_closed_transport_calls(void **state)
+{
+    kmqtt_tls_options_t o;
+    kmqtt_tls_stats_t ts;
+    unsigned ready = 0;
+    cli_t c;
+    (void)state;
+    opts(&o);
+    assert_int_equal(cli_create(&c, &o), KMQTT_OK);
+    (void)c.tls.wait(c.tls.ctx, KMQTT_WAIT_READ, 0, &ready);
+    assert_int_equal(ready & KMQTT_WAIT_READ, 0);
+    assert_int_equal(kmqtt_tls_stats(&c.tls, NULL), KMQTT_EINVAL);
+    assert_int_equal(kmqtt_tls_stats(&c.tls, &ts), KMQTT_OK);
+    assert_false(ts.resumed);
+    c.tls.destroy(NULL);
+    c.tls.close(c.tls.ctx);
+    cli_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +1288,18 @@ int main(void)
         cmocka_unit_test(test_server_record_that_does_not_decrypt),
         cmocka_unit_test(test_server_cuts_a_record),
         cmocka_unit_test(test_server_resets),
+        cmocka_unit_test(test_create_out_of_memory),
+        cmocka_unit_test(test_session_store),
+        cmocka_unit_test(test_session_too_big),
+        cmocka_unit_test(test_session_garbage_ignored),
+        cmocka_unit_test(test_ipv6_literal),
+        cmocka_unit_test(test_lower_wait_fails_in_handshake),
+        cmocka_unit_test(test_lower_send_fails_in_handshake),
+        cmocka_unit_test(test_lower_fails_after_handshake),
+        cmocka_unit_test(test_closed_transport_calls),
     };
+    /* The in-test peers write with write(): a client that already went
+     * must not kill the program. */
+    signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
