@@ -64,6 +64,10 @@ typedef struct mtls {
     bool open;
     mbedtls_ssl_session session;
     bool have_session;
+    /* The name the kept session's server was verified as: it is offered to
+     * that name only (a session from the caller's buffer carries no name). */
+    char session_name[256];
+    bool session_named;
     /* Per open(): the host's IP (when it is one) for the SAN check, and
      * whether a certificate was verified (not on a resumed handshake). */
     unsigned char ip[16];
@@ -416,6 +420,7 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     uint64_t start, in0, out0;
     kmqtt_err_t err = KMQTT_OK;
     bool is_ip;
+    bool other_name = false;
     if (t->open) {
         return KMQTT_ESTATE;
     }
@@ -446,13 +451,22 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     if (err == KMQTT_OK && !is_ip && name != NULL && mbedtls_ssl_set_hostname(&t->ssl, name) != 0) {
         err = KMQTT_ETLS_CONFIG;
     }
-    if (err == KMQTT_OK && !t->have_session && t->conf.session != NULL &&
+    if (err == KMQTT_OK && t->have_session && t->session_named &&
+        strcmp(t->session_name, name != NULL ? name : "") != 0) {
+        /* Made with another server name: not offered here, nor is the
+         * caller's buffer, which holds the same session. */
+        mbedtls_ssl_session_free(&t->session);
+        t->have_session = false;
+        other_name = true;
+    }
+    if (err == KMQTT_OK && !t->have_session && !other_name && t->conf.session != NULL &&
         t->conf.session->len > 0) {
         /* The caller's saved session (across deep sleep or a restart): one
          * that does not load is ignored, and the handshake is a full one. */
         mbedtls_ssl_session_init(&t->session);
         t->have_session =
             mbedtls_ssl_session_load(&t->session, t->conf.session->buf, t->conf.session->len) == 0;
+        t->session_named = false;
         if (!t->have_session) {
             mbedtls_ssl_session_free(&t->session);
         }
@@ -484,6 +498,9 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
         if (!t->have_session) {
             mbedtls_ssl_session_free(&t->session);
         }
+        /* open() refused a name that does not fit (set_hostname, 255). */
+        t->session_named = strlen(name != NULL ? name : "") < sizeof(t->session_name);
+        snprintf(t->session_name, sizeof(t->session_name), "%s", name != NULL ? name : "");
         if (t->have_session && t->conf.session != NULL) {
             size_t len = 0;
             int r = mbedtls_ssl_session_save(&t->session, t->conf.session->buf,
