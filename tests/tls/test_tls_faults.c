@@ -180,6 +180,25 @@ static long recv_until_error(kmqtt_transport_t *t)
 
 /* ------------------------------------------------------------ create */
 
+static kmqtt_err_t no_put(void *ctx, uint32_t key, const void *data, size_t len)
+{
+    (void)ctx;
+    (void)key;
+    (void)data;
+    (void)len;
+    return KMQTT_EIO;
+}
+
+static kmqtt_err_t no_get(void *ctx, uint32_t key, void *buf, size_t cap, size_t *len)
+{
+    (void)ctx;
+    (void)key;
+    (void)buf;
+    (void)cap;
+    (void)len;
+    return KMQTT_EIO;
+}
+
 static void test_create_rejects_bad_arguments(void **state)
 {
     kmqtt_tls_options_t o;
@@ -242,10 +261,14 @@ static void test_create_rejects_bad_arguments(void **state)
         s.len = 5;
         refuse(&o, KMQTT_EINVAL);
     }
-    /* A store without its calls. */
+    /* A store without its calls, or without one of them. */
     memset(&st, 0, sizeof(st));
     opts(&o);
     o.session_store = &st;
+    refuse(&o, KMQTT_EINVAL);
+    st.put = no_put;
+    refuse(&o, KMQTT_EINVAL);
+    st.get = no_get;
     refuse(&o, KMQTT_EINVAL);
 }
 
@@ -829,7 +852,7 @@ typedef struct mstore {
     size_t len;
     bool have;
     kmqtt_err_t get_err, put_err;
-    int puts, removes;
+    int gets, puts, removes;
 } mstore_t;
 
 static kmqtt_err_t ms_put(void *ctx, uint32_t key, const void *data, size_t len)
@@ -850,6 +873,7 @@ static kmqtt_err_t ms_get(void *ctx, uint32_t key, void *buf, size_t cap, size_t
 {
     mstore_t *s = ctx;
     assert_int_equal(key, KMQTT_TLS_STORE_KEY);
+    s->gets++;
     if (s->get_err != KMQTT_OK)
         return s->get_err;
     if (!s->have)
@@ -1039,12 +1063,23 @@ static void test_session_garbage_ignored(void **state)
     s.len = 100;
     opts(&o);
     o.session = &s;
+    /* With a store too: the caller's buffer is the newer, the store is
+     * not read. */
+    {
+        mstore_t ms;
+        kmqtt_store_t st;
+        ms_init(&ms, &st);
+        o.session_store = &st;
+        assert_int_equal(cli_create(&c, &o), KMQTT_OK);
+        assert_int_equal(ms.gets, 0);
+        cli_destroy(&c);
+        o.session_store = NULL;
+    }
     assert_int_equal(cli_create(&c, &o), KMQTT_OK);
     ts = echo_cycle(&c.tls, "127.0.0.1", false);
     assert_false(ts.resumed);
     assert_true(s.len > 0 && s.len <= s.cap);
-    /* The same transport resumes it, by IPv6 literal: another name, so
-     * not; then by its own name again, so yes. */
+    /* The same transport offers it on its next open: resumed. */
     ts = echo_cycle(&c.tls, "127.0.0.1", false);
     assert_true(ts.resumed);
     cli_destroy(&c);
