@@ -157,7 +157,8 @@ typedef struct kmqtt_tls_stats {
  * first send()/recv() as KMQTT_ECERT_REJECTED, and every later call of that
  * connection returns the same error. Returns KMQTT_OK, KMQTT_EINVAL (bad
  * version, certificate without key, malformed ALPN list), KMQTT_ENOMEM,
- * KMQTT_ETLS_CONFIG (a file or PEM that does not load) or
+ * KMQTT_ETLS_CONFIG (a file or PEM that does not load, a client key that is
+ * not its certificate's) or
  * KMQTT_EUNSUPPORTED (TLS 1.3 asked of a backend without it). Memory of our
  * own comes from m; the TLS library's internal allocations do not (neither
  * OpenSSL nor Debian's mbedTLS, built without MBEDTLS_PLATFORM_MEMORY, can

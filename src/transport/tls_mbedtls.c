@@ -64,6 +64,10 @@ typedef struct mtls {
     bool open;
     mbedtls_ssl_session session;
     bool have_session;
+    /* The name the kept session's server was verified as: it is offered to
+     * that name only (a session from the caller's buffer carries no name). */
+    char session_name[256];
+    bool session_named;
     /* Per open(): the host's IP (when it is one) for the SAN check, and
      * whether a certificate was verified (not on a resumed handshake). */
     unsigned char ip[16];
@@ -123,7 +127,8 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 
 /* ------------------------------------------------------------ verify */
 
-/* True if the certificate lists ip among its iPAddress SANs. */
+/* True if the certificate lists ip among its iPAddress SANs. Its parse
+ * failures are unreached: mbed TLS parsed these extensions already. */
 static bool san_has_ip(const mbedtls_x509_crt *crt, const unsigned char *ip, size_t ip_len)
 {
     unsigned char *p = crt->v3_ext.p;
@@ -283,6 +288,7 @@ static kmqtt_err_t make_config(mtls_t *t)
     if (c->min_version == KMQTT_TLS_1_3) {
         return KMQTT_EUNSUPPORTED;
     }
+    /* Unreached on Linux (getrandom does not fail) nor is the preset below refused. */
     if (mbedtls_ctr_drbg_seed(&t->drbg, entropy, NULL, (const unsigned char *)pers,
                               sizeof(pers) - 1) != 0) {
         return KMQTT_EIO;
@@ -330,6 +336,15 @@ static kmqtt_err_t make_config(mtls_t *t)
                       : mbedtls_pk_parse_key(&t->key, (const unsigned char *)c->key_pem,
                                              strlen(c->key_pem) + 1, NULL, 0);
         }
+        /* A key that is not the certificate's fails every handshake; say
+         * so here, as OpenSSL's SSL_CTX_check_private_key does. */
+        if (ret == 0) {
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+            ret = mbedtls_pk_check_pair(&t->own.pk, &t->key, mbedtls_ctr_drbg_random, &t->drbg);
+#else
+            ret = mbedtls_pk_check_pair(&t->own.pk, &t->key);
+#endif
+        }
         if (ret == 0) {
             ret = mbedtls_ssl_conf_own_cert(&t->cfg, &t->own, &t->key);
         }
@@ -356,6 +371,7 @@ static kmqtt_err_t make_config(mtls_t *t)
             return KMQTT_ETLS_CONFIG;
         }
         t->alpn[n] = NULL;
+        /* Unreached: it refuses empty or long names, which tls_conf_copy did. */
         if (mbedtls_ssl_conf_alpn_protocols(&t->cfg, t->alpn) != 0) {
             return KMQTT_ETLS_CONFIG;
         }
@@ -407,6 +423,7 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     uint64_t start, in0, out0;
     kmqtt_err_t err = KMQTT_OK;
     bool is_ip;
+    bool other_name = false;
     if (t->open) {
         return KMQTT_ESTATE;
     }
@@ -429,6 +446,7 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     }
     mbedtls_ssl_init(&t->ssl);
     t->open = true;
+    /* Unreached in tests: fails only when mbed TLS cannot calloc its buffers. */
     if (mbedtls_ssl_setup(&t->ssl, &t->cfg) != 0) {
         err = KMQTT_ENOMEM;
     }
@@ -437,13 +455,22 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
     if (err == KMQTT_OK && !is_ip && name != NULL && mbedtls_ssl_set_hostname(&t->ssl, name) != 0) {
         err = KMQTT_ETLS_CONFIG;
     }
-    if (err == KMQTT_OK && !t->have_session && t->conf.session != NULL &&
+    if (err == KMQTT_OK && t->have_session && t->session_named &&
+        strcmp(t->session_name, name != NULL ? name : "") != 0) {
+        /* Made with another server name: not offered here, nor is the
+         * caller's buffer, which holds the same session. */
+        mbedtls_ssl_session_free(&t->session);
+        t->have_session = false;
+        other_name = true;
+    }
+    if (err == KMQTT_OK && !t->have_session && !other_name && t->conf.session != NULL &&
         t->conf.session->len > 0) {
         /* The caller's saved session (across deep sleep or a restart): one
          * that does not load is ignored, and the handshake is a full one. */
         mbedtls_ssl_session_init(&t->session);
         t->have_session =
             mbedtls_ssl_session_load(&t->session, t->conf.session->buf, t->conf.session->len) == 0;
+        t->session_named = false;
         if (!t->have_session) {
             mbedtls_ssl_session_free(&t->session);
         }
@@ -475,6 +502,9 @@ static kmqtt_err_t mtls_open(void *ctx, const char *host, uint16_t port, uint32_
         if (!t->have_session) {
             mbedtls_ssl_session_free(&t->session);
         }
+        /* open() refused a name that does not fit (set_hostname, 255). */
+        t->session_named = strlen(name != NULL ? name : "") < sizeof(t->session_name);
+        snprintf(t->session_name, sizeof(t->session_name), "%s", name != NULL ? name : "");
         if (t->have_session && t->conf.session != NULL) {
             size_t len = 0;
             int r = mbedtls_ssl_session_save(&t->session, t->conf.session->buf,

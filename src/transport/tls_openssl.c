@@ -238,6 +238,7 @@ static int load_pem_ca(SSL_CTX *ctx, const char *pem)
     X509_STORE *st = SSL_CTX_get_cert_store(ctx);
     X509 *x;
     int n = 0;
+    /* Unreached in tests: only OpenSSL's own malloc fails here (docs/proof.md). */
     if (b == NULL) {
         return -1;
     }
@@ -279,6 +280,7 @@ static kmqtt_err_t make_ctx(ossl_t *t)
     unsigned char alpn[256];
     long alpn_len;
     t->ctx = SSL_CTX_new(TLS_client_method());
+    /* Unreached in tests: only OpenSSL's own malloc fails here (docs/proof.md). */
     if (t->ctx == NULL) {
         return KMQTT_ENOMEM;
     }
@@ -315,6 +317,7 @@ static kmqtt_err_t make_ctx(ossl_t *t)
     }
     if (c->alpn != NULL) {
         alpn_len = tls_alpn_wire(c->alpn, alpn, sizeof(alpn));
+        /* Unreached: tls_conf_copy refused a list that does not parse. */
         if (alpn_len <= 0 || SSL_CTX_set_alpn_protos(t->ctx, alpn, (unsigned)alpn_len) != 0) {
             return KMQTT_ETLS_CONFIG;
         }
@@ -352,6 +355,7 @@ static kmqtt_err_t setup_ssl(ossl_t *t, const char *host)
     bool is_ip = tls_host_ip(name, ip, &ip_len);
     BIO *bio;
     t->ssl = SSL_new(t->ctx);
+    /* Unreached in tests (this and BIO_new): only OpenSSL's malloc fails. */
     if (t->ssl == NULL) {
         return KMQTT_ENOMEM;
     }
@@ -370,6 +374,7 @@ static kmqtt_err_t setup_ssl(ossl_t *t, const char *host)
             return KMQTT_ETLS_CONFIG;
         }
         memcpy(sni, name, len + 1);
+        /* Unreached: it refuses only a name over 255 bytes, refused above. */
         if (SSL_set_tlsext_host_name(t->ssl, sni) != 1) {
             return KMQTT_ETLS_CONFIG;
         }
@@ -378,6 +383,7 @@ static kmqtt_err_t setup_ssl(ossl_t *t, const char *host)
      * SSL_VERIFY_PEER still checks the chain and its dates. */
     if (!t->conf.no_verification_at_all && !t->conf.skip_host_name_check && name != NULL) {
         X509_VERIFY_PARAM *p = SSL_get0_param(t->ssl);
+        /* Unreached in tests: these fail only when OpenSSL's malloc does. */
         if (is_ip ? X509_VERIFY_PARAM_set1_ip(p, ip, ip_len) != 1
                   : X509_VERIFY_PARAM_set1_host(p, name, 0) != 1) {
             return KMQTT_ETLS_CONFIG;
@@ -674,6 +680,7 @@ kmqtt_err_t kmqtt_tls_create(kmqtt_mem_t *m, const kmqtt_tls_options_t *o,
         return err;
     }
     t->meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "kmqtt");
+    /* Unreached in tests: BIO_meth_new fails only on OpenSSL's malloc, the setters never. */
     if (t->meth == NULL || BIO_meth_set_write(t->meth, bio_write) != 1 ||
         BIO_meth_set_read(t->meth, bio_read) != 1 || BIO_meth_set_ctrl(t->meth, bio_ctrl) != 1 ||
         BIO_meth_set_create(t->meth, bio_create) != 1) {
