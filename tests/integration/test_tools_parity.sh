@@ -12,7 +12,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
-kt_plan 198
+kt_plan 199
 broker_start
 
 CORPUS=$HERE/tools_parity.corpus
