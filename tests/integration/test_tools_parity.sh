@@ -12,12 +12,12 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/support/broker.sh"
 kt_init "$1"
-kt_plan 198
+kt_plan 199
 broker_start
 
 CORPUS=$HERE/tools_parity.corpus
 # The number of corpus lines; the plan is this plus the 3 checks below.
-CORPUS_LINES=195
+CORPUS_LINES=196
 FX=$KT_TMP/fx
 mkdir -p "$FX"
 printf 'one\ntwo\n\nfour' >"$FX/lines.txt"

@@ -248,6 +248,8 @@ static void usage(tool_kind_t k)
                  "    URL before it reads -t).\n"
                  "  - an invalid topic is refused with exit 1 (mosquitto_pub exits 0 without\n"
                  "    publishing).\n"
+                 "  - -l with -D publish properties takes lines up to 256 KiB: a longer line is\n"
+                 "    sent from a reader, which carries no properties (exit 1 at that line).\n"
                : "  - -L without a topic is accepted when -t gives one (mosquitto refuses the\n"
                  "    URL before it reads -t).\n"
                  "  - --nl, --rap: 5.0 subscription options mosquitto_sub 2.0 does not have.\n"
