@@ -26,6 +26,9 @@ typedef struct sb {
     uint8_t out[16384]; /* client -> server, every byte of this connection */
     size_t out_len, parsed;
     bool open, ack;
+    bool stall;   /* send takes nothing (would block) */
+    size_t burst; /* send takes at most this, then would block once; 0 = all */
+    bool blocked; /* the last send took bytes under burst */
     int publishes, pubacks;
     size_t payload_at[8], payload_len[8]; /* where each PUBLISH's payload is in out */
     uint8_t qos[8];
@@ -108,6 +111,15 @@ static long b_send(void *ctx, const void *buf, size_t len)
     (void)ctx;
     if (!B.open)
         return KMQTT_ECLOSED;
+    if (B.stall)
+        return 0;
+    if (B.burst != 0) {
+        B.blocked = !B.blocked;
+        if (!B.blocked)
+            return 0; /* the socket's buffer is full this once */
+        if (len > B.burst)
+            len = B.burst;
+    }
     assert_true(B.out_len + len <= sizeof B.out);
     memcpy(B.out + B.out_len, buf, len);
     B.out_len += len;
@@ -384,6 +396,56 @@ static void failing_reader_ends_the_connection(void **state)
     kmqtt_client_destroy(c);
 }
 
+/* A transport that takes 200 bytes at a time and then would block once:
+ * the second publish finds the first payload still leaving, pushes it out
+ * itself (and waits, publish_block_ms, while the transport would block),
+ * and both arrive whole and in order, each from its own reader. */
+static void second_publish_pushes_the_first_out(void **state)
+{
+    kmqtt_client_t *c = make(2000, true, true);
+    src_t a = {11, (size_t)-1, 0, 0}, b = {22, (size_t)-1, 0, 0};
+    (void)state;
+    B.burst = 200;
+    assert_int_equal(kmqtt_publish_reader(c, "a", PAYLOAD_LEN, read_src, &a, 0, false, NULL),
+                     KMQTT_OK);
+    assert_int_equal(kmqtt_publish_reader(c, "b", PAYLOAD_LEN, read_src, &b, 0, false, NULL),
+                     KMQTT_OK);
+    assert_int_equal(kmqtt_flush(c, 2000), KMQTT_OK);
+    assert_int_equal(B.publishes, 2);
+    assert_payload(0, 11);
+    assert_payload(1, 22);
+    assert_int_equal(lost, 0);
+    kmqtt_client_destroy(c);
+}
+
+/* A transport that takes nothing: the first payload cannot leave, so a
+ * second publish (publish_block_ms 0) is KMQTT_ELIMIT and its reader is
+ * never called; once the transport takes bytes again the first arrives
+ * whole and a new publish goes. */
+static void stalled_transport_is_elimit(void **state)
+{
+    kmqtt_client_t *c = make(0, true, true);
+    src_t a = {33, (size_t)-1, 0, 0}, b = {44, (size_t)-1, 0, 0};
+    (void)state;
+    B.stall = true;
+    assert_int_equal(kmqtt_publish_reader(c, "a", PAYLOAD_LEN, read_src, &a, 0, false, NULL),
+                     KMQTT_OK);
+    assert_int_equal(kmqtt_publish_reader(c, "b", PAYLOAD_LEN, read_src, &b, 0, false, NULL),
+                     KMQTT_ELIMIT);
+    assert_int_equal(b.calls, 0);
+    assert_int_equal(B.publishes, 0);
+    B.stall = false;
+    assert_int_equal(kmqtt_flush(c, 2000), KMQTT_OK);
+    assert_int_equal(B.publishes, 1);
+    assert_payload(0, 33);
+    assert_int_equal(kmqtt_publish_reader(c, "b", PAYLOAD_LEN, read_src, &b, 0, false, NULL),
+                     KMQTT_OK);
+    assert_int_equal(kmqtt_flush(c, 2000), KMQTT_OK);
+    assert_int_equal(B.publishes, 2);
+    assert_payload(1, 44);
+    kmqtt_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +455,8 @@ int main(void)
         cmocka_unit_test(readers_beyond_the_limit_no_wait),
         cmocka_unit_test(readers_beyond_the_limit_after_waiting),
         cmocka_unit_test(failing_reader_ends_the_connection),
+        cmocka_unit_test(second_publish_pushes_the_first_out),
+        cmocka_unit_test(stalled_transport_is_elimit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
