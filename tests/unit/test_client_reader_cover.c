@@ -26,9 +26,10 @@ typedef struct sb {
     uint8_t out[16384]; /* client -> server, every byte of this connection */
     size_t out_len, parsed;
     bool open, ack;
-    bool stall;   /* send takes nothing (would block) */
-    size_t burst; /* send takes at most this, then would block once; 0 = all */
-    bool blocked; /* the last send took bytes under burst */
+    bool stall;             /* send takes nothing (would block) */
+    size_t burst;           /* send takes at most this, then would block once; 0 = all */
+    bool blocked;           /* the last send took bytes under burst */
+    bool drop_on_subscribe; /* the connection ends when a SUBSCRIBE arrives */
     int publishes, pubacks;
     size_t payload_at[8], payload_len[8]; /* where each PUBLISH's payload is in out */
     uint8_t qos[8];
@@ -87,6 +88,10 @@ static void parse(void)
             }
             break;
         }
+        case 8: /* SUBSCRIBE: never answered here */
+            if (B.drop_on_subscribe)
+                B.open = false;
+            break;
         default:
             break;
         }
@@ -446,6 +451,47 @@ static void stalled_transport_is_elimit(void **state)
     kmqtt_client_destroy(c);
 }
 
+/* While a payload in pieces cannot leave, nothing may enter tx inside it:
+ * a SUBSCRIBE or UNSUBSCRIBE is KMQTT_ELIMIT at once (not a wait for a
+ * SUBACK that cannot come), and nothing of it reaches the broker. */
+static void subscribe_behind_a_stalled_payload_is_elimit(void **state)
+{
+    kmqtt_client_t *c = make(0, true, true);
+    src_t a = {55, (size_t)-1, 0, 0};
+    kmqtt_sub_request_t sub = {"s/#", 1, NULL, NULL};
+    const char *filter = "s/#";
+    (void)state;
+    B.stall = true;
+    assert_int_equal(kmqtt_publish_reader(c, "a", PAYLOAD_LEN, read_src, &a, 0, false, NULL),
+                     KMQTT_OK);
+    assert_int_equal(kmqtt_subscribe(c, &sub, 1, 1000, NULL, NULL), KMQTT_ELIMIT);
+    assert_int_equal(kmqtt_unsubscribe(c, &filter, 1, 1000, NULL, NULL), KMQTT_ELIMIT);
+    B.stall = false;
+    assert_int_equal(kmqtt_flush(c, 2000), KMQTT_OK);
+    assert_int_equal(B.publishes, 1);
+    assert_payload(0, 55);
+    assert_int_equal(B.parsed, B.out_len); /* the PUBLISH was the last packet */
+    kmqtt_client_destroy(c);
+}
+
+/* The connection ends while a SUBSCRIBE waits for its SUBACK: the call
+ * returns the error that ended it (not a timeout), after on_state heard
+ * CONNECTION_LOST. */
+static void connection_lost_while_waiting_for_suback(void **state)
+{
+    kmqtt_client_t *c = make(0, true, true);
+    kmqtt_sub_request_t sub = {"s/#", 1, NULL, NULL};
+    kmqtt_err_t err;
+    (void)state;
+    B.drop_on_subscribe = true;
+    err = kmqtt_subscribe(c, &sub, 1, 2000, NULL, NULL);
+    assert_int_equal(lost, 1);
+    assert_int_equal(err, lost_err);
+    assert_int_not_equal(err, KMQTT_ETIMEDOUT);
+    assert_int_not_equal(err, KMQTT_OK);
+    kmqtt_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +503,8 @@ int main(void)
         cmocka_unit_test(failing_reader_ends_the_connection),
         cmocka_unit_test(second_publish_pushes_the_first_out),
         cmocka_unit_test(stalled_transport_is_elimit),
+        cmocka_unit_test(subscribe_behind_a_stalled_payload_is_elimit),
+        cmocka_unit_test(connection_lost_while_waiting_for_suback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
