@@ -492,6 +492,27 @@ static void connection_lost_while_waiting_for_suback(void **state)
     kmqtt_client_destroy(c);
 }
 
+/* kmqtt_disconnect behind a payload in pieces that cannot leave: the
+ * DISCONNECT cannot enter tx inside the PUBLISH, so after its bounded try
+ * the client closes anyway: the call returns KMQTT_OK (it does not hang
+ * on the stalled transport), the cut PUBLISH never completed, and the
+ * client is not connected afterwards. */
+static void disconnect_behind_a_stalled_payload_closes(void **state)
+{
+    kmqtt_client_t *c = make(0, true, true);
+    src_t a = {66, (size_t)-1, 0, 0};
+    (void)state;
+    B.stall = true;
+    assert_int_equal(kmqtt_publish_reader(c, "a", PAYLOAD_LEN, read_src, &a, 0, false, NULL),
+                     KMQTT_OK);
+    assert_int_equal(kmqtt_disconnect(c, NULL), KMQTT_OK);
+    assert_false(B.open);
+    assert_int_equal(B.publishes, 0);
+    assert_int_equal(kmqtt_publish_reader(c, "a", PAYLOAD_LEN, read_src, &a, 0, false, NULL),
+                     KMQTT_ENOTCONN);
+    kmqtt_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +526,7 @@ int main(void)
         cmocka_unit_test(stalled_transport_is_elimit),
         cmocka_unit_test(subscribe_behind_a_stalled_payload_is_elimit),
         cmocka_unit_test(connection_lost_while_waiting_for_suback),
+        cmocka_unit_test(disconnect_behind_a_stalled_payload_closes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
