@@ -4,7 +4,10 @@
  * more than KMQTT_READERS_MAX messages unacknowledged at once (at once and
  * after waiting publish_block_ms), and a reader that fails part way (the
  * packet is cut, so the connection ends). The payload the broker receives
- * is checked byte for byte. The client runs its loop in the calling thread
+ * is checked byte for byte. The transport can stall (take nothing) or take
+ * a little at a time, so the same file also checks what waits behind a
+ * send buffer that cannot drain: a second reader, SUBSCRIBE, DISCONNECT,
+ * and the offline queue. The client runs its loop in the calling thread
  * (kmqtt_run), so nothing here races.
  */
 #include <setjmp.h>
@@ -26,10 +29,11 @@ typedef struct sb {
     uint8_t out[16384]; /* client -> server, every byte of this connection */
     size_t out_len, parsed;
     bool open, ack;
-    bool stall;             /* send takes nothing (would block) */
-    size_t burst;           /* send takes at most this, then would block once; 0 = all */
-    bool blocked;           /* the last send took bytes under burst */
-    bool drop_on_subscribe; /* the connection ends when a SUBSCRIBE arrives */
+    bool stall;               /* send takes nothing (would block) */
+    size_t burst;             /* send takes at most this, then would block once; 0 = all */
+    bool blocked;             /* the last send took bytes under burst */
+    bool drop_on_subscribe;   /* the connection ends when a SUBSCRIBE arrives */
+    bool stall_after_connect; /* stall once the CONNECT has arrived */
     int publishes, pubacks;
     size_t payload_at[8], payload_len[8]; /* where each PUBLISH's payload is in out */
     uint8_t qos[8];
@@ -68,6 +72,8 @@ static void parse(void)
         {
             uint8_t ack[] = {0x20, 2, 0, 0};
             queue_bytes(ack, sizeof ack);
+            if (B.stall_after_connect)
+                B.stall = true; /* takes the rest of this write only */
             break;
         }
         case 3: /* PUBLISH */
@@ -513,6 +519,114 @@ static void disconnect_behind_a_stalled_payload_closes(void **state)
     kmqtt_client_destroy(c);
 }
 
+/* The offline queue behind a send buffer that cannot drain yet. */
+static kmqtt_client_t *make_queue(uint16_t max_inflight)
+{
+    kmqtt_client_options_t o;
+    kmqtt_client_t *c = NULL;
+    memset(&B, 0, sizeof B);
+    lost = 0;
+    kmqtt_client_options_init(&o);
+    o.version = KMQTT_V311;
+    o.client_id = "queue";
+    o.transport = &TP;
+    o.tx_buffer_size = 256;
+    o.max_inflight = max_inflight;
+    o.offline_queue_max_msgs = 8;
+    o.offline_queue_max_bytes = 4096;
+    o.on_state = on_state;
+    assert_int_equal(kmqtt_client_create(&o, &c), KMQTT_OK);
+    return c;
+}
+
+static void publish_numbered(kmqtt_client_t *c, uint8_t k, uint8_t qos)
+{
+    uint8_t payload[150];
+    kmqtt_publish_result_t res;
+    memset(payload, k, sizeof payload);
+    assert_int_equal(kmqtt_publish(c, "q", payload, sizeof payload, qos, false, NULL, &res),
+                     KMQTT_OK);
+}
+
+/* The k-th PUBLISH the broker got carries message number want. */
+static void assert_numbered(int k, uint8_t want)
+{
+    assert_true(k < B.publishes);
+    assert_int_equal(B.payload_len[k], 150);
+    assert_int_equal(B.out[B.payload_at[k]], want);
+    assert_int_equal(B.out[B.payload_at[k] + 149], want);
+}
+
+/* Queued before connect, sent when the transport stalls right after the
+ * CONNECT: what does not fit stays queued (no error, nothing dropped), a
+ * later publish waits behind it, and once the transport takes bytes all
+ * arrive whole and in order. */
+static void queue_waits_for_a_stalled_transport(void **state)
+{
+    kmqtt_client_t *c = make_queue(0);
+    int k;
+    (void)state;
+    for (k = 1; k <= 4; k++)
+        publish_numbered(c, (uint8_t)k, 0);
+    B.stall_after_connect = true;
+    assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
+    assert_true(B.publishes < 4);
+    publish_numbered(c, 5, 0);
+    B.stall = false;
+    B.stall_after_connect = false;
+    assert_int_equal(kmqtt_flush(c, 2000), KMQTT_OK);
+    assert_int_equal(B.publishes, 5);
+    for (k = 0; k < 5; k++)
+        assert_numbered(k, (uint8_t)(k + 1));
+    assert_int_equal(lost, 0);
+    kmqtt_client_destroy(c);
+}
+
+/* The same through a transport that takes 200 bytes and then would block
+ * once: the drain pushes the send buffer out itself and goes on. */
+static void queue_drains_through_a_slow_transport(void **state)
+{
+    kmqtt_client_t *c = make_queue(0);
+    int k;
+    (void)state;
+    for (k = 1; k <= 6; k++)
+        publish_numbered(c, (uint8_t)k, 0);
+    B.burst = 200;
+    assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
+    assert_int_equal(kmqtt_flush(c, 2000), KMQTT_OK);
+    assert_int_equal(B.publishes, 6);
+    for (k = 0; k < 6; k++)
+        assert_numbered(k, (uint8_t)(k + 1));
+    kmqtt_client_destroy(c);
+}
+
+/* QoS 1 with a window of one (max_inflight 1): the queue gives the session
+ * one message per PUBACK, in order. */
+static void queue_drains_one_per_ack_with_a_window_of_one(void **state)
+{
+    kmqtt_client_t *c = make_queue(1);
+    int k;
+    (void)state;
+    for (k = 1; k <= 3; k++)
+        publish_numbered(c, (uint8_t)k, 1);
+    assert_int_equal(kmqtt_connect(c, 2000, NULL), KMQTT_OK);
+    drain(c);
+    assert_int_equal(B.publishes, 1);
+    B.ack = true; /* from now on each PUBLISH is acknowledged */
+    {
+        const uint8_t *v = B.out + B.payload_at[0] - 2; /* its packet id */
+        uint8_t ack[] = {0x40, 2, v[0], v[1]};
+        queue_bytes(ack, sizeof ack);
+    }
+    assert_int_equal(kmqtt_flush(c, 2000), KMQTT_OK);
+    assert_int_equal(B.publishes, 3);
+    for (k = 0; k < 3; k++) {
+        assert_int_equal(B.qos[k], 1);
+        assert_numbered(k, (uint8_t)(k + 1));
+    }
+    kmqtt_client_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +641,9 @@ int main(void)
         cmocka_unit_test(subscribe_behind_a_stalled_payload_is_elimit),
         cmocka_unit_test(connection_lost_while_waiting_for_suback),
         cmocka_unit_test(disconnect_behind_a_stalled_payload_closes),
+        cmocka_unit_test(queue_waits_for_a_stalled_transport),
+        cmocka_unit_test(queue_drains_through_a_slow_transport),
+        cmocka_unit_test(queue_drains_one_per_ack_with_a_window_of_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
