@@ -65,6 +65,9 @@ static kmqtt_err_t try_once(kmqtt_client_t *c, const kmqtt_session_msg_t *m,
     size_t before;
     bool was_empty;
     kmqtt_err_t err;
+    kmqtt_payload_reader_fn old_fn;
+    void *old_ctx;
+    bool old_used;
     int slot;
 
     if (c->state != KMQTT_STATE_CONNECTED || !c->open)
@@ -72,6 +75,13 @@ static kmqtt_err_t try_once(kmqtt_client_t *c, const kmqtt_session_msg_t *m,
     slot = reader_slot(c);
     if (slot < 0)
         return KMQTT_ELIMIT;
+    /* The QoS 0 slot may still serve a payload that has not all entered
+     * tx: the engine then refuses this publish (ENOBUFS), and that payload
+     * must keep its own reader, or the flush below would ask the new one
+     * for its bytes (or find none and cut the packet). */
+    old_used = c->readers[slot].used;
+    old_fn = c->readers[slot].fn;
+    old_ctx = c->readers[slot].ctx;
     c->readers[slot].used = true;
     c->readers[slot].id = 0;
     c->readers[slot].fn = read;
@@ -86,7 +96,10 @@ static kmqtt_err_t try_once(kmqtt_client_t *c, const kmqtt_session_msg_t *m,
             c->readers[slot].id = *id;
     }
     if (err != KMQTT_OK) {
-        c->readers[slot].used = false;
+        c->readers[slot].used = old_used;
+        c->readers[slot].id = 0; /* a used slot here is the QoS 0 one */
+        c->readers[slot].fn = old_fn;
+        c->readers[slot].ctx = old_ctx;
         if (err == KMQTT_ENOBUFS && !c->io_busy) {
             before = kmqtt_session_tx_peek(&c->s, &buf);
             (void)kc_flush(c);
