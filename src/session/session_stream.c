@@ -151,6 +151,7 @@ int ks_stream(kmqtt_session_t *s, kmqtt_session_event_t *ev)
 {
     if (s->st_phase == 0) {
         size_t total;
+        /* rx_len == 0 never true: with st_phase 0 next_event calls here only on bytes. */
         if (s->max_in <= s->rx_size || s->rx_len == 0 || (s->rx[0] >> 4) != KMQTT_PUBLISH)
             return KS_PASS;
         kmqtt_err_t err = kmqtt_packet_frame(s->rx, s->rx_len, s->max_in, &total);

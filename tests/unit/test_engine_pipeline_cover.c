@@ -103,14 +103,87 @@ static void first_flight_publish_within_remembered_packet_size(void **state)
     uint16_t id = 0;
     assert_int_equal(ts_pub(t, &m, &id), KMQTT_OK);
     assert_int_equal(id, 1);
+    m.retain = true; /* Retain Available: it may go too (MQTT-3.2.2-14) */
+    assert_int_equal(ts_pub(t, &m, NULL), KMQTT_OK);
     m.payload.ptr = (const uint8_t *)"0123456789abc"; /* 23 bytes */
     m.payload.len = 13;
     assert_int_equal(ts_pub(t, &m, NULL), KMQTT_ENOTCONN);
-    kmqtt_packet_t p[3];
+    kmqtt_packet_t p[4];
     ts_take(t);
-    assert_int_equal(ts_sent_packets(t, p, 3), 2);
+    assert_int_equal(ts_sent_packets(t, p, 4), 3);
     assert_int_equal(p[1].type, KMQTT_PUBLISH);
     assert_int_equal(p[1].u.publish.packet_id, 1);
+    assert_int_equal(p[2].type, KMQTT_PUBLISH);
+    assert_true(p[2].u.publish.retain);
+    free(t);
+}
+
+/* A 5.0 session kept across connections, pipelined, with one QoS 2
+ * message stored and sent; the connection then lost. Returns its id. */
+static ts_t *kept_with_one_stored(uint16_t *id)
+{
+    ts_cfg_t c = ts_config(KMQTT_V5);
+    ts_t *t = ts_new_cfg(&c);
+    t->k.pipeline = true;
+    assert_int_equal(kmqtt_session_init(&t->s, &t->k, &t->b), KMQTT_OK);
+    ts_connect(t, false, false);
+    *id = ts_publish(t, 2);
+    ts_take(t);
+    kmqtt_session_lost(&t->s);
+    return t;
+}
+
+/* Only the CONNECT went in the first flight. */
+static void first_flight_is_the_connect_alone(ts_t *t)
+{
+    kmqtt_packet_t p[4];
+    ts_take(t);
+    assert_int_equal(ts_sent_packets(t, p, 4), 1);
+    assert_int_equal(p[0].type, KMQTT_CONNECT);
+}
+
+/* Messages cleared while IDLE, their reports not yet pulled, when the next
+ * pipelined connect starts: none goes in its first flight; each is then
+ * reported cancelled. */
+static void cleared_records_stay_out_of_the_first_flight(void **state)
+{
+    (void)state;
+    uint16_t id;
+    ts_t *t = kept_with_one_stored(&id);
+    assert_int_equal(kmqtt_session_clear(&t->s), KMQTT_OK);
+    kmqtt_connect_t cm = ts_connect_msg(false);
+    assert_int_equal(ts_start(t, &cm), KMQTT_OK);
+    first_flight_is_the_connect_alone(t);
+    kmqtt_session_event_t ev = ts_event(t, KMQTT_SESSION_EV_PUBLISHED);
+    assert_int_equal(ev.packet_id, id);
+    assert_int_equal(ev.err, KMQTT_ECANCELED);
+    assert_int_equal(kmqtt_session_inflight(&t->s), 0);
+    free(t);
+}
+
+/* A CONNACK lowers Maximum QoS to 1 and the connection is lost before the
+ * QoS 2 message it rules out was reported: the next pipelined connect stops
+ * its first flight there (MQTT-3.2.2-11), and the message is reported
+ * unsupported, never sent on this server. */
+static void marked_records_stop_the_first_flight(void **state)
+{
+    (void)state;
+    uint16_t id;
+    ts_t *t = kept_with_one_stored(&id);
+    t->k.pipeline = false; /* this connection resends only after its CONNACK */
+    kmqtt_connect_t cm = ts_connect_msg(false);
+    assert_int_equal(ts_start(t, &cm), KMQTT_OK);
+    ts_take(t);
+    ts_feed_hex(t, "20 05 01 00 02 24 01"); /* session present, Maximum QoS 1 */
+    ts_event(t, KMQTT_SESSION_EV_CONNACK);
+    ts_expect_nothing_sent(t); /* the QoS 2 message is not resent here */
+    kmqtt_session_lost(&t->s);
+    t->k.pipeline = true;
+    assert_int_equal(ts_start(t, &cm), KMQTT_OK);
+    first_flight_is_the_connect_alone(t);
+    kmqtt_session_event_t ev = ts_event(t, KMQTT_SESSION_EV_PUBLISHED);
+    assert_int_equal(ev.packet_id, id);
+    assert_int_equal(ev.err, KMQTT_EUNSUPPORTED);
     free(t);
 }
 
@@ -120,6 +193,8 @@ int main(void)
         cmocka_unit_test(restore_caps_on_a_session_never_initialised),
         cmocka_unit_test(restored_subscription_caps_bound_the_first_flight),
         cmocka_unit_test(first_flight_publish_within_remembered_packet_size),
+        cmocka_unit_test(cleared_records_stay_out_of_the_first_flight),
+        cmocka_unit_test(marked_records_stop_the_first_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
