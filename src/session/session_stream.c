@@ -80,6 +80,7 @@ static int begin(kmqtt_session_t *s, size_t total, kmqtt_session_event_t *ev)
         /* A head running past its packet: the parse names the fault. */
         size_t have = s->rx_len < total ? s->rx_len : total;
         int r = ks_publish_head(s, s->rx[0], s->rx + fixed, s->rx + have, ev);
+        /* r == KMQTT_OK never: a head ending past `have` cannot parse within it. */
         return r != KMQTT_OK ? r : KMQTT_ETRUNCATED;
     }
     if (head == 0 || head > s->rx_size) {
