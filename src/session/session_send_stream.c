@@ -23,6 +23,7 @@ uint32_t ks_head_rem(const uint8_t *pkt)
 {
     uint32_t rem = 0;
     unsigned i = 1;
+    /* i < 5u never false: the engine's own headers end their length within 4 bytes. */
     do {
         rem |= (uint32_t)(pkt[i] & 0x7Fu) << (7u * (i - 1u));
     } while ((pkt[i++] & 0x80u) && i < 5u);

@@ -80,6 +80,7 @@ static int begin(kmqtt_session_t *s, size_t total, kmqtt_session_event_t *ev)
         /* A head running past its packet: the parse names the fault. */
         size_t have = s->rx_len < total ? s->rx_len : total;
         int r = ks_publish_head(s, s->rx[0], s->rx + fixed, s->rx + have, ev);
+        /* r == KMQTT_OK never: a head ending past `have` cannot parse within it. */
         return r != KMQTT_OK ? r : KMQTT_ETRUNCATED;
     }
     if (head == 0 || head > s->rx_size) {
@@ -151,6 +152,7 @@ int ks_stream(kmqtt_session_t *s, kmqtt_session_event_t *ev)
 {
     if (s->st_phase == 0) {
         size_t total;
+        /* rx_len == 0 never true: with st_phase 0 next_event calls here only on bytes. */
         if (s->max_in <= s->rx_size || s->rx_len == 0 || (s->rx[0] >> 4) != KMQTT_PUBLISH)
             return KS_PASS;
         kmqtt_err_t err = kmqtt_packet_frame(s->rx, s->rx_len, s->max_in, &total);

@@ -40,6 +40,7 @@ uint8_t *ks_put_head(uint8_t *p, uint8_t first, uint32_t rem)
 uint8_t *ks_tx_reserve(kmqtt_session_t *s, size_t n)
 {
     uint32_t queued = s->tx_len - s->tx_start;
+    /* KS_SENDING never decides: ks_out_fill leaves tx full whenever a payload is still owed. */
     if (n > s->tx_size - queued || KS_SENDING(s)) /* a payload in pieces goes first */
         return NULL;
     if (s->tx_len + n > s->tx_size) {
