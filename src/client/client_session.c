@@ -323,6 +323,22 @@ static void raw_view(kmqtt_props_t *p, const kmqtt_session_event_t *e)
     p->raw_len = e->props_len;
 }
 
+/* A PUBLISH as the dispatcher reads it, from a whole message or the head
+ * of one in pieces; the caller sets the payload. */
+static void publish_view(kc_event_t *ev, const kmqtt_session_event_t *e)
+{
+    kmqtt_publish_t *m = &ev->packet.u.publish;
+    ev->packet.type = KMQTT_PUBLISH;
+    m->topic.ptr = e->msg.topic;
+    m->topic.len = e->msg.topic_len;
+    m->packet_id = e->msg.packet_id;
+    m->qos = e->msg.qos;
+    m->retain = e->msg.retain;
+    m->dup = e->msg.dup;
+    m->props.raw = e->msg.props;
+    m->props.raw_len = e->msg.props_len;
+}
+
 kmqtt_err_t kc_session_event(kmqtt_client_t *c, kc_event_t *ev)
 {
     kmqtt_session_event_t e;
@@ -343,42 +359,22 @@ kmqtt_err_t kc_session_event(kmqtt_client_t *c, kc_event_t *ev)
         ev->packet.u.connack.session_present = e.session_present;
         raw_view(&ev->packet.u.connack.props, &e);
         break;
-    case KMQTT_SESSION_EV_MESSAGE: {
-        kmqtt_publish_t *m = &ev->packet.u.publish;
-        ev->packet.type = KMQTT_PUBLISH;
-        m->topic.ptr = e.msg.topic;
-        m->topic.len = e.msg.topic_len;
-        m->payload.ptr = e.msg.payload;
-        m->payload.len = e.msg.payload_len;
-        m->packet_id = e.msg.packet_id;
-        m->qos = e.msg.qos;
-        m->retain = e.msg.retain;
-        m->dup = e.msg.dup;
-        m->props.raw = e.msg.props;
-        m->props.raw_len = e.msg.props_len;
+    case KMQTT_SESSION_EV_MESSAGE:
+        publish_view(ev, &e);
+        ev->packet.u.publish.payload.ptr = e.msg.payload;
+        ev->packet.u.publish.payload.len = e.msg.payload_len;
         break;
-    }
 #if KMQTT_CFG_STREAM
     case KMQTT_SESSION_EV_MESSAGE_BEGIN:
     case KMQTT_SESSION_EV_MESSAGE_CHUNK:
-    case KMQTT_SESSION_EV_MESSAGE_END: {
-        kmqtt_publish_t *m = &ev->packet.u.publish;
-        ev->packet.type = KMQTT_PUBLISH;
-        m->topic.ptr = e.msg.topic;
-        m->topic.len = e.msg.topic_len;
-        m->packet_id = e.msg.packet_id;
-        m->qos = e.msg.qos;
-        m->retain = e.msg.retain;
-        m->dup = e.msg.dup;
-        m->props.raw = e.msg.props;
-        m->props.raw_len = e.msg.props_len;
-        m->payload.len = e.total;
+    case KMQTT_SESSION_EV_MESSAGE_END:
+        publish_view(ev, &e);
+        ev->packet.u.publish.payload.len = e.total;
         ev->data = e.type == KMQTT_SESSION_EV_MESSAGE_CHUNK ? e.msg.payload : NULL;
         ev->len = e.type == KMQTT_SESSION_EV_MESSAGE_CHUNK ? e.msg.payload_len : 0;
         ev->offset = e.offset;
         ev->total = e.total;
         break;
-    }
 #endif
     case KMQTT_SESSION_EV_PUBLISHED:
         /* The ack that completed it (its kind does not matter to the
